@@ -1,0 +1,77 @@
+import { type Observable, defer, from, map, mergeMap, of, catchError, reduce, isObservable } from 'rxjs';
+import type { AnyFn, NodeDef } from '../builder/node-def.js';
+import type { NodeContext } from '../builder/types.js';
+import type { EngineRuntime } from '../engine/runtime.js';
+import { type Workflow, internalsOf } from '../workflow.js';
+import { isThenable, toObservable } from './to-observable.js';
+
+/** How one node runs on one engine: compiled once per (engine, workflow). */
+export interface NodePlan {
+  /** Plain call, no operators: no retry, timeout, cache, middleware, permission check or health check. */
+  readonly fast: boolean;
+  /** Calls the node's behaviour (task function, forEach fan-out, subworkflow, boundary handler). */
+  readonly invoke: (ctx: NodeContext, error: unknown) => unknown;
+}
+
+/** Per-engine plan of a workflow. */
+export interface WorkflowPlan {
+  readonly nodes: readonly NodePlan[];
+}
+
+/** Compiles the per-node plans of `wf` for `rt`. Nodes pay only for the options they use. */
+export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): WorkflowPlan {
+  const { graph } = internalsOf(wf);
+  const nodes = graph.defs.map((def): NodePlan => {
+    const o = def.options;
+    const fast =
+      rt.middleware.length === 0 &&
+      o.retry === undefined &&
+      o.timeout === undefined &&
+      o.cache === undefined &&
+      o.healthCheck === undefined &&
+      (rt.defaultPermissions ? o.permissions === undefined : false);
+    return { fast, invoke: invokerFor(def) };
+  });
+  return { nodes };
+}
+
+function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
+  const fn = def.fn as (ctx: NodeContext, error: unknown) => unknown;
+  switch (def.kind) {
+    case 'forEach':
+      return (ctx) => forEach(def, ctx);
+    case 'subworkflow':
+      // The execution replaces this with a child run (it needs the engine); see Execution.#invoke.
+      return fn;
+    default:
+      return fn;
+  }
+}
+
+function forEach(def: NodeDef, ctx: NodeContext): Observable<unknown[]> {
+  const itemFn = def.fn as unknown as (item: unknown, index: number, ctx: NodeContext) => unknown;
+  const settled = def.failurePolicy === 'allSettled';
+  const items = typeof def.items === 'function' ? (def.items as AnyFn as (c: NodeContext) => unknown)(ctx) : def.items;
+  const items$ = isThenable(items) ? from(items) : isObservable(items) ? items : of(items);
+  return items$.pipe(
+    mergeMap((list) => {
+      if (!Array.isArray(list)) throw new TypeError(`forEach "${def.id}": items must be an array, got ${typeof list}`);
+      const out = new Array<unknown>(list.length);
+      if (list.length === 0) return of(out);
+      return from(list).pipe(
+        mergeMap(
+          (item, index) =>
+            defer(() => toObservable(itemFn(item, index, ctx))).pipe(
+              map((value) => [index, settled ? { status: 'fulfilled', value } : value] as const),
+              settled ? catchError((reason: unknown) => of([index, { status: 'rejected', reason }] as const)) : (s) => s,
+            ),
+          def.concurrency ?? Number.POSITIVE_INFINITY,
+        ),
+        reduce((acc, [index, value]) => {
+          acc[index] = value;
+          return acc;
+        }, out),
+      );
+    }),
+  );
+}

@@ -1,0 +1,66 @@
+import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, of, retry, throwError, timer } from 'rxjs';
+import type { ErrorMatcher, RetryPolicy } from '../builder/types.js';
+import { errorCodeOf, isFlowlaneError } from '../errors.js';
+
+/** True when `error` matches a class or an error code/name. */
+export function matchesError(error: unknown, matchers: readonly ErrorMatcher[]): boolean {
+  for (const m of matchers) {
+    if (typeof m === 'string') {
+      if (errorCodeOf(error) === m || (error instanceof Error && error.name === m)) return true;
+    } else if (error instanceof m) return true;
+  }
+  return false;
+}
+
+/** Whether the policy allows retrying `error`. Cancellation and permission denials are never retried. */
+export function isRetryable(policy: RetryPolicy, error: unknown): boolean {
+  if (isFlowlaneError(error, 'FL_CANCELLED') || isFlowlaneError(error, 'FL_PERMISSION_DENIED')) return false;
+  if (policy.nonRetryable !== undefined && matchesError(error, policy.nonRetryable)) return false;
+  if (policy.retryOn !== undefined && !matchesError(error, policy.retryOn)) return false;
+  return true;
+}
+
+/**
+ * Delay before retry number `retry` (1-based): `initialInterval × backoffCoefficient^(retry-1)`, capped by
+ * `maxInterval`, reduced by up to `jitter` × itself at random.
+ */
+export function delayFor(policy: RetryPolicy, retryNumber: number, random: () => number = Math.random): number {
+  const base = policy.initialInterval ?? 1000;
+  const coefficient = policy.backoffCoefficient ?? 2;
+  const max = policy.maxInterval ?? 60_000;
+  let d = Math.min(base * coefficient ** (retryNumber - 1), max);
+  const jitter = policy.jitter === true ? 1 : policy.jitter === false || policy.jitter === undefined ? 0 : policy.jitter;
+  if (jitter > 0) d -= d * jitter * random();
+  return Math.max(0, Math.round(d));
+}
+
+/** Hooks of {@link withRetry}. */
+export interface RetryHooks {
+  /** Ask `policy.onRetry` (given the failed attempt number); returns its verdict. */
+  readonly decide?: ((error: unknown, failedAttempt: number) => number | false | undefined) | undefined;
+  /** Called when a retry is scheduled. */
+  readonly onRetrying?: ((error: unknown, failedAttempt: number, delayMs: number) => void) | undefined;
+}
+
+/**
+ * Retries the source per `policy`, waiting each delay on `clock` (virtual time in tests).
+ *
+ * @example
+ * ```ts
+ * attempt$.pipe(withRetry({ maxAttempts: 3, initialInterval: 30_000 }, scheduler))
+ * ```
+ */
+export function withRetry<T>(policy: RetryPolicy, clock: SchedulerLike, hooks: RetryHooks = {}): MonoTypeOperatorFunction<T> {
+  return retry<T>({
+    count: policy.maxAttempts - 1,
+    delay: (error: unknown, retryCount: number): Observable<unknown> => {
+      if (!isRetryable(policy, error)) return throwError(() => error);
+      let d = delayFor(policy, retryCount);
+      const verdict = hooks.decide?.(error, retryCount);
+      if (verdict === false) return throwError(() => error);
+      if (typeof verdict === 'number' && Number.isFinite(verdict) && verdict >= 0) d = verdict;
+      hooks.onRetrying?.(error, retryCount, d);
+      return d === 0 ? of(0) : timer(d, clock);
+    },
+  });
+}

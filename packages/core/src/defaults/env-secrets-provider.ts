@@ -1,0 +1,20 @@
+import type { SecretsProvider } from '../plugin/types.js';
+
+/** Environment variable holding secret `name`: `FLOWLANE_SECRET_` + the name upper-cased, non-alphanumerics as `_`. */
+export function secretEnvName(name: string, prefix = 'FLOWLANE_SECRET_'): string {
+  return prefix + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+/**
+ * The default secrets provider: `ctx.getSecret('db-password')` reads `FLOWLANE_SECRET_DB_PASSWORD`.
+ *
+ * @example
+ * ```ts
+ * process.env.FLOWLANE_SECRET_API_KEY = 's3cr3t';
+ * const engine = createEngine({ secrets: [createEnvSecretsProvider()] });
+ * ```
+ */
+export function createEnvSecretsProvider(options: { prefix?: string; env?: NodeJS.ProcessEnv } = {}): SecretsProvider {
+  const env = options.env ?? process.env;
+  return { name: 'env', get: (name) => env[secretEnvName(name, options.prefix)] };
+}

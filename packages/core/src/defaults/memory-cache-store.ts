@@ -1,0 +1,37 @@
+import { LRUCache } from 'lru-cache';
+import type { CacheEntry, CacheStore } from '../plugin/types.js';
+
+/** Options of {@link createMemoryCacheStore}. */
+export interface MemoryCacheStoreOptions {
+  /** Most entries kept (least recently used evicted first). Default 10 000. */
+  readonly max?: number | undefined;
+  /** Time source in ms (default `performance.now`); pass the engine clock's `now` for virtual time. */
+  readonly now?: (() => number) | undefined;
+}
+
+/**
+ * The default cache store: an in-memory LRU with per-entry TTL (`lru-cache`). `get` answers synchronously.
+ *
+ * @example
+ * ```ts
+ * const engine = createEngine({ cache: createMemoryCacheStore({ max: 1000 }) });
+ * ```
+ */
+export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheStore {
+  const lru = new LRUCache<string, CacheEntry>({
+    max: options.max ?? 10_000,
+    ttlAutopurge: false,
+    ...(options.now === undefined ? {} : { perf: { now: options.now } }),
+  });
+  return {
+    name: 'memory',
+    get: (key) => lru.get(key),
+    set: (key, value, ttlMs) => {
+      lru.set(key, { value }, { ttl: ttlMs });
+    },
+    delete: (key) => {
+      lru.delete(key);
+    },
+    dispose: () => lru.clear(),
+  };
+}

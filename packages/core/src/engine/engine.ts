@@ -1,0 +1,455 @@
+import { randomUUID } from 'node:crypto';
+import { type Channel, channel } from 'node:diagnostics_channel';
+import { type Observable, type SchedulerLike, Subject, asyncScheduler } from 'rxjs';
+import semver from 'semver';
+import { type WorkflowPlan, planWorkflow } from '../compile/node-plan.js';
+import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
+import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
+import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
+import { createLocalExecutor } from '../defaults/local-executor.js';
+import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
+import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
+import { createMemoryStateStore } from '../defaults/memory-state-store.js';
+import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
+import { type DependencyContainer, createChildContainer } from '../plugin/container.js';
+import { Tokens } from '../plugin/tokens.js';
+import type {
+  AuditSink,
+  CacheStore,
+  Executor,
+  FlowlanePlugin,
+  Logger,
+  MetricsExporter,
+  Middleware,
+  PermissionPolicy,
+  PluginApi,
+  PluginContainer,
+  Scheduler,
+  SecretsProvider,
+  StateStore,
+} from '../plugin/types.js';
+import { CORE_VERSION } from '../version.js';
+import type { Workflow } from '../workflow.js';
+import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent } from './events.js';
+import { Execution } from './execution.js';
+import type { Run, RunOptions, RunResult } from './run-types.js';
+import type { EngineRuntime } from './runtime.js';
+
+/** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
+export interface EngineOptions {
+  /** Plugins, set up in order (dependencies first); disposed in reverse order by `close()`. */
+  readonly plugins?: readonly FlowlanePlugin[] | undefined;
+  /** Time source for delays, timeouts and timestamps (an RxJS scheduler; `TestScheduler` for virtual time). */
+  readonly clock?: SchedulerLike | undefined;
+  readonly logger?: Logger | undefined;
+  /** Runs beyond this many wait in a FIFO queue. Default: unbounded. */
+  readonly maxConcurrentRuns?: number | undefined;
+  /** Nodes running at once across all runs (FIFO admission). Default: unbounded. */
+  readonly concurrency?: number | undefined;
+  readonly cache?: CacheStore | undefined;
+  readonly state?: StateStore | undefined;
+  /** Secrets providers asked in order (default: environment variables `FLOWLANE_SECRET_<NAME>`). */
+  readonly secrets?: readonly SecretsProvider[] | undefined;
+  /** Audit sinks (default: one in-memory sink, see `engine.audit`). */
+  readonly audit?: readonly AuditSink[] | undefined;
+  readonly permissions?: PermissionPolicy | undefined;
+  /** Extra executors by name (`local` is always there unless replaced). */
+  readonly executors?: Readonly<Record<string, Executor>> | undefined;
+  readonly middleware?: readonly Middleware[] | undefined;
+  readonly scheduler?: Scheduler | undefined;
+  /** Parent DI container (default: tsyringe's root). */
+  readonly container?: DependencyContainer | undefined;
+}
+
+const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<FlowEvent['type'], Channel>;
+
+const consoleLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m, f) => console.warn(`[flowlane] ${m}`, f ?? ''),
+  error: (m, f) => console.error(`[flowlane] ${m}`, f ?? ''),
+};
+
+interface Registered<T> {
+  readonly value: T;
+  readonly owner: string;
+}
+
+/**
+ * Runs workflows. Create one with {@link createEngine}; close it with `close()` (cancels runs, disposes plugins,
+ * leaves no timer or socket behind).
+ *
+ * @example
+ * ```ts
+ * const engine = createEngine();
+ * const run = engine.run(wf, { n: 1 });
+ * run.events$.subscribe((e) => console.log(e.type));
+ * const result = await run.result;
+ * await engine.close();
+ * ```
+ */
+export class Engine {
+  readonly #rt: EngineRuntime & {
+    middleware: Middleware[];
+    scheduler: Scheduler | undefined;
+    executors: Map<string, Executor>;
+    secrets: SecretsProvider[];
+    auditSinks: AuditSink[];
+    cacheStore: CacheStore;
+    stateStore: StateStore;
+    permissionPolicy: PermissionPolicy;
+    defaultPermissions: boolean;
+  };
+  readonly #subject = new Subject<FlowEvent>();
+  readonly #plans = new WeakMap<object, WorkflowPlan>();
+  readonly #active = new Map<string, Execution>();
+  readonly #queued: Execution[] = [];
+  readonly #maxRuns: number;
+  readonly #options: EngineOptions;
+  readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
+  readonly #ownerOf = new Map<string, string>();
+  #running = 0;
+  #ready: Promise<void> | undefined;
+  #readyError: unknown;
+  #isReady = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  /** The default in-memory audit sink's records (empty when `audit` sinks were given). */
+  readonly audit: { readonly records: readonly import('../plugin/types.js').AuditRecord[] };
+
+  /** @internal Use {@link createEngine}. */
+  constructor(options: EngineOptions = {}) {
+    this.#options = options;
+    const clock = options.clock ?? asyncScheduler;
+    const logger = options.logger ?? consoleLogger;
+    const memoryAudit = createMemoryAuditSink();
+    this.audit = memoryAudit;
+    const maxRuns = options.maxConcurrentRuns ?? Number.POSITIVE_INFINITY;
+    if (!(maxRuns === Number.POSITIVE_INFINITY || (Number.isInteger(maxRuns) && maxRuns >= 1)))
+      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'maxConcurrentRuns', reason: `expected an integer ≥ 1, got ${String(maxRuns)}` });
+    const conc = options.concurrency;
+    if (conc !== undefined && !(conc === Number.POSITIVE_INFINITY || (Number.isInteger(conc) && conc >= 1)))
+      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'concurrency', reason: `expected an integer ≥ 1, got ${String(conc)}` });
+    this.#maxRuns = maxRuns;
+    const container = createChildContainer(options.container);
+    const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
+    for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
+    const self = this;
+    this.#rt = {
+      clock,
+      logger,
+      middleware: [...(options.middleware ?? [])],
+      scheduler: options.scheduler ?? (conc !== undefined && conc !== Number.POSITIVE_INFINITY ? createFifoScheduler({ concurrency: conc }) : undefined),
+      executors,
+      secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
+      auditSinks: [...(options.audit ?? [memoryAudit])],
+      cacheStore: options.cache ?? createMemoryCacheStore({ now: () => clock.now() }),
+      stateStore: options.state ?? createMemoryStateStore(),
+      permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),
+      defaultPermissions: options.permissions === undefined,
+      inflight: new Map(),
+      container,
+      lastCustom: new Map<string, CustomEvent>(),
+      customListeners: new Map(),
+      publish(e) {
+        if (self.#subject.observed) self.#subject.next(e);
+        const ch = CHANNELS[e.type];
+        if (ch.hasSubscribers) ch.publish(e);
+      },
+      startChild: (wf, input, opts, parent) => {
+        const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
+        exec.start(this.#planFor(wf));
+        return exec;
+      },
+      settled: (exec) => this.#settled(exec),
+    };
+    container.register(Tokens.Engine, { useValue: this });
+    container.register(Tokens.Logger, { useValue: logger });
+    container.register(Tokens.Clock, { useValue: clock });
+    container.register(Tokens.Executors, { useValue: executors });
+    container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
+    container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
+    container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
+    container.register(Tokens.Scheduler, { useFactory: () => this.#rt.scheduler as Scheduler });
+
+    const plugins = options.plugins ?? [];
+    checkPlugins(plugins);
+    if (plugins.length === 0) this.#isReady = true;
+    else {
+      this.#ready = this.#setup(plugins).then(
+        () => {
+          this.#isReady = true;
+          this.#drain();
+        },
+        (e: unknown) => {
+          this.#readyError = e;
+          for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          throw e;
+        },
+      );
+      this.#ready.catch(() => undefined);
+    }
+  }
+
+  /** Every event of every run on this engine (for exporters and monitors). Not replayed. */
+  get events$(): Observable<FlowEvent> {
+    return this.#subject.asObservable();
+  }
+
+  /** Number of runs executing now (queued runs not included). */
+  get activeRuns(): number {
+    return this.#running;
+  }
+
+  /** Resolves when every plugin is set up; rejects with the setup error (`FL_PLUGIN_CONFLICT`, `FL_PLUGIN_SETUP_FAILED`). */
+  ready(): Promise<void> {
+    return this.#ready ?? Promise.resolve();
+  }
+
+  /**
+   * Start a run. Returns at once; the run waits for plugin setup and for a slot under `maxConcurrentRuns`.
+   *
+   * @example
+   * ```ts
+   * const run = engine.run(wf, { version: '1.4.2' }, { actor: { id: 'alice', roles: ['deployer'] } });
+   * ```
+   */
+  run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    const id = options.executionId ?? randomUUID();
+    if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
+    const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
+    this.#active.set(id, exec);
+    if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
+    else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
+    else this.#queued.push(exec);
+    return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Run and wait: resolves to the outputs, rejects with the run's `FlowlaneError` when it fails or is cancelled.
+   *
+   * @example
+   * ```ts
+   * const outputs = await engine.execute(wf, { n: 1 });
+   * ```
+   */
+  async execute<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options?: RunOptions): Promise<Partial<TOut>> {
+    const r: RunResult<TOut> = await this.run(wf, input, options).result;
+    if (r.status === 'success') return r.outputs;
+    throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
+  }
+
+  /** Seed form of `run.signal`: deliver a signal to an active execution by id. */
+  async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
+    const exec = this.#active.get(executionId);
+    if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    await exec.signal(name, payload);
+  }
+
+  /** Cancel an active or queued execution by id. */
+  cancel(executionId: string, reason?: string): void {
+    const exec = this.#active.get(executionId);
+    if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    exec.cancel(reason);
+  }
+
+  /** Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#closed = true;
+    await this.#ready?.catch(() => undefined);
+    const runs = [...this.#active.values()];
+    for (const r of runs) r.cancel('engine closed');
+    await Promise.all(runs.map((r) => r.result));
+    const errors: unknown[] = [];
+    for (const d of this.#disposers.reverse()) {
+      try {
+        await d.fn();
+      } catch (e) {
+        errors.push(e);
+        this.#rt.logger.error('plugin dispose failed', { plugin: d.owner, error: serializeError(e).message });
+      }
+    }
+    this.#disposers.length = 0;
+    const rt = this.#rt;
+    for (const ex of new Set(rt.executors.values())) await safe(() => ex.dispose(), rt.logger);
+    await safe(() => rt.scheduler?.dispose?.(), rt.logger);
+    await safe(() => rt.cacheStore.dispose?.(), rt.logger);
+    await safe(() => rt.stateStore.dispose?.(), rt.logger);
+    for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
+    for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
+    rt.inflight.clear();
+    this.#subject.complete();
+    rt.container.dispose?.();
+  }
+
+  #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
+    let plan = this.#plans.get(wf);
+    if (plan === undefined) this.#plans.set(wf, (plan = planWorkflow(this.#rt, wf)));
+    return plan;
+  }
+
+  #start(exec: Execution): void {
+    this.#running++;
+    exec.start(this.#planFor(exec.workflowRef));
+  }
+
+  #failQueued(exec: Execution, error: unknown): void {
+    exec.failBeforeStart(error);
+  }
+
+  #settled(exec: Execution): void {
+    if (exec.isChild) return;
+    if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
+    if (exec.wasStarted) this.#running--;
+    else {
+      const k = this.#queued.indexOf(exec);
+      if (k !== -1) this.#queued.splice(k, 1);
+    }
+    this.#drain();
+  }
+
+  #drain(): void {
+    if (!this.#isReady) return;
+    while (this.#running < this.#maxRuns && this.#queued.length > 0) this.#start(this.#queued.shift()!);
+  }
+
+  async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
+    const rt = this.#rt;
+    const claim = (kind: string, name: string, owner: string): void => {
+      const key = `${kind}:${name}`;
+      const first = this.#ownerOf.get(key);
+      if (first !== undefined) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind, name, first, second: owner });
+      this.#ownerOf.set(key, owner);
+    };
+    const setups: { owner: string; disposer?: (() => void | Promise<void>) | undefined; onClose: (() => void | Promise<void>)[] }[] = [];
+    try {
+      for (const plugin of plugins) {
+        const owner = plugin.name;
+        const entry: (typeof setups)[number] = { owner, onClose: [] };
+        setups.push(entry);
+        const exporters: MetricsExporter[] = [];
+        const api: PluginApi = {
+          coreVersion: CORE_VERSION,
+          executors: {
+            register: (name, executor) => {
+              claim('executor', name, owner);
+              rt.executors.set(name, executor);
+            },
+            get: (name) => rt.executors.get(name),
+          },
+          schedulers: {
+            set: (scheduler) => {
+              claim('scheduler', 'scheduler', owner);
+              rt.scheduler = scheduler;
+            },
+          },
+          middleware: { use: (mw) => void rt.middleware.push(mw) },
+          secrets: {
+            addProvider: (p) => {
+              claim('secrets provider', p.name, owner);
+              rt.secrets.push(p);
+            },
+          },
+          audit: {
+            addSink: (s) => {
+              claim('audit sink', s.name, owner);
+              rt.auditSinks.push(s);
+            },
+          },
+          metrics: {
+            addExporter: (x) => {
+              claim('metrics exporter', x.name, owner);
+              exporters.push(x);
+              const teardown = x.attach(this.events$);
+              if (typeof teardown === 'function') entry.onClose.push(teardown);
+              if (x.dispose) entry.onClose.push(() => x.dispose!());
+            },
+          },
+          cache: {
+            setStore: (s) => {
+              claim('cache store', 'cache', owner);
+              rt.cacheStore = s;
+            },
+          },
+          state: {
+            setStore: (s) => {
+              claim('state store', 'state', owner);
+              rt.stateStore = s;
+            },
+          },
+          permissions: {
+            setPolicy: (p) => {
+              claim('permission policy', 'permissions', owner);
+              rt.permissionPolicy = p;
+              rt.defaultPermissions = false;
+            },
+          },
+          container: rt.container as unknown as PluginContainer,
+          events$: this.events$,
+          logger: rt.logger,
+          onClose: (fn) => void entry.onClose.push(fn),
+        };
+        let disposer: unknown;
+        try {
+          disposer = await plugin.setup(api);
+        } catch (e) {
+          if (isFlowlaneError(e, 'FL_PLUGIN_CONFLICT')) throw e;
+          throw new FlowlaneError('FL_PLUGIN_SETUP_FAILED', { plugin: owner, reason: serializeError(e).message }, { cause: e });
+        }
+        if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
+      }
+    } catch (e) {
+      // Dispose what was set up, newest first, then report the first failure.
+      for (const s of setups.reverse()) {
+        for (const fn of [s.disposer, ...s.onClose.reverse()]) if (fn) await safe(fn, rt.logger);
+      }
+      this.#closed = true;
+      throw e;
+    }
+    for (const s of setups) {
+      const fns = [s.disposer, ...s.onClose].filter((f): f is () => void | Promise<void> => f !== undefined);
+      this.#disposers.push({ owner: s.owner, fn: async () => { for (const f of fns) await f(); } });
+    }
+  }
+}
+
+function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
+  const seen = new Set<string>();
+  for (const p of plugins) {
+    if (typeof p !== 'object' || p === null || typeof p.setup !== 'function' || typeof p.name !== 'string')
+      throw new FlowlaneError('FL_PLUGIN_INVALID', { plugin: String((p as { name?: unknown } | null)?.name ?? '(unnamed)'), reason: 'not a plugin: create it with definePlugin()' });
+    if (seen.has(p.name)) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind: 'plugin', name: p.name, first: p.name, second: p.name });
+    if (semver.validRange(p.flowlane) === null || !semver.satisfies(CORE_VERSION, p.flowlane, { includePrerelease: true }))
+      throw new FlowlaneError('FL_PLUGIN_INCOMPATIBLE', { plugin: p.name, range: String(p.flowlane), core: CORE_VERSION });
+    for (const dep of p.dependsOn ?? []) if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
+    seen.add(p.name);
+  }
+}
+
+async function safe(fn: () => unknown, logger: Logger): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    logger.error('dispose failed', { error: serializeError(e).message });
+  }
+}
+
+/**
+ * Create an engine. Synchronous: static plugin checks (shape, core range, dependencies) throw here as typed errors;
+ * plugin `setup` runs in the background — `await engine.ready()` to surface setup errors; runs wait for it.
+ *
+ * @example
+ * ```ts
+ * const engine = createEngine({ plugins: [prometheus()], maxConcurrentRuns: 10 });
+ * await engine.ready();
+ * ```
+ */
+export function createEngine(options?: EngineOptions): Engine {
+  return new Engine(options);
+}

@@ -1,0 +1,155 @@
+import type { SerializedError } from '../errors.js';
+
+/** Fields every event carries. */
+export interface EventBase {
+  readonly executionId: string;
+  readonly workflow: string;
+  /** Clock time (ms since epoch with the default clock). */
+  readonly timestamp: number;
+  /** Set on events of a subworkflow run, re-published on its parent's stream. */
+  readonly parentExecutionId?: string | undefined;
+}
+
+/** Final status of a run. */
+export type RunStatus = 'success' | 'failed' | 'cancelled';
+/** Final status of a node. */
+export type NodeStatus = 'success' | 'failed' | 'skipped' | 'timeout' | 'cancelled';
+
+export interface WorkflowStartedEvent extends EventBase {
+  readonly type: 'workflow.started';
+  readonly nodeCount: number;
+  readonly actor?: string | undefined;
+}
+export interface WorkflowCompletedEvent extends EventBase {
+  readonly type: 'workflow.completed';
+  readonly durationMs: number;
+}
+export interface WorkflowFailedEvent extends EventBase {
+  readonly type: 'workflow.failed';
+  readonly durationMs: number;
+  readonly nodeId?: string | undefined;
+  readonly error: SerializedError;
+}
+export interface WorkflowCancelledEvent extends EventBase {
+  readonly type: 'workflow.cancelled';
+  readonly durationMs: number;
+  readonly reason: string;
+}
+export interface NodeStartedEvent extends EventBase {
+  readonly type: 'node.started';
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly workerId?: string | undefined;
+}
+export interface NodeCompletedEvent extends EventBase {
+  readonly type: 'node.completed';
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly durationMs: number;
+  readonly fallbackUsed?: string | undefined;
+  readonly handledBy?: string | undefined;
+}
+export interface NodeFailedEvent extends EventBase {
+  readonly type: 'node.failed';
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly durationMs: number;
+  readonly error: SerializedError;
+  /** The error boundary that will handle this failure, if any. */
+  readonly handledBy?: string | undefined;
+  /** True when `onError: 'continue'` lets the run go on. */
+  readonly continued?: boolean | undefined;
+}
+export interface NodeRetryingEvent extends EventBase {
+  readonly type: 'node.retrying';
+  readonly nodeId: string;
+  /** The attempt that failed. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  readonly error: SerializedError;
+}
+export interface NodeSkippedEvent extends EventBase {
+  readonly type: 'node.skipped';
+  readonly nodeId: string;
+  readonly reason: 'condition' | 'dependency-skipped' | 'branch';
+}
+export interface NodeTimedOutEvent extends EventBase {
+  readonly type: 'node.timed-out';
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly timeoutMs: number;
+}
+export interface NodeFellBackEvent extends EventBase {
+  readonly type: 'node.fell-back';
+  readonly nodeId: string;
+  readonly fallbackId: string;
+  readonly error: SerializedError;
+}
+export interface NodeCacheHitEvent extends EventBase {
+  readonly type: 'node.cache-hit';
+  readonly nodeId: string;
+  /** True when this run joined an execution already in flight for the same key. */
+  readonly shared: boolean;
+}
+export interface NodeLogEvent extends EventBase {
+  readonly type: 'node.log';
+  readonly nodeId: string;
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>> | undefined;
+}
+export interface NodeRolledBackEvent extends EventBase {
+  readonly type: 'node.rolled-back';
+  readonly nodeId: string;
+  readonly error?: SerializedError | undefined;
+}
+/** A user event from `ctx.emitEvent(name, payload)`. */
+export interface CustomEvent<P = unknown> extends EventBase {
+  readonly type: 'custom';
+  readonly name: string;
+  readonly nodeId?: string | undefined;
+  readonly payload: P;
+}
+
+/** Every event a run emits: one discriminated union on `type`. */
+export type FlowEvent =
+  | WorkflowStartedEvent
+  | WorkflowCompletedEvent
+  | WorkflowFailedEvent
+  | WorkflowCancelledEvent
+  | NodeStartedEvent
+  | NodeCompletedEvent
+  | NodeFailedEvent
+  | NodeRetryingEvent
+  | NodeSkippedEvent
+  | NodeTimedOutEvent
+  | NodeFellBackEvent
+  | NodeCacheHitEvent
+  | NodeLogEvent
+  | NodeRolledBackEvent
+  | CustomEvent;
+
+/** The `type` of any {@link FlowEvent}. */
+export type FlowEventType = FlowEvent['type'];
+
+/** The event of a given type. */
+export type FlowEventOf<T extends FlowEventType> = Extract<FlowEvent, { type: T }>;
+
+/** Every event type, for iteration and validation. */
+export const FLOW_EVENT_TYPES: readonly FlowEventType[] = [
+  'workflow.started',
+  'workflow.completed',
+  'workflow.failed',
+  'workflow.cancelled',
+  'node.started',
+  'node.completed',
+  'node.failed',
+  'node.retrying',
+  'node.skipped',
+  'node.timed-out',
+  'node.fell-back',
+  'node.cache-hit',
+  'node.log',
+  'node.rolled-back',
+  'custom',
+];

@@ -1,0 +1,1160 @@
+import { Observable, type Subscriber, type Subscription, concatMap, defer, from, isObservable, lastValueFrom, map } from 'rxjs';
+import type { InjectionToken } from 'tsyringe';
+import type { AuditInput, NodeOptions } from '../builder/types.js';
+import type { CompiledGraph } from '../builder/validate.js';
+import { composeMiddleware } from '../compile/compose-middleware.js';
+import type { WorkflowPlan } from '../compile/node-plan.js';
+import { isThenable, toObservable } from '../compile/to-observable.js';
+import { withCache } from '../compile/with-cache.js';
+import { matchesError, withRetry } from '../compile/with-retry.js';
+import { withTimeout } from '../compile/with-timeout.js';
+import { FlowlaneError, type SerializedError, isFlowlaneError, serializeError } from '../errors.js';
+import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Lease, MiddlewareContext } from '../plugin/types.js';
+import { Redactor } from '../runtime/redactor.js';
+import { type Workflow, type WorkflowInternals, internalsOf } from '../workflow.js';
+import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
+import { NodeCtx } from './node-context.js';
+import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
+import type { EngineRuntime } from './runtime.js';
+
+const PENDING = 0;
+const WAITING = 1; // condition, group slot or scheduler admission pending
+const RUNNING = 2;
+const SUCCESS = 3;
+const FAILED = 4;
+const SKIPPED = 5;
+const TIMEOUT = 6;
+const CANCELLED = 7;
+const STATUS_NAMES: readonly NodeStatus[] = ['cancelled', 'cancelled', 'cancelled', 'success', 'failed', 'skipped', 'timeout', 'cancelled'];
+
+interface Extra {
+  error?: unknown;
+  fallbackUsed?: string;
+  handledBy?: string;
+  cacheHit?: boolean;
+}
+
+interface SignalBox {
+  readonly buffer: unknown[];
+  readonly waiters: ((payload: unknown) => void)[];
+}
+
+/**
+ * One run of a workflow. The graph is driven by a ready-queue of in-degree counters in typed arrays, drained by a
+ * loop (never recursion): nodes whose function returns a plain value complete inline, promises settle through one
+ * `then`, and only nodes with options (retry, timeout, cache, middleware, permissions, health checks) go through
+ * their RxJS operator pipeline.
+ */
+export class Execution implements Run {
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly result: Promise<RunResult>;
+  readonly input: unknown;
+  readonly actor: Actor | undefined;
+  readonly outputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+
+  readonly #rt: EngineRuntime;
+  readonly #wf: Workflow<unknown, object>;
+  readonly #in: WorkflowInternals;
+  readonly #g: CompiledGraph;
+  #plan!: WorkflowPlan;
+  readonly #parent: Execution | undefined;
+  readonly #externalSignal: AbortSignal | undefined;
+
+  readonly #st: Uint8Array;
+  readonly #indeg: Int32Array;
+  readonly #queue: Int32Array;
+  #qh = 0;
+  #qt = 0;
+  readonly #started: Float64Array;
+  readonly #dur: Float64Array;
+  readonly #attempts: Uint16Array;
+  #extra: Map<number, Extra> | undefined;
+  #parentSkipped: Uint8Array | undefined;
+  #groupRunning: Int32Array | undefined;
+  #groupWaiting: number[][] | undefined;
+  #groupAdmitted: Uint8Array | undefined;
+  #subs: Map<number, Subscription> | undefined;
+  #leases: Map<number, Lease> | undefined;
+  #remaining: number;
+  #now = 0;
+  #t0 = 0;
+  #pumping = false;
+  #done = false;
+  #begun = false;
+  #runStatus: RunStatus | undefined;
+  #runError: FlowlaneError | undefined;
+
+  #events: FlowEvent[] = [];
+  #observers: Subscriber<FlowEvent>[] | undefined;
+  #events$: Observable<FlowEvent> | undefined;
+  #ctrl: AbortController | undefined;
+  #redactor: Redactor | undefined;
+  #signals: Map<string, SignalBox> | undefined;
+  #custom: Map<string, CustomEvent> | undefined;
+  #storage: ExecutionStorage | undefined;
+  #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
+  #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
+  #resolve!: (r: RunResult) => void;
+  #onExternalAbort: (() => void) | undefined;
+
+  constructor(rt: EngineRuntime, wf: Workflow<unknown, object>, input: unknown, options: RunOptions, executionId: string, parent?: Execution) {
+    this.#rt = rt;
+    this.#wf = wf;
+    this.#in = internalsOf(wf);
+    this.#g = this.#in.graph;
+    this.#parent = parent;
+    this.executionId = executionId;
+    this.workflow = wf.name;
+    this.input = input;
+    this.actor = options.actor;
+    this.#externalSignal = options.signal;
+    const n = this.#g.ids.length;
+    this.#st = new Uint8Array(n);
+    this.#indeg = this.#g.indegree.slice();
+    this.#queue = new Int32Array(n * 2);
+    this.#started = new Float64Array(n);
+    this.#dur = new Float64Array(n);
+    this.#attempts = new Uint16Array(n);
+    this.#remaining = this.#g.activeCount;
+    if (this.#in.handlers.length > 0) {
+      this.#handlers = new Map();
+      for (const h of this.#in.handlers) {
+        const list = this.#handlers.get(h.type) ?? [];
+        list.push(h.handler as (e: FlowEvent) => unknown);
+        this.#handlers.set(h.type, list);
+      }
+    }
+    this.result = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  /* ───────────── Run API ───────────── */
+
+  get events$(): Observable<FlowEvent> {
+    this.#events$ ??= new Observable<FlowEvent>((sub) => {
+      const events = this.#events;
+      for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
+      if (this.#done && this.#observers === undefined) {
+        sub.complete();
+        return;
+      }
+      (this.#observers ??= []).push(sub);
+      return () => {
+        const list = this.#observers;
+        if (list === undefined) return;
+        const k = list.indexOf(sub);
+        if (k !== -1) list.splice(k, 1);
+      };
+    });
+    return this.#events$;
+  }
+
+  async signal(name: string, payload?: unknown): Promise<void> {
+    if (this.#done) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId: this.executionId });
+    const box = this.#signalBox(name);
+    const waiter = box.waiters.shift();
+    if (waiter !== undefined) waiter(payload);
+    else box.buffer.push(payload);
+  }
+
+  cancel(reason = 'cancelled'): void {
+    if (this.#done) return;
+    this.#runError = new FlowlaneError('FL_CANCELLED', { executionId: this.executionId, reason });
+    this.#finish('cancelled');
+  }
+
+  /* ───────────── Engine hooks ───────────── */
+
+  /** @internal */
+  get workflowRef(): Workflow<unknown, object> {
+    return this.#wf;
+  }
+  /** @internal */
+  get isChild(): boolean {
+    return this.#parent !== undefined;
+  }
+  /** @internal */
+  get wasStarted(): boolean {
+    return this.#plan !== undefined;
+  }
+  /** @internal The engine could not start this run (plugin setup failed). */
+  failBeforeStart(error: unknown): void {
+    this.#runError = isFlowlaneError(error)
+      ? (error as FlowlaneError)
+      : new FlowlaneError('FL_PLUGIN_SETUP_FAILED', { plugin: '(unknown)', reason: serializeError(error).message }, { cause: error });
+    this.#finish('failed');
+  }
+
+  /* ───────────── Start ───────────── */
+
+  /** Called by the engine when the run is admitted, with the workflow's plan on this engine. */
+  start(plan: WorkflowPlan): void {
+    if (this.#done) return;
+    this.#plan = plan;
+    const ext = this.#externalSignal;
+    if (ext !== undefined) {
+      if (ext.aborted) {
+        this.cancel(reasonText(ext.reason, 'aborted by the caller'));
+        return;
+      }
+      this.#onExternalAbort = () => this.cancel(reasonText(ext.reason, 'aborted by the caller'));
+      ext.addEventListener('abort', this.#onExternalAbort, { once: true });
+    }
+    const schema = this.#in.inputSchema;
+    if (schema === undefined) {
+      this.#begin();
+      return;
+    }
+    let verdict: ReturnType<typeof schema['~standard']['validate']>;
+    try {
+      verdict = schema['~standard'].validate(this.input);
+    } catch (e) {
+      this.#invalidInput([String((e as Error)?.message ?? e)]);
+      return;
+    }
+    const apply = (r: Awaited<typeof verdict>): void => {
+      if (this.#done) return;
+      if (r.issues !== undefined) {
+        this.#invalidInput(r.issues.map((i) => (i.path?.length ? `${i.path.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String(p.key) : String(p))).join('.')}: ${i.message}` : i.message)));
+        return;
+      }
+      (this as { input: unknown }).input = r.value;
+      this.#begin();
+    };
+    if (isThenable(verdict)) (verdict as Promise<Awaited<typeof verdict>>).then(apply, (e: unknown) => this.#invalidInput([String(e)]));
+    else apply(verdict as Awaited<typeof verdict>);
+  }
+
+  #invalidInput(issues: string[]): void {
+    this.#runError = new FlowlaneError('FL_INVALID_INPUT', { workflow: this.workflow, issues });
+    this.#finish('failed');
+  }
+
+  #begin(): void {
+    this.#begun = true;
+    this.#t0 = this.#now = this.#rt.clock.now();
+    if (this.#handlers !== undefined) {
+      for (const [type, list] of this.#handlers) {
+        if (type.includes('.') || type === 'custom') continue;
+        const listener = (e: CustomEvent): void => {
+          for (const h of list) this.#callHandler(h, e);
+        };
+        let set = this.#rt.customListeners.get(type);
+        if (set === undefined) this.#rt.customListeners.set(type, (set = new Set()));
+        set.add(listener);
+        (this.#customHandlers ??= []).push([type, listener]);
+      }
+    }
+    this.#emit({
+      type: 'workflow.started',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#now,
+      nodeCount: this.#g.activeCount,
+      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
+      ...this.#parentField(),
+    });
+    const roots = this.#g.roots;
+    for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
+    if (this.#remaining === 0) this.#finish('success');
+    else this.#pump();
+  }
+
+  /* ───────────── Ready-queue ───────────── */
+
+  #pump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (this.#qh < this.#qt && !this.#done) this.#startNode(this.#queue[this.#qh++]!);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #startNode(i: number): void {
+    const g = this.#g;
+    const def = g.defs[i]!;
+    const o = def.options;
+    if (this.#groupAdmitted?.[i] === 1) {
+      this.#admit(i);
+      return;
+    }
+    if (this.#parentSkipped?.[i] === 1 && o.runIfSkipped !== true) {
+      this.#skip(i, 'dependency-skipped');
+      return;
+    }
+    const gate = g.branchGate[i]!;
+    if (gate !== -1 && this.#st[gate] === SUCCESS && Boolean(this.outputs[g.ids[gate]!]) !== (g.branchWhen[i] === 1)) {
+      this.#skip(i, 'branch');
+      return;
+    }
+    const condition = o.condition;
+    if (condition !== undefined) {
+      this.#st[i] = WAITING;
+      let ok: unknown;
+      try {
+        ok = condition(new NodeCtx(this, i, 0));
+      } catch (e) {
+        this.#begin_(i);
+        this.#nodeError(i, e);
+        return;
+      }
+      if (isThenable(ok)) {
+        ok.then(
+          (v) => {
+            if (this.#done) return;
+            this.#now = this.#rt.clock.now();
+            if (v) this.#group(i);
+            else this.#skip(i, 'condition');
+            this.#pump();
+          },
+          (e: unknown) => {
+            if (this.#done) return;
+            this.#begin_(i);
+            this.#nodeError(i, e);
+            this.#pump();
+          },
+        );
+        return;
+      }
+      if (!ok) {
+        this.#skip(i, 'condition');
+        return;
+      }
+    }
+    this.#group(i);
+  }
+
+  #group(i: number): void {
+    const gi = this.#g.groupOf[i]!;
+    if (gi !== -1) {
+      const cap = this.#g.groups[gi]!.concurrency;
+      if (cap !== undefined && cap !== Number.POSITIVE_INFINITY) {
+        const running = (this.#groupRunning ??= new Int32Array(this.#g.groups.length));
+        if (running[gi]! >= cap) {
+          this.#st[i] = WAITING;
+          const waiting = (this.#groupWaiting ??= this.#g.groups.map(() => []));
+          waiting[gi]!.push(i);
+          return;
+        }
+        running[gi]!++;
+        (this.#groupAdmitted ??= new Uint8Array(this.#g.ids.length))[i] = 1;
+      }
+    }
+    this.#admit(i);
+  }
+
+  #admit(i: number): void {
+    const sched = this.#rt.scheduler;
+    if (sched === undefined) {
+      this.#run(i);
+      return;
+    }
+    const request = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      node: this.#in.descriptions()[i]!,
+      priority: this.#g.defs[i]!.options.priority ?? 0,
+    };
+    this.#st[i] = WAITING;
+    let lease: Lease | Promise<Lease>;
+    try {
+      lease = sched.acquire(request, this.runSignal());
+    } catch (e) {
+      this.#begin_(i);
+      this.#nodeError(i, e);
+      return;
+    }
+    if (isThenable(lease)) {
+      (lease as Promise<Lease>).then(
+        (l) => {
+          if (this.#done) {
+            sched.release(l, 'cancelled');
+            return;
+          }
+          (this.#leases ??= new Map()).set(i, l);
+          this.#now = this.#rt.clock.now();
+          this.#run(i);
+          this.#pump();
+        },
+        (e: unknown) => {
+          if (this.#done) return;
+          this.#begin_(i);
+          this.#nodeError(i, e);
+          this.#pump();
+        },
+      );
+      return;
+    }
+    (this.#leases ??= new Map()).set(i, lease);
+    this.#run(i);
+  }
+
+  /** Marks node `i` running and emits `node.started` for attempt 1. */
+  #begin_(i: number): void {
+    this.#st[i] = RUNNING;
+    this.#started[i] = this.#now;
+    const worker = this.#leases?.get(i)?.workerId;
+    this.#emit({
+      type: 'node.started',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#now,
+      nodeId: this.#g.ids[i]!,
+      attempt: 1,
+      ...(worker === undefined ? {} : { workerId: worker }),
+      ...this.#parentField(),
+    });
+  }
+
+  #run(i: number): void {
+    this.#begin_(i);
+    const plan = this.#plan.nodes[i]!;
+    if (!plan.fast) {
+      this.#subscribe(i, this.#pipeline(i, undefined), (v) => this.#succeed(i, v), (e) => this.#nodeError(i, e));
+      return;
+    }
+    this.#attempts[i] = 1;
+    let r: unknown;
+    try {
+      r = this.#invoke(i, new NodeCtx(this, i, 1), undefined);
+    } catch (e) {
+      this.#nodeError(i, e);
+      return;
+    }
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
+      if (typeof (r as PromiseLike<unknown>).then === 'function') {
+        (r as PromiseLike<unknown>).then(
+          (v) => this.#succeed(i, v),
+          (e: unknown) => this.#nodeError(i, e),
+        );
+        return;
+      }
+      if (isObservable(r)) {
+        this.#subscribe(i, toObservable(r), (v) => this.#succeed(i, v), (e) => this.#nodeError(i, e));
+        return;
+      }
+    }
+    this.#succeed(i, r);
+  }
+
+  #invoke(i: number, ctx: NodeCtx, error: unknown): unknown {
+    const def = this.#g.defs[i]!;
+    if (def.kind === 'subworkflow') return this.#runChild(i, ctx);
+    return this.#plan.nodes[i]!.invoke(ctx, error);
+  }
+
+  #subscribe(i: number, source: Observable<unknown>, ok: (v: unknown) => void, fail: (e: unknown) => void): void {
+    let value: unknown;
+    let settled = false;
+    const sub = source.subscribe({
+      next: (v) => {
+        value = v;
+      },
+      error: (e: unknown) => {
+        settled = true;
+        this.#subs?.delete(i);
+        fail(e);
+      },
+      complete: () => {
+        settled = true;
+        this.#subs?.delete(i);
+        ok(value);
+      },
+    });
+    if (!settled && !this.#done) (this.#subs ??= new Map()).set(i, sub);
+  }
+
+  /* ───────────── Per-node pipeline (only for nodes whose options need it) ───────────── */
+
+  #pipeline(i: number, error: unknown): Observable<unknown> {
+    const rt = this.#rt;
+    const def = this.#g.defs[i]!;
+    const o: NodeOptions = def.options;
+    const nodeId = def.id;
+    const plan = this.#plan.nodes[i]!;
+    if (plan.fast)
+      return defer(() => {
+        this.#attempts[i] = 1;
+        return toObservable(this.#invoke(i, new NodeCtx(this, i, 1), error));
+      });
+
+    const attempt$ = defer(() => {
+      const attempt = ++this.#attempts[i]!;
+      if (attempt > 1)
+        this.#emit({ type: 'node.started', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt, ...this.#parentField() });
+      const ctrl = o.timeout === undefined ? undefined : new AbortController();
+      const ctx = new NodeCtx(this, i, attempt, ctrl);
+      let inner$: Observable<unknown>;
+      if (rt.middleware.length > 0) {
+        const mctx: MiddlewareContext = {
+          executionId: this.executionId,
+          workflow: this.workflow,
+          nodeId,
+          attempt,
+          node: this.#in.descriptions()[i]!,
+          input: this.input,
+          results: this.outputs,
+          get signal() {
+            return ctx.signal;
+          },
+          log: ctx.log,
+          state: {},
+        };
+        inner$ = defer(() =>
+          composeMiddleware(rt.middleware, mctx, () =>
+            lastValueFrom(toObservable(this.#invoke(i, ctx, error)), { defaultValue: undefined }),
+          ),
+        );
+      } else inner$ = defer(() => toObservable(this.#invoke(i, ctx, error)));
+      if (o.timeout !== undefined) {
+        const ms = o.timeout;
+        inner$ = inner$.pipe(
+          withTimeout(ms, rt.clock, () => {
+            const err = new FlowlaneError('FL_TIMEOUT', { nodeId, ms });
+            ctrl!.abort(err);
+            this.#emit({ type: 'node.timed-out', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt, timeoutMs: ms, ...this.#parentField() });
+            return err;
+          }),
+        );
+      }
+      return inner$;
+    });
+
+    let out$ = attempt$;
+    const policy = o.retry;
+    if (policy !== undefined && policy.maxAttempts > 1) {
+      out$ = out$.pipe(
+        withRetry(policy, rt.clock, {
+          decide: policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, new NodeCtx(this, i, n)),
+          onRetrying: (err, n, delayMs) =>
+            this.#emit({ type: 'node.retrying', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt: n, delayMs, error: this.#serialize(err), ...this.#parentField() }),
+        }),
+      );
+    }
+    const health = o.healthCheck;
+    if (health !== undefined) out$ = out$.pipe(concatMap((v) => from(this.#healthCheck(i, health)).pipe(map(() => v))));
+
+    const cache = o.cache;
+    if (cache !== undefined) {
+      const source = out$;
+      out$ = defer(() => {
+        const ctx = new NodeCtx(this, i, 1);
+        const key = `${this.workflow}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : this.#defaultCacheKey(i)}`;
+        return withCache(cache.store ?? rt.cacheStore, key, cache.ttl, rt.inflight, {
+          onHit: (shared) => {
+            (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
+            this.#emit({ type: 'node.cache-hit', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, shared, ...this.#parentField() });
+          },
+          onStoreError: (e) => rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
+        })(source);
+      });
+    }
+
+    const needsCheck = rt.defaultPermissions ? o.permissions !== undefined : true;
+    if (!needsCheck) return out$;
+    const checked$ = out$;
+    return defer(() => {
+      const verdict = rt.permissionPolicy.check({ actor: this.actor, node: this.#in.descriptions()[i]!, workflow: this.workflow, executionId: this.executionId });
+      if (verdict.allowed) return checked$;
+      void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
+      throw new FlowlaneError('FL_PERMISSION_DENIED', { nodeId, reason: verdict.reason });
+    });
+  }
+
+  #defaultCacheKey(i: number): string {
+    const g = this.#g;
+    const parents: Record<string, unknown> = {};
+    for (let e = g.parentStart[i]!; e < g.parentStart[i + 1]!; e++) {
+      const p = g.ids[g.parents[e]!]!;
+      parents[p] = this.outputs[p];
+    }
+    return stableJson({ input: this.input, results: parents });
+  }
+
+  async #healthCheck(i: number, h: NonNullable<NodeOptions['healthCheck']>): Promise<void> {
+    const retries = h.retries ?? 1;
+    const interval = h.interval ?? 1000;
+    let last: unknown;
+    for (let k = 1; k <= retries; k++) {
+      try {
+        await this.execHandle(i, h.command, { args: h.args, shell: h.args === undefined }, this.runSignal()).result;
+        return;
+      } catch (e) {
+        last = e;
+        if (k < retries) await this.#sleep(interval);
+      }
+    }
+    throw new FlowlaneError(
+      'FL_HEALTH_CHECK_FAILED',
+      { nodeId: this.#g.ids[i]!, attempts: retries, reason: this.#serialize(last).message },
+      { cause: last },
+    );
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const signal = this.runSignal();
+      const onAbort = (): void => {
+        action.unsubscribe();
+        reject(signal.reason);
+      };
+      const action = this.#rt.clock.schedule(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /* ───────────── Settlement ───────────── */
+
+  #succeed(i: number, value: unknown, via?: { kind: 'fallback' | 'boundary'; id: string }): void {
+    if (this.#done) return;
+    const now = (this.#now = this.#rt.clock.now());
+    this.outputs[this.#g.ids[i]!] = value;
+    this.#emit({
+      type: 'node.completed',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: now,
+      nodeId: this.#g.ids[i]!,
+      attempt: this.#attempts[i]!,
+      durationMs: now - this.#started[i]!,
+      ...(via === undefined ? {} : via.kind === 'fallback' ? { fallbackUsed: via.id } : { handledBy: via.id }),
+      ...this.#parentField(),
+    });
+    this.#settle(i, SUCCESS);
+  }
+
+  #skip(i: number, reason: 'condition' | 'dependency-skipped' | 'branch'): void {
+    this.#started[i] = this.#now;
+    this.#emit({ type: 'node.skipped', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: this.#g.ids[i]!, reason, ...this.#parentField() });
+    this.#settle(i, SKIPPED);
+  }
+
+  /** Final state of node `i`: release its slot and lease, unlock its dependents. */
+  #settle(i: number, status: number): void {
+    const g = this.#g;
+    this.#st[i] = status;
+    this.#dur[i] = this.#now - this.#started[i]!;
+    this.#release(i, status === SUCCESS || status === SKIPPED ? 'success' : 'failed');
+    if (g.standby[i] === 1) return;
+    const skipped = status === SKIPPED;
+    const children = g.children;
+    const end = g.childStart[i + 1]!;
+    for (let e = g.childStart[i]!; e < end; e++) {
+      const c = children[e]!;
+      if (skipped) (this.#parentSkipped ??= new Uint8Array(g.ids.length))[c] = 1;
+      if (--this.#indeg[c]! === 0) this.#queue[this.#qt++] = c;
+    }
+    if (--this.#remaining === 0) this.#finish('success');
+    else if (!this.#pumping) this.#pump();
+  }
+
+  #release(i: number, outcome: 'success' | 'failed' | 'cancelled'): void {
+    const lease = this.#leases?.get(i);
+    if (lease !== undefined) {
+      this.#leases!.delete(i);
+      this.#rt.scheduler?.release(lease, outcome);
+    }
+    if (this.#groupAdmitted?.[i] === 1) {
+      this.#groupAdmitted[i] = 0;
+      const gi = this.#g.groupOf[i]!;
+      this.#groupRunning![gi]!--;
+      const next = this.#groupWaiting?.[gi]?.shift();
+      if (next !== undefined && !this.#done) {
+        this.#groupRunning![gi]!++;
+        this.#groupAdmitted[next] = 1;
+        this.#queue[this.#qt++] = next;
+      }
+    }
+  }
+
+  /** Node `i` failed (after its own retries): fallback → boundary → onError. */
+  #nodeError(i: number, error: unknown): void {
+    if (this.#done) return;
+    this.#now = this.#rt.clock.now();
+    const g = this.#g;
+    const fb = g.fallbackOf[i]!;
+    if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
+      this.#setExtra(i, { error });
+      this.#emit({ type: 'node.fell-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[i]!, fallbackId: g.ids[fb]!, error: this.#serialize(error), ...this.#parentField() });
+      this.#runStandby(i, fb, error, 'fallback');
+      return;
+    }
+    this.#afterFallbacks(i, error);
+  }
+
+  #afterFallbacks(i: number, error: unknown): void {
+    const g = this.#g;
+    const nodeId = g.ids[i]!;
+    this.#setExtra(i, { error });
+    const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
+    const base = { type: 'node.failed' as const, executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId, attempt: this.#attempts[i]!, durationMs: this.#now - this.#started[i]!, error: this.#serialize(error), ...this.#parentField() };
+    const boundaries = g.boundariesOf.get(i);
+    if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
+      for (const h of boundaries) {
+        const types = g.defs[h]!.errorTypes;
+        if (types === undefined || matchesError(error, types)) {
+          this.#emit({ ...base, handledBy: g.ids[h]! });
+          this.#runStandby(i, h, error, 'boundary');
+          return;
+        }
+      }
+    }
+    if (g.defs[i]!.options.onError === 'continue') {
+      this.#emit({ ...base, continued: true });
+      this.#settle(i, status);
+      return;
+    }
+    this.#emit(base);
+    this.#st[i] = status;
+    this.#dur[i] = this.#now - this.#started[i]!;
+    this.#release(i, 'failed');
+    this.#runError = new FlowlaneError(
+      'FL_NODE_FAILED',
+      { nodeId, reason: this.#serialize(error).message },
+      { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error },
+    );
+    this.#failedNode = nodeId;
+    this.#finish('failed');
+  }
+
+  #failedNode: string | undefined;
+
+  /** Runs fallback or boundary node `s` on behalf of node `owner`. */
+  #runStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
+    const g = this.#g;
+    this.#begin_(s);
+    this.#subscribe(
+      s,
+      this.#pipeline(s, kind === 'boundary' ? error : undefined),
+      (value) => {
+        this.#now = this.#rt.clock.now();
+        this.#succeedStandby(s, value);
+        this.#setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
+        this.#succeed(owner, value, { kind, id: g.ids[s]! });
+      },
+      (e) => {
+        if (this.#done) return;
+        this.#now = this.#rt.clock.now();
+        this.#setExtra(s, { error: e });
+        const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
+        this.#emit({ type: 'node.failed', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[s]!, attempt: this.#attempts[s]!, durationMs: this.#now - this.#started[s]!, error: this.#serialize(e), ...this.#parentField() });
+        this.#st[s] = status;
+        this.#dur[s] = this.#now - this.#started[s]!;
+        this.#release(s, 'failed');
+        const next = g.fallbackOf[s]!;
+        if (kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED')) {
+          this.#emit({ type: 'node.fell-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[s]!, fallbackId: g.ids[next]!, error: this.#serialize(e), ...this.#parentField() });
+          this.#runStandby(owner, next, e, 'fallback');
+        } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
+        else {
+          // A failing boundary fails the node it guards.
+          this.#attempts[owner] ||= 1;
+          this.#afterFallbacksNoBoundary(owner, e);
+        }
+      },
+    );
+  }
+
+  #afterFallbacksNoBoundary(i: number, error: unknown): void {
+    const g = this.#g;
+    const nodeId = g.ids[i]!;
+    this.#setExtra(i, { error });
+    if (g.defs[i]!.options.onError === 'continue') {
+      this.#settle(i, FAILED);
+      return;
+    }
+    this.#st[i] = FAILED;
+    this.#dur[i] = this.#now - this.#started[i]!;
+    this.#release(i, 'failed');
+    this.#runError = new FlowlaneError('FL_NODE_FAILED', { nodeId, reason: this.#serialize(error).message }, { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error });
+    this.#failedNode = nodeId;
+    this.#finish('failed');
+  }
+
+  #succeedStandby(s: number, value: unknown): void {
+    const now = this.#now;
+    this.outputs[this.#g.ids[s]!] = value;
+    this.#emit({ type: 'node.completed', executionId: this.executionId, workflow: this.workflow, timestamp: now, nodeId: this.#g.ids[s]!, attempt: this.#attempts[s]!, durationMs: now - this.#started[s]!, ...this.#parentField() });
+    this.#st[s] = SUCCESS;
+    this.#dur[s] = now - this.#started[s]!;
+    this.#release(s, 'success');
+  }
+
+  #setExtra(i: number, patch: Extra): void {
+    const map = (this.#extra ??= new Map());
+    map.set(i, { ...map.get(i), ...patch });
+  }
+
+  /* ───────────── End of run ───────────── */
+
+  #finish(status: RunStatus): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#runStatus = status;
+    this.#now = this.#rt.clock.now();
+    if (status !== 'success') {
+      const reason = this.#runError ?? new FlowlaneError('FL_CANCELLED', { executionId: this.executionId, reason: status });
+      const subs = this.#subs;
+      this.#subs = undefined;
+      if (subs !== undefined) for (const s of subs.values()) s.unsubscribe();
+      this.#ctrl?.abort(reason);
+      const st = this.#st;
+      for (let i = 0; i < st.length; i++) {
+        if (st[i]! <= RUNNING && (this.#g.standby[i] === 0 || st[i] !== PENDING)) {
+          if (st[i] === RUNNING) this.#dur[i] = this.#now - this.#started[i]!;
+          st[i] = CANCELLED;
+          this.#release(i, 'cancelled');
+        }
+      }
+      const signals = this.#signals;
+      if (signals !== undefined) for (const box of signals.values()) box.waiters.length = 0;
+    }
+    if (status === 'failed' && this.#begun) {
+      this.#rollback().then(
+        () => this.#finalize(status),
+        () => this.#finalize(status),
+      );
+      return;
+    }
+    this.#finalize(status);
+  }
+
+  async #rollback(): Promise<void> {
+    const g = this.#g;
+    const topo = g.topo;
+    for (let k = topo.length - 1; k >= 0; k--) {
+      const i = topo[k]!;
+      const rb = g.defs[i]!.options.rollback;
+      if (rb === undefined || this.#st[i] !== SUCCESS) continue;
+      const nodeId = g.ids[i]!;
+      try {
+        if (typeof rb === 'function') {
+          const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
+          await lastValueFrom(toObservable(r), { defaultValue: undefined });
+        } else {
+          await this.execHandle(i, rb.command, { args: rb.args, shell: rb.args === undefined }, new AbortController().signal).result;
+        }
+        this.#emit({ type: 'node.rolled-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId, ...this.#parentField() });
+      } catch (e) {
+        this.#emit({ type: 'node.rolled-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId, error: this.#serialize(e), ...this.#parentField() });
+        this.#rt.logger.error('rollback failed', { executionId: this.executionId, nodeId, error: this.#serialize(e).message });
+      }
+    }
+  }
+
+  #finalize(status: RunStatus): void {
+    const now = this.#rt.clock.now();
+    const durationMs = now - (this.#begun ? this.#t0 : now);
+    const base = { executionId: this.executionId, workflow: this.workflow, timestamp: now, durationMs, ...this.#parentField() };
+    if (status === 'success') this.#emit({ type: 'workflow.completed', ...base });
+    else if (status === 'cancelled')
+      this.#emit({ type: 'workflow.cancelled', ...base, reason: (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled' });
+    else this.#emit({ type: 'workflow.failed', ...base, ...(this.#failedNode === undefined ? {} : { nodeId: this.#failedNode }), error: this.#serialize(this.#runError) });
+
+    const observers = this.#observers;
+    this.#observers = undefined;
+    if (observers !== undefined) for (const o of observers) o.complete();
+    if (this.#customHandlers !== undefined)
+      for (const [type, listener] of this.#customHandlers) {
+        const set = this.#rt.customListeners.get(type);
+        set?.delete(listener);
+        if (set?.size === 0) this.#rt.customListeners.delete(type);
+      }
+    if (this.#onExternalAbort !== undefined) this.#externalSignal?.removeEventListener('abort', this.#onExternalAbort);
+    if (this.#storage !== undefined) {
+      try {
+        const r = this.#rt.stateStore.release?.(this.executionId);
+        if (isThenable(r)) r.then(undefined, (e: unknown) => this.#rt.logger.warn('state store release failed', { error: String(e) }));
+      } catch (e) {
+        this.#rt.logger.warn('state store release failed', { error: String(e) });
+      }
+    }
+    this.#rt.settled(this);
+    this.#resolve(this.#buildResult(status, durationMs));
+  }
+
+  #buildResult(status: RunStatus, durationMs: number): RunResult {
+    const g = this.#g;
+    const nodes: Record<string, NodeRecord> = {};
+    const st = this.#st;
+    const extra = this.#extra;
+    for (let i = 0; i < g.ids.length; i++) {
+      const id = g.ids[i]!;
+      let s = st[i]!;
+      if (s === PENDING && g.standby[i] === 1) s = SKIPPED;
+      const x = extra?.get(i);
+      const rec: { -readonly [K in keyof NodeRecord]: NodeRecord[K] } = {
+        status: STATUS_NAMES[s]!,
+        attempts: this.#attempts[i]!,
+        durationMs: this.#dur[i]!,
+      };
+      if (s === SUCCESS) rec.output = this.outputs[id];
+      if (x !== undefined) {
+        if (x.error !== undefined) rec.error = this.#serialize(x.error);
+        if (x.fallbackUsed !== undefined) rec.fallbackUsed = x.fallbackUsed;
+        if (x.handledBy !== undefined) rec.handledBy = x.handledBy;
+        if (x.cacheHit === true) {
+          rec.cacheHit = true;
+        }
+      }
+      nodes[id] = rec;
+    }
+    return {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      status,
+      outputs: this.outputs,
+      nodes,
+      ...(this.#runError === undefined ? {} : { error: this.#redactRunError(this.#runError) }),
+      durationMs,
+    };
+  }
+
+  #redactRunError(e: FlowlaneError): FlowlaneError {
+    const r = this.#redactor;
+    if (r === undefined || !r.active) return e;
+    const message = r.string(e.message);
+    if (message === e.message && !(e.cause instanceof Error && r.string(String(e.cause.stack)) !== String(e.cause.stack))) return e;
+    return new FlowlaneError(e.code, r.value(e.details) as never, { message, cause: e.cause === undefined ? undefined : rebuildError(r.error(e.cause)) });
+  }
+
+  /* ───────────── Events ───────────── */
+
+  #parentField(): { parentExecutionId?: string } {
+    return this.#parent === undefined ? EMPTY : { parentExecutionId: this.#parent.executionId };
+  }
+
+  #emit(e: FlowEvent): void {
+    this.#events.push(e);
+    const observers = this.#observers;
+    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+    const handlers = this.#handlers;
+    if (handlers !== undefined) {
+      const list = handlers.get(e.type);
+      if (list !== undefined) for (const h of list) this.#callHandler(h, e);
+    }
+    this.#rt.publish(e);
+    this.#parent?.forward(e);
+  }
+
+  /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */
+  forward(e: FlowEvent): void {
+    this.#events.push(e);
+    const observers = this.#observers;
+    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+    this.#parent?.forward(e);
+  }
+
+  #callHandler(h: (e: FlowEvent) => unknown, e: FlowEvent): void {
+    try {
+      const r = h(e);
+      if (isThenable(r)) r.then(undefined, (err: unknown) => this.#rt.logger.error('onEvent handler failed', { workflow: this.workflow, type: e.type, error: this.#serialize(err).message }));
+    } catch (err) {
+      this.#rt.logger.error('onEvent handler failed', { workflow: this.workflow, type: e.type, error: this.#serialize(err).message });
+    }
+  }
+
+  #serialize(e: unknown): SerializedError {
+    return this.#redactor?.active ? this.#redactor.error(e) : serializeError(e);
+  }
+
+  /* ───────────── Services for NodeCtx ───────────── */
+
+  idOf(i: number): string {
+    return this.#g.ids[i]!;
+  }
+
+  workerOf(i: number): string | undefined {
+    return this.#leases?.get(i)?.workerId;
+  }
+
+  runSignal(): AbortSignal {
+    return (this.#ctrl ??= new AbortController()).signal;
+  }
+
+  log(i: number, level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void {
+    const r = this.#redactor;
+    const msg = r?.active ? r.string(String(message)) : String(message);
+    const f = fields === undefined ? undefined : r?.active ? r.value(fields) : fields;
+    this.#emit({ type: 'node.log', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId: this.#g.ids[i]!, level, message: msg, ...(f === undefined ? {} : { fields: f }), ...this.#parentField() });
+  }
+
+  emitCustom(i: number, name: string, payload: unknown): void {
+    const r = this.#redactor;
+    const e: CustomEvent = {
+      type: 'custom',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#rt.clock.now(),
+      name,
+      nodeId: this.#g.ids[i]!,
+      payload: r?.active ? r.value(payload) : payload,
+      ...this.#parentField(),
+    };
+    (this.#custom ??= new Map()).set(name, e);
+    this.#rt.lastCustom.set(name, e);
+    this.#emit(e);
+    const listeners = this.#rt.customListeners.get(name);
+    if (listeners !== undefined) for (const l of [...listeners]) l(e);
+  }
+
+  getCustom(name: string): CustomEvent | undefined {
+    return this.#custom?.get(name) ?? this.#rt.lastCustom.get(name);
+  }
+
+  #signalBox(name: string): SignalBox {
+    const signals = (this.#signals ??= new Map());
+    let box = signals.get(name);
+    if (box === undefined) signals.set(name, (box = { buffer: [], waiters: [] }));
+    return box;
+  }
+
+  waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown> {
+    const box = this.#signalBox(name);
+    if (box.buffer.length > 0) return Promise.resolve(box.buffer.shift());
+    return new Promise((resolve, reject) => {
+      let action: Subscription | undefined;
+      const cleanup = (): void => {
+        action?.unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        const k = box.waiters.indexOf(waiter);
+        if (k !== -1) box.waiters.splice(k, 1);
+      };
+      const waiter = (payload: unknown): void => {
+        cleanup();
+        resolve(payload);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal.reason);
+      };
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (timeout !== undefined)
+        action = this.#rt.clock.schedule(() => {
+          cleanup();
+          reject(new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId: this.#g.ids[i]!, signal: name, ms: timeout }));
+        }, timeout);
+      box.waiters.push(waiter);
+    });
+  }
+
+  storage(): ExecutionStorage {
+    if (this.#storage === undefined) {
+      const store = this.#rt.stateStore;
+      const id = this.executionId;
+      this.#storage = {
+        get: async <T>(key: string) => (await store.get(id, key)) as T | undefined,
+        set: async (key, value) => {
+          await store.set(id, key, value);
+        },
+        delete: async (key) => {
+          await store.delete(id, key);
+        },
+      };
+    }
+    return this.#storage;
+  }
+
+  async getSecret(name: string): Promise<string> {
+    const providers = this.#rt.secrets;
+    for (const p of providers) {
+      const v = await p.get(name);
+      if (v !== undefined) {
+        (this.#redactor ??= new Redactor()).add(v);
+        this.#parent?.addSecret(v);
+        return v;
+      }
+    }
+    throw new FlowlaneError('FL_SECRET_NOT_FOUND', { name, providers: providers.map((p) => p.name) });
+  }
+
+  /** Secrets resolved by a subworkflow are redacted from the parent too. */
+  addSecret(v: string): void {
+    (this.#redactor ??= new Redactor()).add(v);
+    this.#parent?.addSecret(v);
+  }
+
+  async audit(i: number, record: AuditInput): Promise<void> {
+    const r = this.#redactor;
+    const full = {
+      timestamp: this.#rt.clock.now(),
+      executionId: this.executionId,
+      workflow: this.workflow,
+      nodeId: this.#g.ids[i]!,
+      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
+      ...record,
+    };
+    const safe = r?.active ? r.value(full) : full;
+    await Promise.all(
+      this.#rt.auditSinks.map(async (s) => {
+        try {
+          await s.write(safe);
+        } catch (e) {
+          this.#rt.logger.error('audit sink failed', { sink: s.name, error: this.#serialize(e).message });
+        }
+      }),
+    );
+  }
+
+  execHandle(i: number, command: string, options: Omit<ExecOptions, 'signal'> | undefined, signal: AbortSignal): ExecHandle {
+    const sel = this.#g.defs[i]!.options.executor;
+    const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
+    const executor = this.#rt.executors.get(name);
+    if (executor === undefined)
+      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', { nodeId: this.#g.ids[i]!, executor: name, available: [...this.#rt.executors.keys()] });
+    const target = options?.target ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i);
+    return executor.exec(command, { ...options, signal, ...(target === undefined ? {} : { target }) });
+  }
+
+  resolve<T>(token: InjectionToken<T>): T {
+    return this.#rt.container.resolve(token);
+  }
+
+  #runChild(i: number, ctx: NodeCtx): Promise<unknown> {
+    const def = this.#g.defs[i]!;
+    const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
+    return Promise.resolve(mapped).then(async (input) => {
+      const child = this.#rt.startChild(def.child!, input, { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal }, this);
+      const r = await child.result;
+      if (r.status === 'success') return r.outputs;
+      throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: child.executionId, reason: r.status });
+    });
+  }
+}
+
+const EMPTY = Object.freeze({}) as { parentExecutionId?: string };
+
+function reasonText(reason: unknown, fallback: string): string {
+  if (reason instanceof Error) return reason.message;
+  if (typeof reason === 'string') return reason;
+  return fallback;
+}
+
+/** An Error carrying a serialised (redacted) error's message and stack. */
+function rebuildError(s: SerializedError): Error {
+  const e = new Error(s.message, s.cause === undefined ? undefined : { cause: rebuildError(s.cause) });
+  e.name = s.name;
+  if (s.stack !== undefined) e.stack = s.stack;
+  if (s.code !== undefined) Object.defineProperty(e, 'code', { value: s.code, enumerable: true });
+  return e;
+}
+
+/** JSON with sorted keys, for default cache keys. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}

@@ -1,0 +1,104 @@
+import type { InjectionToken } from 'tsyringe';
+import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
+import { FlowlaneError } from '../errors.js';
+import type { Actor, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
+import type { CustomEvent } from './events.js';
+import type { Execution } from './execution.js';
+
+/**
+ * The context object a node function receives. One small object per attempt; everything else (signal, logger,
+ * storage, exec) is created on first use.
+ */
+export class NodeCtx implements NodeContext {
+  readonly #x: Execution;
+  readonly #i: number;
+  readonly attempt: number;
+  readonly #ctrl: AbortController | undefined;
+  #signal: AbortSignal | undefined;
+  #log: NodeLogger | undefined;
+  #exec: ExecFn | undefined;
+
+  constructor(x: Execution, i: number, attempt: number, ctrl?: AbortController) {
+    this.#x = x;
+    this.#i = i;
+    this.attempt = attempt;
+    this.#ctrl = ctrl;
+  }
+
+  get input(): unknown {
+    return this.#x.input;
+  }
+  get results(): Readonly<Record<string, unknown>> {
+    return this.#x.outputs;
+  }
+  get executionId(): string {
+    return this.#x.executionId;
+  }
+  get workflow(): string {
+    return this.#x.workflow;
+  }
+  get nodeId(): string {
+    return this.#x.idOf(this.#i);
+  }
+  get actor(): Actor | undefined {
+    return this.#x.actor;
+  }
+  get workerId(): string | undefined {
+    return this.#x.workerOf(this.#i);
+  }
+  get signal(): AbortSignal {
+    if (this.#signal === undefined) {
+      const run = this.#x.runSignal();
+      this.#signal = this.#ctrl === undefined ? run : AbortSignal.any([run, this.#ctrl.signal]);
+    }
+    return this.#signal;
+  }
+  get log(): NodeLogger {
+    if (this.#log === undefined) {
+      const x = this.#x;
+      const i = this.#i;
+      this.#log = {
+        debug: (m, f) => x.log(i, 'debug', m, f),
+        info: (m, f) => x.log(i, 'info', m, f),
+        warn: (m, f) => x.log(i, 'warn', m, f),
+        error: (m, f) => x.log(i, 'error', m, f),
+      };
+    }
+    return this.#log;
+  }
+  get storage(): ExecutionStorage {
+    return this.#x.storage();
+  }
+  get exec(): ExecFn {
+    if (this.#exec === undefined) {
+      const x = this.#x;
+      const i = this.#i;
+      const fn = ((command: string, options?: Omit<ExecOptions, 'signal'>) =>
+        x.execHandle(i, command, options, this.signal).result) as ExecFn;
+      fn.stream = (command, options) => x.execHandle(i, command, options, this.signal);
+      this.#exec = fn;
+    }
+    return this.#exec;
+  }
+
+  emitEvent(name: string, payload?: unknown): void {
+    if (typeof name !== 'string' || name === '')
+      throw new FlowlaneError('FL_INVALID_OPTION', { nodeId: this.nodeId, option: 'emitEvent name', reason: 'expected a non-empty string' });
+    this.#x.emitCustom(this.#i, name, payload);
+  }
+  getEvent<P = unknown>(name: string): CustomEvent<P> | undefined {
+    return this.#x.getCustom(name) as CustomEvent<P> | undefined;
+  }
+  waitForSignal<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<P> {
+    return this.#x.waitForSignal(this.#i, name, options?.timeout, this.signal) as Promise<P>;
+  }
+  getSecret(name: string): Promise<string> {
+    return this.#x.getSecret(name);
+  }
+  audit(record: AuditInput): Promise<void> {
+    return this.#x.audit(this.#i, record);
+  }
+  resolve<T>(token: InjectionToken<T>): T {
+    return this.#x.resolve(token);
+  }
+}

@@ -1,0 +1,44 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { DependencyContainer } from 'tsyringe';
+import type { Workflow } from '../workflow.js';
+import type {
+  AuditSink,
+  CacheStore,
+  Executor,
+  Logger,
+  Middleware,
+  PermissionPolicy,
+  Scheduler,
+  SecretsProvider,
+  StateStore,
+} from '../plugin/types.js';
+import type { CustomEvent, FlowEvent } from './events.js';
+import type { Execution } from './execution.js';
+import type { RunOptions } from './run-types.js';
+
+/** Internal: what an execution needs from its engine. */
+export interface EngineRuntime {
+  readonly clock: SchedulerLike;
+  readonly logger: Logger;
+  readonly middleware: readonly Middleware[];
+  readonly scheduler: Scheduler | undefined;
+  readonly executors: ReadonlyMap<string, Executor>;
+  readonly secrets: readonly SecretsProvider[];
+  readonly auditSinks: readonly AuditSink[];
+  readonly cacheStore: CacheStore;
+  readonly stateStore: StateStore;
+  readonly permissionPolicy: PermissionPolicy;
+  /** True when the policy is the default one (only nodes that declare permissions are checked). */
+  readonly defaultPermissions: boolean;
+  readonly inflight: Map<string, Observable<unknown>>;
+  readonly container: DependencyContainer;
+  /** Latest custom event per name, engine-wide. */
+  readonly lastCustom: Map<string, CustomEvent>;
+  /** onEvent handlers of active runs for custom event names. */
+  readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
+  publish(event: FlowEvent): void;
+  /** Start a child execution (subworkflow) right away, outside the run queue. */
+  startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: Execution): Execution;
+  /** Called by an execution when it settles. */
+  settled(exec: Execution): void;
+}

@@ -1,0 +1,187 @@
+/**
+ * The one table of Flowlane error codes. Codes are stable: never renamed, never reused.
+ * Each entry turns typed details into a message that says what happened and what to fix.
+ */
+export const ErrorCodes = {
+  /* Definition (build) */
+  FL_INVALID_WORKFLOW: (p: { workflow: string; problems: readonly { code: string; message: string }[] }) =>
+    `Workflow "${p.workflow}" is invalid (${p.problems.length} problem${p.problems.length === 1 ? '' : 's'}):\n` +
+    p.problems.map((x) => `  - [${x.code}] ${x.message}`).join('\n'),
+  FL_DUPLICATE_NODE: (p: { nodeId: string }) => `Node "${p.nodeId}" is defined more than once. Give each node a unique id.`,
+  FL_MISSING_DEPENDENCY: (p: { nodeId: string; dependency: string }) =>
+    `Node "${p.nodeId}" depends on "${p.dependency}", which is not defined. Add that node or remove the dependency.`,
+  FL_CYCLE: (p: { path: readonly string[] }) => `Dependency cycle: ${p.path.join(' → ')}. Remove one edge.`,
+  FL_UNKNOWN_FALLBACK: (p: { nodeId: string; fallback: string }) =>
+    `Node "${p.nodeId}" names fallback "${p.fallback}", which is not defined. Add that node or fix the name.`,
+  FL_FALLBACK_CYCLE: (p: { path: readonly string[] }) =>
+    `Fallback cycle: ${p.path.join(' → ')}. A fallback chain must end in a node without a fallback.`,
+  FL_EMPTY_WORKFLOW: (p: { workflow: string }) => `Workflow "${p.workflow}" has no nodes. Add at least one node.`,
+  FL_INVALID_OPTION: (p: { nodeId?: string | undefined; option: string; reason: string }) =>
+    `${p.nodeId === undefined ? 'Workflow' : `Node "${p.nodeId}"`}: invalid ${p.option}: ${p.reason}.`,
+  FL_UNKNOWN_BOUNDARY_TARGET: (p: { nodeId: string; target: string }) =>
+    `Error boundary "${p.nodeId}" lists "${p.target}" in forNodes, which is not defined. Fix the name.`,
+
+  /* Runs */
+  FL_INVALID_INPUT: (p: { workflow: string; issues: readonly string[] }) =>
+    `Input of workflow "${p.workflow}" is invalid: ${p.issues.join('; ')}. Pass an input that matches the schema.`,
+  FL_NODE_FAILED: (p: { nodeId: string; reason: string }) =>
+    `Node "${p.nodeId}" failed: ${p.reason}. Add retry, a fallback, an error boundary or onError: 'continue' to recover.`,
+  FL_TIMEOUT: (p: { nodeId: string; ms: number }) =>
+    `Node "${p.nodeId}" timed out after ${p.ms} ms. Raise its timeout or make it honour ctx.signal.`,
+  FL_CANCELLED: (p: { executionId: string; reason: string }) => `Execution "${p.executionId}" was cancelled: ${p.reason}.`,
+  FL_SIGNAL_TIMEOUT: (p: { nodeId: string; signal: string; ms: number }) =>
+    `Node "${p.nodeId}" waited ${p.ms} ms for signal "${p.signal}" and none arrived. Send it with run.signal("${p.signal}", payload) or raise the timeout.`,
+  FL_EXECUTION_NOT_FOUND: (p: { executionId: string }) =>
+    `No active execution "${p.executionId}" on this engine. It may have finished or never started.`,
+  FL_DUPLICATE_EXECUTION: (p: { executionId: string }) =>
+    `Execution id "${p.executionId}" is already running on this engine. Use a unique executionId.`,
+  FL_ENGINE_CLOSED: () => 'The engine is closed. Create a new engine with createEngine().',
+  FL_SECRET_NOT_FOUND: (p: { name: string; providers: readonly string[] }) =>
+    `Secret "${p.name}" was not found (providers asked: ${p.providers.join(', ') || 'none'}). Define it or register a secrets provider.`,
+  FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) => `Permission denied for node "${p.nodeId}": ${p.reason}.`,
+  FL_EXECUTOR_NOT_FOUND: (p: { nodeId: string; executor: string; available: readonly string[] }) =>
+    `Node "${p.nodeId}" asks for executor "${p.executor}", which is not registered (available: ${p.available.join(', ') || 'none'}). Install and add its plugin.`,
+  FL_EXEC_FAILED: (p: { command: string; exitCode: number | null; signal?: string | null | undefined; stderr: string }) =>
+    `Command "${p.command}" failed with ${p.exitCode === null ? `signal ${p.signal ?? 'unknown'}` : `exit code ${p.exitCode}`}${p.stderr ? `: ${p.stderr.slice(0, 500)}` : ''}. Pass allowFailure: true to accept non-zero exits.`,
+  FL_EXEC_OUTPUT_LIMIT: (p: { command: string; limit: number }) =>
+    `Command "${p.command}" wrote more than ${p.limit} bytes of output and was stopped. Raise maxOutputBytes or stream the output.`,
+  FL_HEALTH_CHECK_FAILED: (p: { nodeId: string; attempts: number; reason: string }) =>
+    `Health check of node "${p.nodeId}" failed after ${p.attempts} attempt(s): ${p.reason}.`,
+  FL_ROLLBACK_FAILED: (p: { nodeId: string; reason: string }) => `Rollback of node "${p.nodeId}" failed: ${p.reason}.`,
+  FL_VALIDATION_FAILED: (p: { nodeId: string; stage: 'input' | 'output'; issues: readonly string[] }) =>
+    `Node "${p.nodeId}" ${p.stage} failed validation: ${p.issues.join('; ')}.`,
+
+  /* Plugins */
+  FL_PLUGIN_INVALID: (p: { plugin: string; reason: string }) => `Plugin "${p.plugin}" is invalid: ${p.reason}.`,
+  FL_PLUGIN_CONFLICT: (p: { kind: string; name: string; first: string; second: string }) =>
+    `Plugins "${p.first}" and "${p.second}" both register ${p.kind} "${p.name}". Remove one of them or configure a different name.`,
+  FL_PLUGIN_INCOMPATIBLE: (p: { plugin: string; range: string; core: string }) =>
+    `Plugin "${p.plugin}" supports @flowlane/core ${p.range}, but this is ${p.core}. Upgrade the plugin or core.`,
+  FL_PLUGIN_DEPENDENCY_MISSING: (p: { plugin: string; dependency: string }) =>
+    `Plugin "${p.plugin}" needs plugin "${p.dependency}". Add it to createEngine({ plugins }) before "${p.plugin}".`,
+  FL_PLUGIN_SETUP_FAILED: (p: { plugin: string; reason: string }) => `Setup of plugin "${p.plugin}" failed: ${p.reason}.`,
+  FL_RESOURCE_UNSATISFIABLE: (p: { nodeId: string; resource: string; requested: number; capacity: number }) =>
+    `Node "${p.nodeId}" requests ${p.requested} ${p.resource}, but the pool holds ${p.capacity}. Lower the request or grow the pool.`,
+  FL_RESOURCE_TIMEOUT: (p: { nodeId: string; ms: number }) =>
+    `Node "${p.nodeId}" waited ${p.ms} ms for resources. Raise the wait timeout or the pool capacity.`,
+} as const;
+
+/** Every stable Flowlane error code. */
+export type ErrorCode = keyof typeof ErrorCodes;
+/** The typed details carried by an error with code `C`. */
+export type ErrorDetails<C extends ErrorCode> = Parameters<(typeof ErrorCodes)[C]>[0] extends undefined
+  ? Record<string, never>
+  : Parameters<(typeof ErrorCodes)[C]>[0];
+
+const brand: unique symbol = Symbol.for('flowlane.error') as never;
+
+/**
+ * Base class of every error Flowlane throws: a stable `code`, typed `details`, a message that says what to fix.
+ *
+ * @example
+ * ```ts
+ * try { await engine.execute(wf, input); }
+ * catch (e) { if (isFlowlaneError(e) && e.code === 'FL_TIMEOUT') console.log(e.details.nodeId); }
+ * ```
+ */
+export class FlowlaneError<C extends ErrorCode = ErrorCode> extends Error {
+  override name = 'FlowlaneError';
+  readonly code: C;
+  readonly details: ErrorDetails<C>;
+  declare readonly [brand]: true;
+
+  constructor(code: C, details: ErrorDetails<C>, options?: { cause?: unknown; message?: string }) {
+    const format = ErrorCodes[code] as (d: unknown) => string;
+    super(options?.message ?? format(details), options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = details;
+    Object.defineProperty(this, brand, { value: true });
+  }
+
+  /** JSON-safe form (used by events and records). */
+  toJSON(): SerializedError {
+    return serializeError(this);
+  }
+}
+
+/** One problem found by `build()`. */
+export interface DefinitionProblem {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly nodeId?: string | undefined;
+}
+
+/**
+ * Thrown by `WorkflowBuilder.build()`: lists **every** problem found, each with its own stable code.
+ *
+ * @example
+ * ```ts
+ * try { workflow('x').build(); } catch (e) { if (e instanceof WorkflowDefinitionError) console.log(e.problems); }
+ * ```
+ */
+export class WorkflowDefinitionError extends FlowlaneError<'FL_INVALID_WORKFLOW'> {
+  override name = 'WorkflowDefinitionError';
+  readonly problems: readonly DefinitionProblem[];
+  constructor(workflow: string, problems: readonly DefinitionProblem[]) {
+    super('FL_INVALID_WORKFLOW', { workflow, problems });
+    this.problems = problems;
+  }
+}
+
+/**
+ * True for any Flowlane error, also one thrown by another copy of `@flowlane/core` (checked by a global brand).
+ *
+ * @example
+ * ```ts
+ * if (isFlowlaneError(err, 'FL_TIMEOUT')) retryLater();
+ * ```
+ */
+export function isFlowlaneError<C extends ErrorCode = ErrorCode>(value: unknown, code?: C): value is FlowlaneError<C> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[brand] === true &&
+    (code === undefined || (value as { code?: unknown }).code === code)
+  );
+}
+
+/** A JSON-safe error, as it appears in events and node records. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string | undefined;
+  readonly stack?: string | undefined;
+  readonly details?: unknown;
+  readonly cause?: SerializedError | undefined;
+}
+
+/** Turns any thrown value into a {@link SerializedError} (causes followed up to 5 levels). */
+export function serializeError(error: unknown, depth = 0): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const details = (error as { details?: unknown }).details;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(details === undefined ? {} : { details: safeJson(details) }),
+      ...(error.cause === undefined || depth >= 5 ? {} : { cause: serializeError(error.cause, depth + 1) }),
+    };
+  }
+  return { name: 'NonError', message: typeof error === 'string' ? error : String(safeJson(error)) };
+}
+
+function safeJson(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return '[unserializable]';
+  }
+}
+
+/** Error code of any value, if it carries one. */
+export function errorCodeOf(error: unknown): string | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
