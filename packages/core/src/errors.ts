@@ -7,7 +7,8 @@ export const ErrorCodes = {
   FL_INVALID_WORKFLOW: (p: { workflow: string; problems: readonly { code: string; message: string }[] }) =>
     `Workflow "${p.workflow}" is invalid (${p.problems.length} problem${p.problems.length === 1 ? '' : 's'}):\n` +
     p.problems.map((x) => `  - [${x.code}] ${x.message}`).join('\n'),
-  FL_DUPLICATE_NODE: (p: { nodeId: string }) => `Node "${p.nodeId}" is defined more than once. Give each node a unique id.`,
+  FL_DUPLICATE_NODE: (p: { nodeId: string }) =>
+    `Node "${p.nodeId}" is defined more than once. Give each node a unique id.`,
   FL_MISSING_DEPENDENCY: (p: { nodeId: string; dependency: string }) =>
     `Node "${p.nodeId}" depends on "${p.dependency}", which is not defined. Add that node or remove the dependency.`,
   FL_CYCLE: (p: { path: readonly string[] }) => `Dependency cycle: ${p.path.join(' → ')}. Remove one edge.`,
@@ -28,7 +29,8 @@ export const ErrorCodes = {
     `Node "${p.nodeId}" failed: ${p.reason}. Add retry, a fallback, an error boundary or onError: 'continue' to recover.`,
   FL_TIMEOUT: (p: { nodeId: string; ms: number }) =>
     `Node "${p.nodeId}" timed out after ${p.ms} ms. Raise its timeout or make it honour ctx.signal.`,
-  FL_CANCELLED: (p: { executionId: string; reason: string }) => `Execution "${p.executionId}" was cancelled: ${p.reason}.`,
+  FL_CANCELLED: (p: { executionId: string; reason: string }) =>
+    `Execution "${p.executionId}" was cancelled: ${p.reason}.`,
   FL_SIGNAL_TIMEOUT: (p: { nodeId: string; signal: string; ms: number }) =>
     `Node "${p.nodeId}" waited ${p.ms} ms for signal "${p.signal}" and none arrived. Send it with run.signal("${p.signal}", payload) or raise the timeout.`,
   FL_EXECUTION_NOT_FOUND: (p: { executionId: string }) =>
@@ -38,10 +40,16 @@ export const ErrorCodes = {
   FL_ENGINE_CLOSED: () => 'The engine is closed. Create a new engine with createEngine().',
   FL_SECRET_NOT_FOUND: (p: { name: string; providers: readonly string[] }) =>
     `Secret "${p.name}" was not found (providers asked: ${p.providers.join(', ') || 'none'}). Define it or register a secrets provider.`,
-  FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) => `Permission denied for node "${p.nodeId}": ${p.reason}.`,
+  FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) =>
+    `Permission denied for node "${p.nodeId}": ${p.reason}.`,
   FL_EXECUTOR_NOT_FOUND: (p: { nodeId: string; executor: string; available: readonly string[] }) =>
     `Node "${p.nodeId}" asks for executor "${p.executor}", which is not registered (available: ${p.available.join(', ') || 'none'}). Install and add its plugin.`,
-  FL_EXEC_FAILED: (p: { command: string; exitCode: number | null; signal?: string | null | undefined; stderr: string }) =>
+  FL_EXEC_FAILED: (p: {
+    command: string;
+    exitCode: number | null;
+    signal?: string | null | undefined;
+    stderr: string;
+  }) =>
     `Command "${p.command}" failed with ${p.exitCode === null ? `signal ${p.signal ?? 'unknown'}` : `exit code ${p.exitCode}`}${p.stderr ? `: ${p.stderr.slice(0, 500)}` : ''}. Pass allowFailure: true to accept non-zero exits.`,
   FL_EXEC_OUTPUT_LIMIT: (p: { command: string; limit: number }) =>
     `Command "${p.command}" wrote more than ${p.limit} bytes of output and was stopped. Raise maxOutputBytes or stream the output.`,
@@ -59,7 +67,8 @@ export const ErrorCodes = {
     `Plugin "${p.plugin}" supports @flowlane/core ${p.range}, but this is ${p.core}. Upgrade the plugin or core.`,
   FL_PLUGIN_DEPENDENCY_MISSING: (p: { plugin: string; dependency: string }) =>
     `Plugin "${p.plugin}" needs plugin "${p.dependency}". Add it to createEngine({ plugins }) before "${p.plugin}".`,
-  FL_PLUGIN_SETUP_FAILED: (p: { plugin: string; reason: string }) => `Setup of plugin "${p.plugin}" failed: ${p.reason}.`,
+  FL_PLUGIN_SETUP_FAILED: (p: { plugin: string; reason: string }) =>
+    `Setup of plugin "${p.plugin}" failed: ${p.reason}.`,
   FL_RESOURCE_UNSATISFIABLE: (p: { nodeId: string; resource: string; requested: number; capacity: number }) =>
     `Node "${p.nodeId}" requests ${p.requested} ${p.resource}, but the pool holds ${p.capacity}. Lower the request or grow the pool.`,
   FL_RESOURCE_TIMEOUT: (p: { nodeId: string; ms: number }) =>

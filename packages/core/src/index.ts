@@ -1,12 +1,6 @@
 /* Builder */
-export { WorkflowBuilder, workflow } from './builder/workflow-builder.js';
-export type {
-  BranchOptions,
-  FlowlaneTypeError,
-  ForEachOptions,
-  ParallelOptions,
-  WorkflowOptions,
-} from './builder/workflow-builder.js';
+
+export type { InferOutput, StandardSchemaV1 } from './builder/standard-schema.js';
 export type {
   AuditInput,
   BoundaryOptions,
@@ -26,16 +20,32 @@ export type {
   SettledItem,
   WorkflowDescription,
 } from './builder/types.js';
-export type { InferOutput, StandardSchemaV1 } from './builder/standard-schema.js';
-export { Workflow } from './workflow.js';
-
-/* Engine and runs */
-export { Engine, createEngine } from './engine/engine.js';
+export type {
+  BranchOptions,
+  FlowlaneTypeError,
+  ForEachOptions,
+  ParallelOptions,
+  WorkflowOptions,
+} from './builder/workflow-builder.js';
+export { WorkflowBuilder, workflow } from './builder/workflow-builder.js';
+export { composeMiddleware } from './compile/compose-middleware.js';
+/* Operators (for plugin authors composing their own pipelines) */
+export { delayFor, isRetryable, matchesError, withRetry } from './compile/with-retry.js';
+export { withTimeout } from './compile/with-timeout.js';
+/* Built-in defaults */
+export { createDefaultPermissionPolicy } from './defaults/default-permission-policy.js';
+export { createEnvSecretsProvider, secretEnvName } from './defaults/env-secrets-provider.js';
+export { createFifoScheduler } from './defaults/fifo-scheduler.js';
+export type { LocalExecutorOptions } from './defaults/local-executor.js';
+export { createLocalExecutor } from './defaults/local-executor.js';
+export type { MemoryAuditSink } from './defaults/memory-audit-sink.js';
+export { createMemoryAuditSink } from './defaults/memory-audit-sink.js';
+export type { MemoryCacheStoreOptions } from './defaults/memory-cache-store.js';
+export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
+export { createMemoryStateStore } from './defaults/memory-state-store.js';
 export type { EngineOptions } from './engine/engine.js';
-export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
-
-/* Events */
-export { FLOW_EVENT_TYPES } from './engine/events.js';
+/* Engine and runs */
+export { createEngine, Engine } from './engine/engine.js';
 export type {
   CustomEvent,
   EventBase,
@@ -59,11 +69,19 @@ export type {
   WorkflowFailedEvent,
   WorkflowStartedEvent,
 } from './engine/events.js';
-
-/* Errors */
-export { ErrorCodes, FlowlaneError, WorkflowDefinitionError, errorCodeOf, isFlowlaneError, serializeError } from './errors.js';
+/* Events */
+export { FLOW_EVENT_TYPES } from './engine/events.js';
+export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
-
+/* Errors */
+export {
+  ErrorCodes,
+  errorCodeOf,
+  FlowlaneError,
+  isFlowlaneError,
+  serializeError,
+  WorkflowDefinitionError,
+} from './errors.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export { Tokens } from './plugin/tokens.js';
@@ -98,24 +116,11 @@ export type {
   SecretsProvider,
   StateStore,
 } from './plugin/types.js';
-
-/* Built-in defaults */
-export { createDefaultPermissionPolicy } from './defaults/default-permission-policy.js';
-export { createEnvSecretsProvider, secretEnvName } from './defaults/env-secrets-provider.js';
-export { createFifoScheduler } from './defaults/fifo-scheduler.js';
-export { createLocalExecutor } from './defaults/local-executor.js';
-export type { LocalExecutorOptions } from './defaults/local-executor.js';
-export { createMemoryAuditSink } from './defaults/memory-audit-sink.js';
-export type { MemoryAuditSink } from './defaults/memory-audit-sink.js';
-export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
-export type { MemoryCacheStoreOptions } from './defaults/memory-cache-store.js';
-export { createMemoryStateStore } from './defaults/memory-state-store.js';
-
-/* Operators (for plugin authors composing their own pipelines) */
-export { delayFor, isRetryable, matchesError, withRetry } from './compile/with-retry.js';
-export { withTimeout } from './compile/with-timeout.js';
-export { composeMiddleware } from './compile/compose-middleware.js';
 export { REDACTED, Redactor } from './runtime/redactor.js';
+export type { VirtualClock } from './runtime/virtual-clock.js';
 
+/* Time */
+export { createVirtualClock } from './runtime/virtual-clock.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
+export { Workflow } from './workflow.js';

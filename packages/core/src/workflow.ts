@@ -73,9 +73,14 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
     for (let i = 0; i < graph.ids.length; i++) {
       for (let e = graph.parentStart[i]!; e < graph.parentStart[i + 1]!; e++) {
         const p = graph.parents[e]!;
-        edges.push({ from: graph.ids[p]!, to: graph.ids[i]!, kind: graph.branchGate[i] === p ? 'branch' : 'dependency' });
+        edges.push({
+          from: graph.ids[p]!,
+          to: graph.ids[i]!,
+          kind: graph.branchGate[i] === p ? 'branch' : 'dependency',
+        });
       }
-      if (graph.fallbackOf[i] !== -1) edges.push({ from: graph.ids[i]!, to: graph.ids[graph.fallbackOf[i]!]!, kind: 'fallback' });
+      if (graph.fallbackOf[i] !== -1)
+        edges.push({ from: graph.ids[i]!, to: graph.ids[graph.fallbackOf[i]!]!, kind: 'fallback' });
     }
     for (const [target, handlers] of graph.boundariesOf)
       for (const h of handlers) edges.push({ from: graph.ids[target]!, to: graph.ids[h]!, kind: 'boundary' });
@@ -84,7 +89,11 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
       ...(this.version === undefined ? {} : { version: this.version }),
       nodes: descriptions(),
       edges,
-      groups: graph.groups.map((g) => ({ id: g.id, nodes: g.nodes, ...(g.concurrency === undefined ? {} : { concurrency: g.concurrency }) })),
+      groups: graph.groups.map((g) => ({
+        id: g.id,
+        nodes: g.nodes,
+        ...(g.concurrency === undefined ? {} : { concurrency: g.concurrency }),
+      })),
     };
     // Frozen instance: cache through a defineProperty-free path (the private field is writable).
     this.#json = json;
@@ -126,7 +135,8 @@ function describeNode(graph: CompiledGraph, i: number, o: NodeOptions): NodeDesc
   if (o.runIfSkipped !== undefined) options.runIfSkipped = o.runIfSkipped;
   if (o.fallback !== undefined) options.fallback = o.fallback;
   if (o.onError !== undefined) options.onError = o.onError;
-  if (o.cache !== undefined) options.cache = { ttl: o.cache.ttl, ...(o.cache.store ? { store: o.cache.store.name } : {}) };
+  if (o.cache !== undefined)
+    options.cache = { ttl: o.cache.ttl, ...(o.cache.store ? { store: o.cache.store.name } : {}) };
   for (const key of ['priority', 'tags', 'executor', 'resources', 'permissions', 'healthCheck', 'estimatedMs'] as const)
     if (o[key] !== undefined) options[key] = o[key];
   if (o.meta !== undefined) options.meta = JSON.parse(JSON.stringify(o.meta)) as unknown;

@@ -20,7 +20,9 @@ export type StandardResult<Output> =
 export type InferOutput<S> = S extends StandardSchemaV1<unknown, infer O> ? O : never;
 
 /** Formats Standard Schema issues as `path: message` strings. */
-export function formatIssues(issues: readonly { readonly message: string; readonly path?: readonly unknown[] | undefined }[]): string[] {
+export function formatIssues(
+  issues: readonly { readonly message: string; readonly path?: readonly unknown[] | undefined }[],
+): string[] {
   return issues.map((i) => {
     const path = (i.path ?? [])
       .map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String((p as { key: unknown }).key) : String(p)))

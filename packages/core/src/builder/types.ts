@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
+import type { CustomEvent } from '../engine/events.js';
 import type {
   Actor,
   CacheStore,
@@ -10,7 +11,6 @@ import type {
   NodeLogger,
   NodePermissions,
 } from '../plugin/types.js';
-import type { CustomEvent } from '../engine/events.js';
 
 /** What a node function may return. */
 export type NodeReturn<R> = R | PromiseLike<R> | Observable<R>;
@@ -168,7 +168,9 @@ export interface BoundaryOptions<D extends string = string> {
 }
 
 /** Result entry of `forEach` with `failurePolicy: 'allSettled'`. */
-export type SettledItem<R> = { readonly status: 'fulfilled'; readonly value: R } | { readonly status: 'rejected'; readonly reason: unknown };
+export type SettledItem<R> =
+  | { readonly status: 'fulfilled'; readonly value: R }
+  | { readonly status: 'rejected'; readonly reason: unknown };
 
 /* ───────────────────────────── Descriptions (JSON-safe) ───────────────────────────── */
 
@@ -191,6 +193,14 @@ export interface WorkflowDescription {
   readonly name: string;
   readonly version?: string | undefined;
   readonly nodes: readonly NodeDescription[];
-  readonly edges: readonly { readonly from: string; readonly to: string; readonly kind: 'dependency' | 'fallback' | 'boundary' | 'branch' }[];
-  readonly groups: readonly { readonly id: string; readonly nodes: readonly string[]; readonly concurrency?: number | undefined }[];
+  readonly edges: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly kind: 'dependency' | 'fallback' | 'boundary' | 'branch';
+  }[];
+  readonly groups: readonly {
+    readonly id: string;
+    readonly nodes: readonly string[];
+    readonly concurrency?: number | undefined;
+  }[];
 }

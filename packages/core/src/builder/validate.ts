@@ -61,7 +61,8 @@ function checkRetry(id: string, r: RetryPolicy, out: DefinitionProblem[]): void 
     out.push(invalid(id, 'retry.maxInterval', `expected a number of ms ≥ 0, got ${String(r.maxInterval)}`));
   if (r.jitter !== undefined && typeof r.jitter !== 'boolean' && !(isNonNegative(r.jitter) && r.jitter <= 1))
     out.push(invalid(id, 'retry.jitter', `expected a boolean or a fraction between 0 and 1, got ${String(r.jitter)}`));
-  if (r.onRetry !== undefined && typeof r.onRetry !== 'function') out.push(invalid(id, 'retry.onRetry', 'expected a function'));
+  if (r.onRetry !== undefined && typeof r.onRetry !== 'function')
+    out.push(invalid(id, 'retry.onRetry', 'expected a function'));
 }
 
 function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
@@ -72,16 +73,19 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
     return;
   }
   if (typeof def.fn !== 'function') out.push(invalid(id, 'function', `expected a node function, got ${typeof def.fn}`));
-  if (o.dependsOn !== undefined && !Array.isArray(o.dependsOn)) out.push(invalid(id, 'dependsOn', 'expected an array of node ids'));
+  if (o.dependsOn !== undefined && !Array.isArray(o.dependsOn))
+    out.push(invalid(id, 'dependsOn', 'expected an array of node ids'));
   if (o.timeout !== undefined && !isPositive(o.timeout))
     out.push(invalid(id, 'timeout', `expected a number of ms > 0, got ${String(o.timeout)}`));
   if (o.retry !== undefined) checkRetry(id, o.retry, out);
-  if (o.condition !== undefined && typeof o.condition !== 'function') out.push(invalid(id, 'condition', 'expected a function'));
+  if (o.condition !== undefined && typeof o.condition !== 'function')
+    out.push(invalid(id, 'condition', 'expected a function'));
   if (o.onError !== undefined && !ON_ERROR.has(o.onError as string))
     out.push(invalid(id, 'onError', `expected 'fail', 'continue' or 'fallback', got ${String(o.onError)}`));
   if (o.onError === 'fallback' && o.fallback === undefined)
     out.push(invalid(id, 'onError', "'fallback' needs a fallback node: add fallback: '<node id>'"));
-  if (o.fallback !== undefined && typeof o.fallback !== 'string') out.push(invalid(id, 'fallback', 'expected a node id'));
+  if (o.fallback !== undefined && typeof o.fallback !== 'string')
+    out.push(invalid(id, 'fallback', 'expected a node id'));
   if (o.cache !== undefined) {
     if (typeof o.cache !== 'object' || o.cache === null || !isPositive(o.cache.ttl))
       out.push(invalid(id, 'cache.ttl', `expected a number of ms > 0, got ${String(o.cache?.ttl)}`));
@@ -94,16 +98,28 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
     out.push(invalid(id, 'estimatedMs', `expected a number of ms ≥ 0, got ${String(o.estimatedMs)}`));
   if (o.healthCheck !== undefined) {
     const h = o.healthCheck;
-    if (typeof h?.command !== 'string' || h.command === '') out.push(invalid(id, 'healthCheck.command', 'expected a command'));
+    if (typeof h?.command !== 'string' || h.command === '')
+      out.push(invalid(id, 'healthCheck.command', 'expected a command'));
     if (h?.retries !== undefined && !(Number.isInteger(h.retries) && h.retries >= 1))
       out.push(invalid(id, 'healthCheck.retries', 'expected an integer ≥ 1'));
-    if (h?.interval !== undefined && !isNonNegative(h.interval)) out.push(invalid(id, 'healthCheck.interval', 'expected ms ≥ 0'));
+    if (h?.interval !== undefined && !isNonNegative(h.interval))
+      out.push(invalid(id, 'healthCheck.interval', 'expected ms ≥ 0'));
   }
-  if (o.rollback !== undefined && typeof o.rollback !== 'function' && typeof (o.rollback as { command?: unknown }).command !== 'string')
+  if (
+    o.rollback !== undefined &&
+    typeof o.rollback !== 'function' &&
+    typeof (o.rollback as { command?: unknown }).command !== 'string'
+  )
     out.push(invalid(id, 'rollback', 'expected a function or { command }'));
   const mismatch = o.meta?.parallelMismatch;
   if (typeof mismatch === 'number')
-    out.push(invalid(id, 'parallel', mismatch < 0 ? 'expected an array of functions' : `got ${mismatch} functions for a different number of ids`));
+    out.push(
+      invalid(
+        id,
+        'parallel',
+        mismatch < 0 ? 'expected an array of functions' : `got ${mismatch} functions for a different number of ids`,
+      ),
+    );
   if (def.kind === 'forEach') {
     if (!isConcurrency(def.concurrency))
       out.push(invalid(id, 'concurrency', `expected an integer ≥ 1, got ${String(def.concurrency)}`));
@@ -121,7 +137,8 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
 /** Validates the definitions (collecting every problem) and compiles the graph. O(nodes + edges). */
 export function validateAndCompile(name: string, defs: readonly NodeDef[], groups: readonly GroupDef[]): CompiledGraph {
   const problems: DefinitionProblem[] = [];
-  if (typeof name !== 'string' || name.trim() === '') problems.push(invalid(undefined, 'name', 'a workflow needs a non-empty name'));
+  if (typeof name !== 'string' || name.trim() === '')
+    problems.push(invalid(undefined, 'name', 'a workflow needs a non-empty name'));
   if (defs.length === 0) problems.push(problem('FL_EMPTY_WORKFLOW', { workflow: String(name) } as never));
 
   const n = defs.length;
@@ -129,7 +146,9 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
   for (let i = 0; i < n; i++) {
     const d = defs[i]!;
     if (typeof d.id !== 'string' || d.id.trim() === '') {
-      problems.push(invalid(undefined, 'node id', `expected a non-empty string, got ${JSON.stringify(d.id) ?? String(d.id)}`));
+      problems.push(
+        invalid(undefined, 'node id', `expected a non-empty string, got ${JSON.stringify(d.id) ?? String(d.id)}`),
+      );
       continue;
     }
     if (index.has(d.id)) problems.push(problem('FL_DUPLICATE_NODE', { nodeId: d.id } as never, d.id));
@@ -138,7 +157,9 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
   }
   for (const g of groups) {
     if (g.concurrency !== undefined && !isConcurrency(g.concurrency))
-      problems.push(invalid(undefined, `concurrency of group "${g.id}"`, `expected an integer ≥ 1, got ${String(g.concurrency)}`));
+      problems.push(
+        invalid(undefined, `concurrency of group "${g.id}"`, `expected an integer ≥ 1, got ${String(g.concurrency)}`),
+      );
   }
 
   // Fallbacks, boundaries and branches.
@@ -162,7 +183,8 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
       standby[i] = 1;
       for (const target of d.forNodes ?? []) {
         const j = index.get(target);
-        if (j === undefined) problems.push(problem('FL_UNKNOWN_BOUNDARY_TARGET', { nodeId: d.id, target } as never, d.id));
+        if (j === undefined)
+          problems.push(problem('FL_UNKNOWN_BOUNDARY_TARGET', { nodeId: d.id, target } as never, d.id));
         else {
           const list = boundariesOf.get(j);
           if (list === undefined) boundariesOf.set(j, [i]);
@@ -176,7 +198,9 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
           const j = index.get(target);
           if (j === undefined) problems.push(invalid(d.id, 'branch', `target "${target}" is not defined`));
           else if (branchGate[j] !== -1 && branchGate[j] !== i)
-            problems.push(invalid(target, 'branch', `is the target of two branches ("${defs[branchGate[j]!]!.id}" and "${d.id}")`));
+            problems.push(
+              invalid(target, 'branch', `is the target of two branches ("${defs[branchGate[j]!]!.id}" and "${d.id}")`),
+            );
           else {
             branchGate[j] = i;
             branchWhen[j] = when;
@@ -226,7 +250,11 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
       }
       if (standby[j] === 1 && standby[i] === 0) {
         problems.push(
-          invalid(d.id, 'dependsOn', `"${dep}" runs only as a fallback or error boundary; depend on the node it stands in for`),
+          invalid(
+            d.id,
+            'dependsOn',
+            `"${dep}" runs only as a fallback or error boundary; depend on the node it stands in for`,
+          ),
         );
         continue;
       }
@@ -274,11 +302,14 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
       if (--deg[c]! === 0) topo[tail++] = c;
     }
   }
-  if (tail < n) for (const cycle of findCycles(n, deg, childStart, children)) problems.push(problem('FL_CYCLE', { path: cycle.map((x) => defs[x]!.id) } as never, defs[cycle[0]!]!.id));
+  if (tail < n)
+    for (const cycle of findCycles(n, deg, childStart, children))
+      problems.push(problem('FL_CYCLE', { path: cycle.map((x) => defs[x]!.id) } as never, defs[cycle[0]!]!.id));
 
   // Fallbacks and boundaries run with the results of the node they stand in for: their own
   // dependencies must be ancestors of that node.
-  if (problems.length === 0) checkStandbyDependencies(defs, index, fallbackOf, boundariesOf, parentStart, parents, problems);
+  if (problems.length === 0)
+    checkStandbyDependencies(defs, index, fallbackOf, boundariesOf, parentStart, parents, problems);
 
   if (problems.length > 0) throw new WorkflowDefinitionError(String(name), problems);
 

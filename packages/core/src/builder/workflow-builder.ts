@@ -1,6 +1,6 @@
-import type { FlowEvent, FlowEventOf, FlowEventType, CustomEvent } from '../engine/events.js';
+import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
 import { Workflow } from '../workflow.js';
-import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, type NodeDef, listToArray } from './node-def.js';
+import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
 import { validateAndCompile } from './validate.js';
@@ -15,7 +15,8 @@ type Results<TOut, D extends string> = Pick<TOut, D & keyof TOut>;
 type Add<TOut, Id extends string, R> = TOut & { readonly [K in Id]: R };
 
 /** Options of `parallel`: shared by every node of the group, plus the group's concurrency cap. */
-export interface ParallelOptions<TIn, TResults, D extends string> extends Omit<NodeOptions<TIn, TResults, D>, 'fallback'> {
+export interface ParallelOptions<TIn, TResults, D extends string>
+  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback'> {
   /** At most this many nodes of the group run at once. Default: unbounded. */
   readonly concurrency?: number | undefined;
   /** Group id for descriptions and metrics (default `parallel-<n>`). */
@@ -32,7 +33,8 @@ export interface ForEachOptions<TIn, TResults, D extends string, P extends 'fail
 }
 
 /** Options of `branch`. */
-export interface BranchOptions<TIn, TResults, D extends string> extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'cache'> {
+export interface BranchOptions<TIn, TResults, D extends string>
+  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'cache'> {
   /** Nodes that run only when the predicate returns true. */
   readonly then: readonly string[];
   /** Nodes that run only when the predicate returns false. */
@@ -71,7 +73,7 @@ interface BuilderState {
  *   .build();
  * ```
  */
-export class WorkflowBuilder<TIn = unknown, TOut extends object = {}, TLast extends string = never> {
+export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, never>, TLast extends string = never> {
   readonly #s: BuilderState;
 
   constructor(name: string, options: WorkflowOptions = {}, state?: BuilderState) {
@@ -105,7 +107,9 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = {}, TLast exte
       nodes,
       size: this.#s.size + defs.length,
       last: defs.map((d) => d.id),
-      ...(group === undefined ? {} : { groups: { value: group, prev: this.#s.groups }, groupCount: this.#s.groupCount + 1 }),
+      ...(group === undefined
+        ? {}
+        : { groups: { value: group, prev: this.#s.groups }, groupCount: this.#s.groupCount + 1 }),
     };
   }
 
@@ -119,7 +123,9 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = {}, TLast exte
    * ```
    */
   input<T>(): WorkflowBuilder<T, TOut, TLast>;
-  input<S extends StandardSchemaV1>(schema: S): WorkflowBuilder<NonNullable<S['~standard']['types']>['output'], TOut, TLast>;
+  input<S extends StandardSchemaV1>(
+    schema: S,
+  ): WorkflowBuilder<NonNullable<S['~standard']['types']>['output'], TOut, TLast>;
   input(schema?: StandardSchemaV1): unknown {
     return this.#next({ inputSchema: schema });
   }
@@ -182,7 +188,10 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = {}, TLast exte
     fns: readonly NodeFn<TIn, Results<TOut, D>, R>[],
     options?: ParallelOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, TOut & { readonly [K in Ids[number]]: Awaited<R> }, Ids[number]>;
-  parallel<const M extends Record<string, NodeFn<TIn, Results<TOut, D>, unknown>>, const D extends keyof TOut & string = never>(
+  parallel<
+    const M extends Record<string, NodeFn<TIn, Results<TOut, D>, unknown>>,
+    const D extends keyof TOut & string = never,
+  >(
     fns: M,
     options?: ParallelOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, TOut & { readonly [K in keyof M & string]: Awaited<FnResult<M[K]>> }, keyof M & string>;
@@ -328,8 +337,14 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = {}, TLast exte
    * builder.onEvent('node.failed', (e) => alert(e.nodeId)).onEvent('data-processed', (e) => console.log(e.payload))
    * ```
    */
-  onEvent<T extends FlowEventType>(type: T, handler: (event: FlowEventOf<T>) => void | PromiseLike<void>): WorkflowBuilder<TIn, TOut, TLast>;
-  onEvent<P = unknown>(name: string, handler: (event: CustomEvent<P>) => void | PromiseLike<void>): WorkflowBuilder<TIn, TOut, TLast>;
+  onEvent<T extends FlowEventType>(
+    type: T,
+    handler: (event: FlowEventOf<T>) => void | PromiseLike<void>,
+  ): WorkflowBuilder<TIn, TOut, TLast>;
+  onEvent<P = unknown>(
+    name: string,
+    handler: (event: CustomEvent<P>) => void | PromiseLike<void>,
+  ): WorkflowBuilder<TIn, TOut, TLast>;
   onEvent(type: string, handler: (event: never) => void | PromiseLike<void>): unknown {
     return this.#next({
       handlers: { value: { type, handler: handler as AnyFn }, prev: this.#s.handlers },

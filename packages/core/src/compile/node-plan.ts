@@ -1,8 +1,8 @@
-import { type Observable, defer, from, map, mergeMap, of, catchError, reduce, isObservable } from 'rxjs';
+import { catchError, defer, from, isObservable, map, mergeMap, type Observable, of, reduce } from 'rxjs';
 import type { AnyFn, NodeDef } from '../builder/node-def.js';
 import type { NodeContext } from '../builder/types.js';
 import type { EngineRuntime } from '../engine/runtime.js';
-import { type Workflow, internalsOf } from '../workflow.js';
+import { internalsOf, type Workflow } from '../workflow.js';
 import { isThenable, toObservable } from './to-observable.js';
 
 /** How one node runs on one engine: compiled once per (engine, workflow). */
@@ -63,7 +63,9 @@ function forEach(def: NodeDef, ctx: NodeContext): Observable<unknown[]> {
           (item, index) =>
             defer(() => toObservable(itemFn(item, index, ctx))).pipe(
               map((value) => [index, settled ? { status: 'fulfilled', value } : value] as const),
-              settled ? catchError((reason: unknown) => of([index, { status: 'rejected', reason }] as const)) : (s) => s,
+              settled
+                ? catchError((reason: unknown) => of([index, { status: 'rejected', reason }] as const))
+                : (s) => s,
             ),
           def.concurrency ?? Number.POSITIVE_INFINITY,
         ),

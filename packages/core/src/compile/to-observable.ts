@@ -1,8 +1,12 @@
-import { type Observable, defaultIfEmpty, from, isObservable, of, takeLast } from 'rxjs';
+import { defaultIfEmpty, from, isObservable, type Observable, of, takeLast } from 'rxjs';
 
 /** True for promises and other thenables. */
 export function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  return (
+    v !== null &&
+    (typeof v === 'object' || typeof v === 'function') &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
 }
 
 /** A node function's result (value, promise or observable) as an observable of its one final value. */

@@ -1,4 +1,4 @@
-import { type Observable, ReplaySubject, defer, from, of, share, switchMap, tap } from 'rxjs';
+import { defer, from, type Observable, of, ReplaySubject, share, switchMap, tap } from 'rxjs';
 import type { CacheEntry, CacheStore } from '../plugin/types.js';
 import { isThenable } from './to-observable.js';
 
@@ -51,7 +51,12 @@ export function withCache<T>(
               if (inflight.get(key) === shared) inflight.delete(key);
             },
           }),
-          share({ connector: () => new ReplaySubject<T>(1), resetOnError: true, resetOnComplete: true, resetOnRefCountZero: true }),
+          share({
+            connector: () => new ReplaySubject<T>(1),
+            resetOnError: true,
+            resetOnComplete: true,
+            resetOnRefCountZero: true,
+          }),
         );
         inflight.set(key, shared);
         return shared;

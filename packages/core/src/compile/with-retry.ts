@@ -1,4 +1,4 @@
-import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, of, retry, throwError, timer } from 'rxjs';
+import { type MonoTypeOperatorFunction, type Observable, of, retry, type SchedulerLike, throwError, timer } from 'rxjs';
 import type { ErrorMatcher, RetryPolicy } from '../builder/types.js';
 import { errorCodeOf, isFlowlaneError } from '../errors.js';
 
@@ -29,7 +29,8 @@ export function delayFor(policy: RetryPolicy, retryNumber: number, random: () =>
   const coefficient = policy.backoffCoefficient ?? 2;
   const max = policy.maxInterval ?? 60_000;
   let d = Math.min(base * coefficient ** (retryNumber - 1), max);
-  const jitter = policy.jitter === true ? 1 : policy.jitter === false || policy.jitter === undefined ? 0 : policy.jitter;
+  const jitter =
+    policy.jitter === true ? 1 : policy.jitter === false || policy.jitter === undefined ? 0 : policy.jitter;
   if (jitter > 0) d -= d * jitter * random();
   return Math.max(0, Math.round(d));
 }
@@ -50,7 +51,11 @@ export interface RetryHooks {
  * attempt$.pipe(withRetry({ maxAttempts: 3, initialInterval: 30_000 }, scheduler))
  * ```
  */
-export function withRetry<T>(policy: RetryPolicy, clock: SchedulerLike, hooks: RetryHooks = {}): MonoTypeOperatorFunction<T> {
+export function withRetry<T>(
+  policy: RetryPolicy,
+  clock: SchedulerLike,
+  hooks: RetryHooks = {},
+): MonoTypeOperatorFunction<T> {
   return retry<T>({
     count: policy.maxAttempts - 1,
     delay: (error: unknown, retryCount: number): Observable<unknown> => {

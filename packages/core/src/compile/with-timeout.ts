@@ -9,6 +9,10 @@ import { type MonoTypeOperatorFunction, type SchedulerLike, throwError, timeout 
  * source$.pipe(withTimeout(5_000, asyncScheduler, () => new Error('late')))
  * ```
  */
-export function withTimeout<T>(ms: number, clock: SchedulerLike, onTimeout: () => unknown): MonoTypeOperatorFunction<T> {
+export function withTimeout<T>(
+  ms: number,
+  clock: SchedulerLike,
+  onTimeout: () => unknown,
+): MonoTypeOperatorFunction<T> {
   return timeout({ first: ms, scheduler: clock, with: () => throwError(onTimeout) }) as MonoTypeOperatorFunction<T>;
 }

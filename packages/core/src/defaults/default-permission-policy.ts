@@ -17,12 +17,18 @@ export function createDefaultPermissionPolicy(): PermissionPolicy {
         | { requiredRoles?: readonly string[]; allowedUsers?: readonly string[]; requireMFA?: boolean }
         | undefined;
       if (p === undefined) return { allowed: true };
-      if (actor === undefined) return { allowed: false, reason: 'the node declares permissions and the run has no actor' };
+      if (actor === undefined)
+        return { allowed: false, reason: 'the node declares permissions and the run has no actor' };
       if (p.allowedUsers !== undefined && !p.allowedUsers.includes(actor.id))
         return { allowed: false, reason: `user "${actor.id}" is not in allowedUsers` };
-      if (p.requiredRoles !== undefined && p.requiredRoles.length > 0 && !p.requiredRoles.some((r) => actor.roles?.includes(r)))
+      if (
+        p.requiredRoles !== undefined &&
+        p.requiredRoles.length > 0 &&
+        !p.requiredRoles.some((r) => actor.roles?.includes(r))
+      )
         return { allowed: false, reason: `user "${actor.id}" has none of the roles ${p.requiredRoles.join(', ')}` };
-      if (p.requireMFA === true && actor.mfa !== true) return { allowed: false, reason: `user "${actor.id}" has not passed MFA` };
+      if (p.requireMFA === true && actor.mfa !== true)
+        return { allowed: false, reason: `user "${actor.id}" has not passed MFA` };
       return { allowed: true };
     },
   };

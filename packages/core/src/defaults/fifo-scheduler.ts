@@ -13,7 +13,13 @@ import type { AdmissionRequest, Lease, Scheduler } from '../plugin/types.js';
 export function createFifoScheduler(options: { concurrency: number }): Scheduler {
   const cap = options.concurrency;
   let running = 0;
-  const waiting: { request: AdmissionRequest; resolve: (l: Lease) => void; reject: (e: unknown) => void; signal: AbortSignal; onAbort: () => void }[] = [];
+  const waiting: {
+    request: AdmissionRequest;
+    resolve: (l: Lease) => void;
+    reject: (e: unknown) => void;
+    signal: AbortSignal;
+    onAbort: () => void;
+  }[] = [];
   let head = 0;
   return {
     name: 'fifo',
@@ -31,7 +37,9 @@ export function createFifoScheduler(options: { concurrency: number }): Scheduler
           onAbort: () => {
             const k = waiting.indexOf(entry, head);
             if (k !== -1) waiting.splice(k, 1);
-            reject(new FlowlaneError('FL_CANCELLED', { executionId: request.executionId, reason: 'aborted while queued' }));
+            reject(
+              new FlowlaneError('FL_CANCELLED', { executionId: request.executionId, reason: 'aborted while queued' }),
+            );
           },
         };
         signal.addEventListener('abort', entry.onAbort, { once: true });

@@ -67,7 +67,13 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
           stdio: ['pipe', 'pipe', 'pipe'],
         });
       } catch (error) {
-        settle.reject(new FlowlaneError('FL_EXEC_FAILED', { command: label, exitCode: null, stderr: String(error) }, { cause: error }));
+        settle.reject(
+          new FlowlaneError(
+            'FL_EXEC_FAILED',
+            { command: label, exitCode: null, stderr: String(error) },
+            { cause: error },
+          ),
+        );
         output$.complete();
         return { output$, result, kill: () => undefined };
       }
@@ -108,13 +114,20 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
         stop(
           reason instanceof FlowlaneError
             ? reason
-            : new FlowlaneError('FL_CANCELLED', { executionId: '-', reason: `command "${label}" aborted` }, { cause: reason }),
+            : new FlowlaneError(
+                'FL_CANCELLED',
+                { executionId: '-', reason: `command "${label}" aborted` },
+                { cause: reason },
+              ),
         );
       };
       if (opts.signal?.aborted) onAbort();
       else opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.timeout !== undefined && opts.timeout > 0)
-        timeoutTimer = setTimeout(() => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms: opts.timeout! })), opts.timeout);
+        timeoutTimer = setTimeout(
+          () => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms: opts.timeout! })),
+          opts.timeout,
+        );
 
       let spawnError: Error | undefined;
       child.on('error', (e) => {
@@ -137,7 +150,13 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
         const res: ExecResult = { exitCode, signal, stdout, stderr, durationMs: performance.now() - started };
         if (stopReason !== undefined) settle.reject(stopReason);
         else if (spawnError !== undefined)
-          settle.reject(new FlowlaneError('FL_EXEC_FAILED', { command: label, exitCode: null, stderr: spawnError.message }, { cause: spawnError }));
+          settle.reject(
+            new FlowlaneError(
+              'FL_EXEC_FAILED',
+              { command: label, exitCode: null, stderr: spawnError.message },
+              { cause: spawnError },
+            ),
+          );
         else if (exitCode !== 0 && !opts.allowFailure) {
           const err = new FlowlaneError('FL_EXEC_FAILED', { command: label, exitCode, signal, stderr });
           Object.defineProperty(err, 'result', { value: res, enumerable: false });

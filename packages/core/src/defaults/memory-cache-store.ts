@@ -18,10 +18,13 @@ export interface MemoryCacheStoreOptions {
  * ```
  */
 export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheStore {
+  const now = options.now;
   const lru = new LRUCache<string, CacheEntry>({
     max: options.max ?? 10_000,
     ttlAutopurge: false,
-    ...(options.now === undefined ? {} : { perf: { now: options.now } }),
+    // lru-cache treats a start time of 0 as "no TTL" and caches now() for ttlResolution ms with a real timer:
+    // shift the injected clock by 1 ms (only differences matter) and read it on every check.
+    ...(now === undefined ? {} : { perf: { now: () => now() + 1 }, ttlResolution: 0 }),
   });
   return {
     name: 'memory',

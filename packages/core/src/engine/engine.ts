@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Channel, channel } from 'node:diagnostics_channel';
-import { type Observable, type SchedulerLike, Subject, asyncScheduler } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, Subject } from 'rxjs';
 import semver from 'semver';
-import { type WorkflowPlan, planWorkflow } from '../compile/node-plan.js';
+import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
 import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
 import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
@@ -11,7 +11,7 @@ import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
-import { type DependencyContainer, createChildContainer } from '../plugin/container.js';
+import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
   AuditSink,
@@ -61,7 +61,10 @@ export interface EngineOptions {
   readonly container?: DependencyContainer | undefined;
 }
 
-const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<FlowEvent['type'], Channel>;
+const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
+  FlowEvent['type'],
+  Channel
+>;
 
 const consoleLogger: Logger = {
   debug: () => undefined,
@@ -69,11 +72,6 @@ const consoleLogger: Logger = {
   warn: (m, f) => console.warn(`[flowlane] ${m}`, f ?? ''),
   error: (m, f) => console.error(`[flowlane] ${m}`, f ?? ''),
 };
-
-interface Registered<T> {
-  readonly value: T;
-  readonly owner: string;
-}
 
 /**
  * Runs workflows. Create one with {@link createEngine}; close it with `close()` (cancels runs, disposes plugins,
@@ -105,7 +103,6 @@ export class Engine {
   readonly #active = new Map<string, Execution>();
   readonly #queued: Execution[] = [];
   readonly #maxRuns: number;
-  readonly #options: EngineOptions;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
   #running = 0;
@@ -119,17 +116,22 @@ export class Engine {
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
-    this.#options = options;
     const clock = options.clock ?? asyncScheduler;
     const logger = options.logger ?? consoleLogger;
     const memoryAudit = createMemoryAuditSink();
     this.audit = memoryAudit;
     const maxRuns = options.maxConcurrentRuns ?? Number.POSITIVE_INFINITY;
     if (!(maxRuns === Number.POSITIVE_INFINITY || (Number.isInteger(maxRuns) && maxRuns >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'maxConcurrentRuns', reason: `expected an integer ≥ 1, got ${String(maxRuns)}` });
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'maxConcurrentRuns',
+        reason: `expected an integer ≥ 1, got ${String(maxRuns)}`,
+      });
     const conc = options.concurrency;
     if (conc !== undefined && !(conc === Number.POSITIVE_INFINITY || (Number.isInteger(conc) && conc >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'concurrency', reason: `expected an integer ≥ 1, got ${String(conc)}` });
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'concurrency',
+        reason: `expected an integer ≥ 1, got ${String(conc)}`,
+      });
     this.#maxRuns = maxRuns;
     const container = createChildContainer(options.container);
     const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
@@ -139,7 +141,11 @@ export class Engine {
       clock,
       logger,
       middleware: [...(options.middleware ?? [])],
-      scheduler: options.scheduler ?? (conc !== undefined && conc !== Number.POSITIVE_INFINITY ? createFifoScheduler({ concurrency: conc }) : undefined),
+      scheduler:
+        options.scheduler ??
+        (conc !== undefined && conc !== Number.POSITIVE_INFINITY
+          ? createFifoScheduler({ concurrency: conc })
+          : undefined),
       executors,
       secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
       auditSinks: [...(options.audit ?? [memoryAudit])],
@@ -234,7 +240,11 @@ export class Engine {
    * const outputs = await engine.execute(wf, { n: 1 });
    * ```
    */
-  async execute<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options?: RunOptions): Promise<Partial<TOut>> {
+  async execute<TIn, TOut extends object>(
+    wf: Workflow<TIn, TOut>,
+    input: TIn,
+    options?: RunOptions,
+  ): Promise<Partial<TOut>> {
     const r: RunResult<TOut> = await this.run(wf, input, options).result;
     if (r.status === 'success') return r.outputs;
     throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
@@ -327,7 +337,11 @@ export class Engine {
       if (first !== undefined) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind, name, first, second: owner });
       this.#ownerOf.set(key, owner);
     };
-    const setups: { owner: string; disposer?: (() => void | Promise<void>) | undefined; onClose: (() => void | Promise<void>)[] }[] = [];
+    const setups: {
+      owner: string;
+      disposer?: (() => void | Promise<void>) | undefined;
+      onClose: (() => void | Promise<void>)[];
+    }[] = [];
     try {
       for (const plugin of plugins) {
         const owner = plugin.name;
@@ -400,7 +414,11 @@ export class Engine {
           disposer = await plugin.setup(api);
         } catch (e) {
           if (isFlowlaneError(e, 'FL_PLUGIN_CONFLICT')) throw e;
-          throw new FlowlaneError('FL_PLUGIN_SETUP_FAILED', { plugin: owner, reason: serializeError(e).message }, { cause: e });
+          throw new FlowlaneError(
+            'FL_PLUGIN_SETUP_FAILED',
+            { plugin: owner, reason: serializeError(e).message },
+            { cause: e },
+          );
         }
         if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
       }
@@ -414,7 +432,12 @@ export class Engine {
     }
     for (const s of setups) {
       const fns = [s.disposer, ...s.onClose].filter((f): f is () => void | Promise<void> => f !== undefined);
-      this.#disposers.push({ owner: s.owner, fn: async () => { for (const f of fns) await f(); } });
+      this.#disposers.push({
+        owner: s.owner,
+        fn: async () => {
+          for (const f of fns) await f();
+        },
+      });
     }
   }
 }
@@ -423,11 +446,23 @@ function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
   const seen = new Set<string>();
   for (const p of plugins) {
     if (typeof p !== 'object' || p === null || typeof p.setup !== 'function' || typeof p.name !== 'string')
-      throw new FlowlaneError('FL_PLUGIN_INVALID', { plugin: String((p as { name?: unknown } | null)?.name ?? '(unnamed)'), reason: 'not a plugin: create it with definePlugin()' });
-    if (seen.has(p.name)) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind: 'plugin', name: p.name, first: p.name, second: p.name });
-    if (semver.validRange(p.flowlane) === null || !semver.satisfies(CORE_VERSION, p.flowlane, { includePrerelease: true }))
-      throw new FlowlaneError('FL_PLUGIN_INCOMPATIBLE', { plugin: p.name, range: String(p.flowlane), core: CORE_VERSION });
-    for (const dep of p.dependsOn ?? []) if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
+      throw new FlowlaneError('FL_PLUGIN_INVALID', {
+        plugin: String((p as { name?: unknown } | null)?.name ?? '(unnamed)'),
+        reason: 'not a plugin: create it with definePlugin()',
+      });
+    if (seen.has(p.name))
+      throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind: 'plugin', name: p.name, first: p.name, second: p.name });
+    if (
+      semver.validRange(p.flowlane) === null ||
+      !semver.satisfies(CORE_VERSION, p.flowlane, { includePrerelease: true })
+    )
+      throw new FlowlaneError('FL_PLUGIN_INCOMPATIBLE', {
+        plugin: p.name,
+        range: String(p.flowlane),
+        core: CORE_VERSION,
+      });
+    for (const dep of p.dependsOn ?? [])
+      if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
     seen.add(p.name);
   }
 }

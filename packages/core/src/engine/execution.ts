@@ -1,4 +1,15 @@
-import { Observable, type Subscriber, type Subscription, concatMap, defer, from, isObservable, lastValueFrom, map } from 'rxjs';
+import { setMaxListeners } from 'node:events';
+import {
+  concatMap,
+  defer,
+  from,
+  isObservable,
+  lastValueFrom,
+  map,
+  Observable,
+  type Subscriber,
+  type Subscription,
+} from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput, NodeOptions } from '../builder/types.js';
 import type { CompiledGraph } from '../builder/validate.js';
@@ -8,10 +19,10 @@ import { isThenable, toObservable } from '../compile/to-observable.js';
 import { withCache } from '../compile/with-cache.js';
 import { matchesError, withRetry } from '../compile/with-retry.js';
 import { withTimeout } from '../compile/with-timeout.js';
-import { FlowlaneError, type SerializedError, isFlowlaneError, serializeError } from '../errors.js';
+import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Lease, MiddlewareContext } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
-import { type Workflow, type WorkflowInternals, internalsOf } from '../workflow.js';
+import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
 import { NodeCtx } from './node-context.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
@@ -25,7 +36,16 @@ const FAILED = 4;
 const SKIPPED = 5;
 const TIMEOUT = 6;
 const CANCELLED = 7;
-const STATUS_NAMES: readonly NodeStatus[] = ['cancelled', 'cancelled', 'cancelled', 'success', 'failed', 'skipped', 'timeout', 'cancelled'];
+const STATUS_NAMES: readonly NodeStatus[] = [
+  'cancelled',
+  'cancelled',
+  'cancelled',
+  'success',
+  'failed',
+  'skipped',
+  'timeout',
+  'cancelled',
+];
 
 interface Extra {
   error?: unknown;
@@ -82,7 +102,6 @@ export class Execution implements Run {
   #pumping = false;
   #done = false;
   #begun = false;
-  #runStatus: RunStatus | undefined;
   #runError: FlowlaneError | undefined;
 
   #events: FlowEvent[] = [];
@@ -98,7 +117,14 @@ export class Execution implements Run {
   #resolve!: (r: RunResult) => void;
   #onExternalAbort: (() => void) | undefined;
 
-  constructor(rt: EngineRuntime, wf: Workflow<unknown, object>, input: unknown, options: RunOptions, executionId: string, parent?: Execution) {
+  constructor(
+    rt: EngineRuntime,
+    wf: Workflow<unknown, object>,
+    input: unknown,
+    options: RunOptions,
+    executionId: string,
+    parent?: Execution,
+  ) {
     this.#rt = rt;
     this.#wf = wf;
     this.#in = internalsOf(wf);
@@ -183,7 +209,11 @@ export class Execution implements Run {
   failBeforeStart(error: unknown): void {
     this.#runError = isFlowlaneError(error)
       ? (error as FlowlaneError)
-      : new FlowlaneError('FL_PLUGIN_SETUP_FAILED', { plugin: '(unknown)', reason: serializeError(error).message }, { cause: error });
+      : new FlowlaneError(
+          'FL_PLUGIN_SETUP_FAILED',
+          { plugin: '(unknown)', reason: serializeError(error).message },
+          { cause: error },
+        );
     this.#finish('failed');
   }
 
@@ -207,7 +237,7 @@ export class Execution implements Run {
       this.#begin();
       return;
     }
-    let verdict: ReturnType<typeof schema['~standard']['validate']>;
+    let verdict: ReturnType<(typeof schema)['~standard']['validate']>;
     try {
       verdict = schema['~standard'].validate(this.input);
     } catch (e) {
@@ -217,13 +247,20 @@ export class Execution implements Run {
     const apply = (r: Awaited<typeof verdict>): void => {
       if (this.#done) return;
       if (r.issues !== undefined) {
-        this.#invalidInput(r.issues.map((i) => (i.path?.length ? `${i.path.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String(p.key) : String(p))).join('.')}: ${i.message}` : i.message)));
+        this.#invalidInput(
+          r.issues.map((i) =>
+            i.path?.length
+              ? `${i.path.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String(p.key) : String(p))).join('.')}: ${i.message}`
+              : i.message,
+          ),
+        );
         return;
       }
       (this as { input: unknown }).input = r.value;
       this.#begin();
     };
-    if (isThenable(verdict)) (verdict as Promise<Awaited<typeof verdict>>).then(apply, (e: unknown) => this.#invalidInput([String(e)]));
+    if (isThenable(verdict))
+      (verdict as Promise<Awaited<typeof verdict>>).then(apply, (e: unknown) => this.#invalidInput([String(e)]));
     else apply(verdict as Awaited<typeof verdict>);
   }
 
@@ -414,7 +451,12 @@ export class Execution implements Run {
     this.#begin_(i);
     const plan = this.#plan.nodes[i]!;
     if (!plan.fast) {
-      this.#subscribe(i, this.#pipeline(i, undefined), (v) => this.#succeed(i, v), (e) => this.#nodeError(i, e));
+      this.#subscribe(
+        i,
+        this.#pipeline(i, undefined),
+        (v) => this.#succeed(i, v),
+        (e) => this.#nodeError(i, e),
+      );
       return;
     }
     this.#attempts[i] = 1;
@@ -434,7 +476,12 @@ export class Execution implements Run {
         return;
       }
       if (isObservable(r)) {
-        this.#subscribe(i, toObservable(r), (v) => this.#succeed(i, v), (e) => this.#nodeError(i, e));
+        this.#subscribe(
+          i,
+          toObservable(r),
+          (v) => this.#succeed(i, v),
+          (e) => this.#nodeError(i, e),
+        );
         return;
       }
     }
@@ -485,7 +532,15 @@ export class Execution implements Run {
     const attempt$ = defer(() => {
       const attempt = ++this.#attempts[i]!;
       if (attempt > 1)
-        this.#emit({ type: 'node.started', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt, ...this.#parentField() });
+        this.#emit({
+          type: 'node.started',
+          executionId: this.executionId,
+          workflow: this.workflow,
+          timestamp: rt.clock.now(),
+          nodeId,
+          attempt,
+          ...this.#parentField(),
+        });
       const ctrl = o.timeout === undefined ? undefined : new AbortController();
       const ctx = new NodeCtx(this, i, attempt, ctrl);
       let inner$: Observable<unknown>;
@@ -516,7 +571,16 @@ export class Execution implements Run {
           withTimeout(ms, rt.clock, () => {
             const err = new FlowlaneError('FL_TIMEOUT', { nodeId, ms });
             ctrl!.abort(err);
-            this.#emit({ type: 'node.timed-out', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt, timeoutMs: ms, ...this.#parentField() });
+            this.#emit({
+              type: 'node.timed-out',
+              executionId: this.executionId,
+              workflow: this.workflow,
+              timestamp: rt.clock.now(),
+              nodeId,
+              attempt,
+              timeoutMs: ms,
+              ...this.#parentField(),
+            });
             return err;
           }),
         );
@@ -529,9 +593,20 @@ export class Execution implements Run {
     if (policy !== undefined && policy.maxAttempts > 1) {
       out$ = out$.pipe(
         withRetry(policy, rt.clock, {
-          decide: policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, new NodeCtx(this, i, n)),
+          decide:
+            policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, new NodeCtx(this, i, n)),
           onRetrying: (err, n, delayMs) =>
-            this.#emit({ type: 'node.retrying', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, attempt: n, delayMs, error: this.#serialize(err), ...this.#parentField() }),
+            this.#emit({
+              type: 'node.retrying',
+              executionId: this.executionId,
+              workflow: this.workflow,
+              timestamp: rt.clock.now(),
+              nodeId,
+              attempt: n,
+              delayMs,
+              error: this.#serialize(err),
+              ...this.#parentField(),
+            }),
         }),
       );
     }
@@ -547,9 +622,18 @@ export class Execution implements Run {
         return withCache(cache.store ?? rt.cacheStore, key, cache.ttl, rt.inflight, {
           onHit: (shared) => {
             (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
-            this.#emit({ type: 'node.cache-hit', executionId: this.executionId, workflow: this.workflow, timestamp: rt.clock.now(), nodeId, shared, ...this.#parentField() });
+            this.#emit({
+              type: 'node.cache-hit',
+              executionId: this.executionId,
+              workflow: this.workflow,
+              timestamp: rt.clock.now(),
+              nodeId,
+              shared,
+              ...this.#parentField(),
+            });
           },
-          onStoreError: (e) => rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
+          onStoreError: (e) =>
+            rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
         })(source);
       });
     }
@@ -558,7 +642,12 @@ export class Execution implements Run {
     if (!needsCheck) return out$;
     const checked$ = out$;
     return defer(() => {
-      const verdict = rt.permissionPolicy.check({ actor: this.actor, node: this.#in.descriptions()[i]!, workflow: this.workflow, executionId: this.executionId });
+      const verdict = rt.permissionPolicy.check({
+        actor: this.actor,
+        node: this.#in.descriptions()[i]!,
+        workflow: this.workflow,
+        executionId: this.executionId,
+      });
       if (verdict.allowed) return checked$;
       void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
       throw new FlowlaneError('FL_PERMISSION_DENIED', { nodeId, reason: verdict.reason });
@@ -632,7 +721,15 @@ export class Execution implements Run {
 
   #skip(i: number, reason: 'condition' | 'dependency-skipped' | 'branch'): void {
     this.#started[i] = this.#now;
-    this.#emit({ type: 'node.skipped', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: this.#g.ids[i]!, reason, ...this.#parentField() });
+    this.#emit({
+      type: 'node.skipped',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#now,
+      nodeId: this.#g.ids[i]!,
+      reason,
+      ...this.#parentField(),
+    });
     this.#settle(i, SKIPPED);
   }
 
@@ -682,7 +779,16 @@ export class Execution implements Run {
     const fb = g.fallbackOf[i]!;
     if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
       this.#setExtra(i, { error });
-      this.#emit({ type: 'node.fell-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[i]!, fallbackId: g.ids[fb]!, error: this.#serialize(error), ...this.#parentField() });
+      this.#emit({
+        type: 'node.fell-back',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#now,
+        nodeId: g.ids[i]!,
+        fallbackId: g.ids[fb]!,
+        error: this.#serialize(error),
+        ...this.#parentField(),
+      });
       this.#runStandby(i, fb, error, 'fallback');
       return;
     }
@@ -694,7 +800,17 @@ export class Execution implements Run {
     const nodeId = g.ids[i]!;
     this.#setExtra(i, { error });
     const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    const base = { type: 'node.failed' as const, executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId, attempt: this.#attempts[i]!, durationMs: this.#now - this.#started[i]!, error: this.#serialize(error), ...this.#parentField() };
+    const base = {
+      type: 'node.failed' as const,
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#now,
+      nodeId,
+      attempt: this.#attempts[i]!,
+      durationMs: this.#now - this.#started[i]!,
+      error: this.#serialize(error),
+      ...this.#parentField(),
+    };
     const boundaries = g.boundariesOf.get(i);
     if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
       for (const h of boundaries) {
@@ -744,13 +860,32 @@ export class Execution implements Run {
         this.#now = this.#rt.clock.now();
         this.#setExtra(s, { error: e });
         const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-        this.#emit({ type: 'node.failed', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[s]!, attempt: this.#attempts[s]!, durationMs: this.#now - this.#started[s]!, error: this.#serialize(e), ...this.#parentField() });
+        this.#emit({
+          type: 'node.failed',
+          executionId: this.executionId,
+          workflow: this.workflow,
+          timestamp: this.#now,
+          nodeId: g.ids[s]!,
+          attempt: this.#attempts[s]!,
+          durationMs: this.#now - this.#started[s]!,
+          error: this.#serialize(e),
+          ...this.#parentField(),
+        });
         this.#st[s] = status;
         this.#dur[s] = this.#now - this.#started[s]!;
         this.#release(s, 'failed');
         const next = g.fallbackOf[s]!;
         if (kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED')) {
-          this.#emit({ type: 'node.fell-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#now, nodeId: g.ids[s]!, fallbackId: g.ids[next]!, error: this.#serialize(e), ...this.#parentField() });
+          this.#emit({
+            type: 'node.fell-back',
+            executionId: this.executionId,
+            workflow: this.workflow,
+            timestamp: this.#now,
+            nodeId: g.ids[s]!,
+            fallbackId: g.ids[next]!,
+            error: this.#serialize(e),
+            ...this.#parentField(),
+          });
           this.#runStandby(owner, next, e, 'fallback');
         } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
         else {
@@ -773,7 +908,11 @@ export class Execution implements Run {
     this.#st[i] = FAILED;
     this.#dur[i] = this.#now - this.#started[i]!;
     this.#release(i, 'failed');
-    this.#runError = new FlowlaneError('FL_NODE_FAILED', { nodeId, reason: this.#serialize(error).message }, { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error });
+    this.#runError = new FlowlaneError(
+      'FL_NODE_FAILED',
+      { nodeId, reason: this.#serialize(error).message },
+      { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error },
+    );
     this.#failedNode = nodeId;
     this.#finish('failed');
   }
@@ -781,7 +920,16 @@ export class Execution implements Run {
   #succeedStandby(s: number, value: unknown): void {
     const now = this.#now;
     this.outputs[this.#g.ids[s]!] = value;
-    this.#emit({ type: 'node.completed', executionId: this.executionId, workflow: this.workflow, timestamp: now, nodeId: this.#g.ids[s]!, attempt: this.#attempts[s]!, durationMs: now - this.#started[s]!, ...this.#parentField() });
+    this.#emit({
+      type: 'node.completed',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: now,
+      nodeId: this.#g.ids[s]!,
+      attempt: this.#attempts[s]!,
+      durationMs: now - this.#started[s]!,
+      ...this.#parentField(),
+    });
     this.#st[s] = SUCCESS;
     this.#dur[s] = now - this.#started[s]!;
     this.#release(s, 'success');
@@ -797,10 +945,10 @@ export class Execution implements Run {
   #finish(status: RunStatus): void {
     if (this.#done) return;
     this.#done = true;
-    this.#runStatus = status;
     this.#now = this.#rt.clock.now();
     if (status !== 'success') {
-      const reason = this.#runError ?? new FlowlaneError('FL_CANCELLED', { executionId: this.executionId, reason: status });
+      const reason =
+        this.#runError ?? new FlowlaneError('FL_CANCELLED', { executionId: this.executionId, reason: status });
       const subs = this.#subs;
       this.#subs = undefined;
       if (subs !== undefined) for (const s of subs.values()) s.unsubscribe();
@@ -839,12 +987,36 @@ export class Execution implements Run {
           const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
           await lastValueFrom(toObservable(r), { defaultValue: undefined });
         } else {
-          await this.execHandle(i, rb.command, { args: rb.args, shell: rb.args === undefined }, new AbortController().signal).result;
+          await this.execHandle(
+            i,
+            rb.command,
+            { args: rb.args, shell: rb.args === undefined },
+            new AbortController().signal,
+          ).result;
         }
-        this.#emit({ type: 'node.rolled-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId, ...this.#parentField() });
+        this.#emit({
+          type: 'node.rolled-back',
+          executionId: this.executionId,
+          workflow: this.workflow,
+          timestamp: this.#rt.clock.now(),
+          nodeId,
+          ...this.#parentField(),
+        });
       } catch (e) {
-        this.#emit({ type: 'node.rolled-back', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId, error: this.#serialize(e), ...this.#parentField() });
-        this.#rt.logger.error('rollback failed', { executionId: this.executionId, nodeId, error: this.#serialize(e).message });
+        this.#emit({
+          type: 'node.rolled-back',
+          executionId: this.executionId,
+          workflow: this.workflow,
+          timestamp: this.#rt.clock.now(),
+          nodeId,
+          error: this.#serialize(e),
+          ...this.#parentField(),
+        });
+        this.#rt.logger.error('rollback failed', {
+          executionId: this.executionId,
+          nodeId,
+          error: this.#serialize(e).message,
+        });
       }
     }
   }
@@ -852,11 +1024,27 @@ export class Execution implements Run {
   #finalize(status: RunStatus): void {
     const now = this.#rt.clock.now();
     const durationMs = now - (this.#begun ? this.#t0 : now);
-    const base = { executionId: this.executionId, workflow: this.workflow, timestamp: now, durationMs, ...this.#parentField() };
+    const base = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: now,
+      durationMs,
+      ...this.#parentField(),
+    };
     if (status === 'success') this.#emit({ type: 'workflow.completed', ...base });
     else if (status === 'cancelled')
-      this.#emit({ type: 'workflow.cancelled', ...base, reason: (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled' });
-    else this.#emit({ type: 'workflow.failed', ...base, ...(this.#failedNode === undefined ? {} : { nodeId: this.#failedNode }), error: this.#serialize(this.#runError) });
+      this.#emit({
+        type: 'workflow.cancelled',
+        ...base,
+        reason: (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
+      });
+    else
+      this.#emit({
+        type: 'workflow.failed',
+        ...base,
+        ...(this.#failedNode === undefined ? {} : { nodeId: this.#failedNode }),
+        error: this.#serialize(this.#runError),
+      });
 
     const observers = this.#observers;
     this.#observers = undefined;
@@ -871,7 +1059,8 @@ export class Execution implements Run {
     if (this.#storage !== undefined) {
       try {
         const r = this.#rt.stateStore.release?.(this.executionId);
-        if (isThenable(r)) r.then(undefined, (e: unknown) => this.#rt.logger.warn('state store release failed', { error: String(e) }));
+        if (isThenable(r))
+          r.then(undefined, (e: unknown) => this.#rt.logger.warn('state store release failed', { error: String(e) }));
       } catch (e) {
         this.#rt.logger.warn('state store release failed', { error: String(e) });
       }
@@ -885,6 +1074,7 @@ export class Execution implements Run {
     const nodes: Record<string, NodeRecord> = {};
     const st = this.#st;
     const extra = this.#extra;
+    const redactor = this.#redactor;
     for (let i = 0; i < g.ids.length; i++) {
       const id = g.ids[i]!;
       let s = st[i]!;
@@ -895,7 +1085,7 @@ export class Execution implements Run {
         attempts: this.#attempts[i]!,
         durationMs: this.#dur[i]!,
       };
-      if (s === SUCCESS) rec.output = this.outputs[id];
+      if (s === SUCCESS) rec.output = redactor?.active ? redactor.value(this.outputs[id]) : this.outputs[id];
       if (x !== undefined) {
         if (x.error !== undefined) rec.error = this.#serialize(x.error);
         if (x.fallbackUsed !== undefined) rec.fallbackUsed = x.fallbackUsed;
@@ -921,8 +1111,15 @@ export class Execution implements Run {
     const r = this.#redactor;
     if (r === undefined || !r.active) return e;
     const message = r.string(e.message);
-    if (message === e.message && !(e.cause instanceof Error && r.string(String(e.cause.stack)) !== String(e.cause.stack))) return e;
-    return new FlowlaneError(e.code, r.value(e.details) as never, { message, cause: e.cause === undefined ? undefined : rebuildError(r.error(e.cause)) });
+    if (
+      message === e.message &&
+      !(e.cause instanceof Error && r.string(String(e.cause.stack)) !== String(e.cause.stack))
+    )
+      return e;
+    return new FlowlaneError(e.code, r.value(e.details) as never, {
+      message,
+      cause: e.cause === undefined ? undefined : rebuildError(r.error(e.cause)),
+    });
   }
 
   /* ───────────── Events ───────────── */
@@ -955,9 +1152,20 @@ export class Execution implements Run {
   #callHandler(h: (e: FlowEvent) => unknown, e: FlowEvent): void {
     try {
       const r = h(e);
-      if (isThenable(r)) r.then(undefined, (err: unknown) => this.#rt.logger.error('onEvent handler failed', { workflow: this.workflow, type: e.type, error: this.#serialize(err).message }));
+      if (isThenable(r))
+        r.then(undefined, (err: unknown) =>
+          this.#rt.logger.error('onEvent handler failed', {
+            workflow: this.workflow,
+            type: e.type,
+            error: this.#serialize(err).message,
+          }),
+        );
     } catch (err) {
-      this.#rt.logger.error('onEvent handler failed', { workflow: this.workflow, type: e.type, error: this.#serialize(err).message });
+      this.#rt.logger.error('onEvent handler failed', {
+        workflow: this.workflow,
+        type: e.type,
+        error: this.#serialize(err).message,
+      });
     }
   }
 
@@ -976,14 +1184,34 @@ export class Execution implements Run {
   }
 
   runSignal(): AbortSignal {
-    return (this.#ctrl ??= new AbortController()).signal;
+    if (this.#ctrl === undefined) {
+      this.#ctrl = new AbortController();
+      // One listener per waiting node (scheduler queue, signal waits, commands) is expected; each is removed.
+      setMaxListeners(0, this.#ctrl.signal);
+    }
+    return this.#ctrl.signal;
   }
 
-  log(i: number, level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Readonly<Record<string, unknown>>): void {
+  log(
+    i: number,
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Readonly<Record<string, unknown>>,
+  ): void {
     const r = this.#redactor;
     const msg = r?.active ? r.string(String(message)) : String(message);
     const f = fields === undefined ? undefined : r?.active ? r.value(fields) : fields;
-    this.#emit({ type: 'node.log', executionId: this.executionId, workflow: this.workflow, timestamp: this.#rt.clock.now(), nodeId: this.#g.ids[i]!, level, message: msg, ...(f === undefined ? {} : { fields: f }), ...this.#parentField() });
+    this.#emit({
+      type: 'node.log',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#rt.clock.now(),
+      nodeId: this.#g.ids[i]!,
+      level,
+      message: msg,
+      ...(f === undefined ? {} : { fields: f }),
+      ...this.#parentField(),
+    });
   }
 
   emitCustom(i: number, name: string, payload: unknown): void {
@@ -1107,12 +1335,21 @@ export class Execution implements Run {
     );
   }
 
-  execHandle(i: number, command: string, options: Omit<ExecOptions, 'signal'> | undefined, signal: AbortSignal): ExecHandle {
+  execHandle(
+    i: number,
+    command: string,
+    options: Omit<ExecOptions, 'signal'> | undefined,
+    signal: AbortSignal,
+  ): ExecHandle {
     const sel = this.#g.defs[i]!.options.executor;
     const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
     const executor = this.#rt.executors.get(name);
     if (executor === undefined)
-      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', { nodeId: this.#g.ids[i]!, executor: name, available: [...this.#rt.executors.keys()] });
+      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', {
+        nodeId: this.#g.ids[i]!,
+        executor: name,
+        available: [...this.#rt.executors.keys()],
+      });
     const target = options?.target ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i);
     return executor.exec(command, { ...options, signal, ...(target === undefined ? {} : { target }) });
   }
@@ -1125,7 +1362,12 @@ export class Execution implements Run {
     const def = this.#g.defs[i]!;
     const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
     return Promise.resolve(mapped).then(async (input) => {
-      const child = this.#rt.startChild(def.child!, input, { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal }, this);
+      const child = this.#rt.startChild(
+        def.child!,
+        input,
+        { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal },
+        this,
+      );
       const r = await child.result;
       if (r.status === 'success') return r.outputs;
       throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: child.executionId, reason: r.status });
@@ -1154,7 +1396,9 @@ function rebuildError(s: SerializedError): Error {
 function stableJson(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
     x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : x,
   );
 }

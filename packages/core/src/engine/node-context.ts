@@ -83,7 +83,11 @@ export class NodeCtx implements NodeContext {
 
   emitEvent(name: string, payload?: unknown): void {
     if (typeof name !== 'string' || name === '')
-      throw new FlowlaneError('FL_INVALID_OPTION', { nodeId: this.nodeId, option: 'emitEvent name', reason: 'expected a non-empty string' });
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        nodeId: this.nodeId,
+        option: 'emitEvent name',
+        reason: 'expected a non-empty string',
+      });
     this.#x.emitCustom(this.#i, name, payload);
   }
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined {

@@ -9,6 +9,7 @@ export interface NodeRecord {
   /** Attempts made (0 for skipped, cancelled-before-start and cache hits). */
   readonly attempts: number;
   readonly durationMs: number;
+  /** The node's output; unlike `result.outputs`, secrets resolved in the run are redacted here (records are for persistence and display). */
   readonly output?: unknown;
   /** The (last) error, serialised and redacted; also set when a fallback or boundary recovered the node. */
   readonly error?: SerializedError | undefined;

@@ -1,6 +1,5 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
-import type { Workflow } from '../workflow.js';
 import type {
   AuditSink,
   CacheStore,
@@ -12,6 +11,7 @@ import type {
   SecretsProvider,
   StateStore,
 } from '../plugin/types.js';
+import type { Workflow } from '../workflow.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { RunOptions } from './run-types.js';

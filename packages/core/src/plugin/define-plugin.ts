@@ -21,11 +21,15 @@ export function definePlugin<P extends FlowlanePlugin>(plugin: P): Readonly<P> {
   };
   if (typeof plugin !== 'object' || plugin === null) bad('expected an object');
   if (name === '(unnamed)') bad('name must be a non-empty string');
-  if (typeof plugin.version !== 'string' || semver.valid(plugin.version) === null) bad(`version must be a semver version, got ${String(plugin.version)}`);
+  if (typeof plugin.version !== 'string' || semver.valid(plugin.version) === null)
+    bad(`version must be a semver version, got ${String(plugin.version)}`);
   if (typeof plugin.flowlane !== 'string' || semver.validRange(plugin.flowlane) === null)
     bad(`flowlane must be a semver range of @flowlane/core such as "^0.1.0", got ${String(plugin.flowlane)}`);
   if (typeof plugin.setup !== 'function') bad('setup must be a function');
-  if (plugin.dependsOn !== undefined && (!Array.isArray(plugin.dependsOn) || plugin.dependsOn.some((d) => typeof d !== 'string')))
+  if (
+    plugin.dependsOn !== undefined &&
+    (!Array.isArray(plugin.dependsOn) || plugin.dependsOn.some((d) => typeof d !== 'string'))
+  )
     bad('dependsOn must be an array of plugin names');
   return Object.freeze({ ...plugin });
 }

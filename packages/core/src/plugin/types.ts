@@ -1,8 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { SerializedError } from '../errors.js';
-import type { FlowEvent } from '../engine/events.js';
 import type { NodeDescription, WorkflowDescription } from '../builder/types.js';
+import type { FlowEvent } from '../engine/events.js';
+import type { SerializedError } from '../errors.js';
 
 /* ───────────────────────────── Executors ───────────────────────────── */
 
@@ -299,4 +299,4 @@ export interface FlowlanePlugin {
 }
 
 /** Description of a workflow given to plugins (never builder internals). */
-export type { WorkflowDescription, SerializedError };
+export type { SerializedError, WorkflowDescription };

@@ -1,0 +1,107 @@
+import { of } from 'rxjs';
+import { expectTypeOf } from 'vitest';
+import { createEngine } from '../engine/engine.js';
+import type { RunResult } from '../engine/run-types.js';
+import type { Workflow } from '../workflow.js';
+import type { SettledItem } from './types.js';
+import { workflow } from './workflow-builder.js';
+
+// Results accumulate through addNode / chain / parallel / forEach / branch / subworkflow.
+const wf = workflow('types')
+  .input<{ n: number; env: string }>()
+  .addNode('a', async (ctx) => {
+    expectTypeOf(ctx.input).toEqualTypeOf<{ n: number; env: string }>();
+    expectTypeOf(ctx.results).toEqualTypeOf<Readonly<Record<never, never>>>();
+    return ctx.input.n + 1;
+  })
+  .addNode(
+    'b',
+    (ctx) => {
+      expectTypeOf(ctx.results.a).toEqualTypeOf<number>();
+      return ctx.results.a * 2;
+    },
+    { dependsOn: ['a'] },
+  )
+  .chain('c', (ctx) => {
+    expectTypeOf(ctx.results.b).toEqualTypeOf<number>();
+    return String(ctx.results.b);
+  })
+  .parallel(['p1', 'p2'], [(ctx) => ctx.results.c.length, async () => 2], { concurrency: 1, dependsOn: ['c'] })
+  .parallel({ x: () => 'x', y: () => of(true) }, { dependsOn: ['p1'] })
+  .chain('fanIn', (ctx) => {
+    expectTypeOf(ctx.results.x).toEqualTypeOf<string>();
+    expectTypeOf(ctx.results.y).toEqualTypeOf<boolean>();
+    return 0;
+  })
+  .forEach(
+    'each',
+    (ctx) => [ctx.results.p1, ctx.results.p2],
+    (item, index) => {
+      expectTypeOf(item).toEqualTypeOf<number>();
+      expectTypeOf(index).toEqualTypeOf<number>();
+      return `${item}`;
+    },
+    { dependsOn: ['p1', 'p2'] },
+  )
+  .forEach('settled', [1, 2], async (i) => i > 1, { failurePolicy: 'allSettled' })
+  .branch('prod', (ctx) => ctx.input.env === 'prod', { then: ['a'] })
+  .addNode(
+    'end',
+    (ctx) => {
+      expectTypeOf(ctx.results.each).toEqualTypeOf<string[]>();
+      expectTypeOf(ctx.results.settled).toEqualTypeOf<SettledItem<boolean>[]>();
+      expectTypeOf(ctx.results.prod).toEqualTypeOf<boolean>();
+      expectTypeOf(ctx.results.p1).toEqualTypeOf<number>();
+      return null;
+    },
+    { dependsOn: ['each', 'settled', 'prod', 'p1'] },
+  )
+  .build();
+
+expectTypeOf(wf).toMatchTypeOf<
+  Workflow<{ n: number; env: string }, { readonly a: number; readonly b: number; readonly c: string }>
+>();
+
+const child = workflow('child')
+  .input<{ x: number }>()
+  .addNode('out', (ctx) => ctx.input.x)
+  .build();
+workflow('parent')
+  .addNode('seed', () => 1)
+  .subworkflow('sub', child, (ctx) => ({ x: ctx.results.seed }), { dependsOn: ['seed'] })
+  .chain('use', (ctx) => {
+    expectTypeOf(ctx.results.sub).toEqualTypeOf<Partial<{ readonly out: number }>>();
+  });
+
+// Error boundaries receive the error.
+workflow('b')
+  .addNode('risky', () => 1)
+  .boundary(
+    'h',
+    (_ctx, error) => {
+      expectTypeOf(error).toBeUnknown();
+      return 0;
+    },
+    { forNodes: ['risky'] },
+  );
+
+// Run results are typed by the workflow's outputs.
+const engine = createEngine();
+const run = engine.run(wf, { n: 1, env: 'dev' });
+expectTypeOf(run.result).resolves.toMatchTypeOf<RunResult<{ readonly a: number }>>();
+// @ts-expect-error input must match the declared type
+engine.run(wf, { n: 'one', env: 'dev' });
+
+// Compile errors for impossible calls.
+workflow('e')
+  .addNode('a', () => 1)
+  // @ts-expect-error unknown dependency
+  .addNode('b', () => 2, { dependsOn: ['nope'] });
+workflow('e')
+  .addNode('a', () => 1)
+  // @ts-expect-error duplicate id
+  .addNode('a', () => 2);
+workflow('e')
+  .addNode('a', () => 1)
+  // @ts-expect-error results of nodes not depended on are not visible
+  .addNode('b', (ctx) => ctx.results.a);
