@@ -1,0 +1,34 @@
+/* Errors */
+
+export type { TestingErrorCode } from './errors.js';
+export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
+export type { RunningServiceProcess } from './process.js';
+export { runningServiceProcesses } from './process.js';
+/* Service lifecycle */
+export type { ServiceHandle } from './service-handle.js';
+export type { DockerService, StartDockerOptions } from './start-docker.js';
+/* Docker */
+export { startDocker } from './start-docker.js';
+export type {
+  PrometheusSample,
+  PrometheusService,
+  PrometheusWaitOptions,
+  StartPrometheusOptions,
+} from './start-prometheus.js';
+/* Prometheus */
+export { startPrometheus } from './start-prometheus.js';
+export type { RedisService, StartRedisOptions } from './start-redis.js';
+/* Redis */
+export { startRedis } from './start-redis.js';
+export type { SshdService, StartSshdOptions } from './start-sshd.js';
+/* SSH */
+export { startSshd } from './start-sshd.js';
+export type { StatsdListener, WaitForLinesOptions } from './start-statsd-listener.js';
+/* StatsD */
+export { startStatsdListener } from './start-statsd-listener.js';
+
+/* Virtual time */
+// (exports added by the core engineer)
+
+/* Conformance suites */
+// (exports added by the core engineer)
