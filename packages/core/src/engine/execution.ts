@@ -1002,7 +1002,8 @@ export class Execution implements Run {
           nodeId,
           ...this.#parentField(),
         });
-      } catch (e) {
+      } catch (cause) {
+        const e = new FlowlaneError('FL_ROLLBACK_FAILED', { nodeId, reason: this.#serialize(cause).message }, { cause });
         this.#emit({
           type: 'node.rolled-back',
           executionId: this.executionId,
