@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, FlowlaneError, WorkflowDefinitionError, isFlowlaneError, serializeError } from './errors.js';
+import { ErrorCodes, FlowlaneError, isFlowlaneError, serializeError, WorkflowDefinitionError } from './errors.js';
 import { CORE_VERSION } from './version.js';
 
 const docs = readFileSync(fileURLToPath(new URL('../../../docs/reference/errors.md', import.meta.url)), 'utf8');
@@ -31,7 +31,9 @@ describe('error table', () => {
   });
 
   it('CORE_VERSION matches package.json', () => {
-    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as {
+      version: string;
+    };
     expect(CORE_VERSION).toBe(pkg.version);
   });
 });

@@ -1003,7 +1003,11 @@ export class Execution implements Run {
           ...this.#parentField(),
         });
       } catch (cause) {
-        const e = new FlowlaneError('FL_ROLLBACK_FAILED', { nodeId, reason: this.#serialize(cause).message }, { cause });
+        const e = new FlowlaneError(
+          'FL_ROLLBACK_FAILED',
+          { nodeId, reason: this.#serialize(cause).message },
+          { cause },
+        );
         this.#emit({
           type: 'node.rolled-back',
           executionId: this.executionId,
