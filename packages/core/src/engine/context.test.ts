@@ -1,22 +1,14 @@
 import fc from 'fast-check';
 import { firstValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import type { SecretsProvider } from '../plugin/types.js';
 import { REDACTED } from '../runtime/redactor.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
-import { createEngine, type Engine } from './engine.js';
+import { useEngines } from './engines.test-helper.js';
 
-const engines: Engine[] = [];
-function engine(...args: Parameters<typeof createEngine>): Engine {
-  const e = createEngine(...args);
-  engines.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const engine = useEngines();
 
 const secretsFrom = (values: Record<string, string>): SecretsProvider => ({ name: 'test', get: (n) => values[n] });
 

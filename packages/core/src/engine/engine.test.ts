@@ -1,20 +1,12 @@
 import { subscribe as dcSubscribe, unsubscribe as dcUnsubscribe } from 'node:diagnostics_channel';
 import { firstValueFrom, from, of, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { FlowlaneError, isFlowlaneError } from '../errors.js';
-import { createEngine, type Engine } from './engine.js';
+import { useEngines } from './engines.test-helper.js';
 import type { FlowEvent } from './events.js';
 
-const engines: Engine[] = [];
-function engine(...args: Parameters<typeof createEngine>): Engine {
-  const e = createEngine(...args);
-  engines.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const engine = useEngines();
 
 const types = (events: readonly FlowEvent[]): string[] =>
   events.map((e) => ('nodeId' in e && e.nodeId !== undefined ? `${e.type}:${e.nodeId}` : e.type));

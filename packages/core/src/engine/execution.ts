@@ -335,8 +335,7 @@ export class Execution implements Run {
       try {
         ok = condition(new NodeCtx(this, i, 0));
       } catch (e) {
-        this.#begin_(i);
-        this.#nodeError(i, e);
+        this.#failBeforeRun(i, e);
         return;
       }
       if (isThenable(ok)) {
@@ -348,12 +347,7 @@ export class Execution implements Run {
             else this.#skip(i, 'condition');
             this.#pump();
           },
-          (e: unknown) => {
-            if (this.#done) return;
-            this.#begin_(i);
-            this.#nodeError(i, e);
-            this.#pump();
-          },
+          (e: unknown) => this.#failBeforeRun(i, e),
         );
         return;
       }
@@ -401,8 +395,7 @@ export class Execution implements Run {
     try {
       lease = sched.acquire(request, this.runSignal());
     } catch (e) {
-      this.#begin_(i);
-      this.#nodeError(i, e);
+      this.#failBeforeRun(i, e);
       return;
     }
     if (isThenable(lease)) {
@@ -417,17 +410,20 @@ export class Execution implements Run {
           this.#run(i);
           this.#pump();
         },
-        (e: unknown) => {
-          if (this.#done) return;
-          this.#begin_(i);
-          this.#nodeError(i, e);
-          this.#pump();
-        },
+        (e: unknown) => this.#failBeforeRun(i, e),
       );
       return;
     }
     (this.#leases ??= new Map()).set(i, lease);
     this.#run(i);
+  }
+
+  /** A node failed before its function ran (condition threw, admission failed): report it as its failure. */
+  #failBeforeRun(i: number, error: unknown): void {
+    if (this.#done) return;
+    this.#begin_(i);
+    this.#nodeError(i, error);
+    this.#pump();
   }
 
   /** Marks node `i` running and emits `node.started` for attempt 1. */
@@ -795,39 +791,45 @@ export class Execution implements Run {
     this.#afterFallbacks(i, error);
   }
 
-  #afterFallbacks(i: number, error: unknown): void {
+  /**
+   * Node `i` failed and no fallback recovered it: an error boundary, then `onError: 'continue'`, then the run fails.
+   * `boundaryFailed` is set when the boundary handling `i` failed itself (its `node.failed` was already emitted).
+   */
+  #afterFallbacks(i: number, error: unknown, boundaryFailed = false): void {
     const g = this.#g;
     const nodeId = g.ids[i]!;
     this.#setExtra(i, { error });
     const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    const base = {
-      type: 'node.failed' as const,
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId,
-      attempt: this.#attempts[i]!,
-      durationMs: this.#now - this.#started[i]!,
-      error: this.#serialize(error),
-      ...this.#parentField(),
-    };
-    const boundaries = g.boundariesOf.get(i);
-    if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
-      for (const h of boundaries) {
-        const types = g.defs[h]!.errorTypes;
-        if (types === undefined || matchesError(error, types)) {
-          this.#emit({ ...base, handledBy: g.ids[h]! });
-          this.#runStandby(i, h, error, 'boundary');
-          return;
+    const continued = g.defs[i]!.options.onError === 'continue';
+    if (!boundaryFailed) {
+      const base = {
+        type: 'node.failed' as const,
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#now,
+        nodeId,
+        attempt: this.#attempts[i]!,
+        durationMs: this.#now - this.#started[i]!,
+        error: this.#serialize(error),
+        ...this.#parentField(),
+      };
+      const boundaries = g.boundariesOf.get(i);
+      if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
+        for (const h of boundaries) {
+          const types = g.defs[h]!.errorTypes;
+          if (types === undefined || matchesError(error, types)) {
+            this.#emit({ ...base, handledBy: g.ids[h]! });
+            this.#runStandby(i, h, error, 'boundary');
+            return;
+          }
         }
       }
+      this.#emit(continued ? { ...base, continued: true } : base);
     }
-    if (g.defs[i]!.options.onError === 'continue') {
-      this.#emit({ ...base, continued: true });
+    if (continued) {
       this.#settle(i, status);
       return;
     }
-    this.#emit(base);
     this.#st[i] = status;
     this.#dur[i] = this.#now - this.#started[i]!;
     this.#release(i, 'failed');
@@ -890,31 +892,10 @@ export class Execution implements Run {
         } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
         else {
           // A failing boundary fails the node it guards.
-          this.#attempts[owner] ||= 1;
-          this.#afterFallbacksNoBoundary(owner, e);
+          this.#afterFallbacks(owner, e, true);
         }
       },
     );
-  }
-
-  #afterFallbacksNoBoundary(i: number, error: unknown): void {
-    const g = this.#g;
-    const nodeId = g.ids[i]!;
-    this.#setExtra(i, { error });
-    if (g.defs[i]!.options.onError === 'continue') {
-      this.#settle(i, FAILED);
-      return;
-    }
-    this.#st[i] = FAILED;
-    this.#dur[i] = this.#now - this.#started[i]!;
-    this.#release(i, 'failed');
-    this.#runError = new FlowlaneError(
-      'FL_NODE_FAILED',
-      { nodeId, reason: this.#serialize(error).message },
-      { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error },
-    );
-    this.#failedNode = nodeId;
-    this.#finish('failed');
   }
 
   #succeedStandby(s: number, value: unknown): void {

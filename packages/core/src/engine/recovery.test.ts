@@ -1,20 +1,13 @@
 import { firstValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { FlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
-import { createEngine, type Engine } from './engine.js';
+import { createEngine } from './engine.js';
+import { useEngines } from './engines.test-helper.js';
 import type { FlowEvent } from './events.js';
 
-const engines: Engine[] = [];
-function engine(...args: Parameters<typeof createEngine>): Engine {
-  const e = createEngine(...args);
-  engines.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(engines.splice(0).map((e) => e.close()));
-});
+const engine = useEngines();
 const eventsOf = (run: { events$: import('rxjs').Observable<FlowEvent> }) =>
   firstValueFrom(run.events$.pipe(toArray()));
 
@@ -285,6 +278,43 @@ describe('error boundaries and onError', () => {
     const r = await engine().run(wf, {}).result;
     expect(r.status).toBe('failed');
     expect(r.nodes.h!.status).toBe('skipped');
+  });
+
+  it('a failing boundary fails the node it guards (and the run, unless onError continue)', async () => {
+    const wf = workflow('bb')
+      .addNode('risky', () => {
+        throw new NetworkError('down');
+      })
+      .boundary(
+        'h',
+        () => {
+          throw new Error('handler broke too');
+        },
+        { forNodes: ['risky'] },
+      )
+      .addNode(
+        'soft',
+        () => {
+          throw new NetworkError('down');
+        },
+        { onError: 'continue' },
+      )
+      .boundary(
+        'h2',
+        () => {
+          throw new Error('h2 broke');
+        },
+        { forNodes: ['soft'] },
+      )
+      .build();
+    const run = engine().run(wf, {});
+    const r = await run.result;
+    expect(r.status).toBe('failed');
+    expect(r.error?.message).toContain('Node "risky" failed: handler broke too');
+    expect(r.nodes.h!.status).toBe('failed');
+    expect(r.nodes.risky!.status).toBe('failed');
+    const failed = (await eventsOf(run)).filter((e) => e.type === 'node.failed').map((e) => e.nodeId);
+    expect(failed.filter((id) => id === 'risky')).toHaveLength(1);
   });
 
   it("onError: 'continue' marks the node failed and dependents see undefined", async () => {

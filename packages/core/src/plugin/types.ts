@@ -295,6 +295,7 @@ export interface FlowlanePlugin {
   readonly flowlane: string;
   /** Names of plugins that must be listed before this one. */
   readonly dependsOn?: readonly string[] | undefined;
+  // biome-ignore lint/suspicious/noConfusingVoidType: setup functions that return nothing are the common case
   setup(api: PluginApi): void | PluginDisposer | Promise<void | PluginDisposer>;
 }
 
