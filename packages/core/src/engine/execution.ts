@@ -136,12 +136,15 @@ export class Execution implements Run {
     this.actor = options.actor;
     this.#externalSignal = options.signal;
     const n = this.#g.ids.length;
-    this.#st = new Uint8Array(n);
-    this.#indeg = this.#g.indegree.slice();
-    this.#queue = new Int32Array(n * 2);
-    this.#started = new Float64Array(n);
-    this.#dur = new Float64Array(n);
-    this.#attempts = new Uint16Array(n);
+    // One backing buffer for all per-node state (one allocation per run instead of six).
+    const buf = new ArrayBuffer(31 * n);
+    this.#started = new Float64Array(buf, 0, n);
+    this.#dur = new Float64Array(buf, 8 * n, n);
+    this.#indeg = new Int32Array(buf, 16 * n, n);
+    this.#indeg.set(this.#g.indegree);
+    this.#queue = new Int32Array(buf, 20 * n, 2 * n);
+    this.#attempts = new Uint16Array(buf, 28 * n, n);
+    this.#st = new Uint8Array(buf, 30 * n, n);
     this.#remaining = this.#g.activeCount;
     if (this.#in.handlers.length > 0) {
       this.#handlers = new Map();
@@ -291,7 +294,6 @@ export class Execution implements Run {
       timestamp: this.#now,
       nodeCount: this.#g.activeCount,
       ...(this.actor === undefined ? {} : { actor: this.actor.id }),
-      ...this.#parentField(),
     });
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
@@ -439,7 +441,6 @@ export class Execution implements Run {
       nodeId: this.#g.ids[i]!,
       attempt: 1,
       ...(worker === undefined ? {} : { workerId: worker }),
-      ...this.#parentField(),
     });
   }
 
@@ -535,7 +536,6 @@ export class Execution implements Run {
           timestamp: rt.clock.now(),
           nodeId,
           attempt,
-          ...this.#parentField(),
         });
       const ctrl = o.timeout === undefined ? undefined : new AbortController();
       const ctx = new NodeCtx(this, i, attempt, ctrl);
@@ -575,7 +575,6 @@ export class Execution implements Run {
               nodeId,
               attempt,
               timeoutMs: ms,
-              ...this.#parentField(),
             });
             return err;
           }),
@@ -601,7 +600,6 @@ export class Execution implements Run {
               attempt: n,
               delayMs,
               error: this.#serialize(err),
-              ...this.#parentField(),
             }),
         }),
       );
@@ -625,7 +623,6 @@ export class Execution implements Run {
               timestamp: rt.clock.now(),
               nodeId,
               shared,
-              ...this.#parentField(),
             });
           },
           onStoreError: (e) =>
@@ -710,7 +707,6 @@ export class Execution implements Run {
       attempt: this.#attempts[i]!,
       durationMs: now - this.#started[i]!,
       ...(via === undefined ? {} : via.kind === 'fallback' ? { fallbackUsed: via.id } : { handledBy: via.id }),
-      ...this.#parentField(),
     });
     this.#settle(i, SUCCESS);
   }
@@ -724,7 +720,6 @@ export class Execution implements Run {
       timestamp: this.#now,
       nodeId: this.#g.ids[i]!,
       reason,
-      ...this.#parentField(),
     });
     this.#settle(i, SKIPPED);
   }
@@ -783,7 +778,6 @@ export class Execution implements Run {
         nodeId: g.ids[i]!,
         fallbackId: g.ids[fb]!,
         error: this.#serialize(error),
-        ...this.#parentField(),
       });
       this.#runStandby(i, fb, error, 'fallback');
       return;
@@ -811,7 +805,6 @@ export class Execution implements Run {
         attempt: this.#attempts[i]!,
         durationMs: this.#now - this.#started[i]!,
         error: this.#serialize(error),
-        ...this.#parentField(),
       };
       const boundaries = g.boundariesOf.get(i);
       if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
@@ -871,7 +864,6 @@ export class Execution implements Run {
           attempt: this.#attempts[s]!,
           durationMs: this.#now - this.#started[s]!,
           error: this.#serialize(e),
-          ...this.#parentField(),
         });
         this.#st[s] = status;
         this.#dur[s] = this.#now - this.#started[s]!;
@@ -886,7 +878,6 @@ export class Execution implements Run {
             nodeId: g.ids[s]!,
             fallbackId: g.ids[next]!,
             error: this.#serialize(e),
-            ...this.#parentField(),
           });
           this.#runStandby(owner, next, e, 'fallback');
         } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
@@ -909,7 +900,6 @@ export class Execution implements Run {
       nodeId: this.#g.ids[s]!,
       attempt: this.#attempts[s]!,
       durationMs: now - this.#started[s]!,
-      ...this.#parentField(),
     });
     this.#st[s] = SUCCESS;
     this.#dur[s] = now - this.#started[s]!;
@@ -981,7 +971,6 @@ export class Execution implements Run {
           workflow: this.workflow,
           timestamp: this.#rt.clock.now(),
           nodeId,
-          ...this.#parentField(),
         });
       } catch (cause) {
         const e = new FlowlaneError(
@@ -996,7 +985,6 @@ export class Execution implements Run {
           timestamp: this.#rt.clock.now(),
           nodeId,
           error: this.#serialize(e),
-          ...this.#parentField(),
         });
         this.#rt.logger.error('rollback failed', {
           executionId: this.executionId,
@@ -1015,7 +1003,6 @@ export class Execution implements Run {
       workflow: this.workflow,
       timestamp: now,
       durationMs,
-      ...this.#parentField(),
     };
     if (status === 'success') this.#emit({ type: 'workflow.completed', ...base });
     else if (status === 'cancelled')
@@ -1056,6 +1043,18 @@ export class Execution implements Run {
   }
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {
+    return {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      status,
+      outputs: this.outputs,
+      nodes: this.#nodeRecords(),
+      ...(this.#runError === undefined ? {} : { error: this.#redactRunError(this.#runError) }),
+      durationMs,
+    };
+  }
+
+  #nodeRecords(): Record<string, NodeRecord> {
     const g = this.#g;
     const nodes: Record<string, NodeRecord> = {};
     const st = this.#st;
@@ -1082,15 +1081,7 @@ export class Execution implements Run {
       }
       nodes[id] = rec;
     }
-    return {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      status,
-      outputs: this.outputs,
-      nodes,
-      ...(this.#runError === undefined ? {} : { error: this.#redactRunError(this.#runError) }),
-      durationMs,
-    };
+    return nodes;
   }
 
   #redactRunError(e: FlowlaneError): FlowlaneError {
@@ -1110,11 +1101,10 @@ export class Execution implements Run {
 
   /* ───────────── Events ───────────── */
 
-  #parentField(): { parentExecutionId?: string } {
-    return this.#parent === undefined ? EMPTY : { parentExecutionId: this.#parent.executionId };
-  }
 
   #emit(e: FlowEvent): void {
+    // Events of subworkflow runs carry their parent's id (added here so hot event literals keep one shape).
+    if (this.#parent !== undefined) (e as { parentExecutionId?: string }).parentExecutionId = this.#parent.executionId;
     this.#events.push(e);
     const observers = this.#observers;
     if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
@@ -1196,7 +1186,6 @@ export class Execution implements Run {
       level,
       message: msg,
       ...(f === undefined ? {} : { fields: f }),
-      ...this.#parentField(),
     });
   }
 
@@ -1210,7 +1199,6 @@ export class Execution implements Run {
       name,
       nodeId: this.#g.ids[i]!,
       payload: r?.active ? r.value(payload) : payload,
-      ...this.#parentField(),
     };
     (this.#custom ??= new Map()).set(name, e);
     this.#rt.lastCustom.set(name, e);
@@ -1361,7 +1349,6 @@ export class Execution implements Run {
   }
 }
 
-const EMPTY = Object.freeze({}) as { parentExecutionId?: string };
 
 function reasonText(reason: unknown, fallback: string): string {
   if (reason instanceof Error) return reason.message;
