@@ -164,18 +164,22 @@ export interface SerializedError {
   readonly cause?: SerializedError | undefined;
 }
 
-/** Turns any thrown value into a {@link SerializedError} (causes followed up to 5 levels). */
-export function serializeError(error: unknown, depth = 0): SerializedError {
+/**
+ * Turns any thrown value into a {@link SerializedError} (causes followed up to 5 levels). With `stack: false` the
+ * stack is left out: formatting a stack trace is the costly part, and retried attempts do not need it.
+ */
+export function serializeError(error: unknown, options: { stack?: boolean } = {}, depth = 0): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const details = (error as { details?: unknown }).details;
+    const stack = options.stack === false ? undefined : error.stack;
     return {
       name: error.name,
       message: error.message,
       ...(typeof code === 'string' ? { code } : {}),
-      ...(error.stack === undefined ? {} : { stack: error.stack }),
+      ...(stack === undefined ? {} : { stack }),
       ...(details === undefined ? {} : { details: safeJson(details) }),
-      ...(error.cause === undefined || depth >= 5 ? {} : { cause: serializeError(error.cause, depth + 1) }),
+      ...(error.cause === undefined || depth >= 5 ? {} : { cause: serializeError(error.cause, options, depth + 1) }),
     };
   }
   return { name: 'NonError', message: typeof error === 'string' ? error : String(safeJson(error)) };

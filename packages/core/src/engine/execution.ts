@@ -599,7 +599,8 @@ export class Execution implements Run {
               nodeId,
               attempt: n,
               delayMs,
-              error: this.#serialize(err),
+              // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
+              error: this.#serialize(err, false),
             }),
         }),
       );
@@ -1145,8 +1146,9 @@ export class Execution implements Run {
     }
   }
 
-  #serialize(e: unknown): SerializedError {
-    return this.#redactor?.active ? this.#redactor.error(e) : serializeError(e);
+  #serialize(e: unknown, stack = true): SerializedError {
+    const options = stack ? undefined : { stack: false };
+    return this.#redactor?.active ? this.#redactor.error(e, options) : serializeError(e, options);
   }
 
   /* ───────────── Services for NodeCtx ───────────── */

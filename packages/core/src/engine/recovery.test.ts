@@ -50,6 +50,9 @@ describe('retry (virtual time)', () => {
     expect(events.filter((e) => e.type === 'node.started').map((e) => (e as { attempt: number }).attempt)).toEqual([
       1, 2, 3, 4,
     ]);
+    const retrying = events.find((e) => e.type === 'node.retrying');
+    expect(retrying).toMatchObject({ error: { name: 'NetworkError', message: 'try 1' } });
+    expect((retrying as { error: { stack?: string } }).error.stack).toBeUndefined();
   });
 
   it('linear backoff is a coefficient of 1; maxAttempts exhausted fails the node', async () => {

@@ -46,8 +46,8 @@ export class Redactor {
   }
 
   /** A serialised, redacted error. */
-  error(e: unknown): SerializedError {
-    const s = serializeError(e);
+  error(e: unknown, options?: { stack?: boolean }): SerializedError {
+    const s = serializeError(e, options);
     return this.active ? (this.#walk(s, 0, new WeakSet()) as SerializedError) : s;
   }
 
