@@ -1102,7 +1102,6 @@ export class Execution implements Run {
 
   /* ───────────── Events ───────────── */
 
-
   #emit(e: FlowEvent): void {
     // Events of subworkflow runs carry their parent's id (added here so hot event literals keep one shape).
     if (this.#parent !== undefined) (e as { parentExecutionId?: string }).parentExecutionId = this.#parent.executionId;
@@ -1350,7 +1349,6 @@ export class Execution implements Run {
     });
   }
 }
-
 
 function reasonText(reason: unknown, fallback: string): string {
   if (reason instanceof Error) return reason.message;
