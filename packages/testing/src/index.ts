@@ -31,4 +31,19 @@ export { startStatsdListener } from './start-statsd-listener.js';
 // (exports added by the core engineer)
 
 /* Conformance suites */
-// (exports added by the core engineer)
+export type {
+  CacheStoreConformanceContext,
+  CacheStoreConformanceOptions,
+} from './conformance/cache-store-conformance.js';
+export { CACHE_VALUES, cacheStoreConformance } from './conformance/cache-store-conformance.js';
+export type {
+  CommandSpec,
+  ExecutorConformanceCommands,
+  ExecutorConformanceOptions,
+  ExecutorFeature,
+} from './conformance/executor-conformance.js';
+export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';
+export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
+export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
+export { STATE_VALUES, stateStoreConformance } from './conformance/state-store-conformance.js';

@@ -1,0 +1,4 @@
+import { createMemoryStateStore } from '@flowlane/core';
+import { stateStoreConformance } from './state-store-conformance.js';
+
+stateStoreConformance('createMemoryStateStore', () => createMemoryStateStore());
