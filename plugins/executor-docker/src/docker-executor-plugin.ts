@@ -26,7 +26,7 @@ export interface DockerExecutorPluginOptions extends DockerExecutorOptions {
  *     executor: { name: 'docker', target: 'ci' },
  *   })
  *   .build();
- * console.log((await engine.execute(wf, {})).outputs.unit);
+ * console.log((await engine.execute(wf, {})).unit);
  * await engine.close();
  * ```
  */

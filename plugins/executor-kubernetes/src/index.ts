@@ -1,0 +1,20 @@
+/* Executor */
+
+export type { KubernetesErrorCode, KubernetesErrorDetails } from './errors.js';
+/* Errors */
+export { isKubernetesExecutorError, KubernetesErrorCodes, KubernetesExecutorError } from './errors.js';
+export { createKubernetesExecutor } from './kubernetes-executor.js';
+export type { KubernetesExecutorPluginOptions } from './kubernetes-executor-plugin.js';
+/* Plugin */
+export { kubernetesExecutor } from './kubernetes-executor-plugin.js';
+/* Options */
+export type {
+  KubeClusterOptions,
+  KubeConfigSource,
+  KubeContextOptions,
+  KubernetesExecutorOptions,
+  KubeUserOptions,
+  PodTarget,
+} from './options.js';
+/* Version */
+export { PKG_VERSION } from './version.js';

@@ -1,0 +1,72 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, workflow } from '@flowlane/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KubernetesErrorCodes } from './errors.js';
+import { kubernetesExecutor } from './kubernetes-executor-plugin.js';
+import { type FakeKubeApi, startFakeKubeApi } from './testing/fake-api-server.js';
+import { PKG_VERSION } from './version.js';
+
+let api: FakeKubeApi;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flowlane-k8s-e2e-'));
+  api = await startFakeKubeApi({ cwd: dir, pods: [{ name: 'web-0', labels: { app: 'web' } }] });
+});
+
+afterAll(async () => {
+  await api?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('kubernetesExecutor plugin', () => {
+  it('runs workflow nodes through ctx.exec with executor: { name, target }, with health check and rollback', async () => {
+    const engine = createEngine({
+      plugins: [
+        kubernetesExecutor({
+          kubeConfig: { from: 'yaml', yaml: api.kubeconfig },
+          targets: { web: { labelSelector: 'app=web' } },
+        }),
+      ],
+    });
+    const marker = join(dir, 'rolled-back');
+    const wf = workflow('k8s-e2e')
+      .addNode(
+        'deploy',
+        async (ctx) => (await ctx.exec('echo "deployed to $(basename "$PWD")"', { shell: true })).stdout.trim(),
+        {
+          executor: { name: 'kubernetes', target: 'web' },
+          healthCheck: { command: 'true' },
+          rollback: { command: 'touch', args: [marker] },
+        },
+      )
+      .addNode('verify', (ctx) => ctx.exec('exit 2', { shell: true }), {
+        dependsOn: ['deploy'],
+        executor: { name: 'kubernetes', target: 'default/web-0:main' },
+      })
+      .build();
+    const result = await engine.run(wf, {}).result;
+    expect(result.status).toBe('failed');
+    expect(result.outputs.deploy).toMatch(/^deployed to flowlane-k8s-e2e-/);
+    expect(result.nodes.verify?.error?.code).toBe('FL_EXEC_FAILED');
+    expect(existsSync(marker)).toBe(true);
+    expect(api.execLog.map((e) => e.pod)).toEqual(['web-0', 'web-0', 'web-0', 'web-0']);
+    await engine.close();
+    expect(api.processes.size).toBe(0);
+  });
+
+  it('is a named plugin with the package version', () => {
+    const plugin = kubernetesExecutor({ kubeConfig: { from: 'yaml', yaml: api.kubeconfig } });
+    expect(plugin).toMatchObject({ name: '@flowlane/executor-kubernetes', version: PKG_VERSION, flowlane: '^0.1.0' });
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(PKG_VERSION).toBe(pkg.version);
+  });
+
+  it('documents every error code in the README', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const code of Object.keys(KubernetesErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
+  });
+});

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import {
+  type CopyResult,
+  type ExecHandle,
+  type ExecOptions,
+  type Executor,
+  FlowlaneError,
+  type HealthStatus,
+} from '@flowlane/core';
+import { CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
+import { toKubernetesError } from './api-errors.js';
+import { type CommandRun, commandLabel, createCommandRun } from './command-run.js';
+import { KubernetesExecutorError } from './errors.js';
+import { loadKubeConfig } from './kube-config.js';
+import type { KubernetesExecutorOptions, PodTarget } from './options.js';
+import { type ExecSocket, podExec } from './pod-exec.js';
+import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
+import { extractTo, packPath } from './tar-archive.js';
+
+/** Records the shell's pid (a process-group leader under exec), runs the command, cleans up. */
+const WRAPPER = '{ echo $$ >"$0"; } 2>/dev/null; "$@"; s=$?; rm -f "$0"; exit $s';
+/** Kills the recorded process group (and the pid itself, should it not lead a group). */
+const KILLER = 'p=$(cat "$0" 2>/dev/null) || exit 0; kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; rm -f "$0"';
+const CWD = 'cd -- "$0" && exec "$@"';
+const UNTAR = 'mkdir -p -- "$0" && exec tar -x -o -f - -C "$0"';
+const TAR = '[ -e "$0/$1" ] || [ -L "$0/$1" ] || exit 66; exec tar -c -f - -C "$0" "./$1"';
+const MISSING = 66;
+
+const sink = (onChunk: (chunk: Buffer) => void = () => undefined): Writable =>
+  new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      onChunk(chunk);
+      callback();
+    },
+  });
+
+/**
+ * An {@link Executor} that runs commands in Kubernetes pods through the API server's exec endpoint (WebSocket,
+ * `v5.channel.k8s.io`), with `@kubernetes/client-node`. Output is streamed per stream, the exit code comes from the
+ * exec status frame, a timeout or abort kills the command's process group and closes the stream, and artifacts move
+ * as tar over exec (like `kubectl cp`; the container needs `/bin/sh` and `tar`). A command's `target` picks a
+ * configured {@link PodTarget} (pod name or label selector) or is read as `[namespace/]pod[:container]`.
+ *
+ * @example
+ * ```ts
+ * import { createKubernetesExecutor } from '@flowlane/executor-kubernetes';
+ *
+ * const k8s = createKubernetesExecutor({
+ *   kubeConfig: { from: 'file', path: `${process.env.HOME}/.kube/config` },
+ *   targets: { web: { namespace: 'prod', labelSelector: 'app=web', container: 'app' } },
+ * });
+ * const { stdout } = await k8s.exec('cat', { args: ['/etc/hostname'], target: 'web' }).result;
+ * await k8s.dispose();
+ * ```
+ */
+export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}): Executor {
+  const kc = loadKubeConfig(options.kubeConfig);
+  const server = kc.getCurrentCluster()?.server ?? '(unknown)';
+  const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const core = kc.makeApiClient(CoreV1Api);
+  const exec = new Exec(kc);
+  const killable = options.killable ?? true;
+  const running = new Set<ExecHandle>();
+  /** Killer execs still in flight (awaited by dispose). */
+  const pending = new Set<Promise<unknown>>();
+  let disposed: Promise<void> | undefined;
+
+  const track = (p: Promise<unknown>): void => {
+    pending.add(p);
+    void p.catch(() => undefined).finally(() => pending.delete(p));
+  };
+
+  const resolveTarget = (target: string | undefined): Promise<PodRef> => {
+    const name = target ?? options.defaultTarget;
+    if (name === undefined)
+      return Promise.reject(
+        new KubernetesExecutorError('FL_K8S_TARGET_REQUIRED', { targets: Object.keys(options.targets ?? {}) }),
+      );
+    const spec: PodTarget = options.targets?.[name] ?? parseTarget(name);
+    return resolvePod(core, spec, namespace, server);
+  };
+
+  const runCommand = async (run: CommandRun, ref: PodRef, argv: readonly string[], stdin: Buffer | undefined) => {
+    const pidFile = `/tmp/.flowlane-exec-${randomUUID()}.pid`;
+    let socket: ExecSocket | undefined;
+    run.onStop(() => {
+      socket?.close();
+      if (killable)
+        track(
+          podExec(
+            exec,
+            ref,
+            ['/bin/sh', '-c', KILLER, pidFile],
+            { stdin: null, stdout: sink(), stderr: sink() },
+            server,
+            () => undefined,
+          ),
+        );
+    });
+    const outcome = await podExec(
+      exec,
+      ref,
+      killable ? ['/bin/sh', '-c', WRAPPER, pidFile, ...argv] : argv,
+      {
+        stdin: stdin === undefined ? null : Readable.from([stdin]),
+        stdout: sink((c) => run.output('stdout', c)),
+        stderr: sink((c) => run.output('stderr', c)),
+      },
+      server,
+      (s) => {
+        socket = s;
+        if (run.stopReason !== undefined) s.close();
+      },
+    );
+    if (outcome.message !== undefined) run.output('stderr', Buffer.from(`${outcome.message}\n`));
+    run.finish({ exitCode: outcome.exitCode });
+  };
+
+  return {
+    exec(command: string, opts: ExecOptions = {}): ExecHandle {
+      const run = createCommandRun(commandLabel(command, opts.args), opts, options.maxOutputBytes);
+      if (disposed !== undefined) {
+        run.fail(
+          new FlowlaneError('FL_CANCELLED', { executionId: '-', reason: 'the Kubernetes executor was disposed' }),
+        );
+        return run.handle;
+      }
+      running.add(run.handle);
+      const forget = () => running.delete(run.handle);
+      run.handle.result.then(forget, forget);
+      let argv = opts.shell ? ['/bin/sh', '-c', command, 'sh', ...(opts.args ?? [])] : [command, ...(opts.args ?? [])];
+      const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
+      if (env.length > 0) argv = ['env', ...env, ...argv];
+      if (opts.cwd !== undefined) argv = ['/bin/sh', '-c', CWD, opts.cwd, ...argv];
+      const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
+      resolveTarget(opts.target)
+        .then((ref) => (run.stopReason === undefined ? runCommand(run, ref, argv, stdin) : run.fail(run.stopReason)))
+        .catch((error: unknown) => run.fail(error));
+      return run.handle;
+    },
+
+    async copyIn(
+      localPath: string,
+      remotePath: string,
+      opts: { target?: string | undefined } = {},
+    ): Promise<CopyResult> {
+      try {
+        await lstat(localPath);
+      } catch (error) {
+        throw new KubernetesExecutorError(
+          'FL_K8S_PATH_NOT_FOUND',
+          { side: 'local', path: localPath },
+          { cause: error },
+        );
+      }
+      const ref = await resolveTarget(opts.target);
+      const packed = packPath(localPath, posix.basename(remotePath));
+      const stdin = new PassThrough();
+      packed.stream.pipe(stdin);
+      let stderr = '';
+      const [outcome, totals] = await Promise.all([
+        podExec(
+          exec,
+          ref,
+          ['/bin/sh', '-c', UNTAR, posix.dirname(remotePath)],
+          { stdin, stdout: sink(), stderr: sink((c) => (stderr += c.toString())) },
+          server,
+          () => undefined,
+        ),
+        packed.done,
+      ]);
+      if (outcome.exitCode !== 0)
+        throw new KubernetesExecutorError('FL_K8S_COPY_FAILED', {
+          path: remotePath,
+          exitCode: outcome.exitCode,
+          stderr: stderr || (outcome.message ?? ''),
+        });
+      return totals;
+    },
+
+    async copyOut(
+      remotePath: string,
+      localPath: string,
+      opts: { target?: string | undefined } = {},
+    ): Promise<CopyResult> {
+      const ref = await resolveTarget(opts.target);
+      const archive = new PassThrough();
+      const extraction = extractTo(archive, localPath);
+      extraction.catch(() => undefined);
+      let stderr = '';
+      let outcome: Awaited<ReturnType<typeof podExec>>;
+      try {
+        outcome = await podExec(
+          exec,
+          ref,
+          ['/bin/sh', '-c', TAR, posix.dirname(remotePath), posix.basename(remotePath)],
+          { stdin: null, stdout: archive, stderr: sink((c) => (stderr += c.toString())) },
+          server,
+          () => undefined,
+        );
+      } finally {
+        if (!archive.writableEnded) archive.end();
+      }
+      if (outcome.exitCode === MISSING)
+        throw new KubernetesExecutorError('FL_K8S_PATH_NOT_FOUND', { side: 'pod', path: remotePath });
+      if (outcome.exitCode !== 0)
+        throw new KubernetesExecutorError('FL_K8S_COPY_FAILED', {
+          path: remotePath,
+          exitCode: outcome.exitCode,
+          stderr: stderr || (outcome.message ?? ''),
+        });
+      return extraction;
+    },
+
+    async healthCheck(
+      opts: { target?: string | undefined; signal?: AbortSignal | undefined } = {},
+    ): Promise<HealthStatus> {
+      const started = performance.now();
+      try {
+        opts.signal?.throwIfAborted();
+        await kc.makeApiClient(VersionApi).getCode();
+        if (opts.target !== undefined || options.defaultTarget !== undefined) await resolveTarget(opts.target);
+        return { healthy: true, latencyMs: performance.now() - started };
+      } catch (error) {
+        return { healthy: false, message: toKubernetesError('health check', error, server).message };
+      }
+    },
+
+    dispose(): Promise<void> {
+      disposed ??= (async () => {
+        const handles = [...running];
+        for (const h of handles) h.kill('the Kubernetes executor was disposed');
+        await Promise.all(handles.map((h) => h.result.catch(() => undefined)));
+        await Promise.all([...pending].map((p) => p.catch(() => undefined)));
+      })();
+      return disposed;
+    },
+  };
+}
