@@ -33,6 +33,8 @@ export const ErrorCodes = {
     `Execution "${p.executionId}" was cancelled: ${p.reason}.`,
   FL_SIGNAL_TIMEOUT: (p: { nodeId: string; signal: string; ms: number }) =>
     `Node "${p.nodeId}" waited ${p.ms} ms for signal "${p.signal}" and none arrived. Send it with run.signal("${p.signal}", payload) or raise the timeout.`,
+  FL_EVENT_TIMEOUT: (p: { nodeId: string; event: string; ms: number }) =>
+    `Node "${p.nodeId}" waited ${p.ms} ms for a "${p.event}" event and none was emitted. Emit it with ctx.emitEvent("${p.event}", payload) or raise the timeout.`,
   FL_EXECUTION_NOT_FOUND: (p: { executionId: string }) =>
     `No active execution "${p.executionId}" on this engine. It may have finished or never started.`,
   FL_DUPLICATE_EXECUTION: (p: { executionId: string }) =>

@@ -81,6 +81,9 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
       }
       if (graph.fallbackOf[i] !== -1)
         edges.push({ from: graph.ids[i]!, to: graph.ids[graph.fallbackOf[i]!]!, kind: 'fallback' });
+      if (graph.standby[i] === 1)
+        for (const dep of graph.defs[i]!.options.dependsOn ?? [])
+          edges.push({ from: dep, to: graph.ids[i]!, kind: 'dependency' });
     }
     for (const [target, handlers] of graph.boundariesOf)
       for (const h of handlers) edges.push({ from: graph.ids[target]!, to: graph.ids[h]!, kind: 'boundary' });

@@ -54,6 +54,11 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   emitEvent(name: string, payload?: unknown): void;
   /** The latest `custom` event named `name` seen on this engine (this run first), if any. */
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined;
+  /**
+   * Wait for the next `custom` event named `name` emitted on this engine (by any run) after this call.
+   * Rejects with `FL_EVENT_TIMEOUT` after `timeout` ms, or with the abort reason when the node is aborted.
+   */
+  waitForEvent<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<CustomEvent<P>>;
   /** Wait for `run.signal(name, payload)`; signals sent before the wait are buffered. Rejects with `FL_SIGNAL_TIMEOUT`. */
   waitForSignal<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<P>;
   /** Per-execution shared state (pluggable `StateStore`). */

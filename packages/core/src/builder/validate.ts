@@ -248,7 +248,10 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
         problems.push(problem('FL_MISSING_DEPENDENCY', { nodeId: d.id, dependency: String(dep) } as never, d.id));
         continue;
       }
-      if (standby[j] === 1 && standby[i] === 0) {
+      // Fallbacks and boundaries run only in place of a failed node: their dependencies are not graph edges
+      // (checkStandbyDependencies makes sure they are ancestors of the node they stand in for).
+      if (standby[i] === 1) continue;
+      if (standby[j] === 1) {
         problems.push(
           invalid(
             d.id,

@@ -105,3 +105,21 @@ workflow('e')
   .addNode('a', () => 1)
   // @ts-expect-error results of nodes not depended on are not visible
   .addNode('b', (ctx) => ctx.results.a);
+
+// Seed-form boundaries do not become the chain's predecessor.
+workflow('seed-boundary')
+  .addNode('risky', () => 1)
+  .addNode('handler', (_ctx, _error) => 0, { onError: true, forNodes: ['risky'] })
+  .chain('after', (ctx) => {
+    expectTypeOf(ctx.results.risky).toEqualTypeOf<number>();
+  });
+
+// Computed ids (string[]) do not make every later id a conflict.
+const ids: string[] = Array.from({ length: 3 }, (_, i) => `task-${i}`);
+workflow('computed')
+  .parallel(
+    ids,
+    ids.map(() => () => 1),
+  )
+  .addNode('after', (ctx) => ctx.results['task-0'], { dependsOn: ['task-0'] })
+  .build();

@@ -61,6 +61,15 @@ describe('WorkflowBuilder', () => {
     expect(deps).toEqual({ a: [], b: ['a'], p: ['b'], q: ['b'], sum: ['p', 'q'] });
   });
 
+  it('a seed-form boundary (addNode with onError: true) does not become the chain predecessor', () => {
+    const wf = workflow('w')
+      .addNode('risky', () => 1)
+      .addNode('handler', () => 0, { onError: true, forNodes: ['risky'] })
+      .chain('after', (ctx) => ctx.results.risky)
+      .build();
+    expect(wf.toJSON().nodes.find((n) => n.id === 'after')!.dependsOn).toEqual(['risky']);
+  });
+
   it('parallel(ids, fns) and parallel(map) record a group with its concurrency', () => {
     const wf = workflow('w')
       .parallel(['x', 'y'], [() => 1, () => 2], { concurrency: 1 })

@@ -9,8 +9,11 @@ declare const typeErrorBrand: unique symbol;
 /** A readable compile-time error: the offending argument's expected type becomes this message. */
 export type FlowlaneTypeError<M extends string> = M & { readonly [typeErrorBrand]: never };
 
+/** Keys of `T` without index signatures (ids from `parallel` with a computed `string[]` add one). */
+type KnownKeys<T> = keyof { [K in keyof T as string extends K ? never : K]: T[K] };
 /** A node id that is not yet taken. */
-type NewId<Id extends string, TOut> = Id extends keyof TOut ? FlowlaneTypeError<`node "${Id}" already exists`> : Id;
+type NewId<Id extends string, TOut> =
+  Id extends KnownKeys<TOut> ? FlowlaneTypeError<`node "${Id}" already exists`> : Id;
 type Results<TOut, D extends string> = Pick<TOut, D & keyof TOut>;
 type Add<TOut, Id extends string, R> = TOut & { readonly [K in Id]: R };
 
@@ -143,7 +146,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     id: NewId<Id, TOut>,
     fn: NodeFn<TIn, Results<TOut, D>, R>,
     options: BoundaryOptions<D>,
-  ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, Id>;
+  ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, TLast>;
   addNode<const Id extends string, R, const D extends keyof TOut & string = never>(
     id: NewId<Id, TOut>,
     fn: NodeFn<TIn, Results<TOut, D>, R>,
@@ -151,8 +154,9 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
   ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, Id>;
   addNode(id: string, fn: AnyFn, options?: object): unknown {
     if (options !== undefined && (options as BoundaryOptions).onError === true) {
-      const b = options as BoundaryOptions;
-      return this.#next(this.#push([boundaryDef(id, fn, b)]));
+      // A boundary is not a step of the flow: `chain` after it still follows the node added before it.
+      const next = this.#push([boundaryDef(id, fn, options as BoundaryOptions)]);
+      return this.#next({ ...next, last: this.#s.last });
     }
     return this.#next(this.#push([{ id, kind: 'task', fn, options: (options ?? {}) as NodeOptions }]));
   }

@@ -44,6 +44,31 @@ describe('signals', () => {
   });
 });
 
+describe('waitForEvent', () => {
+  it('resolves with the next custom event of that name from another workflow, or times out', async () => {
+    const clock = createVirtualClock();
+    const e = engine({ clock });
+    const listener = workflow('listener')
+      .addNode(
+        'wait',
+        async (ctx) => (await ctx.waitForEvent<{ id: string }>('data-processed', { timeout: 10_000 })).payload.id,
+      )
+      .addNode('late', (ctx) => ctx.waitForEvent('never', { timeout: 5_000 }), { onError: 'continue' })
+      .build();
+    const emitter = workflow('emitter')
+      .addNode('emit', (ctx) => ctx.emitEvent('data-processed', { id: '123' }))
+      .build();
+    const listening = e.run(listener, {});
+    await clock.advanceBy(1);
+    await e.run(emitter, {}).result;
+    await clock.advanceBy(5_000);
+    const r = await listening.result;
+    expect(r.outputs.wait).toBe('123');
+    expect(r.nodes.late!.error).toMatchObject({ code: 'FL_EVENT_TIMEOUT' });
+    expect(clock.pending()).toBe(0);
+  });
+});
+
 describe('shared state', () => {
   it('ctx.storage is shared by the nodes of one execution and isolated between executions', async () => {
     const wf = workflow('state')

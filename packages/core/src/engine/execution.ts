@@ -1252,6 +1252,41 @@ export class Execution implements Run {
     });
   }
 
+  waitForEvent(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<CustomEvent> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const listeners = this.#rt.customListeners;
+      let action: Subscription | undefined;
+      const cleanup = (): void => {
+        action?.unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        const set = listeners.get(name);
+        set?.delete(listener);
+        if (set?.size === 0) listeners.delete(name);
+      };
+      const listener = (e: CustomEvent): void => {
+        cleanup();
+        resolve(e);
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      let set = listeners.get(name);
+      if (set === undefined) listeners.set(name, (set = new Set()));
+      set.add(listener);
+      if (timeout !== undefined)
+        action = this.#rt.clock.schedule(() => {
+          cleanup();
+          reject(new FlowlaneError('FL_EVENT_TIMEOUT', { nodeId: this.#g.ids[i]!, event: name, ms: timeout }));
+        }, timeout);
+    });
+  }
+
   storage(): ExecutionStorage {
     if (this.#storage === undefined) {
       const store = this.#rt.stateStore;

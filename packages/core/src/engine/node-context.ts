@@ -93,6 +93,9 @@ export class NodeCtx implements NodeContext {
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined {
     return this.#x.getCustom(name) as CustomEvent<P> | undefined;
   }
+  waitForEvent<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<CustomEvent<P>> {
+    return this.#x.waitForEvent(this.#i, name, options?.timeout, this.signal) as Promise<CustomEvent<P>>;
+  }
   waitForSignal<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<P> {
     return this.#x.waitForSignal(this.#i, name, options?.timeout, this.signal) as Promise<P>;
   }

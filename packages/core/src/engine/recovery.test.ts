@@ -226,6 +226,47 @@ describe('fallbacks', () => {
     ]);
   });
 
+  it("a fallback with dependencies runs only when needed, with its dependencies' results", async () => {
+    const calls: string[] = [];
+    const build = (pushFails: boolean) =>
+      workflow('fd')
+        .addNode('build', async () => {
+          await new Promise((r) => setImmediate(r));
+          return 'img';
+        })
+        .addNode(
+          'push',
+          async () => {
+            await new Promise((r) => setImmediate(r));
+            if (pushFails) throw new Error('registry down');
+            return 'pushed';
+          },
+          { dependsOn: ['build'], fallback: 'mirror' },
+        )
+        .addNode(
+          'mirror',
+          (ctx) => {
+            calls.push('mirror');
+            return `mirrored ${String(ctx.results.build)}`;
+          },
+          { dependsOn: ['build'] },
+        )
+        .build();
+    const ok = await engine().run(build(false), {}).result;
+    expect(ok.outputs.push).toBe('pushed');
+    expect(ok.nodes.mirror!.status).toBe('skipped');
+    expect(calls).toEqual([]);
+    const fell = await engine().run(build(true), {}).result;
+    expect(fell.outputs.push).toBe('mirrored img');
+    expect(calls).toEqual(['mirror']);
+    expect(build(true).toJSON().edges).toEqual(
+      expect.arrayContaining([
+        { from: 'build', to: 'mirror', kind: 'dependency' },
+        { from: 'push', to: 'mirror', kind: 'fallback' },
+      ]),
+    );
+  });
+
   it('fails the run when the last fallback fails', async () => {
     const wf = workflow('f')
       .addNode(
