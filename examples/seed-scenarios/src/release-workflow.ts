@@ -89,8 +89,7 @@ export function createReleaseWorkflow({
         },
         { dependsOn: ['lint', 'unit-tests', 'integration-tests', 'dependency-scan'], fallback: 'push-mirror' },
       )
-      // No `dependsOn` here on purpose: a fallback that declares dependencies is also started as an ordinary node
-      // once they complete (a core bug, see README), so it would push twice. It needs only the input anyway.
+      // Runs only if push-image fails (a fallback); it needs only the run input.
       .addNode('push-mirror', async (ctx): Promise<PushedImage> => {
         await sleep(250, ctx.signal);
         return { registry: 'mirror.example.net', image: `app:${ctx.input.version}` };
