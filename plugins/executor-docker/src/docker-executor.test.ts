@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
-import { type DockerService, startDocker } from '@flowlane/testing';
+import { type DockerService, executorConformance, startDocker } from '@flowlane/testing';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerExecutor } from './docker-executor.js';
@@ -102,6 +102,20 @@ afterEach(async () => {
   expect(await executorContainers()).toEqual([]);
 });
 
+let remotes = 0;
+/** The busybox test image has no `printenv` applet. */
+const commands = { printEnv: (name: string) => ({ command: 'sh', args: ['-c', `printf '%s\\n' "$${name}"`] }) };
+executorConformance('docker (run mode)', () => createDockerExecutor(options()), {
+  target: 'work',
+  commands,
+  remotePath: (leaf) => `/work/conformance-${++remotes}/${leaf}`,
+});
+executorConformance('docker (exec mode)', () => createDockerExecutor(options()), {
+  target: APP,
+  commands,
+  remotePath: (leaf) => `/tmp/conformance-${++remotes}/${leaf}`,
+});
+
 describe('run mode', () => {
   it('streams demultiplexed stdout and stderr and resolves with the exit code', async () => {
     const { chunks, result } = await collect(
@@ -148,9 +162,11 @@ describe('run mode', () => {
     expect(ok.exitCode).toBe(3);
   });
 
-  it('reports a missing binary as a failed command', async () => {
+  it('reports a missing binary as a failed command with exit code 127, like docker run', async () => {
     const error = await rejection(executor.exec('/no/such/binary', { target: 'box' }).result);
-    expect(isFlowlaneError(error)).toBe(true);
+    expect(isFlowlaneError(error, 'FL_EXEC_FAILED')).toBe(true);
+    expect((error as { details: unknown }).details).toMatchObject({ exitCode: 127 });
+    expect((error as { details: { stderr: string } }).details.stderr).toContain('/no/such/binary');
   });
 
   it('keeps the container with keep, with mounts and resource limits applied', async () => {

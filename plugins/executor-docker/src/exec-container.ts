@@ -9,7 +9,7 @@ import { DockerExecutorError } from './errors.js';
 import type { DockerConnectionOptions, DockerExecTarget } from './options.js';
 
 /** Records the shell's pid (a process-group leader under `docker exec`), runs the command, cleans up. */
-const WRAPPER = '{ echo $$ >"$0"; } 2>/dev/null; "$@"; s=$?; rm -f "$0"; exit $s';
+const WRAPPER = 'f=$1; shift; { echo $$ >"$f"; } 2>/dev/null; "$@"; s=$?; rm -f "$f"; exit $s';
 /** Kills the recorded process group (and the pid itself, should it not lead a group). */
 const KILLER = 'p=$(cat "$0" 2>/dev/null) || exit 0; kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; rm -f "$0"';
 
@@ -77,7 +77,7 @@ export async function execInContainer(
     const killable = target.killable ?? true;
     const pidFile = `/tmp/.flowlane-exec-${randomUUID()}.pid`;
     const exec = await container.exec({
-      Cmd: killable ? ['/bin/sh', '-c', WRAPPER, pidFile, ...req.argv] : [...req.argv],
+      Cmd: killable ? ['/bin/sh', '-c', WRAPPER, 'sh', pidFile, ...req.argv] : [...req.argv],
       Env: Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
       ...(req.cwd === undefined ? {} : { WorkingDir: req.cwd }),
       ...(target.user === undefined ? {} : { User: target.user }),

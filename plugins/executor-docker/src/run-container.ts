@@ -2,7 +2,7 @@
 import type Docker from 'dockerode';
 import type { CommandRun } from './command-run.js';
 import { createDemuxer } from './demux.js';
-import { statusOf, toDockerError } from './docker-errors-map.js';
+import { reasonOf, statusOf, toDockerError } from './docker-errors-map.js';
 import type { DockerConnectionOptions, DockerMount, DockerRunTarget } from './options.js';
 
 /** Label put on every container this executor creates. */
@@ -58,6 +58,13 @@ function toMount(m: DockerMount): Docker.MountSettings {
     Source: m.source ?? '',
     ...(m.readOnly === undefined ? {} : { ReadOnly: m.readOnly }),
   };
+}
+
+/** Exit code `docker run` reports when the runtime cannot start the command, if the message says so. */
+export function startFailureExitCode(message: string): number | undefined {
+  if (/executable file not found|no such file or directory/i.test(message)) return 127;
+  if (/permission denied|exec format error/i.test(message)) return 126;
+  return undefined;
 }
 
 /** Removes a container, tolerating one that is already gone or being removed. */
@@ -122,7 +129,18 @@ export async function runContainer(
         createDemuxer((s, chunk) => run.output(s, chunk)),
       );
       run.onStop(() => (stream as unknown as { destroy(): void }).destroy());
-      await container.start();
+      try {
+        await container.start();
+      } catch (error) {
+        // The runtime could not start argv[0] (like `docker run`: 127 not found, 126 not executable): a failed
+        // command, not an API failure.
+        const code = startFailureExitCode(reasonOf(error));
+        if (code === undefined) throw error;
+        run.output('stderr', Buffer.from(`${reasonOf(error)}\n`));
+        (stream as unknown as { destroy(): void }).destroy();
+        await remove();
+        return run.finish({ exitCode: code });
+      }
       if (req.stdin !== undefined) stream.end(req.stdin);
       const [waited] = await Promise.all([container.wait() as Promise<{ StatusCode: number }>, ended]);
       exitCode = waited.StatusCode;

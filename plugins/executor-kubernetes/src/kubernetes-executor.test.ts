@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
+import { executorConformance } from '@flowlane/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isKubernetesExecutorError } from './errors.js';
 import { createKubernetesExecutor } from './kubernetes-executor.js';
@@ -57,6 +58,15 @@ afterAll(async () => {
   await api?.dispose();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
+
+executorConformance('kubernetes (fake API server)', () => createKubernetesExecutor({ kubeConfig: kubeConfig() }), {
+  target: 'web-0',
+});
+executorConformance(
+  'kubernetes (killable: false)',
+  () => createKubernetesExecutor({ kubeConfig: kubeConfig(), killable: false }),
+  { target: 'web-0' },
+);
 
 describe('exec', () => {
   it('streams stdout and stderr and resolves with the exit code', async () => {

@@ -21,7 +21,7 @@ import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
 import { extractTo, packPath } from './tar-archive.js';
 
 /** Records the shell's pid (a process-group leader under exec), runs the command, cleans up. */
-const WRAPPER = '{ echo $$ >"$0"; } 2>/dev/null; "$@"; s=$?; rm -f "$0"; exit $s';
+const WRAPPER = 'f=$1; shift; { echo $$ >"$f"; } 2>/dev/null; "$@"; s=$?; rm -f "$f"; exit $s';
 /** Kills the recorded process group (and the pid itself, should it not lead a group). */
 const KILLER = 'p=$(cat "$0" 2>/dev/null) || exit 0; kill -9 -"$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; rm -f "$0"';
 const CWD = 'cd -- "$0" && exec "$@"';
@@ -103,7 +103,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     const outcome = await podExec(
       exec,
       ref,
-      killable ? ['/bin/sh', '-c', WRAPPER, pidFile, ...argv] : argv,
+      killable ? ['/bin/sh', '-c', WRAPPER, 'sh', pidFile, ...argv] : argv,
       {
         stdin: stdin === undefined ? null : Readable.from([stdin]),
         stdout: sink((c) => run.output('stdout', c)),
