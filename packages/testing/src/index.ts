@@ -27,8 +27,9 @@ export type { StatsdListener, WaitForLinesOptions } from './start-statsd-listene
 /* StatsD */
 export { startStatsdListener } from './start-statsd-listener.js';
 
-/* Virtual time */
-// (exports added by the core engineer)
+/* Virtual time (the engine's injectable clock lives in core; re-exported here for test authors) */
+export type { VirtualClock } from '@flowlane/core';
+export { createVirtualClock } from '@flowlane/core';
 
 /* Conformance suites */
 export type {
