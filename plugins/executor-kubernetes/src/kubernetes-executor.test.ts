@@ -222,6 +222,14 @@ describe('artifacts (tar over exec)', () => {
     const local = await rejection(executor.copyIn(join(dir, 'missing'), join(dir, 'y'), { target: 'web-0' }));
     expect(isKubernetesExecutorError(local, 'FL_K8S_PATH_NOT_FOUND')).toBe(true);
   });
+
+  it('reports a local write failure of copyOut and stops tar', async () => {
+    const blocker = join(dir, 'blocker');
+    await writeFile(blocker, 'a file, not a directory');
+    const error = await rejection(executor.copyOut(join(dir, 'dist'), join(blocker, 'dist'), { target: 'web-0' }));
+    expect((error as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    await vi.waitFor(() => expect(api.processes.size).toBe(0), { timeout: 5000 });
+  });
 });
 
 describe('health, auth and lifecycle', () => {

@@ -29,6 +29,20 @@ const UNTAR = 'mkdir -p -- "$0" && exec tar -x -o -f - -C "$0"';
 const TAR = '[ -e "$0/$1" ] || [ -L "$0/$1" ] || exit 66; exec tar -c -f - -C "$0" "./$1"';
 const MISSING = 66;
 
+/** An `onSocket` callback that closes the exec socket as soon as `work` fails (before or after it opened). */
+function closeOnFailure(work: Promise<unknown>): (socket: ExecSocket) => void {
+  let socket: ExecSocket | undefined;
+  let failed = false;
+  work.catch(() => {
+    failed = true;
+    socket?.close();
+  });
+  return (s) => {
+    socket = s;
+    if (failed) s.close();
+  };
+}
+
 const sink = (onChunk: (chunk: Buffer) => void = () => undefined): Writable =>
   new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -160,6 +174,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       const packed = packPath(localPath, posix.basename(remotePath));
       const stdin = new PassThrough();
       packed.stream.pipe(stdin);
+      // A local read error must not leave tar waiting for the rest of the archive: hang up, then report it.
+      const hangUp = closeOnFailure(packed.done);
       let stderr = '';
       const [outcome, totals] = await Promise.all([
         podExec(
@@ -168,8 +184,11 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
           ['/bin/sh', '-c', UNTAR, posix.dirname(remotePath)],
           { stdin, stdout: sink(), stderr: sink((c) => (stderr += c.toString())) },
           server,
-          () => undefined,
-        ),
+          hangUp,
+        ).catch(async (error: unknown) => {
+          await packed.done; // the local failure, if that is why the stream closed
+          throw error;
+        }),
         packed.done,
       ]);
       if (outcome.exitCode !== 0)
@@ -190,6 +209,8 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       const archive = new PassThrough();
       const extraction = extractTo(archive, localPath);
       extraction.catch(() => undefined);
+      // A refused or unwritable entry ends the copy: stop tar instead of buffering the rest.
+      const hangUp = closeOnFailure(extraction);
       let stderr = '';
       let outcome: Awaited<ReturnType<typeof podExec>>;
       try {
@@ -199,8 +220,11 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
           ['/bin/sh', '-c', TAR, posix.dirname(remotePath), posix.basename(remotePath)],
           { stdin: null, stdout: archive, stderr: sink((c) => (stderr += c.toString())) },
           server,
-          () => undefined,
-        );
+          hangUp,
+        ).catch(async (error: unknown) => {
+          await extraction; // the local failure, if that is why the stream closed
+          throw error;
+        });
       } finally {
         if (!archive.writableEnded) archive.end();
       }
