@@ -147,7 +147,13 @@ export class WorkflowDefinitionError extends FlowlaneError<'FL_INVALID_WORKFLOW'
  * if (isFlowlaneError(err, 'FL_TIMEOUT')) retryLater();
  * ```
  */
-export function isFlowlaneError<C extends ErrorCode = ErrorCode>(value: unknown, code?: C): value is FlowlaneError<C> {
+export function isFlowlaneError<C extends ErrorCode = ErrorCode>(value: unknown, code?: C): value is FlowlaneError<C>;
+/** A plugin's code (from `definePluginErrors`): narrows to an error with that string code. */
+export function isFlowlaneError(
+  value: unknown,
+  code: string,
+): value is Error & { readonly code: string; readonly details: unknown };
+export function isFlowlaneError(value: unknown, code?: string): boolean {
   return (
     typeof value === 'object' &&
     value !== null &&

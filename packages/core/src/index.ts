@@ -84,6 +84,8 @@ export {
 } from './errors.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
+export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';
+export { definePluginErrors } from './plugin/define-plugin-errors.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
   Actor,
@@ -92,6 +94,7 @@ export type {
   AuditSink,
   CacheEntry,
   CacheStore,
+  CopyOptions,
   CopyResult,
   ExecHandle,
   ExecOptions,

@@ -181,6 +181,22 @@ describe('local executor: environment, working directory, stdin', () => {
 });
 
 describe('local executor: output', () => {
+  it('decodes a multi-byte character split across chunks', async () => {
+    // € is E2 82 AC: written in two writes with a pause between, so it arrives in two chunks.
+    const r = await local().exec('sh', { args: ['-c', "printf '\\342\\202'; sleep 0.2; printf '\\254 ok'"] }).result;
+    expect(r.stdout).toBe('€ ok');
+  });
+
+  it('an aborted copy rejects with FL_CANCELLED', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await local()
+      .copyIn(process.execPath, join(tmpdir(), 'never-copied'), { signal: ac.signal })
+      .catch((e: unknown) => e);
+    expect(isFlowlaneError(err, 'FL_CANCELLED')).toBe(true);
+    expect(existsSync(join(tmpdir(), 'never-copied'))).toBe(false);
+  });
+
   it('streams stdout and stderr chunks in arrival order while the command runs; output$ completes', async () => {
     const handle = local().exec('sh', {
       args: ['-c', 'echo one; sleep 0.3; echo two >&2; sleep 0.3; echo three'],

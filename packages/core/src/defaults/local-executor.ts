@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { Subject } from 'rxjs';
 import { FlowlaneError } from '../errors.js';
 import type { CopyResult, ExecHandle, ExecOptions, ExecResult, Executor, OutputChunk } from '../plugin/types.js';
@@ -92,13 +93,16 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
         killTimer = setTimeout(() => killTree(child, 'SIGKILL'), grace);
         killTimer.unref();
       };
+      // A multi-byte character may be split across chunks: decode each stream with its own StringDecoder.
+      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
       const onData = (stream: 'stdout' | 'stderr') => (buf: Buffer) => {
         bytes += buf.length;
         if (bytes > limit) {
           stop(new FlowlaneError('FL_EXEC_OUTPUT_LIMIT', { command: label, limit }));
           return;
         }
-        const data = buf.toString('utf8');
+        const data = decoders[stream].write(buf);
+        if (data === '') return;
         if (stream === 'stdout') stdout += data;
         else stderr += data;
         output$.next({ stream, data });
@@ -146,6 +150,13 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
             /* group already gone */
           }
         }
+        for (const stream of ['stdout', 'stderr'] as const) {
+          const rest = decoders[stream].end();
+          if (rest === '') continue;
+          if (stream === 'stdout') stdout += rest;
+          else stderr += rest;
+          output$.next({ stream, data: rest });
+        }
         output$.complete();
         const res: ExecResult = { exitCode, signal, stdout, stderr, durationMs: performance.now() - started };
         if (stopReason !== undefined) settle.reject(stopReason);
@@ -170,11 +181,11 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       };
     },
 
-    async copyIn(localPath, remotePath) {
-      return copy(localPath, remotePath);
+    async copyIn(localPath, remotePath, options) {
+      return copy(localPath, remotePath, options?.signal);
     },
-    async copyOut(remotePath, localPath) {
-      return copy(remotePath, localPath);
+    async copyOut(remotePath, localPath, options) {
+      return copy(remotePath, localPath, options?.signal);
     },
     async healthCheck() {
       const t = performance.now();
@@ -198,10 +209,22 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
   };
 }
 
-async function copy(from: string, to: string): Promise<CopyResult> {
+async function copy(from: string, to: string, signal?: AbortSignal): Promise<CopyResult> {
+  // fs.cp cannot be interrupted: the signal is checked between steps.
+  const check = (): void => {
+    if (signal?.aborted)
+      throw new FlowlaneError(
+        'FL_CANCELLED',
+        { executionId: '-', reason: `copy of "${from}" aborted` },
+        { cause: signal.reason },
+      );
+  };
+  check();
   const s = await stat(from);
   await mkdir(dirname(to), { recursive: true });
+  check();
   await cp(from, to, { recursive: true, force: true });
+  check();
   if (s.isFile()) return { bytes: s.size, files: 1, sha256: await sha256(to) };
   let bytes = 0;
   let files = 0;

@@ -38,7 +38,12 @@ export interface OutputChunk {
 
 /** The outcome of a finished command. */
 export interface ExecResult {
+  /** Exit code; `null` when the process was ended by a signal (where the executor can tell). */
   readonly exitCode: number | null;
+  /**
+   * The signal that ended the process, when the executor can tell. Container and pod executors usually cannot: they
+   * report `128 + n` exit codes instead and leave this `null`/undefined.
+   */
   readonly signal?: string | null | undefined;
   readonly stdout: string;
   readonly stderr: string;
@@ -63,6 +68,13 @@ export interface CopyResult {
   readonly sha256?: string | undefined;
 }
 
+/** Options of `copyIn` / `copyOut`. */
+export interface CopyOptions {
+  readonly target?: string | undefined;
+  /** Aborting stops the copy. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 /** Health of an executor or one of its targets. */
 export interface HealthStatus {
   readonly healthy: boolean;
@@ -77,10 +89,10 @@ export interface HealthStatus {
 export interface Executor {
   /** Start `command`; never throws synchronously for a failing command (the handle's result rejects). */
   exec(command: string, options?: ExecOptions): ExecHandle;
-  /** Copy a local file or directory to the executor's side. */
-  copyIn(localPath: string, remotePath: string, options?: { target?: string | undefined }): Promise<CopyResult>;
-  /** Copy a file or directory from the executor's side to a local path. */
-  copyOut(remotePath: string, localPath: string, options?: { target?: string | undefined }): Promise<CopyResult>;
+  /** Copy a local file or directory to the executor's side. Aborting `signal` stops the copy (rejects `FL_CANCELLED`). */
+  copyIn(localPath: string, remotePath: string, options?: CopyOptions): Promise<CopyResult>;
+  /** Copy a file or directory from the executor's side to a local path. Aborting `signal` stops the copy. */
+  copyOut(remotePath: string, localPath: string, options?: CopyOptions): Promise<CopyResult>;
   /** Check the executor (or one target) can run commands. */
   healthCheck(options?: { target?: string | undefined; signal?: AbortSignal | undefined }): Promise<HealthStatus>;
   /** Release every connection, process and timer. Called by `engine.close()` for registered executors. */
