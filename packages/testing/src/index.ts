@@ -1,5 +1,25 @@
 /* Errors */
 
+/* Virtual time (the engine's injectable clock lives in core; re-exported here for test authors) */
+export type { VirtualClock } from '@flowlane/core';
+export { createVirtualClock } from '@flowlane/core';
+/* Conformance suites */
+export type {
+  CacheStoreConformanceContext,
+  CacheStoreConformanceOptions,
+} from './conformance/cache-store-conformance.js';
+export { CACHE_VALUES, cacheStoreConformance } from './conformance/cache-store-conformance.js';
+export type {
+  CommandSpec,
+  ExecutorConformanceCommands,
+  ExecutorConformanceOptions,
+  ExecutorFeature,
+} from './conformance/executor-conformance.js';
+export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';
+export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
+export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
+export { STATE_VALUES, stateStoreConformance } from './conformance/state-store-conformance.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
 export type { RunningServiceProcess } from './process.js';
@@ -26,25 +46,3 @@ export { startSshd } from './start-sshd.js';
 export type { StatsdListener, WaitForLinesOptions } from './start-statsd-listener.js';
 /* StatsD */
 export { startStatsdListener } from './start-statsd-listener.js';
-
-/* Virtual time (the engine's injectable clock lives in core; re-exported here for test authors) */
-export type { VirtualClock } from '@flowlane/core';
-export { createVirtualClock } from '@flowlane/core';
-
-/* Conformance suites */
-export type {
-  CacheStoreConformanceContext,
-  CacheStoreConformanceOptions,
-} from './conformance/cache-store-conformance.js';
-export { CACHE_VALUES, cacheStoreConformance } from './conformance/cache-store-conformance.js';
-export type {
-  CommandSpec,
-  ExecutorConformanceCommands,
-  ExecutorConformanceOptions,
-  ExecutorFeature,
-} from './conformance/executor-conformance.js';
-export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
-export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';
-export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
-export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
-export { STATE_VALUES, stateStoreConformance } from './conformance/state-store-conformance.js';
