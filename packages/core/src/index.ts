@@ -82,6 +82,9 @@ export {
   serializeError,
   WorkflowDefinitionError,
 } from './errors.js';
+export type { CommandRun } from './executor/create-command-run.js';
+/* Executor building blocks */
+export { commandLabel, createCommandRun } from './executor/create-command-run.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';

@@ -3,10 +3,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import { Subject } from 'rxjs';
 import { FlowlaneError } from '../errors.js';
-import type { CopyResult, ExecHandle, ExecOptions, ExecResult, Executor, OutputChunk } from '../plugin/types.js';
+import { commandLabel, createCommandRun } from '../executor/create-command-run.js';
+import type { CopyResult, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
 
 /** Options of {@link createLocalExecutor}. */
 export interface LocalExecutorOptions {
@@ -19,8 +18,6 @@ export interface LocalExecutorOptions {
   /** Default output limit (stdout + stderr), bytes. Default 16 MiB. */
   readonly maxOutputBytes?: number | undefined;
 }
-
-const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
 /**
  * The default executor: runs commands on this machine with `child_process.spawn` — argv by default, a shell only
@@ -48,90 +45,39 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
 
   return {
     exec(command: string, opts: ExecOptions = {}): ExecHandle {
-      const started = performance.now();
-      const output$ = new Subject<OutputChunk>();
-      const label = [command, ...(opts.args ?? [])].join(' ');
-      let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void };
-      const result = new Promise<ExecResult>((resolve, reject) => {
-        settle = { resolve, reject };
-      });
-      // Callers may only look at output$; keep an unobserved rejection from crashing the process.
-      result.catch(() => undefined);
-      const limit = opts.maxOutputBytes ?? options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+      const label = commandLabel(command, opts.args);
+      const run = createCommandRun(label, opts, options.maxOutputBytes);
       let child: ChildProcess;
       try {
         const argv = opts.shell ? ['-c', command, 'sh', ...(opts.args ?? [])] : [...(opts.args ?? [])];
         child = spawn(opts.shell ? '/bin/sh' : command, argv, {
           cwd: opts.cwd ?? options.cwd,
           env: { ...(options.env ?? process.env), ...(opts.env ?? {}) },
-          detached: true,
+          detached: true, // its own process group, so stopping it kills the whole tree
           stdio: ['pipe', 'pipe', 'pipe'],
         });
       } catch (error) {
-        settle.reject(
+        run.fail(
           new FlowlaneError(
             'FL_EXEC_FAILED',
             { command: label, exitCode: null, stderr: String(error) },
             { cause: error },
           ),
         );
-        output$.complete();
-        return { output$, result, kill: () => undefined };
+        return run.handle;
       }
       live.add(child);
-      let stdout = '';
-      let stderr = '';
-      let bytes = 0;
-      let stopReason: FlowlaneError | undefined;
       let killTimer: NodeJS.Timeout | undefined;
-      let timeoutTimer: NodeJS.Timeout | undefined;
-
-      const stop = (reason: FlowlaneError): void => {
-        if (stopReason !== undefined) return;
-        stopReason = reason;
+      run.onStop(() => {
         killTree(child, 'SIGTERM');
         killTimer = setTimeout(() => killTree(child, 'SIGKILL'), grace);
         killTimer.unref();
-      };
-      // A multi-byte character may be split across chunks: decode each stream with its own StringDecoder.
-      const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-      const onData = (stream: 'stdout' | 'stderr') => (buf: Buffer) => {
-        bytes += buf.length;
-        if (bytes > limit) {
-          stop(new FlowlaneError('FL_EXEC_OUTPUT_LIMIT', { command: label, limit }));
-          return;
-        }
-        const data = decoders[stream].write(buf);
-        if (data === '') return;
-        if (stream === 'stdout') stdout += data;
-        else stderr += data;
-        output$.next({ stream, data });
-      };
-      child.stdout?.on('data', onData('stdout'));
-      child.stderr?.on('data', onData('stderr'));
+      });
+      child.stdout?.on('data', (buf: Buffer) => run.output('stdout', buf));
+      child.stderr?.on('data', (buf: Buffer) => run.output('stderr', buf));
       child.stdin?.on('error', () => undefined); // EPIPE when the command does not read stdin
       if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
       else child.stdin?.end();
-
-      const onAbort = (): void => {
-        const reason = opts.signal?.reason;
-        stop(
-          reason instanceof FlowlaneError
-            ? reason
-            : new FlowlaneError(
-                'FL_CANCELLED',
-                { executionId: '-', reason: `command "${label}" aborted` },
-                { cause: reason },
-              ),
-        );
-      };
-      if (opts.signal?.aborted) onAbort();
-      else opts.signal?.addEventListener('abort', onAbort, { once: true });
-      if (opts.timeout !== undefined && opts.timeout > 0)
-        timeoutTimer = setTimeout(
-          () => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms: opts.timeout! })),
-          opts.timeout,
-        );
 
       let spawnError: Error | undefined;
       child.on('error', (e) => {
@@ -140,45 +86,25 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       child.on('close', (exitCode, signal) => {
         live.delete(child);
         if (killTimer) clearTimeout(killTimer);
-        if (timeoutTimer) clearTimeout(timeoutTimer);
-        opts.signal?.removeEventListener('abort', onAbort);
         // The group may still hold grandchildren that ignored SIGTERM: make sure none survives.
-        if (stopReason !== undefined && child.pid !== undefined) {
+        if (run.stopReason !== undefined && child.pid !== undefined) {
           try {
             process.kill(-child.pid, 'SIGKILL');
           } catch {
             /* group already gone */
           }
         }
-        for (const stream of ['stdout', 'stderr'] as const) {
-          const rest = decoders[stream].end();
-          if (rest === '') continue;
-          if (stream === 'stdout') stdout += rest;
-          else stderr += rest;
-          output$.next({ stream, data: rest });
-        }
-        output$.complete();
-        const res: ExecResult = { exitCode, signal, stdout, stderr, durationMs: performance.now() - started };
-        if (stopReason !== undefined) settle.reject(stopReason);
-        else if (spawnError !== undefined)
-          settle.reject(
+        if (spawnError !== undefined && run.stopReason === undefined)
+          run.fail(
             new FlowlaneError(
               'FL_EXEC_FAILED',
               { command: label, exitCode: null, stderr: spawnError.message },
               { cause: spawnError },
             ),
           );
-        else if (exitCode !== 0 && !opts.allowFailure) {
-          const err = new FlowlaneError('FL_EXEC_FAILED', { command: label, exitCode, signal, stderr });
-          Object.defineProperty(err, 'result', { value: res, enumerable: false });
-          settle.reject(err);
-        } else settle.resolve(res);
+        else run.finish({ exitCode, signal });
       });
-      return {
-        output$,
-        result,
-        kill: (reason = 'killed') => stop(new FlowlaneError('FL_CANCELLED', { executionId: '-', reason })),
-      };
+      return run.handle;
     },
 
     async copyIn(localPath, remotePath, options) {

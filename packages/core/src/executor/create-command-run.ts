@@ -1,0 +1,151 @@
+import { StringDecoder } from 'node:string_decoder';
+import { Subject } from 'rxjs';
+import { FlowlaneError, isFlowlaneError } from '../errors.js';
+import type { ExecHandle, ExecOptions, ExecResult } from '../plugin/types.js';
+
+const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
+
+/** The backend's side of a running command. */
+export interface CommandRun {
+  /** The handle given to the caller. */
+  readonly handle: ExecHandle;
+  /** Why the command was stopped (timeout, abort, kill, output limit), once it was. */
+  readonly stopReason: Error | undefined;
+  /** Add a teardown to run when the command is stopped; runs at once if it already was. */
+  onStop(teardown: () => void): void;
+  /** Feed output from the command. */
+  output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
+  /** The command ended (after the backend cleaned up): resolve, or reject with the stop reason / `FL_EXEC_FAILED`. */
+  finish(exit: { exitCode: number | null; signal?: string | null | undefined }): void;
+  /** The backend failed (API error, lost connection); rejects with the stop reason if the command was stopped. */
+  fail(error: unknown): void;
+}
+
+/**
+ * The state machine behind one {@link ExecHandle}, for executor authors: feed it the command's output and exit, and
+ * it handles UTF-8 decoding across chunks, the output limit, `timeout`, abort through `signal`, `kill()`, and
+ * settles the result (`FL_EXEC_FAILED` with the result on a non-zero exit unless `allowFailure`, `FL_TIMEOUT`,
+ * `FL_CANCELLED`, `FL_EXEC_OUTPUT_LIMIT`). Register `onStop` teardowns to actually stop the command.
+ *
+ * @example
+ * ```ts
+ * exec(command, opts = {}) {
+ *   const run = createCommandRun(commandLabel(command, opts.args), opts);
+ *   const child = startSomewhere(command, opts.args);
+ *   child.on('stdout', (buf) => run.output('stdout', buf));
+ *   run.onStop(() => child.kill());
+ *   child.on('exit', (exitCode) => run.finish({ exitCode }));
+ *   return run.handle;
+ * }
+ * ```
+ */
+export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOutput?: number | undefined): CommandRun {
+  const started = performance.now();
+  const output$ = new Subject<{ stream: 'stdout' | 'stderr'; data: string }>();
+  const limit = opts.maxOutputBytes ?? defaultMaxOutput ?? DEFAULT_MAX_OUTPUT;
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  const text = { stdout: '', stderr: '' };
+  let bytes = 0;
+  let settled = false;
+  let stopReason: Error | undefined;
+  const teardowns: (() => void)[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void };
+  const result = new Promise<ExecResult>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // Callers may only look at output$; an unobserved rejection must not crash the process.
+  result.catch(() => undefined);
+
+  const stop = (reason: Error): void => {
+    if (stopReason !== undefined || settled) return;
+    stopReason = reason;
+    for (const fn of teardowns) fn();
+  };
+  const onAbort = (): void => {
+    const reason: unknown = opts.signal?.reason;
+    stop(
+      isFlowlaneError(reason)
+        ? reason
+        : new FlowlaneError(
+            'FL_CANCELLED',
+            { executionId: '-', reason: `command "${label}" aborted` },
+            { cause: reason },
+          ),
+    );
+  };
+  const cleanup = (): void => {
+    settled = true;
+    if (timer !== undefined) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+    for (const s of ['stdout', 'stderr'] as const) {
+      const rest = decoders[s].end();
+      if (rest !== '') {
+        text[s] += rest;
+        output$.next({ stream: s, data: rest });
+      }
+    }
+    output$.complete();
+  };
+
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.timeout !== undefined && opts.timeout > 0) {
+    const ms = opts.timeout;
+    timer = setTimeout(() => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms })), ms);
+  }
+
+  return {
+    handle: {
+      output$: output$.asObservable(),
+      result,
+      kill: (reason = 'killed') => stop(new FlowlaneError('FL_CANCELLED', { executionId: '-', reason })),
+    },
+    get stopReason() {
+      return stopReason;
+    },
+    onStop(fn) {
+      teardowns.push(fn);
+      if (stopReason !== undefined) fn();
+    },
+    output(stream, chunk) {
+      if (settled || stopReason !== undefined) return;
+      bytes += chunk.length;
+      if (bytes > limit) {
+        stop(new FlowlaneError('FL_EXEC_OUTPUT_LIMIT', { command: label, limit }));
+        return;
+      }
+      const data = decoders[stream].write(chunk);
+      if (data === '') return;
+      text[stream] += data;
+      output$.next({ stream, data });
+    },
+    finish({ exitCode, signal = null }) {
+      if (settled) return;
+      cleanup();
+      const res: ExecResult = {
+        exitCode,
+        signal,
+        stdout: text.stdout,
+        stderr: text.stderr,
+        durationMs: performance.now() - started,
+      };
+      if (stopReason !== undefined) settle.reject(stopReason);
+      else if (exitCode !== 0 && !opts.allowFailure) {
+        const err = new FlowlaneError('FL_EXEC_FAILED', { command: label, exitCode, signal, stderr: text.stderr });
+        Object.defineProperty(err, 'result', { value: res, enumerable: false });
+        settle.reject(err);
+      } else settle.resolve(res);
+    },
+    fail(error) {
+      if (settled) return;
+      cleanup();
+      settle.reject(stopReason ?? error);
+    },
+  };
+}
+
+/** `command arg…`, for messages. */
+export function commandLabel(command: string, args: readonly string[] | undefined): string {
+  return [command, ...(args ?? [])].join(' ');
+}
