@@ -1,12 +1,12 @@
 /* Internal: copyIn/copyOut through Docker's archive API (putArchive/getArchive), files and directories. */
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
+import { extractTo, packPath } from '@flowlane/artifacts';
 import type { CopyResult } from '@flowlane/core';
 import type Docker from 'dockerode';
 import { statusOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import type { DockerConnectionOptions } from './options.js';
-import { extractTo, packPath } from './tar-archive.js';
 
 /** True when `path` exists in the container (works on stopped and created containers too). */
 async function exists(container: Docker.Container, path: string): Promise<boolean> {

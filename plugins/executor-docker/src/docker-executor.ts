@@ -1,5 +1,7 @@
 import {
   type CopyResult,
+  commandLabel,
+  createCommandRun,
   type ExecHandle,
   type ExecOptions,
   type Executor,
@@ -8,7 +10,6 @@ import {
 } from '@flowlane/core';
 import Docker from 'dockerode';
 import { copyIntoContainer, copyOutOfContainer } from './archive-copy.js';
-import { commandLabel, createCommandRun } from './command-run.js';
 import { reasonOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import { execInContainer, inspectContainer } from './exec-container.js';

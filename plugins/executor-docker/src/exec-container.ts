@@ -1,8 +1,8 @@
 /* Internal: exec mode — `docker exec` into a running container, killable through a recorded process group. */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { CommandRun } from '@flowlane/core';
 import type Docker from 'dockerode';
-import type { CommandRun } from './command-run.js';
 import { createDemuxer } from './demux.js';
 import { statusOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';

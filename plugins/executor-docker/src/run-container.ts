@@ -1,6 +1,7 @@
 /* Internal: run mode — one fresh container per command, removed afterwards. */
+
+import type { CommandRun } from '@flowlane/core';
 import type Docker from 'dockerode';
-import type { CommandRun } from './command-run.js';
 import { createDemuxer } from './demux.js';
 import { reasonOf, statusOf, toDockerError } from './docker-errors-map.js';
 import type { DockerConnectionOptions, DockerMount, DockerRunTarget } from './options.js';

@@ -2,8 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { extractTo, packPath } from '@flowlane/artifacts';
 import {
+  type CommandRun,
   type CopyResult,
+  commandLabel,
+  createCommandRun,
   type ExecHandle,
   type ExecOptions,
   type Executor,
@@ -12,13 +16,11 @@ import {
 } from '@flowlane/core';
 import { CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
 import { toKubernetesError } from './api-errors.js';
-import { type CommandRun, commandLabel, createCommandRun } from './command-run.js';
 import { KubernetesExecutorError } from './errors.js';
 import { loadKubeConfig } from './kube-config.js';
 import type { KubernetesExecutorOptions, PodTarget } from './options.js';
 import { type ExecSocket, podExec } from './pod-exec.js';
 import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
-import { extractTo, packPath } from './tar-archive.js';
 
 /** Records the shell's pid (a process-group leader under exec), runs the command, cleans up. */
 const WRAPPER = 'f=$1; shift; { echo $$ >"$f"; } 2>/dev/null; "$@"; s=$?; rm -f "$f"; exit $s';
