@@ -111,6 +111,19 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
     typeof (o.rollback as { command?: unknown }).command !== 'string'
   )
     out.push(invalid(id, 'rollback', 'expected a function or { command }'));
+  if (o.meta !== undefined) {
+    try {
+      JSON.stringify(o.meta);
+    } catch (e) {
+      out.push(
+        invalid(
+          id,
+          'meta',
+          `must be JSON-serialisable (it is part of the workflow description): ${(e as Error).message}`,
+        ),
+      );
+    }
+  }
   const mismatch = o.meta?.parallelMismatch;
   if (typeof mismatch === 'number')
     out.push(

@@ -249,6 +249,22 @@ describe('build() validation', () => {
     expect(problems.some((p) => p.code === 'FL_INVALID_OPTION' && p.message.includes('1 functions'))).toBe(true);
   });
 
+  it('rejects meta that is not JSON-serialisable', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const problems = problemsOf(() =>
+      workflow('m')
+        .addNode('a', () => 1, { meta: { big: 1n } })
+        .addNode('b', () => 1, { meta: cyclic })
+        .build(),
+    );
+    expect(problems.map((p) => [p.code, p.nodeId])).toEqual([
+      ['FL_INVALID_OPTION', 'a'],
+      ['FL_INVALID_OPTION', 'b'],
+    ]);
+    expect(problems[0]!.message).toContain('JSON-serialisable');
+  });
+
   it('validates forEach options', () => {
     const problems = problemsOf(() =>
       workflow('w')

@@ -29,6 +29,15 @@ export function createFifoScheduler(options: { concurrency: number }): Scheduler
         return { request };
       }
       return new Promise<Lease>((resolve, reject) => {
+        if (signal.aborted) {
+          reject(
+            new FlowlaneError('FL_CANCELLED', {
+              executionId: request.executionId,
+              reason: 'aborted before it was queued',
+            }),
+          );
+          return;
+        }
         const entry = {
           request,
           resolve,

@@ -180,6 +180,18 @@ describe('local executor: environment, working directory, stdin', () => {
   });
 });
 
+describe('local executor: orphaned grandchildren', () => {
+  it('a timeout kills grandchildren even after the direct child has exited', async () => {
+    const t0 = performance.now();
+    const h = local({ killGraceMs: 100 }).exec('sh', { args: ['-c', 'sleep 30 & echo $!'], timeout: 300 });
+    const [pid] = await pidsFrom(h.output$, 1);
+    const err = await h.result.catch((e: unknown) => e);
+    expect(isFlowlaneError(err, 'FL_TIMEOUT')).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(isGone(pid!)).toBe(true);
+  });
+});
+
 describe('local executor: output', () => {
   it('decodes a multi-byte character split across chunks', async () => {
     // € is E2 82 AC: written in two writes with a pause between, so it arrives in two chunks.

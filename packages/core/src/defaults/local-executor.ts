@@ -34,12 +34,14 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
   const live = new Set<ChildProcess>();
   const grace = options.killGraceMs ?? 2000;
 
+  // Signal the whole process group until the child's 'close': the direct child may have exited while
+  // grandchildren still run (and hold its pipes open).
   const killTree = (child: ChildProcess, signal: NodeJS.Signals): void => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    if (child.pid === undefined || !live.has(child)) return;
     try {
       process.kill(-child.pid, signal);
     } catch {
-      child.kill(signal);
+      /* group already gone (ESRCH) */
     }
   };
 

@@ -19,7 +19,6 @@ import type {
   Executor,
   FlowlanePlugin,
   Logger,
-  MetricsExporter,
   Middleware,
   PermissionPolicy,
   PluginApi,
@@ -176,7 +175,7 @@ export class Engine {
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
     container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
-    container.register(Tokens.Scheduler, { useFactory: () => this.#rt.scheduler as Scheduler });
+    container.register(Tokens.Scheduler, { useFactory: () => this.#rt.scheduler });
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
@@ -331,7 +330,14 @@ export class Engine {
 
   async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
     const rt = this.#rt;
+    let sealedOwner: string | undefined;
     const claim = (kind: string, name: string, owner: string): void => {
+      // Registrations change how workflows are planned: they are only allowed while the plugin's setup runs.
+      if (sealedOwner !== owner)
+        throw new FlowlaneError('FL_PLUGIN_INVALID', {
+          plugin: owner,
+          reason: `registered ${kind} "${name}" after its setup finished; register everything inside setup()`,
+        });
       const key = `${kind}:${name}`;
       const first = this.#ownerOf.get(key);
       if (first !== undefined) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind, name, first, second: owner });
@@ -347,7 +353,7 @@ export class Engine {
         const owner = plugin.name;
         const entry: (typeof setups)[number] = { owner, onClose: [] };
         setups.push(entry);
-        const exporters: MetricsExporter[] = [];
+        sealedOwner = owner;
         const api: PluginApi = {
           coreVersion: CORE_VERSION,
           executors: {
@@ -363,7 +369,12 @@ export class Engine {
               rt.scheduler = scheduler;
             },
           },
-          middleware: { use: (mw) => void rt.middleware.push(mw) },
+          middleware: {
+            use: (mw) => {
+              claim('middleware', String(rt.middleware.length), owner);
+              rt.middleware.push(mw);
+            },
+          },
           secrets: {
             addProvider: (p) => {
               claim('secrets provider', p.name, owner);
@@ -379,7 +390,6 @@ export class Engine {
           metrics: {
             addExporter: (x) => {
               claim('metrics exporter', x.name, owner);
-              exporters.push(x);
               const teardown = x.attach(this.events$);
               if (typeof teardown === 'function') entry.onClose.push(teardown);
               if (x.dispose) entry.onClose.push(() => x.dispose!());
@@ -421,11 +431,12 @@ export class Engine {
           );
         }
         if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
+        sealedOwner = undefined;
       }
     } catch (e) {
       // Dispose what was set up, newest first, then report the first failure.
       for (const s of setups.reverse()) {
-        for (const fn of [s.disposer, ...s.onClose.reverse()]) if (fn) await safe(fn, rt.logger);
+        for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
       }
       this.#closed = true;
       throw e;

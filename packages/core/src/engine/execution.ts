@@ -554,6 +554,7 @@ export class Execution implements Run {
           },
           log: ctx.log,
           state: {},
+          redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
         };
         inner$ = defer(() =>
           composeMiddleware(rt.middleware, mctx, () =>

@@ -622,6 +622,73 @@ describe('metrics exporters', () => {
   });
 });
 
+describe('setup-time rules', () => {
+  it('runs several onClose callbacks of one plugin in the same order on close() and on a failed setup', async () => {
+    const order = async (fail: boolean): Promise<string[]> => {
+      const log: string[] = [];
+      const e = createEngine({
+        plugins: [
+          plugin('multi', (api) => {
+            api.onClose(() => void log.push('first'));
+            api.onClose(() => void log.push('second'));
+            return () => void log.push('disposer');
+          }),
+          plugin('maybe-fail', () => {
+            if (fail) throw new Error('fail');
+          }),
+        ],
+      });
+      await e.ready().catch(() => undefined);
+      await e.close();
+      return log;
+    };
+    expect(await order(false)).toEqual(['disposer', 'first', 'second']);
+    expect(await order(true)).toEqual(['disposer', 'first', 'second']);
+  });
+
+  it('rejects registrations after setup finished (they would bypass planned workflows)', async () => {
+    let saved: PluginApi | undefined;
+    const e = createEngine({
+      plugins: [
+        plugin('late', (api) => {
+          saved = api;
+        }),
+      ],
+    });
+    await e.ready();
+    expect(() => saved!.middleware.use(async (_ctx, next) => next())).toThrow(
+      expect.objectContaining({
+        code: 'FL_PLUGIN_INVALID',
+        message: expect.stringContaining('after its setup finished'),
+      }),
+    );
+    await e.close();
+  });
+
+  it("middleware can redact the run's secrets", async () => {
+    const seen: unknown[] = [];
+    const e = createEngine({
+      secrets: [{ name: 's', get: () => 'top-secret-value' }],
+      plugins: [
+        plugin('redacting', (api) => {
+          api.middleware.use(async (ctx, next) => {
+            const out = await next();
+            seen.push(ctx.redact({ out }));
+            return out;
+          });
+        }),
+      ],
+    });
+    const wf = workflow('r')
+      .addNode('n', (ctx) => ctx.getSecret('x'))
+      .build();
+    const r = await e.run(wf, {}).result;
+    expect(r.outputs.n).toBe('top-secret-value');
+    expect(seen).toEqual([{ out: '[REDACTED]' }]);
+    await e.close();
+  });
+});
+
 describe('api.container and Tokens', () => {
   it('resolves every Tokens.* to what the engine uses, including what earlier plugins set', async () => {
     const logger: Logger = {

@@ -18,7 +18,8 @@ export const Tokens = {
   Clock: Symbol.for('flowlane.Clock') as InjectionToken<SchedulerLike>,
   CacheStore: Symbol.for('flowlane.CacheStore') as InjectionToken<CacheStore>,
   StateStore: Symbol.for('flowlane.StateStore') as InjectionToken<StateStore>,
-  Scheduler: Symbol.for('flowlane.Scheduler') as InjectionToken<Scheduler>,
+  /** The engine's scheduler; `undefined` when none is set (nodes then start as soon as they are ready). */
+  Scheduler: Symbol.for('flowlane.Scheduler') as InjectionToken<Scheduler | undefined>,
   PermissionPolicy: Symbol.for('flowlane.PermissionPolicy') as InjectionToken<PermissionPolicy>,
   Executors: Symbol.for('flowlane.Executors') as InjectionToken<ReadonlyMap<string, Executor>>,
 } as const;

@@ -145,6 +145,11 @@ export interface MiddlewareContext {
   readonly log: NodeLogger;
   /** Free-form per-attempt bag for middleware to share data. */
   readonly state: Record<string, unknown>;
+  /**
+   * Redact the run's resolved secrets from a value (deep copy; strings get `[REDACTED]`) before middleware logs,
+   * stores or sends it anywhere.
+   */
+  redact<T>(value: T): T;
 }
 
 /**

@@ -153,6 +153,21 @@ export function schedulerConformance(
       expect(next.lease?.request).toBe(next.request);
     });
 
+    it('does not queue a request whose signal is already aborted ahead of live ones', async () => {
+      const s = await make(1);
+      const first = ask(s, admissionRequest('first'));
+      await flush();
+      const ctrl = new AbortController();
+      ctrl.abort(new Error('cancelled before asking'));
+      const dead = ask(s, admissionRequest('dead'), ctrl);
+      const live = ask(s, admissionRequest('live'));
+      await flush();
+      s.release(first.lease!, 'success');
+      await Promise.race([live.settled, new Promise((r) => setTimeout(r, admitWithin))]);
+      expect(dead.lease).toBeUndefined();
+      expect(live.lease?.request).toBe(live.request);
+    });
+
     it('counts queued requests in pending() (when implemented)', async () => {
       const s = await make(1);
       if (s.pending === undefined) return;
