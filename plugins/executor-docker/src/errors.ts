@@ -1,3 +1,5 @@
+import { definePluginErrors, type PluginError } from '@flowlane/core';
+
 /** The executor's pull policies (see `DockerRunTarget.pullPolicy`). */
 export type PullPolicy = 'never' | 'if-not-present' | 'always';
 
@@ -32,8 +34,6 @@ export type DockerErrorCode = keyof typeof DockerErrorCodes;
 /** Typed details of a Docker error with code `C`. */
 export type DockerErrorDetails<C extends DockerErrorCode> = Parameters<(typeof DockerErrorCodes)[C]>[0];
 
-const brand = Symbol.for('flowlane.error');
-
 /**
  * An error raised by the Docker executor: a stable `code` from {@link DockerErrorCodes} and typed `details`.
  * Carries core's error brand, so `isFlowlaneError(err)` is true and events serialise its code and details.
@@ -45,19 +45,9 @@ const brand = Symbol.for('flowlane.error');
  * catch (e) { if (isDockerExecutorError(e, 'FL_DOCKER_IMAGE_NOT_FOUND')) console.log(e.details.image); }
  * ```
  */
-export class DockerExecutorError<C extends DockerErrorCode = DockerErrorCode> extends Error {
-  override name = 'DockerExecutorError';
-  readonly code: C;
-  readonly details: DockerErrorDetails<C>;
-
-  constructor(code: C, details: DockerErrorDetails<C>, options?: { cause?: unknown }) {
-    const format = DockerErrorCodes[code] as (d: unknown) => string;
-    super(format(details), options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.details = details;
-    Object.defineProperty(this, brand, { value: true });
-  }
-}
+export const DockerExecutorError = definePluginErrors('DockerExecutorError', DockerErrorCodes);
+/** A {@link DockerExecutorError} with code `C` (typed details). */
+export type DockerExecutorError<C extends DockerErrorCode = DockerErrorCode> = PluginError<typeof DockerErrorCodes, C>;
 
 /**
  * True for a {@link DockerExecutorError} (optionally with code `code`), also one from another copy of this package.
@@ -71,7 +61,5 @@ export function isDockerExecutorError<C extends DockerErrorCode = DockerErrorCod
   value: unknown,
   code?: C,
 ): value is DockerExecutorError<C> {
-  if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[brand] !== true) return false;
-  const actual = (value as { code?: unknown }).code;
-  return typeof actual === 'string' && actual in DockerErrorCodes && (code === undefined || actual === code);
+  return DockerExecutorError.is(value, code);
 }

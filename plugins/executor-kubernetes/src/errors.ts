@@ -1,3 +1,5 @@
+import { definePluginErrors, type PluginError } from '@flowlane/core';
+
 /**
  * The Kubernetes executor's own error codes (prefix `FL_K8S_`), beside core's `FL_EXEC_FAILED`, `FL_TIMEOUT`,
  * `FL_CANCELLED` and `FL_EXEC_OUTPUT_LIMIT`. Codes are stable: never renamed, never reused. The README lists each
@@ -44,8 +46,6 @@ export type KubernetesErrorCode = keyof typeof KubernetesErrorCodes;
 /** Typed details of a Kubernetes error with code `C`. */
 export type KubernetesErrorDetails<C extends KubernetesErrorCode> = Parameters<(typeof KubernetesErrorCodes)[C]>[0];
 
-const brand = Symbol.for('flowlane.error');
-
 /**
  * An error raised by the Kubernetes executor: a stable `code` from {@link KubernetesErrorCodes} and typed
  * `details`. Carries core's error brand, so `isFlowlaneError(err)` is true and events serialise code and details.
@@ -57,19 +57,12 @@ const brand = Symbol.for('flowlane.error');
  * catch (e) { if (isKubernetesExecutorError(e, 'FL_K8S_POD_NOT_FOUND')) console.log(e.details.pod); }
  * ```
  */
-export class KubernetesExecutorError<C extends KubernetesErrorCode = KubernetesErrorCode> extends Error {
-  override name = 'KubernetesExecutorError';
-  readonly code: C;
-  readonly details: KubernetesErrorDetails<C>;
-
-  constructor(code: C, details: KubernetesErrorDetails<C>, options?: { cause?: unknown }) {
-    const format = KubernetesErrorCodes[code] as (d: unknown) => string;
-    super(format(details), options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.details = details;
-    Object.defineProperty(this, brand, { value: true });
-  }
-}
+export const KubernetesExecutorError = definePluginErrors('KubernetesExecutorError', KubernetesErrorCodes);
+/** A {@link KubernetesExecutorError} with code `C` (typed details). */
+export type KubernetesExecutorError<C extends KubernetesErrorCode = KubernetesErrorCode> = PluginError<
+  typeof KubernetesErrorCodes,
+  C
+>;
 
 /**
  * True for a {@link KubernetesExecutorError} (optionally with code `code`), also one from another copy of this
@@ -84,7 +77,5 @@ export function isKubernetesExecutorError<C extends KubernetesErrorCode = Kubern
   value: unknown,
   code?: C,
 ): value is KubernetesExecutorError<C> {
-  if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[brand] !== true) return false;
-  const actual = (value as { code?: unknown }).code;
-  return typeof actual === 'string' && actual in KubernetesErrorCodes && (code === undefined || actual === code);
+  return KubernetesExecutorError.is(value, code);
 }

@@ -46,8 +46,11 @@ export function definePluginErrors<const T extends PluginErrorTable>(name: strin
       this.details = details;
       Object.defineProperty(this, brand, { value: true });
     }
+    /** Recognised by brand and table, so errors from another copy of the plugin package count too. */
     static is(value: unknown, code?: string): boolean {
-      return value instanceof TableError && (code === undefined || value.code === code);
+      if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[brand] !== true) return false;
+      const actual = (value as { code?: unknown }).code;
+      return typeof actual === 'string' && Object.hasOwn(table, actual) && (code === undefined || actual === code);
     }
     static readonly codes = Object.keys(table);
   }
