@@ -27,7 +27,11 @@ describe('definePluginErrors', () => {
   });
 
   it('recognises errors of the same table from another copy of the package (by brand), not other tables', () => {
-    const foreign = Object.assign(new Error('x'), { code: 'FL_FOO_AUTH', details: { user: 'u' }, [Symbol.for('flowlane.error')]: true });
+    const foreign = Object.assign(new Error('x'), {
+      code: 'FL_FOO_AUTH',
+      details: { user: 'u' },
+      [Symbol.for('flowlane.error')]: true,
+    });
     expect(FooError.is(foreign, 'FL_FOO_AUTH')).toBe(true);
     const BarError = definePluginErrors('BarError', { FL_BAR_X: () => 'x' });
     expect(BarError.is(new FooError('FL_FOO_AUTH', { user: 'u' }))).toBe(false);

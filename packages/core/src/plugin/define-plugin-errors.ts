@@ -48,7 +48,8 @@ export function definePluginErrors<const T extends PluginErrorTable>(name: strin
     }
     /** Recognised by brand and table, so errors from another copy of the plugin package count too. */
     static is(value: unknown, code?: string): boolean {
-      if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[brand] !== true) return false;
+      if (typeof value !== 'object' || value === null || (value as Record<symbol, unknown>)[brand] !== true)
+        return false;
       const actual = (value as { code?: unknown }).code;
       return typeof actual === 'string' && Object.hasOwn(table, actual) && (code === undefined || actual === code);
     }
