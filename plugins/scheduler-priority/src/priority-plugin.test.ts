@@ -1,0 +1,73 @@
+import { createVirtualClock, type Logger, workflow } from '@flowlane/core';
+import { timer } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { useEngines } from './engines.test-helper.js';
+import { priorityScheduler } from './priority-plugin.js';
+import { createResourcePools } from './resource-pools.js';
+
+const engine = useEngines();
+
+describe('priorityScheduler plugin', () => {
+  it('is a frozen, named plugin for this core range', () => {
+    const p = priorityScheduler();
+    expect(p.name).toBe('@flowlane/scheduler-priority');
+    expect(p.flowlane).toBe('^0.1.0');
+    expect(Object.isFrozen(p)).toBe(true);
+  });
+
+  it('uses the engine clock and logs reclaimed leases through the engine logger', async () => {
+    const clock = createVirtualClock();
+    const warnings: { message: string; fields: unknown }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message, fields) => void warnings.push({ message, fields }),
+      error: () => undefined,
+    };
+    const e = engine({
+      clock,
+      logger,
+      plugins: [priorityScheduler({ pools: { capacity: { gpu: 1 }, leaseExpiry: 300 } })],
+    });
+    const run = e.run(
+      workflow('w')
+        .addNode('long', () => timer(1000, clock), { resources: { gpu: 1 } })
+        .build(),
+      {},
+    );
+    await clock.runAll();
+    expect((await run.result).status).toBe('success');
+    expect(warnings).toEqual([
+      {
+        message: 'resource lease expired: resources reclaimed from a node still running',
+        fields: expect.objectContaining({ type: 'resource.expired', nodeId: 'long', heldMs: 300, timestamp: 300 }),
+      },
+    ]);
+  });
+
+  it('shares a pools instance between two engines and leaves it to its owner', async () => {
+    const clock = createVirtualClock();
+    const pools = createResourcePools({ capacity: { licenses: 1 }, clock });
+    const starts: number[] = [];
+    const wf = workflow('lic')
+      .addNode(
+        'x',
+        () => {
+          starts.push(clock.now());
+          return timer(100, clock);
+        },
+        { resources: { licenses: 1 } },
+      )
+      .build();
+    const e1 = engine({ clock, plugins: [priorityScheduler({ pools })] });
+    const e2 = engine({ clock, plugins: [priorityScheduler({ pools })] });
+    await Promise.all([e1.ready(), e2.ready()]);
+    const runs = [e1.run(wf, {}), e2.run(wf, {})];
+    await clock.runAll();
+    for (const r of runs) expect((await r.result).status).toBe('success');
+    expect(starts).toEqual([0, 100]);
+    await e1.close();
+    expect(pools.available()).toEqual({ licenses: 1 });
+    expect(pools.demandOf({ id: 'n', kind: 'task', dependsOn: [], standby: false, options: {} })).toBeUndefined();
+  });
+});
