@@ -28,12 +28,21 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
  */
 export function createVirtualClock(): VirtualClock {
   const vts = new VirtualTimeScheduler(VirtualAction, Number.POSITIVE_INFINITY);
-  const due = (limit: number): boolean => vts.actions.some((a) => a.delay <= limit && !a.closed);
+  /** The time of the earliest pending timer, if any falls due by `limit`. */
+  const nextDue = (limit: number): number | undefined => {
+    let next: number | undefined;
+    for (const a of vts.actions)
+      if (!a.closed && a.delay <= limit && (next === undefined || a.delay < next)) next = a.delay;
+    return next;
+  };
+  // Step from one timer time to the next, settling promises in between, so a continuation scheduled by an earlier
+  // timer sees that timer's time (not the end of the advance).
   const advanceTo = async (target: number): Promise<void> => {
     await settle();
     for (let guard = 0; guard < 1_000_000; guard++) {
-      if (!due(target)) break;
-      vts.maxFrames = target;
+      const next = nextDue(target);
+      if (next === undefined) break;
+      vts.maxFrames = next;
       vts.flush();
       await settle();
     }
