@@ -124,9 +124,10 @@ export type {
 } from './plugin/types.js';
 export { REDACTED, Redactor } from './runtime/redactor.js';
 export type { VirtualClock } from './runtime/virtual-clock.js';
-
 /* Time */
 export { createVirtualClock } from './runtime/virtual-clock.js';
+/* Scheduler building blocks */
+export { AbortGroups } from './scheduling/abort-groups.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
 export { Workflow } from './workflow.js';

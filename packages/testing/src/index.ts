@@ -20,6 +20,9 @@ export type { SchedulerConformanceOptions } from './conformance/scheduler-confor
 export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
 export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
 export { STATE_VALUES, stateStoreConformance } from './conformance/state-store-conformance.js';
+/* Test helpers */
+export type { DocSnippetsOptions } from './doc-snippets.js';
+export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
 export type { RunningServiceProcess } from './process.js';
@@ -46,3 +49,4 @@ export { startSshd } from './start-sshd.js';
 export type { StatsdListener, WaitForLinesOptions } from './start-statsd-listener.js';
 /* StatsD */
 export { startStatsdListener } from './start-statsd-listener.js';
+export { useEngines } from './use-engines.js';

@@ -1,9 +1,9 @@
 import { createVirtualClock, type FlowEvent, workflow } from '@flowlane/core';
 import { createRoundRobinScheduler, type WorkerEvent } from '@flowlane/scheduler-round-robin';
+import { useEngines } from '@flowlane/testing';
 import fc from 'fast-check';
 import { firstValueFrom, map, timer, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { useEngines } from './engines.test-helper.js';
 import { inFlightRatio, leastLoadedStrategy } from './least-loaded-strategy.js';
 import { loadBasedScheduler } from './load-based-plugin.js';
 import { createLoadBasedScheduler } from './load-based-scheduler.js';

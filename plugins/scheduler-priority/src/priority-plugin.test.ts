@@ -1,7 +1,7 @@
 import { createVirtualClock, type Logger, workflow } from '@flowlane/core';
+import { useEngines } from '@flowlane/testing';
 import { timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { useEngines } from './engines.test-helper.js';
 import { priorityScheduler } from './priority-plugin.js';
 import { createResourcePools } from './resource-pools.js';
 

@@ -1,7 +1,7 @@
 import { createVirtualClock, type FlowEvent, isFlowlaneError, workflow } from '@flowlane/core';
+import { useEngines } from '@flowlane/testing';
 import { firstValueFrom, map, timer, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { useEngines } from './engines.test-helper.js';
 import { isSchedulerError } from './errors.js';
 import { priorityScheduler } from './priority-plugin.js';
 import { createPriorityScheduler } from './priority-scheduler.js';

@@ -1,4 +1,5 @@
 import {
+  AbortGroups,
   type AdmissionRequest,
   FlowlaneError,
   type Lease,
@@ -6,7 +7,6 @@ import {
   type WorkflowDescription,
 } from '@flowlane/core';
 import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
-import { AbortGroups } from './abort-groups.js';
 import { BinaryHeap } from './binary-heap.js';
 import { CriticalPathRanks } from './critical-path-ranks.js';
 import { SchedulerError } from './errors.js';

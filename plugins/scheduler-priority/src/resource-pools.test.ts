@@ -1,7 +1,7 @@
 import { createFifoScheduler, createVirtualClock, type NodeDescription, workflow } from '@flowlane/core';
+import { useEngines } from '@flowlane/testing';
 import { firstValueFrom, map, NEVER, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { useEngines } from './engines.test-helper.js';
 import { priorityScheduler } from './priority-plugin.js';
 import { createPriorityScheduler } from './priority-scheduler.js';
 import { parseQuantity } from './quantity.js';

@@ -1,6 +1,12 @@
-import { type AdmissionRequest, FlowlaneError, type Lease, type NodeDescription, type Scheduler } from '@flowlane/core';
+import {
+  AbortGroups,
+  type AdmissionRequest,
+  FlowlaneError,
+  type Lease,
+  type NodeDescription,
+  type Scheduler,
+} from '@flowlane/core';
 import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
-import { AbortGroups } from './abort-groups.js';
 import { PlacementError } from './errors.js';
 import { type HealthCheckOptions, type ProbeResult, watchHealth } from './health-check.js';
 import type { WorkerEvent } from './worker-event.js';

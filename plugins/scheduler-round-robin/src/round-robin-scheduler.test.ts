@@ -6,9 +6,9 @@ import {
   type Logger,
   workflow,
 } from '@flowlane/core';
+import { useEngines } from '@flowlane/testing';
 import { EMPTY, firstValueFrom, map, NEVER, timer, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { useEngines } from './engines.test-helper.js';
 import { isPlacementError } from './errors.js';
 import { roundRobinScheduler } from './round-robin-plugin.js';
 import { createRoundRobinScheduler } from './round-robin-scheduler.js';

@@ -1,5 +1,6 @@
 import { FlowlaneError } from '../errors.js';
 import type { AdmissionRequest, Lease, Scheduler } from '../plugin/types.js';
+import { AbortGroups } from '../scheduling/abort-groups.js';
 
 interface Waiter {
   readonly request: AdmissionRequest;
@@ -25,43 +26,13 @@ export function createFifoScheduler(options: { concurrency: number }): Scheduler
   let queue: Waiter[] = [];
   let head = 0;
   let live = 0; // waiting and not dropped
-  const bySignal = new Map<AbortSignal, { waiters: Set<Waiter>; onAbort: () => void }>();
-
   const cancelled = (w: Waiter, why: string): FlowlaneError =>
     new FlowlaneError('FL_CANCELLED', { executionId: w.request.executionId, reason: why });
-
-  const forget = (w: Waiter): void => {
-    const entry = bySignal.get(w.signal);
-    if (entry === undefined) return;
-    entry.waiters.delete(w);
-    if (entry.waiters.size === 0) {
-      w.signal.removeEventListener('abort', entry.onAbort);
-      bySignal.delete(w.signal);
-    }
-  };
-
-  const enqueue = (w: Waiter): void => {
-    let entry = bySignal.get(w.signal);
-    if (entry === undefined) {
-      const signal = w.signal;
-      const onAbort = (): void => {
-        const e = bySignal.get(signal);
-        bySignal.delete(signal);
-        if (e === undefined) return;
-        for (const x of e.waiters) {
-          x.dropped = true;
-          live--;
-          x.reject(cancelled(x, 'aborted while queued'));
-        }
-      };
-      entry = { waiters: new Set(), onAbort };
-      bySignal.set(signal, entry);
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    entry.waiters.add(w);
-    queue.push(w);
-    live++;
-  };
+  const waiting = new AbortGroups<Waiter>((w) => {
+    w.dropped = true;
+    live--;
+    w.reject(cancelled(w, 'aborted while queued'));
+  });
 
   return {
     name: 'fifo',
@@ -76,7 +47,9 @@ export function createFifoScheduler(options: { concurrency: number }): Scheduler
           reject(cancelled(w, 'aborted before it was queued'));
           return;
         }
-        enqueue(w);
+        waiting.add(signal, w);
+        queue.push(w);
+        live++;
       });
     },
     release() {
@@ -85,7 +58,7 @@ export function createFifoScheduler(options: { concurrency: number }): Scheduler
         const next = queue[head++]!;
         if (next.dropped) continue;
         live--;
-        forget(next);
+        waiting.delete(next.signal, next);
         running++;
         next.resolve({ request: next.request });
       }

@@ -1,7 +1,16 @@
 import { createEngine, type Engine } from '@flowlane/core';
 import { afterEach } from 'vitest';
 
-/** Test helper: engines created through the returned factory are closed after each test. */
+/**
+ * Test helper: returns a `createEngine` whose engines are all closed after each test (no leaked timers or
+ * processes between tests).
+ *
+ * @example
+ * ```ts
+ * const engine = useEngines();
+ * it('runs', async () => { expect((await engine().run(wf, {}).result).status).toBe('success'); });
+ * ```
+ */
 export function useEngines(): (...args: Parameters<typeof createEngine>) => Engine {
   const engines: Engine[] = [];
   afterEach(async () => {

@@ -1,7 +1,14 @@
 /**
- * Internal: one `abort` listener per signal instead of one per waiting request. The engine passes the same run
- * signal for every node of a run, and `EventTarget.addEventListener` scans the existing listeners, so a listener
- * per queued node costs O(queue) each.
+ * For scheduler authors: one `abort` listener per signal instead of one per waiting request. The engine passes the
+ * same run signal for every node of a run, and `EventTarget.addEventListener` scans the existing listeners, so a
+ * listener per queued node costs O(queue) each.
+ *
+ * @example
+ * ```ts
+ * const waiting = new AbortGroups<Waiter>((w) => w.reject(new FlowlaneError('FL_CANCELLED', { executionId: w.id, reason: 'aborted' })));
+ * waiting.add(signal, waiter);     // when a request starts waiting
+ * waiting.delete(signal, waiter);  // when it is granted
+ * ```
  */
 export class AbortGroups<T> {
   readonly #groups = new Map<AbortSignal, { readonly members: Set<T>; readonly listener: () => void }>();
