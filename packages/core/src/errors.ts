@@ -58,6 +58,8 @@ export const ErrorCodes = {
   FL_HEALTH_CHECK_FAILED: (p: { nodeId: string; attempts: number; reason: string }) =>
     `Health check of node "${p.nodeId}" failed after ${p.attempts} attempt(s): ${p.reason}.`,
   FL_ROLLBACK_FAILED: (p: { nodeId: string; reason: string }) => `Rollback of node "${p.nodeId}" failed: ${p.reason}.`,
+  FL_ARTIFACT_NOT_FOUND: (p: { nodeId: string; name: string }) =>
+    `Node "${p.nodeId}" needs artifact "${p.name}", which no earlier node of this run collected. Check the producing node succeeded and the names match.`,
   FL_VALIDATION_FAILED: (p: { nodeId: string; stage: 'input' | 'output'; issues: readonly string[] }) =>
     `Node "${p.nodeId}" ${p.stage} failed validation: ${p.issues.join('; ')}.`,
 

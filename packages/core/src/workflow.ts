@@ -140,7 +140,16 @@ function describeNode(graph: CompiledGraph, i: number, o: NodeOptions): NodeDesc
   if (o.onError !== undefined) options.onError = o.onError;
   if (o.cache !== undefined)
     options.cache = { ttl: o.cache.ttl, ...(o.cache.store ? { store: o.cache.store.name } : {}) };
-  for (const key of ['priority', 'tags', 'executor', 'resources', 'permissions', 'healthCheck', 'estimatedMs'] as const)
+  for (const key of [
+    'priority',
+    'tags',
+    'executor',
+    'resources',
+    'permissions',
+    'healthCheck',
+    'estimatedMs',
+    'artifacts',
+  ] as const)
     if (o[key] !== undefined) options[key] = o[key];
   if (o.meta !== undefined) options.meta = JSON.parse(JSON.stringify(o.meta)) as unknown;
   if (o.rollback !== undefined) options.rollback = typeof o.rollback === 'function' ? 'function' : o.rollback;

@@ -123,6 +123,15 @@ export interface HealthCheckOptions {
   readonly interval?: number | undefined;
 }
 
+/**
+ * Files a node moves through the run's staging area: `out` are copied from the node's executor after it succeeds,
+ * `in` are copied to the node's executor before it runs (from an `out` of an ancestor node).
+ */
+export interface ArtifactOptions {
+  readonly out?: readonly { readonly from: string; readonly name: string }[] | undefined;
+  readonly in?: readonly { readonly name: string; readonly to: string }[] | undefined;
+}
+
 /** Rollback run for a completed node when the run fails (reverse topological order). */
 export type RollbackOptions<TIn, TResults> =
   | { readonly command: string; readonly args?: readonly string[] | undefined }
@@ -152,6 +161,8 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
   readonly resources?: Readonly<Record<string, number | string | readonly string[]>> | undefined;
   readonly permissions?: NodePermissions | undefined;
   readonly healthCheck?: HealthCheckOptions | undefined;
+  /** Artifacts collected from (`out`) or delivered to (`in`) this node's executor, by name. */
+  readonly artifacts?: ArtifactOptions | undefined;
   readonly rollback?: RollbackOptions<TIn, TResults> | undefined;
   /** Estimated duration, ms (used by schedulers for critical paths). */
   readonly estimatedMs?: number | undefined;

@@ -111,6 +111,32 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
     typeof (o.rollback as { command?: unknown }).command !== 'string'
   )
     out.push(invalid(id, 'rollback', 'expected a function or { command }'));
+  if (o.artifacts !== undefined) {
+    const a = o.artifacts;
+    const okList = (list: unknown, keys: readonly string[]): boolean =>
+      list === undefined ||
+      (Array.isArray(list) &&
+        list.every(
+          (x) =>
+            typeof x === 'object' &&
+            x !== null &&
+            keys.every(
+              (k) => typeof (x as Record<string, unknown>)[k] === 'string' && (x as Record<string, string>)[k] !== '',
+            ),
+        ));
+    if (typeof a !== 'object' || a === null || !okList(a.out, ['from', 'name']) || !okList(a.in, ['name', 'to']))
+      out.push(
+        invalid(id, 'artifacts', 'expected { out?: [{ from, name }], in?: [{ name, to }] } with non-empty strings'),
+      );
+    else if (o.cache !== undefined && (a.out?.length ?? 0) > 0)
+      out.push(
+        invalid(
+          id,
+          'artifacts',
+          'a cached node cannot collect artifacts (a cache hit does not run it); remove cache or artifacts.out',
+        ),
+      );
+  }
   if (o.meta !== undefined) {
     try {
       JSON.stringify(o.meta);
@@ -327,6 +353,8 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
   if (problems.length === 0)
     checkStandbyDependencies(defs, index, fallbackOf, boundariesOf, parentStart, parents, problems);
 
+  checkArtifacts(defs, parentStart, parents, problems);
+
   if (problems.length > 0) throw new WorkflowDefinitionError(String(name), problems);
 
   const groupIndex = new Map(groups.map((g, i) => [g.id, i]));
@@ -450,4 +478,56 @@ function checkStandbyDependencies(
     for (let k = fallbackOf[i]!; k !== -1; k = fallbackOf[k]!) check(i, k, 'fallback');
   }
   for (const [target, handlers] of boundariesOf) for (const h of handlers) check(target, h, 'error boundary');
+}
+
+/** Artifact names are unique per workflow, and a node may only receive artifacts its ancestors collect. */
+function checkArtifacts(
+  defs: readonly NodeDef[],
+  parentStart: Int32Array,
+  parents: Int32Array,
+  problems: DefinitionProblem[],
+): void {
+  const producer = new Map<string, number>();
+  const list = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) ? v : []);
+  for (let i = 0; i < defs.length; i++)
+    for (const o of list(defs[i]!.options.artifacts?.out)) {
+      const first = producer.get(o.name);
+      if (first !== undefined)
+        problems.push(
+          invalid(
+            defs[i]!.id,
+            'artifacts',
+            `artifact "${o.name}" is already collected by "${defs[first]!.id}"; use another name`,
+          ),
+        );
+      else producer.set(o.name, i);
+    }
+  for (let i = 0; i < defs.length; i++) {
+    const wanted = list(defs[i]!.options.artifacts?.in);
+    if (wanted.length === 0) continue;
+    const ancestors = new Set<number>();
+    const stack = [i];
+    while (stack.length > 0) {
+      const v = stack.pop()!;
+      for (let e = parentStart[v]!; e < parentStart[v + 1]!; e++) {
+        const p = parents[e]!;
+        if (!ancestors.has(p)) {
+          ancestors.add(p);
+          stack.push(p);
+        }
+      }
+    }
+    for (const w of wanted) {
+      const p = producer.get(w.name);
+      if (p === undefined) problems.push(invalid(defs[i]!.id, 'artifacts', `no node collects artifact "${w.name}"`));
+      else if (!ancestors.has(p))
+        problems.push(
+          invalid(
+            defs[i]!.id,
+            'artifacts',
+            `artifact "${w.name}" is collected by "${defs[p]!.id}", which is not an ancestor: add it to dependsOn`,
+          ),
+        );
+    }
+  }
 }

@@ -29,6 +29,7 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
       o.timeout === undefined &&
       o.cache === undefined &&
       o.healthCheck === undefined &&
+      o.artifacts === undefined &&
       (rt.defaultPermissions ? o.permissions === undefined : false);
     return { fast, invoke: invokerFor(def) };
   });

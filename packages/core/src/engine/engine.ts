@@ -56,6 +56,8 @@ export interface EngineOptions {
   readonly executors?: Readonly<Record<string, Executor>> | undefined;
   readonly middleware?: readonly Middleware[] | undefined;
   readonly scheduler?: Scheduler | undefined;
+  /** Base directory for each run's artifact staging area (default: the OS temp dir). */
+  readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
 }
@@ -104,6 +106,7 @@ export class Engine {
   readonly #maxRuns: number;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
+  readonly #background = new Set<Promise<unknown>>();
   #running = 0;
   #ready: Promise<void> | undefined;
   #readyError: unknown;
@@ -160,6 +163,11 @@ export class Engine {
         if (self.#subject.observed) self.#subject.next(e);
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
+      },
+      artifactsDir: options.artifactsDir,
+      track: (work) => {
+        this.#background.add(work);
+        void work.finally(() => this.#background.delete(work));
       },
       startChild: (wf, input, opts, parent) => {
         const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
@@ -275,6 +283,7 @@ export class Engine {
     const runs = [...this.#active.values()];
     for (const r of runs) r.cancel('engine closed');
     await Promise.all(runs.map((r) => r.result));
+    await Promise.all(this.#background);
     const errors: unknown[] = [];
     for (const d of this.#disposers.reverse()) {
       try {

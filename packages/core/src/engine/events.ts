@@ -103,6 +103,25 @@ export interface NodeRolledBackEvent extends EventBase {
   readonly nodeId: string;
   readonly error?: SerializedError | undefined;
 }
+/** An artifact was copied from a node's executor into the run's staging area. */
+export interface ArtifactCollectedEvent extends EventBase {
+  readonly type: 'artifact.collected';
+  readonly nodeId: string;
+  readonly name: string;
+  readonly from: string;
+  readonly bytes: number;
+  readonly files: number;
+  readonly sha256?: string | undefined;
+}
+/** An artifact was copied from the run's staging area to a node's executor. */
+export interface ArtifactDeliveredEvent extends EventBase {
+  readonly type: 'artifact.delivered';
+  readonly nodeId: string;
+  readonly name: string;
+  readonly to: string;
+  readonly bytes: number;
+  readonly files: number;
+}
 /** A user event from `ctx.emitEvent(name, payload)`. */
 export interface CustomEvent<P = unknown> extends EventBase {
   readonly type: 'custom';
@@ -127,6 +146,8 @@ export type FlowEvent =
   | NodeCacheHitEvent
   | NodeLogEvent
   | NodeRolledBackEvent
+  | ArtifactCollectedEvent
+  | ArtifactDeliveredEvent
   | CustomEvent;
 
 /** The `type` of any {@link FlowEvent}. */
@@ -151,5 +172,7 @@ export const FLOW_EVENT_TYPES: readonly FlowEventType[] = [
   'node.cache-hit',
   'node.log',
   'node.rolled-back',
+  'artifact.collected',
+  'artifact.delivered',
   'custom',
 ];

@@ -1,4 +1,7 @@
 import { setMaxListeners } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   concatMap,
   defer,
@@ -20,7 +23,15 @@ import { withCache } from '../compile/with-cache.js';
 import { matchesError, withRetry } from '../compile/with-retry.js';
 import { withTimeout } from '../compile/with-timeout.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
-import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Lease, MiddlewareContext } from '../plugin/types.js';
+import type {
+  Actor,
+  ExecHandle,
+  ExecOptions,
+  ExecutionStorage,
+  Executor,
+  Lease,
+  MiddlewareContext,
+} from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
@@ -112,6 +123,8 @@ export class Execution implements Run {
   #signals: Map<string, SignalBox> | undefined;
   #custom: Map<string, CustomEvent> | undefined;
   #storage: ExecutionStorage | undefined;
+  #staging: Promise<string> | undefined;
+  #artifacts: Map<string, string> | undefined;
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
   #resolve!: (r: RunResult) => void;
@@ -608,6 +621,14 @@ export class Execution implements Run {
     }
     const health = o.healthCheck;
     if (health !== undefined) out$ = out$.pipe(concatMap((v) => from(this.#healthCheck(i, health)).pipe(map(() => v))));
+    const artifacts = o.artifacts;
+    if (artifacts !== undefined) {
+      const body$ = out$;
+      out$ = defer(() => from(this.#deliverArtifacts(i))).pipe(
+        concatMap(() => body$),
+        concatMap((v) => from(this.#collectArtifacts(i)).pipe(map(() => v))),
+      );
+    }
 
     const cache = o.cache;
     if (cache !== undefined) {
@@ -1040,6 +1061,16 @@ export class Execution implements Run {
         this.#rt.logger.warn('state store release failed', { error: String(e) });
       }
     }
+    if (this.#staging !== undefined) {
+      const staging = this.#staging;
+      this.#rt.track(
+        staging
+          .then((dir) => rm(dir, { recursive: true, force: true }))
+          .catch((e: unknown) =>
+            this.#rt.logger.warn('could not remove the artifact staging dir', { error: String(e) }),
+          ),
+      );
+    }
     this.#rt.settled(this);
     this.#resolve(this.#buildResult(status, durationMs));
   }
@@ -1352,6 +1383,12 @@ export class Execution implements Run {
     options: Omit<ExecOptions, 'signal'> | undefined,
     signal: AbortSignal,
   ): ExecHandle {
+    const { executor, target } = this.#executorFor(i, options?.target);
+    return executor.exec(command, { ...options, signal, ...(target === undefined ? {} : { target }) });
+  }
+
+  /** The executor a node uses (its `executor` option, else `local`) and the target (explicit, option, lease). */
+  #executorFor(i: number, explicitTarget?: string): { executor: Executor; target: string | undefined } {
     const sel = this.#g.defs[i]!.options.executor;
     const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
     const executor = this.#rt.executors.get(name);
@@ -1361,8 +1398,67 @@ export class Execution implements Run {
         executor: name,
         available: [...this.#rt.executors.keys()],
       });
-    const target = options?.target ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i);
-    return executor.exec(command, { ...options, signal, ...(target === undefined ? {} : { target }) });
+    return {
+      executor,
+      target: explicitTarget ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i),
+    };
+  }
+
+  /* ───────────── Artifacts ───────────── */
+
+  /** The run's staging directory, created on first use and removed when the run settles. */
+  #stagingDir(): Promise<string> {
+    this.#staging ??= mkdtemp(join(this.#rt.artifactsDir ?? tmpdir(), 'flowlane-artifacts-'));
+    return this.#staging;
+  }
+
+  /** Copies the node's `artifacts.in` from the staging area to its executor. */
+  async #deliverArtifacts(i: number): Promise<void> {
+    const wanted = this.#g.defs[i]!.options.artifacts?.in ?? [];
+    if (wanted.length === 0) return;
+    const { executor, target } = this.#executorFor(i);
+    for (const w of wanted) {
+      const path = this.#artifacts?.get(w.name);
+      if (path === undefined)
+        throw new FlowlaneError('FL_ARTIFACT_NOT_FOUND', { nodeId: this.#g.ids[i]!, name: w.name });
+      const r = await executor.copyIn(path, w.to, { target, signal: this.runSignal() });
+      this.#emit({
+        type: 'artifact.delivered',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#rt.clock.now(),
+        nodeId: this.#g.ids[i]!,
+        name: w.name,
+        to: w.to,
+        bytes: r.bytes,
+        files: r.files,
+      });
+    }
+  }
+
+  /** Copies the node's `artifacts.out` from its executor into the staging area. */
+  async #collectArtifacts(i: number): Promise<void> {
+    const produced = this.#g.defs[i]!.options.artifacts?.out ?? [];
+    if (produced.length === 0) return;
+    const { executor, target } = this.#executorFor(i);
+    const dir = await this.#stagingDir();
+    for (const o of produced) {
+      const dest = join(dir, o.name);
+      const r = await executor.copyOut(o.from, dest, { target, signal: this.runSignal() });
+      (this.#artifacts ??= new Map()).set(o.name, dest);
+      this.#emit({
+        type: 'artifact.collected',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#rt.clock.now(),
+        nodeId: this.#g.ids[i]!,
+        name: o.name,
+        from: o.from,
+        bytes: r.bytes,
+        files: r.files,
+        ...(r.sha256 === undefined ? {} : { sha256: r.sha256 }),
+      });
+    }
   }
 
   resolve<T>(token: InjectionToken<T>): T {

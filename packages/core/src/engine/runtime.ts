@@ -37,6 +37,10 @@ export interface EngineRuntime {
   /** onEvent handlers of active runs for custom event names. */
   readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
   publish(event: FlowEvent): void;
+  /** Base directory for run staging areas (artifacts); default the OS temp dir. */
+  readonly artifactsDir: string | undefined;
+  /** Keep track of background work (cleanups) that `engine.close()` must wait for. */
+  track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */
   startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: Execution): Execution;
   /** Called by an execution when it settles. */
