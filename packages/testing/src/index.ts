@@ -25,6 +25,18 @@ export type { DocSnippetsOptions } from './doc-snippets.js';
 export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
+/* Fake Kubernetes API server */
+export { startFakeKubeApi } from './fake-kube-api/start-fake-kube-api.js';
+export type {
+  FakeExecRecord,
+  FakeJob,
+  FakeJobOptions,
+  FakeJobRecord,
+  FakeKubeApi,
+  FakeKubeApiOptions,
+  FakePod,
+  FakePodState,
+} from './fake-kube-api/types.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';
 /* Service lifecycle */

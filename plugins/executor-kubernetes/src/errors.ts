@@ -37,6 +37,12 @@ export const KubernetesErrorCodes = {
     `Copying "${p.path}" failed (tar exited with ${p.exitCode ?? 'no code'})${p.stderr ? `: ${p.stderr.slice(0, 500)}` : ''}. The container needs /bin/sh and tar.`,
   FL_K8S_STREAM_CLOSED: (p: { namespace: string; pod: string }) =>
     `The exec stream to pod "${p.namespace}/${p.pod}" closed before the command reported its exit status. The connection to the API server was lost.`,
+  FL_K8S_JOB_START_FAILED: (p: { namespace: string; job: string; pod: string; reason: string; message: string }) =>
+    `Job "${p.namespace}/${p.job}" could not start its container (${p.reason}${p.message ? `: ${p.message}` : ''}). Check the image name and tag, imagePullSecrets and the pod's events.`,
+  FL_K8S_JOB_LOST: (p: { namespace: string; job: string; reason: string }) =>
+    `Job "${p.namespace}/${p.job}" ended without an exit code from its container: ${p.reason}. Check the Job's events (eviction, deadline, deletion by someone else).`,
+  FL_K8S_JOB_UNSUPPORTED: (p: { target: string; feature: string }) =>
+    `Target "${p.target}" runs commands as Kubernetes Jobs, which do not support ${p.feature}. Use a pod target (exec) for it.`,
   FL_K8S_API_ERROR: (p: { operation: string; status: number | null; reason: string }) =>
     `Kubernetes API call "${p.operation}" failed${p.status === null ? '' : ` (HTTP ${p.status})`}: ${p.reason}.`,
 } as const;

@@ -9,12 +9,14 @@ export type { KubernetesExecutorPluginOptions } from './kubernetes-executor-plug
 export { kubernetesExecutor } from './kubernetes-executor-plugin.js';
 /* Options */
 export type {
+  JobTarget,
   KubeClusterOptions,
   KubeConfigSource,
   KubeContextOptions,
   KubernetesExecutorOptions,
   KubeUserOptions,
   PodTarget,
+  ResourceRequirements,
 } from './options.js';
 /* Version */
 export { PKG_VERSION } from './version.js';

@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, workflow } from '@flowlane/core';
+import { type FakeKubeApi, startFakeKubeApi } from '@flowlane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubernetesErrorCodes } from './errors.js';
 import { kubernetesExecutor } from './kubernetes-executor-plugin.js';
-import { type FakeKubeApi, startFakeKubeApi } from './testing/fake-api-server.js';
 import { PKG_VERSION } from './version.js';
 
 let api: FakeKubeApi;
@@ -56,6 +56,37 @@ describe('kubernetesExecutor plugin', () => {
     expect(api.execLog.map((e) => e.pod)).toEqual(['web-0', 'web-0', 'web-0', 'web-0']);
     await engine.close();
     expect(api.processes.size).toBe(0);
+  });
+
+  it('runs a node as a Job target and the next one in a pod', async () => {
+    const engine = createEngine({
+      plugins: [
+        kubernetesExecutor({
+          kubeConfig: { from: 'file', path: api.kubeconfigPath },
+          targets: {
+            build: { kind: 'job', image: 'node:20-alpine', env: { TARGET: 'prod' } },
+            web: { labelSelector: 'app=web' },
+          },
+        }),
+      ],
+    });
+    const wf = workflow('k8s-jobs')
+      .addNode('build', async (ctx) => (await ctx.exec('echo "built for $TARGET"', { shell: true })).stdout.trim(), {
+        executor: { name: 'kubernetes', target: 'build' },
+      })
+      .addNode('deploy', async (ctx) => (await ctx.exec('echo', { args: ['deployed'] })).stdout.trim(), {
+        dependsOn: ['build'],
+        executor: { name: 'kubernetes', target: 'web' },
+      })
+      .build();
+    const result = await engine.run(wf, {}).result;
+    expect(result.status).toBe('success');
+    expect(result.outputs).toMatchObject({ build: 'built for prod', deploy: 'deployed' });
+    expect(api.jobLog.at(-1)?.manifest).toMatchObject({
+      spec: { template: { spec: { containers: [{ image: 'node:20-alpine' }] } } },
+    });
+    expect(api.jobs).toEqual([]);
+    await engine.close();
   });
 
   it('is a named plugin with the package version', () => {

@@ -4,11 +4,10 @@ import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
-import { executorConformance } from '@flowlane/testing';
+import { executorConformance, type FakeKubeApi, startFakeKubeApi } from '@flowlane/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isKubernetesExecutorError } from './errors.js';
 import { createKubernetesExecutor } from './kubernetes-executor.js';
-import { type FakeKubeApi, startFakeKubeApi } from './testing/fake-api-server.js';
 
 let api: FakeKubeApi;
 let executor: Executor;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { extractTo, packPath } from '@flowlane/artifacts';
 import {
   type CommandRun,
@@ -14,13 +14,20 @@ import {
   FlowlaneError,
   type HealthStatus,
 } from '@flowlane/core';
-import { CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
 import { toKubernetesError } from './api-errors.js';
 import { KubernetesExecutorError } from './errors.js';
+import { MANAGED_BY } from './job-manifest.js';
 import { loadKubeConfig } from './kube-config.js';
-import type { KubernetesExecutorOptions, PodTarget } from './options.js';
-import { type ExecSocket, podExec } from './pod-exec.js';
+import type { JobTarget, KubernetesExecutorOptions, PodTarget } from './options.js';
+import { closeOnFailure, type ExecSocket, podExec, sink } from './pod-exec.js';
 import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
+import { type JobRunContext, runJob } from './run-job.js';
+
+/** A command's target, looked up: a Job to run or a pod to exec into. */
+type Destination =
+  | { readonly kind: 'job'; readonly name: string; readonly job: JobTarget }
+  | { readonly kind: 'pod'; readonly pod: PodTarget };
 
 /** Records the shell's pid (a process-group leader under exec), runs the command, cleans up. */
 const WRAPPER = 'f=$1; shift; { echo $$ >"$f"; } 2>/dev/null; "$@"; s=$?; rm -f "$f"; exit $s';
@@ -31,34 +38,15 @@ const UNTAR = 'mkdir -p -- "$0" && exec tar -x -o -f - -C "$0"';
 const TAR = '[ -e "$0/$1" ] || [ -L "$0/$1" ] || exit 66; exec tar -c -f - -C "$0" "./$1"';
 const MISSING = 66;
 
-/** An `onSocket` callback that closes the exec socket as soon as `work` fails (before or after it opened). */
-function closeOnFailure(work: Promise<unknown>): (socket: ExecSocket) => void {
-  let socket: ExecSocket | undefined;
-  let failed = false;
-  work.catch(() => {
-    failed = true;
-    socket?.close();
-  });
-  return (s) => {
-    socket = s;
-    if (failed) s.close();
-  };
-}
-
-const sink = (onChunk: (chunk: Buffer) => void = () => undefined): Writable =>
-  new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      onChunk(chunk);
-      callback();
-    },
-  });
-
 /**
  * An {@link Executor} that runs commands in Kubernetes pods through the API server's exec endpoint (WebSocket,
  * `v5.channel.k8s.io`), with `@kubernetes/client-node`. Output is streamed per stream, the exit code comes from the
  * exec status frame, a timeout or abort kills the command's process group and closes the stream, and artifacts move
  * as tar over exec (like `kubectl cp`; the container needs `/bin/sh` and `tar`). A command's `target` picks a
- * configured {@link PodTarget} (pod name or label selector) or is read as `[namespace/]pod[:container]`.
+ * configured {@link PodTarget} (pod name or label selector) or is read as `[namespace/]pod[:container]`. A
+ * configured {@link JobTarget} (`kind: 'job'`) instead runs each command as a `batch/v1` Job from an image: its log
+ * is followed into `output$`, the exit code read from the container's terminated state, and the Job deleted
+ * afterwards (unless `keep`) and on timeout or abort.
  *
  * @example
  * ```ts
@@ -66,9 +54,13 @@ const sink = (onChunk: (chunk: Buffer) => void = () => undefined): Writable =>
  *
  * const k8s = createKubernetesExecutor({
  *   kubeConfig: { from: 'file', path: `${process.env.HOME}/.kube/config` },
- *   targets: { web: { namespace: 'prod', labelSelector: 'app=web', container: 'app' } },
+ *   targets: {
+ *     web: { namespace: 'prod', labelSelector: 'app=web', container: 'app' },
+ *     unit: { kind: 'job', namespace: 'ci', image: 'node:20-alpine' },
+ *   },
  * });
  * const { stdout } = await k8s.exec('cat', { args: ['/etc/hostname'], target: 'web' }).result;
+ * await k8s.exec('node', { args: ['--test'], target: 'unit', timeout: 600_000 }).result;
  * await k8s.dispose();
  * ```
  */
@@ -89,14 +81,30 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     void p.catch(() => undefined).finally(() => pending.delete(p));
   };
 
-  const resolveTarget = (target: string | undefined): Promise<PodRef> => {
+  const jobs: JobRunContext = {
+    kc,
+    core,
+    batch: kc.makeApiClient(BatchV1Api),
+    server,
+    maxPollMs: options.pollIntervalMs ?? 1000,
+    track,
+  };
+
+  const destination = (target: string | undefined): Destination => {
     const name = target ?? options.defaultTarget;
     if (name === undefined)
-      return Promise.reject(
-        new KubernetesExecutorError('FL_K8S_TARGET_REQUIRED', { targets: Object.keys(options.targets ?? {}) }),
-      );
-    const spec: PodTarget = options.targets?.[name] ?? parseTarget(name);
-    return resolvePod(core, spec, namespace, server);
+      throw new KubernetesExecutorError('FL_K8S_TARGET_REQUIRED', { targets: Object.keys(options.targets ?? {}) });
+    const configured = options.targets?.[name];
+    if (configured?.kind === 'job') return { kind: 'job', name, job: configured };
+    return { kind: 'pod', pod: configured ?? parseTarget(name) };
+  };
+
+  /** The pod to exec into for `feature` (Job targets have none: `FL_K8S_JOB_UNSUPPORTED`). */
+  const resolveTarget = async (target: string | undefined, feature: string): Promise<PodRef> => {
+    const dest = destination(target);
+    if (dest.kind === 'job')
+      throw new KubernetesExecutorError('FL_K8S_JOB_UNSUPPORTED', { target: dest.name, feature });
+    return resolvePod(core, dest.pod, namespace, server);
   };
 
   const runCommand = async (run: CommandRun, ref: PodRef, argv: readonly string[], stdin: Buffer | undefined) => {
@@ -147,12 +155,32 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       running.add(run.handle);
       const forget = () => running.delete(run.handle);
       run.handle.result.then(forget, forget);
+      let dest: Destination;
+      try {
+        dest = destination(opts.target);
+        if (dest.kind === 'job' && opts.stdin !== undefined)
+          throw new KubernetesExecutorError('FL_K8S_JOB_UNSUPPORTED', { target: dest.name, feature: 'stdin' });
+      } catch (error) {
+        run.fail(error);
+        return run.handle;
+      }
+      if (dest.kind === 'job') {
+        const argv = opts.shell
+          ? ['/bin/sh', '-c', command, 'sh', ...(opts.args ?? [])]
+          : [command, ...(opts.args ?? [])];
+        if (run.stopReason !== undefined) run.fail(run.stopReason);
+        else
+          runJob(jobs, run, dest.job, dest.job.namespace ?? namespace, { argv, env: opts.env, cwd: opts.cwd }).catch(
+            (error: unknown) => run.fail(error),
+          );
+        return run.handle;
+      }
       let argv = opts.shell ? ['/bin/sh', '-c', command, 'sh', ...(opts.args ?? [])] : [command, ...(opts.args ?? [])];
       const env = Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`);
       if (env.length > 0) argv = ['env', ...env, ...argv];
       if (opts.cwd !== undefined) argv = ['/bin/sh', '-c', CWD, opts.cwd, ...argv];
       const stdin = opts.stdin === undefined ? undefined : Buffer.from(opts.stdin);
-      resolveTarget(opts.target)
+      resolvePod(core, dest.pod, namespace, server)
         .then((ref) => (run.stopReason === undefined ? runCommand(run, ref, argv, stdin) : run.fail(run.stopReason)))
         .catch((error: unknown) => run.fail(error));
       return run.handle;
@@ -172,7 +200,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
           { cause: error },
         );
       }
-      const ref = await resolveTarget(opts.target);
+      const ref = await resolveTarget(opts.target, 'copyIn');
       const packed = packPath(localPath, posix.basename(remotePath));
       const stdin = new PassThrough();
       packed.stream.pipe(stdin);
@@ -207,7 +235,7 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       localPath: string,
       opts: { target?: string | undefined } = {},
     ): Promise<CopyResult> {
-      const ref = await resolveTarget(opts.target);
+      const ref = await resolveTarget(opts.target, 'copyOut');
       const archive = new PassThrough();
       const extraction = extractTo(archive, localPath);
       extraction.catch(() => undefined);
@@ -248,7 +276,19 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       try {
         opts.signal?.throwIfAborted();
         await kc.makeApiClient(VersionApi).getCode();
-        if (opts.target !== undefined || options.defaultTarget !== undefined) await resolveTarget(opts.target);
+        if (opts.target !== undefined || options.defaultTarget !== undefined) {
+          const dest = destination(opts.target);
+          if (dest.kind === 'pod') await resolvePod(core, dest.pod, namespace, server);
+          // A Job target: its namespace must be readable (the executor lists the Jobs' pods there).
+          else
+            await core.listNamespacedPod({
+              namespace: dest.job.namespace ?? namespace,
+              labelSelector: Object.entries(MANAGED_BY)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(','),
+              limit: 1,
+            });
+        }
         return { healthy: true, latencyMs: performance.now() - started };
       } catch (error) {
         return { healthy: false, message: toKubernetesError('health check', error, server).message };

@@ -44,6 +44,8 @@ export type KubeConfigSource =
 
 /** A named target: one pod (by name) or a ready pod picked by label selector, and a container. */
 export interface PodTarget {
+  /** `'pod'` (the default): commands are exec'd into an existing pod. */
+  readonly kind?: 'pod' | undefined;
   /** Default: the executor's `namespace`. */
   readonly namespace?: string | undefined;
   /** The pod's name (give this or `labelSelector`). */
@@ -54,14 +56,64 @@ export interface PodTarget {
   readonly container?: string | undefined;
 }
 
+/** CPU/memory requests and limits of a Job's container, as Kubernetes quantities (`'500m'`, `'256Mi'`). */
+export interface ResourceRequirements {
+  readonly requests?: Readonly<Record<string, string>> | undefined;
+  readonly limits?: Readonly<Record<string, string>> | undefined;
+}
+
+/**
+ * A named target that runs each command as a `batch/v1` Job from `image` (`backoffLimit: 0`, `restartPolicy:
+ * Never`): the command becomes the container's `command`, its log is streamed, its exit code is read from the
+ * container's `state.terminated.exitCode`, and the Job is deleted (`propagationPolicy: Background`) when the
+ * command ends unless `keep`, and always on timeout or abort. No stdin and no artifacts (the pod is gone afterwards).
+ */
+export interface JobTarget {
+  readonly kind: 'job';
+  /** The container image, e.g. `node:20-alpine`. */
+  readonly image: string;
+  /** Default: the executor's `namespace`. */
+  readonly namespace?: string | undefined;
+  /** Default: Kubernetes' default (`Always` for `:latest`, else `IfNotPresent`). */
+  readonly imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never' | undefined;
+  /** Environment of every command (a command's own `env` wins). */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Working directory (a command's `cwd` wins). Default: the image's. */
+  readonly workingDir?: string | undefined;
+  readonly resources?: ResourceRequirements | undefined;
+  /** Default: the namespace's `default` service account. */
+  readonly serviceAccountName?: string | undefined;
+  /** Labels of the Job and its pod (beside `app.kubernetes.io/managed-by: flowlane`). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+  /** Annotations of the pod (e.g. to opt out of sidecar injection). */
+  readonly annotations?: Readonly<Record<string, string>> | undefined;
+  /** Job name prefix; a random suffix is appended. Default `'flowlane'`. */
+  readonly namePrefix?: string | undefined;
+  /** Keep the Job (and its pod and log) after the command ends; a timeout or abort still deletes it. Default false. */
+  readonly keep?: boolean | undefined;
+  /**
+   * Let Kubernetes delete the finished Job after this many seconds — the backstop should the executor not get to
+   * delete it. Default 300, or none with `keep`.
+   */
+  readonly ttlSecondsAfterFinished?: number | undefined;
+  /** Let Kubernetes stop the Job after this many seconds even if the executor is gone. Default none. */
+  readonly activeDeadlineSeconds?: number | undefined;
+  /**
+   * `'combined'` (default): the container log is one stream, reported as stdout. `'split'`: follow stdout and stderr
+   * separately with the log API's `stream` parameter — needs an API server with the `PodLogsQuerySplitStreams`
+   * feature gate (Kubernetes ≥ 1.32); without it both streams carry the whole log.
+   */
+  readonly logStreams?: 'combined' | 'split' | undefined;
+}
+
 /** Options of {@link createKubernetesExecutor} and the `kubernetesExecutor` plugin. */
 export interface KubernetesExecutorOptions {
   /** Default `{ from: 'default' }`. */
   readonly kubeConfig?: KubeConfigSource | undefined;
   /** Namespace of targets that name none. Default: the kubeconfig context's namespace, else `default`. */
   readonly namespace?: string | undefined;
-  /** Named targets; a target not configured here is read as `[namespace/]pod[:container]`. */
-  readonly targets?: Readonly<Record<string, PodTarget>> | undefined;
+  /** Named targets (pods to exec into, or Jobs to run); a target not configured here is read as `[namespace/]pod[:container]`. */
+  readonly targets?: Readonly<Record<string, PodTarget | JobTarget>> | undefined;
   /** Target used when a command names none. */
   readonly defaultTarget?: string | undefined;
   /**
@@ -72,4 +124,9 @@ export interface KubernetesExecutorOptions {
   readonly killable?: boolean | undefined;
   /** Default output limit (stdout + stderr) per command, bytes. Default 16 MiB. */
   readonly maxOutputBytes?: number | undefined;
+  /**
+   * Longest pause between polls of a Job's pod (waiting for it to start, then for its exit code), ms. Polls start
+   * at 50 ms and double up to this. Default 1000.
+   */
+  readonly pollIntervalMs?: number | undefined;
 }

@@ -1,5 +1,5 @@
 /* Internal: one exec over the v5 WebSocket protocol through client-node's Exec, with the exit code from status. */
-import type { Readable, Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import type { Exec, V1Status } from '@kubernetes/client-node';
 import { httpStatusOf, toKubernetesError } from './api-errors.js';
 import { KubernetesExecutorError } from './errors.js';
@@ -73,3 +73,26 @@ export async function podExec(
     throw new KubernetesExecutorError('FL_K8S_STREAM_CLOSED', { namespace: ref.namespace, pod: ref.pod });
   return outcomeOf(status);
 }
+
+/** An `onSocket` callback that closes the exec socket as soon as `work` fails (before or after it opened). */
+export function closeOnFailure(work: Promise<unknown>): (socket: ExecSocket) => void {
+  let socket: ExecSocket | undefined;
+  let failed = false;
+  work.catch(() => {
+    failed = true;
+    socket?.close();
+  });
+  return (s) => {
+    socket = s;
+    if (failed) s.close();
+  };
+}
+
+/** A Writable that hands each chunk to `onChunk` (or drops it). */
+export const sink = (onChunk: (chunk: Buffer) => void = () => undefined): Writable =>
+  new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      onChunk(chunk);
+      callback();
+    },
+  });

@@ -1,13 +1,15 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type FakeKubeApi, startFakeKubeApi } from './fake-api-server.js';
+import { startFakeKubeApi } from './start-fake-kube-api.js';
+import type { FakeKubeApi } from './types.js';
 
 let api: FakeKubeApi;
 
 beforeAll(async () => {
   api = await startFakeKubeApi({
     token: 'secret',
-    pods: [{ name: 'p', labels: { app: 'a', tier: 'x' } }, { name: 'q' }],
+    pods: [{ name: 'p', labels: { app: 'a', tier: 'x' } }, { name: 'q' }, { name: 'r', phase: 'Pending' }],
   });
 });
 afterAll(() => api?.dispose());
@@ -16,14 +18,12 @@ const get = (path: string, token = 'secret') =>
   fetch(`${api.server}${path}`, { headers: { Authorization: `Bearer ${token}` } });
 
 /** Opens an exec socket and collects every frame until the server closes it. */
-function execFrames(query: string, protocols: string[], send?: (ws: WebSocket) => void) {
+function execFrames(query: string, protocols: string[], send?: (ws: WebSocket) => void, pod = 'p') {
   return new Promise<{ protocol: string; frames: Buffer[]; code: number }>((resolve, reject) => {
     const ws = new WebSocket(
-      `${api.server.replace('http', 'ws')}/api/v1/namespaces/default/pods/p/exec?${query}`,
+      `${api.server.replace('http', 'ws')}/api/v1/namespaces/default/pods/${pod}/exec?${query}`,
       protocols,
-      {
-        headers: { Authorization: 'Bearer secret' },
-      },
+      { headers: { Authorization: 'Bearer secret' } },
     );
     const frames: Buffer[] = [];
     ws.on('open', () => send?.(ws));
@@ -45,6 +45,23 @@ describe('startFakeKubeApi', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('application/json');
     expect(await missing.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
+    expect(await (await get('/api/v1/namespaces/default/pods/r')).json()).toMatchObject({
+      status: {
+        phase: 'Pending',
+        containerStatuses: [{ name: 'main', state: { waiting: { reason: 'ContainerCreating' } } }],
+      },
+    });
+  });
+
+  it('writes the kubeconfig to a private file that dispose removes', async () => {
+    const other = await startFakeKubeApi();
+    expect(readFileSync(other.kubeconfigPath, 'utf8')).toBe(other.kubeconfig);
+    expect(other.kubeconfig).toContain(`server: ${other.server}`);
+    expect(other.kubeconfig).toContain(`token: ${other.token}`);
+    expect(statSync(other.kubeconfigPath).mode & 0o777).toBe(0o600);
+    await other.dispose();
+    expect(existsSync(other.kubeconfigPath)).toBe(false);
+    await other.dispose();
   });
 
   it('speaks v5 exec: binary channel frames, stdin close, status frame before close', async () => {
@@ -70,11 +87,41 @@ describe('startFakeKubeApi', () => {
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '4' }] },
     });
+    expect(api.execLog.at(-1)).toMatchObject({ pod: 'p', container: 'main', argv: ['sh', '-c', expect.any(String)] });
   });
 
-  it('refuses clients without v5 and unknown containers', async () => {
+  it('kills the exec process group when the client hangs up', async () => {
+    const ws = new WebSocket(
+      `${api.server.replace('http', 'ws')}/api/v1/namespaces/default/pods/p/exec?command=sleep&command=30&container=main&stdout=true`,
+      ['v5.channel.k8s.io'],
+      { headers: { Authorization: 'Bearer secret' } },
+    );
+    await new Promise((resolve) => ws.on('open', resolve));
+    await expect.poll(() => api.processes.size).toBe(1);
+    ws.close();
+    await expect.poll(() => api.processes.size, { timeout: 5000 }).toBe(0);
+  });
+
+  it('refuses clients without v5, unknown containers and pods that do not run', async () => {
     const noV5 = execFrames('command=true&container=main&stdout=true', ['v4.channel.k8s.io']);
     await expect(noV5).rejects.toThrow('400');
     await expect(execFrames('command=true&container=db&stdout=true', ['v5.channel.k8s.io'])).rejects.toThrow('400');
+    const pending = execFrames('command=true&container=main&stdout=true', ['v5.channel.k8s.io'], undefined, 'r');
+    await expect(pending).rejects.toThrow('400');
+  });
+
+  it('lists and removes pods through the handle', async () => {
+    api.addPod({ namespace: 'other', name: 's', labels: { app: 'b' } });
+    expect(api.pods.find((p) => p.name === 's')).toEqual({
+      namespace: 'other',
+      name: 's',
+      labels: { app: 'b' },
+      phase: 'Running',
+      containers: ['main'],
+      job: undefined,
+      pid: undefined,
+    });
+    api.removePod('other', 's');
+    expect(api.pods.some((p) => p.name === 's')).toBe(false);
   });
 });
