@@ -1,6 +1,8 @@
 import {
+  type CommandRun,
   type CopyOptions,
   type CopyResult,
+  createCommandRun,
   type ExecHandle,
   type ExecOptions,
   type Executor,
@@ -10,7 +12,6 @@ import {
   type Logger,
 } from '@flowlane/core';
 import type { SFTPWrapper } from 'ssh2';
-import { type CommandRun, createCommandRun } from './command-run.js';
 import { SshExecutorError } from './errors.js';
 import { connectionTarget, positive } from './host-config.js';
 import { HostPool, type SshHostStats } from './host-pool.js';

@@ -1,24 +1,29 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Subject } from 'rxjs';
 import { FlowlaneError, isFlowlaneError } from '../errors.js';
-import type { ExecHandle, ExecOptions, ExecResult } from '../plugin/types.js';
+import type { ExecHandle, ExecOptions, ExecResult, OutputChunk } from '../plugin/types.js';
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
-/** The backend's side of a running command. */
+/** The executor's side of a running command. */
 export interface CommandRun {
-  /** The handle given to the caller. */
   readonly handle: ExecHandle;
-  /** Why the command was stopped (timeout, abort, kill, output limit), once it was. */
+  /** Why the command was stopped (timeout, abort, kill, output limit, dispose), once it was. */
   readonly stopReason: Error | undefined;
-  /** Add a teardown to run when the command is stopped; runs at once if it already was. */
+  /** Aborts when the command is stopped (for work that is still being set up). */
+  readonly stopSignal: AbortSignal;
+  /** Registers a teardown run when the command is stopped (at once if it already was). */
   onStop(teardown: () => void): void;
-  /** Feed output from the command. */
+  /** Stops the command with `reason` (as kill() does with FL_CANCELLED). */
+  stop(reason: Error): void;
+  /** Feeds command output. */
   output(stream: 'stdout' | 'stderr', chunk: Buffer): void;
-  /** The command ended (after the backend cleaned up): resolve, or reject with the stop reason / `FL_EXEC_FAILED`. */
+  /** The command ended: resolve, or reject with the stop reason or FL_EXEC_FAILED. */
   finish(exit: { exitCode: number | null; signal?: string | null | undefined }): void;
-  /** The backend failed (API error, lost connection); rejects with the stop reason if the command was stopped. */
+  /** The command could not run or its connection failed; rejects with the stop reason if it was stopped. */
   fail(error: unknown): void;
+  /** True once the result settled. */
+  readonly settled: boolean;
 }
 
 /**
@@ -41,26 +46,28 @@ export interface CommandRun {
  */
 export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOutput?: number | undefined): CommandRun {
   const started = performance.now();
-  const output$ = new Subject<{ stream: 'stdout' | 'stderr'; data: string }>();
+  const output$ = new Subject<OutputChunk>();
   const limit = opts.maxOutputBytes ?? defaultMaxOutput ?? DEFAULT_MAX_OUTPUT;
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   const text = { stdout: '', stderr: '' };
+  const stopped = new AbortController();
+  const teardowns: (() => void)[] = [];
   let bytes = 0;
   let settled = false;
   let stopReason: Error | undefined;
-  const teardowns: (() => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   let settle!: { resolve: (r: ExecResult) => void; reject: (e: unknown) => void };
   const result = new Promise<ExecResult>((resolve, reject) => {
     settle = { resolve, reject };
   });
-  // Callers may only look at output$; an unobserved rejection must not crash the process.
+  // Callers may only watch output$: an unobserved rejection must not crash the process.
   result.catch(() => undefined);
 
   const stop = (reason: Error): void => {
     if (stopReason !== undefined || settled) return;
     stopReason = reason;
-    for (const fn of teardowns) fn();
+    stopped.abort(reason);
+    for (const fn of teardowns.splice(0)) fn();
   };
   const onAbort = (): void => {
     const reason: unknown = opts.signal?.reason;
@@ -74,23 +81,22 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
           ),
     );
   };
-  const cleanup = (): void => {
+  const end = (): void => {
     settled = true;
     if (timer !== undefined) clearTimeout(timer);
     opts.signal?.removeEventListener('abort', onAbort);
     for (const s of ['stdout', 'stderr'] as const) {
       const rest = decoders[s].end();
-      if (rest !== '') {
-        text[s] += rest;
-        output$.next({ stream: s, data: rest });
-      }
+      if (rest === '') continue;
+      text[s] += rest;
+      output$.next({ stream: s, data: rest });
     }
     output$.complete();
   };
 
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.timeout !== undefined && opts.timeout > 0) {
+  if (opts.timeout !== undefined && opts.timeout > 0 && stopReason === undefined) {
     const ms = opts.timeout;
     timer = setTimeout(() => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms })), ms);
   }
@@ -104,12 +110,17 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
     get stopReason() {
       return stopReason;
     },
-    onStop(fn) {
-      teardowns.push(fn);
-      if (stopReason !== undefined) fn();
+    get settled() {
+      return settled;
     },
+    stopSignal: stopped.signal,
+    onStop(fn) {
+      if (stopReason !== undefined) fn();
+      else teardowns.push(fn);
+    },
+    stop,
     output(stream, chunk) {
-      if (settled || stopReason !== undefined) return;
+      if (settled || stopReason !== undefined || chunk.length === 0) return;
       bytes += chunk.length;
       if (bytes > limit) {
         stop(new FlowlaneError('FL_EXEC_OUTPUT_LIMIT', { command: label, limit }));
@@ -122,7 +133,7 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
     },
     finish({ exitCode, signal = null }) {
       if (settled) return;
-      cleanup();
+      end();
       const res: ExecResult = {
         exitCode,
         signal,
@@ -139,12 +150,11 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
     },
     fail(error) {
       if (settled) return;
-      cleanup();
+      end();
       settle.reject(stopReason ?? error);
     },
   };
 }
-
 /** `command arg…`, for messages. */
 export function commandLabel(command: string, args: readonly string[] | undefined): string {
   return [command, ...(args ?? [])].join(' ');
