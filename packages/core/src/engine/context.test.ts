@@ -254,12 +254,14 @@ describe('ctx.log, ctx.exec and rollback', () => {
       .addNode('echo', (ctx) => ctx.exec('echo', { args: ['hello', '$HOME; rm -rf /'] }))
       .addNode('fail', (ctx) => ctx.exec('sh', { args: ['-c', 'echo oops >&2; exit 3'] }), { onError: 'continue' })
       .addNode('allowed', (ctx) => ctx.exec('sh', { args: ['-c', 'exit 4'], allowFailure: true }))
+      .addNode('slow', (ctx) => ctx.exec('sleep', { args: ['5'], timeout: 50 }), { onError: 'continue' })
       .build();
     const r = await engine().run(wf, {}).result;
     expect((r.outputs.echo as { stdout: string }).stdout).toBe('hello $HOME; rm -rf /\n');
     expect(r.nodes.fail!.error).toMatchObject({ code: 'FL_EXEC_FAILED' });
     expect(r.nodes.fail!.error?.message).toContain('exit code 3: oops');
     expect((r.outputs.allowed as { exitCode: number }).exitCode).toBe(4);
+    expect(r.nodes.slow!.error).toMatchObject({ code: 'FL_TIMEOUT', details: { nodeId: 'slow', ms: 50 } });
   });
 
   it('rolls back completed nodes in reverse topological order when the run fails (saga)', async () => {

@@ -1384,7 +1384,13 @@ export class Execution implements Run {
     signal: AbortSignal,
   ): ExecHandle {
     const { executor, target } = this.#executorFor(i, options?.target);
-    return executor.exec(command, { ...options, signal, ...(target === undefined ? {} : { target }) });
+    return executor.exec(command, {
+      ...options,
+      signal,
+      executionId: this.executionId,
+      nodeId: this.#g.ids[i]!,
+      ...(target === undefined ? {} : { target }),
+    });
   }
 
   /** The executor a node uses (its `executor` option, else `local`) and the target (explicit, option, lease). */

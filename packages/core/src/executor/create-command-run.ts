@@ -76,7 +76,7 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
         ? reason
         : new FlowlaneError(
             'FL_CANCELLED',
-            { executionId: '-', reason: `command "${label}" aborted` },
+            { executionId: opts.executionId ?? '-', reason: `command "${label}" aborted` },
             { cause: reason },
           ),
     );
@@ -98,14 +98,15 @@ export function createCommandRun(label: string, opts: ExecOptions, defaultMaxOut
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.timeout !== undefined && opts.timeout > 0 && stopReason === undefined) {
     const ms = opts.timeout;
-    timer = setTimeout(() => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: label, ms })), ms);
+    timer = setTimeout(() => stop(new FlowlaneError('FL_TIMEOUT', { nodeId: opts.nodeId ?? label, ms })), ms);
   }
 
   return {
     handle: {
       output$: output$.asObservable(),
       result,
-      kill: (reason = 'killed') => stop(new FlowlaneError('FL_CANCELLED', { executionId: '-', reason })),
+      kill: (reason = 'killed') =>
+        stop(new FlowlaneError('FL_CANCELLED', { executionId: opts.executionId ?? '-', reason })),
     },
     get stopReason() {
       return stopReason;

@@ -28,6 +28,9 @@ export interface ExecOptions {
   readonly maxOutputBytes?: number | undefined;
   /** Executor-specific target (an SSH host, a container, a pod, a worker id). */
   readonly target?: string | undefined;
+  /** The run and node the command belongs to (set by the engine for `ctx.exec`), for error messages and logs. */
+  readonly executionId?: string | undefined;
+  readonly nodeId?: string | undefined;
 }
 
 /** One chunk of streamed command output. */
