@@ -2,33 +2,40 @@
 // Orchestrates the benchmark: one fresh child process per system × workload × variant (× process index), all on the
 // same Node binary; prints the table and writes results/latest.json (results/quick.json with --quick).
 //
-// Options: --quick, --only=W1,W3 (workload ids), --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE
+// Options: --quick, --only=W1,S1 (workload id prefixes: W5 = W5a + W5b; S1 = the scheduler case),
+// --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE, --merge (with --only: replace only the selected
+// workloads' rows of the existing output file, keep the rest, note the partial run under `machine.merged`).
+// `--key value` works as well as `--key=value`.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runSchedulers, ID as SCHEDULERS_ID, schedulerTable } from './schedulers.mjs';
 import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const benchDir = resolve(here, '..');
 const repoRoot = resolve(benchDir, '..');
 
+const argv = process.argv.slice(2).filter((a) => a !== '--');
 const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .filter((a) => a !== '--')
-    .map((a) => {
-      const [k, v] = a.replace(/^--/, '').split('=');
-      return [k, v ?? true];
-    }),
+  argv
+    .map((a, i) => {
+      if (!a.startsWith('--')) return undefined; // the value of the previous `--key value`
+      const [k, v] = a.slice(2).split('=');
+      const next = argv[i + 1];
+      return [k, v ?? (next !== undefined && !next.startsWith('--') ? next : true)];
+    })
+    .filter((kv) => kv !== undefined),
 );
 const quick = args.quick === true;
 const TIMEOUT_MS = 120_000;
 const PEERS = new Set(['mastra', 'langgraph']);
 const ALL_SYSTEMS = ['rxjs', 'flowlane', 'pgraph', 'mastra', 'langgraph'];
 const systems = typeof args.systems === 'string' ? args.systems.split(',') : ALL_SYSTEMS;
-const only = typeof args.only === 'string' ? new Set(args.only.split(',')) : undefined;
+const only = typeof args.only === 'string' ? args.only.split(',') : undefined;
+const selected = (id) => only === undefined || only.some((prefix) => id.startsWith(prefix));
 
 /** Method settings. Full: the issue's method. Quick: the same harness with fewer repetitions, for development. */
 const METHOD = quick
@@ -114,7 +121,7 @@ async function main() {
   const timedOutAt = new Map(); // `${system}:${workload}` → smallest size that timed out
 
   for (const def of WORKLOADS) {
-    if (only !== undefined && !only.has(def.id)) continue;
+    if (!selected(def.id)) continue;
     for (const variant of VARIANTS) {
       const label = `${def.id} ${def.name} (${variant})`;
       const floorRuns = [];
@@ -209,6 +216,18 @@ async function main() {
       results.splice(firstOfWorkload === -1 ? results.length : firstOfWorkload, 0, ...rows);
     }
   }
+  // S1: each scheduler plugin on W3's DAG as a ratio to the FIFO scheduler (schedulers.mjs); a Flowlane-only case.
+  if (selected(SCHEDULERS_ID) && systems.includes('flowlane'))
+    results.push(
+      ...(await runSchedulers({
+        runChild: (spec) => runChild(nodeBin, spec),
+        method: METHOD,
+        variants: VARIANTS,
+        median,
+        round,
+        print: printLive,
+      })),
+    );
   for (const system of ['flowlane-plugins']) {
     if (only === undefined && systems.includes('flowlane'))
       results.push(
@@ -232,8 +251,11 @@ async function main() {
   const outFile =
     typeof args.out === 'string' ? resolve(args.out) : join(benchDir, 'results', quick ? 'quick.json' : 'latest.json');
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  const written = args.merge === true && only !== undefined && existsSync(outFile) ? merge(outFile, report) : report;
+  writeFileSync(outFile, `${JSON.stringify(written, null, 2)}\n`);
   console.log(`\n${table(results)}\n`);
+  const sched = schedulerTable(results);
+  if (sched !== '') console.log(`${sched}\n`);
   console.log(`Wrote ${outFile} in ${report.machine.durationS} s.`);
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
@@ -242,13 +264,30 @@ async function main() {
   }
 }
 
+/** `--merge`: the existing report with the selected workloads' rows replaced by this run's (in place, else appended). */
+function merge(file, report) {
+  const old = JSON.parse(readFileSync(file, 'utf8'));
+  const replaced = (r) => selected(r.workload.split(' ')[0]);
+  const at = old.results.findIndex(replaced);
+  const kept = old.results.filter((r) => !replaced(r));
+  const results = at === -1 ? [...kept, ...report.results] : kept.toSpliced(at, 0, ...report.results);
+  const { mode, durationS } = report.machine;
+  const merged = [
+    ...(old.machine.merged ?? []).filter((m) => m.only !== only.join(',')),
+    { only: only.join(','), mode, durationS, node: report.node, date: report.date },
+  ];
+  return { ...old, machine: { ...old.machine, merged }, results };
+}
+
 function row(workload, system, version, status) {
   return { workload, system, version, medianMs: null, msPerNode: null, rssMb: null, ratioToFloor: null, status };
 }
 
 function printLive(r, reason) {
   const ms = r.medianMs === null ? '—' : `${r.medianMs} ms`;
-  const ratio = r.ratioToFloor === null ? '' : ` ×${r.ratioToFloor}`;
+  const ratio =
+    (r.ratioToFloor === null ? '' : ` ×${r.ratioToFloor}`) +
+    (r.ratioToFifo === undefined || r.ratioToFifo === null ? '' : ` (×${r.ratioToFifo} fifo)`);
   console.log(`  ${r.workload} · ${r.system}: ${ms}${ratio} ${r.status}${reason ? ` (${reason})` : ''}`);
 }
 

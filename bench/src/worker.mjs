@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { instantiate } from './workloads.mjs';
 
 const spec = JSON.parse(process.argv[2]);
-const { system, workload, variant, size, warmupMs, minReps, maxReps, budgetMs } = spec;
+const { system, workload, variant, size, warmupMs, minReps, maxReps, budgetMs, options } = spec;
 
 const w = instantiate(workload, variant, size);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -46,7 +46,7 @@ async function main() {
   const floor = (await import('./systems/floor.mjs')).prepare(w);
   await warmUp(floor, 'floor');
   const floorRssMb = rssMb();
-  const impl = system === 'floor' ? floor : await mod.prepare(w);
+  const impl = system === 'floor' ? floor : await mod.prepare(w, options); // options: S1's scheduler case
   const tStart = performance.now();
   await warmUp(impl, system);
   // A peer whose single run exceeds the whole budget (tens of seconds, 100×+ the floor) is measured with one

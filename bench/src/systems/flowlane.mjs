@@ -1,5 +1,7 @@
 // Flowlane with `createEngine()` defaults. Workflows are built once (outside the timed region) and run many times.
 // Every run is checked: status success, a per-node record for every node, and replayable events for every node.
+// `prepare(w, options)` also serves the scheduler case (S1, systems/flowlane-scheduler.mjs): `engine` = extra
+// createEngine options, `node` = extra options on every node, `verify(run, result)` = an extra check of every run.
 import { createRequire } from 'node:module';
 import { createEngine, workflow } from '@flowlane/core';
 import { MOD } from '../workloads.mjs';
@@ -18,8 +20,9 @@ function nodeFn(ps, isAsync, retry) {
   return isAsync ? async (ctx) => body(ctx) : body;
 }
 
-export function prepare(w) {
-  const engine = createEngine();
+export function prepare(w, options = {}) {
+  const engine = createEngine(options.engine ?? {});
+  const extra = options.node ?? {};
   const { parents, ids, n } = w.graph;
   let b = workflow(`${w.id}-${w.variant}`);
   if (w.kind === 'cache') {
@@ -29,7 +32,7 @@ export function prepare(w) {
     const retry = w.retry ? { maxAttempts: 2, initialInterval: 0 } : undefined;
     for (let i = 0; i < n; i++) {
       const ps = parents[i].map((p) => ids[p]);
-      const opts = ps.length > 0 ? { dependsOn: ps } : {};
+      const opts = ps.length > 0 ? { ...extra, dependsOn: ps } : { ...extra };
       if (retry) opts.retry = retry;
       b = b.addNode(ids[i], nodeFn(ps, w.async, w.retry), opts);
     }
@@ -57,6 +60,7 @@ export function prepare(w) {
     });
     if (!started || !completed || nodeEvents < n)
       throw new Error(`events missing: started=${started} completed=${completed} node events ${nodeEvents}/${n}`);
+    options.verify?.(run, res);
     return sum;
   };
 
