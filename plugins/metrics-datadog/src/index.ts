@@ -1,0 +1,13 @@
+/* Plugin */
+export { datadog } from './datadog-plugin.js';
+/* Errors */
+export type { DatadogErrorCode } from './errors.js';
+export { DatadogErrorCodes, DatadogMetricsError } from './errors.js';
+/* Metrics */
+export type { DogstatsdSink } from './flow-aggregator.js';
+export { METRIC_NAMES } from './flow-aggregator.js';
+/* Options */
+export type { DatadogOptions, FlowTag } from './options.js';
+export { OVERFLOW_LABEL } from './series-index.js';
+/* Version */
+export { CORE_RANGE, PKG_VERSION } from './version.js';

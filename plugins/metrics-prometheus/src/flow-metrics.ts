@@ -1,0 +1,295 @@
+import type { FlowEvent, RunStatus, Scheduler } from '@flowlane/core';
+import type { Registry, RegistryContentType } from 'prom-client';
+import {
+  CounterCollector,
+  GaugeCollector,
+  type HistogramCell,
+  HistogramCollector,
+  type Labels,
+  observe,
+  type ValueCell,
+} from './collectors.js';
+import { PrometheusMetricsError } from './errors.js';
+import type { FlowLabel, ResolvedOptions } from './options.js';
+import { failedOutcome, type NodeOutcome } from './outcome.js';
+import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from './series-index.js';
+
+type NodeLabelStatus = NodeOutcome | 'skipped';
+
+/**
+ * The series of one (workflow, status) or (workflow, node, status) label set: the counter exists from the slot's
+ * first use, the histogram only once a duration was observed (skipped nodes have none).
+ */
+interface OutcomeCells {
+  readonly labels: Labels;
+  readonly count: ValueCell;
+  duration: HistogramCell | undefined;
+}
+
+interface WorkflowSlot {
+  readonly name: string;
+  readonly runs: Readonly<Record<RunStatus, OutcomeCells>>;
+  readonly runsInFlight: ValueCell;
+  readonly nodesInFlight: ValueCell;
+}
+
+interface NodeSlot {
+  readonly workflow: WorkflowSlot;
+  readonly name: string;
+  /** Labels of the per-node series without status. */
+  readonly labels: Labels;
+  /** Created on first use, like every per-node series: nodes that never retry export no retry series. */
+  retries: ValueCell | undefined;
+  cacheHits: ValueCell | undefined;
+  /** Cells by final status, created on first use. */
+  readonly byStatus: Partial<Record<NodeLabelStatus, OutcomeCells>>;
+}
+
+type Workflow = WorkflowEntry<WorkflowSlot, NodeSlot>;
+
+interface RunState {
+  readonly workflow: Workflow;
+  nodesInFlight: number;
+}
+
+/** The metric names (without prefix), in exposition order. */
+export const METRIC_NAMES = [
+  'workflow_runs_total',
+  'workflow_duration_seconds',
+  'node_executions_total',
+  'node_duration_seconds',
+  'node_retries_total',
+  'cache_hits_total',
+  'runs_in_flight',
+  'nodes_in_flight',
+  'scheduler_queue_depth',
+] as const;
+
+/**
+ * Internal: the exporter's metric families in one registry, updated synchronously from engine events. Each series'
+ * cells are found once (a slot per workflow and per node, bounded by the series index) and then updated with plain
+ * additions; samples are built only when the registry is collected. The scheduler queue depth is read at collection.
+ */
+export class FlowMetrics {
+  readonly #registry: Registry<RegistryContentType>;
+  readonly #names: string[];
+  readonly #runs: CounterCollector;
+  readonly #runDuration: HistogramCollector;
+  readonly #nodes: CounterCollector;
+  readonly #nodeDuration: HistogramCollector;
+  readonly #retries: CounterCollector;
+  readonly #cacheHits: CounterCollector;
+  readonly #runsInFlight: GaugeCollector;
+  readonly #nodesInFlight: GaugeCollector;
+  readonly #index: SeriesIndex<WorkflowSlot, NodeSlot>;
+  readonly #active = new Map<string, RunState>();
+  readonly #keep: (label: FlowLabel) => boolean;
+  readonly #static: Labels;
+
+  constructor(registry: Registry<RegistryContentType>, o: ResolvedOptions, scheduler: () => Scheduler | undefined) {
+    this.#registry = registry;
+    this.#names = METRIC_NAMES.map((n) => `${o.prefix}${n}`);
+    for (const name of this.#names)
+      if (registry.getSingleMetric(name) !== undefined)
+        throw new PrometheusMetricsError('FL_PROMETHEUS_METRIC_CONFLICT', { metric: name });
+    this.#keep = (label) => o.allowed.has(label);
+    this.#static = { ...o.staticLabels };
+    const [runs, runDuration, nodes, nodeDuration, retries, cacheHits, runsInFlight, nodesInFlight, queue] = this
+      .#names as [string, string, string, string, string, string, string, string, string];
+
+    this.#runs = new CounterCollector(runs, 'Finished workflow runs by final status.');
+    this.#runDuration = new HistogramCollector(
+      runDuration,
+      'Duration of finished workflow runs in seconds, by final status.',
+      o.workflowBuckets,
+    );
+    this.#nodes = new CounterCollector(
+      nodes,
+      'Finished nodes by final status (all attempts of a node count once; skipped nodes have status "skipped").',
+    );
+    this.#nodeDuration = new HistogramCollector(
+      nodeDuration,
+      'Duration of finished nodes in seconds (first attempt start to end, retries included), by final status.',
+      o.nodeBuckets,
+    );
+    this.#retries = new CounterCollector(retries, 'Node attempts that failed and were retried.');
+    this.#cacheHits = new CounterCollector(
+      cacheHits,
+      'Node outputs served from the cache instead of running the node.',
+    );
+    this.#runsInFlight = new GaugeCollector(runsInFlight, 'Workflow runs executing now.');
+    this.#nodesInFlight = new GaugeCollector(nodesInFlight, 'Node attempts executing now.');
+    const queueDepth = new GaugeCollector(
+      queue,
+      "Nodes waiting for the engine's scheduler to admit them (present when the scheduler reports it).",
+      () => {
+        const s = scheduler();
+        if (s === undefined || typeof s.pending !== 'function') return [];
+        try {
+          const depth = s.pending();
+          return Number.isFinite(depth)
+            ? [{ labels: { scheduler: String(s.name), ...this.#static }, value: depth }]
+            : [];
+        } catch {
+          return [];
+        }
+      },
+    );
+    for (const c of [
+      this.#runs,
+      this.#runDuration,
+      this.#nodes,
+      this.#nodeDuration,
+      this.#retries,
+      this.#cacheHits,
+      this.#runsInFlight,
+      this.#nodesInFlight,
+      queueDepth,
+    ])
+      c.registerIn(registry);
+
+    this.#index = createSeriesIndex<WorkflowSlot, NodeSlot>(
+      { maxWorkflows: o.maxWorkflows, maxNodeIds: o.maxNodeIds },
+      (name) => {
+        // Every run status is counted from the workflow's first run on, so rates and ratios over it are defined.
+        const outcome = (status: RunStatus): OutcomeCells => {
+          const labels = this.#labels(name, undefined, status);
+          return { labels, count: this.#runs.cell(labels), duration: undefined };
+        };
+        const plain = this.#labels(name, undefined, undefined);
+        return {
+          name,
+          runs: { success: outcome('success'), failed: outcome('failed'), cancelled: outcome('cancelled') },
+          runsInFlight: this.#runsInFlight.cell(plain),
+          nodesInFlight: this.#nodesInFlight.cell(plain),
+        };
+      },
+      (workflow, name) => ({
+        workflow,
+        name,
+        labels: this.#labels(workflow.name, name, undefined),
+        retries: undefined,
+        cacheHits: undefined,
+        byStatus: {},
+      }),
+    );
+  }
+
+  /** Full names of the registered metrics. */
+  get names(): readonly string[] {
+    return this.#names;
+  }
+
+  /** Updates the series from one event. Synchronous and allocation-free once a series exists. */
+  handle(e: FlowEvent): void {
+    switch (e.type) {
+      case 'node.started': {
+        const run = this.#active.get(e.executionId);
+        if (run !== undefined) {
+          run.nodesInFlight++;
+          run.workflow.slot.nodesInFlight.value++;
+        }
+        return;
+      }
+      case 'node.completed':
+        // With `handledBy`, the node's failure was already counted by its `node.failed` (the boundary that handled
+        // it counts as a node of its own).
+        if (e.handledBy === undefined)
+          this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, 'success', e.durationMs);
+        return;
+      case 'node.failed':
+        this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, failedOutcome(e), e.durationMs);
+        return;
+      case 'node.retrying': {
+        const node = this.#index.node(this.#attemptEnded(e.executionId, e.workflow), e.nodeId);
+        (node.retries ??= this.#retries.cell(node.labels)).value++;
+        return;
+      }
+      case 'node.skipped':
+        this.#outcome(this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId), 'skipped').count.value++;
+        return;
+      case 'node.cache-hit': {
+        const node = this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId);
+        (node.cacheHits ??= this.#cacheHits.cell(node.labels)).value++;
+        return;
+      }
+      case 'workflow.started': {
+        const workflow = this.#index.workflow(e.workflow);
+        workflow.slot.runsInFlight.value++;
+        this.#active.set(e.executionId, { workflow, nodesInFlight: 0 });
+        return;
+      }
+      case 'workflow.completed':
+        this.#runEnded(e.executionId, e.workflow, 'success', e.durationMs);
+        return;
+      case 'workflow.failed':
+        this.#runEnded(e.executionId, e.workflow, 'failed', e.durationMs);
+        return;
+      case 'workflow.cancelled':
+        this.#runEnded(e.executionId, e.workflow, 'cancelled', e.durationMs);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Removes this exporter's metrics from the registry. */
+  unregister(): void {
+    for (const name of this.#names) this.#registry.removeSingleMetric(name);
+  }
+
+  #labels(workflow: string, node: string | undefined, status: string | undefined): Labels {
+    const l: Record<string, string> = {};
+    if (this.#keep('workflow')) l.workflow = workflow;
+    if (node !== undefined && this.#keep('node')) l.node = node;
+    if (status !== undefined && this.#keep('status')) l.status = status;
+    return Object.assign(l, this.#static);
+  }
+
+  #workflow(executionId: string, workflow: string): Workflow {
+    return this.#active.get(executionId)?.workflow ?? this.#index.workflow(workflow);
+  }
+
+  /** One node attempt of a run ended: one less node in flight. Returns the run's workflow slot. */
+  #attemptEnded(executionId: string, workflow: string): Workflow {
+    const run = this.#active.get(executionId);
+    if (run === undefined) return this.#index.workflow(workflow);
+    if (run.nodesInFlight > 0) {
+      run.nodesInFlight--;
+      run.workflow.slot.nodesInFlight.value--;
+    }
+    return run.workflow;
+  }
+
+  #outcome(node: NodeSlot, status: NodeLabelStatus): OutcomeCells {
+    let cells = node.byStatus[status];
+    if (cells === undefined) {
+      const labels = this.#labels(node.workflow.name, node.name, status);
+      node.byStatus[status] = cells = { labels, count: this.#nodes.cell(labels), duration: undefined };
+    }
+    return cells;
+  }
+
+  #nodeEnded(workflow: Workflow, nodeId: string, status: NodeOutcome, durationMs: number): void {
+    const cells = this.#outcome(this.#index.node(workflow, nodeId), status);
+    cells.count.value++;
+    if (durationMs >= 0)
+      observe((cells.duration ??= this.#nodeDuration.cell(cells.labels)), this.#nodeDuration.bounds, durationMs / 1000);
+  }
+
+  #runEnded(executionId: string, workflow: string, status: RunStatus, durationMs: number): void {
+    const run = this.#active.get(executionId);
+    let slot: WorkflowSlot;
+    if (run !== undefined) {
+      this.#active.delete(executionId);
+      slot = run.workflow.slot;
+      slot.runsInFlight.value--;
+      // Nodes still running when a run fails or is cancelled end without an event of their own.
+      slot.nodesInFlight.value -= run.nodesInFlight;
+    } else slot = this.#index.workflow(workflow).slot;
+    const cells = slot.runs[status];
+    cells.count.value++;
+    if (durationMs >= 0)
+      observe((cells.duration ??= this.#runDuration.cell(cells.labels)), this.#runDuration.bounds, durationMs / 1000);
+  }
+}
