@@ -1,8 +1,15 @@
 import { definePluginErrors, type PluginError } from '@flowlane/core';
 
 /**
- * The DataDog exporter's error codes (prefix `FL_DATADOG_`). Codes are stable: never renamed, never reused. The
- * README lists each with its meaning and fix; a test keeps the two in sync.
+ * The DataDog exporter's error codes (prefix `FL_DATADOG_`), each a function from typed details to the message.
+ * Codes are stable: never renamed, never reused. The README lists each with its meaning and fix; a test keeps the
+ * two in sync.
+ *
+ * @example
+ * ```ts
+ * import { DatadogErrorCodes } from '@flowlane/metrics-datadog';
+ * console.log(Object.keys(DatadogErrorCodes).length); // 2
+ * ```
  */
 export const DatadogErrorCodes = {
   FL_DATADOG_INVALID_OPTION: (p: { option: string; reason: string }) =>
@@ -11,7 +18,15 @@ export const DatadogErrorCodes = {
     `The DogStatsD client reported an error: ${p.reason}${p.suppressed > 0 ? ` (${p.suppressed} more since the last report)` : ''}. Metrics may be lost; check that the agent is reachable (host, port, DD_AGENT_HOST, DD_DOGSTATSD_PORT).`,
 } as const;
 
-/** Every `FL_DATADOG_` code. */
+/**
+ * Every `FL_DATADOG_` code.
+ *
+ * @example
+ * ```ts
+ * import type { DatadogErrorCode } from '@flowlane/metrics-datadog';
+ * const code: DatadogErrorCode = 'FL_DATADOG_CLIENT_ERROR';
+ * ```
+ */
 export type DatadogErrorCode = keyof typeof DatadogErrorCodes;
 
 /**

@@ -5,10 +5,18 @@ import { tagValue } from './options.js';
 import { failedOutcome, type NodeOutcome } from './outcome.js';
 import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from './series-index.js';
 
-/** The part of a hot-shots client the exporter sends through. */
+/** Internal: the part of a hot-shots client the exporter sends through. */
 export type DogstatsdSink = Pick<StatsD, 'increment' | 'timing' | 'distribution' | 'gauge'>;
 
-/** The metric names (without prefix). */
+/**
+ * The metric names (without prefix).
+ *
+ * @example
+ * ```ts
+ * import { METRIC_NAMES } from '@flowlane/metrics-datadog';
+ * console.log(METRIC_NAMES.nodeDuration); // node.duration
+ * ```
+ */
 export const METRIC_NAMES = {
   workflowRuns: 'workflow.run',
   workflowDuration: 'workflow.duration',

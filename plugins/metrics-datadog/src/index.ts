@@ -4,7 +4,6 @@ export { datadog } from './datadog-plugin.js';
 export type { DatadogErrorCode } from './errors.js';
 export { DatadogErrorCodes, DatadogMetricsError } from './errors.js';
 /* Metrics */
-export type { DogstatsdSink } from './flow-aggregator.js';
 export { METRIC_NAMES } from './flow-aggregator.js';
 /* Options */
 export type { DatadogOptions, FlowTag } from './options.js';

@@ -1,10 +1,29 @@
 import type { ClientOptions, StatsD } from 'hot-shots';
 import { DatadogMetricsError } from './errors.js';
 
-/** The per-event tags the exporter can attach; the allow-list picks among them. */
+/**
+ * The per-event tags the exporter can attach; `allowedTags` picks among them.
+ *
+ * @example
+ * ```ts
+ * import { datadog, type FlowTag } from '@flowlane/metrics-datadog';
+ * const tags: FlowTag[] = ['workflow', 'status']; // no per-node series
+ * datadog({ allowedTags: tags });
+ * ```
+ */
 export type FlowTag = 'workflow' | 'node' | 'status';
 
-/** Options of the {@link datadog} plugin. Every field is optional. */
+/**
+ * Options of the `datadog()` plugin. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { type DatadogOptions, datadog } from '@flowlane/metrics-datadog';
+ *
+ * const options: DatadogOptions = { host: 'dd-agent', port: 8125, globalTags: { env: 'prod' }, sampleRate: 0.5 };
+ * datadog(options);
+ * ```
+ */
 export interface DatadogOptions {
   /** DogStatsD host. Default: `DD_AGENT_HOST`, else `'localhost'`. Ignored when `client` is given. */
   readonly host?: string | undefined;

@@ -1,4 +1,12 @@
-/** The label value that workflow names and node ids beyond the limits collapse to. */
+/**
+ * The tag value that workflow names and node ids beyond `maxWorkflows` / `maxNodeIds` collapse to.
+ *
+ * @example
+ * ```ts
+ * import { OVERFLOW_LABEL } from '@flowlane/metrics-datadog';
+ * console.log(OVERFLOW_LABEL); // other
+ * ```
+ */
 export const OVERFLOW_LABEL = 'other';
 
 /** Limits of {@link createSeriesIndex}. */

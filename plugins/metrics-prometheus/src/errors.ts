@@ -1,8 +1,15 @@
 import { definePluginErrors, type PluginError } from '@flowlane/core';
 
 /**
- * The Prometheus exporter's error codes (prefix `FL_PROMETHEUS_`). Codes are stable: never renamed, never reused.
- * The README lists each with its meaning and fix; a test keeps the two in sync.
+ * The Prometheus exporter's error codes (prefix `FL_PROMETHEUS_`), each a function from typed details to the
+ * message. Codes are stable: never renamed, never reused. The README lists each with its meaning and fix; a test
+ * keeps the two in sync.
+ *
+ * @example
+ * ```ts
+ * import { PrometheusErrorCodes } from '@flowlane/metrics-prometheus';
+ * console.log(Object.keys(PrometheusErrorCodes).length); // 4
+ * ```
  */
 export const PrometheusErrorCodes = {
   FL_PROMETHEUS_INVALID_OPTION: (p: { option: string; reason: string }) =>
@@ -15,7 +22,15 @@ export const PrometheusErrorCodes = {
     `Pushing metrics to the Pushgateway at ${p.url} failed: ${p.reason}. The values stay in the registry and go out with the next push.`,
 } as const;
 
-/** Every `FL_PROMETHEUS_` code. */
+/**
+ * Every `FL_PROMETHEUS_` code.
+ *
+ * @example
+ * ```ts
+ * import type { PrometheusErrorCode } from '@flowlane/metrics-prometheus';
+ * const code: PrometheusErrorCode = 'FL_PROMETHEUS_PUSH_FAILED';
+ * ```
+ */
 export type PrometheusErrorCode = keyof typeof PrometheusErrorCodes;
 
 /**

@@ -52,7 +52,15 @@ interface RunState {
   nodesInFlight: number;
 }
 
-/** The metric names (without prefix), in exposition order. */
+/**
+ * The metric names (without prefix), in exposition order.
+ *
+ * @example
+ * ```ts
+ * import { METRIC_NAMES } from '@flowlane/metrics-prometheus';
+ * console.log(METRIC_NAMES[0]); // workflow_runs_total
+ * ```
+ */
 export const METRIC_NAMES = [
   'workflow_runs_total',
   'workflow_duration_seconds',

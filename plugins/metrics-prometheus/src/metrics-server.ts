@@ -4,7 +4,20 @@ import type { Logger } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { PrometheusMetricsError } from './errors.js';
 
-/** Where the `/metrics` server listens. */
+/**
+ * Where the `/metrics` server listens (`plugin.address()`).
+ *
+ * @example
+ * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { prometheus } from '@flowlane/metrics-prometheus';
+ *
+ * const metrics = prometheus({ server: { port: 0 } });
+ * const engine = createEngine({ plugins: [metrics] });
+ * await engine.ready();
+ * console.log(metrics.address()?.url); // http://127.0.0.1:<port>/metrics
+ * ```
+ */
 export interface MetricsServerAddress {
   readonly host: string;
   readonly port: number;

@@ -1,10 +1,27 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import { PrometheusMetricsError } from './errors.js';
 
-/** The per-event labels the exporter can attach; the allow-list picks among them. */
+/**
+ * The per-event labels the exporter can attach; `allowedLabels` picks among them.
+ *
+ * @example
+ * ```ts
+ * import { type FlowLabel, prometheus } from '@flowlane/metrics-prometheus';
+ * const labels: FlowLabel[] = ['workflow', 'status']; // no per-node series
+ * prometheus({ allowedLabels: labels });
+ * ```
+ */
 export type FlowLabel = 'workflow' | 'node' | 'status';
 
-/** Options of the optional `/metrics` HTTP server. */
+/**
+ * Options of the optional `/metrics` HTTP server.
+ *
+ * @example
+ * ```ts
+ * import { prometheus } from '@flowlane/metrics-prometheus';
+ * prometheus({ server: { port: 9464, host: '0.0.0.0' } });
+ * ```
+ */
 export interface MetricsServerOptions {
   /** TCP port; `0` picks a free one (read it back with `plugin.address()`). */
   readonly port: number;
@@ -14,7 +31,15 @@ export interface MetricsServerOptions {
   readonly path?: string | undefined;
 }
 
-/** Options of the optional Pushgateway push (for short-lived batch processes). */
+/**
+ * Options of the optional Pushgateway push (for short-lived batch processes).
+ *
+ * @example
+ * ```ts
+ * import { prometheus } from '@flowlane/metrics-prometheus';
+ * prometheus({ pushgateway: { url: 'http://pushgateway:9091', jobName: 'nightly', groupings: { instance: 'a' } } });
+ * ```
+ */
 export interface PushgatewayOptions {
   /** Base URL of the Pushgateway, e.g. `http://pushgateway:9091`. */
   readonly url: string;
@@ -30,7 +55,15 @@ export interface PushgatewayOptions {
   readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
-/** Histogram buckets, in seconds. */
+/**
+ * Histogram buckets, in seconds.
+ *
+ * @example
+ * ```ts
+ * import { prometheus } from '@flowlane/metrics-prometheus';
+ * prometheus({ buckets: { node: [0.01, 0.1, 1, 10], workflow: [1, 10, 60, 600] } });
+ * ```
+ */
 export interface BucketOptions {
   /** Buckets of `<prefix>workflow_duration_seconds`. Default {@link DEFAULT_BUCKETS}. */
   readonly workflow?: readonly number[] | undefined;
@@ -38,7 +71,18 @@ export interface BucketOptions {
   readonly node?: readonly number[] | undefined;
 }
 
-/** Options of the {@link prometheus} plugin. Every field is optional. */
+/**
+ * Options of the `prometheus()` plugin. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { type PrometheusOptions, prometheus } from '@flowlane/metrics-prometheus';
+ *
+ * const options: PrometheusOptions = { registry: new Registry(), prefix: 'jobs_', maxNodeIds: 20 };
+ * prometheus(options);
+ * ```
+ */
 export interface PrometheusOptions {
   /** Registry the metrics are registered in. Default: a new `Registry` (see `plugin.registry`). */
   readonly registry?: Registry<RegistryContentType> | undefined;
@@ -60,7 +104,15 @@ export interface PrometheusOptions {
   readonly pushgateway?: PushgatewayOptions | undefined;
 }
 
-/** Default histogram buckets (seconds): 5 ms to 1 h. */
+/**
+ * Default histogram buckets (seconds): 5 ms to 1 h.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_BUCKETS, prometheus } from '@flowlane/metrics-prometheus';
+ * prometheus({ buckets: { workflow: [...DEFAULT_BUCKETS, 14_400] } }); // runs of up to 4 h
+ * ```
+ */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
 ]);

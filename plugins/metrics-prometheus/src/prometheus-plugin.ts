@@ -6,7 +6,17 @@ import { type PrometheusOptions, resolveOptions } from './options.js';
 import { createPushgatewayPusher } from './pushgateway-pusher.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
-/** What the {@link prometheus} plugin adds to a plugin object. */
+/**
+ * The plugin object returned by {@link prometheus}: a Flowlane plugin plus access to its registry.
+ *
+ * @example
+ * ```ts
+ * import { type PrometheusPlugin, prometheus } from '@flowlane/metrics-prometheus';
+ *
+ * const metrics: PrometheusPlugin = prometheus();
+ * const text = await metrics.metrics(); // Prometheus text format
+ * ```
+ */
 export interface PrometheusPlugin extends FlowlanePlugin {
   /** The registry the metrics live in (the one passed as `registry`, or the plugin's own). */
   readonly registry: Registry<RegistryContentType>;
