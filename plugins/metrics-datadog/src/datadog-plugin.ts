@@ -64,19 +64,17 @@ export function datadog(options: DatadogOptions = {}): Readonly<FlowlanePlugin> 
       let failures = 0;
       api.metrics.addExporter({
         name: 'datadog',
-        attach(events$) {
-          const sub = events$.subscribe((e: FlowEvent) => {
-            try {
-              aggregator.handle(e);
-            } catch (err) {
-              if (failures++ < 10)
-                api.logger.error('datadog: recording an event failed', {
-                  type: e.type,
-                  error: err instanceof Error ? err.message : String(err),
-                });
-            }
-          });
-          return () => sub.unsubscribe();
+        // Called directly by the engine for each event (no subscription on the hot path).
+        handle(e: FlowEvent) {
+          try {
+            aggregator.handle(e);
+          } catch (err) {
+            if (failures++ < 10)
+              api.logger.error('datadog: recording an event failed', {
+                type: e.type,
+                error: err instanceof Error ? err.message : String(err),
+              });
+          }
         },
       });
       const timer = setInterval(flush, o.flushInterval);

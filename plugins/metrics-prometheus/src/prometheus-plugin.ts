@@ -92,13 +92,8 @@ export function prometheus(options: PrometheusOptions = {}): Readonly<Prometheus
         )
           pusher.request();
       };
-      api.metrics.addExporter({
-        name: 'prometheus',
-        attach(events$) {
-          const sub = events$.subscribe(onEvent);
-          return () => sub.unsubscribe();
-        },
-      });
+      // Called directly by the engine for each event (no subscription on the hot path).
+      api.metrics.addExporter({ name: 'prometheus', handle: onEvent });
       if (o.server !== undefined) {
         try {
           server = await startMetricsServer({ ...o.server, registry, logger });

@@ -107,6 +107,8 @@ export class Engine {
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
+  /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
+  readonly #eventHandlers: ((e: FlowEvent) => void)[] = [];
   #running = 0;
   #ready: Promise<void> | undefined;
   #readyError: unknown;
@@ -160,6 +162,17 @@ export class Engine {
       lastCustom: new Map<string, CustomEvent>(),
       customListeners: new Map(),
       publish(e) {
+        const handlers = self.#eventHandlers;
+        for (let k = 0; k < handlers.length; k++) {
+          try {
+            handlers[k]!(e);
+          } catch (err) {
+            logger.error('metrics exporter failed on an event', {
+              type: e.type,
+              error: serializeError(err, { stack: false }).message,
+            });
+          }
+        }
         if (self.#subject.observed) self.#subject.next(e);
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
@@ -399,7 +412,20 @@ export class Engine {
           metrics: {
             addExporter: (x) => {
               claim('metrics exporter', x.name, owner);
-              const teardown = x.attach(this.events$);
+              if (typeof x.handle !== 'function' && typeof x.attach !== 'function')
+                throw new FlowlaneError('FL_PLUGIN_INVALID', {
+                  plugin: owner,
+                  reason: `metrics exporter "${x.name}" needs handle() or attach()`,
+                });
+              if (typeof x.handle === 'function') {
+                const handle = x.handle.bind(x);
+                this.#eventHandlers.push(handle);
+                entry.onClose.push(() => {
+                  const k = this.#eventHandlers.indexOf(handle);
+                  if (k !== -1) this.#eventHandlers.splice(k, 1);
+                });
+              }
+              const teardown = x.attach?.(this.events$);
               if (typeof teardown === 'function') entry.onClose.push(teardown);
               if (x.dispose) entry.onClose.push(() => x.dispose!());
             },

@@ -646,6 +646,34 @@ describe('setup-time rules', () => {
     expect(await order(true)).toEqual(['disposer', 'first', 'second']);
   });
 
+  it('exporters with handle() get every event directly; a throwing handler is logged, never breaks runs', async () => {
+    const seen: string[] = [];
+    const errors: string[] = [];
+    const logger: Logger = { debug() {}, info() {}, warn() {}, error: (m) => void errors.push(m) };
+    const e = createEngine({
+      logger,
+      plugins: [
+        plugin('fast-exporter', (api) => {
+          api.metrics.addExporter({ name: 'fast', handle: (ev) => void seen.push(ev.type) });
+          api.metrics.addExporter({
+            name: 'broken',
+            handle: () => {
+              throw new Error('boom');
+            },
+          });
+        }),
+      ],
+    });
+    const wf = workflow('h')
+      .addNode('a', () => 1)
+      .build();
+    const r = await e.run(wf, {}).result;
+    expect(r.status).toBe('success');
+    expect(seen).toEqual(['workflow.started', 'node.started', 'node.completed', 'workflow.completed']);
+    expect(errors).toHaveLength(4);
+    await e.close();
+  });
+
   it('rejects registrations after setup finished (they would bypass planned workflows)', async () => {
     let saved: PluginApi | undefined;
     const e = createEngine({

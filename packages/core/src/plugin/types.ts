@@ -223,8 +223,13 @@ export interface AuditSink {
 /** Subscribes to the engine's event stream (Prometheus, DataDog, …). */
 export interface MetricsExporter {
   readonly name: string;
+  /**
+   * The fast path: called synchronously with every event of every run on the engine (no RxJS subscription).
+   * Keep it cheap and non-throwing (a throw is caught and logged). Give `handle`, `attach`, or both.
+   */
+  handle?(event: FlowEvent): void;
   /** Called once with the engine-wide event stream; return a teardown. */
-  attach(events$: Observable<FlowEvent>): void | (() => void | Promise<void>);
+  attach?(events$: Observable<FlowEvent>): void | (() => void | Promise<void>);
   dispose?(): void | Promise<void>;
 }
 
