@@ -53,6 +53,7 @@ export type {
   FlowEventOf,
   FlowEventType,
   NodeCacheHitEvent,
+  NodeCancelledEvent,
   NodeCompletedEvent,
   NodeFailedEvent,
   NodeFellBackEvent,

@@ -60,6 +60,14 @@ export interface NodeFailedEvent extends EventBase {
   /** True when `onError: 'continue'` lets the run go on. */
   readonly continued?: boolean | undefined;
 }
+/** A node that was running when its run failed or was cancelled (its `ctx.signal` was aborted). */
+export interface NodeCancelledEvent extends EventBase {
+  readonly type: 'node.cancelled';
+  readonly nodeId: string;
+  readonly attempt: number;
+  readonly durationMs: number;
+  readonly reason: string;
+}
 export interface NodeRetryingEvent extends EventBase {
   readonly type: 'node.retrying';
   readonly nodeId: string;
@@ -139,6 +147,7 @@ export type FlowEvent =
   | NodeStartedEvent
   | NodeCompletedEvent
   | NodeFailedEvent
+  | NodeCancelledEvent
   | NodeRetryingEvent
   | NodeSkippedEvent
   | NodeTimedOutEvent
@@ -165,6 +174,7 @@ export const FLOW_EVENT_TYPES: readonly FlowEventType[] = [
   'node.started',
   'node.completed',
   'node.failed',
+  'node.cancelled',
   'node.retrying',
   'node.skipped',
   'node.timed-out',

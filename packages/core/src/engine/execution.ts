@@ -950,7 +950,20 @@ export class Execution implements Run {
       const st = this.#st;
       for (let i = 0; i < st.length; i++) {
         if (st[i]! <= RUNNING && (this.#g.standby[i] === 0 || st[i] !== PENDING)) {
-          if (st[i] === RUNNING) this.#dur[i] = this.#now - this.#started[i]!;
+          if (st[i] === RUNNING) {
+            this.#dur[i] = this.#now - this.#started[i]!;
+            // Nodes cut short get an event of their own, so exporters can close what node.started opened.
+            this.#emit({
+              type: 'node.cancelled',
+              executionId: this.executionId,
+              workflow: this.workflow,
+              timestamp: this.#now,
+              nodeId: this.#g.ids[i]!,
+              attempt: this.#attempts[i]!,
+              durationMs: this.#dur[i]!,
+              reason: reason.message,
+            });
+          }
           st[i] = CANCELLED;
           this.#release(i, 'cancelled');
         }

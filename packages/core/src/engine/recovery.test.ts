@@ -459,8 +459,11 @@ describe('cancellation and close', () => {
     expect(r.nodes.long!.status).toBe('cancelled');
     expect(r.nodes.later!.status).toBe('cancelled');
     expect(laterRan).toBe(false);
-    const last = (await eventsOf(run)).at(-1);
-    expect(last).toMatchObject({ type: 'workflow.cancelled', reason: 'user requested' });
+    const all = await eventsOf(run);
+    expect(all.at(-1)).toMatchObject({ type: 'workflow.cancelled', reason: 'user requested' });
+    expect(all.filter((e) => e.type === 'node.cancelled')).toEqual([
+      expect.objectContaining({ nodeId: 'long', attempt: 1, reason: expect.stringContaining('user requested') }),
+    ]);
   });
 
   it('an external AbortSignal cancels the run', async () => {
