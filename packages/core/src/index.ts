@@ -86,6 +86,9 @@ export {
 export type { CommandRun } from './executor/create-command-run.js';
 /* Executor building blocks */
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
+export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
+/* Exporter building blocks */
+export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';
@@ -127,6 +130,7 @@ export { REDACTED, Redactor } from './runtime/redactor.js';
 export type { VirtualClock } from './runtime/virtual-clock.js';
 /* Time */
 export { createVirtualClock } from './runtime/virtual-clock.js';
+
 /* Scheduler building blocks */
 export { AbortGroups } from './scheduling/abort-groups.js';
 /* Version */

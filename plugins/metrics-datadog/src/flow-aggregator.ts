@@ -1,9 +1,9 @@
 import type { FlowEvent, RunStatus, Scheduler } from '@flowlane/core';
+import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
 import type { StatsD } from 'hot-shots';
 import type { FlowTag, ResolvedOptions } from './options.js';
 import { tagValue } from './options.js';
 import { failedOutcome, type NodeOutcome } from './outcome.js';
-import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from './series-index.js';
 
 /** Internal: the part of a hot-shots client the exporter sends through. */
 export type DogstatsdSink = Pick<StatsD, 'increment' | 'timing' | 'distribution' | 'gauge'>;

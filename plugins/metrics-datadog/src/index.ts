@@ -1,4 +1,6 @@
 /* Plugin */
+
+export { OVERFLOW_LABEL } from '@flowlane/core';
 export { datadog } from './datadog-plugin.js';
 /* Errors */
 export type { DatadogErrorCode } from './errors.js';
@@ -7,6 +9,5 @@ export { DatadogErrorCodes, DatadogMetricsError } from './errors.js';
 export { METRIC_NAMES } from './flow-aggregator.js';
 /* Options */
 export type { DatadogOptions, FlowTag } from './options.js';
-export { OVERFLOW_LABEL } from './series-index.js';
 /* Version */
 export { CORE_RANGE, PKG_VERSION } from './version.js';

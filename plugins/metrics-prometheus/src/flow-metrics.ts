@@ -1,4 +1,5 @@
 import type { FlowEvent, RunStatus, Scheduler } from '@flowlane/core';
+import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import {
   CounterCollector,
@@ -12,7 +13,6 @@ import {
 import { PrometheusMetricsError } from './errors.js';
 import type { FlowLabel, ResolvedOptions } from './options.js';
 import { failedOutcome, type NodeOutcome } from './outcome.js';
-import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from './series-index.js';
 
 type NodeLabelStatus = NodeOutcome | 'skipped';
 

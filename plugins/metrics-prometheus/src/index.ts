@@ -1,5 +1,6 @@
 /* Plugin */
 
+export { OVERFLOW_LABEL } from '@flowlane/core';
 /* Errors */
 export type { PrometheusErrorCode } from './errors.js';
 export { PrometheusErrorCodes, PrometheusMetricsError } from './errors.js';
@@ -17,6 +18,5 @@ export type {
 export { DEFAULT_BUCKETS } from './options.js';
 export type { PrometheusPlugin } from './prometheus-plugin.js';
 export { prometheus } from './prometheus-plugin.js';
-export { OVERFLOW_LABEL } from './series-index.js';
 /* Version */
 export { CORE_RANGE, PKG_VERSION } from './version.js';

@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * import { OVERFLOW_LABEL } from '@flowlane/metrics-prometheus';
+ * import { OVERFLOW_LABEL } from '@flowlane/core';
  * console.log(OVERFLOW_LABEL); // other
  * ```
  */
@@ -33,10 +33,16 @@ export interface SeriesIndex<W, N> {
 }
 
 /**
- * Internal: maps workflow names and node ids to slots that cache everything an exporter needs per label set, with
+ * For exporter authors: maps workflow names and node ids to slots that cache everything an exporter needs per label set, with
  * bounded cardinality. The first `maxWorkflows` workflow names (and the first `maxNodeIds` node ids of each
  * workflow) keep their own slot; later ones share an `other` slot. Names beyond the limits are not remembered, so
  * memory stays bounded whatever the input. Hot path: one `Map` lookup per name.
+ *
+ * @example
+ * ```ts
+ * const index = createSeriesIndex({ maxWorkflows: 50, maxNodeIds: 100 }, (wf) => ({ wf }), (w, node) => ({ ...w, node }));
+ * const slot = index.node(index.workflow('etl'), 'extract'); // { wf: 'etl', node: 'extract' }
+ * ```
  */
 export function createSeriesIndex<W, N>(
   limits: SeriesLimits,
