@@ -2,7 +2,8 @@
 // Orchestrates the benchmark: one fresh child process per system × workload × variant (× process index), all on the
 // same Node binary; prints the table and writes results/latest.json (results/quick.json with --quick).
 //
-// Options: --quick, --only=W1,S1 (workload id prefixes: W5 = W5a + W5b; S1 = the scheduler case),
+// Options: --quick, --only=W1,S1 (workload id prefixes: W5 = W5a + W5b; S1 = the scheduler case;
+// E1 = the metrics-exporter case),
 // --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE, --merge (with --only: replace only the selected
 // workloads' rows of the existing output file, keep the rest, note the partial run under `machine.merged`).
 // `--key value` works as well as `--key=value`.
@@ -11,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ID as EXPORTERS_ID, exporterTable, runExporters } from './exporters.mjs';
 import { runSchedulers, ID as SCHEDULERS_ID, schedulerTable } from './schedulers.mjs';
 import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
 
@@ -32,7 +34,9 @@ const args = Object.fromEntries(
 const quick = args.quick === true;
 const TIMEOUT_MS = 120_000;
 const PEERS = new Set(['mastra', 'langgraph']);
-const ALL_SYSTEMS = ['rxjs', 'flowlane', 'pgraph', 'mastra', 'langgraph'];
+const ALL_SYSTEMS = ['rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
+/** Flowlane with the plugin-runtime stack runs the workloads the issue-8 target covers (W1–W6). */
+const PLUGINS_WORKLOADS = /^W[1-6]/;
 const systems = typeof args.systems === 'string' ? args.systems.split(',') : ALL_SYSTEMS;
 const only = typeof args.only === 'string' ? args.only.split(',') : undefined;
 const selected = (id) => only === undefined || only.some((prefix) => id.startsWith(prefix));
@@ -130,6 +134,7 @@ async function main() {
         const peer = PEERS.has(system);
         const sizes = [];
         if (quick && variant === 'async' && (system === 'pgraph' || def.id.startsWith('W5'))) continue;
+        if (system === 'flowlane-plugins' && !PLUGINS_WORKLOADS.test(def.id)) continue;
         if (quick && peer) {
           if (variant !== 'plain' || QUICK_PEER_SIZES[def.id] === undefined) continue;
           sizes.push(QUICK_PEER_SIZES[def.id]);
@@ -228,12 +233,18 @@ async function main() {
         print: printLive,
       })),
     );
-  for (const system of ['flowlane-plugins']) {
-    if (only === undefined && systems.includes('flowlane'))
-      results.push(
-        row('all', system, null, 'skipped: no plugin runtime / metrics exporter plugin exists in plugins/ yet'),
-      );
-  }
+  // E1: each metrics exporter on W3's DAG as a ratio to no exporter (exporters.mjs); a Flowlane-only case.
+  if (selected(EXPORTERS_ID) && systems.includes('flowlane'))
+    results.push(
+      ...(await runExporters({
+        runChild: (spec) => runChild(nodeBin, spec),
+        method: METHOD,
+        variants: VARIANTS,
+        median,
+        round,
+        print: printLive,
+      })),
+    );
 
   const report = {
     machine: {
@@ -256,6 +267,8 @@ async function main() {
   console.log(`\n${table(results)}\n`);
   const sched = schedulerTable(results);
   if (sched !== '') console.log(`${sched}\n`);
+  const exp = exporterTable(results);
+  if (exp !== '') console.log(`${exp}\n`);
   console.log(`Wrote ${outFile} in ${report.machine.durationS} s.`);
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
@@ -287,7 +300,8 @@ function printLive(r, reason) {
   const ms = r.medianMs === null ? '—' : `${r.medianMs} ms`;
   const ratio =
     (r.ratioToFloor === null ? '' : ` ×${r.ratioToFloor}`) +
-    (r.ratioToFifo === undefined || r.ratioToFifo === null ? '' : ` (×${r.ratioToFifo} fifo)`);
+    (r.ratioToFifo === undefined || r.ratioToFifo === null ? '' : ` (×${r.ratioToFifo} fifo)`) +
+    (r.ratioToNone === undefined || r.ratioToNone === null ? '' : ` (×${r.ratioToNone} no exporter)`);
   console.log(`  ${r.workload} · ${r.system}: ${ms}${ratio} ${r.status}${reason ? ` (${reason})` : ''}`);
 }
 
