@@ -1267,68 +1267,75 @@ export class Execution implements Run {
   waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown> {
     const box = this.#signalBox(name);
     if (box.buffer.length > 0) return Promise.resolve(box.buffer.shift());
-    return new Promise((resolve, reject) => {
-      let action: Subscription | undefined;
-      const cleanup = (): void => {
-        action?.unsubscribe();
-        signal.removeEventListener('abort', onAbort);
-        const k = box.waiters.indexOf(waiter);
-        if (k !== -1) box.waiters.splice(k, 1);
-      };
-      const waiter = (payload: unknown): void => {
-        cleanup();
-        resolve(payload);
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal.reason);
-      };
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined)
-        action = this.#rt.clock.schedule(() => {
-          cleanup();
-          reject(new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId: this.#g.ids[i]!, signal: name, ms: timeout }));
-        }, timeout);
-      box.waiters.push(waiter);
-    });
+    return this.#waitFor<unknown>(
+      signal,
+      timeout,
+      () => new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId: this.#g.ids[i]!, signal: name, ms: timeout! }),
+      (deliver) => {
+        box.waiters.push(deliver);
+        return () => {
+          const k = box.waiters.indexOf(deliver);
+          if (k !== -1) box.waiters.splice(k, 1);
+        };
+      },
+    );
   }
 
   waitForEvent(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<CustomEvent> {
-    return new Promise((resolve, reject) => {
+    const listeners = this.#rt.customListeners;
+    return this.#waitFor<CustomEvent>(
+      signal,
+      timeout,
+      () => new FlowlaneError('FL_EVENT_TIMEOUT', { nodeId: this.#g.ids[i]!, event: name, ms: timeout! }),
+      (deliver) => {
+        let set = listeners.get(name);
+        if (set === undefined) listeners.set(name, (set = new Set()));
+        set.add(deliver);
+        return () => {
+          const current = listeners.get(name);
+          current?.delete(deliver);
+          if (current?.size === 0) listeners.delete(name);
+        };
+      },
+    );
+  }
+
+  /**
+   * Waits for `subscribe`'s `deliver` to be called, rejecting with the abort reason when `signal` aborts or with
+   * `timeoutError()` after `timeout` ms on the engine clock; every path unregisters the waiter and clears the timer.
+   */
+  #waitFor<T>(
+    signal: AbortSignal,
+    timeout: number | undefined,
+    timeoutError: () => Error,
+    subscribe: (deliver: (value: T) => void) => () => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason);
         return;
       }
-      const listeners = this.#rt.customListeners;
       let action: Subscription | undefined;
+      let unsubscribe: (() => void) | undefined;
       const cleanup = (): void => {
         action?.unsubscribe();
         signal.removeEventListener('abort', onAbort);
-        const set = listeners.get(name);
-        set?.delete(listener);
-        if (set?.size === 0) listeners.delete(name);
-      };
-      const listener = (e: CustomEvent): void => {
-        cleanup();
-        resolve(e);
+        unsubscribe?.();
       };
       const onAbort = (): void => {
         cleanup();
         reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      let set = listeners.get(name);
-      if (set === undefined) listeners.set(name, (set = new Set()));
-      set.add(listener);
       if (timeout !== undefined)
         action = this.#rt.clock.schedule(() => {
           cleanup();
-          reject(new FlowlaneError('FL_EVENT_TIMEOUT', { nodeId: this.#g.ids[i]!, event: name, ms: timeout }));
+          reject(timeoutError());
         }, timeout);
+      unsubscribe = subscribe((value) => {
+        cleanup();
+        resolve(value);
+      });
     });
   }
 
