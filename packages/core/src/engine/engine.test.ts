@@ -191,6 +191,28 @@ describe('Engine.run', () => {
     expect(peak).toBe(2);
   });
 
+  it('starts thousands of queued runs without nesting (runs queued before plugin setup, or beyond maxConcurrentRuns)', async () => {
+    const wf = workflow('many')
+      .addNode('a', () => 1)
+      .chain('b', (ctx) => ctx.results.a + 1)
+      .build();
+    const slow = engine({
+      plugins: [
+        {
+          name: 'slow-setup',
+          version: '1.0.0',
+          flowlane: '>=0.0.0',
+          setup: () => new Promise<void>((r) => setImmediate(r)),
+        },
+      ],
+    });
+    const queued = Array.from({ length: 3000 }, () => slow.run(wf, {}).result);
+    expect((await Promise.all(queued)).every((r) => r.status === 'success')).toBe(true);
+    const one = engine({ maxConcurrentRuns: 1 });
+    const serial = Array.from({ length: 3000 }, () => one.run(wf, {}).result);
+    expect((await Promise.all(serial)).every((r) => r.outputs.b === 2)).toBe(true);
+  });
+
   it('caps parallel groups and the global node concurrency', async () => {
     const e = engine({ concurrency: 3 });
     let live = 0;

@@ -110,6 +110,7 @@ export class Engine {
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ((e: FlowEvent) => void)[] = [];
   #running = 0;
+  #draining = false;
   #ready: Promise<void> | undefined;
   #readyError: unknown;
   #isReady = false;
@@ -346,8 +347,15 @@ export class Engine {
   }
 
   #drain(): void {
-    if (!this.#isReady) return;
-    while (this.#running < this.#maxRuns && this.#queued.length > 0) this.#start(this.#queued.shift()!);
+    // Not re-entrant: a run that settles synchronously inside #start calls #drain again through #settled; the outer
+    // loop picks up the slot instead, so 1,000 queued runs never nest 1,000 deep.
+    if (!this.#isReady || this.#draining) return;
+    this.#draining = true;
+    try {
+      while (this.#running < this.#maxRuns && this.#queued.length > 0) this.#start(this.#queued.shift()!);
+    } finally {
+      this.#draining = false;
+    }
   }
 
   async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
