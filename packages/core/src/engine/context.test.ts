@@ -285,6 +285,32 @@ describe('ctx.log, ctx.exec and rollback', () => {
     expect(rolled.map((e) => e.nodeId)).toEqual(['charge', 'reserve']);
   });
 
+  it('late subscribers still see rollback events (events$ completes only after rollbacks)', async () => {
+    const wf = workflow('rb')
+      .addNode('deploy', () => 'v1', { rollback: () => undefined })
+      .addNode(
+        'verify',
+        () => {
+          throw new Error('x');
+        },
+        { dependsOn: ['deploy'] },
+      )
+      .build();
+    const run = engine().run(wf, {});
+    const types = await firstValueFrom(run.events$.pipe(toArray()));
+    expect(types.map((e) => e.type).slice(-2)).toEqual(['node.rolled-back', 'workflow.failed']);
+  });
+
+  it('a node whose health check fails is rolled back', async () => {
+    const undone: string[] = [];
+    const wf = workflow('hc-rb')
+      .addNode('deploy', () => 'v2', { healthCheck: { command: 'false' }, rollback: () => void undone.push('deploy') })
+      .build();
+    const r = await engine().run(wf, {}).result;
+    expect(r.nodes.deploy!.error).toMatchObject({ code: 'FL_HEALTH_CHECK_FAILED' });
+    expect(undone).toEqual(['deploy']);
+  });
+
   it('a failing health check fails the node', async () => {
     const wf = workflow('hc')
       .addNode('deploy', () => 'ok', { healthCheck: { command: 'exit 1', retries: 2, interval: 1 } })

@@ -112,6 +112,8 @@ export class Execution implements Run {
   #t0 = 0;
   #pumping = false;
   #done = false;
+  /** Set when the last event was emitted (after rollbacks): late subscribers then get the replay and complete. */
+  #finalized = false;
   #begun = false;
   #runError: FlowlaneError | undefined;
 
@@ -178,7 +180,7 @@ export class Execution implements Run {
     this.#events$ ??= new Observable<FlowEvent>((sub) => {
       const events = this.#events;
       for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
-      if (this.#done && this.#observers === undefined) {
+      if (this.#finalized) {
         sub.complete();
         return;
       }
@@ -987,7 +989,10 @@ export class Execution implements Run {
     for (let k = topo.length - 1; k >= 0; k--) {
       const i = topo[k]!;
       const rb = g.defs[i]!.options.rollback;
-      if (rb === undefined || this.#st[i] !== SUCCESS) continue;
+      // Completed nodes are undone, and so are nodes whose work was done but whose health check failed.
+      const healthFailed =
+        this.#st[i] === FAILED && isFlowlaneError(this.#extra?.get(i)?.error, 'FL_HEALTH_CHECK_FAILED');
+      if (rb === undefined || (this.#st[i] !== SUCCESS && !healthFailed)) continue;
       const nodeId = g.ids[i]!;
       try {
         if (typeof rb === 'function') {
@@ -1032,6 +1037,7 @@ export class Execution implements Run {
   }
 
   #finalize(status: RunStatus): void {
+    this.#finalized = true;
     const now = this.#rt.clock.now();
     const durationMs = now - (this.#begun ? this.#t0 : now);
     const base = {
