@@ -9,17 +9,20 @@ let sshd: SshdService;
 let lean: Awaited<ReturnType<typeof startLeanSshd>>;
 let ssh: SshExecutor;
 let strict: Awaited<ReturnType<typeof startLeanSshd>>;
+let closed: Awaited<ReturnType<typeof startLeanSshd>>;
 
 beforeAll(async () => {
   sshd = await startSshd();
   lean = await startLeanSshd(sshd);
   strict = await startLeanSshd(sshd, ['MaxSessions 3']);
+  closed = await startLeanSshd(sshd, ['MaxSessions 0']);
   ssh = createSshExecutor({ hosts: { fast: { ...lean.host, maxConnections: 2 } } });
 }, 30_000);
 afterAll(async () => {
   await ssh?.dispose();
   await lean?.stop();
   await strict?.stop();
+  await closed?.stop();
   await sshd?.dispose();
 }, 30_000);
 
@@ -48,6 +51,18 @@ describe('fast commands', () => {
     expect(outputs.map((r) => r.stdout)).toEqual(Array.from({ length: 40 }, (_, i) => `${i}\n`));
     expect(ex.stats().strict).toMatchObject({ opened: 1 });
     expect(ex.stats().strict!.peakChannels).toBeLessThanOrEqual(8);
+    await ex.dispose();
+  });
+
+  it('report a server that refuses every session as FL_SSH_CHANNEL_FAILED, with the MaxSessions hint', async () => {
+    const ex = createSshExecutor({ hosts: { closed: { ...closed.host, maxConnections: 1 } } });
+    const error = await ex.exec('echo', { args: ['x'], target: 'closed' }).result.then(
+      () => expect.unreachable(),
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'FL_SSH_CHANNEL_FAILED', details: { host: 'closed', kind: 'exec' } });
+    expect(String((error as Error).message)).toContain('MaxSessions');
+    expect(ex.stats().closed).toMatchObject({ opened: 1, channels: 0, waiting: 0 });
     await ex.dispose();
   });
 

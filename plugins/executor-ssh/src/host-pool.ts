@@ -30,6 +30,9 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
+/** Retries (5, 10, 20, 40, 80, 160 ms) of a channel the server refused while we held no other on that connection. */
+const LONELY_REFUSAL_RETRIES = 6;
+
 const opened$ = diagnosticsChannel('flowlane.ssh.connection.opened');
 const closed$ = diagnosticsChannel('flowlane.ssh.connection.closed');
 
@@ -111,6 +114,7 @@ export class HostPool {
     open: (connection: SshConnection) => Promise<T>,
     signal?: AbortSignal,
   ): Promise<{ channel: T; connection: SshConnection; release: () => void }> {
+    let lonelyRefusals = 0;
     for (;;) {
       const lease = await this.acquire(signal);
       const connection = lease.connection;
@@ -121,10 +125,38 @@ export class HostPool {
       } catch (error) {
         const others = connection.channels - 1;
         lease.release();
-        if (!isSshExecutorError(error, 'FL_SSH_CHANNEL_FAILED') || others < 1) throw error;
-        connection.limit = Math.min(connection.limit, others);
+        if (!isSshExecutorError(error, 'FL_SSH_CHANNEL_FAILED')) throw error;
+        if (others >= 1) {
+          connection.limit = Math.min(connection.limit, others);
+          continue;
+        }
+        // Refused with nothing else open on our side: the server is still tearing down sessions whose channels
+        // we already saw close (OpenSSH frees a session only after reaping its child). Give it a moment, a few
+        // times, before reporting the refusal.
+        if (lonelyRefusals >= LONELY_REFUSAL_RETRIES) throw error;
+        await this.#pause(5 * 2 ** lonelyRefusals++, signal);
       }
     }
+  }
+
+  /** Waits `ms`; rejects early when `signal` aborts or the pool is disposed. */
+  #pause(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (error?: unknown): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#closing.signal.removeEventListener('abort', onDispose);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = (): void => done(signal?.reason);
+      const onDispose = (): void => done(this.#disposedError());
+      const timer = setTimeout(done, ms);
+      if (signal?.aborted) return onAbort();
+      if (this.#closing.signal.aborted) return onDispose();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#closing.signal.addEventListener('abort', onDispose, { once: true });
+    });
   }
 
   /** Opens an exec channel running `script`; its slot is released when the channel closes. */
