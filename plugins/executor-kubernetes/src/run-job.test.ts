@@ -216,6 +216,8 @@ describe('Jobs mode', () => {
       headers: { Authorization: `Bearer ${api.token}` },
     });
     const lost = await rejection(handle.result);
+    // Whichever request notices first (log follow, pod read, Job read), the deletion is reported as a lost Job.
+    expect(lost).toMatchObject({ code: 'FL_K8S_JOB_LOST', details: { job: name } });
     expect(isKubernetesExecutorError(lost, 'FL_K8S_JOB_LOST')).toBe(true);
   });
 

@@ -140,7 +140,11 @@ export async function runJob(
       streams.map(([query, stream]) => {
         const follow = followPodLog(ctx.kc, ref, query, (chunk) => run.output(stream, chunk));
         follows.add(follow);
-        return follow.done.catch((e: unknown) => Promise.reject(toKubernetesError('pod log', e, ctx.server)));
+        return follow.done.catch((e: unknown) =>
+          Promise.reject(
+            httpStatusOf(e) === 404 ? lost(`its pod ${pod} was deleted`) : toKubernetesError('pod log', e, ctx.server),
+          ),
+        );
       }),
     );
     stopped.signal.throwIfAborted();
