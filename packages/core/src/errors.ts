@@ -88,6 +88,9 @@ export type ErrorDetails<C extends ErrorCode> = Parameters<(typeof ErrorCodes)[C
 
 const brand: unique symbol = Symbol.for('flowlane.error') as never;
 
+/** A reason that ends a sentence itself ("… attach()." + ".") leaves one period, not two. */
+const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s|$)/g, '$1');
+
 /**
  * Base class of every error Flowlane throws: a stable `code`, typed `details`, a message that says what to fix.
  *
@@ -105,7 +108,10 @@ export class FlowlaneError<C extends ErrorCode = ErrorCode> extends Error {
 
   constructor(code: C, details: ErrorDetails<C>, options?: { cause?: unknown; message?: string }) {
     const format = ErrorCodes[code] as (d: unknown) => string;
-    super(options?.message ?? format(details), options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options?.message ?? tidy(format(details)),
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.code = code;
     this.details = details;
     Object.defineProperty(this, brand, { value: true });

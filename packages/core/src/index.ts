@@ -64,14 +64,18 @@ export type {
   NodeStartedEvent,
   NodeStatus,
   NodeTimedOutEvent,
+  ResourceExpiredEvent,
   RunStatus,
+  SystemEvent,
+  WorkerDownEvent,
+  WorkerUpEvent,
   WorkflowCancelledEvent,
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
   WorkflowStartedEvent,
 } from './engine/events.js';
 /* Events */
-export { FLOW_EVENT_TYPES } from './engine/events.js';
+export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
 export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */

@@ -1,14 +1,18 @@
 import { createServer } from 'node:net';
 import {
+  createFifoScheduler,
   createVirtualClock,
   type Engine,
   type Logger,
+  type Scheduler,
   type SecretsProvider,
+  type SystemEvent,
   type VirtualClock,
   workflow,
 } from '@flowlane/core';
 import { type StatsdListener, startStatsdListener, useEngines } from '@flowlane/testing';
 import { StatsD } from 'hot-shots';
+import { Subject } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DatadogMetricsError, type DatadogOptions, datadog } from './index.js';
 
@@ -201,6 +205,43 @@ describe('datadog(): DogStatsD lines against a real UDP listener', () => {
     expect((await run.result).status).toBe('success');
     await statsd.waitForLines((l) => l.includes('flowlane.workflow.run:1|c|#workflow:busy,status:success'));
     await e.close();
+  });
+
+  it('sends worker health as the flowlane.worker.up gauge and counts resource expirations, from system events', async () => {
+    const events = new Subject<SystemEvent>();
+    const fifo = createFifoScheduler({ concurrency: 2 });
+    const scheduler: Scheduler = {
+      name: 'fleet',
+      acquire: (r, sig) => fifo.acquire(r, sig),
+      release: (l, o) => fifo.release(l, o),
+      events$: events,
+    };
+    const e = engine({
+      scheduler,
+      plugins: [datadog({ host: statsd.host, port: statsd.port, flushInterval: 60_000 })],
+    });
+    await e.ready();
+    events.next({ type: 'worker.down', workerId: 'w1', reason: 'probe timed out', timestamp: 1 });
+    events.next({ type: 'worker.down', workerId: 'w2', reason: 'probe timed out', timestamp: 1 });
+    events.next({ type: 'worker.up', workerId: 'w2', timestamp: 2 });
+    events.next({
+      type: 'resource.expired',
+      executionId: 'x1',
+      nodeId: 'n',
+      amounts: { cpu: 1 },
+      heldMs: 9,
+      timestamp: 3,
+    });
+    await e.close(); // flushes
+    const lines = await statsd.waitForLines((l) => l.some((x) => x.startsWith('flowlane.resource.expirations')));
+    expect(ours(lines)).toEqual(
+      expect.arrayContaining([
+        'flowlane.worker.up:0|g|#scheduler:fleet,worker:w1',
+        'flowlane.worker.up:1|g|#scheduler:fleet,worker:w2',
+        'flowlane.resource.expirations:1|c|#scheduler:fleet',
+      ]),
+    );
+    expect(lines.join('\n')).not.toMatch(/probe timed out|x1/);
   });
 
   it('bounds tag cardinality; execution ids, error messages and secrets never become tags', async () => {

@@ -1,4 +1,11 @@
-import { definePlugin, type FlowEvent, type FlowlanePlugin, type Scheduler, Tokens } from '@flowlane/core';
+import {
+  definePlugin,
+  type FlowEvent,
+  type FlowlanePlugin,
+  type Scheduler,
+  type SystemEvent,
+  Tokens,
+} from '@flowlane/core';
 import { StatsD } from 'hot-shots';
 import { createErrorReporter } from './error-reporter.js';
 import { FlowAggregator } from './flow-aggregator.js';
@@ -64,6 +71,17 @@ export function datadog(options: DatadogOptions = {}): Readonly<FlowlanePlugin> 
       let failures = 0;
       api.metrics.addExporter({
         name: 'datadog',
+        handleSystem(e: SystemEvent) {
+          try {
+            aggregator.handleSystem(e);
+          } catch (err) {
+            if (failures++ < 10)
+              api.logger.error('datadog: recording a system event failed', {
+                type: e.type,
+                error: err instanceof Error ? err.message : String(err),
+              });
+          }
+        },
         // Called directly by the engine for each event (no subscription on the hot path).
         handle(e: FlowEvent) {
           try {

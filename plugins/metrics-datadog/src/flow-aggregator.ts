@@ -1,4 +1,4 @@
-import type { FlowEvent, RunStatus, Scheduler } from '@flowlane/core';
+import type { FlowEvent, RunStatus, Scheduler, SystemEvent } from '@flowlane/core';
 import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
 import type { StatsD } from 'hot-shots';
 import type { FlowTag, ResolvedOptions } from './options.js';
@@ -27,7 +27,12 @@ export const METRIC_NAMES = {
   runsInFlight: 'workflow.in_flight',
   nodesInFlight: 'node.in_flight',
   queueDepth: 'scheduler.queue_depth',
+  workerUp: 'worker.up',
+  resourceExpirations: 'resource.expirations',
 } as const;
+
+/** Distinct workers `worker.up` tracks; later ones are ignored (worker ids come from configuration, not data). */
+const MAX_WORKERS = 1000;
 
 interface Count {
   readonly tags: readonly string[];
@@ -101,6 +106,9 @@ export class FlowAggregator {
   readonly #retries: Family<Count>;
   readonly #cacheHits: Family<Count>;
   readonly #scheduler: () => Scheduler | undefined;
+  /** Worker health by `scheduler,worker` tags: 1 up, 0 down (sent as a gauge on every flush). */
+  readonly #workers = new Map<string, { readonly tags: readonly string[]; up: number }>();
+  readonly #expirations: Family<Count>;
 
   constructor(o: ResolvedOptions, scheduler: () => Scheduler | undefined) {
     this.#o = o;
@@ -112,6 +120,7 @@ export class FlowAggregator {
     this.#nodeDurations = new Family(p + METRIC_NAMES.nodeDuration);
     this.#retries = new Family(p + METRIC_NAMES.nodeRetries);
     this.#cacheHits = new Family(p + METRIC_NAMES.cacheHits);
+    this.#expirations = new Family(p + METRIC_NAMES.resourceExpirations);
     this.#index = createSeriesIndex<WorkflowSlot, NodeSlot>(
       o,
       (name) => {
@@ -140,6 +149,23 @@ export class FlowAggregator {
         };
       },
     );
+  }
+
+  /** Records a system event (worker health, resource expiry). Synchronous; no client call. */
+  handleSystem(e: SystemEvent): void {
+    const scheduler = `scheduler:${tagValue(e.scheduler ?? 'unknown')}`;
+    if (e.type === 'resource.expired') {
+      this.#expirations.get([scheduler], count).value++;
+      return;
+    }
+    const tags = [scheduler, `worker:${tagValue(e.workerId)}`];
+    const key = tags.join(',');
+    let w = this.#workers.get(key);
+    if (w === undefined) {
+      if (this.#workers.size >= MAX_WORKERS) return;
+      this.#workers.set(key, (w = { tags, up: 0 }));
+    }
+    w.up = e.type === 'worker.up' ? 1 : 0;
   }
 
   /** Records one event. Synchronous; no client call. */
@@ -192,13 +218,14 @@ export class FlowAggregator {
 
   /**
    * Sends what was recorded since the last flush (counts > 0, every kept duration value) and the current gauges
-   * (runs and nodes in flight per workflow seen, the scheduler's queue depth), then starts a new window.
+   * (runs and nodes in flight per workflow seen, worker health, the scheduler's queue depth), then starts a new
+   * window.
    */
   flush(client: DogstatsdSink): void {
     const o = this.#o;
     const global = o.globalTags;
     const withGlobal = (tags: readonly string[]): string[] => (global.length === 0 ? [...tags] : [...global, ...tags]);
-    for (const family of [this.#runs, this.#nodes, this.#retries, this.#cacheHits])
+    for (const family of [this.#runs, this.#nodes, this.#retries, this.#cacheHits, this.#expirations])
       for (const s of family.series.values()) {
         if (s.value === 0) continue;
         const n = s.value;
@@ -229,6 +256,7 @@ export class FlowAggregator {
       client.gauge(o.prefix + METRIC_NAMES.runsInFlight, g.runs, withGlobal(g.tags));
       client.gauge(o.prefix + METRIC_NAMES.nodesInFlight, g.nodes, withGlobal(g.tags));
     }
+    for (const w of this.#workers.values()) client.gauge(o.prefix + METRIC_NAMES.workerUp, w.up, withGlobal(w.tags));
     const s = this.#scheduler();
     if (s !== undefined && typeof s.pending === 'function') {
       let depth: number | undefined;

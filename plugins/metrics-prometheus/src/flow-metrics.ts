@@ -1,4 +1,4 @@
-import type { FlowEvent, RunStatus, Scheduler } from '@flowlane/core';
+import type { FlowEvent, RunStatus, Scheduler, SystemEvent } from '@flowlane/core';
 import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import {
@@ -71,7 +71,12 @@ export const METRIC_NAMES = [
   'runs_in_flight',
   'nodes_in_flight',
   'scheduler_queue_depth',
+  'worker_up',
+  'resource_expirations_total',
 ] as const;
+
+/** Distinct workers `worker_up` tracks; later ones are ignored (worker ids come from configuration, not data). */
+const MAX_WORKERS = 1000;
 
 /**
  * Internal: the exporter's metric families in one registry, updated synchronously from engine events. Each series'
@@ -89,6 +94,9 @@ export class FlowMetrics {
   readonly #cacheHits: CounterCollector;
   readonly #runsInFlight: GaugeCollector;
   readonly #nodesInFlight: GaugeCollector;
+  readonly #workerUp: GaugeCollector;
+  readonly #expirations: CounterCollector;
+  readonly #workers = new Map<string, ValueCell>();
   readonly #index: SeriesIndex<WorkflowSlot, NodeSlot>;
   readonly #active = new Map<string, RunState>();
   readonly #keep: (label: FlowLabel) => boolean;
@@ -102,8 +110,19 @@ export class FlowMetrics {
         throw new PrometheusMetricsError('FL_PROMETHEUS_METRIC_CONFLICT', { metric: name });
     this.#keep = (label) => o.allowed.has(label);
     this.#static = { ...o.staticLabels };
-    const [runs, runDuration, nodes, nodeDuration, retries, cacheHits, runsInFlight, nodesInFlight, queue] = this
-      .#names as [string, string, string, string, string, string, string, string, string];
+    const [
+      runs,
+      runDuration,
+      nodes,
+      nodeDuration,
+      retries,
+      cacheHits,
+      runsInFlight,
+      nodesInFlight,
+      queue,
+      workerUp,
+      expirations,
+    ] = this.#names as [string, string, string, string, string, string, string, string, string, string, string];
 
     this.#runs = new CounterCollector(runs, 'Finished workflow runs by final status.');
     this.#runDuration = new HistogramCollector(
@@ -143,6 +162,14 @@ export class FlowMetrics {
         }
       },
     );
+    this.#workerUp = new GaugeCollector(
+      workerUp,
+      "1 while a scheduler's worker is in the rotation, 0 after a failed health check (worker.up / worker.down).",
+    );
+    this.#expirations = new CounterCollector(
+      expirations,
+      'Resource leases reclaimed from nodes that held them longer than the pools allow (resource.expired).',
+    );
     for (const c of [
       this.#runs,
       this.#runDuration,
@@ -153,6 +180,8 @@ export class FlowMetrics {
       this.#runsInFlight,
       this.#nodesInFlight,
       queueDepth,
+      this.#workerUp,
+      this.#expirations,
     ])
       c.registerIn(registry);
 
@@ -239,6 +268,23 @@ export class FlowMetrics {
       default:
         return;
     }
+  }
+
+  /** Updates worker and resource series from a system event (scheduler worker health, resource expiry). */
+  handleSystem(e: SystemEvent): void {
+    const scheduler = e.scheduler ?? 'unknown';
+    if (e.type === 'resource.expired') {
+      this.#expirations.cell({ scheduler, ...this.#static }).value++;
+      return;
+    }
+    const key = `${scheduler}\u0000${e.workerId}`;
+    let cell = this.#workers.get(key);
+    if (cell === undefined) {
+      if (this.#workers.size >= MAX_WORKERS) return;
+      cell = this.#workerUp.cell({ scheduler, worker: e.workerId, ...this.#static });
+      this.#workers.set(key, cell);
+    }
+    cell.value = e.type === 'worker.up' ? 1 : 0;
   }
 
   /** Removes this exporter's metrics from the registry. */

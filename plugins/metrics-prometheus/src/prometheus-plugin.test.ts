@@ -1,6 +1,15 @@
-import { createVirtualClock, type Scheduler, type SecretsProvider, type VirtualClock, workflow } from '@flowlane/core';
+import {
+  createFifoScheduler,
+  createVirtualClock,
+  type Scheduler,
+  type SecretsProvider,
+  type SystemEvent,
+  type VirtualClock,
+  workflow,
+} from '@flowlane/core';
 import { useEngines } from '@flowlane/testing';
 import { type OpenMetricsContentType, Registry } from 'prom-client';
+import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseExposition, samplesOf, sampleValue } from './exposition.test-helper.js';
 import { METRIC_NAMES, PrometheusMetricsError, type PrometheusOptions, prometheus } from './index.js';
@@ -286,6 +295,51 @@ describe('prometheus(): metrics from engine events', () => {
 
     const { plugin: unscheduled } = await setup();
     expect(samplesOf(await unscheduled.metrics(), 'flowlane_scheduler_queue_depth')).toEqual([]);
+  });
+
+  it('turns worker.down / worker.up into flowlane_worker_up and counts resource.expired, per scheduler', async () => {
+    const events = new Subject<SystemEvent>();
+    const fifo = createFifoScheduler({ concurrency: 2 });
+    const scheduler: Scheduler = {
+      name: 'fleet',
+      acquire: (r, sig) => fifo.acquire(r, sig),
+      release: (l, o) => fifo.release(l, o),
+      events$: events,
+    };
+    const plugin = prometheus({ staticLabels: { region: 'eu' } });
+    const e = engine({ plugins: [plugin], scheduler });
+    await e.ready();
+    expect(samplesOf(await plugin.metrics(), 'flowlane_worker_up')).toEqual([]);
+    events.next({ type: 'worker.down', workerId: 'w1', reason: 'probe timed out', timestamp: 1 });
+    events.next({ type: 'worker.down', workerId: 'w2', reason: 'probe timed out', timestamp: 1 });
+    events.next({ type: 'worker.up', workerId: 'w2', timestamp: 2 });
+    events.next({
+      type: 'resource.expired',
+      executionId: 'x',
+      nodeId: 'n',
+      amounts: { cpu: 1 },
+      heldMs: 9,
+      timestamp: 3,
+    });
+    events.next({
+      type: 'resource.expired',
+      executionId: 'y',
+      nodeId: 'n',
+      amounts: { cpu: 1 },
+      heldMs: 9,
+      timestamp: 4,
+    });
+    const text = await plugin.metrics();
+    expect(sampleValue(text, 'flowlane_worker_up', { scheduler: 'fleet', worker: 'w1', region: 'eu' })).toBe(0);
+    expect(sampleValue(text, 'flowlane_worker_up', { scheduler: 'fleet', worker: 'w2', region: 'eu' })).toBe(1);
+    expect(sampleValue(text, 'flowlane_resource_expirations_total', { scheduler: 'fleet', region: 'eu' })).toBe(2);
+    // The reason (free text) and execution ids never become labels.
+    expect(text).not.toContain('probe timed out');
+    const labelValues = parseExposition(text).flatMap((x) => Object.entries(x.labels).flat());
+    expect(labelValues).not.toContain('x');
+    expect(labelValues).not.toContain('executionId');
+    events.next({ type: 'worker.up', workerId: 'w1', timestamp: 5 });
+    expect(sampleValue(await plugin.metrics(), 'flowlane_worker_up', { worker: 'w1' })).toBe(1);
   });
 
   it('registers into a given registry, refuses a name clash, and frees the names on close', async () => {

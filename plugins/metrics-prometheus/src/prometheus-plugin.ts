@@ -1,4 +1,11 @@
-import { definePlugin, type FlowEvent, type FlowlanePlugin, type Scheduler, Tokens } from '@flowlane/core';
+import {
+  definePlugin,
+  type FlowEvent,
+  type FlowlanePlugin,
+  type Scheduler,
+  type SystemEvent,
+  Tokens,
+} from '@flowlane/core';
 import { Registry, type RegistryContentType } from 'prom-client';
 import { FlowMetrics } from './flow-metrics.js';
 import { type MetricsServer, type MetricsServerAddress, startMetricsServer } from './metrics-server.js';
@@ -93,7 +100,18 @@ export function prometheus(options: PrometheusOptions = {}): Readonly<Prometheus
           pusher.request();
       };
       // Called directly by the engine for each event (no subscription on the hot path).
-      api.metrics.addExporter({ name: 'prometheus', handle: onEvent });
+      const onSystemEvent = (e: SystemEvent): void => {
+        try {
+          flow.handleSystem(e);
+        } catch (err) {
+          if (failures++ < 10)
+            logger.error('prometheus: recording a system event failed', {
+              type: e.type,
+              error: err instanceof Error ? err.message : String(err),
+            });
+        }
+      };
+      api.metrics.addExporter({ name: 'prometheus', handle: onEvent, handleSystem: onSystemEvent });
       if (o.server !== undefined) {
         try {
           server = await startMetricsServer({ ...o.server, registry, logger });

@@ -1,4 +1,4 @@
-import { createVirtualClock, type Logger, workflow } from '@flowlane/core';
+import { createVirtualClock, type Logger, type SystemEvent, workflow } from '@flowlane/core';
 import { useEngines } from '@flowlane/testing';
 import { timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -35,12 +35,25 @@ describe('priorityScheduler plugin', () => {
         .build(),
       {},
     );
+    const system: SystemEvent[] = [];
+    e.systemEvents$.subscribe((ev) => system.push(ev));
     await clock.runAll();
     expect((await run.result).status).toBe('success');
+    expect(system).toEqual([
+      {
+        type: 'resource.expired',
+        executionId: run.executionId,
+        nodeId: 'long',
+        amounts: { gpu: 1 },
+        heldMs: 300,
+        timestamp: 300,
+        scheduler: 'priority',
+      },
+    ]);
     expect(warnings).toEqual([
       {
-        message: 'resource lease expired: resources reclaimed from a node still running',
-        fields: expect.objectContaining({ type: 'resource.expired', nodeId: 'long', heldMs: 300, timestamp: 300 }),
+        message: 'resources of node long expired after 300 ms',
+        fields: expect.objectContaining({ nodeId: 'long', executionId: run.executionId, scheduler: 'priority' }),
       },
     ]);
   });

@@ -18,8 +18,8 @@ export interface PrioritySchedulerPluginOptions extends Omit<PrioritySchedulerOp
 }
 
 /**
- * The priority scheduler as a plugin: sets the engine's scheduler, attaches it to the engine for `failFast`, logs
- * reclaimed resource leases through the engine logger, and checks `workflows` against the pools at engine start.
+ * The priority scheduler as a plugin: sets the engine's scheduler, attaches it to the engine for `failFast`, publishes
+ * reclaimed resource leases (`resource.expired`, republished on `engine.systemEvents$` and logged by the engine), and checks `workflows` against the pools at engine start.
  *
  * @example
  * ```ts
@@ -49,12 +49,8 @@ export const priorityScheduler = (options: PrioritySchedulerPluginOptions = {}):
       const pools = owned ?? (given as ResourcePools | undefined);
       const scheduler = createPriorityScheduler({ ...options, pools, clock });
       scheduler.attach(api.container.resolve(Tokens.Engine));
-      const sub = pools?.events$.subscribe((e) =>
-        api.logger.warn('resource lease expired: resources reclaimed from a node still running', { ...e }),
-      );
       api.schedulers.set(scheduler);
       return () => {
-        sub?.unsubscribe();
         scheduler.dispose();
         owned?.dispose();
       };

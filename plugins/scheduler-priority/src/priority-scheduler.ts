@@ -6,12 +6,12 @@ import {
   type Scheduler,
   type WorkflowDescription,
 } from '@flowlane/core';
-import { asyncScheduler, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { BinaryHeap } from './binary-heap.js';
 import { CriticalPathRanks } from './critical-path-ranks.js';
 import { SchedulerError } from './errors.js';
 import type { WorkflowEstimate } from './estimate.js';
-import type { ResourceDemand, ResourceHolding, ResourcePools } from './resource-pools.js';
+import type { ResourceDemand, ResourceHolding, ResourcePoolEvent, ResourcePools } from './resource-pools.js';
 
 /** Starvation guard: a waiting node gains `step` priority for every `interval` ms it waits. */
 export interface AgingOptions {
@@ -87,6 +87,8 @@ class PrioritySchedulerImpl implements PriorityScheduler {
   readonly #failFast: number | undefined;
   readonly #agingRate: number;
   readonly #pools: ResourcePools | undefined;
+  /** The pools' `resource.expired` events (the engine republishes them on `engine.systemEvents$`). */
+  readonly events$: Observable<ResourcePoolEvent> | undefined;
   readonly #backfill: boolean;
   readonly #clock: SchedulerLike;
   readonly #t0: number;
@@ -126,6 +128,7 @@ class PrioritySchedulerImpl implements PriorityScheduler {
     this.#failFast = options.failFast;
     this.#agingRate = aging === undefined ? 0 : (aging.step ?? 1) / aging.interval;
     this.#pools = options.pools;
+    this.events$ = options.pools?.events$;
     this.#backfill = options.backfill ?? true;
     this.#clock = options.clock ?? asyncScheduler;
     this.#t0 = this.#clock.now();

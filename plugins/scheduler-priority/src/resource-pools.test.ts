@@ -1,6 +1,13 @@
-import { createFifoScheduler, createVirtualClock, type NodeDescription, workflow } from '@flowlane/core';
+import {
+  createFifoScheduler,
+  createVirtualClock,
+  type NodeDescription,
+  type Scheduler,
+  type SystemEvent,
+  workflow,
+} from '@flowlane/core';
 import { useEngines } from '@flowlane/testing';
-import { firstValueFrom, map, NEVER, timer } from 'rxjs';
+import { firstValueFrom, map, NEVER, Subject, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { priorityScheduler } from './priority-plugin.js';
 import { createPriorityScheduler } from './priority-scheduler.js';
@@ -270,6 +277,44 @@ describe('withResourcePools', () => {
     expect(clock.now()).toBe(30);
     expect(pools.available()).toEqual({ licenses: 1 });
     expect(inner.pending?.()).toBe(0);
+  });
+
+  it("forwards the inner scheduler's events$ and the pools' expiry events to engine.systemEvents$", async () => {
+    const clock = createVirtualClock();
+    const pools = createResourcePools({ capacity: { gpu: 1 }, clock, leaseExpiry: 50 });
+    const fifo = createFifoScheduler({ concurrency: 4 });
+    const workerEvents = new Subject<SystemEvent>();
+    const inner: Scheduler = {
+      name: 'fleet',
+      acquire: (r, sig) => fifo.acquire(r, sig),
+      release: (l, o) => fifo.release(l, o),
+      events$: workerEvents,
+    };
+    const e = engine({ clock, scheduler: withResourcePools(inner, pools) });
+    await e.ready();
+    const seen: SystemEvent[] = [];
+    e.systemEvents$.subscribe((ev) => seen.push(ev));
+    workerEvents.next({ type: 'worker.down', workerId: 'w1', reason: 'probe', timestamp: 0 });
+    const run = e.run(
+      workflow('hog')
+        .addNode('hog', () => timer(80, clock), { resources: { gpu: 1 } })
+        .build(),
+      {},
+    );
+    await clock.runAll();
+    expect((await run.result).status).toBe('success');
+    expect(seen).toEqual([
+      { type: 'worker.down', workerId: 'w1', reason: 'probe', timestamp: 0, scheduler: 'fleet+resource-pools' },
+      {
+        type: 'resource.expired',
+        executionId: run.executionId,
+        nodeId: 'hog',
+        amounts: { gpu: 1 },
+        heldMs: 50,
+        timestamp: 50,
+        scheduler: 'fleet+resource-pools',
+      },
+    ]);
   });
 
   it('returns the resources when the run is cancelled while waiting for the inner scheduler', async () => {

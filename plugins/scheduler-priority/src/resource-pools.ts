@@ -1,4 +1,9 @@
-import { FlowlaneError, type NodeDescription, type WorkflowDescription } from '@flowlane/core';
+import {
+  FlowlaneError,
+  type NodeDescription,
+  type ResourceExpiredEvent,
+  type WorkflowDescription,
+} from '@flowlane/core';
 import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { SchedulerError } from './errors.js';
 import { toMilli } from './quantity.js';
@@ -35,14 +40,7 @@ export interface ResourceHolding {
 }
 
 /** Emitted on {@link ResourcePools.events$} when `leaseExpiry` reclaims the resources of a node that runs too long. */
-export interface ResourceExpiredEvent {
-  readonly type: 'resource.expired';
-  readonly executionId: string;
-  readonly nodeId: string;
-  readonly amounts: Readonly<Record<string, number>>;
-  readonly heldMs: number;
-  readonly timestamp: number;
-}
+export type { ResourceExpiredEvent };
 
 /** Events of resource pools. */
 export type ResourcePoolEvent = ResourceExpiredEvent;

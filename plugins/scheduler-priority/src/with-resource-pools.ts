@@ -1,4 +1,5 @@
 import { type AdmissionRequest, FlowlaneError, type Lease, type Scheduler } from '@flowlane/core';
+import { merge } from 'rxjs';
 import { createPriorityScheduler } from './priority-scheduler.js';
 import type { ResourcePools } from './resource-pools.js';
 
@@ -53,8 +54,11 @@ export function withResourcePools(scheduler: Scheduler, pools: ResourcePools): S
       },
     );
   };
+  const events$ = scheduler.events$ === undefined ? pools.events$ : merge(scheduler.events$, pools.events$);
   return {
     name: `${scheduler.name}+resource-pools`,
+    // The inner scheduler's worker events and the pools' expiry events, for the engine's systemEvents$.
+    events$,
     acquire(request, signal) {
       const g = gate.acquire(request, signal);
       return isThenable(g) ? (g as Promise<Lease>).then((gl) => next(request, signal, gl)) : next(request, signal, g);

@@ -11,8 +11,8 @@ export interface PlacementPluginOptions {
 }
 
 /**
- * Define a plugin that installs a placement scheduler: creates it with the engine clock, logs `worker.down` (warn)
- * and `worker.up` (info) through the engine logger, and disposes it with the engine. Used by this package and
+ * Define a plugin that installs a placement scheduler: creates it with the engine clock, installs it (the engine
+ * republishes its `worker.down` / `worker.up` on `engine.systemEvents$` and logs them), and disposes it with the engine. Used by this package and
  * `@flowlane/scheduler-load-based`; use it for your own strategies.
  *
  * @example
@@ -35,15 +35,9 @@ export function definePlacementPlugin(
     flowlane: meta.flowlane ?? '^0.1.0',
     setup(api: PluginApi) {
       const scheduler = create(options.clock ?? api.container.resolve(Tokens.Clock));
-      const sub = scheduler.workerEvents$.subscribe((e) => {
-        if (e.type === 'worker.down')
-          api.logger.warn(`worker down: ${e.workerId}`, { scheduler: scheduler.name, ...e });
-        else api.logger.info(`worker up: ${e.workerId}`, { scheduler: scheduler.name, ...e });
-      });
       const installed = options.wrap === undefined ? scheduler : options.wrap(scheduler);
       api.schedulers.set(installed);
       return async () => {
-        sub.unsubscribe();
         scheduler.dispose();
         if (installed !== scheduler) await installed.dispose?.();
       };

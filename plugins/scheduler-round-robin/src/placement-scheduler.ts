@@ -54,7 +54,9 @@ export interface PlacementSchedulerOptions {
 
 /** A scheduler that places each admitted node on a worker. */
 export interface PlacementScheduler extends Scheduler {
-  /** `worker.down` / `worker.up` as health changes. */
+  /** `worker.down` / `worker.up` as health changes; the engine republishes them on `engine.systemEvents$`. */
+  readonly events$: Observable<WorkerEvent>;
+  /** The same stream as `events$` (kept for code written against 0.1). */
   readonly workerEvents$: Observable<WorkerEvent>;
   /** A snapshot of every worker. */
   workers(): readonly WorkerState[];
@@ -64,7 +66,7 @@ export interface PlacementScheduler extends Scheduler {
   markUp(workerId: string): void;
   /** Nodes waiting for a worker. */
   pending(): number;
-  /** Stops health checks, rejects waiting nodes with `FL_SCHED_DISPOSED`, completes `workerEvents$`. Idempotent. */
+  /** Stops health checks, rejects waiting nodes with `FL_SCHED_DISPOSED`, completes `events$`. Idempotent. */
   dispose(): void;
 }
 
@@ -170,6 +172,10 @@ class PlacementSchedulerImpl implements PlacementScheduler {
         this.#clock,
         (id, r) => this.#probed(id, r),
       );
+  }
+
+  get events$(): Observable<WorkerEvent> {
+    return this.#events.asObservable();
   }
 
   get workerEvents$(): Observable<WorkerEvent> {

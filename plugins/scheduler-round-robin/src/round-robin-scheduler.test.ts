@@ -4,6 +4,7 @@ import {
   type Executor,
   type FlowEvent,
   type Logger,
+  type SystemEvent,
   workflow,
 } from '@flowlane/core';
 import { useEngines } from '@flowlane/testing';
@@ -289,6 +290,8 @@ describe('worker health', () => {
       ],
     });
     await e.ready();
+    const system: SystemEvent[] = [];
+    e.systemEvents$.subscribe((ev) => system.push(ev));
     installed!.markDown('b', 'maintenance');
     const run = e.run(
       fanOut(3, () => undefined),
@@ -300,9 +303,48 @@ describe('worker health', () => {
     expect(workers).toEqual(['a', 'a', 'a']);
     installed!.markUp('b');
     expect(lines).toEqual(['warn worker down: b', 'info worker up: b']);
+    expect(system).toEqual([
+      {
+        type: 'worker.down',
+        workerId: 'b',
+        reason: 'maintenance',
+        timestamp: expect.any(Number),
+        scheduler: 'round-robin',
+      },
+      { type: 'worker.up', workerId: 'b', timestamp: expect.any(Number), scheduler: 'round-robin' },
+    ]);
     expect(() => installed!.markDown('zz')).toThrow(
       expect.objectContaining({ code: 'FL_SCHED_UNKNOWN_WORKER' }) as never,
     );
+  });
+
+  it('publishes health-check transitions on engine.systemEvents$ (virtual time), and completes it on close', async () => {
+    const clock = createVirtualClock();
+    const down = new Set<string>();
+    const e = engine({
+      clock,
+      plugins: [
+        roundRobinScheduler({
+          workers: [{ id: 'a' }, { id: 'b' }],
+          healthCheck: { interval: 1000, check: (id) => !down.has(id) },
+        }),
+      ],
+    });
+    await e.ready();
+    const system: SystemEvent[] = [];
+    let completed = false;
+    e.systemEvents$.subscribe({ next: (ev) => system.push(ev), complete: () => void (completed = true) });
+    down.add('a');
+    await advance(clock, 1000);
+    down.delete('a');
+    await advance(clock, 1000);
+    expect(system).toEqual([
+      { type: 'worker.down', workerId: 'a', reason: expect.any(String), timestamp: 1000, scheduler: 'round-robin' },
+      { type: 'worker.up', workerId: 'a', timestamp: 2000, scheduler: 'round-robin' },
+    ]);
+    await e.close();
+    expect(completed).toBe(true);
+    expect(clock.pending()).toBe(0);
   });
 
   it('checks its options with FL_SCHED_INVALID_OPTION', () => {

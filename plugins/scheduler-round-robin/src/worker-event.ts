@@ -1,18 +1,9 @@
-/** A worker left the rotation: its health check failed (or `markDown` was called). */
-export interface WorkerDownEvent {
-  readonly type: 'worker.down';
-  readonly workerId: string;
-  readonly reason: string;
-  /** Clock time. */
-  readonly timestamp: number;
-}
+import type { WorkerDownEvent, WorkerUpEvent } from '@flowlane/core';
 
-/** A worker rejoined the rotation. */
-export interface WorkerUpEvent {
-  readonly type: 'worker.up';
-  readonly workerId: string;
-  readonly timestamp: number;
-}
+export type { WorkerDownEvent, WorkerUpEvent } from '@flowlane/core';
 
-/** Worker health changes, on a placement scheduler's `workerEvents$`. */
+/**
+ * Worker health changes, on a placement scheduler's `events$` (alias `workerEvents$`). The engine republishes them
+ * on `engine.systemEvents$` (with `scheduler` set) and logs them.
+ */
 export type WorkerEvent = WorkerDownEvent | WorkerUpEvent;

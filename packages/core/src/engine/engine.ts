@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Channel, channel } from 'node:diagnostics_channel';
-import { asyncScheduler, type Observable, type SchedulerLike, Subject } from 'rxjs';
+import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import semver from 'semver';
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
@@ -29,7 +29,7 @@ import type {
 } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
-import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent } from './events.js';
+import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
@@ -100,6 +100,10 @@ export class Engine {
     defaultPermissions: boolean;
   };
   readonly #subject = new Subject<FlowEvent>();
+  readonly #system = new Subject<SystemEvent>();
+  /** Exporters' `handleSystem` callbacks. */
+  readonly #systemHandlers: ((e: SystemEvent) => void)[] = [];
+  #schedulerEvents: Subscription | undefined;
   readonly #plans = new WeakMap<object, WorkflowPlan>();
   readonly #active = new Map<string, Execution>();
   readonly #queued: Execution[] = [];
@@ -201,11 +205,14 @@ export class Engine {
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
-    if (plugins.length === 0) this.#isReady = true;
-    else {
+    if (plugins.length === 0) {
+      this.#isReady = true;
+      this.#watchScheduler();
+    } else {
       this.#ready = this.#setup(plugins).then(
         () => {
           this.#isReady = true;
+          this.#watchScheduler();
           this.#drain();
         },
         (e: unknown) => {
@@ -221,6 +228,60 @@ export class Engine {
   /** Every event of every run on this engine (for exporters and monitors). Not replayed. */
   get events$(): Observable<FlowEvent> {
     return this.#subject.asObservable();
+  }
+
+  /**
+   * Events about the engine's environment rather than one run step: `worker.down` / `worker.up` (placement
+   * schedulers with health checks) and `resource.expired` (resource pools with `leaseExpiry`), from the installed
+   * scheduler's `events$`, with `scheduler` set. Not replayed; completes on `close()`.
+   *
+   * @example
+   * ```ts
+   * engine.systemEvents$.subscribe((e) => console.log(e.type, e.workerId));
+   * ```
+   */
+  get systemEvents$(): Observable<SystemEvent> {
+    return this.#system.asObservable();
+  }
+
+  /** Subscribes to the installed scheduler's `events$` (once plugins are set up) and republishes them. */
+  #watchScheduler(): void {
+    const scheduler = this.#rt.scheduler;
+    const source = scheduler?.events$;
+    if (scheduler === undefined || source === undefined) return;
+    const logger = this.#rt.logger;
+    this.#schedulerEvents = source.subscribe({
+      next: (raw) => {
+        const e: SystemEvent = { ...raw, scheduler: raw.scheduler ?? scheduler.name };
+        if (e.type === 'worker.down')
+          logger.warn(`worker down: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId, reason: e.reason });
+        else if (e.type === 'worker.up')
+          logger.info(`worker up: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId });
+        else
+          logger.warn(`resources of node ${e.nodeId} expired after ${e.heldMs} ms`, {
+            scheduler: e.scheduler,
+            executionId: e.executionId,
+            nodeId: e.nodeId,
+            amounts: e.amounts,
+          });
+        for (const handle of [...this.#systemHandlers]) {
+          try {
+            handle(e);
+          } catch (err) {
+            logger.error('metrics exporter failed on a system event', {
+              type: e.type,
+              error: serializeError(err, { stack: false }).message,
+            });
+          }
+        }
+        this.#system.next(e);
+      },
+      error: (err: unknown) =>
+        logger.error('scheduler events$ failed', {
+          scheduler: scheduler.name,
+          error: serializeError(err, { stack: false }).message,
+        }),
+    });
   }
 
   /** Number of runs executing now (queued runs not included). */
@@ -316,6 +377,8 @@ export class Engine {
     for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
     for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
     rt.inflight.clear();
+    this.#schedulerEvents?.unsubscribe();
+    this.#system.complete();
     this.#subject.complete();
     rt.container.dispose?.();
   }
@@ -420,10 +483,14 @@ export class Engine {
           metrics: {
             addExporter: (x) => {
               claim('metrics exporter', x.name, owner);
-              if (typeof x.handle !== 'function' && typeof x.attach !== 'function')
+              if (
+                typeof x.handle !== 'function' &&
+                typeof x.attach !== 'function' &&
+                typeof x.handleSystem !== 'function'
+              )
                 throw new FlowlaneError('FL_PLUGIN_INVALID', {
                   plugin: owner,
-                  reason: `metrics exporter "${x.name}" needs handle() or attach()`,
+                  reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
                 });
               if (typeof x.handle === 'function') {
                 const handle = x.handle.bind(x);
@@ -431,6 +498,14 @@ export class Engine {
                 entry.onClose.push(() => {
                   const k = this.#eventHandlers.indexOf(handle);
                   if (k !== -1) this.#eventHandlers.splice(k, 1);
+                });
+              }
+              if (typeof x.handleSystem === 'function') {
+                const handleSystem = x.handleSystem.bind(x);
+                this.#systemHandlers.push(handleSystem);
+                entry.onClose.push(() => {
+                  const k = this.#systemHandlers.indexOf(handleSystem);
+                  if (k !== -1) this.#systemHandlers.splice(k, 1);
                 });
               }
               const teardown = x.attach?.(this.events$);
@@ -459,6 +534,7 @@ export class Engine {
           },
           container: rt.container as unknown as PluginContainer,
           events$: this.events$,
+          systemEvents$: this.systemEvents$,
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
         };

@@ -159,6 +159,54 @@ export type FlowEvent =
   | ArtifactDeliveredEvent
   | CustomEvent;
 
+/**
+ * A worker left its scheduler's rotation (failed health check, or `markDown`). Published by schedulers on
+ * `Scheduler.events$`, and by the engine on `engine.systemEvents$` (with `scheduler` set).
+ */
+export interface WorkerDownEvent {
+  readonly type: 'worker.down';
+  readonly workerId: string;
+  readonly reason: string;
+  /** Clock time. */
+  readonly timestamp: number;
+  /** Name of the scheduler that owns the worker (set by the engine when it republishes the event). */
+  readonly scheduler?: string | undefined;
+}
+
+/** A worker rejoined its scheduler's rotation. */
+export interface WorkerUpEvent {
+  readonly type: 'worker.up';
+  readonly workerId: string;
+  /** Clock time. */
+  readonly timestamp: number;
+  /** Name of the scheduler that owns the worker (set by the engine when it republishes the event). */
+  readonly scheduler?: string | undefined;
+}
+
+/** Resource pools reclaimed the resources of a node that held them longer than the pools' `leaseExpiry`. */
+export interface ResourceExpiredEvent {
+  readonly type: 'resource.expired';
+  readonly executionId: string;
+  readonly nodeId: string;
+  /** Amounts reclaimed, per resource, in natural units. */
+  readonly amounts: Readonly<Record<string, number>>;
+  readonly heldMs: number;
+  /** Clock time. */
+  readonly timestamp: number;
+  /** Name of the scheduler that owns the pools (set by the engine when it republishes the event). */
+  readonly scheduler?: string | undefined;
+}
+
+/**
+ * Events about the engine's environment rather than one run step, published by the installed scheduler
+ * (`Scheduler.events$`): worker health and resource-pool expiry. On `engine.systemEvents$`,
+ * `PluginApi.systemEvents$` and `MetricsExporter.handleSystem`.
+ */
+export type SystemEvent = WorkerDownEvent | WorkerUpEvent | ResourceExpiredEvent;
+
+/** Every system event type. */
+export const SYSTEM_EVENT_TYPES: readonly SystemEvent['type'][] = ['worker.down', 'worker.up', 'resource.expired'];
+
 /** The `type` of any {@link FlowEvent}. */
 export type FlowEventType = FlowEvent['type'];
 

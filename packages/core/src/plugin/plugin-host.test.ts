@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Observable } from 'rxjs';
+import { type Observable, Subject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
@@ -11,13 +11,13 @@ import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { createEngine } from '../engine/engine.js';
 import { useEngines } from '../engine/engines.test-helper.js';
-import type { FlowEvent } from '../engine/events.js';
+import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import { FlowlaneError, isFlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { CORE_VERSION } from '../version.js';
 import { definePlugin } from './define-plugin.js';
 import { Tokens } from './tokens.js';
-import type { Executor, FlowlanePlugin, Logger, Middleware, PluginApi } from './types.js';
+import type { Executor, FlowlanePlugin, Logger, Middleware, PluginApi, Scheduler } from './types.js';
 
 const engine = useEngines();
 
@@ -619,6 +619,116 @@ describe('metrics exporters', () => {
       {},
     ).result;
     expect(seen).toEqual(['workflow.started', 'node.started', 'node.completed', 'workflow.completed']);
+  });
+});
+
+describe('system events (scheduler events$)', () => {
+  /** A FIFO scheduler that also publishes whatever the test pushes on `events`. */
+  const withEvents = (name: string) => {
+    const events = new Subject<SystemEvent>();
+    const fifo = createFifoScheduler({ concurrency: 2 });
+    const scheduler: Scheduler = {
+      name,
+      acquire: (r, s) => fifo.acquire(r, s),
+      release: (l, o) => fifo.release(l, o),
+      events$: events,
+      dispose: () => events.complete(),
+    };
+    return { scheduler, events };
+  };
+  const memoryLogger = () => {
+    const lines: string[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: (m) => void lines.push(`info ${m}`),
+      warn: (m) => void lines.push(`warn ${m}`),
+      error: (m) => void lines.push(`error ${m}`),
+    };
+    return { lines, logger };
+  };
+
+  it("republishes a plugin-installed scheduler's events on engine.systemEvents$, api.systemEvents$ and handleSystem, with the scheduler name, and logs them", async () => {
+    const { scheduler, events } = withEvents('sched-a');
+    const { lines, logger } = memoryLogger();
+    const viaEngine: SystemEvent[] = [];
+    const viaApi: SystemEvent[] = [];
+    const viaExporter: SystemEvent[] = [];
+    const e = createEngine({
+      logger,
+      plugins: [
+        plugin('sched', (api) => api.schedulers.set(scheduler)),
+        plugin('observe', (api) => {
+          api.systemEvents$.subscribe((ev) => viaApi.push(ev));
+          api.metrics.addExporter({ name: 'x', handleSystem: (ev) => void viaExporter.push(ev) });
+        }),
+      ],
+    });
+    e.systemEvents$.subscribe((ev) => viaEngine.push(ev));
+    events.next({ type: 'worker.down', workerId: 'w1', reason: 'probe failed', timestamp: 1 }); // before ready: dropped
+    await e.ready();
+    events.next({ type: 'worker.down', workerId: 'w1', reason: 'probe failed', timestamp: 2 });
+    events.next({ type: 'worker.up', workerId: 'w1', timestamp: 3 });
+    events.next({
+      type: 'resource.expired',
+      executionId: 'x1',
+      nodeId: 'n',
+      amounts: { cpu: 2 },
+      heldMs: 50,
+      timestamp: 4,
+    });
+    const expected = [
+      { type: 'worker.down', workerId: 'w1', reason: 'probe failed', timestamp: 2, scheduler: 'sched-a' },
+      { type: 'worker.up', workerId: 'w1', timestamp: 3, scheduler: 'sched-a' },
+      {
+        type: 'resource.expired',
+        executionId: 'x1',
+        nodeId: 'n',
+        amounts: { cpu: 2 },
+        heldMs: 50,
+        timestamp: 4,
+        scheduler: 'sched-a',
+      },
+    ];
+    expect(viaEngine).toEqual(expected);
+    expect(viaApi).toEqual(expected);
+    expect(viaExporter).toEqual(expected);
+    expect(lines).toEqual([
+      'warn worker down: w1',
+      'info worker up: w1',
+      'warn resources of node n expired after 50 ms',
+    ]);
+    let completed = false;
+    e.systemEvents$.subscribe({ complete: () => void (completed = true) });
+    await e.close();
+    expect(completed).toBe(true);
+    events.next({ type: 'worker.up', workerId: 'late', timestamp: 5 }); // after close: nowhere
+    expect(viaEngine).toHaveLength(3);
+  });
+
+  it("watches a scheduler passed in options, keeps an event's own scheduler name, and survives a throwing exporter", async () => {
+    const { scheduler, events } = withEvents('opt');
+    const { lines, logger } = memoryLogger();
+    const seen: SystemEvent[] = [];
+    const e = createEngine({
+      logger,
+      scheduler,
+      plugins: [
+        plugin('bad-exporter', (api) =>
+          api.metrics.addExporter({
+            name: 'bad',
+            handleSystem: () => {
+              throw new Error('boom');
+            },
+          }),
+        ),
+      ],
+    });
+    await e.ready();
+    e.systemEvents$.subscribe((ev) => seen.push(ev));
+    events.next({ type: 'worker.up', workerId: 'w', timestamp: 1, scheduler: 'inner' });
+    expect(seen).toEqual([{ type: 'worker.up', workerId: 'w', timestamp: 1, scheduler: 'inner' }]);
+    expect(lines).toContain('error metrics exporter failed on a system event');
+    await e.close();
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { NodeDescription, WorkflowDescription } from '../builder/types.js';
-import type { FlowEvent } from '../engine/events.js';
+import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { SerializedError } from '../errors.js';
 
 /* ───────────────────────────── Executors ───────────────────────────── */
@@ -130,6 +130,12 @@ export interface Scheduler {
   release(lease: Lease, outcome: 'success' | 'failed' | 'cancelled'): void;
   /** Queue depth for metrics exporters. */
   pending?(): number;
+  /**
+   * Worker health changes (`worker.down` / `worker.up`) and resource expiry (`resource.expired`). The engine
+   * subscribes once its plugins are set up and republishes them on `engine.systemEvents$` with `scheduler` set to
+   * this scheduler's name; a wrapping scheduler (e.g. resource pools) forwards its inner scheduler's stream.
+   */
+  readonly events$?: Observable<SystemEvent> | undefined;
   dispose?(): void | Promise<void>;
 }
 
@@ -228,6 +234,8 @@ export interface MetricsExporter {
    * Keep it cheap and non-throwing (a throw is caught and logged). Give `handle`, `attach`, or both.
    */
   handle?(event: FlowEvent): void;
+  /** Called synchronously with every {@link SystemEvent} (worker health, resource expiry); same rules as `handle`. */
+  handleSystem?(event: SystemEvent): void;
   /** Called once with the engine-wide event stream; return a teardown. */
   attach?(events$: Observable<FlowEvent>): void | (() => void | Promise<void>);
   dispose?(): void | Promise<void>;
@@ -297,6 +305,8 @@ export interface PluginApi {
   readonly container: PluginContainer;
   /** Every event of every run on this engine. */
   readonly events$: Observable<FlowEvent>;
+  /** The engine's {@link SystemEvent}s (worker health, resource expiry) from the installed scheduler. Not replayed. */
+  readonly systemEvents$: Observable<SystemEvent>;
   readonly logger: Logger;
   /** Run `fn` when the engine closes (after the plugin's own disposer, in reverse setup order). */
   onClose(fn: () => void | Promise<void>): void;
