@@ -38,6 +38,10 @@ function describe(e: FlowEvent): string {
       return `timed out after ${e.timeoutMs} ms`;
     case 'node.log':
       return `${e.level}: ${e.message}`;
+    case 'node.health-checked':
+      return e.passed
+        ? `health check passed (attempt ${e.attempt}/${e.maxAttempts})`
+        : `health check failed (attempt ${e.attempt}/${e.maxAttempts})${e.error === undefined ? '' : `: ${rootMessage(e.error)}`}`;
     case 'node.rolled-back':
       return e.error === undefined ? 'rolled back' : `rollback failed: ${rootMessage(e.error)}`;
     case 'artifact.collected':

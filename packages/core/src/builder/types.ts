@@ -113,14 +113,37 @@ export interface CacheOptions<TIn = unknown, TResults = Record<string, unknown>>
 /** Which executor a node's `ctx.exec` uses. */
 export type ExecutorSelector = string | { readonly name: string; readonly target?: string | undefined };
 
-/** Health check run after a node succeeds; failing fails the node. */
+/**
+ * Health check run on the node's executor after the node succeeds; failing fails the node (and its work is rolled
+ * back with the rest when the run fails). Each attempt emits `node.health-checked`.
+ */
 export interface HealthCheckOptions {
+  /** A shell script (without `args`) or a program (with `args`, passed as argv). */
   readonly command: string;
   readonly args?: readonly string[] | undefined;
   /** Attempts before giving up. Default 1. */
   readonly retries?: number | undefined;
   /** Delay between attempts, ms. Default 1000. */
   readonly interval?: number | undefined;
+  /** Per-attempt limit, ms: the command is stopped and the attempt fails with `FL_TIMEOUT`. Default 30,000. */
+  readonly timeout?: number | undefined;
+  /** Extra environment variables for the command. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Working directory of the command. */
+  readonly cwd?: string | undefined;
+}
+
+/** The command form of a node's `rollback`. */
+export interface RollbackCommand {
+  /** A shell script (without `args`) or a program (with `args`, passed as argv). */
+  readonly command: string;
+  readonly args?: readonly string[] | undefined;
+  /** Extra environment variables for the command. */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  /** Working directory of the command. */
+  readonly cwd?: string | undefined;
+  /** Limit, ms: the command is stopped and the rollback fails (`FL_ROLLBACK_FAILED`). Default 300,000. */
+  readonly timeout?: number | undefined;
 }
 
 /**
@@ -132,9 +155,13 @@ export interface ArtifactOptions {
   readonly in?: readonly { readonly name: string; readonly to: string }[] | undefined;
 }
 
-/** Rollback run for a completed node when the run fails (reverse topological order). */
+/**
+ * Rollback run for a completed node when the run fails (reverse topological order): a command on the node's executor
+ * or a function of the node's context and output. Either is given up after its timeout (command: `timeout`, default
+ * 300,000 ms; function: 300,000 ms on the engine clock) so a hanging rollback cannot hold the run or `engine.close()`.
+ */
 export type RollbackOptions<TIn, TResults> =
-  | { readonly command: string; readonly args?: readonly string[] | undefined }
+  | RollbackCommand
   | ((ctx: NodeContext<TIn, TResults>, output: unknown) => NodeReturn<unknown>);
 
 /** Options every node accepts. */

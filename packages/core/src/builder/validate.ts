@@ -46,6 +46,31 @@ const isNonNegative = (v: unknown): boolean => typeof v === 'number' && Number.i
 const isConcurrency = (v: unknown): boolean =>
   v === Number.POSITIVE_INFINITY || (typeof v === 'number' && Number.isInteger(v) && v >= 1);
 
+/** `args`, `timeout`, `env` and `cwd` of a health check or rollback command. */
+function checkCommandExtras(
+  out: DefinitionProblem[],
+  id: string,
+  option: string,
+  c: { args?: unknown; timeout?: unknown; env?: unknown; cwd?: unknown },
+): void {
+  if (c.args !== undefined && !(Array.isArray(c.args) && c.args.every((a) => typeof a === 'string')))
+    out.push(invalid(id, `${option}.args`, 'expected an array of strings'));
+  if (c.timeout !== undefined && !(isNonNegative(c.timeout) && (c.timeout as number) > 0))
+    out.push(invalid(id, `${option}.timeout`, `expected a number of ms > 0, got ${String(c.timeout)}`));
+  if (
+    c.env !== undefined &&
+    !(
+      typeof c.env === 'object' &&
+      c.env !== null &&
+      !Array.isArray(c.env) &&
+      Object.values(c.env).every((v) => typeof v === 'string')
+    )
+  )
+    out.push(invalid(id, `${option}.env`, 'expected an object of string values'));
+  if (c.cwd !== undefined && (typeof c.cwd !== 'string' || c.cwd === ''))
+    out.push(invalid(id, `${option}.cwd`, 'expected a directory path'));
+}
+
 function checkRetry(id: string, r: RetryPolicy, out: DefinitionProblem[]): void {
   if (typeof r !== 'object' || r === null) {
     out.push(invalid(id, 'retry', 'expected an object like { maxAttempts: 3 }'));
@@ -104,13 +129,14 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
       out.push(invalid(id, 'healthCheck.retries', 'expected an integer ≥ 1'));
     if (h?.interval !== undefined && !isNonNegative(h.interval))
       out.push(invalid(id, 'healthCheck.interval', 'expected ms ≥ 0'));
+    checkCommandExtras(out, id, 'healthCheck', h);
   }
-  if (
-    o.rollback !== undefined &&
-    typeof o.rollback !== 'function' &&
-    typeof (o.rollback as { command?: unknown }).command !== 'string'
-  )
-    out.push(invalid(id, 'rollback', 'expected a function or { command }'));
+  if (o.rollback !== undefined && typeof o.rollback !== 'function') {
+    const r = o.rollback as { command?: unknown; args?: unknown; timeout?: unknown; env?: unknown; cwd?: unknown };
+    if (typeof r?.command !== 'string' || r.command === '')
+      out.push(invalid(id, 'rollback', 'expected a function or { command }'));
+    else checkCommandExtras(out, id, 'rollback', r);
+  }
   if (o.artifacts !== undefined) {
     const a = o.artifacts;
     const okList = (list: unknown, keys: readonly string[]): boolean =>

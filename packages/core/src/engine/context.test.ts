@@ -1,3 +1,6 @@
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -320,5 +323,129 @@ describe('ctx.log, ctx.exec and rollback', () => {
     expect(r.nodes.healthy!.status).toBe('success');
     expect(r.nodes.deploy!.error).toMatchObject({ code: 'FL_HEALTH_CHECK_FAILED' });
     expect(r.nodes.deploy!.error?.message).toContain('after 2 attempt(s)');
+  });
+
+  it('reports every health-check attempt as node.health-checked, with env and cwd given to the command', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flowlane-hc-'));
+    try {
+      // Fails on the first attempt (creates the marker), passes on the second; only in `dir` and with READY=yes.
+      const script =
+        'test "$READY" = yes && test "$(pwd -P)" = "$DIR" || exit 3; test -f marker || { touch marker; exit 1; }';
+      const real = await realpath(dir);
+      const wf = workflow('hc-events')
+        .addNode('deploy', () => 'ok', {
+          healthCheck: { command: script, retries: 3, interval: 0, env: { READY: 'yes', DIR: real }, cwd: dir },
+        })
+        .build();
+      const run = engine().run(wf, {});
+      const events = firstValueFrom(run.events$.pipe(toArray()));
+      expect((await run.result).status).toBe('success');
+      const checks = (await events).filter((e) => e.type === 'node.health-checked');
+      expect(checks).toEqual([
+        expect.objectContaining({
+          nodeId: 'deploy',
+          attempt: 1,
+          maxAttempts: 3,
+          passed: false,
+          error: expect.objectContaining({ code: 'FL_EXEC_FAILED' }),
+        }),
+        expect.objectContaining({
+          nodeId: 'deploy',
+          attempt: 2,
+          maxAttempts: 3,
+          passed: true,
+          durationMs: expect.any(Number),
+        }),
+      ]);
+      expect(checks[1]).not.toHaveProperty('error');
+      const types = (await events).map((e) => e.type);
+      expect(types.indexOf('node.health-checked')).toBeLessThan(types.indexOf('node.completed'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a health check attempt at its timeout (FL_TIMEOUT), then fails the node', async () => {
+    const wf = workflow('hc-timeout')
+      .addNode('deploy', () => 'ok', { healthCheck: { command: 'sleep', args: ['30'], timeout: 150 } })
+      .build();
+    const run = engine().run(wf, {});
+    const events = firstValueFrom(run.events$.pipe(toArray()));
+    const r = await run.result;
+    expect(r.nodes.deploy!.error).toMatchObject({ code: 'FL_HEALTH_CHECK_FAILED' });
+    const check = (await events).find((e) => e.type === 'node.health-checked');
+    expect(check).toMatchObject({ passed: false, error: { code: 'FL_TIMEOUT' } });
+  });
+
+  it('gives up a rollback command at its timeout: node.rolled-back carries FL_ROLLBACK_FAILED and the run settles', async () => {
+    const wf = workflow('rb-timeout')
+      .addNode('deploy', () => 'v1', { rollback: { command: 'sleep', args: ['30'], timeout: 150 } })
+      .addNode(
+        'verify',
+        () => {
+          throw new Error('bad release');
+        },
+        { dependsOn: ['deploy'] },
+      )
+      .build();
+    const run = engine().run(wf, {});
+    const events = firstValueFrom(run.events$.pipe(toArray()));
+    expect((await run.result).status).toBe('failed');
+    const rolled = (await events).find((e) => e.type === 'node.rolled-back');
+    expect(rolled).toMatchObject({ nodeId: 'deploy', error: { code: 'FL_ROLLBACK_FAILED' } });
+    expect((rolled as { error: { message: string } }).error.message).toMatch(/timed out|timeout/i);
+  });
+
+  it('gives up a function rollback after 300 s of engine time (virtual clock)', async () => {
+    const clock = createVirtualClock();
+    const wf = workflow('rb-fn-timeout')
+      .addNode('deploy', () => 'v1', { rollback: () => new Promise<void>(() => undefined) })
+      .addNode(
+        'verify',
+        () => {
+          throw new Error('bad release');
+        },
+        { dependsOn: ['deploy'] },
+      )
+      .build();
+    const run = engine({ clock }).run(wf, {});
+    const events = firstValueFrom(run.events$.pipe(toArray()));
+    await clock.advanceBy(299_999);
+    let settled = false;
+    void run.result.then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    await clock.advanceBy(1);
+    expect((await run.result).status).toBe('failed');
+    const rolled = (await events).find((e) => e.type === 'node.rolled-back');
+    expect(rolled).toMatchObject({ nodeId: 'deploy', durationMs: 300_000, error: { code: 'FL_ROLLBACK_FAILED' } });
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('rejects bad health check and rollback command options at build()', () => {
+    /** The option each problem names (`Node "n": invalid <option>: <reason>.`). */
+    const problems = (opts: Record<string, unknown>) => {
+      try {
+        workflow('bad')
+          .addNode('n', () => 1, opts as never)
+          .build();
+        return [];
+      } catch (e) {
+        expect(e).toMatchObject({ code: 'FL_INVALID_WORKFLOW' });
+        return (e as { details: { problems: { code: string; message: string }[] } }).details.problems.map(
+          (p) => `${p.code} ${/invalid ([a-zA-Z.]+):/.exec(p.message)?.[1]}`,
+        );
+      }
+    };
+    expect(problems({ healthCheck: { command: 'true', timeout: 0, env: { A: 1 }, cwd: '' } })).toEqual([
+      'FL_INVALID_OPTION healthCheck.timeout',
+      'FL_INVALID_OPTION healthCheck.env',
+      'FL_INVALID_OPTION healthCheck.cwd',
+    ]);
+    expect(problems({ rollback: { command: 'x', args: 'nope', timeout: -1 } })).toEqual([
+      'FL_INVALID_OPTION rollback.args',
+      'FL_INVALID_OPTION rollback.timeout',
+    ]);
+    expect(problems({ rollback: { command: '' } })).toEqual(['FL_INVALID_OPTION rollback']);
   });
 });

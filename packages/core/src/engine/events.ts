@@ -106,9 +106,23 @@ export interface NodeLogEvent extends EventBase {
   readonly message: string;
   readonly fields?: Readonly<Record<string, unknown>> | undefined;
 }
+/** A completed node was rolled back because its run failed; `error` when the rollback itself failed. */
 export interface NodeRolledBackEvent extends EventBase {
   readonly type: 'node.rolled-back';
   readonly nodeId: string;
+  readonly durationMs?: number | undefined;
+  readonly error?: SerializedError | undefined;
+}
+/** One attempt of a node's `healthCheck` finished (passed, or failed with `error`). */
+export interface NodeHealthCheckedEvent extends EventBase {
+  readonly type: 'node.health-checked';
+  readonly nodeId: string;
+  /** 1-based attempt of the health check. */
+  readonly attempt: number;
+  /** The `retries` of the health check: attempts allowed in all. */
+  readonly maxAttempts: number;
+  readonly passed: boolean;
+  readonly durationMs: number;
   readonly error?: SerializedError | undefined;
 }
 /** An artifact was copied from a node's executor into the run's staging area. */
@@ -155,6 +169,7 @@ export type FlowEvent =
   | NodeCacheHitEvent
   | NodeLogEvent
   | NodeRolledBackEvent
+  | NodeHealthCheckedEvent
   | ArtifactCollectedEvent
   | ArtifactDeliveredEvent
   | CustomEvent;
@@ -230,6 +245,7 @@ export const FLOW_EVENT_TYPES: readonly FlowEventType[] = [
   'node.cache-hit',
   'node.log',
   'node.rolled-back',
+  'node.health-checked',
   'artifact.collected',
   'artifact.delivered',
   'custom',

@@ -39,6 +39,30 @@ import { NodeCtx } from './node-context.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 
+/** Per-attempt limit of a health check command without `timeout`, ms. */
+const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 30_000;
+/** Limit of a rollback (command without `timeout`, or function), ms. */
+const DEFAULT_ROLLBACK_TIMEOUT_MS = 300_000;
+
+/** Exec options of a health check or rollback command: argv when `args` are given, else a shell script. */
+function commandOptions(
+  c: {
+    readonly args?: readonly string[] | undefined;
+    readonly env?: Readonly<Record<string, string>> | undefined;
+    readonly cwd?: string | undefined;
+    readonly timeout?: number | undefined;
+  },
+  defaultTimeout: number,
+): Omit<ExecOptions, 'signal'> {
+  return {
+    args: c.args,
+    shell: c.args === undefined,
+    timeout: c.timeout ?? defaultTimeout,
+    ...(c.env === undefined ? {} : { env: c.env }),
+    ...(c.cwd === undefined ? {} : { cwd: c.cwd }),
+  };
+}
+
 const PENDING = 0;
 const WAITING = 1; // condition, group slot or scheduler admission pending
 const RUNNING = 2;
@@ -685,15 +709,34 @@ export class Execution implements Run {
   async #healthCheck(i: number, h: NonNullable<NodeOptions['healthCheck']>): Promise<void> {
     const retries = h.retries ?? 1;
     const interval = h.interval ?? 1000;
+    const nodeId = this.#g.ids[i]!;
+    const options = commandOptions(h, DEFAULT_HEALTH_CHECK_TIMEOUT_MS);
     let last: unknown;
     for (let k = 1; k <= retries; k++) {
+      const t0 = this.#rt.clock.now();
+      let error: unknown;
+      let passed = false;
       try {
-        await this.execHandle(i, h.command, { args: h.args, shell: h.args === undefined }, this.runSignal()).result;
-        return;
+        await this.execHandle(i, h.command, options, this.runSignal()).result;
+        passed = true;
       } catch (e) {
-        last = e;
-        if (k < retries) await this.#sleep(interval);
+        error = last = e;
       }
+      if (this.#done) break; // the run ended while the check ran: no more events for this node
+      this.#emit({
+        type: 'node.health-checked',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#rt.clock.now(),
+        nodeId,
+        attempt: k,
+        maxAttempts: retries,
+        passed,
+        durationMs: this.#rt.clock.now() - t0,
+        ...(passed ? {} : { error: this.#serialize(error, false) }),
+      });
+      if (passed) return;
+      if (k < retries) await this.#sleep(interval);
     }
     throw new FlowlaneError(
       'FL_HEALTH_CHECK_FAILED',
@@ -994,24 +1037,23 @@ export class Execution implements Run {
         this.#st[i] === FAILED && isFlowlaneError(this.#extra?.get(i)?.error, 'FL_HEALTH_CHECK_FAILED');
       if (rb === undefined || (this.#st[i] !== SUCCESS && !healthFailed)) continue;
       const nodeId = g.ids[i]!;
+      const t0 = this.#rt.clock.now();
       try {
-        if (typeof rb === 'function') {
-          const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
-          await lastValueFrom(toObservable(r), { defaultValue: undefined });
-        } else {
+        if (typeof rb === 'function') await this.#rollbackFunction(i, rb);
+        else
           await this.execHandle(
             i,
             rb.command,
-            { args: rb.args, shell: rb.args === undefined },
+            commandOptions(rb, DEFAULT_ROLLBACK_TIMEOUT_MS),
             new AbortController().signal,
           ).result;
-        }
         this.#emit({
           type: 'node.rolled-back',
           executionId: this.executionId,
           workflow: this.workflow,
           timestamp: this.#rt.clock.now(),
           nodeId,
+          durationMs: this.#rt.clock.now() - t0,
         });
       } catch (cause) {
         const e = new FlowlaneError(
@@ -1025,6 +1067,7 @@ export class Execution implements Run {
           workflow: this.workflow,
           timestamp: this.#rt.clock.now(),
           nodeId,
+          durationMs: this.#rt.clock.now() - t0,
           error: this.#serialize(e),
         });
         this.#rt.logger.error('rollback failed', {
@@ -1034,6 +1077,35 @@ export class Execution implements Run {
         });
       }
     }
+  }
+
+  /** Runs a function rollback, given up (`FL_TIMEOUT`) after {@link DEFAULT_ROLLBACK_TIMEOUT_MS} of engine time. */
+  #rollbackFunction(i: number, rb: (ctx: never, output: unknown) => unknown): Promise<unknown> {
+    const nodeId = this.#g.ids[i]!;
+    return new Promise((resolve, reject) => {
+      const timer = this.#rt.clock.schedule(
+        () =>
+          reject(
+            new FlowlaneError('FL_TIMEOUT', {
+              nodeId,
+              ms: DEFAULT_ROLLBACK_TIMEOUT_MS,
+            }),
+          ),
+        DEFAULT_ROLLBACK_TIMEOUT_MS,
+      );
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          timer.unsubscribe();
+          fn(v);
+        };
+      try {
+        const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
+        lastValueFrom(toObservable(r as never), { defaultValue: undefined }).then(settle(resolve), settle(reject));
+      } catch (e) {
+        settle(reject)(e);
+      }
+    });
   }
 
   #finalize(status: RunStatus): void {
