@@ -1,5 +1,5 @@
 import { subscribe as dcSubscribe, unsubscribe as dcUnsubscribe } from 'node:diagnostics_channel';
-import { firstValueFrom, from, of, toArray } from 'rxjs';
+import { filter, firstValueFrom, from, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { FlowlaneError, isFlowlaneError } from '../errors.js';
@@ -375,6 +375,60 @@ describe('subworkflow', () => {
     ]);
     expect(nested[0]!.executionId).toBe(`${run.executionId}/sub`);
     expect(nested[0]!.workflow).toBe('child');
+  });
+
+  it('engine.signal and engine.cancel reach a running subworkflow by its id; cancelling the parent cancels it', async () => {
+    const child = workflow('approval')
+      .addNode('wait', (ctx) => ctx.waitForSignal<string>('approve'))
+      .build();
+    const parent = workflow('release')
+      .subworkflow('gate', child, () => undefined)
+      .chain('after', (ctx) => ctx.results.gate.wait)
+      .build();
+    const e = engine();
+
+    // Signalled through the engine by the child's id.
+    const signalled = e.run(parent, {}, { executionId: 'r1' });
+    const started = (id: string) =>
+      firstValueFrom(signalled.events$.pipe(filter((ev) => ev.executionId === id && ev.type === 'node.started')));
+    await started('r1/gate');
+    await e.signal('r1/gate', 'approve', 'yes');
+    expect((await signalled.result).outputs.after).toBe('yes');
+    // Settled children are forgotten.
+    await expect(e.signal('r1/gate', 'approve', 'late')).rejects.toMatchObject({ code: 'FL_EXECUTION_NOT_FOUND' });
+
+    // Cancelled by its own id: the subworkflow node fails in the parent with the child's error.
+    const cancelledChild = e.run(parent, {}, { executionId: 'r2' });
+    const childEvents = firstValueFrom(
+      cancelledChild.events$.pipe(
+        filter((ev) => ev.executionId === 'r2/gate'),
+        toArray(),
+      ),
+    );
+    await firstValueFrom(
+      cancelledChild.events$.pipe(filter((ev) => ev.executionId === 'r2/gate' && ev.type === 'node.started')),
+    );
+    e.cancel('r2/gate', 'operator said no');
+    const r2 = await cancelledChild.result;
+    expect(r2.status).toBe('failed');
+    expect(r2.nodes.gate!.error).toMatchObject({ code: 'FL_CANCELLED' });
+    expect((await childEvents).at(-1)).toMatchObject({ type: 'workflow.cancelled', reason: 'operator said no' });
+
+    // Cancelling the parent cancels the running child too.
+    const whole = e.run(parent, {}, { executionId: 'r3' });
+    const wholeChild = firstValueFrom(
+      whole.events$.pipe(
+        filter((ev) => ev.executionId === 'r3/gate'),
+        toArray(),
+      ),
+    );
+    await firstValueFrom(
+      whole.events$.pipe(filter((ev) => ev.executionId === 'r3/gate' && ev.type === 'node.started')),
+    );
+    e.cancel('r3', 'abandoned');
+    expect((await whole.result).status).toBe('cancelled');
+    expect((await wholeChild).at(-1)?.type).toBe('workflow.cancelled');
+    expect(() => e.cancel('r3/gate')).toThrow(expect.objectContaining({ code: 'FL_EXECUTION_NOT_FOUND' }) as never);
   });
 
   it('a failing child fails the subworkflow node', async () => {

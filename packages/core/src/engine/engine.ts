@@ -106,6 +106,8 @@ export class Engine {
   #schedulerEvents: Subscription | undefined;
   readonly #plans = new WeakMap<object, WorkflowPlan>();
   readonly #active = new Map<string, Execution>();
+  /** Subworkflow runs executing now, by id (`<parent id>/<node id>`). */
+  readonly #children = new Map<string, Execution>();
   readonly #queued: Execution[] = [];
   readonly #maxRuns: number;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
@@ -189,6 +191,8 @@ export class Engine {
       },
       startChild: (wf, input, opts, parent) => {
         const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
+        // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
+        this.#children.set(exec.executionId, exec);
         exec.start(this.#planFor(wf));
         return exec;
       },
@@ -332,16 +336,19 @@ export class Engine {
     throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
   }
 
-  /** Seed form of `run.signal`: deliver a signal to an active execution by id. */
+  /** Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`). */
   async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
-    const exec = this.#active.get(executionId);
+    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     await exec.signal(name, payload);
   }
 
-  /** Cancel an active or queued execution by id. */
+  /**
+   * Cancel an active or queued execution by id. Cancelling a run cancels its running subworkflows; a subworkflow run
+   * can also be cancelled by its own id (`<parent>/<node>`), which fails its node in the parent like any failure.
+   */
   cancel(executionId: string, reason?: string): void {
-    const exec = this.#active.get(executionId);
+    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     exec.cancel(reason);
   }
@@ -399,7 +406,10 @@ export class Engine {
   }
 
   #settled(exec: Execution): void {
-    if (exec.isChild) return;
+    if (exec.isChild) {
+      if (this.#children.get(exec.executionId) === exec) this.#children.delete(exec.executionId);
+      return;
+    }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
     if (exec.wasStarted) this.#running--;
     else {
