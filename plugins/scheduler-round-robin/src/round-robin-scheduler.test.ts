@@ -347,6 +347,32 @@ describe('worker health', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('places fallback nodes on a worker too (ctx.workerId), honouring their own labels', async () => {
+    const wf = workflow('fallback-placement')
+      .addNode('on-gpu', (ctx) => ctx.workerId, { resources: { labels: ['gpu'] } })
+      .addNode(
+        'primary',
+        () => {
+          throw new Error('cpu path failed');
+        },
+        { fallback: 'on-gpu' },
+      )
+      .build();
+    const e = engine({
+      plugins: [roundRobinScheduler({ workers: [{ id: 'cpu-1' }, { id: 'gpu-1', labels: ['gpu'] }] })],
+    });
+    const run = e.run(wf, {});
+    const events = firstValueFrom(run.events$.pipe(toArray()));
+    const r = await run.result;
+    expect(r.status).toBe('success');
+    expect(r.outputs.primary).toBe('gpu-1');
+    const started = (await events).flatMap((ev) => (ev.type === 'node.started' ? [[ev.nodeId, ev.workerId]] : []));
+    expect(started).toEqual([
+      ['primary', 'cpu-1'],
+      ['on-gpu', 'gpu-1'],
+    ]);
+  });
+
   it('checks its options with FL_SCHED_INVALID_OPTION', () => {
     const bad: unknown[] = [
       { workers: [] },

@@ -420,23 +420,36 @@ export class Execution implements Run {
   }
 
   #admit(i: number): void {
+    this.#acquire(
+      i,
+      this.#g.defs[i]!.options.priority ?? 0,
+      () => this.#run(i),
+      (e) => this.#failBeforeRun(i, e),
+    );
+  }
+
+  /**
+   * Asks the scheduler (if any) to admit node `i` at `priority`, then calls `go` with its lease recorded (or `fail`
+   * with the admission error). Without a scheduler `go` runs at once.
+   */
+  #acquire(i: number, priority: number, go: () => void, fail: (e: unknown) => void): void {
     const sched = this.#rt.scheduler;
     if (sched === undefined) {
-      this.#run(i);
+      go();
       return;
     }
     const request = {
       executionId: this.executionId,
       workflow: this.workflow,
       node: this.#in.descriptions()[i]!,
-      priority: this.#g.defs[i]!.options.priority ?? 0,
+      priority,
     };
     this.#st[i] = WAITING;
     let lease: Lease | Promise<Lease>;
     try {
       lease = sched.acquire(request, this.runSignal());
     } catch (e) {
-      this.#failBeforeRun(i, e);
+      fail(e);
       return;
     }
     if (isThenable(lease)) {
@@ -448,15 +461,15 @@ export class Execution implements Run {
           }
           (this.#leases ??= new Map()).set(i, l);
           this.#now = this.#rt.clock.now();
-          this.#run(i);
+          go();
           this.#pump();
         },
-        (e: unknown) => this.#failBeforeRun(i, e),
+        fail,
       );
       return;
     }
     (this.#leases ??= new Map()).set(i, lease);
-    this.#run(i);
+    go();
   }
 
   /** A node failed before its function ran (condition threw, admission failed): report it as its failure. */
@@ -874,16 +887,11 @@ export class Execution implements Run {
         durationMs: this.#now - this.#started[i]!,
         error: this.#serialize(error),
       };
-      const boundaries = g.boundariesOf.get(i);
-      if (boundaries !== undefined && !isFlowlaneError(error, 'FL_CANCELLED')) {
-        for (const h of boundaries) {
-          const types = g.defs[h]!.errorTypes;
-          if (types === undefined || matchesError(error, types)) {
-            this.#emit({ ...base, handledBy: g.ids[h]! });
-            this.#runStandby(i, h, error, 'boundary');
-            return;
-          }
-        }
+      const h = this.#boundaryFor(i, error);
+      if (h !== -1) {
+        this.#emit({ ...base, handledBy: g.ids[h]! });
+        this.#runStandby(i, h, error, 'boundary');
+        return;
       }
       this.#emit(continued ? { ...base, continued: true } : base);
     }
@@ -905,8 +913,32 @@ export class Execution implements Run {
 
   #failedNode: string | undefined;
 
-  /** Runs fallback or boundary node `s` on behalf of node `owner`. */
+  /**
+   * Runs fallback or boundary node `s` on behalf of node `owner`. With a scheduler, the owner's lease is handed back
+   * first (released as `cancelled`: its work is over, and a recovered failure must not trip `failFast`), then `s` is
+   * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority.
+   */
   #runStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
+    const ownerLease = this.#leases?.get(owner);
+    if (ownerLease !== undefined) {
+      this.#leases!.delete(owner);
+      this.#rt.scheduler?.release(ownerLease, 'cancelled');
+    }
+    const defs = this.#g.defs;
+    this.#acquire(
+      s,
+      Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
+      () => this.#startStandby(owner, s, error, kind),
+      (e) => {
+        if (this.#done) return;
+        this.#begin_(s);
+        this.#standbyFailed(owner, s, kind, e);
+        this.#pump();
+      },
+    );
+  }
+
+  #startStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
     const g = this.#g;
     this.#begin_(s);
     this.#subscribe(
@@ -918,43 +950,61 @@ export class Execution implements Run {
         this.#setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
         this.#succeed(owner, value, { kind, id: g.ids[s]! });
       },
-      (e) => {
-        if (this.#done) return;
-        this.#now = this.#rt.clock.now();
-        this.#setExtra(s, { error: e });
-        const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-        this.#emit({
-          type: 'node.failed',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: this.#now,
-          nodeId: g.ids[s]!,
-          attempt: this.#attempts[s]!,
-          durationMs: this.#now - this.#started[s]!,
-          error: this.#serialize(e),
-        });
-        this.#st[s] = status;
-        this.#dur[s] = this.#now - this.#started[s]!;
-        this.#release(s, 'failed');
-        const next = g.fallbackOf[s]!;
-        if (kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED')) {
-          this.#emit({
-            type: 'node.fell-back',
-            executionId: this.executionId,
-            workflow: this.workflow,
-            timestamp: this.#now,
-            nodeId: g.ids[s]!,
-            fallbackId: g.ids[next]!,
-            error: this.#serialize(e),
-          });
-          this.#runStandby(owner, next, e, 'fallback');
-        } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
-        else {
-          // A failing boundary fails the node it guards.
-          this.#afterFallbacks(owner, e, true);
-        }
-      },
+      (e) => this.#standbyFailed(owner, s, kind, e),
     );
+  }
+
+  /** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
+  #standbyFailed(owner: number, s: number, kind: 'fallback' | 'boundary', e: unknown): void {
+    if (this.#done) return;
+    const g = this.#g;
+    this.#now = this.#rt.clock.now();
+    this.#setExtra(s, { error: e });
+    const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
+    this.#emit({
+      type: 'node.failed',
+      executionId: this.executionId,
+      workflow: this.workflow,
+      timestamp: this.#now,
+      nodeId: g.ids[s]!,
+      attempt: this.#attempts[s]!,
+      durationMs: this.#now - this.#started[s]!,
+      error: this.#serialize(e),
+    });
+    this.#st[s] = status;
+    this.#dur[s] = this.#now - this.#started[s]!;
+    const next = g.fallbackOf[s]!;
+    const cascades = kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED');
+    // 'failed' only when this failure is final for the owner (schedulers act on it, e.g. failFast).
+    const handled = cascades || (kind === 'fallback' && this.#boundaryFor(owner, e) !== -1);
+    this.#release(s, handled ? 'cancelled' : 'failed');
+    if (cascades) {
+      this.#emit({
+        type: 'node.fell-back',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: this.#now,
+        nodeId: g.ids[s]!,
+        fallbackId: g.ids[next]!,
+        error: this.#serialize(e),
+      });
+      this.#runStandby(owner, next, e, 'fallback');
+    } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
+    else {
+      // A failing boundary fails the node it guards.
+      this.#afterFallbacks(owner, e, true);
+    }
+  }
+
+  /** The error boundary that handles `error` of node `i`, or -1. */
+  #boundaryFor(i: number, error: unknown): number {
+    const boundaries = this.#g.boundariesOf.get(i);
+    if (boundaries === undefined || isFlowlaneError(error, 'FL_CANCELLED')) return -1;
+    for (const h of boundaries) {
+      const types = this.#g.defs[h]!.errorTypes;
+      if (types === undefined || matchesError(error, types)) return h;
+    }
+    return -1;
   }
 
   #succeedStandby(s: number, value: unknown): void {
