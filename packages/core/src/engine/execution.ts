@@ -453,19 +453,16 @@ export class Execution implements Run {
       return;
     }
     if (isThenable(lease)) {
-      (lease as Promise<Lease>).then(
-        (l) => {
-          if (this.#done) {
-            sched.release(l, 'cancelled');
-            return;
-          }
-          (this.#leases ??= new Map()).set(i, l);
-          this.#now = this.#rt.clock.now();
-          go();
-          this.#pump();
-        },
-        fail,
-      );
+      (lease as Promise<Lease>).then((l) => {
+        if (this.#done) {
+          sched.release(l, 'cancelled');
+          return;
+        }
+        (this.#leases ??= new Map()).set(i, l);
+        this.#now = this.#rt.clock.now();
+        go();
+        this.#pump();
+      }, fail);
       return;
     }
     (this.#leases ??= new Map()).set(i, lease);
