@@ -25,6 +25,7 @@ export type { DocSnippetsOptions } from './doc-snippets.js';
 export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
+export { createEventSourceScheduler } from './event-scheduler.js';
 /* Fake Kubernetes API server */
 export { startFakeKubeApi } from './fake-kube-api/start-fake-kube-api.js';
 export type {

@@ -1,18 +1,14 @@
 import { createServer } from 'node:net';
 import {
-  createFifoScheduler,
   createVirtualClock,
   type Engine,
   type Logger,
-  type Scheduler,
   type SecretsProvider,
-  type SystemEvent,
   type VirtualClock,
   workflow,
 } from '@flowlane/core';
-import { type StatsdListener, startStatsdListener, useEngines } from '@flowlane/testing';
+import { createEventSourceScheduler, type StatsdListener, startStatsdListener, useEngines } from '@flowlane/testing';
 import { StatsD } from 'hot-shots';
-import { Subject } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DatadogMetricsError, type DatadogOptions, datadog } from './index.js';
 
@@ -208,14 +204,7 @@ describe('datadog(): DogStatsD lines against a real UDP listener', () => {
   });
 
   it('sends worker health as the flowlane.worker.up gauge and counts resource expirations, from system events', async () => {
-    const events = new Subject<SystemEvent>();
-    const fifo = createFifoScheduler({ concurrency: 2 });
-    const scheduler: Scheduler = {
-      name: 'fleet',
-      acquire: (r, sig) => fifo.acquire(r, sig),
-      release: (l, o) => fifo.release(l, o),
-      events$: events,
-    };
+    const { scheduler, events } = createEventSourceScheduler('fleet');
     const e = engine({
       scheduler,
       plugins: [datadog({ host: statsd.host, port: statsd.port, flushInterval: 60_000 })],

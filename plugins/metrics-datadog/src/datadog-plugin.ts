@@ -69,31 +69,25 @@ export function datadog(options: DatadogOptions = {}): Readonly<FlowlanePlugin> 
         }
       };
       let failures = 0;
+      // Never let a metrics problem reach the engine: log the first few failures and go on.
+      const guarded =
+        <E extends { readonly type: string }>(what: string, record: (e: E) => void) =>
+        (e: E): void => {
+          try {
+            record(e);
+          } catch (err) {
+            if (failures++ < 10)
+              api.logger.error(`datadog: recording ${what} failed`, {
+                type: e.type,
+                error: err instanceof Error ? err.message : String(err),
+              });
+          }
+        };
       api.metrics.addExporter({
         name: 'datadog',
-        handleSystem(e: SystemEvent) {
-          try {
-            aggregator.handleSystem(e);
-          } catch (err) {
-            if (failures++ < 10)
-              api.logger.error('datadog: recording a system event failed', {
-                type: e.type,
-                error: err instanceof Error ? err.message : String(err),
-              });
-          }
-        },
         // Called directly by the engine for each event (no subscription on the hot path).
-        handle(e: FlowEvent) {
-          try {
-            aggregator.handle(e);
-          } catch (err) {
-            if (failures++ < 10)
-              api.logger.error('datadog: recording an event failed', {
-                type: e.type,
-                error: err instanceof Error ? err.message : String(err),
-              });
-          }
-        },
+        handle: guarded('an event', (e: FlowEvent) => aggregator.handle(e)),
+        handleSystem: guarded('a system event', (e: SystemEvent) => aggregator.handleSystem(e)),
       });
       const timer = setInterval(flush, o.flushInterval);
       timer.unref();

@@ -7,7 +7,7 @@ import {
   type VirtualClock,
   workflow,
 } from '@flowlane/core';
-import { useEngines } from '@flowlane/testing';
+import { createEventSourceScheduler, useEngines } from '@flowlane/testing';
 import { type OpenMetricsContentType, Registry } from 'prom-client';
 import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -298,14 +298,7 @@ describe('prometheus(): metrics from engine events', () => {
   });
 
   it('turns worker.down / worker.up into flowlane_worker_up and counts resource.expired, per scheduler', async () => {
-    const events = new Subject<SystemEvent>();
-    const fifo = createFifoScheduler({ concurrency: 2 });
-    const scheduler: Scheduler = {
-      name: 'fleet',
-      acquire: (r, sig) => fifo.acquire(r, sig),
-      release: (l, o) => fifo.release(l, o),
-      events$: events,
-    };
+    const { scheduler, events } = createEventSourceScheduler('fleet');
     const plugin = prometheus({ staticLabels: { region: 'eu' } });
     const e = engine({ plugins: [plugin], scheduler });
     await e.ready();

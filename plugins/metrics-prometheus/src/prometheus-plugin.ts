@@ -81,17 +81,23 @@ export function prometheus(options: PrometheusOptions = {}): Readonly<Prometheus
       const logger = api.logger;
       const pusher = o.pushgateway === undefined ? undefined : createPushgatewayPusher(registry, o.pushgateway, logger);
       let failures = 0;
+      // Never let a metrics problem reach the engine (an error thrown here would surface as an uncaught error).
+      const guarded =
+        <E extends { readonly type: string }>(what: string, record: (e: E) => void) =>
+        (e: E): void => {
+          try {
+            record(e);
+          } catch (err) {
+            if (failures++ < 10)
+              logger.error(`prometheus: recording ${what} failed`, {
+                type: e.type,
+                error: err instanceof Error ? err.message : String(err),
+              });
+          }
+        };
+      const record = guarded('an event', (e: FlowEvent) => flow.handle(e));
       const onEvent = (e: FlowEvent): void => {
-        try {
-          flow.handle(e);
-        } catch (err) {
-          // Never let a metrics problem reach the engine (an error thrown here would surface as an uncaught error).
-          if (failures++ < 10)
-            logger.error('prometheus: recording an event failed', {
-              type: e.type,
-              error: err instanceof Error ? err.message : String(err),
-            });
-        }
+        record(e);
         if (
           pusher !== undefined &&
           e.parentExecutionId === undefined &&
@@ -100,17 +106,7 @@ export function prometheus(options: PrometheusOptions = {}): Readonly<Prometheus
           pusher.request();
       };
       // Called directly by the engine for each event (no subscription on the hot path).
-      const onSystemEvent = (e: SystemEvent): void => {
-        try {
-          flow.handleSystem(e);
-        } catch (err) {
-          if (failures++ < 10)
-            logger.error('prometheus: recording a system event failed', {
-              type: e.type,
-              error: err instanceof Error ? err.message : String(err),
-            });
-        }
-      };
+      const onSystemEvent = guarded('a system event', (e: SystemEvent) => flow.handleSystem(e));
       api.metrics.addExporter({ name: 'prometheus', handle: onEvent, handleSystem: onSystemEvent });
       if (o.server !== undefined) {
         try {

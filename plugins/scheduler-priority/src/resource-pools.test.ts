@@ -2,12 +2,11 @@ import {
   createFifoScheduler,
   createVirtualClock,
   type NodeDescription,
-  type Scheduler,
   type SystemEvent,
   workflow,
 } from '@flowlane/core';
-import { useEngines } from '@flowlane/testing';
-import { firstValueFrom, map, NEVER, Subject, timer } from 'rxjs';
+import { createEventSourceScheduler, useEngines } from '@flowlane/testing';
+import { firstValueFrom, map, NEVER, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { priorityScheduler } from './priority-plugin.js';
 import { createPriorityScheduler } from './priority-scheduler.js';
@@ -282,14 +281,7 @@ describe('withResourcePools', () => {
   it("forwards the inner scheduler's events$ and the pools' expiry events to engine.systemEvents$", async () => {
     const clock = createVirtualClock();
     const pools = createResourcePools({ capacity: { gpu: 1 }, clock, leaseExpiry: 50 });
-    const fifo = createFifoScheduler({ concurrency: 4 });
-    const workerEvents = new Subject<SystemEvent>();
-    const inner: Scheduler = {
-      name: 'fleet',
-      acquire: (r, sig) => fifo.acquire(r, sig),
-      release: (l, o) => fifo.release(l, o),
-      events$: workerEvents,
-    };
+    const { scheduler: inner, events: workerEvents } = createEventSourceScheduler('fleet', { concurrency: 4 });
     const e = engine({ clock, scheduler: withResourcePools(inner, pools) });
     await e.ready();
     const seen: SystemEvent[] = [];
