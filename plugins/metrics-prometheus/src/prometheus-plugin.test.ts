@@ -1,15 +1,6 @@
-import {
-  createFifoScheduler,
-  createVirtualClock,
-  type Scheduler,
-  type SecretsProvider,
-  type SystemEvent,
-  type VirtualClock,
-  workflow,
-} from '@flowlane/core';
+import { createVirtualClock, type Scheduler, type SecretsProvider, type VirtualClock, workflow } from '@flowlane/core';
 import { createEventSourceScheduler, useEngines } from '@flowlane/testing';
 import { type OpenMetricsContentType, Registry } from 'prom-client';
-import { Subject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { parseExposition, samplesOf, sampleValue } from './exposition.test-helper.js';
 import { METRIC_NAMES, PrometheusMetricsError, type PrometheusOptions, prometheus } from './index.js';
