@@ -96,7 +96,7 @@ describe('connection pool', () => {
     // $PPID of the command is the sshd process serving this connection: killing it drops the connection.
     const e = await rejection(ex.exec('sh', { args: ['-c', 'kill -KILL $PPID; sleep 5'], target: 'web1' }).result);
     expect(isSshExecutorError(e, 'FL_SSH_CONNECTION_LOST')).toBe(true);
-    expect(closed).toContainEqual(expect.objectContaining({ reason: 'lost' }));
+    await waitFor(() => closed.some((c) => c.reason === 'lost'), { what: 'the lost connection event' });
     expect((await echo(ex, 'again')).stdout).toBe('again\n');
     expect(ex.stats().web1).toMatchObject({ opened: 2, connections: 1 });
   });
