@@ -208,6 +208,12 @@ export interface BoundaryOptions<D extends string = string> {
   readonly timeout?: number | undefined;
   readonly retry?: RetryPolicy | undefined;
   readonly tags?: readonly string[] | undefined;
+  /** Scheduling priority when the boundary runs (at least the failed node's). */
+  readonly priority?: number | undefined;
+  /** Resources the boundary takes from resource pools / worker labels while it runs. */
+  readonly resources?: Readonly<Record<string, number | string | readonly string[]>> | undefined;
+  /** Which executor the boundary's `ctx.exec` uses. */
+  readonly executor?: ExecutorSelector | undefined;
 }
 
 /** Result entry of `forEach` with `failurePolicy: 'allSettled'`. */
