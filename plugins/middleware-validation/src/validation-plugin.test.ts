@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createEngine, type Engine, isFlowlaneError, type StandardSchemaV1, workflow } from '@flowlane/core';
+import { type } from 'arktype';
 import * as v from 'valibot';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -91,6 +92,14 @@ describe('validation(): where schemas come from', () => {
     expect((await e.run(orderFlow({ id: 'a', qty: 1 }), {}).result).status).toBe('success');
     const r = await e.run(orderFlow({ id: 'a', qty: '1' }), {}).result;
     expect(r.nodes.order?.error?.details).toMatchObject({ issues: [expect.stringMatching(/^qty: /)] });
+  });
+
+  it('arktype types work the same (any Standard Schema)', async () => {
+    const e = engineWith({ nodes: { order: { output: type({ id: 'string', qty: 'number.integer > 0' }) } } });
+    expect((await e.run(orderFlow({ id: 'a', qty: 1 }), {}).result).status).toBe('success');
+    const r = await e.run(orderFlow({ id: 'a', qty: 0 }), {}).result;
+    expect(r.nodes.order?.error).toMatchObject({ code: 'FL_VALIDATION_FAILED' });
+    expect(r.nodes.order?.error?.details).toMatchObject({ stage: 'output', issues: [expect.stringMatching(/^qty: /)] });
   });
 
   it('a hand-written Standard Schema (no library), sync or async', async () => {
