@@ -123,3 +123,30 @@ describe('startSshd', () => {
     expect(stdout).toBe('from-openssh\n');
   });
 });
+
+describe('startSshd({ leanLogin, extraConfig })', () => {
+  it('gives sessions an empty HOME inside its own dir, applies extra config lines, and removes it all on dispose', async () => {
+    const lean = await startSshd({ leanLogin: true, extraConfig: ['MaxSessions 1'] });
+    const client = await connect(lean, (key) => fingerprintOf(key) === lean.hostKeyFingerprint);
+    try {
+      const { stdout } = await exec(client, 'echo "$HOME"; ls -A "$HOME" | wc -l');
+      expect(stdout.split('\n').slice(0, 2)).toEqual([join(lean.dir, 'home'), '0']);
+      expect(await readFile(join(lean.dir, 'sshd_config'), 'utf8')).toMatch(/^MaxSessions 1$/m);
+      // MaxSessions 1: a second session on the same connection is refused while the first is open.
+      const second = await new Promise<unknown>((resolve) =>
+        client.exec('sleep 2', (err, first) => {
+          if (err) return resolve(err);
+          client.exec('true', (refused) => {
+            first.close();
+            resolve(refused);
+          });
+        }),
+      );
+      expect(String(second)).toMatch(/open failed/i);
+    } finally {
+      client.end();
+      await lean.dispose();
+    }
+    await expect(stat(lean.dir)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});

@@ -17,6 +17,14 @@ const execFileAsync = promisify(execFile);
 export interface StartSshdOptions {
   /** How long to wait for the `SSH-2.0` banner. Default: 10 000 ms. */
   readonly startupTimeoutMs?: number | undefined;
+  /**
+   * Give sessions an empty `HOME` (a directory inside the service's temp dir), so the login shell reads no rc file:
+   * a command then costs what it does on a typical server account, not whatever the test user's `~/.bashrc` runs
+   * (benchmarks, races that slow logins hide). Default: false (the user's own HOME).
+   */
+  readonly leanLogin?: boolean | undefined;
+  /** More `sshd_config` lines (e.g. `MaxSessions 3`), appended after the harness's own. */
+  readonly extraConfig?: readonly string[] | undefined;
 }
 
 /** A running private OpenSSH server that accepts one generated ed25519 client key for the current user. */
@@ -118,9 +126,12 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdSer
           'KbdInteractiveAuthentication no',
           'PermitRootLogin yes',
           'Subsystem sftp internal-sftp',
+          ...(options.leanLogin === true ? [`SetEnv HOME=${join(dir, 'home')}`] : []),
+          ...(options.extraConfig ?? []),
           '',
         ].join('\n'),
       );
+      if (options.leanLogin === true) await mkdir(join(dir, 'home'), { mode: 0o700 });
       try {
         await execFileAsync(sshd, ['-t', '-f', configPath]);
       } catch (err) {

@@ -1,21 +1,18 @@
-import { type SshdService, startSshd } from '@flowlane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSshExecutor, type SshExecutor } from './ssh-executor.js';
 import { startLeanSshd } from './ssh-test.test-helper.js';
 
 // Commands that finish within a few milliseconds: sshd then sends the exec reply, output, exit status and close in
 // one burst. (Regression: the exit status was read from an 'exit' event that could fire before listeners existed.)
-let sshd: SshdService;
 let lean: Awaited<ReturnType<typeof startLeanSshd>>;
 let ssh: SshExecutor;
 let strict: Awaited<ReturnType<typeof startLeanSshd>>;
 let closed: Awaited<ReturnType<typeof startLeanSshd>>;
 
 beforeAll(async () => {
-  sshd = await startSshd();
-  lean = await startLeanSshd(sshd);
-  strict = await startLeanSshd(sshd, ['MaxSessions 3']);
-  closed = await startLeanSshd(sshd, ['MaxSessions 0']);
+  lean = await startLeanSshd();
+  strict = await startLeanSshd(['MaxSessions 3']);
+  closed = await startLeanSshd(['MaxSessions 0']);
   ssh = createSshExecutor({ hosts: { fast: { ...lean.host, maxConnections: 2 } } });
 }, 30_000);
 afterAll(async () => {
@@ -23,7 +20,6 @@ afterAll(async () => {
   await lean?.stop();
   await strict?.stop();
   await closed?.stop();
-  await sshd?.dispose();
 }, 30_000);
 
 const expectOutcome = async (i: number) => {
