@@ -3,9 +3,10 @@
 // same Node binary; prints the table and writes results/latest.json (results/quick.json with --quick).
 //
 // Options: --quick, --only=W1,S1 (workload id prefixes: W5 = W5a + W5b; S1 = the scheduler case;
-// E1 = the metrics-exporter case),
+// E1 = the metrics-exporter case; X1 = the SSH pool case),
 // --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE, --merge (with --only: replace only the selected
-// workloads' rows of the existing output file, keep the rest, note the partial run under `machine.merged`).
+// workloads' rows of the existing output file — with --systems too, only those systems' rows — keep the rest, and
+// note the partial run under `machine.merged`).
 // `--key value` works as well as `--key=value`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ID as EXPORTERS_ID, exporterTable, runExporters } from './exporters.mjs';
 import { runSchedulers, ID as SCHEDULERS_ID, schedulerTable } from './schedulers.mjs';
+import { runSshPool, ID as SSH_POOL_ID, sshPoolTable } from './ssh-pool.mjs';
 import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -51,6 +53,8 @@ if (args.procs !== undefined) METHOD.procs = METHOD.peerProcs = Number(args.proc
  * run with plain functions only.
  */
 const QUICK_PEER_SIZES = { W1: 1000, W3: 1000, W4: 10 };
+/** What V8 prints when a process dies of its heap limit (`FATAL ERROR: Reached heap limit …`, `node::Abort()`). */
+const OUT_OF_MEMORY = /heap limit|heap out of memory|JavaScript heap|node::Abort\(\)|node-[\d.]+\/bin\/node\]/;
 /** A slow peer (median run above this) is measured in one process: at 100×+ the floor, spread does not matter. */
 const SLOW_RUN_MS = 1000;
 
@@ -145,7 +149,9 @@ async function main() {
           const workload = size === def.size ? label : `${label} @${size}`;
           const key = `${system}:${def.id}`;
           if (timedOutAt.has(key) && timedOutAt.get(key) <= size) {
-            results.push(row(workload, system, null, 'skipped: the other variant timed out at this size'));
+            results.push(
+              row(workload, system, null, 'skipped: the other variant timed out (or ran out of memory) at this size'),
+            );
             continue;
           }
           const spec = {
@@ -171,11 +177,19 @@ async function main() {
             if (peer && r.systemMs > SLOW_RUN_MS) break;
           }
           if (failure !== undefined) {
-            const status = failure.status === 'skipped' ? `skipped: ${failure.reason}` : failure.status;
-            if (failure.status === 'timeout') timedOutAt.set(key, size);
+            // A child that died of V8's heap limit (a peer at 100k nodes) is treated like a timeout: recorded, then
+            // measured at the next smaller size.
+            const oom = failure.status === 'failed' && OUT_OF_MEMORY.test(failure.reason ?? '');
+            const status =
+              failure.status === 'skipped'
+                ? `skipped: ${failure.reason}`
+                : oom
+                  ? 'failed: out of memory (V8 heap limit)'
+                  : failure.status;
+            if (failure.status === 'timeout' || oom) timedOutAt.set(key, size);
             results.push(row(workload, system, failure.version ?? null, status));
             printLive(results.at(-1), failure.reason);
-            if (failure.status === 'timeout') continue; // measure at the next smaller size
+            if (failure.status === 'timeout' || oom) continue; // measure at the next smaller size
             break;
           }
           if (size === def.size) floorRuns.push(...runs);
@@ -246,6 +260,18 @@ async function main() {
       })),
     );
 
+  // X1: the SSH executor's connection pool against a new connection per command, on a real OpenSSH server.
+  if (selected(SSH_POOL_ID) && systems.includes('flowlane'))
+    results.push(
+      ...(await runSshPool({
+        nodeBin,
+        quick,
+        round,
+        print: printLive,
+        version: JSON.parse(readFileSync(join(repoRoot, 'plugins/executor-ssh/package.json'), 'utf8')).version,
+      })),
+    );
+
   const report = {
     machine: {
       cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -269,6 +295,8 @@ async function main() {
   if (sched !== '') console.log(`${sched}\n`);
   const exp = exporterTable(results);
   if (exp !== '') console.log(`${exp}\n`);
+  const ssh = sshPoolTable(results);
+  if (ssh !== '') console.log(`${ssh}\n`);
   console.log(`Wrote ${outFile} in ${report.machine.durationS} s.`);
   const failed = results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
@@ -280,14 +308,29 @@ async function main() {
 /** `--merge`: the existing report with the selected workloads' rows replaced by this run's (in place, else appended). */
 function merge(file, report) {
   const old = JSON.parse(readFileSync(file, 'utf8'));
-  const replaced = (r) => selected(r.workload.split(' ')[0]);
+  // With --systems, only those systems' rows of the selected workloads are replaced (the floor rows stay: they are
+  // the median over every process of the workload in the original run).
+  const mergedSystems = typeof args.systems === 'string' ? new Set(args.systems.split(',')) : undefined;
+  const replacedRow = (r) =>
+    selected(r.workload.split(' ')[0]) && (mergedSystems === undefined || mergedSystems.has(r.system));
+  if (mergedSystems !== undefined) report.results = report.results.filter((r) => mergedSystems.has(r.system));
+  const replaced = replacedRow;
   const at = old.results.findIndex(replaced);
   const kept = old.results.filter((r) => !replaced(r));
   const results = at === -1 ? [...kept, ...report.results] : kept.toSpliced(at, 0, ...report.results);
   const { mode, durationS } = report.machine;
   const merged = [
-    ...(old.machine.merged ?? []).filter((m) => m.only !== only.join(',')),
-    { only: only.join(','), mode, durationS, node: report.node, date: report.date },
+    ...(old.machine.merged ?? []).filter(
+      (m) => m.only !== only.join(',') || (m.systems ?? null) !== (mergedSystems ? args.systems : null),
+    ),
+    {
+      only: only.join(','),
+      ...(mergedSystems ? { systems: args.systems } : {}),
+      mode,
+      durationS,
+      node: report.node,
+      date: report.date,
+    },
   ];
   return { ...old, machine: { ...old.machine, merged }, results };
 }

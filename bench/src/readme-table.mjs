@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Prints the README's "Current numbers" table from a results file: one row per workload (full size), the floor's
+// median, and each system's ratio to the floor (peers as ms/node · ×, with @size when measured smaller).
+//   node src/readme-table.mjs [results/latest.json]
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const file = process.argv[2] ?? join(import.meta.dirname, '..', 'results', 'latest.json');
+const { results, node, machine } = JSON.parse(readFileSync(file, 'utf8'));
+const rows = results.filter((r) => /^W\d/.test(r.workload));
+const base = (w) => w.replace(/ @\d+$/, '');
+const workloads = [...new Set(rows.map((r) => base(r.workload)))];
+const SYSTEMS = ['rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
+const PEERS = new Set(['mastra', 'langgraph']);
+
+const cell = (w, system) => {
+  const all = rows.filter((r) => base(r.workload) === w && r.system === system);
+  if (all.length === 0) return '—';
+  const ok = all.find((r) => r.status.startsWith('ok'));
+  const first = all[0];
+  const note = first.status.startsWith('ok') ? '' : first.status.startsWith('skipped') ? 'skipped' : first.status;
+  if (ok === undefined) return note;
+  const at = ok.workload.match(/ @(\d+)$/)?.[1];
+  const size = at === undefined ? '' : ` (@${at}${note === '' ? '' : `; ${note} at full size`})`;
+  if (system === 'flowlane') return `**${ok.medianMs} ms · ${ok.ratioToFloor}×**`;
+  if (PEERS.has(system)) return `${ok.msPerNode} ms/node · ${Math.round(ok.ratioToFloor)}×${size}`;
+  return `${ok.ratioToFloor}×${size}`;
+};
+
+console.log(
+  `Node ${node}, ${machine.mode} run, ${machine.cores} cores, ${machine.durationS} s${
+    machine.merged
+      ? `; merged later: ${machine.merged.map((m) => `${m.only}${m.systems ? ` (${m.systems})` : ''}`).join(', ')}`
+      : ''
+  }\n`,
+);
+console.log(`| workload | floor ms | ${SYSTEMS.map((s) => (s === 'flowlane' ? '**flowlane**' : s)).join(' | ')} |`);
+console.log(`|---|--:|${SYSTEMS.map(() => '--:').join('|')}|`);
+for (const w of workloads) {
+  const floor = rows.find((r) => r.workload === w && r.system === 'floor');
+  console.log(`| ${w} | ${floor?.medianMs ?? '—'} | ${SYSTEMS.map((s) => cell(w, s)).join(' | ')} |`);
+}
+
+// Flowlane's per-node speed-up over each peer (peer ms/node ÷ Flowlane ms/node; the peer's row may be at a reduced
+// size, Flowlane's is at full size — at reduced sizes Flowlane is faster per node still, so this understates it).
+console.log('\n| workload | Flowlane ms/node | × faster than mastra | × faster than langgraph |');
+console.log('|---|--:|--:|--:|');
+for (const w of workloads) {
+  const f = rows.find((r) => r.workload === w && r.system === 'flowlane' && r.status.startsWith('ok'));
+  if (f === undefined) continue;
+  const vs = (peer) => {
+    const p = rows.find((r) => base(r.workload) === w && r.system === peer && r.status.startsWith('ok'));
+    return p === undefined ? '—' : `${Math.round(p.msPerNode / f.msPerNode)}×`;
+  };
+  console.log(`| ${w} | ${f.msPerNode} | ${vs('mastra')} | ${vs('langgraph')} |`);
+}
