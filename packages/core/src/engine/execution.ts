@@ -420,6 +420,11 @@ export class Execution implements Run {
   }
 
   #admit(i: number): void {
+    // Without a scheduler: straight to the run (no closures on the hot path).
+    if (this.#rt.scheduler === undefined) {
+      this.#run(i);
+      return;
+    }
     this.#acquire(
       i,
       this.#g.defs[i]!.options.priority ?? 0,
