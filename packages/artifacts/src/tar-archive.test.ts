@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -50,5 +50,36 @@ describe('packPath / extractTo', () => {
     archive.pipe(stream);
     await expect(extractTo(stream, join(dir, 'safe'))).rejects.toThrow();
     await expect(readFile(join(dir, 'evil.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('packPath with a signal', () => {
+  const openFds = async () => (await readdir('/proc/self/fd')).length;
+
+  it('rejects at once when already aborted', async () => {
+    await writeFile(join(dir, 'a.txt'), 'a');
+    const packed = packPath(join(dir, 'a.txt'), 'a.txt', [], { signal: AbortSignal.abort(new Error('stop')) });
+    await expect(packed.done).rejects.toThrow('stop');
+  });
+
+  it('stops mid-file: done rejects with the reason, the archive ends and the file is closed', async () => {
+    const big = join(dir, 'big.bin');
+    await writeFile(big, Buffer.alloc(64 * 1024 * 1024, 3));
+    const fds = await openFds();
+    const ctrl = new AbortController();
+    const packed = packPath(big, 'big.bin', [], { signal: ctrl.signal });
+    let received = 0;
+    const ended = new Promise<void>((resolve) => {
+      const stream = packed.stream as unknown as PassThrough;
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > 1024 * 1024 && !ctrl.signal.aborted) ctrl.abort(new Error('enough'));
+      });
+      stream.on('close', () => resolve());
+    });
+    await expect(packed.done).rejects.toThrow('enough');
+    await ended;
+    expect(received).toBeLessThan(64 * 1024 * 1024);
+    expect(await openFds()).toBe(fds);
   });
 });

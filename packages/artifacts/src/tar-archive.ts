@@ -16,6 +16,7 @@ export interface PackedPath {
  * Streams `localPath` (a file or a directory, recursively; symlinks kept as links) as a tar archive whose root
  * entry is named `rootName`, preceded by directory entries for `parents` (relative paths, outermost first).
  * `done` settles when the whole archive was produced, with bytes and files counted and a single file's sha256.
+ * Aborting `options.signal` closes the file being read, ends the archive and rejects `done` with the reason.
  *
  * @example
  * ```ts
@@ -24,8 +25,19 @@ export interface PackedPath {
  * console.log(await done); // { bytes, files }
  * ```
  */
-export function packPath(localPath: string, rootName: string, parents: readonly string[] = []): PackedPath {
+export function packPath(
+  localPath: string,
+  rootName: string,
+  parents: readonly string[] = [],
+  options: { readonly signal?: AbortSignal | undefined } = {},
+): PackedPath {
   const archive = pack();
+  // The failure is reported through `done`; a destroyed archive must not also throw from an unheard 'error' event
+  // (consumers such as an HTTP request pipe it without listening for errors).
+  archive.on('error', () => undefined);
+  const { signal } = options;
+  /** The file being read now, so an abort can close it. */
+  let reading: ReturnType<typeof createReadStream> | undefined;
   let bytes = 0;
   let files = 0;
   let sha256: string | undefined;
@@ -35,7 +47,12 @@ export function packPath(localPath: string, rootName: string, parents: readonly 
     let written = 0;
     await new Promise<void>((done, fail) => {
       const entry = archive.entry({ name, type: 'file', mode, mtime, size }, (err) => (err ? fail(err) : done()));
+      entry.on('error', () => undefined); // reported through `fail` (a read error destroys the entry with it)
       const source = createReadStream(path);
+      reading = source;
+      source.once('close', () => {
+        if (reading === source) reading = undefined;
+      });
       source.on('data', (chunk) => {
         const buf = chunk as Buffer;
         written += buf.length;
@@ -60,6 +77,7 @@ export function packPath(localPath: string, rootName: string, parents: readonly 
   };
 
   const add = async (path: string, name: string, top: boolean): Promise<void> => {
+    if (signal?.aborted) throw aborted();
     const s = await lstat(path);
     if (s.isDirectory()) {
       archive.entry({ name, type: 'directory', mode: s.mode & 0o7777, mtime: s.mtime });
@@ -72,13 +90,26 @@ export function packPath(localPath: string, rootName: string, parents: readonly 
     // Sockets, fifos and devices are not artifacts: skipped.
   };
 
+  const aborted = (): Error =>
+    signal?.reason instanceof Error ? signal.reason : new Error(`packing ${localPath} was aborted`);
+  // Aborting closes the file being read (its 'error' fails the entry, then `done`) and ends the archive.
+  const onAbort = (): void => void reading?.destroy(aborted());
+  signal?.addEventListener('abort', onAbort, { once: true });
   const done = (async () => {
+    signal?.throwIfAborted();
     for (const dir of parents) archive.entry({ name: dir, type: 'directory', mode: 0o755 });
     await add(localPath, rootName, true);
+    if (signal?.aborted) throw aborted();
     archive.finalize();
     return { bytes, files, ...(sha256 === undefined ? {} : { sha256 }) };
   })();
-  done.catch((err: unknown) => archive.destroy(err instanceof Error ? err : new Error(String(err))));
+  done.then(
+    () => signal?.removeEventListener('abort', onAbort),
+    (err: unknown) => {
+      signal?.removeEventListener('abort', onAbort);
+      archive.destroy(err instanceof Error ? err : new Error(String(err)));
+    },
+  );
   return { stream: archive as unknown as NodeJS.ReadableStream, done };
 }
 

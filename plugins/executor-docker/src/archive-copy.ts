@@ -1,12 +1,33 @@
 /* Internal: copyIn/copyOut through Docker's archive API (putArchive/getArchive), files and directories. */
 import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { extractTo, packPath } from '@flowlane/artifacts';
-import type { CopyResult } from '@flowlane/core';
+import { type CopyResult, FlowlaneError, isFlowlaneError } from '@flowlane/core';
 import type Docker from 'dockerode';
 import { statusOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import type { DockerConnectionOptions } from './options.js';
+
+/** The error of a copy stopped by its signal: the signal's own FlowlaneError, else `FL_CANCELLED`. */
+export function copyCancelled(signal: AbortSignal, path: string): Error {
+  return isFlowlaneError(signal.reason)
+    ? signal.reason
+    : new FlowlaneError(
+        'FL_CANCELLED',
+        { executionId: '-', reason: `copy of "${path}" aborted` },
+        { cause: signal.reason },
+      );
+}
+
+/** Destroys `stream` with the cancellation error when `signal` aborts; returns the listener's remover. */
+function destroyOnAbort(signal: AbortSignal | undefined, stream: NodeJS.ReadableStream, path: string): () => void {
+  if (signal === undefined) return () => undefined;
+  // Every stream here is a Node Readable (tar-stream's pack, the HTTP response), which has destroy().
+  const onAbort = (): void => void (stream as Readable).destroy(copyCancelled(signal, path));
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
 
 /** True when `path` exists in the container (works on stopped and created containers too). */
 async function exists(container: Docker.Container, path: string): Promise<boolean> {
@@ -28,7 +49,9 @@ export async function copyIntoContainer(
   localPath: string,
   remotePath: string,
   connection: DockerConnectionOptions | undefined,
+  signal?: AbortSignal,
 ): Promise<CopyResult> {
+  if (signal?.aborted) throw copyCancelled(signal, localPath);
   try {
     await lstat(localPath);
   } catch (error) {
@@ -38,13 +61,19 @@ export async function copyIntoContainer(
     const dest = posix.resolve('/', remotePath);
     let base = posix.dirname(dest);
     while (base !== '/' && !(await exists(container, base))) base = posix.dirname(base);
+    if (signal?.aborted) throw copyCancelled(signal, localPath);
     const rel = posix.relative(base, dest);
     const parts = rel.split('/');
     const parents = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
-    const packed = packPath(localPath, rel, parents);
-    const [result] = await Promise.all([packed.done, container.putArchive(packed.stream, { path: base })]);
+    // Aborting ends the upload (the request is aborted) and the local read (packPath closes the file).
+    const packed = packPath(localPath, rel, parents, { signal });
+    const [result] = await Promise.all([
+      packed.done,
+      container.putArchive(packed.stream, signal === undefined ? { path: base } : { path: base, abortSignal: signal }),
+    ]);
     return result;
   } catch (error) {
+    if (signal?.aborted) throw copyCancelled(signal, localPath);
     throw toDockerError('container archive put', error, connection);
   }
 }
@@ -56,11 +85,16 @@ export async function copyOutOfContainer(
   remotePath: string,
   localPath: string,
   connection: DockerConnectionOptions | undefined,
+  signal?: AbortSignal,
 ): Promise<CopyResult> {
+  if (signal?.aborted) throw copyCancelled(signal, remotePath);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await container.getArchive({ path: remotePath });
+    stream = await container.getArchive(
+      signal === undefined ? { path: remotePath } : { path: remotePath, abortSignal: signal },
+    );
   } catch (error) {
+    if (signal?.aborted) throw copyCancelled(signal, remotePath);
     if (statusOf(error) === 404)
       throw new DockerExecutorError(
         'FL_DOCKER_PATH_NOT_FOUND',
@@ -69,5 +103,13 @@ export async function copyOutOfContainer(
       );
     throw toDockerError('container archive get', error, connection);
   }
-  return extractTo(stream, localPath);
+  const off = destroyOnAbort(signal, stream, remotePath);
+  try {
+    return await extractTo(stream, localPath);
+  } catch (error) {
+    if (signal?.aborted) throw copyCancelled(signal, remotePath);
+    throw error;
+  } finally {
+    off();
+  }
 }

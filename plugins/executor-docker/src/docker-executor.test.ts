@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
@@ -383,6 +383,64 @@ describe('artifacts', () => {
     expect(isDockerExecutorError(remote, 'FL_DOCKER_PATH_NOT_FOUND')).toBe(true);
     const here = await rejection(executor.copyIn(join(local, 'missing'), '/tmp/x', { target: 'app' }));
     expect(isDockerExecutorError(here, 'FL_DOCKER_PATH_NOT_FOUND')).toBe(true);
+  });
+});
+
+describe('aborting copies', () => {
+  /** Resolves once `probe` says enough data has moved (polls every 5 ms; progress-based, not a fixed delay). */
+  const progressed = async (probe: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 2000; i++) {
+      if (await probe()) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('the copy made no progress');
+  };
+  /** Bytes this process has read through syscalls so far (`rchar` of /proc/self/io). */
+  const bytesRead = async () => Number(/rchar: (\d+)/.exec(await readFile('/proc/self/io', 'utf8'))?.[1] ?? 0);
+  const exists = async (path: string) =>
+    (await executor.exec('test', { args: ['-e', path], target: 'app', allowFailure: true }).result).exitCode === 0;
+
+  it('rejects an already-aborted copy with FL_CANCELLED and copies nothing', async () => {
+    const file = join(local, 'never.txt');
+    await writeFile(file, 'never');
+    const into = await rejection(
+      executor.copyIn(file, '/tmp/never.txt', { target: 'app', signal: AbortSignal.abort('stop') }),
+    );
+    expect(isFlowlaneError(into, 'FL_CANCELLED')).toBe(true);
+    expect(await exists('/tmp/never.txt')).toBe(false);
+    const out = await rejection(
+      executor.copyOut('/etc/hostname', join(local, 'never-out'), { target: 'app', signal: AbortSignal.abort() }),
+    );
+    expect(isFlowlaneError(out, 'FL_CANCELLED')).toBe(true);
+  });
+
+  it('stops a large copy in and a large copy out mid-transfer, then copies normally again', async () => {
+    const big = join(local, 'big.bin');
+    await writeFile(big, Buffer.alloc(192 * 1024 * 1024, 7));
+    const ctrl = new AbortController();
+    const before = await bytesRead();
+    const copying = executor.copyIn(big, '/tmp/big-in.bin', { target: 'app', signal: ctrl.signal });
+    await progressed(async () => (await bytesRead()) - before > 16 * 1024 * 1024);
+    ctrl.abort();
+    expect(isFlowlaneError(await rejection(copying), 'FL_CANCELLED')).toBe(true);
+
+    await executor.exec('dd if=/dev/zero of=/tmp/big-out.bin bs=1M count=192 2>/dev/null', {
+      shell: true,
+      target: 'app',
+    }).result;
+    const dest = join(local, 'big-out');
+    const out = new AbortController();
+    const copyingOut = executor.copyOut('/tmp/big-out.bin', dest, { target: 'app', signal: out.signal });
+    await progressed(async () => ((await stat(dest).catch(() => undefined))?.size ?? 0) > 16 * 1024 * 1024);
+    out.abort();
+    expect(isFlowlaneError(await rejection(copyingOut), 'FL_CANCELLED')).toBe(true);
+    expect((await stat(dest)).size).toBeLessThan(192 * 1024 * 1024);
+
+    // The executor still works: nothing is stuck on the aborted requests.
+    const small = join(local, 'after-abort.txt');
+    await writeFile(small, 'fine');
+    expect(await executor.copyIn(small, '/tmp/after-abort.txt', { target: 'app' })).toMatchObject({ bytes: 4 });
+    await executor.exec('rm', { args: ['-f', '/tmp/big-in.bin', '/tmp/big-out.bin'], target: 'app' }).result;
   });
 });
 

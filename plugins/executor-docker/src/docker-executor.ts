@@ -1,4 +1,5 @@
 import {
+  type CopyOptions,
   type CopyResult,
   commandLabel,
   createCommandRun,
@@ -9,7 +10,7 @@ import {
   type HealthStatus,
 } from '@flowlane/core';
 import Docker from 'dockerode';
-import { copyIntoContainer, copyOutOfContainer } from './archive-copy.js';
+import { copyCancelled, copyIntoContainer, copyOutOfContainer } from './archive-copy.js';
 import { reasonOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import { execInContainer, inspectContainer } from './exec-container.js';
@@ -118,13 +119,17 @@ export function createDockerExecutor(options: DockerExecutorOptions = {}): Execu
       return run.handle;
     },
 
-    copyIn(localPath: string, remotePath: string, opts: { target?: string | undefined } = {}): Promise<CopyResult> {
-      return withArchiveContainer(opts.target, (c) => copyIntoContainer(c, localPath, remotePath, connection));
+    async copyIn(localPath: string, remotePath: string, opts: CopyOptions = {}): Promise<CopyResult> {
+      if (opts.signal?.aborted) throw copyCancelled(opts.signal, localPath);
+      return withArchiveContainer(opts.target, (c) =>
+        copyIntoContainer(c, localPath, remotePath, connection, opts.signal),
+      );
     },
 
-    copyOut(remotePath: string, localPath: string, opts: { target?: string | undefined } = {}): Promise<CopyResult> {
+    async copyOut(remotePath: string, localPath: string, opts: CopyOptions = {}): Promise<CopyResult> {
+      if (opts.signal?.aborted) throw copyCancelled(opts.signal, remotePath);
       return withArchiveContainer(opts.target, (c, name) =>
-        copyOutOfContainer(c, name, remotePath, localPath, connection),
+        copyOutOfContainer(c, name, remotePath, localPath, connection, opts.signal),
       );
     },
 

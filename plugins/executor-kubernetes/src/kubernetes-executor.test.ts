@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
@@ -228,6 +228,62 @@ describe('artifacts (tar over exec)', () => {
     const error = await rejection(executor.copyOut(join(dir, 'dist'), join(blocker, 'dist'), { target: 'web-0' }));
     expect((error as NodeJS.ErrnoException).code).toBe('ENOTDIR');
     await vi.waitFor(() => expect(api.processes.size).toBe(0), { timeout: 5000 });
+  });
+});
+
+describe('aborting copies', () => {
+  /** Waits until `size()` passes `bytes` (polls every 5 ms: progress-based, not a fixed delay). */
+  const grown = async (size: () => Promise<number>, bytes: number): Promise<void> => {
+    for (let i = 0; i < 2000; i++) {
+      if ((await size()) > bytes) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('the copy made no progress');
+  };
+  const sizeOf = (path: string) => async () => (await stat(path).catch(() => undefined))?.size ?? 0;
+
+  it('rejects an already-aborted copy with FL_CANCELLED before any exec', async () => {
+    const execs = api.execLog.length;
+    const into = await rejection(
+      executor.copyIn(join(dir, 'report.txt'), join(dir, 'pod-fs', 'never'), {
+        target: 'web-0',
+        signal: AbortSignal.abort(),
+      }),
+    );
+    expect(isFlowlaneError(into, 'FL_CANCELLED')).toBe(true);
+    const out = await rejection(
+      executor.copyOut(join(dir, 'report.txt'), join(dir, 'never'), { target: 'web-0', signal: AbortSignal.abort() }),
+    );
+    expect(isFlowlaneError(out, 'FL_CANCELLED')).toBe(true);
+    expect(api.execLog.length).toBe(execs);
+  });
+
+  it('stops a large copy in and out mid-transfer: the exec is hung up, tar ends, the next copy works', async () => {
+    const big = join(dir, 'big.bin');
+    await writeFile(big, Buffer.alloc(128 * 1024 * 1024, 5));
+    const remote = join(dir, 'pod-fs', 'big-in.bin');
+    const ctrl = new AbortController();
+    const copying = executor.copyIn(big, remote, { target: 'web-0', signal: ctrl.signal });
+    await grown(sizeOf(remote), 8 * 1024 * 1024);
+    ctrl.abort();
+    expect(isFlowlaneError(await rejection(copying), 'FL_CANCELLED')).toBe(true);
+    await vi.waitFor(() => expect(api.processes.size).toBe(0), { timeout: 5000 });
+    expect(await sizeOf(remote)()).toBeLessThan(128 * 1024 * 1024);
+
+    const back = join(dir, 'big-out.bin');
+    const out = new AbortController();
+    const copyingOut = executor.copyOut(big, back, { target: 'web-0', signal: out.signal });
+    await grown(sizeOf(back), 8 * 1024 * 1024);
+    out.abort();
+    expect(isFlowlaneError(await rejection(copyingOut), 'FL_CANCELLED')).toBe(true);
+    await vi.waitFor(() => expect(api.processes.size).toBe(0), { timeout: 5000 });
+
+    await writeFile(join(dir, 'after.txt'), 'fine');
+    expect(
+      await executor.copyIn(join(dir, 'after.txt'), join(dir, 'pod-fs', 'after.txt'), { target: 'web-0' }),
+    ).toMatchObject({
+      bytes: 4,
+    });
   });
 });
 

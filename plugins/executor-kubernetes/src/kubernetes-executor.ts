@@ -5,6 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { extractTo, packPath } from '@flowlane/artifacts';
 import {
   type CommandRun,
+  type CopyOptions,
   type CopyResult,
   commandLabel,
   createCommandRun,
@@ -13,6 +14,7 @@ import {
   type Executor,
   FlowlaneError,
   type HealthStatus,
+  isFlowlaneError,
 } from '@flowlane/core';
 import { BatchV1Api, CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
 import { toKubernetesError } from './api-errors.js';
@@ -23,6 +25,17 @@ import type { JobTarget, KubernetesExecutorOptions, PodTarget } from './options.
 import { closeOnFailure, type ExecSocket, podExec, sink } from './pod-exec.js';
 import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
 import { type JobRunContext, runJob } from './run-job.js';
+
+/** The error of a copy stopped by its signal: the signal's own FlowlaneError, else `FL_CANCELLED`. */
+function copyCancelled(signal: AbortSignal, path: string): Error {
+  return isFlowlaneError(signal.reason)
+    ? signal.reason
+    : new FlowlaneError(
+        'FL_CANCELLED',
+        { executionId: '-', reason: `copy of "${path}" aborted` },
+        { cause: signal.reason },
+      );
+}
 
 /** A command's target, looked up: a Job to run or a pod to exec into. */
 type Destination =
@@ -186,11 +199,9 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       return run.handle;
     },
 
-    async copyIn(
-      localPath: string,
-      remotePath: string,
-      opts: { target?: string | undefined } = {},
-    ): Promise<CopyResult> {
+    async copyIn(localPath: string, remotePath: string, opts: CopyOptions = {}): Promise<CopyResult> {
+      const { signal } = opts;
+      if (signal?.aborted) throw copyCancelled(signal, localPath);
       try {
         await lstat(localPath);
       } catch (error) {
@@ -201,26 +212,37 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
         );
       }
       const ref = await resolveTarget(opts.target, 'copyIn');
-      const packed = packPath(localPath, posix.basename(remotePath));
+      if (signal?.aborted) throw copyCancelled(signal, localPath);
+      // Aborting closes the file being packed (packPath) and hangs up the exec, which stops the remote tar.
+      const packed = packPath(localPath, posix.basename(remotePath), [], { signal });
       const stdin = new PassThrough();
       packed.stream.pipe(stdin);
       // A local read error must not leave tar waiting for the rest of the archive: hang up, then report it.
-      const hangUp = closeOnFailure(packed.done);
+      const hangUp = closeOnFailure(packed.done, signal);
       let stderr = '';
-      const [outcome, totals] = await Promise.all([
-        podExec(
-          exec,
-          ref,
-          ['/bin/sh', '-c', UNTAR, posix.dirname(remotePath)],
-          { stdin, stdout: sink(), stderr: sink((c) => (stderr += c.toString())) },
-          server,
-          hangUp,
-        ).catch(async (error: unknown) => {
-          await packed.done; // the local failure, if that is why the stream closed
-          throw error;
-        }),
-        packed.done,
-      ]);
+      let outcome: Awaited<ReturnType<typeof podExec>>;
+      let totals: CopyResult;
+      try {
+        [outcome, totals] = await Promise.all([
+          podExec(
+            exec,
+            ref,
+            ['/bin/sh', '-c', UNTAR, posix.dirname(remotePath)],
+            { stdin, stdout: sink(), stderr: sink((c) => (stderr += c.toString())) },
+            server,
+            hangUp,
+          ).catch(async (error: unknown) => {
+            await packed.done; // the local failure, if that is why the stream closed
+            throw error;
+          }),
+          packed.done,
+        ]);
+      } catch (error) {
+        throw signal?.aborted ? copyCancelled(signal, localPath) : error;
+      } finally {
+        hangUp.release();
+      }
+      if (signal?.aborted) throw copyCancelled(signal, localPath);
       if (outcome.exitCode !== 0)
         throw new KubernetesExecutorError('FL_K8S_COPY_FAILED', {
           path: remotePath,
@@ -230,17 +252,16 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
       return totals;
     },
 
-    async copyOut(
-      remotePath: string,
-      localPath: string,
-      opts: { target?: string | undefined } = {},
-    ): Promise<CopyResult> {
+    async copyOut(remotePath: string, localPath: string, opts: CopyOptions = {}): Promise<CopyResult> {
+      const { signal } = opts;
+      if (signal?.aborted) throw copyCancelled(signal, remotePath);
       const ref = await resolveTarget(opts.target, 'copyOut');
+      if (signal?.aborted) throw copyCancelled(signal, remotePath);
       const archive = new PassThrough();
       const extraction = extractTo(archive, localPath);
       extraction.catch(() => undefined);
-      // A refused or unwritable entry ends the copy: stop tar instead of buffering the rest.
-      const hangUp = closeOnFailure(extraction);
+      // A refused or unwritable entry ends the copy: stop tar instead of buffering the rest. Aborting hangs up too.
+      const hangUp = closeOnFailure(extraction, signal);
       let stderr = '';
       let outcome: Awaited<ReturnType<typeof podExec>>;
       try {
@@ -252,11 +273,17 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
           server,
           hangUp,
         ).catch(async (error: unknown) => {
+          if (signal?.aborted) throw copyCancelled(signal, remotePath);
           await extraction; // the local failure, if that is why the stream closed
           throw error;
         });
       } finally {
+        hangUp.release();
         if (!archive.writableEnded) archive.end();
+      }
+      if (signal?.aborted) {
+        await extraction.catch(() => undefined); // let the partial extraction finish writing before reporting
+        throw copyCancelled(signal, remotePath);
       }
       if (outcome.exitCode === MISSING)
         throw new KubernetesExecutorError('FL_K8S_PATH_NOT_FOUND', { side: 'pod', path: remotePath });

@@ -74,18 +74,30 @@ export async function podExec(
   return outcomeOf(status);
 }
 
-/** An `onSocket` callback that closes the exec socket as soon as `work` fails (before or after it opened). */
-export function closeOnFailure(work: Promise<unknown>): (socket: ExecSocket) => void {
+/**
+ * An `onSocket` callback that closes the exec socket as soon as `work` fails or `signal` aborts (before or after it
+ * opened). Call `release()` once the exec is over to drop the abort listener.
+ */
+export function closeOnFailure(
+  work: Promise<unknown>,
+  signal?: AbortSignal,
+): ((socket: ExecSocket) => void) & { release(): void } {
   let socket: ExecSocket | undefined;
   let failed = false;
-  work.catch(() => {
+  const fail = (): void => {
     failed = true;
     socket?.close();
-  });
-  return (s) => {
-    socket = s;
-    if (failed) s.close();
   };
+  work.catch(fail);
+  signal?.addEventListener('abort', fail, { once: true });
+  if (signal?.aborted) failed = true;
+  return Object.assign(
+    (s: ExecSocket) => {
+      socket = s;
+      if (failed) s.close();
+    },
+    { release: () => signal?.removeEventListener('abort', fail) },
+  );
 }
 
 /** A Writable that hands each chunk to `onChunk` (or drops it). */
