@@ -160,8 +160,15 @@ export function createEchoExecutor(options: EchoExecutorOptions = {}): Executor 
 
   return {
     exec,
-    copyIn: (local, remote): Promise<CopyResult> => fs.copyIn(local, remote),
-    copyOut: (remote, local): Promise<CopyResult> => fs.copyOut(remote, local),
+    // The in-memory file system copies in one step: a signal can only stop a copy before it starts.
+    async copyIn(local, remote, options): Promise<CopyResult> {
+      if (options?.signal?.aborted) throw copyAborted(local, options.signal);
+      return fs.copyIn(local, remote);
+    },
+    async copyOut(remote, local, options): Promise<CopyResult> {
+      if (options?.signal?.aborted) throw copyAborted(remote, options.signal);
+      return fs.copyOut(remote, local);
+    },
     async healthCheck(): Promise<HealthStatus> {
       if (disposed) return { healthy: false, message: 'echo executor disposed' };
       const t0 = performance.now();
@@ -176,4 +183,13 @@ export function createEchoExecutor(options: EchoExecutorOptions = {}): Executor 
       await Promise.all(running.map((r) => r.done));
     },
   };
+}
+
+/** The error of a copy whose signal was aborted before it started. */
+function copyAborted(path: string, signal: AbortSignal): FlowlaneError {
+  return new FlowlaneError(
+    'FL_CANCELLED',
+    { executionId: '-', reason: `copy of "${path}" aborted` },
+    { cause: signal.reason },
+  );
 }

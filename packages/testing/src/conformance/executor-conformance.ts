@@ -298,6 +298,18 @@ export function executorConformance(
       slow,
     );
 
+    check('copyFile')('rejects a copy whose signal is already aborted with FL_CANCELLED', async () => {
+      const local = join(scratch, 'not-copied.txt');
+      await writeFile(local, 'never');
+      const there = await remote('not-copied.txt');
+      const signal = AbortSignal.abort(new Error('stop'));
+      expectCode(await rejection(ex.copyIn(local, there, { ...target, signal })), 'FL_CANCELLED');
+      expectCode(
+        await rejection(ex.copyOut(there, join(scratch, 'not-back.txt'), { ...target, signal })),
+        'FL_CANCELLED',
+      );
+    });
+
     check('copyDirectory')(
       'copies a directory tree in and out unchanged',
       async () => {
