@@ -416,32 +416,32 @@ describe('aborting copies', () => {
 
   it('stops a large copy in and a large copy out mid-transfer, then copies normally again', async () => {
     const big = join(local, 'big.bin');
-    await writeFile(big, Buffer.alloc(192 * 1024 * 1024, 7));
+    await writeFile(big, Buffer.alloc(96 * 1024 * 1024, 7));
     const ctrl = new AbortController();
     const before = await bytesRead();
     const copying = executor.copyIn(big, '/tmp/big-in.bin', { target: 'app', signal: ctrl.signal });
-    await progressed(async () => (await bytesRead()) - before > 16 * 1024 * 1024);
+    await progressed(async () => (await bytesRead()) - before > 8 * 1024 * 1024);
     ctrl.abort();
     expect(isFlowlaneError(await rejection(copying), 'FL_CANCELLED')).toBe(true);
 
-    await executor.exec('dd if=/dev/zero of=/tmp/big-out.bin bs=1M count=192 2>/dev/null', {
+    await executor.exec('dd if=/dev/zero of=/tmp/big-out.bin bs=1M count=96 2>/dev/null', {
       shell: true,
       target: 'app',
     }).result;
     const dest = join(local, 'big-out');
     const out = new AbortController();
     const copyingOut = executor.copyOut('/tmp/big-out.bin', dest, { target: 'app', signal: out.signal });
-    await progressed(async () => ((await stat(dest).catch(() => undefined))?.size ?? 0) > 16 * 1024 * 1024);
+    await progressed(async () => ((await stat(dest).catch(() => undefined))?.size ?? 0) > 8 * 1024 * 1024);
     out.abort();
     expect(isFlowlaneError(await rejection(copyingOut), 'FL_CANCELLED')).toBe(true);
-    expect((await stat(dest)).size).toBeLessThan(192 * 1024 * 1024);
+    expect((await stat(dest)).size).toBeLessThan(96 * 1024 * 1024);
 
     // The executor still works: nothing is stuck on the aborted requests.
     const small = join(local, 'after-abort.txt');
     await writeFile(small, 'fine');
     expect(await executor.copyIn(small, '/tmp/after-abort.txt', { target: 'app' })).toMatchObject({ bytes: 4 });
     await executor.exec('rm', { args: ['-f', '/tmp/big-in.bin', '/tmp/big-out.bin'], target: 'app' }).result;
-  });
+  }, 30_000);
 });
 
 describe('health and lifecycle', () => {
