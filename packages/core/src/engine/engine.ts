@@ -241,7 +241,7 @@ export class Engine {
    *
    * @example
    * ```ts
-   * engine.systemEvents$.subscribe((e) => console.log(e.type, e.workerId));
+   * engine.systemEvents$.subscribe((e) => console.log(e.type, e.scheduler)); // worker.down round-robin
    * ```
    */
   get systemEvents$(): Observable<SystemEvent> {

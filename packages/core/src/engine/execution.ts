@@ -737,7 +737,7 @@ export class Execution implements Run {
       } catch (e) {
         error = last = e;
       }
-      if (this.#done) break; // the run ended while the check ran: no more events for this node
+      if (this.#done) return; // the run ended while the check ran: its outcome no longer matters
       this.#emit({
         type: 'node.health-checked',
         executionId: this.executionId,
