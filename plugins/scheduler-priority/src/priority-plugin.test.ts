@@ -58,6 +58,25 @@ describe('priorityScheduler plugin', () => {
     ]);
   });
 
+  it("publishes a shared pool's expiry only on the engine whose node held the resources", async () => {
+    const clock = createVirtualClock();
+    const pools = createResourcePools({ capacity: { gpu: 2 }, clock, leaseExpiry: 50 });
+    const hog = (ms: number) =>
+      workflow(`hog-${ms}`)
+        .addNode('hog', () => timer(ms, clock), { resources: { gpu: 1 } })
+        .build();
+    const e1 = engine({ clock, plugins: [priorityScheduler({ pools })] });
+    const e2 = engine({ clock, plugins: [priorityScheduler({ pools })] });
+    await Promise.all([e1.ready(), e2.ready()]);
+    const seen: string[] = [];
+    e1.systemEvents$.subscribe((e) => seen.push(`e1 ${e.type}`));
+    e2.systemEvents$.subscribe((e) => seen.push(`e2 ${e.type}`));
+    const runs = [e1.run(hog(80), {}), e2.run(hog(20), {})]; // only e1's node outlives the 50 ms expiry
+    await clock.runAll();
+    for (const r of runs) expect((await r.result).status).toBe('success');
+    expect(seen).toEqual(['e1 resource.expired']);
+  });
+
   it('shares a pools instance between two engines and leaves it to its owner', async () => {
     const clock = createVirtualClock();
     const pools = createResourcePools({ capacity: { licenses: 1 }, clock });

@@ -6,7 +6,7 @@ import {
   type Scheduler,
   type WorkflowDescription,
 } from '@flowlane/core';
-import { asyncScheduler, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { asyncScheduler, filter, type Observable, type SchedulerLike, type Subscription } from 'rxjs';
 import { BinaryHeap } from './binary-heap.js';
 import { CriticalPathRanks } from './critical-path-ranks.js';
 import { SchedulerError } from './errors.js';
@@ -87,7 +87,10 @@ class PrioritySchedulerImpl implements PriorityScheduler {
   readonly #failFast: number | undefined;
   readonly #agingRate: number;
   readonly #pools: ResourcePools | undefined;
-  /** The pools' `resource.expired` events (the engine republishes them on `engine.systemEvents$`). */
+  /**
+   * The pools' `resource.expired` events for nodes this scheduler admitted (pools may be shared by several
+   * schedulers and engines); the engine republishes them on `engine.systemEvents$`.
+   */
   readonly events$: Observable<ResourcePoolEvent> | undefined;
   readonly #backfill: boolean;
   readonly #clock: SchedulerLike;
@@ -128,7 +131,7 @@ class PrioritySchedulerImpl implements PriorityScheduler {
     this.#failFast = options.failFast;
     this.#agingRate = aging === undefined ? 0 : (aging.step ?? 1) / aging.interval;
     this.#pools = options.pools;
-    this.events$ = options.pools?.events$;
+    this.events$ = options.pools?.events$.pipe(filter((e) => this.#admitted(e.executionId, e.nodeId)));
     this.#backfill = options.backfill ?? true;
     this.#clock = options.clock ?? asyncScheduler;
     this.#t0 = this.#clock.now();
@@ -189,6 +192,13 @@ class PrioritySchedulerImpl implements PriorityScheduler {
 
   pending(): number {
     return this.#pending;
+  }
+
+  /** Whether a node of this scheduler still holds its lease (expiry returns resources, not the lease). */
+  #admitted(executionId: string, nodeId: string): boolean {
+    for (const lease of this.#leases.keys())
+      if (lease.request.executionId === executionId && lease.request.node.id === nodeId) return true;
+    return false;
   }
 
   running(): number {

@@ -1,5 +1,5 @@
 import { type AdmissionRequest, FlowlaneError, type Lease, type Scheduler } from '@flowlane/core';
-import { merge } from 'rxjs';
+import { EMPTY, merge } from 'rxjs';
 import { createPriorityScheduler } from './priority-scheduler.js';
 import type { ResourcePools } from './resource-pools.js';
 
@@ -54,7 +54,9 @@ export function withResourcePools(scheduler: Scheduler, pools: ResourcePools): S
       },
     );
   };
-  const events$ = scheduler.events$ === undefined ? pools.events$ : merge(scheduler.events$, pools.events$);
+  // The gate's expiry events cover only the nodes it admitted, even when the pools are shared.
+  const expired$ = gate.events$ ?? EMPTY;
+  const events$ = scheduler.events$ === undefined ? expired$ : merge(scheduler.events$, expired$);
   return {
     name: `${scheduler.name}+resource-pools`,
     // The inner scheduler's worker events and the pools' expiry events, for the engine's systemEvents$.
