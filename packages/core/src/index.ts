@@ -89,8 +89,9 @@ export {
   serializeError,
   WorkflowDefinitionError,
 } from './errors.js';
-export type { CommandRun } from './executor/create-command-run.js';
 /* Executor building blocks */
+export { copyCancelled } from './executor/copy-cancelled.js';
+export type { CommandRun } from './executor/create-command-run.js';
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */

@@ -3,22 +3,11 @@ import { lstat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { extractTo, packPath } from '@flowlane/artifacts';
-import { type CopyResult, FlowlaneError, isFlowlaneError } from '@flowlane/core';
+import { type CopyResult, copyCancelled } from '@flowlane/core';
 import type Docker from 'dockerode';
 import { statusOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import type { DockerConnectionOptions } from './options.js';
-
-/** The error of a copy stopped by its signal: the signal's own FlowlaneError, else `FL_CANCELLED`. */
-export function copyCancelled(signal: AbortSignal, path: string): Error {
-  return isFlowlaneError(signal.reason)
-    ? signal.reason
-    : new FlowlaneError(
-        'FL_CANCELLED',
-        { executionId: '-', reason: `copy of "${path}" aborted` },
-        { cause: signal.reason },
-      );
-}
 
 /** Destroys `stream` with the cancellation error when `signal` aborts; returns the listener's remover. */
 function destroyOnAbort(signal: AbortSignal | undefined, stream: NodeJS.ReadableStream, path: string): () => void {

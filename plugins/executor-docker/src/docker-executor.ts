@@ -2,6 +2,7 @@ import {
   type CopyOptions,
   type CopyResult,
   commandLabel,
+  copyCancelled,
   createCommandRun,
   type ExecHandle,
   type ExecOptions,
@@ -10,7 +11,7 @@ import {
   type HealthStatus,
 } from '@flowlane/core';
 import Docker from 'dockerode';
-import { copyCancelled, copyIntoContainer, copyOutOfContainer } from './archive-copy.js';
+import { copyIntoContainer, copyOutOfContainer } from './archive-copy.js';
 import { reasonOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import { execInContainer, inspectContainer } from './exec-container.js';

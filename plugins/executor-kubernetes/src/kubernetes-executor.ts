@@ -8,13 +8,13 @@ import {
   type CopyOptions,
   type CopyResult,
   commandLabel,
+  copyCancelled,
   createCommandRun,
   type ExecHandle,
   type ExecOptions,
   type Executor,
   FlowlaneError,
   type HealthStatus,
-  isFlowlaneError,
 } from '@flowlane/core';
 import { BatchV1Api, CoreV1Api, Exec, VersionApi } from '@kubernetes/client-node';
 import { toKubernetesError } from './api-errors.js';
@@ -25,17 +25,6 @@ import type { JobTarget, KubernetesExecutorOptions, PodTarget } from './options.
 import { closeOnFailure, type ExecSocket, podExec, sink } from './pod-exec.js';
 import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
 import { type JobRunContext, runJob } from './run-job.js';
-
-/** The error of a copy stopped by its signal: the signal's own FlowlaneError, else `FL_CANCELLED`. */
-function copyCancelled(signal: AbortSignal, path: string): Error {
-  return isFlowlaneError(signal.reason)
-    ? signal.reason
-    : new FlowlaneError(
-        'FL_CANCELLED',
-        { executionId: '-', reason: `copy of "${path}" aborted` },
-        { cause: signal.reason },
-      );
-}
 
 /** A command's target, looked up: a Job to run or a pod to exec into. */
 type Destination =

@@ -2,13 +2,13 @@ import {
   type CommandRun,
   type CopyOptions,
   type CopyResult,
+  copyCancelled,
   createCommandRun,
   type ExecHandle,
   type ExecOptions,
   type Executor,
   FlowlaneError,
   type HealthStatus,
-  isFlowlaneError,
   type Logger,
 } from '@flowlane/core';
 import type { SFTPWrapper } from 'ssh2';
@@ -150,20 +150,12 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
     fn: (sftp: SFTPWrapper, session: AbortSignal, host: string) => Promise<T>,
   ): Promise<T> => {
     const { signal } = opts;
-    const cancelled = (): unknown =>
-      isFlowlaneError(signal?.reason)
-        ? signal.reason
-        : new FlowlaneError(
-            'FL_CANCELLED',
-            { executionId: '-', reason: `copy of "${path}" aborted` },
-            { cause: signal?.reason },
-          );
-    if (signal?.aborted) throw cancelled();
+    if (signal?.aborted) throw copyCancelled(signal, path);
     const { name, pool } = resolveHost(opts.target);
     const { channel: sftp, release } = await pool
       .openChannel((c) => c.sftp(), signal)
       .catch((error: unknown) => {
-        throw signal?.aborted ? cancelled() : error;
+        throw signal?.aborted ? copyCancelled(signal, path) : error;
       });
     try {
       let open = true;
@@ -182,10 +174,10 @@ export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
       sftp.once('close', () => session.abort());
       signal?.addEventListener('abort', end, { once: true });
       try {
-        if (signal?.aborted) throw cancelled();
+        if (signal?.aborted) throw copyCancelled(signal, path);
         return await fn(sftp, session.signal, name);
       } catch (error) {
-        throw signal?.aborted ? cancelled() : error;
+        throw signal?.aborted ? copyCancelled(signal, path) : error;
       } finally {
         signal?.removeEventListener('abort', end);
         end();
