@@ -1,4 +1,6 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { sharedConfig } from '../../vitest.shared.js';
 
-export default mergeConfig(sharedConfig, defineConfig({ test: {} }));
+// testTimeout: these tests drive real servers and processes on a 2-core CI machine shared with every other package's
+// tests, where vitest's 5 s default proved too tight; each wait inside a test keeps its own, shorter deadline.
+export default mergeConfig(sharedConfig, defineConfig({ test: { testTimeout: 20_000 } }));

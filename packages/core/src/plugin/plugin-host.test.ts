@@ -996,7 +996,7 @@ console.log(JSON.stringify({ ok, failed, undone, audit: audit.records.length, ev
 `;
 
   it('after engine.close()', async () => {
-    const r = await runScript(script(true), 60_000);
+    const r = await runScript(script(true), 120_000);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, number>;
@@ -1004,11 +1004,11 @@ console.log(JSON.stringify({ ok, failed, undone, audit: audit.records.length, ev
     expect(out.events).toBeGreaterThan(10_000);
     // 8 nodes × 1000 runs + 1000 retries − 990 cache hits (a hit skips the node's middleware)
     expect(out.mw).toBe(8010);
-  }, 90_000);
+  }, 150_000);
 
   it('without engine.close() (nothing left scheduled once the runs settled)', async () => {
-    const r = await runScript(script(false), 60_000);
+    const r = await runScript(script(false), 120_000);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ ok: 990, failed: 10 });
-  }, 90_000);
+  }, 150_000);
 });
