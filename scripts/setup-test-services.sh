@@ -14,7 +14,7 @@ if [[ "${FLOWLANE_SKIP_SERVICE_SETUP:-}" == "1" ]]; then
 fi
 
 # Debian packages the test suites need, in install order. To add one, append it here and list its binaries below.
-TEST_SERVICE_PACKAGES=(redis-server openssh-server prometheus docker.io busybox-static)
+TEST_SERVICE_PACKAGES=(redis-server openssh-server prometheus docker.io busybox-static openssl)
 
 # Binaries that prove a package is installed: command names (looked up in PATH + sbin dirs) or absolute paths.
 declare -A PACKAGE_BINARIES=(
@@ -23,6 +23,7 @@ declare -A PACKAGE_BINARIES=(
   [prometheus]="prometheus promtool"
   [docker.io]="dockerd"
   [busybox-static]="busybox"
+  [openssl]="openssl"
 )
 
 have_binary() {

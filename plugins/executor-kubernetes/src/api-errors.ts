@@ -27,10 +27,30 @@ export function reasonOf(error: unknown): string {
   return typeof message === 'string' && message !== '' ? message : String(error);
 }
 
-function networkCode(error: unknown): string | undefined {
+/**
+ * Node's codes for a server certificate the client does not trust or that does not match the address (OpenSSL's
+ * X509 verify results as node names them, plus the host-name check).
+ */
+const TLS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** The first string `code` in `set` on the error or its `cause` / `error` chain (fetch and ws wrap them). */
+function codeIn(set: ReadonlySet<string>, error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK.has(code)) return code;
+    if (typeof code === 'string' && set.has(code)) return code;
     e = (e as { cause?: unknown; error?: unknown }).cause ?? (e as { error?: unknown }).error;
   }
   return undefined;
@@ -43,7 +63,10 @@ export function toKubernetesError(operation: string, error: unknown, server: str
   if (status === 401) return new KubernetesExecutorError('FL_K8S_UNAUTHORIZED', { server }, { cause: error });
   if (status === 403)
     return new KubernetesExecutorError('FL_K8S_FORBIDDEN', { operation, reason: reasonOf(error) }, { cause: error });
-  const net = status === undefined ? networkCode(error) : undefined;
+  const tls = status === undefined ? codeIn(TLS, error) : undefined;
+  if (tls !== undefined)
+    return new KubernetesExecutorError('FL_K8S_TLS_FAILED', { server, reason: tls }, { cause: error });
+  const net = status === undefined ? codeIn(NETWORK, error) : undefined;
   if (net !== undefined)
     return new KubernetesExecutorError(
       'FL_K8S_UNREACHABLE',

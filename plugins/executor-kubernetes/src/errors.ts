@@ -10,6 +10,8 @@ export const KubernetesErrorCodes = {
     `The kubeconfig could not be loaded: ${p.reason}. Fix the kubeConfig option (file path, YAML or explicit options).`,
   FL_K8S_UNREACHABLE: (p: { server: string; reason: string }) =>
     `The Kubernetes API server ${p.server} is unreachable: ${p.reason}. Check the cluster address and network.`,
+  FL_K8S_TLS_FAILED: (p: { server: string; reason: string }) =>
+    `The Kubernetes API server ${p.server} failed TLS verification: ${p.reason}. Put the cluster's CA in the kubeconfig (certificate-authority or certificate-authority-data) and check that the server address matches its certificate.`,
   FL_K8S_UNAUTHORIZED: (p: { server: string }) =>
     `The Kubernetes API server ${p.server} rejected the credentials (401). Refresh the token or client certificate in the kubeconfig.`,
   FL_K8S_FORBIDDEN: (p: { operation: string; reason: string }) =>

@@ -313,6 +313,31 @@ describe('health, auth and lifecycle', () => {
     await wrong.dispose();
   });
 
+  it('verifies the server certificate: without the cluster CA, or with another CA, FL_K8S_TLS_FAILED', async () => {
+    const other = await startFakeKubeApi();
+    const foreignCa = other.kubeconfig.match(/certificate-authority-data: (\S+)/)![1]!;
+    await other.dispose();
+    const withoutCa = api.kubeconfig.replace(/^ {4}certificate-authority-data: .*\n/m, '');
+    const withForeignCa = api.kubeconfig.replace(/(certificate-authority-data: )\S+/, `$1${foreignCa}`);
+    for (const yaml of [withoutCa, withForeignCa]) {
+      expect(yaml).not.toBe(api.kubeconfig);
+      const untrusting = createKubernetesExecutor({
+        kubeConfig: { from: 'yaml', yaml },
+        targets: { web: { labelSelector: 'app=web' } },
+      });
+      for (const target of ['web-0', 'web']) {
+        const e = await rejection(untrusting.exec('true', { target }).result);
+        expect(isKubernetesExecutorError(e, 'FL_K8S_TLS_FAILED')).toBe(true);
+        expect((e as Error).message).toContain(api.server);
+        expect((e as Error).message).not.toContain(api.token);
+      }
+      const health = await untrusting.healthCheck();
+      expect(health.healthy).toBe(false);
+      expect(health.message).toContain('TLS');
+      await untrusting.dispose();
+    }
+  });
+
   it('maps a closed port to FL_K8S_UNREACHABLE and a bad kubeconfig to FL_K8S_CONFIG_INVALID', async () => {
     const other = await startFakeKubeApi();
     const yaml = other.kubeconfig;

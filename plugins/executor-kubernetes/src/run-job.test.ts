@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExecHandle, type ExecResult, type Executor, isFlowlaneError, type OutputChunk } from '@flowlane/core';
 import { executorConformance, type FakeKubeApi, startFakeKubeApi } from '@flowlane/testing';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isKubernetesExecutorError } from './errors.js';
 import { createKubernetesExecutor } from './kubernetes-executor.js';
@@ -28,6 +29,12 @@ const targets: Record<string, JobTarget> = {
   split: { ...BASE, logStreams: 'split' },
   kept: { ...BASE, keep: true, namePrefix: 'kept' },
   ghost: { ...BASE, image: 'ghost:404' },
+};
+/** A client of the fake API, as an operator's kubectl would be: to inspect or delete what the executor made. */
+const operator = (): KubeConfig => {
+  const kc = new KubeConfig();
+  kc.loadFromString(api.kubeconfig);
+  return kc;
 };
 const make = (extra: Partial<KubernetesExecutorOptions> = {}) =>
   createKubernetesExecutor({ kubeConfig: { from: 'file', path: api.kubeconfigPath }, targets, ...extra });
@@ -184,10 +191,9 @@ describe('Jobs mode', () => {
     expect(api.jobs.find((j) => j.name === record.name)).toMatchObject({ state: 'succeeded', exitCode: 0 });
     const pod = api.pods.find((p) => p.job === record.name)!;
     expect(pod.phase).toBe('Succeeded');
-    const log = await fetch(`${api.server}/api/v1/namespaces/default/pods/${pod.name}/log`, {
-      headers: { Authorization: `Bearer ${api.token}` },
-    });
-    expect(await log.text()).toBe('kept\n');
+    expect(
+      await operator().makeApiClient(CoreV1Api).readNamespacedPodLog({ name: pod.name, namespace: 'default' }),
+    ).toBe('kept\n');
   });
 
   it('stops a command that exceeds maxOutputBytes and deletes its Job', async () => {
@@ -211,10 +217,9 @@ describe('Jobs mode', () => {
 
     const handle = executor.exec('sleep', { args: ['33'], target: 'plain' });
     const { name } = await runningJob();
-    await fetch(`${api.server}/apis/batch/v1/namespaces/default/jobs/${name}?propagationPolicy=Background`, {
-      method: 'DELETE',
-      headers: { Authorization: `Bearer ${api.token}` },
-    });
+    await operator()
+      .makeApiClient(BatchV1Api)
+      .deleteNamespacedJob({ name, namespace: 'default', propagationPolicy: 'Background' });
     const lost = await rejection(handle.result);
     // Whichever request notices first (log follow, pod read, Job read), the deletion is reported as a lost Job.
     expect(lost).toMatchObject({ code: 'FL_K8S_JOB_LOST', details: { job: name } });

@@ -10,7 +10,8 @@ let dir: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flowlane-fake-jobs-'));
-  api = await startFakeKubeApi({ cwd: dir, jobs: { unpullableImages: ['ghost:1'] } });
+  // Plain HTTP: these tests call the Job API directly with fetch (which takes no CA); TLS is tested beside the server.
+  api = await startFakeKubeApi({ cwd: dir, jobs: { unpullableImages: ['ghost:1'] }, tls: false });
 });
 afterAll(async () => {
   await api?.dispose();

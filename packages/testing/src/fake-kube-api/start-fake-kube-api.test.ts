@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startFakeKubeApi } from './start-fake-kube-api.js';
@@ -14,8 +15,28 @@ beforeAll(async () => {
 });
 afterAll(() => api?.dispose());
 
+/** GET over HTTPS, trusting only the fake's CA (global fetch takes no CA). */
 const get = (path: string, token = 'secret') =>
-  fetch(`${api.server}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  new Promise<{ status: number; contentType: string | undefined; json(): unknown }>((resolve, reject) => {
+    const req = request(
+      `${api.server}${path}`,
+      { ca: api.ca, headers: { Authorization: `Bearer ${token}` } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: res.headers['content-type'],
+            json: () => JSON.parse(text),
+          }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 
 /** Opens an exec socket and collects every frame until the server closes it. */
 function execFrames(query: string, protocols: string[], send?: (ws: WebSocket) => void, pod = 'p') {
@@ -23,7 +44,7 @@ function execFrames(query: string, protocols: string[], send?: (ws: WebSocket) =
     const ws = new WebSocket(
       `${api.server.replace('http', 'ws')}/api/v1/namespaces/default/pods/${pod}/exec?${query}`,
       protocols,
-      { headers: { Authorization: 'Bearer secret' } },
+      { headers: { Authorization: 'Bearer secret' }, ca: api.ca },
     );
     const frames: Buffer[] = [];
     ws.on('open', () => send?.(ws));
@@ -36,16 +57,16 @@ function execFrames(query: string, protocols: string[], send?: (ws: WebSocket) =
 describe('startFakeKubeApi', () => {
   it('serves /version and pods with bearer-token auth and Status errors', async () => {
     expect((await get('/version', 'wrong')).status).toBe(401);
-    expect(await (await get('/version')).json()).toMatchObject({ major: '1' });
-    const list = (await (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Da,tier!%3Dy')).json()) as {
+    expect((await get('/version')).json()).toMatchObject({ major: '1' });
+    const list = (await get('/api/v1/namespaces/default/pods?labelSelector=app%3Da,tier!%3Dy')).json() as {
       items: { metadata: { name: string } }[];
     };
     expect(list.items.map((p) => p.metadata.name)).toEqual(['p']);
     const missing = await get('/api/v1/namespaces/default/pods/nope');
     expect(missing.status).toBe(404);
-    expect(missing.headers.get('content-type')).toBe('application/json');
-    expect(await missing.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
-    expect(await (await get('/api/v1/namespaces/default/pods/r')).json()).toMatchObject({
+    expect(missing.contentType).toBe('application/json');
+    expect(missing.json()).toMatchObject({ kind: 'Status', reason: 'NotFound', code: 404 });
+    expect((await get('/api/v1/namespaces/default/pods/r')).json()).toMatchObject({
       status: {
         phase: 'Pending',
         containerStatuses: [{ name: 'main', state: { waiting: { reason: 'ContainerCreating' } } }],
@@ -53,10 +74,33 @@ describe('startFakeKubeApi', () => {
     });
   });
 
+  it('serves HTTPS that only its own CA verifies, and plain HTTP with tls: false', async () => {
+    expect(api.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(api.ca).toContain('BEGIN CERTIFICATE');
+    // Without the CA, certificate verification fails as it would against a real cluster's self-signed CA.
+    const untrusted = await fetch(`${api.server}/version`).then(
+      () => undefined,
+      (e: { cause?: { code?: string } }) => e.cause?.code,
+    );
+    expect(untrusted).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    const plain = await startFakeKubeApi({ tls: false, token: 't' });
+    try {
+      expect(plain.server).toMatch(/^http:\/\//);
+      expect(plain.ca).toBeUndefined();
+      expect(plain.kubeconfig).toContain('insecure-skip-tls-verify: true');
+      const version = await fetch(`${plain.server}/version`, { headers: { Authorization: 'Bearer t' } });
+      expect(await version.json()).toMatchObject({ major: '1' });
+    } finally {
+      await plain.dispose();
+    }
+  });
+
   it('writes the kubeconfig to a private file that dispose removes', async () => {
     const other = await startFakeKubeApi();
     expect(readFileSync(other.kubeconfigPath, 'utf8')).toBe(other.kubeconfig);
     expect(other.kubeconfig).toContain(`server: ${other.server}`);
+    expect(other.kubeconfig).toContain(`certificate-authority-data: ${Buffer.from(other.ca!).toString('base64')}`);
+    expect(other.kubeconfig).not.toContain('insecure-skip-tls-verify');
     expect(other.kubeconfig).toContain(`token: ${other.token}`);
     expect(statSync(other.kubeconfigPath).mode & 0o777).toBe(0o600);
     await other.dispose();
@@ -94,7 +138,7 @@ describe('startFakeKubeApi', () => {
     const ws = new WebSocket(
       `${api.server.replace('http', 'ws')}/api/v1/namespaces/default/pods/p/exec?command=sleep&command=30&container=main&stdout=true`,
       ['v5.channel.k8s.io'],
-      { headers: { Authorization: 'Bearer secret' } },
+      { headers: { Authorization: 'Bearer secret' }, ca: api.ca },
     );
     await new Promise((resolve) => ws.on('open', resolve));
     await expect.poll(() => api.processes.size).toBe(1);

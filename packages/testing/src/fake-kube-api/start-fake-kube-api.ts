@@ -1,7 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
@@ -11,13 +12,14 @@ import { killGroup, matchesSelector, STATUS_TEXT, statusBody } from './api-statu
 import { type ProcessHost, runExecSession } from './exec-session.js';
 import { JobController } from './job-controller.js';
 import { PodStore } from './pod-store.js';
+import { createServingCertificates } from './tls.js';
 import type { FakeExecRecord, FakeKubeApi, FakeKubeApiOptions } from './types.js';
 
 const V5 = 'v5.channel.k8s.io';
 const POD = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(?:\/(log|exec))?)?$/;
 const JOB = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+)(\/status)?)?$/;
 
-function kubeconfigYaml(url: string, token: string): string {
+function kubeconfigYaml(url: string, token: string, ca: string | undefined): string {
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -25,7 +27,9 @@ function kubeconfigYaml(url: string, token: string): string {
     '- name: fake',
     '  cluster:',
     `    server: ${url}`,
-    '    insecure-skip-tls-verify: true',
+    ca === undefined
+      ? '    insecure-skip-tls-verify: true'
+      : `    certificate-authority-data: ${Buffer.from(ca).toString('base64')}`,
     'users:',
     '- name: fake',
     '  user:',
@@ -51,10 +55,12 @@ const readBody = (req: IncomingMessage): Promise<string> =>
   });
 
 /**
- * Starts an in-process fake of the Kubernetes API on 127.0.0.1 (random port, plain HTTP — the kubeconfig sets
- * `insecure-skip-tls-verify`, which `@kubernetes/client-node` needs for `http://`), for tests of code that uses the
- * real client. It speaks what Flowlane's Kubernetes executor uses, as a real API server does:
+ * Starts an in-process fake of the Kubernetes API on 127.0.0.1 (random port), for tests of code that uses the real
+ * client. It speaks what Flowlane's Kubernetes executor uses, as a real API server does:
  *
+ * - HTTPS with a certificate for `127.0.0.1` signed by a throwaway CA (made with the `openssl` CLI in a private
+ *   temp dir); the kubeconfig carries that CA as `certificate-authority-data`, so clients verify the server as they
+ *   would a real cluster's. `tls: false` serves plain HTTP instead, with `insecure-skip-tls-verify` in the kubeconfig;
  * - bearer-token auth (401 `Status` otherwise) and `GET /version`;
  * - pods: get, list (`labelSelector`), delete, and `GET …/pods/{name}/log` (`text/plain`; `follow=true` streams
  *   until the container terminates; `stream=Stdout|Stderr|All`; `tailLines`);
@@ -68,7 +74,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  *   `Failed`. `ttlSecondsAfterFinished` is honoured.
  *
  * Every command runs in its own process group, killed when its exec socket closes early, its pod is deleted, or the
- * fake is disposed. Not implemented: watches, TLS, other resources.
+ * fake is disposed. Not implemented: watches, client-certificate auth, other resources.
  *
  * @example
  * ```ts
@@ -192,12 +198,21 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     return sendJson(res, 404, statusBody(404, `the fake API server does not serve ${path}`));
   };
 
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     route(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, statusBody(500, String(error)));
       else res.destroy();
     });
-  });
+  };
+  const dir = await createTempDir('kube-api');
+  let tls: Awaited<ReturnType<typeof createServingCertificates>> | undefined;
+  try {
+    if (options.tls !== false) tls = await createServingCertificates(dir, 'fake Kubernetes API');
+  } catch (error) {
+    await removeTempDir(dir);
+    throw error;
+  }
+  const server = tls === undefined ? createServer(handle) : createHttpsServer({ cert: tls.cert, key: tls.key }, handle);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -237,7 +252,6 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     });
   });
 
-  const dir = await createTempDir('kube-api');
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -247,8 +261,8 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     await removeTempDir(dir);
     throw error;
   }
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const kubeconfig = kubeconfigYaml(url, token);
+  const url = `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const kubeconfig = kubeconfigYaml(url, token, tls?.ca);
   const kubeconfigPath = join(dir, 'kubeconfig');
   await writeFile(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -270,6 +284,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   return createServiceHandle(
     {
       server: url,
+      ca: tls?.ca,
       token,
       kubeconfig,
       kubeconfigPath,

@@ -71,14 +71,24 @@ export interface FakeKubeApiOptions {
   /** Working directory of exec'd commands and of Job containers without `workingDir`. Default: this process's cwd. */
   readonly cwd?: string | undefined;
   readonly jobs?: FakeJobOptions | undefined;
+  /**
+   * Serve HTTPS with a certificate for `127.0.0.1` from a throwaway CA (needs the `openssl` CLI). `false` serves
+   * plain HTTP and the kubeconfig sets `insecure-skip-tls-verify`. Default true.
+   */
+  readonly tls?: boolean | undefined;
 }
 
 /** A running fake Kubernetes API server. */
 export interface FakeKubeApi {
-  /** `http://127.0.0.1:<port>`. */
+  /** `https://127.0.0.1:<port>` (`http://` with `tls: false`). */
   readonly server: string;
+  /** PEM of the CA that signed the server's certificate (trust it to call the server directly); none with `tls: false`. */
+  readonly ca: string | undefined;
   readonly token: string;
-  /** A kubeconfig (YAML) for this server: cluster `fake` (`insecure-skip-tls-verify`), bearer token, namespace `default`. */
+  /**
+   * A kubeconfig (YAML) for this server: cluster `fake` (its CA as `certificate-authority-data`, or
+   * `insecure-skip-tls-verify` with `tls: false`), bearer token, namespace `default`.
+   */
   readonly kubeconfig: string;
   /** The same kubeconfig as a file (mode 0600) in a private temporary directory, removed on dispose. */
   readonly kubeconfigPath: string;
