@@ -80,33 +80,21 @@ export function prometheus(options: PrometheusOptions = {}): Readonly<Prometheus
       const flow = new FlowMetrics(registry, o, scheduler);
       const logger = api.logger;
       const pusher = o.pushgateway === undefined ? undefined : createPushgatewayPusher(registry, o.pushgateway, logger);
-      let failures = 0;
-      // Never let a metrics problem reach the engine (an error thrown here would surface as an uncaught error).
-      const guarded =
-        <E extends { readonly type: string }>(what: string, record: (e: E) => void) =>
-        (e: E): void => {
-          try {
-            record(e);
-          } catch (err) {
-            if (failures++ < 10)
-              logger.error(`prometheus: recording ${what} failed`, {
-                type: e.type,
-                error: err instanceof Error ? err.message : String(err),
-              });
-          }
-        };
-      const record = guarded('an event', (e: FlowEvent) => flow.handle(e));
+      // The engine calls these directly for each event (no subscription on the hot path). A throw is caught and
+      // logged by the engine (the first few per exporter, then a count on close): it never reaches a run.
       const onEvent = (e: FlowEvent): void => {
-        record(e);
-        if (
-          pusher !== undefined &&
-          e.parentExecutionId === undefined &&
-          (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled')
-        )
-          pusher.request();
+        try {
+          flow.handle(e);
+        } finally {
+          if (
+            pusher !== undefined &&
+            e.parentExecutionId === undefined &&
+            (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled')
+          )
+            pusher.request();
+        }
       };
-      // Called directly by the engine for each event (no subscription on the hot path).
-      const onSystemEvent = guarded('a system event', (e: SystemEvent) => flow.handleSystem(e));
+      const onSystemEvent = (e: SystemEvent): void => flow.handleSystem(e);
       api.metrics.addExporter({ name: 'prometheus', handle: onEvent, handleSystem: onSystemEvent });
       if (o.server !== undefined) {
         try {

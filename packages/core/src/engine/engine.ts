@@ -67,6 +67,47 @@ const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flo
   Channel
 >;
 
+/** How many failures of one metrics exporter are logged one by one; later ones are counted and summed up on close. */
+const LOGGED_EXPORTER_FAILURES = 10;
+
+/** An exporter callback with the failure reporter of its exporter. */
+interface ExporterHook<E> {
+  readonly handle: (e: E) => void;
+  readonly fail: (e: E, error: unknown) => void;
+}
+
+/**
+ * Failure reporting for one metrics exporter: a broken exporter must not flood the log with one line per event, so
+ * the first {@link LOGGED_EXPORTER_FAILURES} failures are logged and `summary()` tells how many followed.
+ */
+function exporterFailures(name: string, logger: Logger) {
+  let failures = 0;
+  const fail =
+    (on: string) =>
+    (e: { readonly type: string }, error: unknown): void => {
+      failures++;
+      if (failures > LOGGED_EXPORTER_FAILURES) return;
+      logger.error(`metrics exporter "${name}" failed on ${on}`, {
+        exporter: name,
+        type: e.type,
+        error: serializeError(error, { stack: false }).message,
+        ...(failures === LOGGED_EXPORTER_FAILURES ? { further: 'counted, logged once on close' } : {}),
+      });
+    };
+  return {
+    onEvent: fail('an event'),
+    onSystemEvent: fail('a system event'),
+    summary(): void {
+      if (failures > LOGGED_EXPORTER_FAILURES)
+        logger.error(`metrics exporter "${name}" failed ${failures} times in all`, {
+          exporter: name,
+          failures,
+          logged: LOGGED_EXPORTER_FAILURES,
+        });
+    },
+  };
+}
+
 const consoleLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,
@@ -102,7 +143,7 @@ export class Engine {
   readonly #subject = new Subject<FlowEvent>();
   readonly #system = new Subject<SystemEvent>();
   /** Exporters' `handleSystem` callbacks. */
-  readonly #systemHandlers: ((e: SystemEvent) => void)[] = [];
+  readonly #systemHandlers: ExporterHook<SystemEvent>[] = [];
   #schedulerEvents: Subscription | undefined;
   readonly #plans = new WeakMap<object, WorkflowPlan>();
   readonly #active = new Map<string, Execution>();
@@ -114,7 +155,7 @@ export class Engine {
   readonly #ownerOf = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
-  readonly #eventHandlers: ((e: FlowEvent) => void)[] = [];
+  readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   #running = 0;
   #draining = false;
   #ready: Promise<void> | undefined;
@@ -169,15 +210,13 @@ export class Engine {
       lastCustom: new Map<string, CustomEvent>(),
       customListeners: new Map(),
       publish(e) {
-        const handlers = self.#eventHandlers;
-        for (let k = 0; k < handlers.length; k++) {
+        const hooks = self.#eventHandlers;
+        for (let k = 0; k < hooks.length; k++) {
+          const hook = hooks[k]!;
           try {
-            handlers[k]!(e);
+            hook.handle(e);
           } catch (err) {
-            logger.error('metrics exporter failed on an event', {
-              type: e.type,
-              error: serializeError(err, { stack: false }).message,
-            });
+            hook.fail(e, err);
           }
         }
         if (self.#subject.observed) self.#subject.next(e);
@@ -268,14 +307,11 @@ export class Engine {
             nodeId: e.nodeId,
             amounts: e.amounts,
           });
-        for (const handle of [...this.#systemHandlers]) {
+        for (const hook of [...this.#systemHandlers]) {
           try {
-            handle(e);
+            hook.handle(e);
           } catch (err) {
-            logger.error('metrics exporter failed on a system event', {
-              type: e.type,
-              error: serializeError(err, { stack: false }).message,
-            });
+            hook.fail(e, err);
           }
         }
         this.#system.next(e);
@@ -502,22 +538,25 @@ export class Engine {
                   plugin: owner,
                   reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
                 });
+              const failures = exporterFailures(x.name, rt.logger);
               if (typeof x.handle === 'function') {
-                const handle = x.handle.bind(x);
-                this.#eventHandlers.push(handle);
+                const hook: ExporterHook<FlowEvent> = { handle: x.handle.bind(x), fail: failures.onEvent };
+                this.#eventHandlers.push(hook);
                 entry.onClose.push(() => {
-                  const k = this.#eventHandlers.indexOf(handle);
+                  const k = this.#eventHandlers.indexOf(hook);
                   if (k !== -1) this.#eventHandlers.splice(k, 1);
                 });
               }
               if (typeof x.handleSystem === 'function') {
-                const handleSystem = x.handleSystem.bind(x);
-                this.#systemHandlers.push(handleSystem);
+                const hook: ExporterHook<SystemEvent> = { handle: x.handleSystem.bind(x), fail: failures.onSystemEvent };
+                this.#systemHandlers.push(hook);
                 entry.onClose.push(() => {
-                  const k = this.#systemHandlers.indexOf(handleSystem);
+                  const k = this.#systemHandlers.indexOf(hook);
                   if (k !== -1) this.#systemHandlers.splice(k, 1);
                 });
               }
+              if (typeof x.handle === 'function' || typeof x.handleSystem === 'function')
+                entry.onClose.push(() => failures.summary());
               const teardown = x.attach?.(this.events$);
               if (typeof teardown === 'function') entry.onClose.push(teardown);
               if (x.dispose) entry.onClose.push(() => x.dispose!());

@@ -727,8 +727,51 @@ describe('system events (scheduler events$)', () => {
     e.systemEvents$.subscribe((ev) => seen.push(ev));
     events.next({ type: 'worker.up', workerId: 'w', timestamp: 1, scheduler: 'inner' });
     expect(seen).toEqual([{ type: 'worker.up', workerId: 'w', timestamp: 1, scheduler: 'inner' }]);
-    expect(lines).toContain('error metrics exporter failed on a system event');
+    expect(lines).toContain('error metrics exporter "bad" failed on a system event');
     await e.close();
+  });
+
+  it('logs the first 10 failures of a throwing exporter, then only their count on close; runs are unaffected', async () => {
+    const errors: { message: string; fields: Readonly<Record<string, unknown>> | undefined }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (message, fields) => void errors.push({ message, fields }),
+    };
+    let calls = 0;
+    const e = createEngine({
+      logger,
+      plugins: [
+        plugin('broken-metrics', (api) =>
+          api.metrics.addExporter({
+            name: 'broken',
+            handle: () => {
+              calls++;
+              throw new Error('registry gone');
+            },
+          }),
+        ),
+      ],
+    });
+    const wf = workflow('w')
+      .addNode('a', () => 1)
+      .chain('b', () => 2)
+      .build();
+    for (let i = 0; i < 5; i++) expect((await e.run(wf, {}).result).status).toBe('success');
+    expect(calls).toBeGreaterThan(20);
+    expect(errors).toHaveLength(10);
+    expect(errors[0]).toEqual({
+      message: 'metrics exporter "broken" failed on an event',
+      fields: { exporter: 'broken', type: 'workflow.started', error: 'registry gone' },
+    });
+    expect(errors[9]!.fields).toMatchObject({ further: 'counted, logged once on close' });
+    await e.close();
+    expect(errors).toHaveLength(11);
+    expect(errors[10]).toEqual({
+      message: 'metrics exporter "broken" failed ' + calls + ' times in all',
+      fields: { exporter: 'broken', failures: calls, logged: 10 },
+    });
   });
 });
 

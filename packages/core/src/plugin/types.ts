@@ -231,7 +231,9 @@ export interface MetricsExporter {
   readonly name: string;
   /**
    * The fast path: called synchronously with every event of every run on the engine (no RxJS subscription).
-   * Keep it cheap and non-throwing (a throw is caught and logged). Give `handle`, `attach`, or both.
+   * Keep it cheap and non-throwing: a throw is caught and logged with the exporter's name (the first 10 failures of
+   * an exporter one by one, then their total when the engine closes), and never reaches a run. Give `handle`,
+   * `attach`, or both.
    */
   handle?(event: FlowEvent): void;
   /** Called synchronously with every {@link SystemEvent} (worker health, resource expiry); same rules as `handle`. */
