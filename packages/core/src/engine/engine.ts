@@ -548,7 +548,10 @@ export class Engine {
                 });
               }
               if (typeof x.handleSystem === 'function') {
-                const hook: ExporterHook<SystemEvent> = { handle: x.handleSystem.bind(x), fail: failures.onSystemEvent };
+                const hook: ExporterHook<SystemEvent> = {
+                  handle: x.handleSystem.bind(x),
+                  fail: failures.onSystemEvent,
+                };
                 this.#systemHandlers.push(hook);
                 entry.onClose.push(() => {
                   const k = this.#systemHandlers.indexOf(hook);

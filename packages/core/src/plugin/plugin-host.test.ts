@@ -769,7 +769,7 @@ describe('system events (scheduler events$)', () => {
     await e.close();
     expect(errors).toHaveLength(11);
     expect(errors[10]).toEqual({
-      message: 'metrics exporter "broken" failed ' + calls + ' times in all',
+      message: `metrics exporter "broken" failed ${calls} times in all`,
       fields: { exporter: 'broken', failures: calls, logged: 10 },
     });
   });
