@@ -1,5 +1,6 @@
 import {
   type CopyResult,
+  copyCancelled,
   type ExecHandle,
   type ExecOptions,
   type ExecResult,
@@ -162,11 +163,11 @@ export function createEchoExecutor(options: EchoExecutorOptions = {}): Executor 
     exec,
     // The in-memory file system copies in one step: a signal can only stop a copy before it starts.
     async copyIn(local, remote, options): Promise<CopyResult> {
-      if (options?.signal?.aborted) throw copyAborted(local, options.signal);
+      if (options?.signal?.aborted) throw copyCancelled(options.signal, local);
       return fs.copyIn(local, remote);
     },
     async copyOut(remote, local, options): Promise<CopyResult> {
-      if (options?.signal?.aborted) throw copyAborted(remote, options.signal);
+      if (options?.signal?.aborted) throw copyCancelled(options.signal, remote);
       return fs.copyOut(remote, local);
     },
     async healthCheck(): Promise<HealthStatus> {
@@ -183,13 +184,4 @@ export function createEchoExecutor(options: EchoExecutorOptions = {}): Executor 
       await Promise.all(running.map((r) => r.done));
     },
   };
-}
-
-/** The error of a copy whose signal was aborted before it started. */
-function copyAborted(path: string, signal: AbortSignal): FlowlaneError {
-  return new FlowlaneError(
-    'FL_CANCELLED',
-    { executionId: '-', reason: `copy of "${path}" aborted` },
-    { cause: signal.reason },
-  );
 }

@@ -4,6 +4,7 @@ import { createReadStream } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FlowlaneError } from '../errors.js';
+import { copyCancelled } from '../executor/copy-cancelled.js';
 import { commandLabel, createCommandRun } from '../executor/create-command-run.js';
 import type { CopyResult, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
 
@@ -140,12 +141,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
 async function copy(from: string, to: string, signal?: AbortSignal): Promise<CopyResult> {
   // fs.cp cannot be interrupted: the signal is checked between steps.
   const check = (): void => {
-    if (signal?.aborted)
-      throw new FlowlaneError(
-        'FL_CANCELLED',
-        { executionId: '-', reason: `copy of "${from}" aborted` },
-        { cause: signal.reason },
-      );
+    if (signal?.aborted) throw copyCancelled(signal, from);
   };
   check();
   const s = await stat(from);

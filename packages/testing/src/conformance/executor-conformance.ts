@@ -2,7 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type ErrorCode, type ExecHandle, type ExecOptions, type Executor, isFlowlaneError } from '@flowlane/core';
+import {
+  type ErrorCode,
+  type ExecHandle,
+  type ExecOptions,
+  type Executor,
+  FlowlaneError,
+  isFlowlaneError,
+} from '@flowlane/core';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -298,17 +305,28 @@ export function executorConformance(
       slow,
     );
 
-    check('copyFile')('rejects a copy whose signal is already aborted with FL_CANCELLED', async () => {
-      const local = join(scratch, 'not-copied.txt');
-      await writeFile(local, 'never');
-      const there = await remote('not-copied.txt');
-      const signal = AbortSignal.abort(new Error('stop'));
-      expectCode(await rejection(ex.copyIn(local, there, { ...target, signal })), 'FL_CANCELLED');
-      expectCode(
-        await rejection(ex.copyOut(there, join(scratch, 'not-back.txt'), { ...target, signal })),
-        'FL_CANCELLED',
-      );
-    });
+    check('copyFile')(
+      'rejects a copy whose signal is already aborted with FL_CANCELLED (the engine’s own error as is)',
+      async () => {
+        const local = join(scratch, 'not-copied.txt');
+        await writeFile(local, 'never');
+        const there = await remote('not-copied.txt');
+        const signal = AbortSignal.abort(new Error('stop'));
+        expectCode(await rejection(ex.copyIn(local, there, { ...target, signal })), 'FL_CANCELLED');
+        expectCode(
+          await rejection(ex.copyOut(there, join(scratch, 'not-back.txt'), { ...target, signal })),
+          'FL_CANCELLED',
+        );
+        // Aborted by the engine (run cancelled, node timed out): its FlowlaneError is the rejection, as
+        // `copyCancelled(signal, path)` from core gives it.
+        const byEngine = new FlowlaneError('FL_CANCELLED', { executionId: 'conformance-run', reason: 'run cancelled' });
+        const engineSignal = AbortSignal.abort(byEngine);
+        expect(await rejection(ex.copyIn(local, there, { ...target, signal: engineSignal }))).toBe(byEngine);
+        expect(
+          await rejection(ex.copyOut(there, join(scratch, 'not-back.txt'), { ...target, signal: engineSignal })),
+        ).toBe(byEngine);
+      },
+    );
 
     check('copyDirectory')(
       'copies a directory tree in and out unchanged',
