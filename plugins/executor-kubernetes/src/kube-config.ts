@@ -32,13 +32,27 @@ export function loadKubeConfig(source: KubeConfigSource = { from: 'default' }): 
         break;
     }
   } catch (error) {
+    const yaml = yamlProblem(error);
+    // A YAML error's message quotes the lines around the problem, which may hold a token, a password or a key: keep
+    // only where it is (as kubectl does), and do not chain the original error either.
     throw new KubernetesExecutorError(
       'FL_K8S_CONFIG_INVALID',
-      { reason: error instanceof Error ? error.message : String(error) },
-      { cause: error },
+      { reason: yaml ?? (error instanceof Error ? error.message : String(error)) },
+      yaml === undefined ? { cause: error } : {},
     );
   }
   if (kc.getCurrentCluster() === null)
     throw new KubernetesExecutorError('FL_K8S_CONFIG_INVALID', { reason: 'the current context names no cluster' });
   return kc;
+}
+
+/** `reason at line L, column C` for a js-yaml error (whose message embeds a snippet of the document), else undefined. */
+function yamlProblem(error: unknown): string | undefined {
+  const e = error as { name?: unknown; reason?: unknown; mark?: { line?: unknown; column?: unknown } } | null;
+  if (e === null || typeof e !== 'object' || e.name !== 'YAMLException') return undefined;
+  const reason = typeof e.reason === 'string' && e.reason !== '' ? e.reason : 'invalid YAML';
+  const { line, column } = e.mark ?? {};
+  return typeof line === 'number' && typeof column === 'number'
+    ? `invalid YAML: ${reason} at line ${line + 1}, column ${column + 1}`
+    : `invalid YAML: ${reason}`;
 }

@@ -338,6 +338,29 @@ describe('health, auth and lifecycle', () => {
     }
   });
 
+  it('never quotes a malformed kubeconfig in FL_K8S_CONFIG_INVALID (the lines around a YAML error hold tokens)', async () => {
+    const token = 'tok-5e3c2a9f-never-print-me';
+    const yaml = api.kubeconfig.replace(`token: ${api.token}`, `token: ${token}\n     broken: indent`);
+    const path = join(dir, 'broken-kubeconfig');
+    await writeFile(path, yaml);
+    for (const kubeConfig of [{ from: 'yaml', yaml } as const, { from: 'file', path } as const]) {
+      const e = (() => {
+        try {
+          createKubernetesExecutor({ kubeConfig });
+        } catch (error) {
+          return error;
+        }
+        return undefined;
+      })();
+      expect(isKubernetesExecutorError(e, 'FL_K8S_CONFIG_INVALID')).toBe(true);
+      const { message, details, cause } = e as Error & { details: { reason: string } };
+      expect(details.reason).toMatch(/^invalid YAML: .+ at line \d+, column \d+$/);
+      expect(message).toContain(details.reason);
+      expect(cause).toBeUndefined();
+      expect(JSON.stringify({ message, details, stack: (e as Error).stack })).not.toContain(token);
+    }
+  });
+
   it('maps a closed port to FL_K8S_UNREACHABLE and a bad kubeconfig to FL_K8S_CONFIG_INVALID', async () => {
     const other = await startFakeKubeApi();
     const yaml = other.kubeconfig;

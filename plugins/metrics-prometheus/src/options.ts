@@ -133,6 +133,8 @@ export interface ResolvedOptions {
 /** Internal: Pushgateway options with defaults applied. */
 export interface ResolvedPushgateway {
   readonly url: string;
+  /** `url` with any user name and password replaced by `***`: the form that may be logged. */
+  readonly displayUrl: string;
   readonly jobName: string;
   readonly groupings: Readonly<Record<string, string>>;
   readonly method: 'push' | 'pushAdd';
@@ -200,7 +202,14 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
       url = undefined;
     }
     if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-      invalid('pushgateway.url', `expected an http(s) URL, got ${String(push.url)}`);
+      invalid(
+        'pushgateway.url',
+        url !== undefined
+          ? `expected an http(s) URL, got ${withoutCredentials(String(push.url), url)}`
+          : String(push.url).includes('@')
+            ? 'expected an http(s) URL, got a value that does not parse as a URL'
+            : `expected an http(s) URL, got ${String(push.url)}`,
+      );
     if (push.method !== undefined && push.method !== 'push' && push.method !== 'pushAdd')
       invalid('pushgateway.method', `expected "push" or "pushAdd", got ${String(push.method)}`);
     if (push.jobName !== undefined && (typeof push.jobName !== 'string' || push.jobName === ''))
@@ -223,6 +232,7 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
         ? undefined
         : {
             url: push.url,
+            displayUrl: withoutCredentials(push.url, new URL(push.url)),
             jobName: push.jobName ?? 'flowlane',
             groupings: push.groupings ?? {},
             method: push.method ?? 'pushAdd',
@@ -230,4 +240,13 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
             headers: push.headers,
           },
   };
+}
+
+/** `text` (a URL) as given, or with its user name and password (basic auth in the URL) replaced by `***`. */
+export function withoutCredentials(text: string, url: URL): string {
+  if (url.username === '' && url.password === '') return text;
+  const shown = new URL(url.href);
+  if (shown.username !== '') shown.username = '***';
+  if (shown.password !== '') shown.password = '***';
+  return shown.href;
 }

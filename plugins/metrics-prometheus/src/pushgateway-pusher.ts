@@ -35,10 +35,15 @@ export function createPushgatewayPusher(
       await (options.method === 'push' ? gateway.push(params) : gateway.pushAdd(params));
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      logger.warn(PrometheusErrorCodes.FL_PROMETHEUS_PUSH_FAILED({ url: options.url, reason }), {
-        code: 'FL_PROMETHEUS_PUSH_FAILED',
-        url: options.url,
-      });
+      // Never the raw URL: it may carry basic-auth credentials (http://user:password@host).
+      const url = options.displayUrl;
+      logger.warn(
+        PrometheusErrorCodes.FL_PROMETHEUS_PUSH_FAILED({ url, reason: reason.split(options.url).join(url) }),
+        {
+          code: 'FL_PROMETHEUS_PUSH_FAILED',
+          url,
+        },
+      );
     }
   };
   const loop = async (): Promise<void> => {

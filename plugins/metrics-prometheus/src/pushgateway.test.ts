@@ -121,6 +121,32 @@ describe('prometheus({ pushgateway })', () => {
     ]);
   });
 
+  it('never logs the credentials of a URL with basic auth', async () => {
+    const gw = await startGateway(401);
+    const url = gw.url.replace('http://', 'http://pusher:s3cret-pw@');
+    const logger = recordingLogger();
+    const e = engine({ plugins: [prometheus({ pushgateway: { url } })], logger });
+    const pushed = gw.next();
+    expect((await e.run(etl, {}).result).status).toBe('success');
+    const push = await pushed;
+    await e.close();
+    // The credentials still went to the gateway, as basic auth.
+    expect(push.headers.authorization).toBe(`Basic ${Buffer.from('pusher:s3cret-pw').toString('base64')}`);
+    const shown = gw.url.replace('http://', 'http://***:***@');
+    expect(logger.warnings).toEqual([
+      {
+        message: expect.stringContaining(
+          `Pushing metrics to the Pushgateway at ${shown}/ failed: push failed with status 401`,
+        ),
+        fields: { code: 'FL_PROMETHEUS_PUSH_FAILED', url: `${shown}/` },
+      },
+    ]);
+    expect(JSON.stringify(logger.warnings)).not.toContain('s3cret-pw');
+    expect(() => prometheus({ pushgateway: { url: 'ftp://pusher:s3cret-pw@gw:2121' } })).toThrow(
+      'expected an http(s) URL, got ftp://***:***@gw:2121/',
+    );
+  });
+
   it('does not hang close() when the gateway is unreachable', async () => {
     const gw = await startGateway();
     const url = gw.url;
