@@ -37,6 +37,7 @@ export type {
   FakeKubeApiOptions,
   FakePod,
   FakePodState,
+  FakeRequestRecord,
 } from './fake-kube-api/types.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';

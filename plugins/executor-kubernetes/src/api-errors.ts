@@ -7,6 +7,8 @@ const NETWORK = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT
 export function httpStatusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'number') return code; // ApiException
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number') return statusCode; // a watch the server refused
   const message = (error as { message?: unknown } | null)?.message;
   const m = typeof message === 'string' ? /Unexpected server response: (\d{3})/.exec(message) : null;
   return m ? Number(m[1]) : undefined;

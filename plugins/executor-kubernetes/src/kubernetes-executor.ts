@@ -88,7 +88,6 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     core,
     batch: kc.makeApiClient(BatchV1Api),
     server,
-    maxPollMs: options.pollIntervalMs ?? 1000,
     track,
   };
 

@@ -125,8 +125,8 @@ export interface KubernetesExecutorOptions {
   /** Default output limit (stdout + stderr) per command, bytes. Default 16 MiB. */
   readonly maxOutputBytes?: number | undefined;
   /**
-   * Longest pause between polls of a Job's pod (waiting for it to start, then for its exit code), ms. Polls start
-   * at 50 ms and double up to this. Default 1000.
+   * @deprecated Ignored: a Job's pod is watched (list + watch from its `resourceVersion`), not polled. Kept so
+   * existing configurations still compile; it will be removed in the next major version.
    */
   readonly pollIntervalMs?: number | undefined;
 }

@@ -203,6 +203,44 @@ describe('Jobs mode', () => {
     expect(jobPods()).toEqual([]);
   });
 
+  it('watches the pod while it is pending, instead of polling: one list and one watch per wait', async () => {
+    const slow = await startFakeKubeApi({ cwd: dir, jobs: { startDelayMs: 1500 } });
+    const late = createKubernetesExecutor({ kubeConfig: { from: 'yaml', yaml: slow.kubeconfig }, targets });
+    try {
+      expect((await late.exec('echo', { args: ['watched'], target: 'plain' }).result).stdout).toBe('watched\n');
+      const podCalls = slow.requestLog.filter(
+        (r) => r.method === 'GET' && r.path === '/api/v1/namespaces/default/pods',
+      );
+      const watches = podCalls.filter((r) => new URLSearchParams(r.query).get('watch') === 'true');
+      // Waiting for the pod to start: a list, then a watch that sees it run. Reading the exit code: a list that
+      // already shows it. Polling (50 ms doubling to 1 s) would have listed ~6 times during the 1.5 s start delay.
+      expect(podCalls.length - watches.length).toBe(2);
+      expect(watches).toHaveLength(1);
+      const query = new URLSearchParams(watches[0]!.query);
+      expect(query.get('labelSelector')).toMatch(/^job-name=/);
+      expect(Number(query.get('resourceVersion'))).toBeGreaterThan(0);
+      expect(query.get('timeoutSeconds')).toBe('20');
+    } finally {
+      await late.dispose();
+      await slow.dispose();
+    }
+  });
+
+  it('lists and watches again when the server ends a watch before the pod changed', async () => {
+    const slow = await startFakeKubeApi({ cwd: dir, jobs: { startDelayMs: 2500 }, maxWatchSeconds: 0.3 });
+    const late = createKubernetesExecutor({ kubeConfig: { from: 'yaml', yaml: slow.kubeconfig }, targets });
+    try {
+      expect((await late.exec('echo', { args: ['again'], target: 'plain' }).result).stdout).toBe('again\n');
+      const watches = slow.requestLog.filter((r) => new URLSearchParams(r.query).get('watch') === 'true');
+      expect(watches.length).toBeGreaterThanOrEqual(2);
+      // Each watch ended at once and empty, so the next one waited a second: a few watches, never a tight loop.
+      expect(watches.length).toBeLessThanOrEqual(4);
+    } finally {
+      await late.dispose();
+      await slow.dispose();
+    }
+  });
+
   it('waits for a pending pod, fails fast on an image that cannot be pulled, and reports a vanished Job', async () => {
     const slow = await startFakeKubeApi({ cwd: dir, jobs: { startDelayMs: 400 } });
     const late = createKubernetesExecutor({ kubeConfig: { from: 'yaml', yaml: slow.kubeconfig }, targets });

@@ -1,5 +1,4 @@
 /* Internal: one command as a batch/v1 Job — create, wait for the pod, stream its log, read the exit code, delete. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { CommandRun } from '@flowlane/core';
 import type { BatchV1Api, CoreV1Api, KubeConfig, V1ContainerStateTerminated, V1Pod } from '@kubernetes/client-node';
 import { httpStatusOf, toKubernetesError } from './api-errors.js';
@@ -7,6 +6,7 @@ import { KubernetesExecutorError } from './errors.js';
 import { JOB_CONTAINER, type JobCommand, jobManifest, jobName } from './job-manifest.js';
 import type { JobTarget } from './options.js';
 import { followPodLog, type LogFollow, type LogStream } from './pod-log.js';
+import { waitForPods } from './pod-watch.js';
 
 /** What the executor lends a Job run. */
 export interface JobRunContext {
@@ -14,7 +14,6 @@ export interface JobRunContext {
   readonly core: CoreV1Api;
   readonly batch: BatchV1Api;
   readonly server: string;
-  readonly maxPollMs: number;
   /** Work that must finish before the executor is disposed (Job deletions). */
   track(work: Promise<unknown>): void;
 }
@@ -67,27 +66,30 @@ export async function runJob(
     if (created) ctx.track(remove());
   });
   const lost = (reason: string) => new KubernetesExecutorError('FL_K8S_JOB_LOST', { namespace, job: name, reason });
-  const pause = async (ms: number) => {
-    await sleep(ms, undefined, { signal: stopped.signal });
-    return Math.min(ms * 2, ctx.maxPollMs);
-  };
+  const pods = <T>(decide: (pods: ReadonlyMap<string, V1Pod>) => T | undefined | Promise<T | undefined>) =>
+    waitForPods({
+      kc: ctx.kc,
+      core: ctx.core,
+      server: ctx.server,
+      namespace,
+      labelSelector: `job-name=${name}`,
+      signal: stopped.signal,
+      decide,
+    });
 
-  /** Polls until the Job's pod runs or has finished; typed errors when it cannot start or vanished. */
-  const podStarted = async (): Promise<string> => {
-    for (let delay = Math.min(50, ctx.maxPollMs); ; delay = await pause(delay)) {
-      stopped.signal.throwIfAborted();
-      const pods = await ctx.core
-        .listNamespacedPod({ namespace, labelSelector: `job-name=${name}` })
-        .catch((e: unknown) => Promise.reject(toKubernetesError('list pods', e, ctx.server)));
-      const pod = oldest(pods.items);
+  /** Waits until the Job's pod runs or has finished; typed errors when it cannot start or vanished. */
+  const podStarted = (): Promise<string> =>
+    pods(async (current) => {
+      const pod = oldest([...current.values()]);
       if (pod === undefined) {
+        // No pod yet (or it was deleted): fine while the Job lives and has not failed.
         const job = await ctx.batch.readNamespacedJob({ name, namespace }).catch((e: unknown) => {
           throw httpStatusOf(e) === 404 ? lost('the Job was deleted') : toKubernetesError('get job', e, ctx.server);
         });
         const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
         if (failed)
           throw lost(`${failed.reason ?? 'Failed'}: ${failed.message ?? 'the Job failed before its pod ran'}`);
-        continue;
+        return undefined;
       }
       const state = mainState(pod);
       if (state?.running !== undefined || state?.terminated !== undefined) return pod.metadata?.name ?? '';
@@ -101,24 +103,20 @@ export async function runJob(
         });
       if (pod.status?.phase === 'Failed')
         throw lost(`pod ${pod.status.reason ?? 'failed'}: ${pod.status.message ?? ''}`);
-    }
-  };
+      return undefined;
+    });
 
-  /** Polls the pod until its container reports how it ended. */
-  const terminated = async (pod: string): Promise<V1ContainerStateTerminated> => {
-    for (let delay = Math.min(50, ctx.maxPollMs); ; delay = await pause(delay)) {
-      stopped.signal.throwIfAborted();
-      const current = await ctx.core.readNamespacedPod({ name: pod, namespace }).catch((e: unknown) => {
-        throw httpStatusOf(e) === 404
-          ? lost(`its pod ${pod} was deleted`)
-          : toKubernetesError('get pod', e, ctx.server);
-      });
-      const state = mainState(current)?.terminated;
+  /** Waits until the pod's container reports how it ended (usually already so once its log ended). */
+  const terminated = (pod: string): Promise<V1ContainerStateTerminated> =>
+    pods((current) => {
+      const now = current.get(pod);
+      if (now === undefined) throw lost(`its pod ${pod} was deleted`);
+      const state = mainState(now)?.terminated;
       if (state !== undefined) return state;
-      if (current.status?.phase === 'Failed')
-        throw lost(`pod ${current.status.reason ?? 'failed'}: ${current.status.message ?? ''}`);
-    }
-  };
+      if (now.status?.phase === 'Failed')
+        throw lost(`pod ${now.status.reason ?? 'failed'}: ${now.status.message ?? ''}`);
+      return undefined;
+    });
 
   try {
     const manifest = jobManifest(target, name, namespace, command);

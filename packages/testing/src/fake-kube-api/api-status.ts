@@ -6,6 +6,7 @@ const REASON: Readonly<Record<number, string>> = {
   404: 'NotFound',
   405: 'MethodNotAllowed',
   409: 'AlreadyExists',
+  410: 'Expired',
   422: 'Invalid',
 };
 

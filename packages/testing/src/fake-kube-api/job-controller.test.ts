@@ -85,6 +85,109 @@ async function terminated(pod: string): Promise<ContainerState['terminated']> {
   return state.terminated;
 }
 
+interface WatchLine {
+  type: string;
+  object: {
+    kind: string;
+    code?: number;
+    metadata: { name: string; resourceVersion: string };
+    status: PodJson['status'];
+  };
+}
+
+/** Opens a watch and collects its events until `until` says stop (then hangs up) or the server ends it. */
+async function watchPods(query: string, until: (events: WatchLine[]) => boolean = () => false): Promise<WatchLine[]> {
+  const ctrl = new AbortController();
+  const res = await fetch(`${api.server}${PODS}?watch=true&${query}`, {
+    headers: { Authorization: `Bearer ${api.token}` },
+    signal: ctrl.signal,
+  });
+  expect(res.status).toBe(200);
+  const events: WatchLine[] = [];
+  let text = '';
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      text += decoder.decode(chunk, { stream: true });
+      const lines = text.split('\n');
+      text = lines.pop()!;
+      for (const line of lines) events.push(JSON.parse(line) as WatchLine);
+      if (until(events)) break;
+    }
+  } finally {
+    ctrl.abort();
+  }
+  return events;
+}
+
+describe('fake pod watches', () => {
+  const phases = (events: WatchLine[]) => events.map((e) => `${e.type} ${e.object.status.phase}`);
+
+  it("streams a Job pod's changes from the list's resourceVersion, and replays them from any kept version", async () => {
+    const list = await json<{ metadata: { resourceVersion: string } }>(
+      'GET',
+      `${PODS}?labelSelector=job-name%3Dwatched`,
+    );
+    const from = list.body.metadata.resourceVersion;
+    expect(from).toMatch(/^\d+$/);
+    const watching = watchPods(`labelSelector=job-name%3Dwatched&resourceVersion=${from}`, (events) =>
+      events.some((e) => e.object.status.phase === 'Succeeded'),
+    );
+    expect((await json('POST', JOBS, job('watched', { command: ['true'] }))).status).toBe(201);
+    const events = await watching;
+    expect(phases(events)).toEqual(['ADDED Pending', 'MODIFIED Running', 'MODIFIED Succeeded']);
+    const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(versions[0]).toBeGreaterThan(Number(from));
+    // Resuming after the first event replays the rest; the pod's own name as field selector works too.
+    const name = events[0]!.object.metadata.name;
+    const resumed = await watchPods(
+      `fieldSelector=metadata.name%3D${name}&resourceVersion=${versions[0]}&timeoutSeconds=0`,
+    );
+    expect(phases(resumed)).toEqual(['MODIFIED Running', 'MODIFIED Succeeded']);
+  });
+
+  it('starts with ADDED for existing pods without a resourceVersion, and reports deletions', async () => {
+    expect((await json('POST', JOBS, job('doomed', { command: ['sleep', '30'] }))).status).toBe(201);
+    const pod = await podOf('doomed');
+    let deleting: Promise<unknown> | undefined;
+    const events = await watchPods('labelSelector=job-name%3Ddoomed', (seen) => {
+      // Delete only once the watch is known to be open (its first event arrived).
+      deleting ??= json('DELETE', `${JOBS}/doomed?propagationPolicy=Background`);
+      return seen.some((e) => e.type === 'DELETED');
+    });
+    await deleting;
+    expect(events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: pod.metadata.name } } });
+    expect(events.at(-1)).toMatchObject({ type: 'DELETED', object: { metadata: { name: pod.metadata.name } } });
+    expect((await call('GET', `${PODS}?watch=true&fieldSelector=spec.nodeName%3Dx`)).status).toBe(400);
+  });
+
+  it('answers a watch from a version older than watchHistory with an ERROR event (410 Expired)', async () => {
+    const small = await startFakeKubeApi({ cwd: dir, tls: false, watchHistory: 2 });
+    try {
+      for (const name of ['a', 'b', 'c', 'd']) small.addPod({ name }); // versions 1…4; 3 and 4 are kept
+      const res = await fetch(`${small.server}${PODS}?watch=true&resourceVersion=1`, {
+        headers: { Authorization: `Bearer ${small.token}` },
+      });
+      const lines = (await res.text()).trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l))).toEqual([
+        { type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }) },
+      ]);
+      // Within the kept history, the changes after the version are replayed.
+      const kept = await fetch(`${small.server}${PODS}?watch=true&resourceVersion=3&timeoutSeconds=0`, {
+        headers: { Authorization: `Bearer ${small.token}` },
+      });
+      const replayed = (await kept.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as WatchLine);
+      expect(replayed.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(['ADDED d']);
+    } finally {
+      await small.dispose();
+    }
+  });
+});
+
 describe('fake Jobs', () => {
   it('runs the container command with env and workingDir, streams the log and completes the Job', async () => {
     const created = await json(

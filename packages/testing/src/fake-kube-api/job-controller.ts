@@ -141,6 +141,7 @@ export class JobController {
           message: `failed to pull and unpack image "${image}": not found (the fake API server's unpullableImages)`,
         },
       };
+      this.#pods.changed(pod);
     } else {
       pod.startTimer = setTimeout(() => this.#start(job, pod, containers[0]!), this.#options.startDelayMs ?? 0);
     }
@@ -176,7 +177,10 @@ export class JobController {
     if (pod !== undefined && !pod.deleted) {
       if (propagationPolicy === 'Background' || propagationPolicy === 'Foreground')
         this.#pods.remove(pod.namespace, pod.name);
-      else pod.job = undefined;
+      else {
+        pod.job = undefined;
+        this.#pods.changed(pod);
+      }
     }
     return {
       code: 200,
@@ -277,6 +281,7 @@ export class JobController {
       pod.state = { running: { startedAt } };
       pod.phase = 'Running';
       job.state = 'running';
+      this.#pods.changed(pod);
     });
     child.stdout?.on('data', (data: Buffer) => this.#pods.appendLog(pod, { stream: 'stdout', data }));
     child.stderr?.on('data', (data: Buffer) => this.#pods.appendLog(pod, { stream: 'stderr', data }));
@@ -307,6 +312,7 @@ export class JobController {
     const finishedAt = now();
     pod.state = { terminated: { ...end, startedAt, finishedAt } };
     pod.phase = end.exitCode === 0 ? 'Succeeded' : 'Failed';
+    this.#pods.changed(pod);
     this.#pods.endLogs(pod);
     if (this.#jobs.get(`${job.namespace}/${job.name}`) !== job) return;
     job.exitCode = end.exitCode;

@@ -61,6 +61,22 @@ export interface PodRecord {
   readonly log: LogChunk[];
   readonly followers: Set<LogFollower>;
   deleted: boolean;
+  /** `metadata.resourceVersion`: the store's version at this pod's last change (set by the store). */
+  resourceVersion?: string;
+}
+
+/** A watch event as the API server streams it (one JSON object per line). */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'ERROR';
+  readonly object: Record<string, unknown>;
+}
+
+/** Which pods a watch wants. */
+export interface PodWatchFilter {
+  readonly namespace: string;
+  readonly labelSelector: string;
+  /** `metadata.name=<name>` from a `fieldSelector`, the only field selector the fake understands. */
+  readonly name: string | undefined;
 }
 
 const now = () => new Date().toISOString();
@@ -80,6 +96,13 @@ export interface LogAnswer {
 
 export class PodStore {
   readonly #pods = new Map<string, PodRecord>();
+  #version = 0;
+  /** Recent changes, oldest first: what a watch from a past `resourceVersion` replays. */
+  readonly #history: { readonly version: number; readonly pod: PodRecord; readonly event: WatchEvent }[] = [];
+  readonly #watchers = new Set<{ readonly filter: PodWatchFilter; readonly send: (e: WatchEvent) => void }>();
+
+  /** @param historySize How many past changes are kept for watches that resume from a `resourceVersion`. */
+  constructor(readonly historySize = 1000) {}
 
   static key = (namespace: string, name: string): string => `${namespace}/${name}`;
 
@@ -120,6 +143,54 @@ export class PodStore {
 
   add(record: PodRecord): void {
     this.#pods.set(PodStore.key(record.namespace, record.name), record);
+    this.changed(record, 'ADDED');
+  }
+
+  /** The store's current `resourceVersion` (of lists). */
+  get version(): string {
+    return String(this.#version);
+  }
+
+  /** Records a change of `pod` (state, phase, owner) under a new resourceVersion and tells the watches. */
+  changed(pod: PodRecord, type: 'ADDED' | 'MODIFIED' | 'DELETED' = 'MODIFIED'): void {
+    const version = ++this.#version;
+    pod.resourceVersion = String(version);
+    const event: WatchEvent = { type, object: this.json(pod) };
+    this.#history.push({ version, pod, event });
+    if (this.#history.length > this.historySize) this.#history.shift();
+    for (const w of this.#watchers) if (this.#matches(pod, w.filter)) w.send(event);
+  }
+
+  /**
+   * Starts a watch: with no `resourceVersion` (or "0") an `ADDED` event for each matching pod, else the changes
+   * after that version; then every change as it happens. A version older than the kept history gets an `ERROR`
+   * event with a 410 `Status` ("too old resource version"), as from a real API server, and nothing more. Returns
+   * the function that ends the watch.
+   */
+  watch(filter: PodWatchFilter, resourceVersion: string | undefined, send: (e: WatchEvent) => void): () => void {
+    if (resourceVersion === undefined || resourceVersion === '' || resourceVersion === '0') {
+      for (const pod of this.#pods.values())
+        if (this.#matches(pod, filter)) send({ type: 'ADDED', object: this.json(pod) });
+    } else {
+      const from = Number(resourceVersion);
+      const oldest = this.#history[0]?.version ?? this.#version + 1;
+      if (!Number.isInteger(from) || from < oldest - 1) {
+        send({ type: 'ERROR', object: statusBody(410, `too old resource version: ${resourceVersion}`) });
+        return () => undefined;
+      }
+      for (const h of this.#history) if (h.version > from && this.#matches(h.pod, filter)) send(h.event);
+    }
+    const watcher = { filter, send };
+    this.#watchers.add(watcher);
+    return () => void this.#watchers.delete(watcher);
+  }
+
+  #matches(pod: PodRecord, filter: PodWatchFilter): boolean {
+    return (
+      pod.namespace === filter.namespace &&
+      (filter.name === undefined || pod.name === filter.name) &&
+      matchesSelector(pod.labels, filter.labelSelector)
+    );
   }
 
   get(namespace: string, name: string): PodRecord | undefined {
@@ -146,6 +217,7 @@ export class PodStore {
     if (pod.child?.pid !== undefined && pod.child.exitCode === null && pod.child.signalCode === null)
       killGroup(pod.child.pid);
     this.endLogs(pod);
+    this.changed(pod, 'DELETED');
     return pod;
   }
 
@@ -194,6 +266,7 @@ export class PodStore {
         name: pod.name,
         namespace: pod.namespace,
         uid: pod.uid,
+        resourceVersion: pod.resourceVersion ?? this.version,
         creationTimestamp: pod.created,
         labels: { ...pod.labels },
         ...(pod.job === undefined

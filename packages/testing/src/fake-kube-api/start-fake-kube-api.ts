@@ -13,9 +13,11 @@ import { type ProcessHost, runExecSession } from './exec-session.js';
 import { JobController } from './job-controller.js';
 import { PodStore } from './pod-store.js';
 import { createServingCertificates } from './tls.js';
-import type { FakeExecRecord, FakeKubeApi, FakeKubeApiOptions } from './types.js';
+import type { FakeExecRecord, FakeKubeApi, FakeKubeApiOptions, FakeRequestRecord } from './types.js';
 
 const V5 = 'v5.channel.k8s.io';
+/** How many requests `requestLog` keeps (the most recent). */
+const REQUEST_LOG_SIZE = 10_000;
 const POD = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(?:\/(log|exec))?)?$/;
 const JOB = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+)(\/status)?)?$/;
 
@@ -62,8 +64,13 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  *   temp dir); the kubeconfig carries that CA as `certificate-authority-data`, so clients verify the server as they
  *   would a real cluster's. `tls: false` serves plain HTTP instead, with `insecure-skip-tls-verify` in the kubeconfig;
  * - bearer-token auth (401 `Status` otherwise) and `GET /version`;
- * - pods: get, list (`labelSelector`), delete, and `GET …/pods/{name}/log` (`text/plain`; `follow=true` streams
- *   until the container terminates; `stream=Stdout|Stderr|All`; `tailLines`);
+ * - pods: get, list (`labelSelector`; the list carries `metadata.resourceVersion`), delete, and
+ *   `GET …/pods/{name}/log` (`text/plain`; `follow=true` streams until the container terminates;
+ *   `stream=Stdout|Stderr|All`; `tailLines`);
+ * - pod watches: `GET …/pods?watch=true` streams `{ type, object }` lines (`ADDED`, `MODIFIED`, `DELETED`) for pods
+ *   matching `labelSelector` and `fieldSelector=metadata.name=…`, from `resourceVersion` (the last `watchHistory`
+ *   changes are kept; older versions get an `ERROR` event with a 410 `Expired` Status), ending after `timeoutSeconds`
+ *   (or `maxWatchSeconds`, as a real server ends watches after its request timeout);
  * - pod exec as a WebSocket upgrade with the `v5.channel.k8s.io` subprotocol — binary frames whose first byte is the
  *   channel (0 stdin, 1 stdout, 2 stderr, 3 status; client `[255, 0]` closes stdin), the status frame always sent
  *   before the socket closes, never channel 255 towards the client;
@@ -74,7 +81,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  *   `Failed`. `ttlSecondsAfterFinished` is honoured.
  *
  * Every command runs in its own process group, killed when its exec socket closes early, its pod is deleted, or the
- * fake is disposed. Not implemented: watches, client-certificate auth, other resources.
+ * fake is disposed. Not implemented: watches of other resources, client-certificate auth, other resources.
  *
  * @example
  * ```ts
@@ -105,7 +112,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       };
     },
   };
-  const pods = new PodStore();
+  const pods = new PodStore(options.watchHistory);
   const jobs = new JobController(pods, host, options.jobs);
   for (const pod of options.pods ?? []) pods.addStandalone(pod);
 
@@ -135,8 +142,52 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     res.on('close', () => pod.followers.delete(follower));
   };
 
+  /** Open pod watches' responses, ended on dispose. */
+  const watches = new Set<ServerResponse>();
+  /**
+   * `GET …/pods?watch=true`: newline-delimited watch events for pods matching `labelSelector` and
+   * `fieldSelector=metadata.name=<name>`, from `resourceVersion`, until `timeoutSeconds` pass or the client leaves.
+   */
+  const serveWatch = (req: IncomingMessage, res: ServerResponse, ns: string, query: URLSearchParams) => {
+    const field = query.get('fieldSelector') ?? '';
+    const byName = /^metadata\.name=([^,]+)$/.exec(field);
+    if (field !== '' && byName === null)
+      return sendJson(res, 400, statusBody(400, `the fake API server supports only fieldSelector=metadata.name=…`));
+    const asked = query.get('timeoutSeconds');
+    const seconds = Math.min(
+      asked === null ? Number.POSITIVE_INFINITY : Math.max(0, Number(asked) || 0),
+      options.maxWatchSeconds ?? Number.POSITIVE_INFINITY,
+    );
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    res.flushHeaders();
+    watches.add(res);
+    const stop = pods.watch(
+      { namespace: ns, labelSelector: query.get('labelSelector') ?? '', name: byName?.[1] },
+      query.get('resourceVersion') ?? undefined,
+      (event) => {
+        res.write(`${JSON.stringify(event)}\n`);
+        if (event.type === 'ERROR') res.end();
+      },
+    );
+    const timer = Number.isFinite(seconds) ? setTimeout(() => res.end(), seconds * 1000) : undefined;
+    const done = () => {
+      stop();
+      if (timer !== undefined) clearTimeout(timer);
+      watches.delete(res);
+    };
+    res.on('close', done);
+    req.on('close', done);
+  };
+
+  const requestLog: FakeRequestRecord[] = [];
+  const logRequest = (method: string, url: URL) => {
+    requestLog.push({ method, path: url.pathname, query: url.search.replace(/^\?/, '') });
+    if (requestLog.length > REQUEST_LOG_SIZE) requestLog.shift();
+  };
+
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://fake');
+    logRequest(req.method ?? 'GET', url);
     const path = url.pathname;
     if (!authorized(req)) return sendJson(res, 401, statusBody(401, 'Unauthorized'));
     if (path === '/version')
@@ -152,8 +203,15 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       const [, ns, name, sub] = pod as unknown as [string, string, string | undefined, string | undefined];
       if (name === undefined) {
         if (req.method !== 'GET') return unsupported(res, req, path);
+        const watch = url.searchParams.get('watch');
+        if (watch === 'true' || watch === '1') return serveWatch(req, res, ns, url.searchParams);
         const items = pods.list(ns, selector).map((p) => pods.json(p));
-        return sendJson(res, 200, { apiVersion: 'v1', kind: 'PodList', metadata: {}, items });
+        return sendJson(res, 200, {
+          apiVersion: 'v1',
+          kind: 'PodList',
+          metadata: { resourceVersion: pods.version },
+          items,
+        });
       }
       if (sub === 'log')
         return req.method === 'GET' ? serveLog(res, ns, name, url.searchParams) : unsupported(res, req, path);
@@ -227,6 +285,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   };
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://fake');
+    logRequest('GET', url);
     const m = POD.exec(url.pathname);
     if (!authorized(req)) return refuse(socket, 401, statusBody(401, 'Unauthorized'));
     if (m?.[3] !== 'exec')
@@ -272,6 +331,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     for (const p of pods.all()) pods.remove(p.namespace, p.name);
     for (const c of children) if (c.pid !== undefined) killGroup(c.pid);
     for (const client of wss.clients) client.terminate();
+    for (const w of watches) w.end();
     await Promise.all(exits);
     wss.close();
     await new Promise<void>((resolve) => {
@@ -290,6 +350,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       kubeconfigPath,
       processes,
       execLog,
+      requestLog,
       jobLog: jobs.log,
       get pods() {
         return pods.all().map((p) => pods.snapshot(p));

@@ -63,6 +63,15 @@ export interface FakeJobOptions {
   readonly unpullableImages?: readonly string[] | undefined;
 }
 
+/** One request to the fake API server. */
+export interface FakeRequestRecord {
+  readonly method: string;
+  /** E.g. `/api/v1/namespaces/default/pods`. */
+  readonly path: string;
+  /** The query string without `?`, e.g. `labelSelector=job-name%3Dbuild-x7k2p&watch=true`. */
+  readonly query: string;
+}
+
 /** Options of {@link startFakeKubeApi}. */
 export interface FakeKubeApiOptions {
   /** Bearer token clients must send. Default: random. */
@@ -71,6 +80,16 @@ export interface FakeKubeApiOptions {
   /** Working directory of exec'd commands and of Job containers without `workingDir`. Default: this process's cwd. */
   readonly cwd?: string | undefined;
   readonly jobs?: FakeJobOptions | undefined;
+  /**
+   * How many pod changes are kept for watches that resume from a `resourceVersion`; a watch from an older version
+   * gets an `ERROR` event with a 410 `Expired` Status, as from a real API server. Default 1000.
+   */
+  readonly watchHistory?: number | undefined;
+  /**
+   * End every watch after at most this many seconds, whatever its `timeoutSeconds` (a real API server ends watches
+   * after its request timeout): to test that a client lists and watches again. Default: no limit.
+   */
+  readonly maxWatchSeconds?: number | undefined;
   /**
    * Serve HTTPS with a certificate for `127.0.0.1` from a throwaway CA (needs the `openssl` CLI). `false` serves
    * plain HTTP and the kubeconfig sets `insecure-skip-tls-verify`. Default true.
@@ -94,6 +113,11 @@ export interface FakeKubeApi {
   readonly kubeconfigPath: string;
   /** Commands running now (pid → argv), started by exec requests and Job pods. */
   readonly processes: ReadonlyMap<number, readonly string[]>;
+  /**
+   * The most recent 10,000 HTTP requests (REST calls, watches, logs and exec upgrades), in order: what a client
+   * asked of the API, e.g. to check it watches rather than polls.
+   */
+  readonly requestLog: readonly FakeRequestRecord[];
   /** Every exec request served, in order. */
   readonly execLog: readonly FakeExecRecord[];
   /** Every Job created, in order, with its manifest. */
