@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Checks that every workspace package has the house shape (STYLE.md rules 1–2): plugin folder and package name
-// agree, ESM with an exports map, engines, a README, and plugins take @flowlane/core as a peer dependency.
+// agree, ESM with an exports map, engines, a README, and plugins take @flowlane/core as a peer dependency. Also: every
+// @flowlane package a package's code, tests or tested docs import is declared in its package.json, so turbo builds it
+// before that package's tests run (an undeclared one is found only when the build order happens to be right).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const problems = [];
@@ -33,6 +35,45 @@ for (const dir of [...dirs('packages'), ...dirs('plugins')]) {
     if (!pkg.keywords?.includes('flowlane-plugin')) say('keywords must include "flowlane" and "flowlane-plugin"');
   }
 }
+/** Files under `dir` (recursively) whose names match `re`, skipping node_modules and dist. */
+const filesUnder = (dir, re) =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+        if (d.isDirectory())
+          return d.name === 'node_modules' || d.name === 'dist' ? [] : filesUnder(join(dir, d.name), re);
+        return re.test(d.name) ? [join(dir, d.name)] : [];
+      })
+    : [];
+const flowlaneImports = (text) =>
+  [...text.matchAll(/(?:from\s+|import\s*\(\s*)['"](@flowlane\/[a-z0-9-]+)(?:\/[^'"]*)?['"]/g)].map((m) => m[1]);
+
+for (const dir of [...dirs('packages'), ...dirs('plugins'), ...dirs('examples')]) {
+  const pkg = read(dir);
+  const declared = new Set(
+    [pkg.dependencies, pkg.devDependencies, pkg.peerDependencies].flatMap((d) => Object.keys(d ?? {})),
+  );
+  const used = new Map(); // import → first file that uses it
+  for (const file of filesUnder(join(root, dir, 'src'), /\.(m?ts|m?js)$/)) {
+    const text = readFileSync(file, 'utf8');
+    // Imports in comments (JSDoc @example) are documentation, not dependencies.
+    const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const sources = [[file, code]];
+    // Markdown that a test runs as code (docSnippetsSuite and friends), named as a '….md' path literal.
+    if (/\.test\.m?ts$/.test(file))
+      for (const m of text.matchAll(/['"]([^'"\n]+\.md)['"]/g)) {
+        const md = resolve(dirname(file), m[1]);
+        if (existsSync(md)) sources.push([md, readFileSync(md, 'utf8')]);
+      }
+    for (const [from, content] of sources)
+      for (const name of flowlaneImports(content)) if (!used.has(name)) used.set(name, from);
+  }
+  for (const [name, from] of used)
+    if (name !== pkg.name && !declared.has(name))
+      problems.push(
+        `${dir} (${pkg.name}): imports ${name} (in ${from.slice(root.length)}) without declaring it in package.json`,
+      );
+}
+
 if (problems.length > 0) {
   console.error(`Package shape problems:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   process.exit(1);
