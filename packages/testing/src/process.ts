@@ -25,6 +25,12 @@ interface Tracked {
 
 const tracked = new Set<Tracked>();
 const hasProcFs = existsSync('/proc/self/stat');
+/**
+ * util-linux's `setpriv` (always installed on Debian): `setpriv --pdeathsig TERM -- cmd` sets the kernel's
+ * parent-death signal and execs `cmd` in place (same pid), so a service gets SIGTERM when the test process dies —
+ * even by SIGKILL, which no exit hook survives.
+ */
+const SETPRIV = process.platform === 'linux' && existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : undefined;
 let exitHookInstalled = false;
 
 /** Last resort: if the test process exits without disposing, take the services down with it. */
@@ -232,7 +238,8 @@ export class ServiceProcess {
   }
 
   /**
-   * Spawns `command` (never detached, stdin ignored, stdout/stderr captured) and tracks it until it exits.
+   * Spawns `command` (never detached, stdin ignored, stdout/stderr captured) and tracks it until it exits. On Linux
+   * it is started through `setpriv --pdeathsig TERM`, so it stops when this process dies however it dies.
    * Rejects with {@link ServiceStartError} if the executable cannot be spawned.
    */
   static async spawn(
@@ -242,7 +249,9 @@ export class ServiceProcess {
     options: { cwd?: string | undefined; env?: NodeJS.ProcessEnv | undefined } = {},
   ): Promise<ServiceProcess> {
     installExitHook();
-    const child = spawn(command, args, {
+    const [file, argv] =
+      SETPRIV === undefined ? [command, args] : [SETPRIV, ['--pdeathsig', 'TERM', '--', command, ...args]];
+    const child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       detached: false,

@@ -1,0 +1,65 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isProcessAlive } from './process.js';
+
+// A test process killed with SIGKILL runs no exit hook and no afterAll: its services must still stop. The harness
+// is compiled from this checkout's sources into a private folder (dist/ may be mid-build), run in a child process
+// that starts Redis, and the child is SIGKILLed.
+const pkgDir = fileURLToPath(new URL('../', import.meta.url));
+const outDir = join(pkgDir, 'node_modules', '.cache', `flowlane-parent-death-${process.pid}`);
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'flowlane-parent-death-'));
+  const tsc = join(pkgDir, 'node_modules', '.bin', 'tsc');
+  const flags = ['--composite', 'false', '--incremental', 'false', '--declaration', 'false', '--sourceMap', 'false'];
+  const child = spawn(
+    tsc,
+    ['-p', join(pkgDir, 'tsconfig.json'), '--outDir', outDir, ...flags, '--declarationMap', 'false'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  const [code] = (await once(child, 'close')) as [number | null];
+  expect(code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await rm(outDir, { recursive: true, force: true });
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe('a service outlives no test process', () => {
+  it('stops when the process that started it is SIGKILLed', async () => {
+    const script = join(scratch, 'start-redis.mjs');
+    await writeFile(
+      script,
+      `import { runningServiceProcesses, startRedis } from ${JSON.stringify(join(outDir, 'index.js'))};
+const redis = await startRedis();
+console.log(JSON.stringify({ pid: runningServiceProcesses()[0].pid, dir: redis.dir }));
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout });
+    const [first] = (await once(lines, 'line')) as [string];
+    const { pid, dir } = JSON.parse(first) as { pid: number; dir: string };
+    try {
+      expect(isProcessAlive(pid)).toBe(true);
+      child.kill('SIGKILL');
+      await once(child, 'close');
+      await vi.waitFor(() => expect(isProcessAlive(pid), `redis-server ${pid} still running`).toBe(false), {
+        timeout: 10_000,
+        interval: 50,
+      });
+    } finally {
+      if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
