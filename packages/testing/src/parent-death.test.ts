@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isProcessAlive } from './process.js';
+import { createTempDir, removeTempDir } from './temp-dir.js';
 
 // A test process killed with SIGKILL runs no exit hook and no afterAll: its services must still stop. The harness
 // is compiled from this checkout's sources into a private folder (dist/ may be mid-build), run in a child process
@@ -36,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('a service outlives no test process', () => {
-  it('stops when the process that started it is SIGKILLed', async () => {
+  it('stops when the process that started it is SIGKILLed; the next harness process removes its temp dir', async () => {
     const script = join(scratch, 'start-redis.mjs');
     await writeFile(
       script,
@@ -51,12 +53,19 @@ console.log(JSON.stringify({ pid: runningServiceProcesses()[0].pid, dir: redis.d
     const { pid, dir } = JSON.parse(first) as { pid: number; dir: string };
     try {
       expect(isProcessAlive(pid)).toBe(true);
+      expect(readFileSync(join(dir, '.flowlane-owner'), 'utf8')).toMatch(new RegExp(`^${child.pid} \\d+$`));
       child.kill('SIGKILL');
       await once(child, 'close');
       await vi.waitFor(() => expect(isProcessAlive(pid), `redis-server ${pid} still running`).toBe(false), {
         timeout: 10_000,
         interval: 50,
       });
+      // Nothing ran in the killed process to remove its dir; the next temp dir this tmpdir gets sweeps it away.
+      expect(existsSync(dir)).toBe(true);
+      const next = await createTempDir('parent-death');
+      expect(existsSync(dir)).toBe(false);
+      expect(existsSync(next)).toBe(true);
+      await removeTempDir(next);
     } finally {
       if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });

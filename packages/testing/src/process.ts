@@ -83,15 +83,24 @@ export function isProcessAlive(pid: number): boolean {
   return state !== undefined && state !== 'Z' && state !== 'X';
 }
 
-function readProcStat(pid: number): { state: string; ppid: number } | undefined {
+function readProcStat(pid: number): { state: string; ppid: number; startTime: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid …" — comm may contain spaces and parentheses.
+    // "pid (comm) state ppid …" — comm may contain spaces and parentheses. starttime is field 22.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { state: fields[0] ?? '', ppid: Number(fields[1]) };
+    return { state: fields[0] ?? '', ppid: Number(fields[1]), startTime: fields[19] ?? '' };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Identifies a live process across pid reuse: `"<pid> <start time in clock ticks since boot>"`, or `undefined` when
+ * the process is gone (or a zombie) or there is no /proc.
+ */
+export function processIdentity(pid: number): string | undefined {
+  const stat = hasProcFs ? readProcStat(pid) : undefined;
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X' ? undefined : `${pid} ${stat.startTime}`;
 }
 
 function readProcTable(): Map<number, number[]> {
