@@ -1,7 +1,8 @@
 // Case X1 (issue 9): the SSH executor's connection pool against a new connection per command, on a real OpenSSH
 // server (`startSshd` from @flowlane/testing), with the hand-written floor (raw ssh2 exec on one connection)
-// measured in the same process. Two servers: the harness sshd as is (the login shell of the test user runs whatever
-// its ~/.bashrc does) and one with `leanLogin` (empty HOME, no rc files, like a typical server account) — the
+// measured in the same process. Two servers: `leanLogin: false` (the login shell of the test user runs whatever its
+// ~/.bashrc does; labelled "harness login") and `leanLogin: true` (empty HOME, no rc files, like a typical server
+// account; the harness default) — the
 // protocol work is the same, only the remote shell's start-up differs. Each runs in a fresh child process
 // (ssh-pool-worker.mjs) on the bench's Node. Rows keep the schema of results/latest.json (ms per node = ms per
 // command) and the pooled rows add `ratioPooledVsNew` = new-connection median ÷ pooled median (goal ≥ 5×).

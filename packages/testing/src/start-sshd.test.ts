@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, type SFTPWrapper } from 'ssh2';
@@ -125,6 +126,25 @@ describe('startSshd', () => {
 });
 
 describe('startSshd({ leanLogin, extraConfig })', () => {
+  it("gives sessions an empty HOME by default, and the user's own with leanLogin: false", async () => {
+    const home = async (service: SshdService) => {
+      const client = await connect(service, (key) => fingerprintOf(key) === service.hostKeyFingerprint);
+      try {
+        return (await exec(client, 'echo "$HOME"')).stdout.trim();
+      } finally {
+        client.end();
+      }
+    };
+    const byDefault = await startSshd();
+    const own = await startSshd({ leanLogin: false });
+    try {
+      expect(await home(byDefault)).toBe(join(byDefault.dir, 'home'));
+      expect(await home(own)).toBe(userInfo().homedir);
+    } finally {
+      await Promise.all([byDefault.dispose(), own.dispose()]);
+    }
+  });
+
   it('gives sessions an empty HOME inside its own dir, applies extra config lines, and removes it all on dispose', async () => {
     const lean = await startSshd({ leanLogin: true, extraConfig: ['MaxSessions 1'] });
     const client = await connect(lean, (key) => fingerprintOf(key) === lean.hostKeyFingerprint);

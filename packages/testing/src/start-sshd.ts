@@ -20,7 +20,8 @@ export interface StartSshdOptions {
   /**
    * Give sessions an empty `HOME` (a directory inside the service's temp dir), so the login shell reads no rc file:
    * a command then costs what it does on a typical server account, not whatever the test user's `~/.bashrc` runs
-   * (benchmarks, races that slow logins hide). Default: false (the user's own HOME).
+   * (on the CI machine, root's pyenv set-up added ~0.5 s to every command and made suites time out). Default: true.
+   * `false` keeps the user's own HOME and rc files.
    */
   readonly leanLogin?: boolean | undefined;
   /** More `sshd_config` lines (e.g. `MaxSessions 3`), appended after the harness's own. */
@@ -77,6 +78,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdSer
   const keygen = await requireBinary('sshd', 'ssh-keygen', 'openssh-client');
   const host = '127.0.0.1';
   const username = userInfo().username;
+  const lean = options.leanLogin ?? true;
   // sshd refuses to start without its privilege separation directory; only root can create it.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
 
@@ -126,12 +128,12 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdSer
           'KbdInteractiveAuthentication no',
           'PermitRootLogin yes',
           'Subsystem sftp internal-sftp',
-          ...(options.leanLogin === true ? [`SetEnv HOME=${join(dir, 'home')}`] : []),
+          ...(lean ? [`SetEnv HOME=${join(dir, 'home')}`] : []),
           ...(options.extraConfig ?? []),
           '',
         ].join('\n'),
       );
-      if (options.leanLogin === true) await mkdir(join(dir, 'home'), { mode: 0o700 });
+      if (lean) await mkdir(join(dir, 'home'), { mode: 0o700 });
       try {
         await execFileAsync(sshd, ['-t', '-f', configPath]);
       } catch (err) {
