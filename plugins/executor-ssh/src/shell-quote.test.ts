@@ -3,9 +3,16 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isEnvName, quoteShellArg } from './shell-quote.js';
 
-/** Runs `printf %s <quoted>` through a real POSIX shell and returns what the program received. */
+/**
+ * Runs `printf %s <quoted>` through a real POSIX shell and returns what the program received. stdin is closed: bash
+ * whose stdin is a socket (node's pipes are socketpairs) takes itself for an rshd session and sources ~/.bashrc —
+ * 0.7 s per call with root's pyenv set-up here, which timed this test out in CI.
+ */
 const throughShell = (value: string, shell = '/bin/sh'): string =>
-  execFileSync(shell, ['-c', `printf %s ${quoteShellArg(value)}`], { encoding: 'utf8' });
+  execFileSync(shell, ['-c', `printf %s ${quoteShellArg(value)}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 const HOSTILE = [
   '$(rm -rf /)',
