@@ -174,6 +174,17 @@ describe('local executor: environment, working directory, stdin', () => {
     expect((await ex.exec('cat', { timeout: 5000 }).result).stdout).toBe('');
   });
 
+  it("runs bash without the user's ~/.bashrc when no stdin is given, as a terminal's bash -c would", async () => {
+    const home = join(dir, 'home-with-bashrc');
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, '.bashrc'), 'export FROM_BASHRC=sourced\n');
+    const ex = createLocalExecutor({ env: { PATH: process.env.PATH ?? '', HOME: home } });
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+    const r = await ex.exec('bash', { args: ['-c', 'echo "${FROM_BASHRC:-not sourced}"'] }).result;
+    expect(r.stdout).toBe('not sourced\n');
+    await ex.dispose();
+  });
+
   it('survives a command that exits without reading a large stdin (EPIPE)', async () => {
     const r = await local().exec('true', { stdin: 'x'.repeat(4 * 1024 * 1024) }).result;
     expect(r.exitCode).toBe(0);

@@ -57,7 +57,9 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
           cwd: opts.cwd ?? options.cwd,
           env: { ...(options.env ?? process.env), ...(opts.env ?? {}) },
           detached: true, // its own process group, so stopping it kills the whole tree
-          stdio: ['pipe', 'pipe', 'pipe'],
+          // Without stdin, /dev/null (EOF at once). Not a pipe: node's pipes are socketpairs, and bash on a socket
+          // stdin takes itself for an rshd session and sources ~/.bashrc (0.7 s and the user's aliases, here).
+          stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         });
       } catch (error) {
         run.fail(
@@ -80,7 +82,6 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       child.stderr?.on('data', (buf: Buffer) => run.output('stderr', buf));
       child.stdin?.on('error', () => undefined); // EPIPE when the command does not read stdin
       if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-      else child.stdin?.end();
 
       let spawnError: Error | undefined;
       child.on('error', (e) => {
