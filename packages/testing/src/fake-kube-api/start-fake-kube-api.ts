@@ -81,7 +81,7 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  *   `Failed`. `ttlSecondsAfterFinished` is honoured.
  *
  * Every command runs in its own process group, killed when its exec socket closes early, its pod is deleted, or the
- * fake is disposed. Not implemented: watches of other resources, client-certificate auth, other resources.
+ * fake is disposed. Not implemented: client-certificate auth, watches of anything but pods, other resources.
  *
  * @example
  * ```ts
