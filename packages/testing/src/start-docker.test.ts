@@ -1,5 +1,9 @@
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runningServiceProcesses } from './process.js';
 import { type DockerService, startDocker } from './start-docker.js';
 
 /** Splits Docker's multiplexed log stream (8-byte frame headers) into stdout and stderr. */
@@ -52,6 +56,17 @@ describe('startDocker', () => {
     expect((await client.ping()).toString()).toBe('OK');
     const images = await client.listImages();
     expect(images.flatMap((i) => i.RepoTags ?? [])).toEqual(['flowlane-test/busybox:latest']);
+  });
+
+  it("keeps dockerd's and containerd's temp files in its own dir (a containerd stack dump lands there, not in /tmp)", async () => {
+    const containerd = runningServiceProcesses().find(
+      (p) => p.service === 'docker' && p.command.includes('containerd'),
+    );
+    expect(containerd, 'containerd among the harness processes').toBeDefined();
+    process.kill(containerd!.pid, 'SIGUSR1'); // containerd dumps its goroutine stacks to $TMPDIR on SIGUSR1
+    const dump = join(docker.dir, 'tmp', `containerd.${containerd!.pid}.stacks.log`);
+    await vi.waitFor(() => expect(existsSync(dump)).toBe(true), { timeout: 5000 });
+    expect(existsSync(join(tmpdir(), `containerd.${containerd!.pid}.stacks.log`))).toBe(false);
   });
 
   it('runs a container through dockerode', async () => {

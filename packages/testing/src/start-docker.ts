@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { dockerCall, dockerRequest } from './docker-api.js';
@@ -84,6 +84,7 @@ export async function startDocker(options: StartDockerOptions = {}): Promise<Doc
   };
 
   try {
+    await mkdir(join(dir, 'tmp'));
     proc = await ServiceProcess.spawn(
       'docker',
       dockerd,
@@ -100,7 +101,9 @@ export async function startDocker(options: StartDockerOptions = {}): Promise<Doc
         `--containerd-plugins-namespace=${namespace}-plugins`,
         '--log-level=warn',
       ],
-      { cwd: dir },
+      // Its own TMPDIR, removed with the rest: containerd writes a stack dump there when dockerd, stopping, finds it
+      // slow to exit (one was left in /tmp under CI load).
+      { cwd: dir, env: { ...process.env, TMPDIR: join(dir, 'tmp') } },
     );
     const started = proc;
     await waitUntilReady({
