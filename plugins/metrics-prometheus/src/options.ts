@@ -194,6 +194,8 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
     if (server.path !== undefined && !server.path.startsWith('/')) invalid('server.path', 'must start with "/"');
   }
   const push = options.pushgateway;
+  /** The Pushgateway URL as it may be logged (parsed once, here). */
+  let pushDisplayUrl = '';
   if (push !== undefined) {
     let url: URL | undefined;
     try {
@@ -210,6 +212,7 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
             ? 'expected an http(s) URL, got a value that does not parse as a URL'
             : `expected an http(s) URL, got ${String(push.url)}`,
       );
+    else pushDisplayUrl = withoutCredentials(push.url, url);
     if (push.method !== undefined && push.method !== 'push' && push.method !== 'pushAdd')
       invalid('pushgateway.method', `expected "push" or "pushAdd", got ${String(push.method)}`);
     if (push.jobName !== undefined && (typeof push.jobName !== 'string' || push.jobName === ''))
@@ -232,7 +235,7 @@ export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
         ? undefined
         : {
             url: push.url,
-            displayUrl: withoutCredentials(push.url, new URL(push.url)),
+            displayUrl: pushDisplayUrl,
             jobName: push.jobName ?? 'flowlane',
             groupings: push.groupings ?? {},
             method: push.method ?? 'pushAdd',
