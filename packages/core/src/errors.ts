@@ -63,6 +63,28 @@ export const ErrorCodes = {
   FL_VALIDATION_FAILED: (p: { nodeId: string; stage: 'input' | 'output'; issues: readonly string[] }) =>
     `Node "${p.nodeId}" ${p.stage} failed validation: ${p.issues.join('; ')}.`,
 
+  /* Durable executions */
+  FL_VERSION_MISMATCH: (p: {
+    executionId: string;
+    workflow: string;
+    version: string;
+    changes: readonly { nodeId: string; change: 'added' | 'removed' | 'changed' }[];
+  }) =>
+    `Cannot resume "${p.executionId}": workflow "${p.workflow}" version ${p.version} has a different graph than the run started with (${p.changes.map((c) => `${c.change} ${c.nodeId}`).join(', ')}). Register the original definition, or give the changed graph a new version.`,
+  FL_VERSION_NOT_REGISTERED: (p: {
+    executionId: string;
+    workflow: string;
+    version: string;
+    registered: readonly string[];
+  }) =>
+    `Cannot resume "${p.executionId}": workflow "${p.workflow}" version ${p.version} is not registered on this engine (registered: ${p.registered.join(', ') || 'none'}). Pass it in createEngine({ workflows }) or engine.register(wf).`,
+  FL_EXECUTION_FENCED: (p: { executionId: string; epoch: number; current?: number | undefined }) =>
+    `Execution "${p.executionId}" was taken over by another engine (lease epoch ${p.epoch}${p.current === undefined ? '' : ` < ${p.current}`}); this engine stopped writing to its log. Nothing to fix unless takeovers are unexpected: then raise leaseMs.`,
+  FL_EXECUTION_FINISHED: (p: { executionId: string; status: string }) =>
+    `Execution "${p.executionId}" already finished (${p.status}); there is nothing to resume. Read it with engine.runs.get().`,
+  FL_NO_EXECUTION_STORE: (p: { operation: string }) =>
+    `${p.operation} needs an execution store. Pass createEngine({ executions: createMemoryExecutionStore() }) or install a store plugin such as @flowlane/store-redis.`,
+
   /* Plugins */
   FL_PLUGIN_INVALID: (p: { plugin: string; reason: string }) => `Plugin "${p.plugin}" is invalid: ${p.reason}.`,
   FL_PLUGIN_CONFLICT: (p: { kind: string; name: string; first: string; second: string }) =>

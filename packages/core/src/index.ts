@@ -1,5 +1,7 @@
 /* Builder */
 
+export type { GraphSignature } from './builder/graph-hash.js';
+export { diffGraphs, graphSignature } from './builder/graph-hash.js';
 export type { InferOutput, StandardSchemaV1 } from './builder/standard-schema.js';
 export type {
   AuditInput,
@@ -43,7 +45,10 @@ export type { MemoryAuditSink } from './defaults/memory-audit-sink.js';
 export { createMemoryAuditSink } from './defaults/memory-audit-sink.js';
 export type { MemoryCacheStoreOptions } from './defaults/memory-cache-store.js';
 export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
+export type { MemoryExecutionStoreOptions } from './defaults/memory-execution-store.js';
+export { createMemoryExecutionStore } from './defaults/memory-execution-store.js';
 export { createMemoryStateStore } from './defaults/memory-state-store.js';
+export type { DurabilityOptions, RunsApi } from './engine/durability.js';
 export type { EngineOptions } from './engine/engine.js';
 /* Engine and runs */
 export { createEngine, Engine } from './engine/engine.js';
@@ -78,6 +83,8 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
+export type { ReplayedNode, ReplayState } from './engine/replay.js';
+export { replay } from './engine/replay.js';
 export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */
@@ -100,6 +107,31 @@ export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';
 export { definePluginErrors } from './plugin/define-plugin-errors.js';
+export type {
+  CustomRecord,
+  ExecutionFence,
+  ExecutionPage,
+  ExecutionQuery,
+  ExecutionRecord,
+  ExecutionStatus,
+  ExecutionStore,
+  ExecutionSummary,
+  GraphNodeSignature,
+  NodeCompletedRecord,
+  NodeFactRecord,
+  NodeFailedRecord,
+  NodeRetryingRecord,
+  NodeSkippedRecord,
+  NodeStartedRecord,
+  RecordBase,
+  RunFinishedRecord,
+  RunResumedRecord,
+  RunStartedRecord,
+  SignalConsumedRecord,
+  SignalReceivedRecord,
+  StorageRecord,
+  TimerStartedRecord,
+} from './plugin/execution-store.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
   Actor,

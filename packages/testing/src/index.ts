@@ -9,6 +9,8 @@ export type {
   CacheStoreConformanceOptions,
 } from './conformance/cache-store-conformance.js';
 export { CACHE_VALUES, cacheStoreConformance } from './conformance/cache-store-conformance.js';
+export type { ExecutionStoreConformanceOptions } from './conformance/execution-store-conformance.js';
+export { executionStoreConformance } from './conformance/execution-store-conformance.js';
 export type {
   CommandSpec,
   ExecutorConformanceCommands,

@@ -42,6 +42,11 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   readonly nodeId: string;
   /** 1 on the first attempt, then 2, 3… on retries. */
   readonly attempt: number;
+  /**
+   * `<executionId>:<nodeId>`, stable across attempts and across a resume in another process: key the node's side
+   * effects with it (a node in flight at a crash runs again — at-least-once).
+   */
+  readonly idempotencyKey: string;
   /** Aborted on timeout, cancel, run failure and engine close. Pass it to fetch, child processes, … */
   readonly signal: AbortSignal;
   /** Structured logs; each line becomes a redacted `node.log` event. */

@@ -99,6 +99,26 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     return this.#s.name;
   }
 
+  /**
+   * Set the workflow's version (recorded in each run's execution log; a resumed run uses the version it started
+   * with). The same as `workflow(name, { version })`.
+   *
+   * @example
+   * ```ts
+   * const wf = workflow('release').version('2').addNode('a', () => 1).build();
+   * ```
+   */
+  version(version: string): WorkflowBuilder<TIn, TOut, TLast> {
+    return new WorkflowBuilder<TIn, TOut, TLast>(
+      this.#s.name,
+      { ...this.#s.options, version },
+      {
+        ...this.#s,
+        options: { ...this.#s.options, version },
+      },
+    );
+  }
+
   #next<I, O extends object, L extends string>(patch: Partial<BuilderState>): WorkflowBuilder<I, O, L> {
     return new WorkflowBuilder<I, O, L>(this.#s.name, this.#s.options, { ...this.#s, ...patch });
   }

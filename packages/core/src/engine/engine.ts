@@ -29,13 +29,14 @@ import type {
 } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
+import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
-export interface EngineOptions {
+export interface EngineOptions extends DurabilityOptions {
   /** Plugins, set up in order (dependencies first); disposed in reverse order by `close()`. */
   readonly plugins?: readonly FlowlanePlugin[] | undefined;
   /** Time source for delays, timeouts and timestamps (an RxJS scheduler; `TestScheduler` for virtual time). */
@@ -154,6 +155,8 @@ export class Engine {
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
+  /** Execution log, leases, resume (see durability.ts). */
+  readonly #durable: Durability;
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   #running = 0;
@@ -185,6 +188,7 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(conc)}`,
       });
     this.#maxRuns = maxRuns;
+    this.#durable = new Durability(options, clock, logger);
     const container = createChildContainer(options.container);
     const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
     for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
@@ -251,12 +255,14 @@ export class Engine {
     if (plugins.length === 0) {
       this.#isReady = true;
       this.#watchScheduler();
+      this.#durable.startScanning((id) => this.#autoResume(id));
     } else {
       this.#ready = this.#setup(plugins).then(
         () => {
           this.#isReady = true;
           this.#watchScheduler();
           this.#drain();
+          this.#durable.startScanning((id) => this.#autoResume(id));
         },
         (e: unknown) => {
           this.#readyError = e;
@@ -372,6 +378,88 @@ export class Engine {
     throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
   }
 
+  /**
+   * Make a workflow definition resumable on this engine (same as listing it in `createEngine({ workflows })`).
+   * Several versions of one workflow live side by side; a resumed run uses the version it started with.
+   */
+  register(wf: Workflow<unknown, object>): this {
+    this.#durable.register(wf);
+    return this;
+  }
+
+  /**
+   * Runs recorded in the execution store (any process sharing it), finished ones included; without a store, this
+   * engine's active runs.
+   *
+   * @example
+   * ```ts
+   * const { runs } = await engine.runs.list({ status: 'running', workflow: 'deploy', limit: 20 });
+   * ```
+   */
+  get runs(): RunsApi {
+    return this.#durable.runs(() => this.#active.values());
+  }
+
+  /**
+   * Continue a run from its log — typically one whose process died. Takes the run's lease at once (the previous
+   * owner, if alive, is fenced and stops); completed nodes keep their logged outputs and do not run again, nodes
+   * that were in flight run again (at-least-once), buffered signals and signal-wait deadlines carry over.
+   * Rejects with `FL_EXECUTION_NOT_FOUND`, `FL_EXECUTION_FINISHED`, `FL_VERSION_NOT_REGISTERED`,
+   * `FL_VERSION_MISMATCH` or `FL_NO_EXECUTION_STORE`.
+   *
+   * @example
+   * ```ts
+   * const engine = createEngine({ plugins: [redisStore({ url })], workflows: [deploy] });
+   * const run = await engine.resume(executionId);
+   * const result = await run.result;
+   * ```
+   */
+  async resume(executionId: string): Promise<Run> {
+    return this.#resume(executionId, true) as Promise<Run>;
+  }
+
+  async #resume(executionId: string, force: boolean): Promise<Run | undefined> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    await this.ready();
+    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
+    const r = await this.#durable.take(executionId, force);
+    if (r === undefined) return undefined;
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
+    const started = r.state.started;
+    const exec = new Execution(
+      this.#rt,
+      r.workflow,
+      started.input,
+      started.actor === undefined ? {} : { actor: started.actor },
+      executionId,
+    );
+    exec.attachJournal(this.#durable.journalForResumed(exec, r), r.state);
+    // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
+    for (const [key, v] of r.state.storage)
+      await (v.deleted
+        ? this.#rt.stateStore.delete(executionId, key)
+        : this.#rt.stateStore.set(executionId, key, v.value));
+    this.#active.set(executionId, exec);
+    if (this.#running < this.#maxRuns) this.#start(exec);
+    else this.#queued.push(exec);
+    return exec;
+  }
+
+  /** One run found by `resume: 'auto'`: resumed when its lease expired and this engine wins the claim. */
+  async #autoResume(executionId: string): Promise<void> {
+    if (this.#active.has(executionId)) return;
+    try {
+      await this.#resume(executionId, false);
+    } catch (e) {
+      if (this.#durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
+        await this.#durable.failUnregistered(executionId, e as FlowlaneError);
+        return;
+      }
+      throw e;
+    }
+  }
+
   /** Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`). */
   async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
@@ -398,7 +486,10 @@ export class Engine {
   async #close(): Promise<void> {
     this.#closed = true;
     await this.#ready?.catch(() => undefined);
+    this.#durable.close();
     const runs = [...this.#active.values()];
+    // Durable runs stay resumable: what they logged so far is kept, their cancellation is not logged.
+    for (const r of runs) r.journal?.detach();
     for (const r of runs) r.cancel('engine closed');
     await Promise.all(runs.map((r) => r.result));
     await Promise.all(this.#background);
@@ -417,6 +508,7 @@ export class Engine {
     await safe(() => rt.scheduler?.dispose?.(), rt.logger);
     await safe(() => rt.cacheStore.dispose?.(), rt.logger);
     await safe(() => rt.stateStore.dispose?.(), rt.logger);
+    await safe(() => this.#durable.store?.dispose?.(), rt.logger);
     for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
     for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
     rt.inflight.clear();
@@ -434,6 +526,10 @@ export class Engine {
 
   #start(exec: Execution): void {
     this.#running++;
+    if (exec.journal === undefined) {
+      const journal = this.#durable.journalForNew(exec);
+      if (journal !== undefined) exec.attachJournal(journal);
+    }
     exec.start(this.#planFor(exec.workflowRef));
   }
 
@@ -447,6 +543,7 @@ export class Engine {
       return;
     }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
+    if (exec.journal !== undefined) this.#durable.leases.delete(exec.executionId);
     if (exec.wasStarted) this.#running--;
     else {
       const k = this.#queued.indexOf(exec);
@@ -575,6 +672,12 @@ export class Engine {
             setStore: (s) => {
               claim('state store', 'state', owner);
               rt.stateStore = s;
+            },
+          },
+          executions: {
+            setStore: (s) => {
+              claim('execution store', 'executions', owner);
+              this.#durable.store = s;
             },
           },
           permissions: {

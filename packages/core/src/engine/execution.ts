@@ -35,7 +35,9 @@ import type {
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
+import type { Journal } from './journal.js';
 import { NodeCtx } from './node-context.js';
+import type { ReplayState } from './replay.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 
@@ -154,6 +156,9 @@ export class Execution implements Run {
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
   #resolve!: (r: RunResult) => void;
+  /** The run's durable log (only with an execution store) and, for a resumed run, the state its log rebuilt. */
+  #journal: Journal | undefined;
+  #replay: ReplayState | undefined;
   #onExternalAbort: (() => void) | undefined;
 
   constructor(
@@ -221,10 +226,12 @@ export class Execution implements Run {
 
   async signal(name: string, payload?: unknown): Promise<void> {
     if (this.#done) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId: this.executionId });
+    const durable = this.#journal?.signalReceived(name, payload);
     const box = this.#signalBox(name);
     const waiter = box.waiters.shift();
     if (waiter !== undefined) waiter(payload);
     else box.buffer.push(payload);
+    if (durable !== undefined) await durable;
   }
 
   cancel(reason = 'cancelled'): void {
@@ -246,6 +253,53 @@ export class Execution implements Run {
   /** @internal */
   get wasStarted(): boolean {
     return this.#plan !== undefined;
+  }
+  /**
+   * @internal Durable runs: the journal that writes this run's log, and for a resumed run the state rebuilt from
+   * the log (see `durability.ts`). Called by the engine before `start`.
+   */
+  attachJournal(journal: Journal, replay?: ReplayState): void {
+    this.#journal = journal;
+    this.#replay = replay;
+    if (replay === undefined) return;
+    const g = this.#g;
+    for (let i = 0; i < g.ids.length; i++) {
+      const r = replay.nodes.get(g.ids[i]!);
+      // Fallbacks and boundaries that completed keep their outputs (they never enter the ready-queue).
+      if (g.standby[i] === 1 && r?.status === 'success') {
+        this.outputs[g.ids[i]!] = r.output;
+        this.#attempts[i] = r.attempts;
+        this.#dur[i] = r.durationMs;
+        this.#st[i] = SUCCESS;
+      }
+    }
+    for (const [name, left] of replay.signals)
+      if (left.length > 0) this.#signalBox(name).buffer.push(...left.map((x) => x.payload));
+    for (const [name, c] of replay.custom)
+      (this.#custom ??= new Map()).set(name, {
+        type: 'custom',
+        executionId: this.executionId,
+        workflow: this.workflow,
+        timestamp: c.at,
+        name,
+        ...(c.nodeId === undefined ? {} : { nodeId: c.nodeId }),
+        payload: c.payload,
+      });
+  }
+  /** @internal */
+  get journal(): Journal | undefined {
+    return this.#journal;
+  }
+  /** @internal Redacts the run's resolved secrets from a value (for the log). */
+  redactValue(value: unknown): unknown {
+    return this.#redactor?.active ? this.#redactor.value(value) : value;
+  }
+  /** @internal The log can no longer be written (fenced, duplicate id): the run stops here without a final record. */
+  stopDurable(error: FlowlaneError): void {
+    if (this.#done) return;
+    this.#runError = error;
+    // Cancelled, not failed: no rollback runs here (another engine owns the run now, or it never became durable).
+    this.#finish('cancelled');
   }
   /** @internal The engine could not start this run (plugin setup failed). */
   failBeforeStart(error: unknown): void {
@@ -353,6 +407,7 @@ export class Execution implements Run {
   }
 
   #startNode(i: number): void {
+    if (this.#replay !== undefined && this.#replayNode(i)) return;
     const g = this.#g;
     const def = g.defs[i]!;
     const o = def.options;
@@ -398,6 +453,30 @@ export class Execution implements Run {
       }
     }
     this.#group(i);
+  }
+
+  /** A resumed run: settles node `i` from its log when its outcome there is final (it does not run again). */
+  #replayNode(i: number): boolean {
+    const id = this.#g.ids[i]!;
+    const r = this.#replay!.nodes.get(id);
+    if (r === undefined) return false;
+    this.#started[i] = this.#now - r.durationMs;
+    this.#attempts[i] = r.attempts;
+    if (r.status === 'success') {
+      this.outputs[id] = r.output;
+      if (r.fallbackUsed !== undefined || r.handledBy !== undefined || r.cacheHit === true)
+        this.#setExtra(i, {
+          ...(r.fallbackUsed === undefined ? {} : { fallbackUsed: r.fallbackUsed }),
+          ...(r.handledBy === undefined ? {} : { handledBy: r.handledBy }),
+          ...(r.cacheHit === true ? { cacheHit: true } : {}),
+        });
+      this.#settle(i, SUCCESS);
+    } else if (r.status === 'skipped') this.#settle(i, SKIPPED);
+    else {
+      this.#setExtra(i, { error: rebuildError(r.error!) });
+      this.#settle(i, FAILED);
+    }
+    return true;
   }
 
   #group(i: number): void {
@@ -814,6 +893,22 @@ export class Execution implements Run {
     this.#dur[i] = this.#now - this.#started[i]!;
     this.#release(i, status === SUCCESS || status === SKIPPED ? 'success' : 'failed');
     if (g.standby[i] === 1) return;
+    const journal = this.#journal;
+    if (journal?.pending === true) {
+      // Durable runs: dependents start only once this node's outcome is in the log.
+      journal.whenDurable(() => {
+        if (this.#done) return;
+        this.#unlock(i, status);
+        if (!this.#pumping) this.#pump();
+      });
+      return;
+    }
+    this.#unlock(i, status);
+  }
+
+  /** Node `i` settled with `status`: its dependents' in-degrees drop; the run succeeds after the last node. */
+  #unlock(i: number, status: number): void {
+    const g = this.#g;
     const skipped = status === SKIPPED;
     const children = g.children;
     const end = g.childStart[i + 1]!;
@@ -1215,7 +1310,10 @@ export class Execution implements Run {
       );
     }
     this.#rt.settled(this);
-    this.#resolve(this.#buildResult(status, durationMs));
+    const result = this.#buildResult(status, durationMs);
+    // A durable run reports its outcome only once its last record is stored.
+    if (this.#journal === undefined) this.#resolve(result);
+    else this.#journal.flushed().then(() => this.#resolve(result));
   }
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {
@@ -1281,6 +1379,7 @@ export class Execution implements Run {
     // Events of subworkflow runs carry their parent's id (added here so hot event literals keep one shape).
     if (this.#parent !== undefined) (e as { parentExecutionId?: string }).parentExecutionId = this.#parent.executionId;
     this.#events.push(e);
+    this.#journal?.event(e);
     const observers = this.#observers;
     if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
     const handlers = this.#handlers;
@@ -1396,15 +1495,29 @@ export class Execution implements Run {
 
   waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown> {
     const box = this.#signalBox(name);
-    if (box.buffer.length > 0) return Promise.resolve(box.buffer.shift());
+    const journal = this.#journal;
+    const nodeId = this.#g.ids[i]!;
+    if (box.buffer.length > 0) {
+      journal?.signalConsumed(name, nodeId);
+      return Promise.resolve(box.buffer.shift());
+    }
+    // A durable run keeps the wait's deadline in its log: a resumed wait gets the time that was left.
+    const ms = journal === undefined || timeout === undefined ? timeout : journal.waitStarted(nodeId, name, timeout);
     return this.#waitFor<unknown>(
       signal,
-      timeout,
-      () => new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId: this.#g.ids[i]!, signal: name, ms: timeout! }),
+      ms,
+      () => new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId, signal: name, ms: timeout! }),
       (deliver) => {
-        box.waiters.push(deliver);
+        const take =
+          journal === undefined
+            ? deliver
+            : (payload: unknown): void => {
+                journal.signalConsumed(name, nodeId);
+                deliver(payload);
+              };
+        box.waiters.push(take);
         return () => {
-          const k = box.waiters.indexOf(deliver);
+          const k = box.waiters.indexOf(take);
           if (k !== -1) box.waiters.splice(k, 1);
         };
       },
@@ -1477,9 +1590,11 @@ export class Execution implements Run {
         get: async <T>(key: string) => (await store.get(id, key)) as T | undefined,
         set: async (key, value) => {
           await store.set(id, key, value);
+          this.#journal?.storage(key, value, false);
         },
         delete: async (key) => {
           await store.delete(id, key);
+          this.#journal?.storage(key, undefined, true);
         },
       };
     }

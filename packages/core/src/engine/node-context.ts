@@ -46,6 +46,14 @@ export class NodeCtx implements NodeContext {
   get workerId(): string | undefined {
     return this.#x.workerOf(this.#i);
   }
+  /**
+   * `<executionId>:<nodeId>`: the same for every attempt of this node in this run, and after the run is resumed in
+   * another process. Pass it to the systems a node changes (payment APIs, `SET NX`, upserts) so a node that runs
+   * again after a crash (at-least-once) does its side effect once.
+   */
+  get idempotencyKey(): string {
+    return `${this.#x.executionId}:${this.#x.idOf(this.#i)}`;
+  }
   get signal(): AbortSignal {
     if (this.#signal === undefined) {
       const run = this.#x.runSignal();

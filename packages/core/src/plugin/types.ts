@@ -3,6 +3,7 @@ import type { InjectionToken } from 'tsyringe';
 import type { NodeDescription, WorkflowDescription } from '../builder/types.js';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { SerializedError } from '../errors.js';
+import type { ExecutionStore } from './execution-store.js';
 
 /* ───────────────────────────── Executors ───────────────────────────── */
 
@@ -302,6 +303,8 @@ export interface PluginApi {
   readonly metrics: { addExporter(exporter: MetricsExporter): void };
   readonly cache: { setStore(store: CacheStore): void };
   readonly state: { setStore(store: StateStore): void };
+  /** The durable execution log (`engine.resume`, `engine.runs`, `resume: 'auto'`). */
+  readonly executions: { setStore(store: ExecutionStore): void };
   readonly permissions: { setPolicy(policy: PermissionPolicy): void };
   /** The engine's tsyringe child container (`Tokens.*`). */
   readonly container: PluginContainer;

@@ -1,0 +1,302 @@
+import { describe, expect, it } from 'vitest';
+import { workflow } from '../builder/workflow-builder.js';
+import { createMemoryExecutionStore } from '../defaults/memory-execution-store.js';
+import { isFlowlaneError } from '../errors.js';
+import type { ExecutionRecord } from '../plugin/execution-store.js';
+import { createVirtualClock } from '../runtime/virtual-clock.js';
+import { createEngine } from './engine.js';
+
+/** A promise with its resolve function, to hold a node in flight. */
+function gate<T = void>() {
+  let open!: (v: T) => void;
+  const p = new Promise<T>((r) => {
+    open = r;
+  });
+  return { p, open };
+}
+
+const types = (records: readonly ExecutionRecord[] | undefined) => (records ?? []).map((r) => r.type);
+
+describe('durable executions (memory store)', () => {
+  it('logs every fact of a run in seq order, with outputs, and lists it', async () => {
+    const store = createMemoryExecutionStore();
+    const engine = createEngine({ executions: store });
+    const wf = workflow('log', { version: '3' })
+      .addNode('a', () => 1)
+      .chain('b', async (ctx) => {
+        await ctx.storage.set('k', { v: 2 });
+        ctx.emitEvent('progress', { done: 1 });
+        return ctx.results.a + 1;
+      })
+      .build();
+    const run = engine.run(wf, { n: 1 }, { executionId: 'log-1', actor: { id: 'alice' } });
+    const result = await run.result;
+    expect(result.status).toBe('success');
+    const records = await engine.runs.records('log-1');
+    expect(types(records)).toEqual([
+      'workflow.started',
+      'node.started',
+      'node.completed',
+      'node.started',
+      'storage.set',
+      'custom',
+      'node.completed',
+      'workflow.completed',
+    ]);
+    expect(records!.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    const started = records![0]!;
+    expect(started).toMatchObject({ workflow: 'log', version: '3', input: { n: 1 }, actor: { id: 'alice' } });
+    expect(records!.filter((r) => r.type === 'node.completed').map((r) => (r as { output: unknown }).output)).toEqual([
+      1, 2,
+    ]);
+    const summary = await engine.runs.get('log-1');
+    expect(summary).toMatchObject({
+      executionId: 'log-1',
+      workflow: 'log',
+      version: '3',
+      status: 'success',
+      records: 8,
+    });
+    expect((await engine.runs.list({ status: 'success', workflow: 'log' })).runs.map((r) => r.executionId)).toEqual([
+      'log-1',
+    ]);
+    expect((await engine.runs.list({ status: 'running' })).runs).toEqual([]);
+    await engine.close();
+  });
+
+  it('redacts secrets from logged outputs and inputs', async () => {
+    const store = createMemoryExecutionStore();
+    const engine = createEngine({
+      executions: store,
+      secrets: [{ name: 't', get: (n) => (n === 'TOKEN' ? 's3cr3t-value' : undefined) }],
+    });
+    const wf = workflow('secret')
+      .addNode('a', async (ctx) => `token=${await ctx.getSecret('TOKEN')}`)
+      .build();
+    const r = await engine.run(wf, {}, { executionId: 's-1' }).result;
+    expect(r.outputs.a).toBe('token=s3cr3t-value');
+    expect(JSON.stringify(await engine.runs.records('s-1'))).not.toContain('s3cr3t-value');
+    await engine.close();
+  });
+
+  it('resume: completed nodes keep their logged output and do not run again; the one in flight runs again', async () => {
+    const store = createMemoryExecutionStore();
+    const calls: string[] = [];
+    const held = gate<number>();
+    const build = (holdB: boolean) =>
+      workflow('resumable', { version: '1' })
+        .addNode('a', () => {
+          calls.push('a');
+          return 10;
+        })
+        .chain('b', (ctx) => {
+          calls.push(`b@${ctx.idempotencyKey}`);
+          return holdB ? held.p : ctx.results.a * 2;
+        })
+        .chain('c', (ctx) => {
+          calls.push('c');
+          return ctx.results.b + 1;
+        })
+        .build();
+    const first = createEngine({ executions: store, instanceId: 'first' });
+    const run1 = first.run(build(true), undefined, { executionId: 'r-1' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(calls).toEqual(['a', 'b@r-1:b']);
+    expect((await first.runs.get('r-1'))?.status).toBe('running');
+
+    const second = createEngine({ executions: store, instanceId: 'second', workflows: [build(false)] });
+    const run2 = await second.resume('r-1');
+    const r2 = await run2.result;
+    expect(r2.status).toBe('success');
+    expect(r2.outputs).toEqual({ a: 10, b: 20, c: 21 });
+    expect(r2.nodes.a).toMatchObject({ status: 'success', attempts: 1 });
+    // a did not run again; b ran again with the same idempotency key; c ran once.
+    expect(calls).toEqual(['a', 'b@r-1:b', 'b@r-1:b', 'c']);
+
+    // The first owner wakes up: its next write is fenced and its run stops without touching the log.
+    held.open(999);
+    const r1 = await run1.result;
+    expect(r1.status).toBe('cancelled');
+    expect(isFlowlaneError(r1.error, 'FL_EXECUTION_FENCED')).toBe(true);
+    const records = (await second.runs.records('r-1'))!;
+    expect(records.filter((r) => r.type === 'node.completed' && r.nodeId === 'b')).toHaveLength(1);
+    expect(types(records)).toContain('workflow.resumed');
+    expect(await second.runs.get('r-1')).toMatchObject({ status: 'success', owner: 'second', epoch: 2 });
+    await expect(second.resume('r-1')).rejects.toMatchObject({ code: 'FL_EXECUTION_FINISHED' });
+    await first.close();
+    await second.close();
+  });
+
+  it('engine.close() leaves durable runs resumable (no cancelled record)', async () => {
+    const store = createMemoryExecutionStore();
+    const wf = workflow('closing')
+      .addNode('a', () => 1)
+      .chain(
+        'b',
+        (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      )
+      .build();
+    const first = createEngine({ executions: store });
+    const run = first.run(wf, undefined, { executionId: 'c-1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await first.close();
+    expect((await run.result).status).toBe('cancelled');
+    expect((await store.get('c-1'))?.status).toBe('running');
+    expect(types(await store.read('c-1'))).not.toContain('workflow.cancelled');
+  });
+
+  it('signals received before the crash are delivered after resume; taken ones are not delivered twice', async () => {
+    const store = createMemoryExecutionStore();
+    const build = () =>
+      workflow('signals')
+        .addNode('first', (ctx) => ctx.waitForSignal<string>('go'))
+        .chain('second', (ctx) => ctx.waitForSignal<string>('go'))
+        .chain('third', (ctx) => ctx.waitForSignal<string>('go'))
+        .build();
+    const a = createEngine({ executions: store, instanceId: 'a' });
+    const run = a.run(build(), undefined, { executionId: 'sig-1' });
+    await run.signal('go', 'one');
+    await new Promise((r) => setTimeout(r, 5));
+    await run.signal('go', 'two'); // taken by `second`, which is still in flight at the "crash"
+    await a.close();
+    const b = createEngine({ executions: store, workflows: [build()] });
+    const resumed = await b.resume('sig-1');
+    await resumed.signal('go', 'three');
+    const r = await resumed.result;
+    expect(r.status).toBe('success');
+    expect(r.outputs).toEqual({ first: 'one', second: 'two', third: 'three' });
+    await b.close();
+  });
+
+  it('a signal wait resumed in another engine gets the time that was left', async () => {
+    const store = createMemoryExecutionStore();
+    const clock = createVirtualClock();
+    const build = () =>
+      workflow('timer')
+        .addNode('wait', async (ctx) => {
+          try {
+            return await ctx.waitForSignal('never', { timeout: 10_000 });
+          } catch (e) {
+            if (isFlowlaneError(e, 'FL_SIGNAL_TIMEOUT')) return `timed out at ${clock.now()}`;
+            throw e;
+          }
+        })
+        .build();
+    const a = createEngine({ executions: store, clock, leaseMs: 60_000 });
+    a.run(build(), undefined, { executionId: 't-1' });
+    await clock.advanceBy(4_000);
+    await a.close();
+    const b = createEngine({ executions: store, clock, workflows: [build()], leaseMs: 60_000 });
+    const run = await b.resume('t-1');
+    await clock.advanceBy(6_000);
+    const r = await run.result;
+    expect(r.outputs).toEqual({ wait: 'timed out at 10000' });
+    await b.close();
+  });
+
+  it('versions: a changed graph under the same version is refused with the diff; unregistered versions too', async () => {
+    const store = createMemoryExecutionStore();
+    const v1 = workflow('release', { version: '1' })
+      .addNode('a', () => 1)
+      .chain('b', () => new Promise(() => undefined))
+      .build();
+    const a = createEngine({ executions: store });
+    a.run(v1, undefined, { executionId: 'v-1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await a.close();
+
+    const changed = workflow('release')
+      .version('1')
+      .addNode('a', () => 1, { retry: { maxAttempts: 3 } })
+      .chain('b', () => 2)
+      .chain('c', () => 3)
+      .build();
+    const b = createEngine({ executions: store, workflows: [changed] });
+    const err = await b.resume('v-1').catch((e: unknown) => e);
+    expect(isFlowlaneError(err, 'FL_VERSION_MISMATCH')).toBe(true);
+    expect((err as { details: { changes: unknown } }).details.changes).toEqual([
+      { nodeId: 'a', change: 'changed' },
+      { nodeId: 'c', change: 'added' },
+    ]);
+    expect((err as Error).message).toContain('changed a, added c');
+
+    const v2 = workflow('release')
+      .version('2')
+      .addNode('a', () => 1)
+      .build();
+    const c = createEngine({ executions: store, workflows: [v2] });
+    await expect(c.resume('v-1')).rejects.toMatchObject({ code: 'FL_VERSION_NOT_REGISTERED' });
+    // the refused resumes did not take the lease
+    expect((await store.get('v-1'))?.epoch).toBe(1);
+    await b.close();
+    await c.close();
+  });
+
+  it('v1 and v2 runs in flight side by side each finish on their own version', async () => {
+    const store = createMemoryExecutionStore();
+    const make = (version: string, hold: boolean) =>
+      workflow('side', { version })
+        .addNode('a', () => `a${version}`)
+        .chain('b', (ctx) => (hold ? new Promise(() => undefined) : `${ctx.results.a}-b${version}`))
+        .build();
+    const old = createEngine({ executions: store });
+    old.run(make('1', true), undefined, { executionId: 'side-1' });
+    old.run(make('2', true), undefined, { executionId: 'side-2' });
+    await new Promise((r) => setTimeout(r, 5));
+    await old.close();
+    const fresh = createEngine({ executions: store, workflows: [make('1', false), make('2', false)] });
+    const [r1, r2] = await Promise.all([
+      fresh.resume('side-1').then((r) => r.result),
+      fresh.resume('side-2').then((r) => r.result),
+    ]);
+    expect(r1.outputs).toEqual({ a: 'a1', b: 'a1-b1' });
+    expect(r2.outputs).toEqual({ a: 'a2', b: 'a2-b2' });
+    await fresh.close();
+  });
+
+  it("two engines with resume: 'auto' resume each unfinished run exactly once", async () => {
+    const store = createMemoryExecutionStore();
+    const runs: Record<string, number> = {};
+    const build = (hold: boolean) =>
+      workflow('auto')
+        .addNode('a', (ctx) => {
+          runs[ctx.executionId] = (runs[ctx.executionId] ?? 0) + 1;
+          return hold ? new Promise(() => undefined) : 'done';
+        })
+        .build();
+    const dead = createEngine({ executions: store, leaseMs: 50 });
+    for (let k = 0; k < 6; k++) dead.run(build(true), undefined, { executionId: `auto-${k}` });
+    await new Promise((r) => setTimeout(r, 5));
+    await dead.close(); // its leases are no longer renewed
+    await new Promise((r) => setTimeout(r, 80));
+    const one = createEngine({ executions: store, workflows: [build(false)], resume: 'auto', leaseMs: 200 });
+    const two = createEngine({ executions: store, workflows: [build(false)], resume: 'auto', leaseMs: 200 });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      const running = (await store.list({ status: 'running' })).runs.length;
+      if (running === 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect((await store.list({ status: 'success' })).runs).toHaveLength(6);
+    // 1 run by the dead engine + exactly 1 resume each
+    expect(Object.values(runs)).toEqual([2, 2, 2, 2, 2, 2]);
+    const resumedBy = await Promise.all(
+      Array.from(
+        { length: 6 },
+        async (_, k) => types(await store.read(`auto-${k}`)).filter((t) => t === 'workflow.resumed').length,
+      ),
+    );
+    expect(resumedBy).toEqual([1, 1, 1, 1, 1, 1]);
+    await one.close();
+    await two.close();
+  });
+
+  it('resume without a store or of an unknown run is a typed error', async () => {
+    const bare = createEngine();
+    await expect(bare.resume('x')).rejects.toMatchObject({ code: 'FL_NO_EXECUTION_STORE' });
+    await bare.close();
+    const e = createEngine({ executions: createMemoryExecutionStore() });
+    await expect(e.resume('nope')).rejects.toMatchObject({ code: 'FL_EXECUTION_NOT_FOUND' });
+    await e.close();
+  });
+});
