@@ -22,6 +22,13 @@ export interface RedisService extends ServiceHandle {
   readonly url: string;
   /** Private working directory (removed on dispose). */
   readonly dir: string;
+  /**
+   * Stop the server (SIGTERM, then SIGKILL after 5 s) and keep its directory, port and data files: clients see the
+   * connection drop. Pair with `start()` to test a Redis restart; pass `--appendonly yes` in `extraArgs` to keep data.
+   */
+  stop(): Promise<void>;
+  /** Start the server again on the same port and directory (after `stop()`), and wait for `PING`. */
+  start(): Promise<void>;
 }
 
 /**
@@ -49,7 +56,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       await proc?.stop();
       await removeTempDir(dir);
     };
-    try {
+    const spawn = async (): Promise<void> => {
       proc = await ServiceProcess.spawn(
         'redis',
         binary,
@@ -75,10 +82,22 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
         probe: () => redisPing(host, port),
         timeoutMs: options.startupTimeoutMs ?? 10_000,
       });
+    };
+    try {
+      await spawn();
     } catch (err) {
       await cleanup();
       throw err;
     }
-    return createServiceHandle({ host, port, url: `redis://${host}:${port}`, dir }, cleanup);
+    const stop = async (): Promise<void> => {
+      const p = proc;
+      proc = undefined;
+      await p?.stop();
+    };
+    const start = async (): Promise<void> => {
+      if (proc !== undefined) return;
+      await spawn();
+    };
+    return createServiceHandle({ host, port, url: `redis://${host}:${port}`, dir, stop, start }, cleanup);
   });
 }

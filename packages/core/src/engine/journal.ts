@@ -231,6 +231,9 @@ export class Journal {
    */
   detach(): void {
     this.#detached = true;
+    // Nobody waits for the store any more (it may be unreachable while the engine closes).
+    this.#release(this.#waitCurrent.splice(0));
+    this.#release(this.#waitNext.splice(0));
   }
 
   /** Give up on records not yet written (engine closing while the store is unreachable). */
@@ -311,6 +314,10 @@ export class Journal {
   #failed(batch: ExecutionRecord[], e: unknown): void {
     this.#inflight = false;
     if (this.#dead) return;
+    if (this.#detached) {
+      this.abandon();
+      return;
+    }
     if (isFlowlaneError(e, 'FL_EXECUTION_FENCED')) {
       this.fenced((e.details as { current?: number }).current);
       return;

@@ -1,0 +1,15 @@
+/* Plugin */
+
+/* Errors */
+export type { RedisErrorCode } from './errors.js';
+export { RedisErrorCodes, RedisStoreError } from './errors.js';
+/* Options */
+export type { RedisCodec, RedisStoreOptions } from './options.js';
+export { redactRedisUrl, strictJsonCodec } from './options.js';
+/* Stores (for users wiring their own client) */
+export { createRedisCacheStore } from './redis-cache-store.js';
+export { createRedisExecutionStore } from './redis-execution-store.js';
+export { redisStore } from './redis-plugin.js';
+export { createRedisStateStore } from './redis-state-store.js';
+/* Version */
+export { CORE_RANGE, PKG_VERSION } from './version.js';

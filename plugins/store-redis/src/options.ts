@@ -1,0 +1,165 @@
+import type { Redis } from 'ioredis';
+import { RedisStoreError } from './errors.js';
+
+/**
+ * Turns values into the strings kept in Redis and back. The default is JSON that refuses what JSON would corrupt
+ * (functions, `undefined`, `bigint`, symbols, non-finite numbers, class instances such as `Date` or `Map`).
+ *
+ * @example
+ * ```ts
+ * import type { RedisCodec } from '@flowlane/store-redis';
+ * const codec: RedisCodec = { encode: (v) => JSON.stringify(v), decode: (s) => JSON.parse(s) as unknown };
+ * ```
+ */
+export interface RedisCodec {
+  /** Throw to refuse a value (the store reports `FL_REDIS_UNSERIALIZABLE`). */
+  encode(value: unknown): string;
+  decode(text: string): unknown;
+}
+
+/**
+ * Options of {@link redisStore}. Give `url` or `client`.
+ *
+ * @example
+ * ```ts
+ * import type { RedisStoreOptions } from '@flowlane/store-redis';
+ * const options: RedisStoreOptions = { url: 'redis://127.0.0.1:6379', prefix: 'billing:', retentionMs: 86_400_000 };
+ * ```
+ */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://…` for TLS. */
+  readonly url?: string | undefined;
+  /** An ioredis client you own (not closed by the plugin). Create it with `maxRetriesPerRequest: null`. */
+  readonly client?: Redis | undefined;
+  /** Prefix of every key. Default `'flowlane:'`. */
+  readonly prefix?: string | undefined;
+  /** Finished runs' logs are removed this many ms after they finished. Default 7 days. `0` keeps them forever. */
+  readonly retentionMs?: number | undefined;
+  /** Give up connecting at setup after this many ms (`FL_REDIS_UNREACHABLE`). Default 5 000. */
+  readonly connectTimeoutMs?: number | undefined;
+  /** Which stores the plugin installs. Default all three: `['executions', 'cache', 'state']`. */
+  readonly stores?: readonly ('executions' | 'cache' | 'state')[] | undefined;
+  /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
+  readonly codec?: RedisCodec | undefined;
+}
+
+/** Options after validation. */
+export interface ResolvedOptions {
+  readonly url: string | undefined;
+  readonly client: Redis | undefined;
+  readonly prefix: string;
+  readonly retentionMs: number;
+  readonly connectTimeoutMs: number;
+  readonly stores: ReadonlySet<'executions' | 'cache' | 'state'>;
+  readonly codec: RedisCodec;
+}
+
+const KNOWN = ['url', 'client', 'prefix', 'retentionMs', 'connectTimeoutMs', 'stores', 'codec'] as const;
+const STORES = ['executions', 'cache', 'state'] as const;
+
+/** Levenshtein distance, for "did you mean" hints. */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  const best = [...known].sort((x, y) => distance(key, x) - distance(key, y))[0];
+  return best !== undefined && distance(key, best) <= 3 ? `; did you mean "${best}"?` : '';
+}
+
+const invalid = (option: string, reason: string) => new RedisStoreError('FL_REDIS_INVALID_OPTION', { option, reason });
+
+/**
+ * `redis://user:secret@host` → `redis://user:***@host`: URLs in errors and logs never carry a password.
+ *
+ * @example
+ * ```ts
+ * import { redactRedisUrl } from '@flowlane/store-redis';
+ * console.log(redactRedisUrl('redis://app:hunter2@cache:6379/0')); // redis://app:***@cache:6379/0
+ * ```
+ */
+export function redactRedisUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    else if (u.username !== '' && u.protocol.startsWith('redis')) u.username = '***'; // redis://:token@ or token@
+    return u.toString();
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+/** The strict JSON codec: refuses values JSON would silently change. */
+export const strictJsonCodec: RedisCodec = {
+  encode(value) {
+    check(value, '$', new Set());
+    return JSON.stringify(value);
+  },
+  decode: (text) => JSON.parse(text) as unknown,
+};
+
+function check(v: unknown, path: string, seen: Set<object>): void {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TypeError(`${path} is ${String(v)} (JSON turns it into null)`);
+    return;
+  }
+  if (typeof v !== 'object') throw new TypeError(`${path} is a ${typeof v}`);
+  if (seen.has(v)) throw new TypeError(`${path} is a circular reference`);
+  seen.add(v);
+  if (Array.isArray(v)) v.forEach((x, i) => check(x, `${path}[${i}]`, seen));
+  else {
+    const proto = Object.getPrototypeOf(v) as unknown;
+    if (proto !== Object.prototype && proto !== null)
+      throw new TypeError(`${path} is a ${(v as object).constructor?.name ?? 'class instance'} (not a plain object)`);
+    for (const [k, x] of Object.entries(v)) {
+      if (x === undefined) throw new TypeError(`${path}.${k} is undefined (JSON drops it)`);
+      check(x, `${path}.${k}`, seen);
+    }
+  }
+  seen.delete(v);
+}
+
+/** Validates {@link RedisStoreOptions}; unknown keys are refused with a suggestion. */
+export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw invalid('options', 'expected an object');
+  for (const key of Object.keys(options))
+    if (!(KNOWN as readonly string[]).includes(key))
+      throw invalid(key, `unknown option${suggest(key, KNOWN)} Known: ${KNOWN.join(', ')}`);
+  const { url, client } = options;
+  if ((url === undefined) === (client === undefined)) throw invalid('url', 'give exactly one of url and client');
+  if (url !== undefined) {
+    if (typeof url !== 'string') throw invalid('url', 'expected a string');
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw invalid('url', `not a URL: ${redactRedisUrl(url)}`);
+    }
+    if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+      throw invalid('url', `expected redis:// or rediss://, got ${parsed.protocol}//`);
+  }
+  const prefix = options.prefix ?? 'flowlane:';
+  if (typeof prefix !== 'string') throw invalid('prefix', 'expected a string');
+  const retentionMs = options.retentionMs ?? 7 * 86_400_000;
+  if (!(Number.isInteger(retentionMs) && retentionMs >= 0))
+    throw invalid('retentionMs', `expected an integer ≥ 0, got ${String(retentionMs)}`);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+  if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
+    throw invalid('connectTimeoutMs', `expected an integer > 0, got ${String(connectTimeoutMs)}`);
+  const stores = options.stores ?? STORES;
+  if (!Array.isArray(stores) || stores.length === 0)
+    throw invalid('stores', `expected a non-empty array of ${STORES.join(', ')}`);
+  for (const s of stores)
+    if (!(STORES as readonly string[]).includes(s))
+      throw invalid('stores', `unknown store "${String(s)}"${suggest(String(s), STORES)}`);
+  const codec = options.codec ?? strictJsonCodec;
+  if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
+    throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
+  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec };
+}
