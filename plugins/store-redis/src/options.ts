@@ -112,8 +112,9 @@ function check(v: unknown, path: string, seen: Set<object>): void {
   if (typeof v !== 'object') throw new TypeError(`${path} is a ${typeof v}`);
   if (seen.has(v)) throw new TypeError(`${path} is a circular reference`);
   seen.add(v);
-  if (Array.isArray(v)) v.forEach((x, i) => check(x, `${path}[${i}]`, seen));
-  else {
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) check(v[i], `${path}[${i}]`, seen);
+  } else {
     const proto = Object.getPrototypeOf(v) as unknown;
     if (proto !== Object.prototype && proto !== null)
       throw new TypeError(`${path} is a ${(v as object).constructor?.name ?? 'class instance'} (not a plain object)`);

@@ -270,9 +270,10 @@ export class Durability {
     );
   }
 
-  runs(active: () => Iterable<Execution>): RunsApi {
+  runs(active: () => Iterable<Execution>, ready: () => Promise<void>): RunsApi {
     return {
       list: async (query = {}) => {
+        await ready();
         if (this.store !== undefined) return this.store.list(query);
         const limit = query.limit ?? 100;
         const runs: ExecutionSummary[] = [];
@@ -285,11 +286,15 @@ export class Durability {
         return { runs: runs.reverse().slice(0, limit) };
       },
       get: async (id) => {
+        await ready();
         if (this.store !== undefined) return this.store.get(id);
         for (const x of active()) if (x.executionId === id) return summaryOf(x);
         return undefined;
       },
-      records: async (id) => (this.store === undefined ? undefined : this.store.read(id)),
+      records: async (id) => {
+        await ready();
+        return this.store === undefined ? undefined : this.store.read(id);
+      },
     };
   }
 

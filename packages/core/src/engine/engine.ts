@@ -397,7 +397,10 @@ export class Engine {
    * ```
    */
   get runs(): RunsApi {
-    return this.#durable.runs(() => this.#active.values());
+    return this.#durable.runs(
+      () => this.#active.values(),
+      () => this.ready(),
+    );
   }
 
   /**
