@@ -194,6 +194,67 @@ describe('durable executions (memory store)', () => {
     await b.close();
   });
 
+  it('a node in a retry delay at the crash continues after the time that was left, as the next attempt', async () => {
+    const store = createMemoryExecutionStore();
+    const clock = createVirtualClock();
+    const seen: [number, number][] = [];
+    const build = () =>
+      workflow('retry-resume')
+        .addNode(
+          'flaky',
+          (ctx) => {
+            seen.push([ctx.attempt, clock.now()]);
+            if (ctx.attempt === 1) throw new Error('first attempt fails');
+            return `ok on ${ctx.attempt}`;
+          },
+          { retry: { maxAttempts: 3, initialInterval: 10_000 } },
+        )
+        .build();
+    const a = createEngine({ executions: store, clock, leaseMs: 60_000 });
+    a.run(build(), undefined, { executionId: 'rr-1' });
+    await clock.advanceBy(4_000);
+    await a.close();
+    expect(seen).toEqual([[1, 0]]);
+    const b = createEngine({ executions: store, clock, leaseMs: 60_000, workflows: [build()] });
+    const run = await b.resume('rr-1');
+    await clock.advanceBy(5_999);
+    expect(seen).toHaveLength(1);
+    await clock.advanceBy(1);
+    const r = await run.result;
+    expect(seen).toEqual([
+      [1, 0],
+      [2, 10_000],
+    ]);
+    expect(r.outputs).toEqual({ flaky: 'ok on 2' });
+    const started = (await store.read('rr-1'))!.filter((x) => x.type === 'node.started').map((x) => x.attempt);
+    expect(started).toEqual([1, 2]);
+    await b.close();
+  });
+
+  it('a node in flight at the crash runs again as the next attempt (ctx.attempt tells it ran before)', async () => {
+    const store = createMemoryExecutionStore();
+    const attempts: number[] = [];
+    let hold = true;
+    const build = () =>
+      workflow('attempts')
+        .addNode('pay', (ctx) => {
+          attempts.push(ctx.attempt);
+          return hold ? new Promise(() => undefined) : `paid once with key ${ctx.idempotencyKey}`;
+        })
+        .build();
+    const a = createEngine({ executions: store });
+    a.run(build(), undefined, { executionId: 'att-1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await a.close();
+    hold = false;
+    const b = createEngine({ executions: store, workflows: [build()] });
+    const r = await (await b.resume('att-1')).result;
+    expect(attempts).toEqual([1, 2]);
+    expect(r.outputs).toEqual({ pay: 'paid once with key att-1:pay' });
+    expect(r.nodes.pay?.attempts).toBe(2);
+    await b.close();
+  });
+
   it('versions: a changed graph under the same version is refused with the diff; unregistered versions too', async () => {
     const store = createMemoryExecutionStore();
     const v1 = workflow('release', { version: '1' })

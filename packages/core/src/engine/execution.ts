@@ -458,8 +458,29 @@ export class Execution implements Run {
   /** A resumed run: settles node `i` from its log when its outcome there is final (it does not run again). */
   #replayNode(i: number): boolean {
     const id = this.#g.ids[i]!;
-    const r = this.#replay!.nodes.get(id);
-    if (r === undefined) return false;
+    const replay = this.#replay!;
+    const r = replay.nodes.get(id);
+    if (r === undefined) {
+      const last = replay.attempts.get(id);
+      if (last === undefined) return false;
+      // In flight at the crash: it runs again as the next attempt, after what was left of a retry delay.
+      this.#attempts[i] = last;
+      const retryAt = replay.retryAt.get(id);
+      replay.attempts.delete(id);
+      replay.retryAt.delete(id);
+      const wait = retryAt === undefined ? 0 : retryAt - this.#rt.clock.now();
+      if (wait <= 0) return false;
+      this.#st[i] = WAITING;
+      const timer = this.#rt.clock.schedule(() => {
+        this.#subs?.delete(i);
+        if (this.#done) return;
+        this.#now = this.#rt.clock.now();
+        this.#startNode(i);
+        this.#pump();
+      }, wait);
+      (this.#subs ??= new Map()).set(i, timer);
+      return true;
+    }
     this.#started[i] = this.#now - r.durationMs;
     this.#attempts[i] = r.attempts;
     if (r.status === 'success') {
@@ -561,7 +582,7 @@ export class Execution implements Run {
     this.#pump();
   }
 
-  /** Marks node `i` running and emits `node.started` for attempt 1. */
+  /** Marks node `i` running and emits `node.started` for its first attempt (1, or the next one in a resumed run). */
   #begin_(i: number): void {
     this.#st[i] = RUNNING;
     this.#started[i] = this.#now;
@@ -572,7 +593,7 @@ export class Execution implements Run {
       workflow: this.workflow,
       timestamp: this.#now,
       nodeId: this.#g.ids[i]!,
-      attempt: 1,
+      attempt: this.#attempts[i]! + 1,
       ...(worker === undefined ? {} : { workerId: worker }),
     });
   }
@@ -589,10 +610,10 @@ export class Execution implements Run {
       );
       return;
     }
-    this.#attempts[i] = 1;
+    const attempt = ++this.#attempts[i]!;
     let r: unknown;
     try {
-      r = this.#invoke(i, new NodeCtx(this, i, 1), undefined);
+      r = this.#invoke(i, new NodeCtx(this, i, attempt), undefined);
     } catch (e) {
       this.#nodeError(i, e);
       return;
@@ -655,13 +676,15 @@ export class Execution implements Run {
     const plan = this.#plan.nodes[i]!;
     if (plan.fast)
       return defer(() => {
-        this.#attempts[i] = 1;
-        return toObservable(this.#invoke(i, new NodeCtx(this, i, 1), error));
+        const attempt = ++this.#attempts[i]!;
+        return toObservable(this.#invoke(i, new NodeCtx(this, i, attempt), error));
       });
 
+    // 1, or in a resumed run the attempt after the last one logged (its node.started is emitted by #begin_).
+    const first = this.#attempts[i]! + 1;
     const attempt$ = defer(() => {
       const attempt = ++this.#attempts[i]!;
-      if (attempt > 1)
+      if (attempt > first)
         this.#emit({
           type: 'node.started',
           executionId: this.executionId,

@@ -25,6 +25,10 @@ export interface ReplayState {
   readonly nodes: ReadonlyMap<string, ReplayedNode>;
   /** Nodes that started and have no final outcome: they were in flight and run again (at-least-once). */
   readonly inFlight: ReadonlySet<string>;
+  /** Last attempt logged of each node in flight (the resumed run's first attempt is the next one). */
+  readonly attempts: Map<string, number>;
+  /** Nodes in flight whose last fact was `node.retrying`: when their next attempt is due (engine clock). */
+  readonly retryAt: Map<string, number>;
   /** Signals received and not taken by a node with a final outcome, per name, in arrival order. */
   readonly signals: ReadonlyMap<string, { readonly index: number; readonly payload: unknown }[]>;
   /** Per name, how many signals were received in all (the journal's counters continue from here). */
@@ -56,6 +60,7 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
   const storage = new Map<string, { value: unknown; deleted: boolean }>();
   const custom = new Map<string, { nodeId?: string | undefined; payload: unknown; at: number }>();
   const fallbackOf = new Map<string, string>();
+  const retryAt = new Map<string, number>();
   const cacheHits = new Set<string>();
   let finished: ReplayState['finished'];
   let lastSeq = 0;
@@ -65,6 +70,10 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
       case 'node.started':
         started.add(r.nodeId);
         attempts.set(r.nodeId, Math.max(attempts.get(r.nodeId) ?? 0, r.attempt));
+        retryAt.delete(r.nodeId);
+        break;
+      case 'node.retrying':
+        retryAt.set(r.nodeId, r.at + r.delayMs);
         break;
       case 'node.completed':
         nodes.set(r.nodeId, {
@@ -130,7 +139,13 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
     }
   }
   const inFlight = new Set<string>();
-  for (const id of started) if (!nodes.has(id)) inFlight.add(id);
+  const inFlightAttempts = new Map<string, number>();
+  for (const id of started)
+    if (!nodes.has(id)) {
+      inFlight.add(id);
+      inFlightAttempts.set(id, attempts.get(id) ?? 0);
+    }
+  for (const id of [...retryAt.keys()]) if (!inFlight.has(id)) retryAt.delete(id);
   // A signal taken by a node whose outcome is final stays taken; one taken by a node in flight goes back to the
   // buffer, in arrival order (the node runs again and takes it again).
   const signals = new Map<string, { index: number; payload: unknown }[]>();
@@ -152,6 +167,8 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
     finished,
     nodes,
     inFlight,
+    attempts: inFlightAttempts,
+    retryAt,
     signals,
     signalsReceived,
     deadlines,

@@ -1,0 +1,189 @@
+import { createServer } from 'node:net';
+import { createEngine, type ExecutionRecord, isFlowlaneError, workflow } from '@flowlane/core';
+import { type RedisService, startRedis } from '@flowlane/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStoreError } from './errors.js';
+import { redactRedisUrl, strictJsonCodec } from './options.js';
+import { createRedisCacheStore } from './redis-cache-store.js';
+import { redisStore } from './redis-plugin.js';
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A port nobody listens on (bound once, then released). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+describe('redisStore options and connection', () => {
+  it('refuses unknown options with a suggestion, and a missing url', () => {
+    expect(() => redisStore({ url: 'redis://127.0.0.1:1', prefx: 'a:' } as never)).toThrow(
+      /unknown option; did you mean "prefix"\?/,
+    );
+    try {
+      redisStore({} as never);
+      expect.unreachable();
+    } catch (e) {
+      expect(RedisStoreError.is(e, 'FL_REDIS_INVALID_OPTION')).toBe(true);
+    }
+    expect(() => redisStore({ url: 'http://x' })).toThrow(/redis:\/\/ or rediss:\/\//);
+    expect(() => redisStore({ url: 'redis://h', stores: ['cahce'] as never })).toThrow(/did you mean "cache"/);
+  });
+
+  it('redacts passwords in URLs', () => {
+    expect(redactRedisUrl('redis://app:hunter2@cache:6379/0')).toBe('redis://app:***@cache:6379/0');
+    expect(redactRedisUrl('rediss://:hunter2@cache:6380')).toBe('rediss://:***@cache:6380');
+    expect(redactRedisUrl('redis://cache:6379')).toBe('redis://cache:6379');
+  });
+
+  it('fails setup with FL_REDIS_UNREACHABLE naming the URL without its password', async () => {
+    const port = await closedPort();
+    const engine = createEngine({
+      logger: quiet,
+      plugins: [redisStore({ url: `redis://app:hunter2@127.0.0.1:${port}`, connectTimeoutMs: 3_000 })],
+    });
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isFlowlaneError(err, 'FL_PLUGIN_SETUP_FAILED')).toBe(true);
+    const cause = (err as Error).cause;
+    expect(RedisStoreError.is(cause, 'FL_REDIS_UNREACHABLE')).toBe(true);
+    expect((cause as Error).message).toContain(`redis://app:***@127.0.0.1:${port}`);
+    expect(JSON.stringify({ m: (err as Error).message, c: (cause as Error).message })).not.toContain('hunter2');
+    await engine.close();
+  });
+});
+
+describe('redisStore on a real Redis', () => {
+  let redis: RedisService;
+  beforeAll(async () => {
+    redis = await startRedis({ extraArgs: ['--appendonly', 'yes', '--appendfsync', 'always'] });
+  });
+  afterAll(() => redis?.dispose());
+
+  it('runs a workflow durably: runs.get/list from another engine, storage in Redis, result only once durable', async () => {
+    const wf = workflow('redis-basic', { version: '1' })
+      .addNode('a', async (ctx) => {
+        await ctx.storage.set('seen', { by: ctx.nodeId });
+        return 1;
+      })
+      .chain('b', (ctx) => ctx.results.a + 1)
+      .build();
+    const engine = createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'basic:' })] });
+    const r = await engine.run(wf, {}, { executionId: 'basic-1' }).result;
+    expect(r.outputs).toEqual({ a: 1, b: 2 });
+    const reader = createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'basic:' })] });
+    // A run reports success only once its last record is stored: another engine sees it finished at once.
+    expect(await reader.runs.get('basic-1')).toMatchObject({
+      status: 'success',
+      workflow: 'redis-basic',
+      version: '1',
+    });
+    expect((await reader.runs.list({ workflow: 'redis-basic' })).runs.map((x) => x.executionId)).toEqual(['basic-1']);
+    const client = new Redis(redis.url);
+    expect(JSON.parse((await client.hget('basic:state:basic-1', 'seen'))!)).toEqual({ by: 'a' });
+    await client.quit();
+    await engine.close();
+    await reader.close();
+  });
+
+  it('refuses values JSON would corrupt (typed error), in the cache and in ctx.storage', async () => {
+    const client = new Redis(redis.url);
+    const cache = createRedisCacheStore(client, { prefix: 'codec:', codec: strictJsonCodec });
+    for (const bad of [new Date(0), new Map(), { f: () => 1 }, { u: undefined }, Number.NaN, 10n])
+      await expect(Promise.resolve().then(() => cache.set('k', bad, 1_000))).rejects.toMatchObject({
+        code: 'FL_REDIS_UNSERIALIZABLE',
+      });
+    expect(await client.exists('codec:cache:k')).toBe(0);
+    await client.quit();
+    const engine = createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'codec:' })] });
+    const wf = workflow('codec')
+      .addNode('a', async (ctx) => {
+        await ctx.storage.set('when', new Date(0));
+        return 1;
+      })
+      .build();
+    const r = await engine.run(wf, {}).result;
+    expect(r.status).toBe('failed');
+    expect(r.nodes.a?.error?.message).toMatch(/cannot keep the value of "when".*\$ is a Date/);
+    await engine.close();
+  });
+
+  it('pauses runs while Redis is down and continues when it is back: no record lost or duplicated', async () => {
+    let b = workflow('restart', { version: 'chain' }) as unknown as ReturnType<typeof workflow>;
+    for (let i = 0; i < 30; i++)
+      b = b.addNode(
+        `n${i}`,
+        async () => {
+          await new Promise((r) => setTimeout(r, 15));
+          return i;
+        },
+        i === 0 ? {} : { dependsOn: [`n${i - 1}`] },
+      ) as never;
+    const chain = b.build();
+    const engine = createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'restart:' })] });
+    const run = engine.run(chain, {}, { executionId: 'restart-1' });
+    const completed: number[] = [];
+    run.events$.subscribe((e) => {
+      if (e.type === 'node.completed') completed.push(e.timestamp);
+    });
+    while (completed.length < 8) await new Promise((r) => setTimeout(r, 5));
+    await redis.stop();
+    const stoppedAt = Date.now();
+    const before = completed.length;
+    await new Promise((r) => setTimeout(r, 500));
+    // While Redis is away, a node's dependents do not start: at most the node in flight completes.
+    expect(completed.length - before).toBeLessThanOrEqual(1);
+    await redis.start();
+    const r = await run.result;
+    expect(r.status).toBe('success');
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(500);
+    const client = new Redis(redis.url);
+    const records = (await client.lrange('restart:run:restart-1:log', 0, -1)).map(
+      (s) => JSON.parse(s) as ExecutionRecord,
+    );
+    await client.quit();
+    expect(records.map((x) => x.seq)).toEqual(records.map((_, i) => i + 1));
+    const done = records.filter((x) => x.type === 'node.completed').map((x) => (x as { nodeId: string }).nodeId);
+    expect(done).toEqual(Array.from({ length: 30 }, (_, i) => `n${i}`));
+    expect(records.at(-1)?.type).toBe('workflow.completed');
+    await engine.close();
+  });
+
+  it("two engines with resume: 'auto' on Redis resume each unfinished run exactly once", async () => {
+    const count: Record<string, number> = {};
+    const build = (hold: boolean) =>
+      workflow('auto-redis')
+        .addNode('a', (ctx) => {
+          count[ctx.executionId] = (count[ctx.executionId] ?? 0) + 1;
+          return hold ? new Promise(() => undefined) : 'ok';
+        })
+        .build();
+    const options = { logger: quiet, leaseMs: 300 } as const;
+    const dead = createEngine({ ...options, plugins: [redisStore({ url: redis.url, prefix: 'auto:' })] });
+    for (let k = 0; k < 5; k++) dead.run(build(true), {}, { executionId: `auto-${k}` });
+    await dead.runs.get('auto-4');
+    while ((await dead.runs.list({ status: 'running' })).runs.length < 5) await new Promise((r) => setTimeout(r, 5));
+    await dead.close();
+    const engines = [0, 1].map(() =>
+      createEngine({
+        ...options,
+        resume: 'auto',
+        workflows: [build(false)],
+        plugins: [redisStore({ url: redis.url, prefix: 'auto:' })],
+      }),
+    );
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && (await engines[0]!.runs.list({ status: 'success' })).runs.length < 5)
+      await new Promise((r) => setTimeout(r, 20));
+    expect((await engines[0]!.runs.list({ status: 'success' })).runs).toHaveLength(5);
+    expect(Object.values(count)).toEqual([2, 2, 2, 2, 2]);
+    for (let k = 0; k < 5; k++) expect(await engines[1]!.runs.get(`auto-${k}`)).toMatchObject({ epoch: 2 });
+    for (const e of engines) await e.close();
+  });
+});
