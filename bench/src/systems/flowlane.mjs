@@ -83,6 +83,7 @@ export function prepare(w, options = {}) {
       },
       check: (sum) => sum,
       excludedMs: () => excluded,
+      engine,
       close: () => engine.close(),
     };
   }
@@ -102,6 +103,7 @@ export function prepare(w, options = {}) {
       for (const [run, res] of out) s = (s + checkRun(run, res)) % MOD;
       return s;
     },
+    engine,
     close: () => engine.close(),
   };
 }

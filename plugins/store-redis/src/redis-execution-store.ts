@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 /*
  * Keys (prefix p):
  *   p run:<id>        hash  workflow version graphHash status startedAt finishedAt owner epoch records lastSeq order
- *   p run:<id>:log    list  JSON records in seq order
+ *   p run:<id>:log    list  one element per batch: its records as JSON lines, in seq order
  *   p run:<id>:lease  string "<owner>:<epoch>" with PX expiry (absent = expired)
  *   p runs            zset  order → id (every run, newest = highest)
  *   p runs:running    zset  order → id (unfinished runs)
@@ -30,13 +30,10 @@ if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'version', string.sub(ARGV[4],
 redis.call('SET', KEYS[3], ARGV[1] .. ':1', 'PX', ARGV[2])
 redis.call('ZADD', KEYS[4], order, ARGV[7])
 redis.call('ZADD', KEYS[5], order, ARGV[7])
-local last = 0
-local n = 0
-for i = 8, #ARGV, 2 do
-  local seq = tonumber(ARGV[i])
-  if seq > last then redis.call('RPUSH', KEYS[2], ARGV[i + 1]); last = seq; n = n + 1 end
-end
-redis.call('HSET', KEYS[1], 'lastSeq', last, 'records', n)
+-- ARGV[8] = seq of the first record, ARGV[9] = how many, ARGV[10] = the records as JSON lines
+local n = tonumber(ARGV[9])
+redis.call('RPUSH', KEYS[2], ARGV[10])
+redis.call('HSET', KEYS[1], 'lastSeq', tonumber(ARGV[8]) + n - 1, 'records', n)
 return 'OK'
 `;
 
@@ -44,14 +41,24 @@ const APPEND = `
 local st = redis.call('HMGET', KEYS[1], 'epoch', 'status', 'lastSeq')
 if not st[1] then return {'MISSING'} end
 if tonumber(st[1]) ~= tonumber(ARGV[1]) or st[2] ~= 'running' then return {'FENCED', st[1]} end
+-- ARGV[6] = seq of the first record (consecutive seqs), ARGV[7] = how many, ARGV[8] = the records as JSON lines.
+-- Records already stored (a batch resent after a reconnect) are skipped: whole lines cut off the front.
 local last = tonumber(st[3])
-local n = 0
-for i = 6, #ARGV, 2 do
-  local seq = tonumber(ARGV[i])
-  if seq > last then redis.call('RPUSH', KEYS[2], ARGV[i + 1]); last = seq; n = n + 1 end
+local first = tonumber(ARGV[6])
+local count = tonumber(ARGV[7])
+local skip = math.max(0, last - first + 1)
+local n = count - skip
+if n > 0 then
+  local text = ARGV[8]
+  if skip > 0 then
+    local pos = 0
+    for _ = 1, skip do pos = string.find(text, '\\n', pos + 1, true) end
+    text = string.sub(text, pos + 1)
+  end
+  redis.call('RPUSH', KEYS[2], text)
+  redis.call('HSET', KEYS[1], 'lastSeq', first + count - 1)
+  redis.call('HINCRBY', KEYS[1], 'records', n)
 end
-redis.call('HSET', KEYS[1], 'lastSeq', last)
-redis.call('HINCRBY', KEYS[1], 'records', n)
 if ARGV[3] ~= '' and n > 0 then
   redis.call('HSET', KEYS[1], 'status', ARGV[3], 'finishedAt', ARGV[4])
   redis.call('DEL', KEYS[3])
@@ -108,20 +115,33 @@ function finishing(r: ExecutionRecord): ExecutionStatus | undefined {
   return undefined;
 }
 
-/** seq/JSON pairs of a batch, plus the finishing status (if the batch ends the run). */
-function encode(records: readonly ExecutionRecord[]): { pairs: string[]; status: string; finishedAt: number } {
+/** A batch (consecutive seqs from `first`) as JSON lines, plus the finishing status (if the batch ends the run). */
+function encode(records: readonly ExecutionRecord[]): {
+  first: number;
+  count: number;
+  lines: string;
+  status: string;
+  finishedAt: number;
+} {
   const pairs: string[] = [];
   let status = '';
   let finishedAt = 0;
-  for (const r of records) {
-    pairs.push(String(r.seq), JSON.stringify(r));
+  const first = records[0]?.seq ?? 1;
+  for (let k = 0; k < records.length; k++) {
+    const r = records[k]!;
+    if (r.seq !== first + k)
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'records',
+        reason: `a batch must have consecutive seqs (got ${r.seq} after ${first + k - 1})`,
+      });
+    pairs.push(JSON.stringify(r));
     const s = finishing(r);
     if (s !== undefined) {
       status = s;
       finishedAt = r.at;
     }
   }
-  return { pairs, status, finishedAt };
+  return { first, count: records.length, lines: pairs.join('\n'), status, finishedAt };
 }
 
 /**
@@ -173,7 +193,7 @@ export function createRedisExecutionStore(
           option: 'records',
           reason: 'the first record of a run must be workflow.started',
         });
-      const { pairs } = encode(records);
+      const { first: firstSeq, count, lines } = encode(records);
       const r = await c.flowlaneExecCreate(
         hash(id),
         log(id),
@@ -188,12 +208,14 @@ export function createRedisExecutionStore(
         first.graphHash,
         first.at,
         id,
-        ...pairs,
+        firstSeq,
+        count,
+        lines,
       );
       if (r === 'DUP') throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     },
     async append(id, records, fence) {
-      const { pairs, status, finishedAt } = encode(records);
+      const { first, count, lines, status, finishedAt } = encode(records);
       const [r, current] = await c.flowlaneExecAppend(
         hash(id),
         log(id),
@@ -204,7 +226,9 @@ export function createRedisExecutionStore(
         status,
         finishedAt,
         id,
-        ...pairs,
+        first,
+        count,
+        lines,
       );
       if (r === 'MISSING') throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId: id });
       if (r === 'FENCED')
@@ -220,7 +244,9 @@ export function createRedisExecutionStore(
         [unknown, string[]],
       ];
       if (exists === 0) return undefined;
-      return items.map((s) => JSON.parse(s) as ExecutionRecord);
+      const out: ExecutionRecord[] = [];
+      for (const batch of items) for (const line of batch.split('\n')) out.push(JSON.parse(line) as ExecutionRecord);
+      return out;
     },
     async get(id) {
       return summary(id, await client.hmget(hash(id), ...SUMMARY_FIELDS));

@@ -71,6 +71,8 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
     }
   };
 
+  const summaryOf = (e: Entry): ExecutionSummary => ({ ...e.summary, records: e.records.length });
+
   const fenced = (id: string, e: Entry, fence: ExecutionFence): FlowlaneError<'FL_EXECUTION_FENCED'> =>
     new FlowlaneError('FL_EXECUTION_FENCED', { executionId: id, epoch: fence.epoch, current: e.summary.epoch });
 
@@ -119,7 +121,8 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
     },
     get: (id) => {
       prune();
-      return runs.get(id)?.summary;
+      const e = runs.get(id);
+      return e === undefined ? undefined : summaryOf(e);
     },
     list(query: ExecutionQuery = {}): ExecutionPage {
       prune();
@@ -133,7 +136,7 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
         if (query.status !== undefined && e.summary.status !== query.status) continue;
         if (query.workflow !== undefined && e.summary.workflow !== query.workflow) continue;
         if (out.length === limit) return { runs: out, cursor: String(last!.order) };
-        out.push(e.summary);
+        out.push(summaryOf(e));
         last = e;
       }
       return { runs: out };
@@ -168,6 +171,5 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
         finished.push(e.id);
       }
     }
-    e.summary = { ...e.summary, records: e.records.length };
   }
 }

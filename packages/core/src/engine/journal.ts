@@ -142,18 +142,41 @@ export class Journal {
       });
       return;
     }
-    const {
-      executionId: _x,
-      workflow: _w,
-      timestamp: _t,
-      parentExecutionId: _p,
-      ...rest
-    } = e as FlowEvent & {
-      parentExecutionId?: string;
-    };
-    const r = { ...rest, seq: ++this.#seq, at } as Record<string, unknown>;
-    if (e.type === 'node.completed') r.output = this.#host.redact(this.#host.outputOf(e.nodeId));
-    this.#add(r as unknown as ExecutionRecord);
+    this.#add(this.#record(e, ++this.#seq, at));
+  }
+
+  /** The record of an event: its facts without the fields every record of the run shares (id, workflow). */
+  #record(e: FlowEvent, seq: number, at: number): ExecutionRecord {
+    switch (e.type) {
+      case 'node.started':
+        return { type: e.type, seq, at, nodeId: e.nodeId, attempt: e.attempt };
+      case 'node.completed': {
+        const output = this.#host.redact(this.#host.outputOf(e.nodeId));
+        if (e.fallbackUsed === undefined && e.handledBy === undefined)
+          return { type: e.type, seq, at, nodeId: e.nodeId, attempt: e.attempt, durationMs: e.durationMs, output };
+        return {
+          type: e.type,
+          seq,
+          at,
+          nodeId: e.nodeId,
+          attempt: e.attempt,
+          durationMs: e.durationMs,
+          output,
+          ...(e.fallbackUsed === undefined ? {} : { fallbackUsed: e.fallbackUsed }),
+          ...(e.handledBy === undefined ? {} : { handledBy: e.handledBy }),
+        };
+      }
+      case 'node.skipped':
+        return { type: e.type, seq, at, nodeId: e.nodeId, reason: e.reason };
+      default: {
+        // Rarer facts (failures, retries, fallbacks, custom events, the end of the run): every field but the shared ones.
+        const r: Record<string, unknown> = { type: e.type, seq, at };
+        for (const k of Object.keys(e))
+          if (k !== 'type' && k !== 'executionId' && k !== 'workflow' && k !== 'timestamp' && k !== 'parentExecutionId')
+            r[k] = (e as unknown as Record<string, unknown>)[k];
+        return r as unknown as ExecutionRecord;
+      }
+    }
   }
 
   /** `run.signal(name, payload)`: returns when the fact is durable. */

@@ -1,0 +1,103 @@
+// Workload D1 (issue 15): the cost of durable executions. W1 (chain 1k), W3 (random DAG 10k) and W4 (100 concurrent
+// runs of a 100-node DAG) run by Flowlane with no execution store (baseline), the in-memory store and the Redis store
+// on a local redis-server (started here by @flowlane/testing, no persistence), each reported as a ratio to the
+// baseline and as the extra µs per node. Same method as S1/E1: every case a system of its own in fresh child
+// processes (floor warm-up, system warm-up, alternating floor/system repetitions, every run checked against the
+// reference checksum, records and events, and the last run checked in the store), and process p of every case runs
+// before process p + 1 of any. Cases: systems/flowlane-durable.mjs.
+// Rows keep the schema of results/latest.json and add `ratioToNone` (median ÷ no-store median) and `usPerNode`
+// (median − no-store median, per node, µs).
+import { startRedis } from '@flowlane/testing';
+import { STORES, storeVersion } from './systems/flowlane-durable.mjs';
+import { instantiate } from './workloads.mjs';
+
+export const ID = 'D1';
+const BASES = ['W1', 'W3', 'W4'];
+const ORDER = ['none', 'memory', 'redis'];
+
+/** Runs D1 and returns its rows (per base workload and variant: floor, then each store). */
+export async function runDurability(ctx) {
+  const { method, median, round } = ctx;
+  const rows = [];
+  const redis = await startRedis();
+  try {
+    for (const base of BASES)
+      for (const variant of ctx.variants) {
+        const w = instantiate(base, variant);
+        const label = `D1 durability ${base} ${w.name} (${variant})`;
+        const runs = new Map(ORDER.map((k) => [k, []]));
+        const failures = new Map();
+        for (let p = 0; p < method.procs; p++)
+          for (const key of ORDER) {
+            if (failures.has(key)) continue;
+            const r = await ctx.runChild({
+              system: 'flowlane-durable',
+              workload: base,
+              variant,
+              size: w.size,
+              warmupMs: method.warmupMs,
+              minReps: method.reps,
+              maxReps: method.reps,
+              budgetMs: Number.POSITIVE_INFINITY,
+              options: { store: key, redisUrl: redis.url },
+            });
+            if (r.status === 'ok') runs.get(key).push(r);
+            else failures.set(key, r);
+          }
+        const msOf = (key) => (failures.has(key) ? null : median(runs.get(key).map((r) => r.systemMs)));
+        const baseMs = msOf('none');
+        const all = [...runs.values()].flat();
+        if (all.length > 0) {
+          const floorMs = median(all.map((r) => r.floorMs));
+          rows.push({
+            workload: label,
+            system: 'floor',
+            version: 'hand-written',
+            medianMs: round(floorMs),
+            msPerNode: round(floorMs / w.totalNodes),
+            rssMb: round(median(all.map((r) => r.floorRssMb))),
+            ratioToFloor: 1,
+            status: 'ok',
+          });
+        }
+        for (const key of ORDER) {
+          const failure = failures.get(key);
+          const ms = msOf(key);
+          const rs = runs.get(key);
+          rows.push({
+            workload: label,
+            system: STORES[key].system,
+            version: storeVersion(key),
+            medianMs: round(ms),
+            msPerNode: ms === null ? null : round(ms / w.totalNodes),
+            rssMb: ms === null ? null : round(median(rs.map((r) => r.rssMb))),
+            ratioToFloor: ms === null ? null : round(median(rs.map((r) => r.systemMs / r.floorMs))),
+            ratioToNone: ms === null || baseMs === null ? null : round(ms / baseMs),
+            usPerNode: ms === null || baseMs === null ? null : round(((ms - baseMs) * 1000) / w.totalNodes),
+            status:
+              failure === undefined
+                ? 'ok'
+                : failure.status === 'skipped'
+                  ? `skipped: ${failure.reason}`
+                  : failure.status,
+          });
+          ctx.print(rows.at(-1), failure?.reason);
+        }
+      }
+  } finally {
+    await redis.dispose();
+  }
+  return rows;
+}
+
+/** The D1 rows as a small table: workload × store, extra µs/node and ratio to no store. */
+export function durabilityTable(results) {
+  const rows = results.filter((r) => r.workload.startsWith('D1 ') && r.system !== 'floor');
+  if (rows.length === 0) return '';
+  const lines = ['D1: durable executions — extra µs per node and × the engine without an execution store'];
+  for (const r of rows) {
+    const cell = r.medianMs === null ? r.status : `${r.medianMs} ms · +${r.usPerNode} µs/node · ${r.ratioToNone}× none`;
+    lines.push(`  ${r.workload.slice(3).padEnd(52)} ${r.system.padEnd(20)} ${cell}`);
+  }
+  return lines.join('\n');
+}
