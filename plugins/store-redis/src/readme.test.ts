@@ -8,9 +8,12 @@ import { CORE_RANGE, PKG_VERSION } from './version.js';
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 docSnippetsSuite({
-  docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
+  docs: [
+    fileURLToPath(new URL('../README.md', import.meta.url)),
+    fileURLToPath(new URL('../../../docs/durability.md', import.meta.url)),
+  ],
   imports: { '@flowlane/store-redis': fileURLToPath(new URL('./index.ts', import.meta.url)) },
-  minSnippets: 2,
+  minSnippets: 4,
 });
 
 describe('package', () => {

@@ -17,6 +17,8 @@ async function connect(url: string, timeoutMs: number): Promise<Redis> {
     lazyConnect: true,
     maxRetriesPerRequest: null,
     enableOfflineQueue: true,
+    // Concurrent runs' log writes issued in the same tick share one socket write.
+    enableAutoPipelining: true,
     retryStrategy: (times) => Math.min(50 * times, 1_000),
   });
   let lastError: unknown;
