@@ -102,6 +102,7 @@ export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/d
 export { definePluginErrors } from './plugin/define-plugin-errors.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
+  ActionRequest,
   Actor,
   AdmissionRequest,
   AuditRecord,
@@ -110,6 +111,7 @@ export type {
   CacheStore,
   CopyOptions,
   CopyResult,
+  EngineAction,
   ExecHandle,
   ExecOptions,
   ExecResult,
@@ -126,6 +128,7 @@ export type {
   NodePermissions,
   OutputChunk,
   PermissionPolicy,
+  PermissionVerdict,
   PluginApi,
   PluginContainer,
   PluginDisposer,
