@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { verifyAuditLog } from './verify-audit-log.js';
 import { PKG_VERSION } from './version.js';
 
-const program = new Command('flowlane-audit')
+const program: Command = new Command('flowlane-audit')
   .description('Tools for Flowlane hash-chained audit logs (until `flowlane audit` exists in the CLI).')
   .version(PKG_VERSION);
 
