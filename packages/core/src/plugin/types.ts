@@ -182,6 +182,8 @@ export interface Actor {
   readonly id: string;
   readonly roles?: readonly string[] | undefined;
   readonly mfa?: boolean | undefined;
+  /** When MFA was last passed (ms since the epoch); policies with a maximum MFA age check it. */
+  readonly mfaAt?: number | undefined;
 }
 
 /** Permissions a node declares. */
