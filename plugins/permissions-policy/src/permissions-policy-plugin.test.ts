@@ -115,7 +115,9 @@ describe('permissionsPolicy (plugin)', () => {
       try {
         permissionsPolicy({ policy: policy as PolicyDocument });
       } catch (e) {
-        return PermissionsPolicyError.is(e, 'FL_PERMISSIONS_INVALID_POLICY') ? `${e.code} ${e.details.path}: ${e.message}` : String(e);
+        return PermissionsPolicyError.is(e, 'FL_PERMISSIONS_INVALID_POLICY')
+          ? `${e.code} ${e.details.path}: ${e.message}`
+          : String(e);
       }
       return 'accepted';
     };
