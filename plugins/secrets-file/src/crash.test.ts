@@ -46,7 +46,7 @@ for (;;) {
     );
     const delays = fc.sample(fc.integer({ min: 5, max: 250 }), { numRuns: 6, seed: 1907 });
     let lastState = 0;
-    let crashedMidWrite = 0;
+    let killedWhileWriting = 0;
     for (const delay of delays) {
       const child = spawn(process.execPath, [script, path], {
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,7 +71,7 @@ for (;;) {
       });
       await new Promise((r) => setTimeout(r, delay)); // the crash point (not a timing assertion)
       child.kill('SIGKILL');
-      await once(child, 'exit');
+      await once(child, 'close'); // after its stdout is drained: every ack it printed has been read
       const acks = [...out.matchAll(/ack (\d+)/g)].map((m) => Number(m[1]));
       const acked = acks.at(-1) ?? lastState;
       const value = await (await openSecretsFile(path, { key })).get('state');
@@ -79,10 +79,10 @@ for (;;) {
       const state = Number(value!.split(':')[0]);
       expect(value).toBe(stateValue(state)); // a whole state, never a mix
       expect([acked, acked + 1]).toContain(state); // the acknowledged one, or the one being written
-      if (state === acked + 1 || state === acked) lastState = state;
-      if (state === acked) crashedMidWrite++;
+      lastState = state;
+      if (acks.length > 0) killedWhileWriting++; // the child loops on writes: once started, a kill lands in one
     }
-    // The file survived every crash; most kills land while a write is in flight.
-    expect(crashedMidWrite).toBeGreaterThan(0);
+    // Most kills came after the child had started writing (not all during its start-up).
+    expect(killedWhileWriting).toBeGreaterThanOrEqual(3);
   }, 60_000);
 });
