@@ -71,6 +71,8 @@ export class SecretWatch {
   #watch(): void {
     if (this.#stop.signal.aborted) return;
     const path = `/api/v1/namespaces/${encodeURIComponent(this.#namespace)}/secrets`;
+    const opened = Date.now();
+    let events = 0;
     let expired = false;
     new Watch(this.#kc)
       .watch(
@@ -81,6 +83,7 @@ export class SecretWatch {
           ...(this.#rv === undefined ? {} : { resourceVersion: this.#rv }),
         },
         (type: string, object: V1Secret) => {
+          events++;
           if (type === 'ERROR') {
             expired = true;
             return;
@@ -96,24 +99,18 @@ export class SecretWatch {
           this.#hangUp = undefined;
           if (this.#stop.signal.aborted) return;
           const ended = error === null || error === undefined || (error as { name?: unknown }).name === 'TimeoutError';
-          if (ended && !expired) return this.#watch();
-          if (!ended) this.#onError(error);
-          // 410 Expired or a failed watch: read the Secret again, then watch from its version.
-          this.#retry = setTimeout(
-            () => {
-              this.#retry = undefined;
-              this.#read().then(
-                () => this.#watch(),
-                (e: unknown) => {
-                  this.#onError(e);
-                  this.#retry = setTimeout(() => this.#watch(), RETRY_MS);
-                  this.#retry.unref();
-                },
-              );
-            },
-            expired ? 0 : RETRY_MS,
-          );
-          this.#retry.unref();
+          if (expired) {
+            // 410 Expired: the Secret's version is older than the server keeps. A watch without a version starts
+            // with the Secret as it is now (an ADDED event), so nothing is missed; no list permission is needed.
+            this.#rv = undefined;
+            return this.#later(() => this.#watch(), 0);
+          }
+          if (ended) {
+            // Renew; a watch that ended at once without an event (a proxy?) is renewed after a pause, not in a loop.
+            return this.#later(() => this.#watch(), events === 0 && Date.now() - opened < RETRY_MS ? RETRY_MS : 0);
+          }
+          this.#onError(error);
+          this.#later(() => this.#rereadAndWatch(), RETRY_MS);
         },
       )
       .then(
@@ -124,10 +121,30 @@ export class SecretWatch {
         (e: unknown) => {
           if (this.#stop.signal.aborted) return;
           this.#onError(e);
-          this.#retry = setTimeout(() => this.#watch(), RETRY_MS);
-          this.#retry.unref();
+          this.#later(() => this.#rereadAndWatch(), RETRY_MS);
         },
       );
+  }
+
+  #rereadAndWatch(): void {
+    this.#read().then(
+      () => this.#watch(),
+      (e: unknown) => {
+        if (this.#stop.signal.aborted) return;
+        this.#onError(e);
+        this.#later(() => this.#rereadAndWatch(), RETRY_MS);
+      },
+    );
+  }
+
+  /** Run `fn` after `ms` unless disposed (the timer does not keep the process alive). */
+  #later(fn: () => void, ms: number): void {
+    if (this.#stop.signal.aborted) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#stop.signal.aborted) fn();
+    }, ms);
+    this.#retry.unref();
   }
 
   dispose(): void {
