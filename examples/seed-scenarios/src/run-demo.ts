@@ -1,6 +1,4 @@
 import { styleText } from 'node:util';
-import { createEngine, type FlowEvent, type RunResult } from '@flowlane/core';
-import { lastValueFrom, tap, toArray } from 'rxjs';
 import {
   createPlainProgress,
   createTtyProgress,
@@ -9,6 +7,8 @@ import {
   type SummaryRow,
   summarize,
 } from '@flowlane/cli';
+import { createEngine, type FlowEvent, type RunResult } from '@flowlane/core';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { createReleaseWorkflow, type ReleaseInput, type ReleaseWorkflowOptions } from './release-workflow.js';
 
 export interface DemoOptions extends ReleaseWorkflowOptions {
