@@ -115,6 +115,7 @@ describe('engine.trigger on custom events', () => {
     bad({ on: '', run: wf }, /trigger\.on/);
     bad({ on: 'x', run: () => 1 }, /built workflow/);
     bad({ on: 'x', run: wf, workflow: 'other' }, /only lifecycle triggers/);
+    bad({ on: 'node.failed', run: wf }, /"node\.failed" is an engine event that triggers nothing/);
     bad({ on: 'x', run: wf, concurrency: 0 }, /integer ≥ 1/);
     bad({ on: 'x', run: wf, debounce: -1 }, /ms ≥ 0/);
     expect(() => engine.emit('workflow.completed')).toThrow(/emitted by the engine/);

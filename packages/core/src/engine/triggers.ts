@@ -2,7 +2,7 @@ import type { SchedulerLike, Subscription } from 'rxjs';
 import { FlowlaneError, serializeError } from '../errors.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
-import type { FlowEvent, TriggeredBy } from './events.js';
+import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from './events.js';
 import { checkOptionKeys } from './option-keys.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 
@@ -53,6 +53,8 @@ export interface TriggerHandle {
 
 const TRIGGER_KEYS = ['on', 'workflow', 'when', 'run', 'input', 'concurrency', 'debounce', 'onError'] as const;
 const LIFECYCLE = new Set<string>(['workflow.completed', 'workflow.failed']);
+/** Engine event types that are not trigger events (`custom` is the type of every custom event, not a name). */
+const RESERVED = new Set<string>(FLOW_EVENT_TYPES.filter((t) => !LIFECYCLE.has(t)));
 
 /** What the hub needs from its engine. */
 export interface TriggerHost {
@@ -99,6 +101,11 @@ export class TriggerHub {
         option: 'trigger.on',
         reason: 'expected an event name (a custom name, "workflow.completed" or "workflow.failed")',
       });
+    if (RESERVED.has(opts.on))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'trigger.on',
+        reason: `"${opts.on}" is an engine event that triggers nothing; use "workflow.completed", "workflow.failed" or a custom event name`,
+      });
     if (typeof opts.run !== 'object' || opts.run === null || typeof (opts.run as { name?: unknown }).name !== 'string')
       throw new FlowlaneError('FL_INVALID_OPTION', {
         option: 'trigger.run',
@@ -133,7 +140,7 @@ export class TriggerHub {
   emit(name: string, payload: unknown): Run<object>[] {
     if (typeof name !== 'string' || name === '')
       throw new FlowlaneError('FL_INVALID_OPTION', { option: 'emit name', reason: 'expected a non-empty event name' });
-    if (LIFECYCLE.has(name))
+    if (LIFECYCLE.has(name) || RESERVED.has(name))
       throw new FlowlaneError('FL_INVALID_OPTION', {
         option: 'emit name',
         reason: `"${name}" is emitted by the engine when a run ends; use a name of your own`,
