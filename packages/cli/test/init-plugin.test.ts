@@ -37,10 +37,10 @@ async function linkDependencies(dir: string): Promise<void> {
 }
 
 describe('flowlane init plugin', () => {
-  it.each(['executor', 'state-store'])(
+  it.each(['executor', 'scheduler', 'state-store'])(
     'a %s plugin package builds, type-checks and passes its own tests (conformance suite included)',
     async (kind) => {
-      const name = `@acme/flowlane-${kind}-demo-${kind === 'executor' ? 'x' : 'y'}`;
+      const name = `@acme/flowlane-${kind}-demo`;
       const dir = join(tmp, kind);
       const init = await flowlane(['init', 'plugin', name, '--kind', kind, '--dir', dir]);
       expect(init.stderr).toBe('');
@@ -80,7 +80,7 @@ describe('flowlane init plugin', () => {
     expect(bad.stderr).toMatch(/^✖ "Not Valid" is not a valid npm package name\.\n {2}hint: /);
     const kind = await flowlane(['init', 'plugin', 'flowlane-plugin-x', '--kind', 'queue']);
     expect(kind.code).toBe(2);
-    expect(kind.stderr).toMatch(/argument 'queue' is invalid\. Allowed choices are executor, state-store\./);
+    expect(kind.stderr).toMatch(/argument 'queue' is invalid\. Allowed choices are executor, scheduler, state-store\./);
     const taken = await flowlane(['init', 'plugin', 'flowlane-plugin-x', '--dir', PKG]);
     expect(taken.code).toBe(2);
     expect(taken.stderr).toMatch(/exists and is not empty/);

@@ -1,5 +1,5 @@
 /** Kinds of plugin `flowlane init plugin` scaffolds, each tested by the matching `@flowlane/testing` suite. */
-export const PLUGIN_KINDS = ['executor', 'state-store'] as const;
+export const PLUGIN_KINDS = ['executor', 'scheduler', 'state-store'] as const;
 /** One of {@link PLUGIN_KINDS}. */
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
@@ -24,13 +24,19 @@ export interface TemplateValues {
   };
 }
 
+const KIND_TEXT: Record<PluginKind, string> = {
+  executor: 'executor',
+  scheduler: 'scheduler',
+  'state-store': 'state store',
+};
+
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 
 function packageJson(v: TemplateValues): string {
   return json({
     name: v.packageName,
     version: '0.1.0',
-    description: `A Flowlane ${v.kind === 'executor' ? 'executor' : 'state store'} plugin.`,
+    description: `A Flowlane ${KIND_TEXT[v.kind]} plugin.`,
     license: 'MIT',
     type: 'module',
     sideEffects: false,
@@ -326,10 +332,180 @@ describe('${v.camel}() in an engine', () => {
   };
 }
 
+function schedulerFiles(v: TemplateValues): Record<string, string> {
+  const factory = `create${v.pascal}Scheduler`;
+  return {
+    'src/scheduler.ts': `import { type AdmissionRequest, FlowlaneError, type Lease, type Scheduler } from '@flowlane/core';
+
+/** Options of {@link ${factory}}. */
+export interface ${v.pascal}SchedulerOptions {
+  /** Nodes running at once (across runs). */
+  readonly concurrency: number;
+}
+
+interface Waiter {
+  readonly request: AdmissionRequest;
+  readonly signal: AbortSignal;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (error: unknown) => void;
+  readonly onAbort: () => void;
+}
+
+/**
+ * The ${v.shortName} scheduler. This starting point admits up to \`concurrency\` nodes at once, higher \`priority\`
+ * first and in arrival order among equals; replace the queue with your policy (placement on workers, quotas, …) and
+ * keep the conformance suite green.
+ *
+ * @example
+ * \`\`\`ts
+ * const scheduler = ${factory}({ concurrency: 4 });
+ * \`\`\`
+ */
+export function ${factory}(options: ${v.pascal}SchedulerOptions): Scheduler {
+  const cap = options.concurrency;
+  if (!Number.isInteger(cap) || cap < 1)
+    throw new FlowlaneError('FL_INVALID_OPTION', { option: 'concurrency', reason: \`expected an integer ≥ 1, got \${cap}\` });
+  let running = 0;
+  /** Waiting requests, higher priority first, arrival order among equals. */
+  const queue: Waiter[] = [];
+  const cancelled = (request: AdmissionRequest, reason: string) =>
+    new FlowlaneError('FL_CANCELLED', { executionId: request.executionId, reason });
+  const admit = (): void => {
+    while (running < cap && queue.length > 0) {
+      const next = queue.shift()!;
+      next.signal.removeEventListener('abort', next.onAbort);
+      running++;
+      next.resolve({ request: next.request });
+    }
+  };
+  return {
+    name: '${v.shortName}',
+    acquire(request, signal) {
+      if (signal.aborted) return Promise.reject(cancelled(request, 'aborted before it was queued'));
+      if (running < cap && queue.length === 0) {
+        running++;
+        return { request };
+      }
+      return new Promise<Lease>((resolve, reject) => {
+        const waiter: Waiter = {
+          request,
+          signal,
+          resolve,
+          reject,
+          onAbort: () => {
+            const k = queue.indexOf(waiter);
+            if (k !== -1) queue.splice(k, 1);
+            reject(cancelled(request, 'aborted while queued'));
+          },
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        const k = queue.findIndex((w) => w.request.priority < request.priority);
+        queue.splice(k === -1 ? queue.length : k, 0, waiter);
+      });
+    },
+    release() {
+      running--;
+      admit();
+    },
+    pending: () => queue.length,
+    dispose() {
+      for (const w of queue.splice(0)) {
+        w.signal.removeEventListener('abort', w.onAbort);
+        w.reject(cancelled(w.request, 'scheduler disposed'));
+      }
+    },
+  };
+}
+`,
+    'src/plugin.ts': `import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { ${factory}, type ${v.pascal}SchedulerOptions } from './scheduler.js';
+
+/** This package's version (keep it equal to package.json). */
+export const VERSION = '0.1.0';
+
+/**
+ * Makes the ${v.shortName} scheduler the engine's scheduler: every ready node asks it for admission.
+ *
+ * @example
+ * \`\`\`ts
+ * const engine = createEngine({ plugins: [${v.camel}({ concurrency: 4 })] });
+ * \`\`\`
+ */
+export function ${v.camel}(options: ${v.pascal}SchedulerOptions): Readonly<FlowlanePlugin> {
+  return definePlugin({
+    name: '${v.packageName}',
+    version: VERSION,
+    flowlane: '^${v.versions.core}',
+    setup(api) {
+      api.schedulers.set(${factory}(options));
+    },
+  });
+}
+`,
+    'src/index.ts': `export { ${v.camel}, VERSION } from './plugin.js';
+export type { ${v.pascal}SchedulerOptions } from './scheduler.js';
+export { ${factory} } from './scheduler.js';
+`,
+    'src/scheduler.test.ts': `import { schedulerConformance } from '@flowlane/testing';
+import { ${factory} } from './index.js';
+
+// The Scheduler contract of @flowlane/core: capacity, admission on release, priority order, aborts, pending(),
+// a randomised workload and dispose().
+schedulerConformance('${v.packageName}', ({ concurrency }) => ${factory}({ concurrency }), { ordering: 'priority' });
+`,
+    'src/plugin.test.ts': `import { readFileSync } from 'node:fs';
+import { createEngine, workflow } from '@flowlane/core';
+import { describe, expect, it } from 'vitest';
+import { ${v.camel}, VERSION } from './index.js';
+
+describe('${v.camel}() in an engine', () => {
+  it('runs one node at a time; waiting nodes go highest priority first', async () => {
+    const engine = createEngine({ plugins: [${v.camel}({ concurrency: 1 })] });
+    try {
+      const order: string[] = [];
+      let running = 0;
+      let peak = 0;
+      const step = (id: string) => async () => {
+        running++;
+        peak = Math.max(peak, running);
+        order.push(id);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        return id;
+      };
+      const wf = workflow('prio')
+        .addNode('first', step('first')) // takes the only slot; the two below wait for it
+        .addNode('low', step('low'), { priority: 1 })
+        .addNode('high', step('high'), { priority: 10 })
+        .build();
+      const r = await engine.run(wf, {}).result;
+      expect(r.status).toBe('success');
+      expect(order).toEqual(['first', 'high', 'low']);
+      expect(peak).toBe(1);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('VERSION matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+  });
+});
+`,
+  };
+}
+
 function readme(v: TemplateValues): string {
   const isExecutor = v.kind === 'executor';
-  const usage = isExecutor
-    ? `import { createEngine, workflow } from '@flowlane/core';
+  const usage =
+    v.kind === 'scheduler'
+      ? `import { createEngine } from '@flowlane/core';
+import { ${v.camel} } from '${v.packageName}';
+
+const engine = createEngine({ plugins: [${v.camel}({ concurrency: 4 })] });`
+      : isExecutor
+        ? `import { createEngine, workflow } from '@flowlane/core';
 import { ${v.camel} } from '${v.packageName}';
 
 const engine = createEngine({ plugins: [${v.camel}({ env: { STAGE: 'dev' } })] });
@@ -338,7 +514,7 @@ const wf = workflow('hello')
   .build();
 console.log((await engine.run(wf, {}).result).outputs);
 await engine.close();`
-    : `import { createEngine } from '@flowlane/core';
+        : `import { createEngine } from '@flowlane/core';
 import { ${v.camel} } from '${v.packageName}';
 
 const engine = createEngine({ plugins: [${v.camel}()] });`;
@@ -357,7 +533,7 @@ Type \`string\`, default the process's working directory: where commands run whe
     : 'None yet.';
   return `# ${v.packageName}
 
-A Flowlane ${isExecutor ? 'executor' : 'state store'} plugin, scaffolded by \`flowlane init plugin\`.
+A Flowlane ${KIND_TEXT[v.kind]} plugin, scaffolded by \`flowlane init plugin\`.
 
 ## Install
 
@@ -378,7 +554,7 @@ ${options}
 ## Events and error codes
 
 This plugin emits no events of its own and adds no error codes: failures surface as core's codes
-(${isExecutor ? '`FL_EXEC_FAILED`, `FL_TIMEOUT`, `FL_CANCELLED`, …' : 'the node that used `ctx.storage` fails with the store’s error'}).
+(${isExecutor ? '`FL_EXEC_FAILED`, `FL_TIMEOUT`, `FL_CANCELLED`, …' : v.kind === 'scheduler' ? '`FL_INVALID_OPTION` for a bad `concurrency`, `FL_CANCELLED` for a request aborted while queued' : 'the node that used `ctx.storage` fails with the store’s error'}).
 When you add codes, keep them in one table with \`definePluginErrors\` from \`@flowlane/core\` and list them here.
 
 ## Compatibility
@@ -389,7 +565,7 @@ When you add codes, keep them in one table with \`definePluginErrors\` from \`@f
 
 \`\`\`sh
 npm install
-npm test        # the ${isExecutor ? 'executor' : 'state store'} conformance suite of @flowlane/testing, plus the plugin test
+npm test        # the ${KIND_TEXT[v.kind]} conformance suite of @flowlane/testing, plus the plugin test
 npm run build
 \`\`\`
 `;
@@ -405,6 +581,6 @@ export function pluginTemplate(v: TemplateValues, year: number): Record<string, 
     '.gitignore': 'node_modules\ndist\n',
     LICENSE: LICENSE(year),
     'README.md': readme(v),
-    ...(v.kind === 'executor' ? executorFiles(v) : stateStoreFiles(v)),
+    ...(v.kind === 'executor' ? executorFiles(v) : v.kind === 'scheduler' ? schedulerFiles(v) : stateStoreFiles(v)),
   };
 }

@@ -212,6 +212,27 @@ describe('debounce and concurrency (virtual time)', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('a constant input is used as is; close() drops a pending debounce (no timer left, nothing starts)', async () => {
+    const clock = createVirtualClock();
+    const engine = engines({ clock });
+    const events = collect(engine);
+    const wf = workflow('fixed')
+      .input<{ mode: string }>()
+      .addNode('m', (ctx) => ctx.input.mode)
+      .build();
+    engine.trigger({ on: 'go', run: wf, input: { mode: 'full' } });
+    engine.trigger({ on: 'later', run: wf, input: { mode: 'debounced' }, debounce: 5_000 });
+    const [run] = engine.emit('go', { ignored: true });
+    expect((await run!.result).outputs).toEqual({ m: 'full' });
+    engine.emit('later');
+    expect(clock.pending()).toBe(1);
+    await engine.close();
+    expect(clock.pending()).toBe(0);
+    await clock.advanceBy(10_000);
+    expect(started(events).map((e) => e.workflow)).toEqual(['fixed']);
+    expect(() => engine.emit('go')).toThrow(/closed/);
+  });
+
   it('concurrency holds later events until a run of the trigger ends, then starts them in order', async () => {
     const clock = createVirtualClock();
     const engine = engines({ clock });
