@@ -56,6 +56,10 @@ function publishShape(dir, pkg, say) {
   const files = pkg.files ?? [];
   for (const f of ['dist', 'src', 'LICENSE', 'README.md', '!src/**/*.test.ts'])
     if (!files.includes(f)) say(`"files" must include "${f}"${fix}`);
+  const core = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version;
+  const peer = pkg.peerDependencies?.['@flowlane/core'];
+  if (peer !== undefined && peer !== `workspace:>=${core} <1.0.0`)
+    say(`peerDependencies["@flowlane/core"] must be "workspace:>=${core} <1.0.0" (docs/contributing.md, "Releasing")`);
   if (!existsSync(join(root, dir, 'etc', `${pkg.name.split('/').pop()}.api.md`)))
     say(`etc/${pkg.name.split('/').pop()}.api.md (API report) is missing: run pnpm api:update`);
 }
