@@ -5,7 +5,16 @@
 // (it is then neither type-checked nor run by the docs-snippet tests). Errors point at the markdown line.
 // Usage: node scripts/release/check-docs.mjs   (after pnpm build)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { repoRoot, workspacePackages } from './workspace.mjs';
@@ -38,7 +47,10 @@ for (const doc of docs) {
     while (end < lines.length && lines[end] !== '```') end++;
     const info = open[2]?.trim();
     if (info === 'fragment') fragments++;
-    else if (info) strayInfo.push(`${relative(repoRoot, doc)}:${i + 1}: unknown info string "${info}" (use \`\`\`ts or \`\`\`ts fragment)`);
+    else if (info)
+      strayInfo.push(
+        `${relative(repoRoot, doc)}:${i + 1}: unknown info string "${info}" (use \`\`\`ts or \`\`\`ts fragment)`,
+      );
     else {
       const file = `${relative(repoRoot, doc).replace(/[^a-zA-Z0-9]+/g, '_')}_${i + 1}.ts`;
       snippets.push({ doc, line: i + 1, file });
@@ -63,8 +75,11 @@ for (const p of packages) link(p.pkg.name, p.path);
 const searchDirs = [repoRoot, ...packages.map((p) => p.path)].map((d) => join(d, 'node_modules'));
 const bare = new Set(['@types/node']);
 for (const s of snippets)
-  for (const m of readFileSync(join(work, s.file), 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'".][^'"]*)['"]/g))
-    if (!m[1].startsWith('node:')) bare.add(m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0]);
+  for (const m of readFileSync(join(work, s.file), 'utf8').matchAll(
+    /(?:from\s+|import\s*\(\s*)['"]([^'".][^'"]*)['"]/g,
+  ))
+    if (!m[1].startsWith('node:'))
+      bare.add(m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0]);
 for (const name of bare) {
   if (linked.has(name)) continue;
   const found = searchDirs.map((d) => join(d, name)).find(existsSync);
