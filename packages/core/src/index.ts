@@ -74,6 +74,7 @@ export type {
   ResourceExpiredEvent,
   RunStatus,
   SystemEvent,
+  TriggeredBy,
   WorkerDownEvent,
   WorkerUpEvent,
   WorkflowCancelledEvent,
@@ -86,6 +87,9 @@ export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
 export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+/* Triggers and schedules */
+export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
+export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */
 export {
@@ -134,6 +138,7 @@ export type {
 } from './plugin/execution-store.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
+  ActionRequest,
   Actor,
   AdmissionRequest,
   AuditRecord,
@@ -142,6 +147,7 @@ export type {
   CacheStore,
   CopyOptions,
   CopyResult,
+  EngineAction,
   ExecHandle,
   ExecOptions,
   ExecResult,
@@ -158,6 +164,7 @@ export type {
   NodePermissions,
   OutputChunk,
   PermissionPolicy,
+  PermissionVerdict,
   PluginApi,
   PluginContainer,
   PluginDisposer,

@@ -158,7 +158,11 @@ export class Durability {
    * Checks a run can be resumed here (unfinished, version registered, same graph), then takes its lease — at once
    * with `force`, else only when it has expired (`undefined` then when another engine holds it or won the claim).
    */
-  async take(executionId: string, force: boolean): Promise<Resumable | undefined> {
+  async take(
+    executionId: string,
+    force: boolean,
+    authorize?: (workflow: string) => void,
+  ): Promise<Resumable | undefined> {
     const store = this.#require('engine.resume');
     const before = await store.read(executionId);
     if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
@@ -167,6 +171,7 @@ export class Durability {
     if (first.finished !== undefined)
       throw new FlowlaneError('FL_EXECUTION_FINISHED', { executionId, status: first.finished });
     const wf = this.definitionFor(executionId, first);
+    authorize?.(wf.name);
     const epoch = await store.claim(executionId, { owner: this.owner, leaseMs: this.leaseMs, force });
     if (epoch === undefined) {
       if (force) {

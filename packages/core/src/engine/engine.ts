@@ -14,6 +14,7 @@ import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
+  Actor,
   AuditSink,
   CacheStore,
   Executor,
@@ -29,11 +30,14 @@ import type {
 } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
+import { authorizeAction } from './authorize-action.js';
 import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
+import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
+import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
 export interface EngineOptions extends DurabilityOptions {
@@ -61,6 +65,8 @@ export interface EngineOptions extends DurabilityOptions {
   readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
+  /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
+  readonly maxTriggerDepth?: number | undefined;
 }
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
@@ -159,6 +165,8 @@ export class Engine {
   readonly #durable: Durability;
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
+  readonly #triggers: TriggerHub;
+  readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
   #ready: Promise<void> | undefined;
@@ -224,6 +232,7 @@ export class Engine {
           }
         }
         if (self.#subject.observed) self.#subject.next(e);
+        if (e.type === 'custom') self.#triggers.onEvent(e);
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
       },
@@ -241,10 +250,26 @@ export class Engine {
       },
       settled: (exec) => this.#settled(exec),
     };
+    const depth = options.maxTriggerDepth ?? 10;
+    if (!(Number.isInteger(depth) && depth >= 1))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'maxTriggerDepth',
+        reason: `expected an integer ≥ 1, got ${String(depth)}`,
+      });
+    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
+    this.#schedules = new ScheduleSet({
+      clock,
+      logger,
+      ready: () => this.ready(),
+      stateStore: () => this.#rt.stateStore,
+      run: start,
+    });
     container.register(Tokens.Engine, { useValue: this });
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
     container.register(Tokens.Executors, { useValue: executors });
+    container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
     container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
@@ -357,7 +382,59 @@ export class Engine {
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
+    this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Start a workflow whenever an event happens: a custom event (`engine.emit(name, payload)` or `ctx.emitEvent` in a
+   * run) or the end of a run (`workflow.completed`, `workflow.failed`; narrow with `workflow`). The started run's
+   * `workflow.started` event carries `triggeredBy: { event, executionId }`. Chains of triggered runs deeper than
+   * `maxTriggerDepth` are refused with `FL_TRIGGER_LOOP` (given to `onError`, else logged).
+   *
+   * @example
+   * ```ts
+   * const handle = engine.trigger({
+   *   on: 'git.push',
+   *   when: (e) => (e.payload as { branch: string }).branch === 'main',
+   *   run: checks,
+   *   input: (e) => ({ commit: (e.payload as { commit: string }).commit }),
+   * });
+   * engine.emit('git.push', { branch: 'main', commit: 'abc123' });
+   * handle.remove();
+   * ```
+   */
+  trigger<TIn, P = unknown>(options: TriggerOptions<TIn, P>): TriggerHandle {
+    return this.#triggers.add(options as TriggerOptions);
+  }
+
+  /**
+   * Publish an event from outside any run (a webhook, a queue message) to the engine's triggers. Returns the runs
+   * started at once (debounced and queued triggers start theirs later).
+   *
+   * @example
+   * ```ts
+   * const [run] = engine.emit('approval.granted', { environment: 'production' });
+   * ```
+   */
+  emit(name: string, payload?: unknown): Run<object>[] {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    return this.#triggers.emit(name, payload);
+  }
+
+  /**
+   * Run a workflow on a cron schedule (5 or 6 fields, read by croner), timed on the engine clock. Occurrences missed
+   * while no engine had the schedule are skipped or caught up (`missed`), known from the last handled occurrence
+   * kept in the state store. Runs carry `triggeredBy: { event: 'schedule', schedule, scheduledAt }`.
+   *
+   * @example
+   * ```ts
+   * const nightly = engine.schedule('0 3 * * *', backup, { target: 's3' }, { missed: 'catch-up' });
+   * nightly.remove();
+   * ```
+   */
+  schedule<TIn>(cron: string, wf: Workflow<TIn, object>, input: TIn, options?: ScheduleOptions): ScheduleHandle {
+    return this.#schedules.add(cron, wf as unknown as Workflow<unknown, object>, input, options);
   }
 
   /**
@@ -407,8 +484,9 @@ export class Engine {
    * Continue a run from its log — typically one whose process died. Takes the run's lease at once (the previous
    * owner, if alive, is fenced and stops); completed nodes keep their logged outputs and do not run again, nodes
    * that were in flight run again (at-least-once), buffered signals and signal-wait deadlines carry over.
-   * Rejects with `FL_EXECUTION_NOT_FOUND`, `FL_EXECUTION_FINISHED`, `FL_VERSION_NOT_REGISTERED`,
-   * `FL_VERSION_MISMATCH` or `FL_NO_EXECUTION_STORE`.
+   * `options.actor` is who asks, checked by a permission policy that implements `authorize` (action `resume`,
+   * before the lease is taken). Rejects with `FL_EXECUTION_NOT_FOUND`, `FL_EXECUTION_FINISHED`,
+   * `FL_VERSION_NOT_REGISTERED`, `FL_VERSION_MISMATCH`, `FL_ACTION_DENIED` or `FL_NO_EXECUTION_STORE`.
    *
    * @example
    * ```ts
@@ -417,15 +495,22 @@ export class Engine {
    * const result = await run.result;
    * ```
    */
-  async resume(executionId: string): Promise<Run> {
-    return this.#resume(executionId, true) as Promise<Run>;
+  async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
+    return this.#resume(executionId, true, options?.actor) as Promise<Run>;
   }
 
-  async #resume(executionId: string, force: boolean): Promise<Run | undefined> {
+  async #resume(executionId: string, force: boolean, actor?: Actor): Promise<Run | undefined> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     await this.ready();
     if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
-    const r = await this.#durable.take(executionId, force);
+    const r = await this.#durable.take(
+      executionId,
+      force,
+      force
+        ? (workflow) =>
+            authorizeAction(this.#rt.permissionPolicy, { action: 'resume', actor, workflow, executionId })
+        : undefined,
+    );
     if (r === undefined) return undefined;
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
@@ -463,20 +548,39 @@ export class Engine {
     }
   }
 
-  /** Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`). */
-  async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
+  /**
+   * Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`).
+   * `options.actor` is who sends it, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
+   */
+  async signal(
+    executionId: string,
+    name: string,
+    payload?: unknown,
+    options?: { readonly actor?: Actor | undefined },
+  ): Promise<void> {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, {
+      action: 'signal',
+      actor: options?.actor,
+      workflow,
+      executionId,
+      signal: name,
+    });
     await exec.signal(name, payload);
   }
 
   /**
    * Cancel an active or queued execution by id. Cancelling a run cancels its running subworkflows; a subworkflow run
    * can also be cancelled by its own id (`<parent>/<node>`), which fails its node in the parent like any failure.
+   * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
-  cancel(executionId: string, reason?: string): void {
+  cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
     exec.cancel(reason);
   }
 
@@ -488,6 +592,8 @@ export class Engine {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#triggers.close();
+    this.#schedules.close();
     await this.#ready?.catch(() => undefined);
     this.#durable.close();
     const runs = [...this.#active.values()];

@@ -61,6 +61,8 @@ export class Journal {
   #waitCurrent: (() => void)[] = [];
   #dead = false;
   #detached = false;
+  /** Records of a new run made before its `workflow.started` (a signal sent while input validation runs). */
+  #early: ExecutionRecord[] | undefined;
   #retryMs = RETRY_MIN_MS;
   #retryTimer: Subscription | undefined;
   /** Per signal name: arrival numbers of the signals buffered (not yet taken), in FIFO order like the run's buffer. */
@@ -140,8 +142,14 @@ export class Journal {
         input: this.#host.redact(s.input),
         ...(s.actor === undefined ? {} : { actor: s.actor }),
       });
+      const early = this.#early;
+      this.#early = undefined;
+      if (early !== undefined)
+        for (const r of early) this.#add({ ...r, seq: ++this.#seq } as ExecutionRecord);
       return;
     }
+    // A new run that ends before it started (invalid input, `run` denied) leaves no log at all.
+    if (this.#start !== undefined) return;
     this.#add(this.#record(e, ++this.#seq, at));
   }
 
@@ -282,6 +290,10 @@ export class Journal {
   }
 
   #add(r: ExecutionRecord): void {
+    if (this.#start !== undefined && r.type !== 'workflow.started') {
+      (this.#early ??= []).push(r);
+      return;
+    }
     this.#pending.push(r);
     if (!this.#inflight && this.#retryTimer === undefined) this.#flush();
   }
