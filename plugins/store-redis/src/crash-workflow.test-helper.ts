@@ -1,5 +1,5 @@
 import { appendFileSync } from 'node:fs';
-import { isFlowlaneError, type Workflow, workflow } from '@flowlane/core';
+import { isFlowlaneError, type NodeContext, type Workflow, workflow } from '@flowlane/core';
 
 /** mulberry32: a small seeded PRNG (same numbers in the test and in its child processes). */
 export function seeded(seed: number): () => number {
@@ -11,6 +11,12 @@ export function seeded(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** The builder seen without its compile-time id tracking (this graph is generated at run time). */
+interface LooseBuilder {
+  addNode(id: string, fn: (ctx: NodeContext) => unknown, options?: object): LooseBuilder;
+  build(): Workflow<unknown, Record<string, unknown>>;
 }
 
 export const NODES = 200;
@@ -26,7 +32,7 @@ const numeric = (v: unknown): number => (typeof v === 'number' ? v : String(v).l
  */
 export function crashWorkflow(bodiesFile: string | undefined): Workflow<unknown, Record<string, unknown>> {
   const rnd = seeded(42);
-  let b = workflow('crash', { version: '1' }) as unknown as ReturnType<typeof workflow>;
+  let b = workflow('crash', { version: '1' }) as unknown as LooseBuilder;
   const done = (id: string, v: unknown) => {
     if (bodiesFile !== undefined) appendFileSync(bodiesFile, `${id}\n`);
     return v;
@@ -43,7 +49,7 @@ export function crashWorkflow(bodiesFile: string | undefined): Workflow<unknown,
     if (i === 3) {
       b = b.addNode(id, async (ctx) => done(id, `approved:${await ctx.waitForSignal<string>('approve')}`), {
         dependsOn,
-      }) as never;
+      });
       continue;
     }
     if (i === 5) {
@@ -59,7 +65,7 @@ export function crashWorkflow(bodiesFile: string | undefined): Workflow<unknown,
           }
         },
         { dependsOn },
-      ) as never;
+      );
       continue;
     }
     const retry = i % 17 === 0;
@@ -72,11 +78,11 @@ export function crashWorkflow(bodiesFile: string | undefined): Workflow<unknown,
       async
         ? async (ctx) => {
             await new Promise((r) => setTimeout(r, ms));
-            return body(ctx as never);
+            return body(ctx);
           }
-        : (ctx) => body(ctx as never),
+        : (ctx) => body(ctx),
       { dependsOn, ...(retry ? { retry: { maxAttempts: 3, initialInterval: 5 } } : {}) },
-    ) as never;
+    );
   }
-  return b.build() as never;
+  return b.build();
 }

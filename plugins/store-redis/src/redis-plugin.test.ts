@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { createEngine, type ExecutionRecord, isFlowlaneError, workflow } from '@flowlane/core';
+import { createEngine, type ExecutionRecord, isFlowlaneError, type Workflow, workflow } from '@flowlane/core';
 import { type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +115,8 @@ describe('redisStore on a real Redis', () => {
   });
 
   it('pauses runs while Redis is down and continues when it is back: no record lost or duplicated', async () => {
-    let b = workflow('restart', { version: 'chain' }) as unknown as ReturnType<typeof workflow>;
+    type Loose = { addNode(id: string, fn: () => unknown, options?: object): Loose; build(): unknown };
+    let b = workflow('restart', { version: 'chain' }) as unknown as Loose;
     for (let i = 0; i < 30; i++)
       b = b.addNode(
         `n${i}`,
@@ -124,8 +125,8 @@ describe('redisStore on a real Redis', () => {
           return i;
         },
         i === 0 ? {} : { dependsOn: [`n${i - 1}`] },
-      ) as never;
-    const chain = b.build();
+      );
+    const chain = b.build() as Workflow<unknown, Record<string, unknown>>;
     const engine = createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'restart:' })] });
     const run = engine.run(chain, {}, { executionId: 'restart-1' });
     const completed: number[] = [];

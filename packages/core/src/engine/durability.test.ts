@@ -352,6 +352,71 @@ describe('durable executions (memory store)', () => {
     await two.close();
   });
 
+  it('engine.resume asks the permission policy (action resume) before taking the lease', async () => {
+    const store = createMemoryExecutionStore();
+    const build = (hold: boolean) =>
+      workflow('guarded')
+        .addNode('a', () => (hold ? new Promise(() => undefined) : 'done'))
+        .build();
+    const a = createEngine({ executions: store });
+    a.run(build(true), undefined, { executionId: 'g-1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await a.close();
+    const asked: string[] = [];
+    const b = createEngine({
+      executions: store,
+      workflows: [build(false)],
+      permissions: {
+        check: () => ({ allowed: true }),
+        authorize: (r) => {
+          asked.push(`${r.action}:${r.actor?.id ?? '-'}:${r.workflow}`);
+          return r.action !== 'resume' || r.actor?.id === 'ops'
+            ? { allowed: true }
+            : { allowed: false, reason: 'ops only' };
+        },
+      },
+    });
+    await expect(b.resume('g-1', { actor: { id: 'mallory' } })).rejects.toMatchObject({ code: 'FL_ACTION_DENIED' });
+    expect((await store.get('g-1'))?.epoch).toBe(1);
+    const r = await (await b.resume('g-1', { actor: { id: 'ops' } })).result;
+    expect(r.outputs).toEqual({ a: 'done' });
+    expect(asked).toEqual(['resume:mallory:guarded', 'resume:ops:guarded', 'run:-:guarded']);
+    await b.close();
+  });
+
+  it('a run that ends before it starts leaves no log; a signal sent before the start is logged after it', async () => {
+    const store = createMemoryExecutionStore();
+    const engine = createEngine({ executions: store });
+    const strict = workflow('strict')
+      .input({
+        '~standard': {
+          version: 1,
+          vendor: 'test',
+          validate: (v: unknown) =>
+            typeof v === 'number'
+              ? Promise.resolve({ value: v })
+              : Promise.resolve({ issues: [{ message: 'a number' }] }),
+        },
+      })
+      .addNode('wait', (ctx) => ctx.waitForSignal<string>('go'))
+      .build();
+    const bad = await engine.run(strict, 'x' as never, { executionId: 'in-1' }).result;
+    expect(bad.error?.code).toBe('FL_INVALID_INPUT');
+    expect(await store.get('in-1')).toBeUndefined();
+    const run = engine.run(strict, 1, { executionId: 'in-2' });
+    await run.signal('go', 'early');
+    expect((await run.result).outputs).toEqual({ wait: 'early' });
+    expect(types(await store.read('in-2'))).toEqual([
+      'workflow.started',
+      'signal.received',
+      'node.started',
+      'signal.consumed',
+      'node.completed',
+      'workflow.completed',
+    ]);
+    await engine.close();
+  });
+
   it('resume without a store or of an unknown run is a typed error', async () => {
     const bare = createEngine();
     await expect(bare.resume('x')).rejects.toMatchObject({ code: 'FL_NO_EXECUTION_STORE' });

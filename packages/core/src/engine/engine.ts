@@ -507,8 +507,7 @@ export class Engine {
       executionId,
       force,
       force
-        ? (workflow) =>
-            authorizeAction(this.#rt.permissionPolicy, { action: 'resume', actor, workflow, executionId })
+        ? (workflow) => authorizeAction(this.#rt.permissionPolicy, { action: 'resume', actor, workflow, executionId })
         : undefined,
     );
     if (r === undefined) return undefined;

@@ -144,8 +144,7 @@ export class Journal {
       });
       const early = this.#early;
       this.#early = undefined;
-      if (early !== undefined)
-        for (const r of early) this.#add({ ...r, seq: ++this.#seq } as ExecutionRecord);
+      if (early !== undefined) for (const r of early) this.#add({ ...r, seq: ++this.#seq } as ExecutionRecord);
       return;
     }
     // A new run that ends before it started (invalid input, `run` denied) leaves no log at all.

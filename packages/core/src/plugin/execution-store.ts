@@ -47,6 +47,7 @@ export interface RunFinishedRecord extends RecordBase {
   readonly reason?: string | undefined;
 }
 
+/** An attempt of a node started. */
 export interface NodeStartedRecord extends RecordBase {
   readonly type: 'node.started';
   readonly nodeId: string;
@@ -64,6 +65,7 @@ export interface NodeCompletedRecord extends RecordBase {
   readonly handledBy?: string | undefined;
 }
 
+/** A node failed (after its own retries); final for the node only with `continued: true`. */
 export interface NodeFailedRecord extends RecordBase {
   readonly type: 'node.failed';
   readonly nodeId: string;
@@ -74,6 +76,7 @@ export interface NodeFailedRecord extends RecordBase {
   readonly continued?: boolean | undefined;
 }
 
+/** Attempt `attempt` failed; the next one is due `delayMs` after `at`. */
 export interface NodeRetryingRecord extends RecordBase {
   readonly type: 'node.retrying';
   readonly nodeId: string;
@@ -82,6 +85,7 @@ export interface NodeRetryingRecord extends RecordBase {
   readonly error: SerializedError;
 }
 
+/** A node was skipped (condition, branch, or a skipped parent). */
 export interface NodeSkippedRecord extends RecordBase {
   readonly type: 'node.skipped';
   readonly nodeId: string;
