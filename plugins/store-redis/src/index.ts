@@ -11,5 +11,15 @@ export { createRedisCacheStore } from './redis-cache-store.js';
 export { createRedisExecutionStore } from './redis-execution-store.js';
 export { redisStore } from './redis-plugin.js';
 export { createRedisStateStore } from './redis-state-store.js';
+/* Cross-environment shared state */
+export type {
+  ConflictStrategy,
+  SharedConflict,
+  SharedEntry,
+  SharedStateEvents,
+  SharedStateOptions,
+  SharedWriteOutcome,
+} from './shared-state.js';
+export { createSharedState, SharedState } from './shared-state.js';
 /* Version */
 export { CORE_RANGE, PKG_VERSION } from './version.js';
