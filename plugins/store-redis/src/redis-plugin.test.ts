@@ -92,6 +92,42 @@ describe('redisStore on a real Redis', () => {
     await reader.close();
   });
 
+  it('removes a finished run after retentionMs (log, summary, state, index), never a running one', async () => {
+    const engine = createEngine({
+      logger: quiet,
+      plugins: [redisStore({ url: redis.url, prefix: 'retention:', retentionMs: 300 })],
+    });
+    const done = workflow('kept')
+      .addNode('a', async (ctx) => {
+        await ctx.storage.set('k', 1);
+        return 1;
+      })
+      .build();
+    await engine.run(done, {}, { executionId: 'ret-done' }).result;
+    engine.run(
+      workflow('held')
+        .addNode('a', () => new Promise(() => undefined))
+        .build(),
+      {},
+      { executionId: 'ret-running' },
+    );
+    while ((await engine.runs.get('ret-running')) === undefined) await new Promise((r) => setTimeout(r, 5));
+    expect((await engine.runs.get('ret-done'))?.status).toBe('success');
+    const client = new Redis(redis.url);
+    const deadline = Date.now() + 10_000;
+    while ((await client.exists('retention:run:ret-done')) === 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(
+      await client.exists('retention:run:ret-done', 'retention:run:ret-done:log', 'retention:state:ret-done'),
+    ).toBe(0);
+    expect(await engine.runs.get('ret-done')).toBeUndefined();
+    expect((await engine.runs.list()).runs.map((r) => r.executionId)).toEqual(['ret-running']);
+    expect(await client.zscore('retention:runs', 'ret-done')).toBeNull(); // dropped from the index by list()
+    expect((await engine.runs.get('ret-running'))?.status).toBe('running');
+    await client.quit();
+    await engine.close();
+  });
+
   it('refuses values JSON would corrupt (typed error), in the cache and in ctx.storage', async () => {
     const client = new Redis(redis.url);
     const cache = createRedisCacheStore(client, { prefix: 'codec:', codec: strictJsonCodec });

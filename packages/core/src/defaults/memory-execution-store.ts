@@ -26,6 +26,8 @@ interface Entry {
   records: ExecutionRecord[];
   summary: ExecutionSummary;
   leaseUntil: number;
+  /** The store's clock when the run finished (retention counts from here, not from the engine clock). */
+  finishedAt?: number;
 }
 
 /** The status a finishing record gives a run, or undefined for other records. */
@@ -64,7 +66,7 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
       const expired =
         first === undefined ||
         finished.length > maxFinished ||
-        (retention !== undefined && (first.summary.finishedAt ?? 0) + retention <= t);
+        (retention !== undefined && (first.finishedAt ?? 0) + retention <= t);
       if (!expired) break;
       finished.shift();
       if (first !== undefined) runs.delete(first.id);
@@ -168,6 +170,7 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
       if (status !== undefined) {
         e.summary = { ...e.summary, status, finishedAt: r.at };
         e.leaseUntil = 0;
+        e.finishedAt = now();
         finished.push(e.id);
       }
     }

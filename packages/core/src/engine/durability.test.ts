@@ -15,6 +15,7 @@ function gate<T = void>() {
   return { p, open };
 }
 
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const types = (records: readonly ExecutionRecord[] | undefined) => (records ?? []).map((r) => r.type);
 
 describe('durable executions (memory store)', () => {
@@ -414,6 +415,67 @@ describe('durable executions (memory store)', () => {
       'node.completed',
       'workflow.completed',
     ]);
+    await engine.close();
+  });
+
+  it("resume: 'auto' with unregisteredVersion: 'fail' finishes a run of an unknown version as failed", async () => {
+    const store = createMemoryExecutionStore();
+    const v1 = workflow('gone', { version: '1' })
+      .addNode('a', () => new Promise(() => undefined))
+      .build();
+    const dead = createEngine({ executions: store, leaseMs: 20 });
+    dead.run(v1, undefined, { executionId: 'gone-1' });
+    await new Promise((r) => setTimeout(r, 5));
+    await dead.close();
+    await new Promise((r) => setTimeout(r, 40));
+    const v2 = workflow('gone', { version: '2' })
+      .addNode('a', () => 1)
+      .build();
+    const waiting = createEngine({ executions: store, workflows: [v2], resume: 'auto', leaseMs: 20, logger: quiet });
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await store.get('gone-1'))?.status).toBe('running'); // 'wait' (default) leaves it
+    await waiting.close();
+    const failing = createEngine({
+      executions: store,
+      workflows: [v2],
+      resume: 'auto',
+      leaseMs: 20,
+      unregisteredVersion: 'fail',
+    });
+    const deadline = Date.now() + 5_000;
+    while ((await store.get('gone-1'))?.status === 'running' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await store.get('gone-1'))?.status).toBe('failed');
+    const last = (await store.read('gone-1'))!.at(-1) as { type: string; error?: { code?: string } };
+    expect(last).toMatchObject({ type: 'workflow.failed', error: { code: 'FL_VERSION_NOT_REGISTERED' } });
+    await failing.close();
+  });
+
+  it('the memory store drops finished runs after retentionMs, never running ones', async () => {
+    let now = 1_000;
+    const store = createMemoryExecutionStore({ retentionMs: 100, now: () => now });
+    const engine = createEngine({ executions: store });
+    await engine.run(
+      workflow('r')
+        .addNode('a', () => 1)
+        .build(),
+      undefined,
+      { executionId: 'kept-1' },
+    ).result;
+    engine.run(
+      workflow('r2')
+        .addNode('a', () => new Promise(() => undefined))
+        .build(),
+      undefined,
+      { executionId: 'running-1' },
+    );
+    await new Promise((r) => setTimeout(r, 5));
+    now += 99;
+    expect((await store.get('kept-1'))?.status).toBe('success');
+    now += 1;
+    expect(await store.get('kept-1')).toBeUndefined();
+    expect(await store.read('kept-1')).toBeUndefined();
+    expect((await store.get('running-1'))?.status).toBe('running');
     await engine.close();
   });
 
