@@ -144,6 +144,7 @@ export type {
   AuditRecord,
   AuditSink,
   CacheEntry,
+  CacheLock,
   CacheStore,
   CopyOptions,
   CopyResult,

@@ -128,6 +128,35 @@ describe('redisStore on a real Redis', () => {
     await engine.close();
   });
 
+  it('cache: one computation across engines on separate connections (lock + wake-up), keys namespaced by version', async () => {
+    let computed = 0;
+    const build = () =>
+      workflow('cached', { version: '7' })
+        .addNode(
+          'report',
+          async () => {
+            computed++;
+            await new Promise((r) => setTimeout(r, 300));
+            return { rows: 42 };
+          },
+          { cache: { ttl: 60_000, keyFn: () => 'daily' } },
+        )
+        .build();
+    const engines = [0, 1, 2].map(() =>
+      createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'sf:', stores: ['cache'] })] }),
+    );
+    await Promise.all(engines.map((e) => e.ready()));
+    const results = await Promise.all(engines.map((e) => e.run(build(), {}).result));
+    expect(computed).toBe(1);
+    expect(results.map((r) => r.outputs.report)).toEqual([{ rows: 42 }, { rows: 42 }, { rows: 42 }]);
+    expect(results.filter((r) => r.nodes.report?.cacheHit === true)).toHaveLength(2);
+    const client = new Redis(redis.url);
+    expect(await client.keys('sf:cache:*')).toEqual(['sf:cache:cached@7:report:daily']);
+    expect(await client.keys('sf:cache-lock:*')).toEqual([]);
+    await client.quit();
+    for (const e of engines) await e.close();
+  });
+
   it('refuses values JSON would corrupt (typed error), in the cache and in ctx.storage', async () => {
     const client = new Redis(redis.url);
     const cache = createRedisCacheStore(client, { prefix: 'codec:', codec: strictJsonCodec });

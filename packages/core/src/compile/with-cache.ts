@@ -1,5 +1,5 @@
-import { defer, from, type Observable, of, ReplaySubject, share, switchMap, tap } from 'rxjs';
-import type { CacheEntry, CacheStore } from '../plugin/types.js';
+import { defer, finalize, from, type Observable, of, ReplaySubject, share, switchMap, tap } from 'rxjs';
+import type { CacheEntry, CacheLock, CacheStore } from '../plugin/types.js';
 import { isThenable } from './to-observable.js';
 
 /** Hooks of {@link withCache}. */
@@ -10,7 +10,8 @@ export interface CacheHooks {
 
 /**
  * Looks `key` up in `store`; on a miss runs the source once for every concurrent caller with the same key
- * (single-flight through `inflight`) and stores the value for `ttlMs`.
+ * (single-flight through `inflight`; across processes too when the store implements `acquire`, holding its lock for
+ * at most `lockMs`) and stores the value for `ttlMs`.
  *
  * @example
  * ```ts
@@ -23,6 +24,7 @@ export function withCache<T>(
   ttlMs: number,
   inflight: Map<string, Observable<unknown>>,
   hooks: CacheHooks,
+  lockMs = 30_000,
 ): (source: Observable<T>) => Observable<T> {
   return (source) =>
     defer(() => {
@@ -37,7 +39,7 @@ export function withCache<T>(
           hooks.onHit(true);
           return running;
         }
-        const shared = source.pipe(
+        const compute = source.pipe(
           tap({
             next: (value) => {
               try {
@@ -47,9 +49,23 @@ export function withCache<T>(
                 hooks.onStoreError(e);
               }
             },
-            finalize: () => {
-              if (inflight.get(key) === shared) inflight.delete(key);
-            },
+          }),
+        );
+        const acquire = store.acquire;
+        const work: Observable<T> =
+          acquire === undefined
+            ? compute
+            : from(acquire.call(store, key, lockMs)).pipe(
+                switchMap((lock: CacheLock) => {
+                  if (lock.compute) return compute.pipe(finalize(() => lock.release()));
+                  if (lock.entry === undefined) return compute;
+                  hooks.onHit(true);
+                  return of(lock.entry.value as T);
+                }),
+              );
+        const shared: Observable<T> = work.pipe(
+          finalize(() => {
+            if (inflight.get(key) === shared) inflight.delete(key);
           }),
           share({
             connector: () => new ReplaySubject<T>(1),

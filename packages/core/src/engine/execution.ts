@@ -796,22 +796,31 @@ export class Execution implements Run {
       const source = out$;
       out$ = defer(() => {
         const ctx = new NodeCtx(this, i, 1);
-        const key = `${this.workflow}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : this.#defaultCacheKey(i)}`;
-        return withCache(cache.store ?? rt.cacheStore, key, cache.ttl, rt.inflight, {
-          onHit: (shared) => {
-            (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
-            this.#emit({
-              type: 'node.cache-hit',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              shared,
-            });
+        // Namespaced by workflow version: a new version never reads what an older one cached.
+        const version = this.#wf.version;
+        const key = `${this.workflow}${version === undefined ? '' : `@${version}`}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : this.#defaultCacheKey(i)}`;
+        return withCache(
+          cache.store ?? rt.cacheStore,
+          key,
+          cache.ttl,
+          rt.inflight,
+          {
+            onHit: (shared) => {
+              (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
+              this.#emit({
+                type: 'node.cache-hit',
+                executionId: this.executionId,
+                workflow: this.workflow,
+                timestamp: rt.clock.now(),
+                nodeId,
+                shared,
+              });
+            },
+            onStoreError: (e) =>
+              rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
           },
-          onStoreError: (e) =>
-            rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
-        })(source);
+          o.timeout ?? 30_000,
+        )(source);
       });
     }
 

@@ -296,8 +296,20 @@ export interface CacheStore {
   get(key: string): CacheEntry | undefined | Promise<CacheEntry | undefined>;
   set(key: string, value: unknown, ttlMs: number): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /**
+   * Optional: single-flight across processes sharing the store. Called on a miss, before computing. Resolve
+   * `{ compute: true, release }` when this caller should compute the value (the store holds a lock on `key` for at
+   * most `lockMs`; `release()` is called after `set`), or `{ compute: false, entry }` when another process held the
+   * lock and finished meanwhile (`entry` undefined: it failed or its lock expired — the caller computes without a lock).
+   */
+  acquire?(key: string, lockMs: number): Promise<CacheLock>;
   dispose?(): void | Promise<void>;
 }
+
+/** What {@link CacheStore.acquire} answers. */
+export type CacheLock =
+  | { readonly compute: true; release(): void }
+  | { readonly compute: false; readonly entry: CacheEntry | undefined };
 
 /** Per-execution key/value state behind `ctx.storage`. */
 export interface StateStore {
