@@ -64,3 +64,10 @@ export type { StatsdListener, WaitForLinesOptions } from './start-statsd-listene
 /* StatsD */
 export { startStatsdListener } from './start-statsd-listener.js';
 export { useEngines } from './use-engines.js';
+/* Browser, HTTP and SMTP receivers (monitor dashboard, alert channels, OTLP exporters) */
+export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
+export { launchBrowser } from './launch-browser.js';
+export type { HttpReceiver, HttpReceiverOptions, ReceivedRequest } from './start-http-receiver.js';
+export { startHttpReceiver } from './start-http-receiver.js';
+export type { ReceivedMail, SmtpService, StartSmtpServerOptions } from './start-smtp-server.js';
+export { startSmtpServer } from './start-smtp-server.js';

@@ -587,6 +587,7 @@ export class Engine {
           container: rt.container as unknown as PluginContainer,
           events$: this.events$,
           systemEvents$: this.systemEvents$,
+          describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
         };
