@@ -1,0 +1,24 @@
+/* Plugin */
+export type { MonitorPlugin } from './monitor-plugin.js';
+export { monitor } from './monitor-plugin.js';
+export type { MonitorOptions } from './options.js';
+export type { MonitorStats } from './monitor-hub.js';
+/* Protocol */
+export type {
+  ClientMessage,
+  DurationStats,
+  MonitorAlert,
+  MonitorReport,
+  ProtocolErrorCode,
+  RunSummary,
+  ServerMessage,
+  SubscriptionTarget,
+} from './protocol.js';
+export { CloseCodes, PROTOCOL_VERSION } from './protocol.js';
+/* History seam */
+export type { HistorySource, RunHistory } from './run-history.js';
+/* Errors */
+export type { MonitorErrorCode } from './errors.js';
+export { MonitorError, MonitorErrorCodes } from './errors.js';
+/* Version */
+export { CORE_RANGE, PKG_VERSION } from './version.js';

@@ -1,0 +1,197 @@
+import type { FlowEvent, WorkflowDescription } from '@flowlane/core';
+import type { DurationStats, MonitorAlert, MonitorReport, RunSummary } from './protocol.js';
+
+/** A run's recorded history: what a late subscriber receives first. */
+export interface RunHistory {
+  readonly run: RunSummary;
+  readonly description?: WorkflowDescription | undefined;
+  readonly events: readonly FlowEvent[];
+  readonly truncated: boolean;
+}
+
+/**
+ * Where the monitor reads the history of a run it did not record itself (started by another process, or evicted
+ * from its memory) — the seam for a durable execution log. The monitor asks it only for runs it does not hold, so
+ * a source never races the live stream.
+ *
+ * @example
+ * ```ts
+ * import type { FlowEvent } from '@flowlane/core';
+ * import type { HistorySource } from '@flowlane/monitor';
+ *
+ * const archived = new Map<string, FlowEvent[]>();
+ * const source: HistorySource = {
+ *   async read(executionId) {
+ *     const events = archived.get(executionId);
+ *     return events === undefined ? undefined : { events };
+ *   },
+ * };
+ * ```
+ */
+export interface HistorySource {
+  read(executionId: string):
+    | { readonly events: readonly FlowEvent[]; readonly description?: WorkflowDescription | undefined }
+    | undefined
+    | Promise<{ readonly events: readonly FlowEvent[]; readonly description?: WorkflowDescription | undefined } | undefined>;
+}
+
+interface RunRecord {
+  summary: {
+    -readonly [K in keyof RunSummary]: RunSummary[K];
+  };
+  description: WorkflowDescription | undefined;
+  executors: Map<string, string> | undefined;
+  events: FlowEvent[];
+  truncated: boolean;
+}
+
+class Stats {
+  count = 0;
+  sum = 0;
+  max = 0;
+  add(ms: number): void {
+    this.count++;
+    this.sum += ms;
+    if (ms > this.max) this.max = ms;
+  }
+  toJSON(): DurationStats {
+    return { count: this.count, avgMs: this.count === 0 ? 0 : this.sum / this.count, maxMs: this.max };
+  }
+}
+
+const NODE_FINAL: Partial<Record<FlowEvent['type'], string>> = {
+  'node.completed': 'success',
+  'node.failed': 'failed',
+  'node.skipped': 'skipped',
+  'node.cancelled': 'cancelled',
+};
+
+/** Executor name of a node from its description (`local` unless it names one). */
+function executorOf(options: Readonly<Record<string, unknown>>): string {
+  const ex = options.executor;
+  if (typeof ex === 'string') return ex;
+  if (typeof ex === 'object' && ex !== null && typeof (ex as { name?: unknown }).name === 'string')
+    return (ex as { name: string }).name;
+  return 'local';
+}
+
+/**
+ * The monitor's in-memory record of recent runs: per-run events (bounded), live summaries and the report, all
+ * updated in O(1) per event. Oldest settled runs are evicted beyond `maxRuns`.
+ */
+export class RunRecorder {
+  readonly #runs = new Map<string, RunRecord>();
+  readonly #maxRuns: number;
+  readonly #maxEvents: number;
+  readonly #runStatus: Record<RunSummary['status'], number> = { running: 0, success: 0, failed: 0, cancelled: 0 };
+  readonly #nodes: Record<string, number> = {};
+  readonly #byExecutor: Record<string, Record<string, number>> = {};
+  readonly #runDur = new Stats();
+  readonly #nodeDur = new Stats();
+
+  constructor(maxRuns: number, maxEventsPerRun: number) {
+    this.#maxRuns = maxRuns;
+    this.#maxEvents = maxEventsPerRun;
+  }
+
+  /** Records one event; returns the run's summary. */
+  append(e: FlowEvent, description: WorkflowDescription | undefined): RunSummary | undefined {
+    let rec = this.#runs.get(e.executionId);
+    if (e.type === 'workflow.started') {
+      if (rec !== undefined) this.#forget(e.executionId, rec);
+      let executors: Map<string, string> | undefined;
+      if (description !== undefined)
+        for (const n of description.nodes) {
+          const ex = executorOf(n.options);
+          if (ex !== 'local') (executors ??= new Map()).set(n.id, ex);
+        }
+      rec = {
+        summary: {
+          executionId: e.executionId,
+          workflow: e.workflow,
+          status: 'running',
+          startedAt: e.timestamp,
+          nodeCount: e.nodeCount,
+          settledNodes: 0,
+          failedNodes: 0,
+          ...(e.parentExecutionId === undefined ? {} : { parentExecutionId: e.parentExecutionId }),
+        },
+        description,
+        executors,
+        events: [],
+        truncated: false,
+      };
+      this.#runs.set(e.executionId, rec);
+      this.#runStatus.running++;
+      this.#evict();
+    }
+    if (rec === undefined) return undefined; // a run that started before the monitor: nothing to attach it to
+    if (rec.events.length < this.#maxEvents) rec.events.push(e);
+    else rec.truncated = true;
+    const s = rec.summary;
+    const final = NODE_FINAL[e.type];
+    if (final !== undefined && 'nodeId' in e) {
+      s.settledNodes++;
+      if (final === 'failed') s.failedNodes++;
+      this.#nodes[final] = (this.#nodes[final] ?? 0) + 1;
+      const ex = rec.executors?.get((e as { nodeId: string }).nodeId) ?? 'local';
+      const byStatus = (this.#byExecutor[ex] ??= {});
+      byStatus[final] = (byStatus[final] ?? 0) + 1;
+      if ('durationMs' in e && typeof e.durationMs === 'number') this.#nodeDur.add(e.durationMs);
+    } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled') {
+      this.#runStatus[s.status]--;
+      s.status = e.type === 'workflow.completed' ? 'success' : e.type === 'workflow.failed' ? 'failed' : 'cancelled';
+      this.#runStatus[s.status]++;
+      s.endedAt = e.timestamp;
+      s.durationMs = e.durationMs;
+      this.#runDur.add(e.durationMs);
+    }
+    return s;
+  }
+
+  /** The history of a run this recorder holds. */
+  history(executionId: string): RunHistory | undefined {
+    const rec = this.#runs.get(executionId);
+    if (rec === undefined) return undefined;
+    return { run: { ...rec.summary }, description: rec.description, events: rec.events.slice(), truncated: rec.truncated };
+  }
+
+  /** The description of a run this recorder holds. */
+  description(executionId: string): WorkflowDescription | undefined {
+    return this.#runs.get(executionId)?.description;
+  }
+
+  /** Summaries, newest first, optionally of one workflow. */
+  runs(workflow?: string): RunSummary[] {
+    const out: RunSummary[] = [];
+    for (const rec of this.#runs.values())
+      if (workflow === undefined || rec.summary.workflow === workflow) out.push({ ...rec.summary });
+    return out.reverse();
+  }
+
+  report(alerts: readonly MonitorAlert[]): MonitorReport {
+    return {
+      runs: { ...this.#runStatus },
+      nodes: { ...this.#nodes },
+      byExecutor: Object.fromEntries(Object.entries(this.#byExecutor).map(([k, v]) => [k, { ...v }])),
+      runDurations: this.#runDur.toJSON(),
+      nodeDurations: this.#nodeDur.toJSON(),
+      alerts,
+    };
+  }
+
+  /** Drops the oldest settled runs beyond `maxRuns` (running runs are kept). */
+  #evict(): void {
+    if (this.#runs.size <= this.#maxRuns) return;
+    for (const [id, rec] of this.#runs) {
+      if (this.#runs.size <= this.#maxRuns) return;
+      if (rec.summary.status !== 'running') this.#forget(id, rec);
+    }
+  }
+
+  /** Removes a run: run counts cover the runs kept; node counts and durations keep covering everything seen. */
+  #forget(id: string, rec: RunRecord): void {
+    this.#runs.delete(id);
+    this.#runStatus[rec.summary.status]--;
+  }
+}
