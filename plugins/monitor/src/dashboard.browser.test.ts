@@ -1,0 +1,139 @@
+// The dashboard in a real Chromium (Debian's /usr/bin/chromium through playwright-core): live colours, the report,
+// the run list, and a 1,000-node run. Screenshots and timings go to plugins/monitor/.artifacts/ (gitignored).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createEngine, type Engine, type Logger, workflow } from '@flowlane/core';
+import { type BrowserService, launchBrowser } from '@flowlane/testing';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { monitor, type MonitorPlugin } from './monitor-plugin.js';
+
+const TOKEN = 'browser-token-0123456789';
+const ARTIFACTS = new URL('../.artifacts/', import.meta.url);
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+let chrome: BrowserService;
+let engine: Engine;
+let mon: MonitorPlugin;
+let page: Page;
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  mon = monitor({ port: 0, token: TOKEN });
+  engine = createEngine({ plugins: [mon], logger: quiet });
+  await engine.ready();
+  chrome = await launchBrowser();
+  page = await chrome.newPage();
+  page.setDefaultTimeout(10_000);
+  await page.setViewportSize({ width: 1400, height: 800 });
+});
+afterAll(async () => {
+  await chrome?.dispose();
+  await engine?.close();
+});
+
+const shot = (name: string) => page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname });
+const fillOf = (id: string) =>
+  page.locator(`#graph g.node[data-id="${id}"] rect`).evaluate((r) => getComputedStyle(r).fill);
+const statusOf = (id: string) => page.locator(`#graph g.node[data-id="${id}"]`).getAttribute('data-status');
+
+describe('dashboard in Chromium', () => {
+  it('asks for a token, then shows a run live: nodes change colour, attempts, fallbacks, cache hits and the report', async () => {
+    await page.goto(mon.dashboardUrl());
+    await page.locator('#login').waitFor({ state: 'visible' });
+    await page.fill('#token', TOKEN);
+    await page.click('#login button');
+    await page.locator('#conn[data-state="open"]').waitFor();
+
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let flakyCalls = 0;
+    const completed = { nodes: 0, local: 0 };
+    const counting = engine.events$.subscribe((e) => {
+      if (e.type === 'node.completed') completed.nodes++;
+    });
+    const wf = workflow('deploy')
+      .addNode('build', () => 'image')
+      .addNode('flaky', () => {
+        if (++flakyCalls % 2 === 1) throw new Error('first attempt fails');
+        return 'ok';
+      }, { dependsOn: ['build'], retry: { maxAttempts: 2, initialInterval: 1 } })
+      .addNode('risky', () => {
+        throw new Error('primary down');
+      }, { dependsOn: ['build'], fallback: 'backup' })
+      .addNode('backup', () => 'from backup')
+      .addNode('cached', () => 'warm', { dependsOn: ['build'], cache: { ttl: 60_000 } })
+      .addNode('approve', (ctx) => (ctx.executionId === 'deploy-live' ? gate : 'auto'), {
+        dependsOn: ['flaky', 'risky', 'cached'],
+        executor: 'local',
+      })
+      .addNode('release', () => 'done', { dependsOn: ['approve'] })
+      .build();
+    // Warm the cache so the watched run gets a cache hit.
+    expect((await engine.run(wf, undefined, { executionId: 'deploy-warm' }).result).status).toBe('success');
+    const run = engine.run(wf, undefined, { executionId: 'deploy-live' });
+    await page.locator('#runs tbody tr[data-id="deploy-live"]').click();
+    await page.locator('#graph g.node[data-id="approve"][data-status="running"]').waitFor();
+    const runningFill = await fillOf('approve');
+    expect(await statusOf('build')).toBe('success');
+    expect(await statusOf('release')).toBe('pending');
+    expect(await page.locator('#graph g.node[data-id="flaky"] text.meta').textContent()).toContain('×2');
+    expect(await page.locator('#graph g.node[data-id="risky"]').getAttribute('data-fallback')).toBe('backup');
+    expect(await page.locator('#graph g.node[data-id="cached"]').getAttribute('data-cached')).toBe('true');
+    await shot('run-live');
+
+    open();
+    const result = await run.result;
+    expect(result.status).toBe('success');
+    await page.locator('#graph g.node[data-id="release"][data-status="success"]').waitFor();
+    const successFill = await fillOf('approve');
+    expect(successFill).not.toBe(runningFill);
+    expect(await fillOf('release')).toBe(successFill);
+    await page.locator('#runs tbody tr[data-id="deploy-live"][data-status="success"]').waitFor();
+    await page.locator('#log li', { hasText: 'workflow.completed' }).first().waitFor();
+    counting.unsubscribe();
+    // The report: 2 successful runs (warm-up + this one); completed nodes as counted on engine.events$ here.
+    await page.locator('#report dd[data-k="runs.success"]', { hasText: /^2$/ }).waitFor();
+    expect(await page.locator('#report dd[data-k="runs.failed"]').textContent()).toBe('0');
+    expect(await page.locator('#report dd[data-k="nodes.success"]').textContent()).toBe(String(completed.nodes));
+    expect(await page.locator('#report dd[data-k="executor.local.success"]').textContent()).toBe(String(completed.nodes));
+    expect(await page.locator('#report dd[data-k="runDurations"]').textContent()).toMatch(/ms|s/);
+    await shot('run-done');
+  });
+
+  it('renders a 1,000-node run and stays responsive (time to first render is measured)', async () => {
+    let b = workflow('big').addNode('n0', () => 0);
+    for (let i = 1; i < 1000; i++) {
+      const layer = Math.floor(i / 50);
+      const deps = layer === 0 ? ['n0'] : [`n${(layer - 1) * 50 + (i % 50)}`, `n${(layer - 1) * 50 + ((i * 7) % 50)}`];
+      b = b.addNode(`n${i}`, () => i, { dependsOn: [...new Set(deps.filter((d) => d !== `n${i}`))] }) as typeof b;
+    }
+    const big = b.build();
+    const result = await engine.run(big, undefined, { executionId: 'big-1' }).result;
+    expect(result.status).toBe('success');
+
+    const t0 = Date.now();
+    await page.goto(`${mon.dashboardUrl('big-1')}#token=${TOKEN}`);
+    await page.locator('#graph[data-rendered="1000"]').waitFor({ timeout: 30_000 });
+    const firstRenderMs = Date.now() - t0;
+    const renderMs = await page.evaluate(() => (window as unknown as { __flowlane: { lastRenderMs: number } }).__flowlane.lastRenderMs);
+    expect(await page.locator('#graph g.node[data-status="success"]').count()).toBe(1000);
+    // Responsive: a zoom and a pan each complete within one evaluate round trip.
+    const t1 = Date.now();
+    await page.mouse.move(700, 400);
+    await page.mouse.wheel(0, -400);
+    await page.mouse.down();
+    await page.mouse.move(600, 350);
+    await page.mouse.up();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    const interactionMs = Date.now() - t1;
+    expect(await page.locator('#viewport').getAttribute('transform')).toMatch(/scale\(/);
+    // Collapsing nothing (no parallel groups) keeps every node; the page keeps answering.
+    await page.click('#zoom-fit');
+    await shot('run-1000-nodes');
+    const timings = { nodes: 1000, firstRenderMs, graphRenderMs: Math.round(renderMs), interactionMs };
+    writeFileSync(new URL('render-1000.json', ARTIFACTS), `${JSON.stringify(timings, null, 2)}\n`);
+    console.log(`[dashboard] 1,000-node run: ${JSON.stringify(timings)}`);
+    expect(firstRenderMs).toBeLessThan(30_000);
+  });
+});
