@@ -115,7 +115,15 @@ function onEvent(e, description) {
 function trackRun(e) {
   let r = state.runs.get(e.executionId);
   if (e.type === 'workflow.started') {
-    r = { executionId: e.executionId, workflow: e.workflow, status: 'running', startedAt: e.timestamp, nodeCount: e.nodeCount, settledNodes: 0, failedNodes: 0 };
+    r = {
+      executionId: e.executionId,
+      workflow: e.workflow,
+      status: 'running',
+      startedAt: e.timestamp,
+      nodeCount: e.nodeCount,
+      settledNodes: 0,
+      failedNodes: 0,
+    };
     state.runs.set(e.executionId, r);
     return;
   }
@@ -136,7 +144,9 @@ function loadRun(description, events) {
   state.nodes.clear();
   state.log = [];
   graph.reset();
-  if (description) for (const n of description.nodes) state.nodes.set(n.id, { status: n.standby ? 'skipped' : 'pending', attempts: 0 });
+  if (description)
+    for (const n of description.nodes)
+      state.nodes.set(n.id, { status: n.standby ? 'skipped' : 'pending', attempts: 0 });
   for (const e of events) {
     trackRun(e);
     applyNode(e, true);
@@ -157,16 +167,45 @@ function applyNode(e, quiet) {
   let s = state.nodes.get(e.nodeId);
   if (s === undefined) state.nodes.set(e.nodeId, (s = { status: 'pending', attempts: 0 }));
   switch (e.type) {
-    case 'node.started': s.status = 'running'; s.attempts = Math.max(s.attempts, e.attempt); break;
-    case 'node.retrying': s.status = 'retrying'; s.error = e.error?.message; break;
-    case 'node.completed': s.status = 'success'; s.durationMs = e.durationMs; s.attempts = Math.max(s.attempts, e.attempt); if (e.fallbackUsed) s.fallbackUsed = e.fallbackUsed; break;
-    case 'node.failed': s.status = 'failed'; s.durationMs = e.durationMs; s.error = e.error?.message; s.attempts = Math.max(s.attempts, e.attempt); break;
-    case 'node.timed-out': s.error = `timed out after ${e.timeoutMs} ms`; break;
-    case 'node.skipped': s.status = 'skipped'; break;
-    case 'node.cancelled': s.status = 'cancelled'; s.durationMs = e.durationMs; break;
-    case 'node.fell-back': s.fallbackUsed = e.fallbackId; s.error = e.error?.message; break;
-    case 'node.cache-hit': s.cacheHit = true; break;
-    default: return;
+    case 'node.started':
+      s.status = 'running';
+      s.attempts = Math.max(s.attempts, e.attempt);
+      break;
+    case 'node.retrying':
+      s.status = 'retrying';
+      s.error = e.error?.message;
+      break;
+    case 'node.completed':
+      s.status = 'success';
+      s.durationMs = e.durationMs;
+      s.attempts = Math.max(s.attempts, e.attempt);
+      if (e.fallbackUsed) s.fallbackUsed = e.fallbackUsed;
+      break;
+    case 'node.failed':
+      s.status = 'failed';
+      s.durationMs = e.durationMs;
+      s.error = e.error?.message;
+      s.attempts = Math.max(s.attempts, e.attempt);
+      break;
+    case 'node.timed-out':
+      s.error = `timed out after ${e.timeoutMs} ms`;
+      break;
+    case 'node.skipped':
+      s.status = 'skipped';
+      break;
+    case 'node.cancelled':
+      s.status = 'cancelled';
+      s.durationMs = e.durationMs;
+      break;
+    case 'node.fell-back':
+      s.fallbackUsed = e.fallbackId;
+      s.error = e.error?.message;
+      break;
+    case 'node.cache-hit':
+      s.cacheHit = true;
+      break;
+    default:
+      return;
   }
   if (!quiet) graph.update(e.nodeId, s);
 }
@@ -175,7 +214,11 @@ function applyNode(e, quiet) {
 
 let runsFrame = 0;
 const scheduleRuns = () => {
-  if (runsFrame === 0) runsFrame = requestAnimationFrame(() => { runsFrame = 0; renderRuns(); });
+  if (runsFrame === 0)
+    runsFrame = requestAnimationFrame(() => {
+      runsFrame = 0;
+      renderRuns();
+    });
 };
 
 function renderRuns() {
@@ -194,7 +237,13 @@ function renderRuns() {
       tr.dataset.id = r.executionId;
       tr.dataset.status = r.status;
       if (r.executionId === state.selected) tr.className = 'selected';
-      const cells = [r.workflow, r.status, `${r.settledNodes}/${r.nodeCount}${r.failedNodes ? ` (${r.failedNodes}✗)` : ''}`, r.durationMs === undefined ? '…' : formatMs(r.durationMs), new Date(r.startedAt).toLocaleTimeString()];
+      const cells = [
+        r.workflow,
+        r.status,
+        `${r.settledNodes}/${r.nodeCount}${r.failedNodes ? ` (${r.failedNodes}✗)` : ''}`,
+        r.durationMs === undefined ? '…' : formatMs(r.durationMs),
+        new Date(r.startedAt).toLocaleTimeString(),
+      ];
       cells.forEach((text, i) => {
         const td = document.createElement('td');
         td.textContent = text;
@@ -246,9 +295,20 @@ function renderReport() {
   };
   const dur = (s) => (s.count === 0 ? '–' : `${formatMs(s.avgMs)} / ${formatMs(s.maxMs)}`);
   $('#report').replaceChildren(
-    ...dl('Runs', Object.entries(r.runs).map(([k, v]) => [k, v, `runs.${k}`])),
-    ...dl('Nodes', Object.entries(r.nodes).map(([k, v]) => [k, v, `nodes.${k}`])),
-    ...dl('By executor', Object.entries(r.byExecutor).flatMap(([ex, by]) => Object.entries(by).map(([k, v]) => [`${ex} · ${k}`, v, `executor.${ex}.${k}`]))),
+    ...dl(
+      'Runs',
+      Object.entries(r.runs).map(([k, v]) => [k, v, `runs.${k}`]),
+    ),
+    ...dl(
+      'Nodes',
+      Object.entries(r.nodes).map(([k, v]) => [k, v, `nodes.${k}`]),
+    ),
+    ...dl(
+      'By executor',
+      Object.entries(r.byExecutor).flatMap(([ex, by]) =>
+        Object.entries(by).map(([k, v]) => [`${ex} · ${k}`, v, `executor.${ex}.${k}`]),
+      ),
+    ),
     ...dl('Durations (avg / max)', [
       ['runs', dur(r.runDurations), 'runDurations'],
       ['nodes', dur(r.nodeDurations), 'nodeDurations'],
@@ -276,7 +336,13 @@ function renderAlerts() {
 
 function describe(e) {
   const node = e.nodeId ? ` ${e.nodeId}` : '';
-  const extra = e.error ? ` — ${e.error.message}` : e.message ? ` — ${e.message}` : e.durationMs !== undefined ? ` (${formatMs(e.durationMs)})` : '';
+  const extra = e.error
+    ? ` — ${e.error.message}`
+    : e.message
+      ? ` — ${e.message}`
+      : e.durationMs !== undefined
+        ? ` (${formatMs(e.durationMs)})`
+        : '';
   return `${new Date(e.timestamp).toLocaleTimeString()} ${e.type}${node}${e.attempt > 1 ? ` #${e.attempt}` : ''}${extra}`;
 }
 function addLog(e, quiet) {
@@ -286,15 +352,22 @@ function addLog(e, quiet) {
 }
 let logFrame = 0;
 const renderLogSoon = () => {
-  if (logFrame === 0) logFrame = requestAnimationFrame(() => { logFrame = 0; renderLog(); });
+  if (logFrame === 0)
+    logFrame = requestAnimationFrame(() => {
+      logFrame = 0;
+      renderLog();
+    });
 };
 function renderLog() {
-  const items = state.log.slice(-MAX_LOG).reverse().map((e) => {
-    const li = document.createElement('li');
-    li.textContent = describe(e);
-    if (e.type.endsWith('failed') || e.type === 'error') li.className = 'failed';
-    return li;
-  });
+  const items = state.log
+    .slice(-MAX_LOG)
+    .reverse()
+    .map((e) => {
+      const li = document.createElement('li');
+      li.textContent = describe(e);
+      if (e.type.endsWith('failed') || e.type === 'error') li.className = 'failed';
+      return li;
+    });
   $('#log').replaceChildren(...items);
 }
 

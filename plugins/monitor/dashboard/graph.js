@@ -81,7 +81,8 @@ export class GraphView {
     this.nodes.clear();
     this.memberOf.clear();
     if (description === undefined) return 0;
-    if (collapse) for (const g of description.groups ?? []) for (const id of g.nodes) this.memberOf.set(id, `group:${g.id}`);
+    if (collapse)
+      for (const g of description.groups ?? []) for (const id of g.nodes) this.memberOf.set(id, `group:${g.id}`);
     const drawnId = (id) => this.memberOf.get(id) ?? id;
     const ids = [];
     const seen = new Set();
@@ -113,15 +114,24 @@ export class GraphView {
       const x2 = b.x;
       const y2 = b.y + H / 2;
       const mx = (x1 + x2) / 2;
-      const seg = x2 > x1 ? `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2},${y2}` : `M${a.x + W / 2},${a.y + H}L${x2 + W / 2},${y2 - H / 2}`;
+      const seg =
+        x2 > x1
+          ? `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2},${y2}`
+          : `M${a.x + W / 2},${a.y + H}L${x2 + W / 2},${y2 - H / 2}`;
       paths[e.kind === 'fallback' || e.kind === 'boundary' ? 'fallback' : 'dependency'] += seg;
     }
-    for (const [kind, d] of Object.entries(paths)) if (d !== '') this.root.append(el('path', { class: `edge ${kind}`, d }));
+    for (const [kind, d] of Object.entries(paths))
+      if (d !== '') this.root.append(el('path', { class: `edge ${kind}`, d }));
     const frag = document.createDocumentFragment();
     for (const id of ids) {
       const p = pos.get(id);
       const group = id.startsWith('group:');
-      const g = el('g', { class: group ? 'node group-node' : 'node', 'data-id': id, 'data-status': 'pending', transform: `translate(${p.x},${p.y})` });
+      const g = el('g', {
+        class: group ? 'node group-node' : 'node',
+        'data-id': id,
+        'data-status': 'pending',
+        transform: `translate(${p.x},${p.y})`,
+      });
       const rect = el('rect', { width: W, height: H, rx: 5 });
       const title = el('title');
       title.textContent = id;
@@ -187,15 +197,27 @@ export class GraphView {
       counts[st] = (counts[st] ?? 0) + 1;
     }
     const order = ['failed', 'running', 'retrying', 'cancelled', 'pending', 'skipped', 'success'];
-    const status =
-      counts.failed ? 'failed' : counts.running || counts.retrying ? 'running' : (counts.success ?? 0) + (counts.skipped ?? 0) === total ? 'success' : order.find((k) => counts[k]) ?? 'pending';
-    return { status, attempts: 0, summary: `${(counts.success ?? 0)}/${total} ok${counts.failed ? `, ${counts.failed} failed` : ''}` };
+    const status = counts.failed
+      ? 'failed'
+      : counts.running || counts.retrying
+        ? 'running'
+        : (counts.success ?? 0) + (counts.skipped ?? 0) === total
+          ? 'success'
+          : (order.find((k) => counts[k]) ?? 'pending');
+    return {
+      status,
+      attempts: 0,
+      summary: `${counts.success ?? 0}/${total} ok${counts.failed ? `, ${counts.failed} failed` : ''}`,
+    };
   }
 
   fit() {
     if (this.size === undefined) return;
     const r = this.svg.getBoundingClientRect();
-    const k = Math.min(2, Math.max(0.02, Math.min(r.width / (this.size.width + 20), r.height / (this.size.height + 20))));
+    const k = Math.min(
+      2,
+      Math.max(0.02, Math.min(r.width / (this.size.width + 20), r.height / (this.size.height + 20))),
+    );
     this.view = { x: 10, y: 10, k };
     this.#apply();
   }
@@ -218,7 +240,14 @@ export class GraphView {
   #panZoom() {
     let drag;
     this.svg.addEventListener('pointerdown', (e) => {
-      drag = { x: e.clientX, y: e.clientY, vx: this.view.x, vy: this.view.y, moved: false, node: e.target.closest?.('g.node') };
+      drag = {
+        x: e.clientX,
+        y: e.clientY,
+        vx: this.view.x,
+        vy: this.view.y,
+        moved: false,
+        node: e.target.closest?.('g.node'),
+      };
       this.svg.setPointerCapture(e.pointerId);
     });
     this.svg.addEventListener('pointermove', (e) => {

@@ -3,9 +3,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /** Checks a request before the upgrade. */
-export interface Authorizer {
-  (req: IncomingMessage): Promise<{ readonly ok: true } | { readonly ok: false; readonly status: 401 | 403 }>;
-}
+export type Authorizer = (
+  req: IncomingMessage,
+) => Promise<{ readonly ok: true } | { readonly ok: false; readonly status: 401 | 403 }>;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 

@@ -25,7 +25,8 @@ export function unknownKey(
     const best = known
       .map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const)
       .sort((x, y) => x[1] - y[1])[0];
-    const hint = best !== undefined && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best[0]}"?` : '';
+    const hint =
+      best !== undefined && best[1] <= Math.max(2, Math.floor(key.length / 3)) ? ` Did you mean "${best[0]}"?` : '';
     return { key, reason: `unknown option.${hint} Known options: ${known.join(', ')}` };
   }
   return undefined;

@@ -1,13 +1,19 @@
 // The dashboard in a real Chromium (Debian's /usr/bin/chromium through playwright-core): live colours, the report,
 // the run list, and a 1,000-node run. Screenshots and timings go to plugins/monitor/.artifacts/ (gitignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createEngine, type Engine, type Logger, workflow } from '@flowlane/core';
+import { createEngine, type Engine, type Logger, type Workflow, workflow } from '@flowlane/core';
 import { type BrowserService, launchBrowser } from '@flowlane/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { monitor, type MonitorPlugin } from './monitor-plugin.js';
+import { type MonitorPlugin, monitor } from './monitor-plugin.js';
 
 const TOKEN = 'browser-token-0123456789';
+/** The page's globals, typed for the callbacks that run in Chromium (this package's tsconfig has no DOM lib). */
+interface PageGlobals {
+  getComputedStyle(e: unknown): { fill: string };
+  requestAnimationFrame(cb: () => void): number;
+  __flowlane: { lastRenderMs: number };
+}
 const ARTIFACTS = new URL('../.artifacts/', import.meta.url);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -32,7 +38,9 @@ afterAll(async () => {
 
 const shot = (name: string) => page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname });
 const fillOf = (id: string) =>
-  page.locator(`#graph g.node[data-id="${id}"] rect`).evaluate((r) => getComputedStyle(r).fill);
+  page
+    .locator(`#graph g.node[data-id="${id}"] rect`)
+    .evaluate((r) => (globalThis as unknown as PageGlobals).getComputedStyle(r).fill);
 const statusOf = (id: string) => page.locator(`#graph g.node[data-id="${id}"]`).getAttribute('data-status');
 
 describe('dashboard in Chromium', () => {
@@ -43,8 +51,8 @@ describe('dashboard in Chromium', () => {
     await page.click('#login button');
     await page.locator('#conn[data-state="open"]').waitFor();
 
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
+    let open!: (value: string) => void;
+    const gate = new Promise<string>((r) => {
       open = r;
     });
     let flakyCalls = 0;
@@ -54,13 +62,21 @@ describe('dashboard in Chromium', () => {
     });
     const wf = workflow('deploy')
       .addNode('build', () => 'image')
-      .addNode('flaky', () => {
-        if (++flakyCalls % 2 === 1) throw new Error('first attempt fails');
-        return 'ok';
-      }, { dependsOn: ['build'], retry: { maxAttempts: 2, initialInterval: 1 } })
-      .addNode('risky', () => {
-        throw new Error('primary down');
-      }, { dependsOn: ['build'], fallback: 'backup' })
+      .addNode(
+        'flaky',
+        () => {
+          if (++flakyCalls % 2 === 1) throw new Error('first attempt fails');
+          return 'ok';
+        },
+        { dependsOn: ['build'], retry: { maxAttempts: 2, initialInterval: 1 } },
+      )
+      .addNode(
+        'risky',
+        () => {
+          throw new Error('primary down');
+        },
+        { dependsOn: ['build'], fallback: 'backup' },
+      )
       .addNode('backup', () => 'from backup')
       .addNode('cached', () => 'warm', { dependsOn: ['build'], cache: { ttl: 60_000 } })
       .addNode('approve', (ctx) => (ctx.executionId === 'deploy-live' ? gate : 'auto'), {
@@ -82,7 +98,7 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#graph g.node[data-id="cached"]').getAttribute('data-cached')).toBe('true');
     await shot('run-live');
 
-    open();
+    open('approved');
     const result = await run.result;
     expect(result.status).toBe('success');
     await page.locator('#graph g.node[data-id="release"][data-status="success"]').waitFor();
@@ -96,17 +112,24 @@ describe('dashboard in Chromium', () => {
     await page.locator('#report dd[data-k="runs.success"]', { hasText: /^2$/ }).waitFor();
     expect(await page.locator('#report dd[data-k="runs.failed"]').textContent()).toBe('0');
     expect(await page.locator('#report dd[data-k="nodes.success"]').textContent()).toBe(String(completed.nodes));
-    expect(await page.locator('#report dd[data-k="executor.local.success"]').textContent()).toBe(String(completed.nodes));
+    expect(await page.locator('#report dd[data-k="executor.local.success"]').textContent()).toBe(
+      String(completed.nodes),
+    );
     expect(await page.locator('#report dd[data-k="runDurations"]').textContent()).toMatch(/ms|s/);
     await shot('run-done');
   });
 
   it('renders a 1,000-node run and stays responsive (time to first render is measured)', async () => {
-    let b = workflow('big').addNode('n0', () => 0);
+    // 20 layers of 50 nodes, each depending on one or two nodes of the layer before (ids are built at runtime).
+    interface LooseBuilder {
+      addNode(id: string, fn: () => number, options?: { dependsOn: string[] }): LooseBuilder;
+      build(): Workflow;
+    }
+    let b = workflow('big').addNode('n0', () => 0) as unknown as LooseBuilder;
     for (let i = 1; i < 1000; i++) {
       const layer = Math.floor(i / 50);
       const deps = layer === 0 ? ['n0'] : [`n${(layer - 1) * 50 + (i % 50)}`, `n${(layer - 1) * 50 + ((i * 7) % 50)}`];
-      b = b.addNode(`n${i}`, () => i, { dependsOn: [...new Set(deps.filter((d) => d !== `n${i}`))] }) as typeof b;
+      b = b.addNode(`n${i}`, () => i, { dependsOn: [...new Set(deps)] });
     }
     const big = b.build();
     const result = await engine.run(big, undefined, { executionId: 'big-1' }).result;
@@ -116,7 +139,7 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${mon.dashboardUrl('big-1')}#token=${TOKEN}`);
     await page.locator('#graph[data-rendered="1000"]').waitFor({ timeout: 30_000 });
     const firstRenderMs = Date.now() - t0;
-    const renderMs = await page.evaluate(() => (window as unknown as { __flowlane: { lastRenderMs: number } }).__flowlane.lastRenderMs);
+    const renderMs = await page.evaluate(() => (globalThis as unknown as PageGlobals).__flowlane.lastRenderMs);
     expect(await page.locator('#graph g.node[data-status="success"]').count()).toBe(1000);
     // Responsive: a zoom and a pan each complete within one evaluate round trip.
     const t1 = Date.now();
@@ -125,7 +148,9 @@ describe('dashboard in Chromium', () => {
     await page.mouse.down();
     await page.mouse.move(600, 350);
     await page.mouse.up();
-    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(null))));
+    await page.evaluate(
+      () => new Promise((r) => (globalThis as unknown as PageGlobals).requestAnimationFrame(() => r(null))),
+    );
     const interactionMs = Date.now() - t1;
     expect(await page.locator('#viewport').getAttribute('transform')).toMatch(/scale\(/);
     // Collapsing nothing (no parallel groups) keeps every node; the page keeps answering.

@@ -1,8 +1,12 @@
 /* Plugin */
+
+/* Errors */
+export type { MonitorErrorCode } from './errors.js';
+export { MonitorError, MonitorErrorCodes } from './errors.js';
+export type { MonitorStats } from './monitor-hub.js';
 export type { MonitorPlugin } from './monitor-plugin.js';
 export { monitor } from './monitor-plugin.js';
 export type { MonitorOptions } from './options.js';
-export type { MonitorStats } from './monitor-hub.js';
 /* Protocol */
 export type {
   ClientMessage,
@@ -17,8 +21,5 @@ export type {
 export { CloseCodes, PROTOCOL_VERSION } from './protocol.js';
 /* History seam */
 export type { HistorySource, RunHistory } from './run-history.js';
-/* Errors */
-export type { MonitorErrorCode } from './errors.js';
-export { MonitorError, MonitorErrorCodes } from './errors.js';
 /* Version */
 export { CORE_RANGE, PKG_VERSION } from './version.js';

@@ -76,7 +76,12 @@ export class MonitorHub {
   }
 
   stats(): MonitorStats {
-    return { clients: this.#clients.size, droppedSlowClients: this.#dropped, refused: this.#refused, events: this.#events };
+    return {
+      clients: this.#clients.size,
+      droppedSlowClients: this.#dropped,
+      refused: this.#refused,
+      events: this.#events,
+    };
   }
 
   /** Handles an HTTP `upgrade`; returns false when the path is not the monitor's (left to other handlers). */
@@ -141,15 +146,18 @@ export class MonitorHub {
       let text: string | undefined;
       for (const c of this.#clients)
         if (c.all && !c.dropped)
-          this.#send(c, (text ??= JSON.stringify({ type: 'report', report: rec.report(this.#alerts) } satisfies ServerMessage)));
+          this.#send(
+            c,
+            (text ??= JSON.stringify({ type: 'report', report: rec.report(this.#alerts) } satisfies ServerMessage)),
+          );
     }
   }
 
   /** Sends unless the client is too far behind, in which case it is dropped with close code 4008. */
   #send(c: Client, text: string): void {
     if (c.dropped || c.ws.readyState !== c.ws.OPEN) return;
-    if (c.ws.bufferedAmount > this.#o.maxBufferedBytes) return this.#drop(c);
-    c.ws.send(text);
+    if (c.ws.bufferedAmount > this.#o.maxBufferedBytes) this.#drop(c);
+    else c.ws.send(text);
   }
 
   #drop(c: Client): void {
@@ -214,14 +222,18 @@ export class MonitorHub {
       this.#flushNow();
       const own = rec.history(id);
       c.runs.add(id);
-      if (own !== undefined) return this.#send(c, JSON.stringify({ type: 'history', executionId: id, ...own } satisfies ServerMessage));
+      if (own !== undefined)
+        return this.#send(c, JSON.stringify({ type: 'history', executionId: id, ...own } satisfies ServerMessage));
       let external: Awaited<ReturnType<HistorySource['read']>>;
       try {
         external = await this.#o.history?.read(id);
       } catch (e) {
         return this.#send(
           c,
-          errorText('history-unavailable', `The history of "${id}" could not be read: ${e instanceof Error ? e.message : String(e)}`),
+          errorText(
+            'history-unavailable',
+            `The history of "${id}" could not be read: ${e instanceof Error ? e.message : String(e)}`,
+          ),
         );
       }
       this.#send(

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { definePlugin, type FlowlanePlugin, type WorkflowDescription } from '@flowlane/core';
+import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
 import type { Subscription } from 'rxjs';
 import { createAuthorizer } from './authorize.js';
 import { serveDashboard } from './dashboard-assets.js';
@@ -89,7 +89,13 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         const server = own;
         await new Promise<void>((resolve, reject) => {
           server.once('error', (e: Error) =>
-            reject(new MonitorError('FL_MONITOR_SERVER_FAILED', { host: o.host, port: o.port ?? 0, reason: e.message }, { cause: e })),
+            reject(
+              new MonitorError(
+                'FL_MONITOR_SERVER_FAILED',
+                { host: o.host, port: o.port ?? 0, reason: e.message },
+                { cause: e },
+              ),
+            ),
           );
           server.listen(o.port, o.host, () => resolve());
         }).catch(async (e: unknown) => {

@@ -9,7 +9,12 @@ import { connectClient, refusedStatus, type TestClient } from './ws-client.test-
 
 const TOKEN = 'test-token-0123456789';
 const warnings: string[] = [];
-const logger: Logger = { debug() {}, info() {}, warn: (m) => void warnings.push(m), error: (m) => void warnings.push(m) };
+const logger: Logger = {
+  debug() {},
+  info() {},
+  warn: (m) => void warnings.push(m),
+  error: (m) => void warnings.push(m),
+};
 const cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
@@ -58,12 +63,19 @@ describe('monitor: authentication before the upgrade', () => {
     expect(await refusedStatus(wsUrl)).toBe(401);
     expect(await refusedStatus(wsUrl, { headers: { authorization: 'Bearer wrong-token-value' } })).toBe(401);
     expect(await refusedStatus(`${wsUrl}?token=${TOKEN}x`)).toBe(401);
-    expect(await refusedStatus(wsUrl, { headers: { authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' } })).toBe(403);
+    expect(
+      await refusedStatus(wsUrl, { headers: { authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' } }),
+    ).toBe(403);
     expect(mon.stats()).toMatchObject({ clients: 0, refused: 4 });
 
     const viaHeader = await client(wsUrl);
     const hello = viaHeader.messages[0];
-    expect(hello).toEqual({ type: 'hello', protocol: 'flowlane-monitor', version: PROTOCOL_VERSION, heartbeatMs: 30_000 });
+    expect(hello).toEqual({
+      type: 'hello',
+      protocol: 'flowlane-monitor',
+      version: PROTOCOL_VERSION,
+      heartbeatMs: 30_000,
+    });
     const viaQuery = await connectClient(`${wsUrl}?token=${TOKEN}`, { headers: { origin: new URL(mon.url).origin } });
     cleanup.push(() => viaQuery.ws.terminate());
     await viaQuery.waitFor((m) => m.type === 'hello');
@@ -118,7 +130,15 @@ describe('monitor: subscriptions and history', () => {
     expect(ids(byWorkflow)).toEqual(new Set(['b-1']));
     expect(ids(all)).toEqual(new Set(['a-1', 'a-2', 'b-1']));
     const started1 = byId.messages.find((m) => m.type === 'event' && m.event.type === 'workflow.started');
-    expect(started1).toMatchObject({ description: { name: 'alpha', edges: [{ from: 'first', to: 'gate' }, { from: 'gate', to: 'last' }] } });
+    expect(started1).toMatchObject({
+      description: {
+        name: 'alpha',
+        edges: [
+          { from: 'first', to: 'gate' },
+          { from: 'gate', to: 'last' },
+        ],
+      },
+    });
     expect(byId.events().map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`)).toEqual([
       'workflow.started',
       'node.started:first',
@@ -201,7 +221,13 @@ describe('monitor: subscriptions and history', () => {
     c.send({ type: 'subscribe', all: true, extra: 1 });
     await c.waitFor((m) => m.type === 'error' && m.message.includes('Unknown field'));
     const errors = c.messages.filter(isType('error')).map((m) => m.code);
-    expect(errors).toEqual(['invalid-message', 'invalid-json', 'invalid-message', 'invalid-message', 'invalid-message']);
+    expect(errors).toEqual([
+      'invalid-message',
+      'invalid-json',
+      'invalid-message',
+      'invalid-message',
+      'invalid-message',
+    ]);
     c.send({ type: 'subscribe', all: true });
     await c.waitFor(isType('runs'));
   });
@@ -260,13 +286,14 @@ describe('monitor: servers', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await page.text()).toContain('<script type="module" src="/app.js">');
-    for (const asset of ['/app.js', '/graph.js', '/style.css']) expect((await fetch(`${mon.url}${asset}`)).status).toBe(200);
+    for (const asset of ['/app.js', '/graph.js', '/style.css'])
+      expect((await fetch(`${mon.url}${asset}`)).status).toBe(200);
     expect((await fetch(`${mon.url}/../package.json`)).status).toBe(404);
     expect((await fetch(`${mon.url}/nope`)).status).toBe(404);
     expect(mon.dashboardUrl('a b')).toBe(`${mon.url}/?run=a%20b`);
   });
 
-  it('attaches to a user http.Server: /ws is the monitor, every other request stays the user\'s, and close leaves it open', async () => {
+  it("attaches to a user http.Server: /ws is the monitor, every other request stays the user's, and close leaves it open", async () => {
     const server = createServer((req, res) => {
       if (mon.handleRequest(req, res)) return;
       res.end(`user:${req.url}`);

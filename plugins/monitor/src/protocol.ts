@@ -131,7 +131,9 @@ export const CloseCodes = {
 /** Parses and checks one client frame: the message, or the error to answer with. */
 export function parseClientMessage(
   text: string,
-): { readonly ok: true; readonly message: ClientMessage } | { readonly ok: false; readonly code: ProtocolErrorCode; readonly message: string } {
+):
+  | { readonly ok: true; readonly message: ClientMessage }
+  | { readonly ok: false; readonly code: ProtocolErrorCode; readonly message: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -149,6 +151,7 @@ export function parseClientMessage(
   if (extra.length > 0) return bad(`Unknown field(s) ${extra.map((k) => `"${k}"`).join(', ')} in "${m.type}".`);
   if (m.all !== undefined && m.all !== true) return bad('"all" must be true.');
   for (const k of ['executionId', 'workflow'])
-    if (m[k] !== undefined && (typeof m[k] !== 'string' || m[k] === '')) return bad(`"${k}" must be a non-empty string.`);
+    if (m[k] !== undefined && (typeof m[k] !== 'string' || m[k] === ''))
+      return bad(`"${k}" must be a non-empty string.`);
   return { ok: true, message: m as unknown as ClientMessage };
 }

@@ -29,10 +29,14 @@ export interface RunHistory {
  * ```
  */
 export interface HistorySource {
-  read(executionId: string):
+  read(
+    executionId: string,
+  ):
     | { readonly events: readonly FlowEvent[]; readonly description?: WorkflowDescription | undefined }
     | undefined
-    | Promise<{ readonly events: readonly FlowEvent[]; readonly description?: WorkflowDescription | undefined } | undefined>;
+    | Promise<
+        { readonly events: readonly FlowEvent[]; readonly description?: WorkflowDescription | undefined } | undefined
+      >;
 }
 
 interface RunRecord {
@@ -153,7 +157,12 @@ export class RunRecorder {
   history(executionId: string): RunHistory | undefined {
     const rec = this.#runs.get(executionId);
     if (rec === undefined) return undefined;
-    return { run: { ...rec.summary }, description: rec.description, events: rec.events.slice(), truncated: rec.truncated };
+    return {
+      run: { ...rec.summary },
+      description: rec.description,
+      events: rec.events.slice(),
+      truncated: rec.truncated,
+    };
   }
 
   /** The description of a run this recorder holds. */

@@ -44,13 +44,16 @@ export async function connectClient(url: string, options: WebSocket.ClientOption
             if (pred(m)) {
               waiters.delete(check);
               clearTimeout(timer);
-              return resolve(m);
+              resolve(m);
+              return;
             }
           }
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no matching message within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(', ')}`));
+          reject(
+            new Error(`no matching message within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(', ')}`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

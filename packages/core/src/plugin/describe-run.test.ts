@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../engine/engine.js';
 import type { WorkflowDescription } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
-import { definePlugin } from './define-plugin.js';
+import { createEngine } from '../engine/engine.js';
 import { CORE_VERSION } from '../version.js';
+import { definePlugin } from './define-plugin.js';
 
 describe('PluginApi.describeRun', () => {
   it('describes an active run on workflow.started and forgets it once the run settled', async () => {
