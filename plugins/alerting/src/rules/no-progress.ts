@@ -1,0 +1,81 @@
+import type { FlowEvent } from '@flowlane/core';
+import { EMPTY, filter, mergeMap, Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
+import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
+import { checkKeys, escalation, humanMs, optionalString, positive, severity } from '../validate.js';
+import { isRunEnd, isRunStart } from './events.js';
+
+/** Options of {@link noProgress}. */
+export interface NoProgressOptions {
+  /** Fire when a running run emitted no event for this many ms (seed: `no_progress > 10m`). */
+  readonly for: number;
+  /** Only runs of this workflow. Default: every workflow. */
+  readonly workflow?: string | undefined;
+  /** Default `'warning'`. */
+  readonly severity?: Severity | undefined;
+  readonly escalation?: readonly EscalationStep[] | undefined;
+}
+
+/**
+ * Fires when a running run has emitted no event (no node started, finished, retried or logged) for `for` ms on the
+ * engine's clock; resolves at its next event or when it settles.
+ *
+ * @example
+ * ```ts
+ * import { noProgress } from '@flowlane/alerting';
+ * const rule = noProgress({ for: 10 * 60_000 });
+ * console.log(rule.name); // noProgress
+ * ```
+ */
+export function noProgress(options: NoProgressOptions): AlertRule {
+  const where = 'noProgress()';
+  checkKeys(where, options, ['for', 'workflow', 'severity', 'escalation']);
+  const quietMs = positive(where, 'for', options.for);
+  const workflow = optionalString(where, 'workflow', options.workflow);
+  return {
+    name: 'noProgress',
+    severity: severity(where, options.severity, 'warning'),
+    escalation: escalation(where, options.escalation),
+    evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
+      return events$.pipe(
+        mergeMap((start) => {
+          if (!isRunStart(workflow)(start)) return EMPTY;
+          const id = start.executionId;
+          const base = { key: id, workflow: start.workflow, executionId: id };
+          return new Observable<RuleSignal>((out) => {
+            let stalled = false;
+            let last: FlowEvent = start;
+            let quiet: Subscription | undefined;
+            const arm = (): void => {
+              quiet?.unsubscribe();
+              quiet = timer(quietMs, clock).subscribe(() => {
+                stalled = true;
+                out.next({
+                  ...base,
+                  state: 'firing',
+                  message: `Run ${id} of "${start.workflow}" made no progress for ${humanMs(quietMs)} (last event: ${last.type}${'nodeId' in last && last.nodeId ? ` of ${last.nodeId}` : ''})`,
+                  details: { forMs: quietMs },
+                });
+              });
+            };
+            arm();
+            const sub = events$.pipe(filter((e) => e.executionId === id)).subscribe((e) => {
+              last = e;
+              if (stalled) {
+                stalled = false;
+                out.next({ ...base, state: 'resolved', message: `Run ${id} of "${start.workflow}" is moving again (${e.type})` });
+              }
+              if (isRunEnd(e)) {
+                quiet?.unsubscribe();
+                out.complete();
+              } else arm();
+            });
+            return () => {
+              quiet?.unsubscribe();
+              sub.unsubscribe();
+            };
+          });
+        }),
+      );
+    },
+  };
+}
