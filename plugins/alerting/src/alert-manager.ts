@@ -64,7 +64,9 @@ export class AlertManager {
     this.#sub = signals$.subscribe({
       next: ([r, s]) => this.#on(r, s),
       error: (e: unknown) =>
-        this.#logger.error('alerting: a rule failed and stopped evaluating', { error: e instanceof Error ? e.message : String(e) }),
+        this.#logger.error('alerting: a rule failed and stopped evaluating', {
+          error: e instanceof Error ? e.message : String(e),
+        }),
     });
   }
 
@@ -78,7 +80,15 @@ export class AlertManager {
         st.signal = s;
         return;
       }
-      const state: AlertState = st ?? { firing: false, since: now, notified: new Set(), escalations: [], lastNotifiedAt: undefined, signal: s, rule };
+      const state: AlertState = st ?? {
+        firing: false,
+        since: now,
+        notified: new Set(),
+        escalations: [],
+        lastNotifiedAt: undefined,
+        signal: s,
+        rule,
+      };
       st = state;
       this.#states.set(id, state);
       st.firing = true;
@@ -115,7 +125,14 @@ export class AlertManager {
     this.#publish();
   }
 
-  #notify(id: string, rule: AlertRule, st: AlertState, status: 'firing' | 'resolved', channels: readonly string[], step: number): void {
+  #notify(
+    id: string,
+    rule: AlertRule,
+    st: AlertState,
+    status: 'firing' | 'resolved',
+    channels: readonly string[],
+    step: number,
+  ): void {
     const now = this.#clock.now();
     st.lastNotifiedAt = now;
     const s = st.signal;

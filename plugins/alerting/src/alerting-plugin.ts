@@ -59,7 +59,8 @@ export function alerting(options: AlertingOptions): AlertingPlugin {
   const rules = options.rules;
   if (!Array.isArray(rules) || rules.length === 0) fail(where, 'rules', 'expected a non-empty array of rules');
   for (const [i, r] of rules.entries())
-    if (typeof r?.evaluate !== 'function') fail(where, `rules[${i}]`, 'expected a rule from errorRate(), duration(), noProgress(), nodeFailed() or rule()');
+    if (typeof r?.evaluate !== 'function')
+      fail(where, `rules[${i}]`, 'expected a rule from errorRate(), duration(), noProgress(), nodeFailed() or rule()');
   const names = new Set<string>();
   for (const r of rules) {
     if (names.has(r.name)) fail(where, 'rules', `two rules are named "${r.name}": give custom rules distinct names`);
@@ -69,27 +70,51 @@ export function alerting(options: AlertingOptions): AlertingPlugin {
     fail(where, 'channels', 'expected an object of named channels, e.g. { slack: slackChannel(...) }');
   const channels = new Map(Object.entries(options.channels));
   for (const [name, ch] of channels)
-    if (typeof ch?.send !== 'function') fail(where, `channels.${name}`, 'expected a channel from webhookChannel(), slackChannel(), pagerDutyChannel() or emailChannel()');
+    if (typeof ch?.send !== 'function')
+      fail(
+        where,
+        `channels.${name}`,
+        'expected a channel from webhookChannel(), slackChannel(), pagerDutyChannel() or emailChannel()',
+      );
   const chain = escalation(where, options.escalation) ?? [{ after: 0, channels: [...channels.keys()] }];
   for (const steps of [chain, ...rules.map((r) => r.escalation ?? [])])
     for (const step of steps)
       for (const c of step.channels)
-        if (!channels.has(c)) throw new AlertingError('FL_ALERT_UNKNOWN_CHANNEL', { channel: c, known: [...channels.keys()] });
-  const cooldown = options.cooldown === undefined ? 0 : positive(where, 'cooldown', options.cooldown, { allowZero: true });
-  if (options.notifyResolved !== undefined && typeof options.notifyResolved !== 'boolean') fail(where, 'notifyResolved', 'expected a boolean');
+        if (!channels.has(c))
+          throw new AlertingError('FL_ALERT_UNKNOWN_CHANNEL', { channel: c, known: [...channels.keys()] });
+  const cooldown =
+    options.cooldown === undefined ? 0 : positive(where, 'cooldown', options.cooldown, { allowZero: true });
+  if (options.notifyResolved !== undefined && typeof options.notifyResolved !== 'boolean')
+    fail(where, 'notifyResolved', 'expected a boolean');
   const d = options.delivery ?? {};
   checkKeys(`${where} delivery`, d, ['maxAttempts', 'initialDelay', 'maxDelay', 'timeout', 'maxPending']);
   const deliveryOptions = {
-    maxAttempts: d.maxAttempts === undefined ? 5 : positive(where, 'delivery.maxAttempts', d.maxAttempts, { integer: true }),
-    initialDelay: d.initialDelay === undefined ? 1000 : positive(where, 'delivery.initialDelay', d.initialDelay, { allowZero: true }),
+    maxAttempts:
+      d.maxAttempts === undefined ? 5 : positive(where, 'delivery.maxAttempts', d.maxAttempts, { integer: true }),
+    initialDelay:
+      d.initialDelay === undefined
+        ? 1000
+        : positive(where, 'delivery.initialDelay', d.initialDelay, { allowZero: true }),
     maxDelay: d.maxDelay === undefined ? 60_000 : positive(where, 'delivery.maxDelay', d.maxDelay, { allowZero: true }),
     timeout: d.timeout === undefined ? 10_000 : positive(where, 'delivery.timeout', d.timeout),
-    maxPending: d.maxPending === undefined ? 1000 : positive(where, 'delivery.maxPending', d.maxPending, { integer: true }),
+    maxPending:
+      d.maxPending === undefined ? 1000 : positive(where, 'delivery.maxPending', d.maxPending, { integer: true }),
   };
 
   let manager: AlertManager | undefined;
   let delivery: Delivery | undefined;
-  let last = { fired: 0, resolved: 0, deduped: 0, suppressed: 0, escalated: 0, sent: 0, delivered: 0, retried: 0, failed: 0, dropped: 0 };
+  let last = {
+    fired: 0,
+    resolved: 0,
+    deduped: 0,
+    suppressed: 0,
+    escalated: 0,
+    sent: 0,
+    delivered: 0,
+    retried: 0,
+    failed: 0,
+    dropped: 0,
+  };
   const current$ = new BehaviorSubject<Observable<readonly ActiveAlert[]>>(of([]));
   const alerts$ = current$.pipe(switchMap((s) => s));
 

@@ -1,4 +1,11 @@
-import { createEngine, createVirtualClock, type Engine, type Logger, type VirtualClock, workflow } from '@flowlane/core';
+import {
+  createEngine,
+  createVirtualClock,
+  type Engine,
+  type Logger,
+  type VirtualClock,
+  workflow,
+} from '@flowlane/core';
 import { map, timer } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alerting } from './alerting-plugin.js';
@@ -87,7 +94,9 @@ describe('rules on virtual time', () => {
     const slow = workflow('deploy')
       .addNode('wait', () => timer(420_000, clock).pipe(map(() => 'done')))
       .build();
-    const quick = workflow('deploy-quick').addNode('x', () => 1).build();
+    const quick = workflow('deploy-quick')
+      .addNode('x', () => 1)
+      .build();
     await engine!.run(quick, undefined).result;
     const run = engine!.run(slow, undefined, { executionId: 'd-1' });
     await clock.advanceBy(299_999);
@@ -112,7 +121,9 @@ describe('rules on virtual time', () => {
     const run = engine!.run(stuck, undefined, { executionId: 'etl-1' });
     await clock.advanceBy(600_000);
     expect(ops.lines()).toEqual(['firing noProgress:etl-1']);
-    expect(ops.got[0]?.message).toBe('Run etl-1 of "etl" made no progress for 10 min (last event: node.started of extract)');
+    expect(ops.got[0]?.message).toBe(
+      'Run etl-1 of "etl" made no progress for 10 min (last event: node.started of extract)',
+    );
     await clock.advanceBy(300_000);
     expect((await run.result).status).toBe('success');
     expect(ops.lines()).toEqual(['firing noProgress:etl-1', 'resolved noProgress:etl-1']);
@@ -127,7 +138,9 @@ describe('rules on virtual time', () => {
     await clock.advanceBy(0);
     expect(ops.lines()).toEqual(['firing nodeFailed:pay:charge']);
     expect(plugin.stats()).toMatchObject({ fired: 1, deduped: 1 });
-    expect(ops.got[0]?.message).toMatch(/^Node "charge" of "pay" failed after 1 attempt\(s\) in run .+: card declined$/);
+    expect(ops.got[0]?.message).toMatch(
+      /^Node "charge" of "pay" failed after 1 attempt\(s\) in run .+: card declined$/,
+    );
     await engine!.run(payments, { fail: false }).result;
     await clock.advanceBy(0);
     expect(ops.lines()).toEqual(['firing nodeFailed:pay:charge', 'resolved nodeFailed:pay:charge']);
@@ -154,7 +167,9 @@ describe('rules on virtual time', () => {
       ],
     });
     const clock = setup(plugin);
-    const probe = workflow('probe').addNode('q', (ctx) => void ctx.emitEvent('queue', {})).build();
+    const probe = workflow('probe')
+      .addNode('q', (ctx) => void ctx.emitEvent('queue', {}))
+      .build();
     await engine!.run(probe, undefined).result;
     await clock.advanceBy(899_999);
     expect([chat.lines(), pager.lines()]).toEqual([['firing stuckQueue:main'], []]);
@@ -199,7 +214,11 @@ describe('rules on virtual time', () => {
     await clock.advanceBy(700_000);
     await engine!.run(payments, { fail: true }).result; // after the cooldown: notified again
     await clock.advanceBy(0);
-    expect(ops.lines()).toEqual(['firing nodeFailed:pay:charge', 'resolved nodeFailed:pay:charge', 'firing nodeFailed:pay:charge']);
+    expect(ops.lines()).toEqual([
+      'firing nodeFailed:pay:charge',
+      'resolved nodeFailed:pay:charge',
+      'firing nodeFailed:pay:charge',
+    ]);
   });
 
   it('a channel that keeps failing is retried with backoff on the clock, then given up, and never blocks runs', async () => {
@@ -251,16 +270,24 @@ describe('options', () => {
     };
     const ops = inbox('ops');
     expect(msg(() => errorRate({ above: 1.5, window: 1 }))).toMatch(/"above": expected a fraction/);
-    expect(msg(() => errorRate({ above: 0.1, windw: 5 } as never))).toMatch(/"windw": unknown option. Did you mean "window"\?/);
+    expect(msg(() => errorRate({ above: 0.1, windw: 5 } as never))).toMatch(
+      /"windw": unknown option. Did you mean "window"\?/,
+    );
     expect(msg(() => duration({ above: -1 }))).toMatch(/duration\(\) option "above"/);
     expect(msg(() => noProgress({ for: 0 }))).toMatch(/noProgress\(\) option "for"/);
-    expect(msg(() => nodeFailed({ severity: 'fatal' as never }))).toMatch(/expected one of critical, error, warning, info/);
+    expect(msg(() => nodeFailed({ severity: 'fatal' as never }))).toMatch(
+      /expected one of critical, error, warning, info/,
+    );
     expect(msg(() => alerting({ rules: [], channels: { ops } }))).toMatch(/"rules": expected a non-empty array/);
     expect(msg(() => alerting({ rules: [nodeFailed()], channels: {} }))).toMatch(/"channels"/);
-    expect(msg(() => alerting({ rules: [nodeFailed()], channels: { ops }, escalation: [{ after: 0, channels: ['pager'] }] }))).toMatch(
-      /^FL_ALERT_UNKNOWN_CHANNEL: Escalation names channel "pager", which is not in `channels` \(ops\)/,
+    expect(
+      msg(() =>
+        alerting({ rules: [nodeFailed()], channels: { ops }, escalation: [{ after: 0, channels: ['pager'] }] }),
+      ),
+    ).toMatch(/^FL_ALERT_UNKNOWN_CHANNEL: Escalation names channel "pager", which is not in `channels` \(ops\)/);
+    expect(msg(() => alerting({ rules: [nodeFailed(), nodeFailed()], channels: { ops } }))).toMatch(
+      /two rules are named "nodeFailed"/,
     );
-    expect(msg(() => alerting({ rules: [nodeFailed(), nodeFailed()], channels: { ops } }))).toMatch(/two rules are named "nodeFailed"/);
     expect(msg(() => rule({ name: 'a:b', when: () => false }))).toMatch(/"name"/);
   });
 });

@@ -60,10 +60,13 @@ export class Delivery {
     if (this.#abort.signal.aborted) return;
     if (this.#pending >= this.#maxPending) {
       this.stats.dropped++;
-      this.#logger.warn(`alerting: dropped a notification for channel "${name}" (${this.#maxPending} already pending)`, {
-        channel: name,
-        alert: n.id,
-      });
+      this.#logger.warn(
+        `alerting: dropped a notification for channel "${name}" (${this.#maxPending} already pending)`,
+        {
+          channel: name,
+          alert: n.id,
+        },
+      );
       return;
     }
     this.#pending++;
@@ -87,17 +90,24 @@ export class Delivery {
         if (attempt >= this.#maxAttempts) {
           this.stats.failed++;
           this.#pending--;
-          const err = new AlertingError('FL_ALERT_DELIVERY_FAILED', { channel: name, target: channel.target, reason: `${reason} (gave up after ${attempt} attempts)` });
+          const err = new AlertingError('FL_ALERT_DELIVERY_FAILED', {
+            channel: name,
+            target: channel.target,
+            reason: `${reason} (gave up after ${attempt} attempts)`,
+          });
           this.#logger.error(err.message, { code: err.code, channel: name, alert: n.id, attempts: attempt });
           return;
         }
         this.stats.retried++;
         const delay = Math.min(this.#maxDelay, this.#initialDelay * 2 ** (attempt - 1));
-        this.#logger.warn(`alerting: channel "${name}" (${channel.target}) failed, retrying in ${delay} ms: ${reason}`, {
-          channel: name,
-          alert: n.id,
-          attempt,
-        });
+        this.#logger.warn(
+          `alerting: channel "${name}" (${channel.target}) failed, retrying in ${delay} ms: ${reason}`,
+          {
+            channel: name,
+            alert: n.id,
+            attempt,
+          },
+        );
         const t = timer(delay, this.#clock).subscribe(() => {
           this.#timers.delete(t);
           this.#attempt(name, channel, n, attempt + 1);

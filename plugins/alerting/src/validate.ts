@@ -16,15 +16,31 @@ export function checkKeys(where: string, value: unknown, known: readonly string[
   if (extra !== undefined) fail(where, extra.key, extra.reason);
 }
 
-export function positive(where: string, option: string, v: unknown, { integer = false, allowZero = false } = {}): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0) || (integer && !Number.isInteger(v)))
-    fail(where, option, `expected a ${integer ? 'whole ' : ''}number ${allowZero ? '≥' : '>'} 0, got ${JSON.stringify(v)}`);
+export function positive(
+  where: string,
+  option: string,
+  v: unknown,
+  { integer = false, allowZero = false } = {},
+): number {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    v < 0 ||
+    (!allowZero && v === 0) ||
+    (integer && !Number.isInteger(v))
+  )
+    fail(
+      where,
+      option,
+      `expected a ${integer ? 'whole ' : ''}number ${allowZero ? '≥' : '>'} 0, got ${JSON.stringify(v)}`,
+    );
   return v as number;
 }
 
 export function severity(where: string, v: unknown, fallback: Severity): Severity {
   if (v === undefined) return fallback;
-  if (!SEVERITIES.includes(v as Severity)) fail(where, 'severity', `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+  if (!SEVERITIES.includes(v as Severity))
+    fail(where, 'severity', `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
   return v as Severity;
 }
 
@@ -35,7 +51,8 @@ export function optionalString(where: string, option: string, v: unknown): strin
 
 export function escalation(where: string, v: unknown): readonly EscalationStep[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length === 0) fail(where, 'escalation', 'expected a non-empty array of { after, channels }');
+  if (!Array.isArray(v) || v.length === 0)
+    fail(where, 'escalation', 'expected a non-empty array of { after, channels }');
   return (v as unknown[]).map((s, i) => {
     checkKeys(`${where} escalation[${i}]`, s, ['after', 'channels']);
     const step = s as EscalationStep;

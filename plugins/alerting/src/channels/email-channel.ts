@@ -26,7 +26,10 @@ export interface EmailChannelOptions {
 
 /** Subject and plain-text body of an alert email. */
 export function emailContent(n: AlertNotification, prefix: string): { subject: string; text: string } {
-  const subject = `${prefix} ${n.status === 'resolved' ? 'RESOLVED' : n.severity.toUpperCase()}: ${n.message}`.slice(0, 250);
+  const subject = `${prefix} ${n.status === 'resolved' ? 'RESOLVED' : n.severity.toUpperCase()}: ${n.message}`.slice(
+    0,
+    250,
+  );
   const lines = [
     n.status === 'resolved' ? `Resolved: ${n.message}` : n.message,
     '',
@@ -59,7 +62,8 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
   checkKeys(`${where} smtp`, options.smtp, ['host', 'port', 'secure', 'auth', 'requireTLS']);
   const smtp = options.smtp;
   if (typeof smtp.host !== 'string' || smtp.host === '') fail(where, 'smtp.host', 'expected a host name');
-  const port = smtp.port === undefined ? (smtp.secure ? 465 : 587) : positive(where, 'smtp.port', smtp.port, { integer: true });
+  const port =
+    smtp.port === undefined ? (smtp.secure ? 465 : 587) : positive(where, 'smtp.port', smtp.port, { integer: true });
   if (smtp.auth !== undefined && (typeof smtp.auth.user !== 'string' || typeof smtp.auth.pass !== 'string'))
     fail(where, 'smtp.auth', 'expected { user, pass } strings');
   if (typeof options.from !== 'string' || !options.from.includes('@')) fail(where, 'from', 'expected an email address');
@@ -94,7 +98,9 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
       } catch (e) {
         // nodemailer errors can quote the server's reply; keep the code and the first line only (no credentials).
         const code = (e as { code?: unknown }).code;
-        throw new Error(`${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`);
+        throw new Error(
+          `${typeof code === 'string' ? `${code}: ` : ''}${e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e)}`,
+        );
       } finally {
         if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
       }

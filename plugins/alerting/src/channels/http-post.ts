@@ -34,7 +34,12 @@ export async function postJson(
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
 }
 
-export function checkUrl(where: string, option: string, url: unknown, fail: (w: string, o: string, r: string) => never): string {
+export function checkUrl(
+  where: string,
+  option: string,
+  url: unknown,
+  fail: (w: string, o: string, r: string) => never,
+): string {
   if (typeof url !== 'string') return fail(where, option, 'expected an http(s) URL');
   let u: URL;
   try {
@@ -42,6 +47,7 @@ export function checkUrl(where: string, option: string, url: unknown, fail: (w: 
   } catch {
     return fail(where, option, 'expected an http(s) URL');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') fail(where, option, `expected http: or https:, got ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    fail(where, option, `expected http: or https:, got ${u.protocol}`);
   return url;
 }

@@ -25,7 +25,12 @@ export function pagerDutyEvent(routingKey: string, n: AlertNotification): Record
       component: n.workflow,
       group: n.rule,
       class: n.nodeId,
-      custom_details: { ...n.details, executionId: n.executionId, escalationStep: n.escalationStep, since: new Date(n.since).toISOString() },
+      custom_details: {
+        ...n.details,
+        executionId: n.executionId,
+        escalationStep: n.escalationStep,
+        since: new Date(n.since).toISOString(),
+      },
     },
   };
 }
@@ -43,7 +48,8 @@ export function pagerDutyEvent(routingKey: string, n: AlertNotification): Record
 export function pagerDutyChannel(options: PagerDutyChannelOptions): AlertChannel {
   const where = 'pagerDutyChannel()';
   checkKeys(where, options, ['routingKey', 'url']);
-  if (typeof options.routingKey !== 'string' || options.routingKey.length === 0) fail(where, 'routingKey', 'expected the integration key');
+  if (typeof options.routingKey !== 'string' || options.routingKey.length === 0)
+    fail(where, 'routingKey', 'expected the integration key');
   const url = checkUrl(where, 'url', options.url ?? 'https://events.pagerduty.com/v2/enqueue', fail);
   const key = options.routingKey;
   return {

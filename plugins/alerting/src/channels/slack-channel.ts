@@ -65,7 +65,11 @@ export function slackChannel(options: SlackChannelOptions): AlertChannel {
     send: (n, signal) =>
       postJson(
         url,
-        { ...slackMessage(n), ...(channel === undefined ? {} : { channel }), ...(username === undefined ? {} : { username }) },
+        {
+          ...slackMessage(n),
+          ...(channel === undefined ? {} : { channel }),
+          ...(username === undefined ? {} : { username }),
+        },
         {},
         signal,
       ),

@@ -37,6 +37,7 @@ export function webhookChannel(options: WebhookChannelOptions): AlertChannel {
   return {
     kind: 'webhook',
     target: redactUrl(url),
-    send: (n, signal) => postJson(url, { version: 1, source: 'flowlane', alert: n } satisfies WebhookPayload, headers, signal),
+    send: (n, signal) =>
+      postJson(url, { version: 1, source: 'flowlane', alert: n } satisfies WebhookPayload, headers, signal),
   };
 }

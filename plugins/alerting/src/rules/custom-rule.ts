@@ -56,8 +56,16 @@ export function rule(options: CustomRuleOptions): AlertRule {
             nodeId: 'nodeId' in e ? e.nodeId : undefined,
           };
           const hit = when(e);
-          if (hit !== false) return [{ ...base, state: 'firing', message: typeof hit === 'string' ? hit : `${name}: ${e.type} in "${e.workflow}"` }];
-          if (resolveWhen?.(e) === true) return [{ ...base, state: 'resolved', message: `${name} resolved: ${e.type} in "${e.workflow}"` }];
+          if (hit !== false)
+            return [
+              {
+                ...base,
+                state: 'firing',
+                message: typeof hit === 'string' ? hit : `${name}: ${e.type} in "${e.workflow}"`,
+              },
+            ];
+          if (resolveWhen?.(e) === true)
+            return [{ ...base, state: 'resolved', message: `${name} resolved: ${e.type} in "${e.workflow}"` }];
           return [];
         }),
       );

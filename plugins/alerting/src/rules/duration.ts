@@ -37,36 +37,36 @@ export function duration(options: DurationOptions): AlertRule {
     escalation: escalation(where, options.escalation),
     evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
       return events$.pipe(
-            mergeMap((e) => {
-              if (!isRunStart(workflow)(e)) return EMPTY;
-              const id = e.executionId;
-              const end$ = events$.pipe(first((x) => x.executionId === id && isRunEnd(x)));
-              const base = { key: id, workflow: e.workflow, executionId: id };
-              return race(end$.pipe(map(() => false)), timer(above, clock).pipe(map(() => true))).pipe(
-                mergeMap((late) =>
-                  late
-                    ? concat(
-                        of<RuleSignal>({
+        mergeMap((e) => {
+          if (!isRunStart(workflow)(e)) return EMPTY;
+          const id = e.executionId;
+          const end$ = events$.pipe(first((x) => x.executionId === id && isRunEnd(x)));
+          const base = { key: id, workflow: e.workflow, executionId: id };
+          return race(end$.pipe(map(() => false)), timer(above, clock).pipe(map(() => true))).pipe(
+            mergeMap((late) =>
+              late
+                ? concat(
+                    of<RuleSignal>({
+                      ...base,
+                      state: 'firing',
+                      message: `Run ${id} of "${e.workflow}" has been running for more than ${humanMs(above)}`,
+                      details: { aboveMs: above },
+                    }),
+                    end$.pipe(
+                      map(
+                        (x): RuleSignal => ({
                           ...base,
-                          state: 'firing',
-                          message: `Run ${id} of "${e.workflow}" has been running for more than ${humanMs(above)}`,
-                          details: { aboveMs: above },
+                          state: 'resolved',
+                          message: `Run ${id} of "${e.workflow}" ended (${x.type.slice('workflow.'.length)}) after ${humanMs((x as RunEnd).durationMs)}`,
+                          details: { durationMs: (x as RunEnd).durationMs },
                         }),
-                        end$.pipe(
-                          map(
-                            (x): RuleSignal => ({
-                              ...base,
-                              state: 'resolved',
-                              message: `Run ${id} of "${e.workflow}" ended (${x.type.slice('workflow.'.length)}) after ${humanMs((x as RunEnd).durationMs)}`,
-                              details: { durationMs: (x as RunEnd).durationMs },
-                            }),
-                          ),
-                        ),
-                      )
-                    : EMPTY,
-                ),
-              );
-            }),
+                      ),
+                    ),
+                  )
+                : EMPTY,
+            ),
+          );
+        }),
       );
     },
   };

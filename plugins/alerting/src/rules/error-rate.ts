@@ -35,7 +35,8 @@ export function errorRate(options: ErrorRateOptions): AlertRule {
   const where = 'errorRate()';
   checkKeys(where, options, ['above', 'window', 'minRuns', 'workflow', 'severity', 'escalation']);
   const above = options.above;
-  if (typeof above !== 'number' || !(above >= 0 && above < 1)) fail(where, 'above', `expected a fraction in [0, 1), got ${JSON.stringify(above)}`);
+  if (typeof above !== 'number' || !(above >= 0 && above < 1))
+    fail(where, 'above', `expected a fraction in [0, 1), got ${JSON.stringify(above)}`);
   const windowMs = positive(where, 'window', options.window);
   const minRuns = options.minRuns === undefined ? 1 : positive(where, 'minRuns', options.minRuns, { integer: true });
   const workflow = optionalString(where, 'workflow', options.workflow);
@@ -48,10 +49,16 @@ export function errorRate(options: ErrorRateOptions): AlertRule {
         const counts = new Map<string, { total: number; failed: number; firing: boolean }>();
         // +1 when a run settles, -1 when it leaves the window: a sliding window made of timers on the clock.
         const deltas$ = events$.pipe(
-          filter((e): e is RunEnd => isRunEnd(e) && e.parentExecutionId === undefined && (workflow === undefined || e.workflow === workflow)),
+          filter(
+            (e): e is RunEnd =>
+              isRunEnd(e) && e.parentExecutionId === undefined && (workflow === undefined || e.workflow === workflow),
+          ),
           mergeMap((e) => {
             const failed = e.type === 'workflow.failed' ? 1 : 0;
-            return concat(of({ wf: e.workflow, total: 1, failed }), timer(windowMs, clock).pipe(map(() => ({ wf: e.workflow, total: -1, failed: -failed }))));
+            return concat(
+              of({ wf: e.workflow, total: 1, failed }),
+              timer(windowMs, clock).pipe(map(() => ({ wf: e.workflow, total: -1, failed: -failed }))),
+            );
           }),
         );
         return deltas$.pipe(

@@ -62,7 +62,11 @@ export function noProgress(options: NoProgressOptions): AlertRule {
               last = e;
               if (stalled) {
                 stalled = false;
-                out.next({ ...base, state: 'resolved', message: `Run ${id} of "${start.workflow}" is moving again (${e.type})` });
+                out.next({
+                  ...base,
+                  state: 'resolved',
+                  message: `Run ${id} of "${start.workflow}" is moving again (${e.type})`,
+                });
               }
               if (isRunEnd(e)) {
                 quiet?.unsubscribe();

@@ -38,10 +38,22 @@ export function nodeFailed(options: NodeFailedOptions = {}): AlertRule {
       return events$.pipe(
         mergeMap((e): RuleSignal[] => {
           if (e.type !== 'node.failed' && e.type !== 'node.completed') return [];
-          if ((nodeId !== undefined && e.nodeId !== nodeId) || (workflow !== undefined && e.workflow !== workflow)) return [];
-          const base = { key: `${e.workflow}:${e.nodeId}`, workflow: e.workflow, executionId: e.executionId, nodeId: e.nodeId };
+          if ((nodeId !== undefined && e.nodeId !== nodeId) || (workflow !== undefined && e.workflow !== workflow))
+            return [];
+          const base = {
+            key: `${e.workflow}:${e.nodeId}`,
+            workflow: e.workflow,
+            executionId: e.executionId,
+            nodeId: e.nodeId,
+          };
           if (e.type === 'node.completed')
-            return [{ ...base, state: 'resolved', message: `Node "${e.nodeId}" of "${e.workflow}" completed again (run ${e.executionId})` }];
+            return [
+              {
+                ...base,
+                state: 'resolved',
+                message: `Node "${e.nodeId}" of "${e.workflow}" completed again (run ${e.executionId})`,
+              },
+            ];
           return [
             {
               ...base,
