@@ -46,6 +46,8 @@ export interface MonitorStats {
 }
 
 const STREAM_PATH = '/ws';
+/** Queued events that force a flush within the current tick. */
+const MAX_QUEUED = 8192;
 
 /**
  * Owns the `ws` server (in `noServer` mode: the HTTP server's `upgrade` is routed here after authorisation). Engine
@@ -108,8 +110,9 @@ export class MonitorHub {
 
   /** Queues an event (called synchronously by the engine for every event). */
   push(e: FlowEvent, d: WorkflowDescription | undefined): void {
-    this.#pending.push({ e, d });
-    this.#scheduled ??= setImmediate(() => this.#flush());
+    // A long synchronous burst (runs of plain nodes never yield) is flushed in slices so the queue stays bounded.
+    if (this.#pending.push({ e, d }) >= MAX_QUEUED) this.#flushNow();
+    else this.#scheduled ??= setImmediate(() => this.#flush());
   }
 
   setAlerts(alerts: readonly MonitorAlert[]): void {
@@ -261,9 +264,8 @@ export class MonitorHub {
   }
 
   #flushNow(): void {
-    if (this.#scheduled === undefined) return;
-    clearImmediate(this.#scheduled);
-    this.#flush();
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    if (this.#pending.length > 0 || this.#scheduled !== undefined) this.#flush();
   }
 
   #beat(): void {

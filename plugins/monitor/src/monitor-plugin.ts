@@ -64,7 +64,7 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
     version: PKG_VERSION,
     flowlane: CORE_RANGE,
     async setup(api) {
-      const recorder = new RunRecorder(o.maxRuns, o.maxEventsPerRun);
+      const recorder = new RunRecorder(o.maxRuns, o.maxEventsPerRun, o.maxEvents);
       const h = new MonitorHub({
         authorize: createAuthorizer(o),
         recorder,
@@ -117,8 +117,8 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
 
       return async () => {
         alerts?.unsubscribe();
-        stats = h.stats();
         await h.close();
+        stats = h.stats();
         if (own !== undefined) {
           own.closeAllConnections();
           await new Promise<void>((resolve) => own.close(() => resolve()));

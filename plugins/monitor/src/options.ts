@@ -35,6 +35,8 @@ export interface MonitorOptions {
   readonly maxRuns?: number | undefined;
   /** Events kept per run; later ones are streamed but not kept (`truncated: true` in `history`). Default 20 000. */
   readonly maxEventsPerRun?: number | undefined;
+  /** Events kept in all; beyond, the oldest settled runs are evicted. Default 200 000. */
+  readonly maxEvents?: number | undefined;
   /** A client whose unsent data passes this many bytes is disconnected (close code 4008). Default 8 MiB. */
   readonly maxBufferedBytes?: number | undefined;
   /** Ping every client this often (ms); a client that missed the previous pong is cut. `0` disables. Default 30 000. */
@@ -54,6 +56,7 @@ export interface ResolvedOptions {
   readonly allowedOrigins: readonly string[];
   readonly maxRuns: number;
   readonly maxEventsPerRun: number;
+  readonly maxEvents: number;
   readonly maxBufferedBytes: number;
   readonly heartbeatInterval: number;
   readonly history: HistorySource | undefined;
@@ -69,6 +72,7 @@ const KNOWN = [
   'allowedOrigins',
   'maxRuns',
   'maxEventsPerRun',
+  'maxEvents',
   'maxBufferedBytes',
   'heartbeatInterval',
   'history',
@@ -122,6 +126,7 @@ export function resolveOptions(options: MonitorOptions): ResolvedOptions {
     allowedOrigins: origins,
     maxRuns: int('maxRuns', options.maxRuns, 1, 200),
     maxEventsPerRun: int('maxEventsPerRun', options.maxEventsPerRun, 1, 20_000),
+    maxEvents: int('maxEvents', options.maxEvents, 1, 200_000),
     maxBufferedBytes: int('maxBufferedBytes', options.maxBufferedBytes, 1024, 8 * 1024 * 1024),
     heartbeatInterval: int('heartbeatInterval', options.heartbeatInterval, 0, 30_000),
     history: options.history,

@@ -87,15 +87,18 @@ export class RunRecorder {
   readonly #runs = new Map<string, RunRecord>();
   readonly #maxRuns: number;
   readonly #maxEvents: number;
+  readonly #maxTotal: number;
+  #total = 0;
   readonly #runStatus: Record<RunSummary['status'], number> = { running: 0, success: 0, failed: 0, cancelled: 0 };
   readonly #nodes: Record<string, number> = {};
   readonly #byExecutor: Record<string, Record<string, number>> = {};
   readonly #runDur = new Stats();
   readonly #nodeDur = new Stats();
 
-  constructor(maxRuns: number, maxEventsPerRun: number) {
+  constructor(maxRuns: number, maxEventsPerRun: number, maxEvents: number) {
     this.#maxRuns = maxRuns;
     this.#maxEvents = maxEventsPerRun;
+    this.#maxTotal = maxEvents;
   }
 
   /** Records one event; returns the run's summary. */
@@ -130,8 +133,10 @@ export class RunRecorder {
       this.#evict();
     }
     if (rec === undefined) return undefined; // a run that started before the monitor: nothing to attach it to
-    if (rec.events.length < this.#maxEvents) rec.events.push(e);
-    else rec.truncated = true;
+    if (rec.events.length < this.#maxEvents) {
+      rec.events.push(e);
+      if (++this.#total > this.#maxTotal) this.#evict();
+    } else rec.truncated = true;
     const s = rec.summary;
     const final = NODE_FINAL[e.type];
     if (final !== undefined && 'nodeId' in e) {
@@ -189,11 +194,12 @@ export class RunRecorder {
     };
   }
 
-  /** Drops the oldest settled runs beyond `maxRuns` (running runs are kept). */
+  /** Drops the oldest settled runs beyond `maxRuns` or `maxEvents` kept events (running runs are kept). */
   #evict(): void {
-    if (this.#runs.size <= this.#maxRuns) return;
+    const over = () => this.#runs.size > this.#maxRuns || this.#total > this.#maxTotal;
+    if (!over()) return;
     for (const [id, rec] of this.#runs) {
-      if (this.#runs.size <= this.#maxRuns) return;
+      if (!over()) return;
       if (rec.summary.status !== 'running') this.#forget(id, rec);
     }
   }
@@ -201,6 +207,7 @@ export class RunRecorder {
   /** Removes a run: run counts cover the runs kept; node counts and durations keep covering everything seen. */
   #forget(id: string, rec: RunRecord): void {
     this.#runs.delete(id);
+    this.#total -= rec.events.length;
     this.#runStatus[rec.summary.status]--;
   }
 }
