@@ -58,7 +58,9 @@ export class MonitorHub {
   readonly #o: HubOptions;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   readonly #clients = new Set<Client>();
-  #pending: { e: FlowEvent; d: WorkflowDescription | undefined }[] = [];
+  #pending: FlowEvent[] = [];
+  /** Graphs of runs whose `workflow.started` is still queued (read at event time, while the run is active). */
+  readonly #graphs = new Map<string, WorkflowDescription>();
   #scheduled: NodeJS.Immediate | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #alerts: readonly MonitorAlert[] = [];
@@ -110,8 +112,9 @@ export class MonitorHub {
 
   /** Queues an event (called synchronously by the engine for every event). */
   push(e: FlowEvent, d: WorkflowDescription | undefined): void {
+    if (d !== undefined) this.#graphs.set(e.executionId, d);
     // A long synchronous burst (runs of plain nodes never yield) is flushed in slices so the queue stays bounded.
-    if (this.#pending.push({ e, d }) >= MAX_QUEUED) this.#flushNow();
+    if (this.#pending.push(e) >= MAX_QUEUED) this.#flushNow();
     else this.#scheduled ??= setImmediate(() => this.#flush());
   }
 
@@ -129,7 +132,13 @@ export class MonitorHub {
     const batch = this.#pending;
     this.#pending = [];
     const rec = this.#o.recorder;
-    for (const { e, d } of batch) {
+    for (let k = 0; k < batch.length; k++) {
+      const e = batch[k]!;
+      let d: WorkflowDescription | undefined;
+      if (e.type === 'workflow.started') {
+        d = this.#graphs.get(e.executionId);
+        this.#graphs.delete(e.executionId);
+      }
       this.#events++;
       rec.append(e, d);
       if (this.#clients.size === 0) continue;
