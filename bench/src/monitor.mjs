@@ -16,7 +16,8 @@ const M1 = defineRatioCase({
   caseVersion: monitorVersion,
   ratioField: 'ratioToNone',
   ratioLabel: 'none',
-  header: "M1: W3's random DAG (10k nodes) with the live monitor; × none = median ÷ the no-monitor median (goal ≤ 1.1×)",
+  header:
+    "M1: W3's random DAG (10k nodes) with the live monitor; × none = median ÷ the no-monitor median (goal ≤ 1.1×)",
   pad: 24,
 });
 

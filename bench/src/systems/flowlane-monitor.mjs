@@ -19,7 +19,11 @@ export const version = require('@flowlane/monitor/package.json').version;
 
 export const MONITOR_CASES = {
   none: { system: 'flowlane', what: 'createEngine() — no monitor (baseline)', package: '@flowlane/core' },
-  monitor: { system: 'flowlane+monitor', what: 'monitor({ port: 0, token }) — no client', package: '@flowlane/monitor' },
+  monitor: {
+    system: 'flowlane+monitor',
+    what: 'monitor({ port: 0, token }) — no client',
+    package: '@flowlane/monitor',
+  },
   slow: {
     system: 'flowlane+monitor+slow',
     what: 'monitor + a ws client subscribed to all that never reads (dropped past 256 KiB unsent)',
@@ -68,7 +72,8 @@ export async function prepare(w, options = {}) {
       const stats = mon.stats(); // after close: every queued event has been recorded
       client?.terminate();
       if (stats.events === 0) throw new Error('the monitor saw no event');
-      if (key === 'slow' && stats.droppedSlowClients !== 1) throw new Error(`slow client not dropped: ${JSON.stringify(stats)}`);
+      if (key === 'slow' && stats.droppedSlowClients !== 1)
+        throw new Error(`slow client not dropped: ${JSON.stringify(stats)}`);
     },
   };
 }

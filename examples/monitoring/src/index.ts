@@ -5,8 +5,8 @@ import {
   alerting,
   duration,
   errorRate,
-  noProgress,
   nodeFailed,
+  noProgress,
   webhookChannel,
 } from '@flowlane/alerting';
 import { createEngine, type Engine, workflow } from '@flowlane/core';

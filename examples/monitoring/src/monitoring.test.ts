@@ -1,6 +1,6 @@
 import { startHttpReceiver } from '@flowlane/testing';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { type MonitoringDemo, startMonitoringDemo } from './index.js';
 
 describe('monitoring example', () => {
@@ -9,7 +9,13 @@ describe('monitoring example', () => {
   beforeAll(async () => {
     receiver = await startHttpReceiver();
     // failRate 1: deploy-us always falls back and verify always fails, so the critical nodeFailed alert fires.
-    demo = await startMonitoringDemo({ port: 0, token: 'example-token-123', webhookUrl: `${receiver.url}/alerts`, intervalMs: 5, failRate: 1 });
+    demo = await startMonitoringDemo({
+      port: 0,
+      token: 'example-token-123',
+      webhookUrl: `${receiver.url}/alerts`,
+      intervalMs: 5,
+      failRate: 1,
+    });
   });
   afterAll(async () => {
     await demo?.stop();
@@ -36,20 +42,42 @@ describe('monitoring example', () => {
     await done;
     ws.close();
     expect([...types]).toEqual(
-      expect.arrayContaining(['workflow.started', 'node.started', 'node.completed', 'node.fell-back', 'node.failed', 'workflow.failed']),
+      expect.arrayContaining([
+        'workflow.started',
+        'node.started',
+        'node.completed',
+        'node.fell-back',
+        'node.failed',
+        'workflow.failed',
+      ]),
     );
   });
 
   it('sends the alerts of seed 003 to the webhook and shows them as active', async () => {
-    const requests = await receiver.waitFor((r) => r.some((x) => x.text.includes('"nodeFailed:deploy:verify"')) && r.some((x) => x.text.includes('"errorRate:deploy"')), 20_000);
-    const alerts = requests.map((r) => JSON.parse(r.text) as { alert: { id: string; status: string; severity: string } });
-    expect(alerts.find((a) => a.alert.id === 'nodeFailed:deploy:verify')?.alert).toMatchObject({ status: 'firing', severity: 'critical' });
-    expect(alerts.find((a) => a.alert.id === 'errorRate:deploy')?.alert).toMatchObject({ status: 'firing', severity: 'error' });
+    const requests = await receiver.waitFor(
+      (r) =>
+        r.some((x) => x.text.includes('"nodeFailed:deploy:verify"')) &&
+        r.some((x) => x.text.includes('"errorRate:deploy"')),
+      20_000,
+    );
+    const alerts = requests.map(
+      (r) => JSON.parse(r.text) as { alert: { id: string; status: string; severity: string } },
+    );
+    expect(alerts.find((a) => a.alert.id === 'nodeFailed:deploy:verify')?.alert).toMatchObject({
+      status: 'firing',
+      severity: 'critical',
+    });
+    expect(alerts.find((a) => a.alert.id === 'errorRate:deploy')?.alert).toMatchObject({
+      status: 'firing',
+      severity: 'error',
+    });
     expect(demo.monitor.stats().events).toBeGreaterThan(0);
     let active: string[] = [];
-    demo.alerts.alerts$.subscribe((a) => {
-      active = a.map((x) => x.id);
-    }).unsubscribe();
+    demo.alerts.alerts$
+      .subscribe((a) => {
+        active = a.map((x) => x.id);
+      })
+      .unsubscribe();
     expect(active).toEqual(expect.arrayContaining(['nodeFailed:deploy:verify', 'errorRate:deploy']));
   });
 });

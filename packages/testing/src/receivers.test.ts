@@ -64,7 +64,9 @@ describe('receivers', () => {
       const page = await chrome.newPage();
       await page.setContent('<p id="x">rendered</p>');
       expect(await page.textContent('#x')).toBe('rendered');
-      expect(await page.evaluate(() => navigator.userAgent)).toMatch(/Chrome\//);
+      expect(
+        await page.evaluate(() => (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent),
+      ).toMatch(/Chrome\//);
     } finally {
       await chrome.dispose();
     }

@@ -4,7 +4,11 @@ import { RunRecorder } from './run-history.js';
 
 const base = (id: string, t: number) => ({ executionId: id, workflow: 'w', timestamp: t });
 const started = (id: string, t = 0): FlowEvent => ({ ...base(id, t), type: 'workflow.started', nodeCount: 2 });
-const done = (id: string, t: number, d: number): FlowEvent => ({ ...base(id, t), type: 'workflow.completed', durationMs: d });
+const done = (id: string, t: number, d: number): FlowEvent => ({
+  ...base(id, t),
+  type: 'workflow.completed',
+  durationMs: d,
+});
 const node = (id: string, nodeId: string, type: 'node.completed' | 'node.failed', d: number): FlowEvent =>
   type === 'node.completed'
     ? { ...base(id, 1), type, nodeId, attempt: 1, durationMs: d }
