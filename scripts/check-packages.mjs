@@ -30,7 +30,9 @@ for (const dir of [...dirs('packages'), ...dirs('plugins')]) {
     if (pkg.name !== `@flowlane/${folder}`) say(`package name must be "@flowlane/${folder}" to match its folder`);
     // A product plugin may carry a plain name (DESIGN.md §1): `monitor`, `alerting`.
     if (
-      !/^(executor|scheduler|middleware|secrets|audit|metrics|store|queue|monitor|tracing)-[a-z0-9-]+$/.test(folder) &&
+      !/^(executor|scheduler|middleware|secrets|audit|permissions|metrics|store|queue|monitor|tracing)-[a-z0-9-]+$/.test(
+        folder,
+      ) &&
       !/^(monitor|alerting)$/.test(folder)
     )
       say('folder must be <kind>-<name> with a known kind, or a product name (monitor, alerting)');

@@ -38,6 +38,8 @@ export type {
   FakePod,
   FakePodState,
   FakeRequestRecord,
+  FakeSecret,
+  FakeSecretState,
 } from './fake-kube-api/types.js';
 /* Browser, HTTP and SMTP receivers (monitor dashboard, alert channels, OTLP exporters) */
 export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
