@@ -14,7 +14,7 @@ import { type MonitorPlugin, monitor } from '@flowlane/monitor';
 
 /** Seed 003's deployment: build → test → deploy to two regions (one flaky) → verify, with a fallback and a retry. */
 export const deploy = workflow('deploy')
-  .input<{ version: string; failRate: number }>()
+  .input<{ version: string; failRate: number; verifyFailRate: number }>()
   .addNode('build', async (ctx) => {
     await sleep(20 + Math.random() * 40);
     return `app:${ctx.input.version}`;
@@ -43,7 +43,7 @@ export const deploy = workflow('deploy')
     'verify',
     async (ctx) => {
       await sleep(10);
-      if (Math.random() < ctx.input.failRate / 2) throw new Error('smoke test failed');
+      if (Math.random() < ctx.input.verifyFailRate) throw new Error('smoke test failed');
       return 'verified';
     },
     { dependsOn: ['deploy-eu', 'deploy-us'] },
@@ -72,8 +72,10 @@ export interface MonitoringDemoOptions {
   webhookUrl?: string;
   /** Pause between runs in ms. Default 1000. */
   intervalMs?: number;
-  /** Share of failing `deploy-us` attempts (they fall back) and half of it for `verify` failures. Default 0.3. */
+  /** Share of failing `deploy-us` attempts (they fall back). Default 0.3. */
   failRate?: number;
+  /** Share of failing `verify` nodes (the run fails). Default half of `failRate`. */
+  verifyFailRate?: number;
 }
 
 export interface MonitoringDemo {
@@ -113,7 +115,12 @@ export async function startMonitoringDemo(options: MonitoringDemoOptions = {}): 
   const loop = (async () => {
     while (!stopped) {
       n++;
-      await engine.run(deploy, { version: `1.4.${n}`, failRate: options.failRate ?? 0.3 }).result;
+      const failRate = options.failRate ?? 0.3;
+      await engine.run(deploy, {
+        version: `1.4.${n}`,
+        failRate,
+        verifyFailRate: options.verifyFailRate ?? failRate / 2,
+      }).result;
       finished++;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.intervalMs ?? 1000);

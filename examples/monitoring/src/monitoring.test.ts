@@ -8,8 +8,9 @@ describe('monitoring example', () => {
   let receiver: Awaited<ReturnType<typeof startHttpReceiver>>;
   beforeAll(async () => {
     receiver = await startHttpReceiver();
-    // failRate 1: deploy-us always falls back and verify always fails, so the critical nodeFailed alert fires.
+    // deploy-us always falls back and verify always fails: the critical nodeFailed alert fires and stays firing.
     demo = await startMonitoringDemo({
+      verifyFailRate: 1,
       port: 0,
       token: 'example-token-123',
       webhookUrl: `${receiver.url}/alerts`,
@@ -30,11 +31,15 @@ describe('monitoring example', () => {
 
     const ws = new WebSocket(`${demo.monitor.url.replace('http', 'ws')}/ws?token=example-token-123`);
     const types = new Set<string>();
+    const seenStart = new Set<string>();
+    // Done at the end of a run this client saw from its start (it may subscribe in the middle of one).
     const done = new Promise<void>((resolve) =>
       ws.on('message', (data) => {
-        const m = JSON.parse(String(data)) as { type: string; event?: { type: string; workflow: string } };
-        if (m.type === 'event' && m.event) types.add(m.event.type);
-        if (m.event?.type === 'workflow.failed' && m.event.workflow === 'deploy') resolve();
+        const m = JSON.parse(String(data)) as { type: string; event?: { type: string; executionId: string } };
+        if (m.type !== 'event' || m.event === undefined) return;
+        if (m.event.type === 'workflow.started') seenStart.add(m.event.executionId);
+        if (seenStart.size > 0) types.add(m.event.type);
+        if (m.event.type === 'workflow.failed' && seenStart.has(m.event.executionId)) resolve();
       }),
     );
     await new Promise((resolve) => ws.once('open', resolve));
