@@ -1,4 +1,4 @@
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { requireBinary } from './find-binary.js';
 import { createServiceHandle, type ServiceHandle } from './service-handle.js';
 import { createTempDir, removeTempDir } from './temp-dir.js';
@@ -46,6 +46,8 @@ const FLAGS = [
  */
 export async function launchBrowser(options: LaunchBrowserOptions = {}): Promise<BrowserService> {
   const executablePath = await requireBinary('chromium', options.executablePath ?? '/usr/bin/chromium', 'chromium');
+  // Loaded on first use: most suites importing @flowlane/testing never start a browser.
+  const { chromium } = await import('playwright-core');
   const profileDir = await createTempDir('chromium');
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>>;
   try {

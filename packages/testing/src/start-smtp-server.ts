@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
+import type { SMTPServer as SMTPServerType } from 'smtp-server';
 import { createServiceHandle, type ServiceHandle } from './service-handle.js';
 
 /** One message received by {@link startSmtpServer}. */
@@ -44,7 +44,9 @@ export async function startSmtpServer(options: StartSmtpServerOptions = {}): Pro
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   const auth = options.auth;
-  const server = new SMTPServer({
+  // Loaded on first use: most suites importing @flowlane/testing never start an SMTP server.
+  const { SMTPServer } = await import('smtp-server');
+  const server: SMTPServerType = new SMTPServer({
     secure: false,
     disabledCommands: auth === undefined ? ['AUTH', 'STARTTLS'] : ['STARTTLS'],
     allowInsecureAuth: true,

@@ -119,6 +119,41 @@ describe('dashboard in Chromium', () => {
     await shot('run-done');
   });
 
+  it('collapses a parallel group into one box that sums up its members, and filters the run list', async () => {
+    const wf = workflow('fanout')
+      .addNode('prepare', () => 1)
+      .parallel(['eu', 'us', 'ap'], [() => 'eu', () => 'us', () => 'ap'], { dependsOn: ['prepare'] })
+      .addNode('report', () => 'ok', { dependsOn: ['eu', 'us', 'ap'] })
+      .build();
+    const group = wf.toJSON().groups[0];
+    expect(group?.nodes).toEqual(['eu', 'us', 'ap']);
+    expect((await engine.run(wf, undefined, { executionId: 'fan-1' }).result).status).toBe('success');
+    await page.goto(`${mon.dashboardUrl('fan-1')}#token=${TOKEN}`);
+    await page.locator('#graph[data-rendered="5"]').waitFor();
+    await page.check('#collapse');
+    await page.locator('#graph[data-nodes="3"]').waitFor();
+    const box = page.locator(`#graph g.node[data-id="group:${group?.id}"]`);
+    expect(await box.getAttribute('data-status')).toBe('success');
+    expect(await box.locator('text.meta').textContent()).toBe('3/3 ok');
+    expect(await page.locator('#graph g.node[data-id="eu"]').count()).toBe(0);
+    await page.uncheck('#collapse');
+    await page.locator('#graph[data-nodes="5"]').waitFor();
+
+    // The run list's filters.
+    const rows = page.locator('#runs tbody tr');
+    await page.locator('#runs tbody tr[data-id="deploy-live"]').waitFor();
+    expect(await rows.count()).toBe(3);
+    await page.selectOption('#filter-workflow', 'fanout');
+    expect(
+      await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { id: string } }).dataset.id)),
+    ).toEqual(['fan-1']);
+    await page.selectOption('#filter-workflow', '');
+    await page.selectOption('#filter-status', 'failed');
+    expect(await rows.count()).toBe(0);
+    await page.selectOption('#filter-status', 'success');
+    expect(await rows.count()).toBe(3);
+  });
+
   it('renders a 1,000-node run and stays responsive (time to first render is measured)', async () => {
     // 20 layers of 50 nodes, each depending on one or two nodes of the layer before (ids are built at runtime).
     interface LooseBuilder {
