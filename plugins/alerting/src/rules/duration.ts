@@ -1,8 +1,9 @@
 import type { FlowEvent } from '@flowlane/core';
-import { concat, EMPTY, first, map, mergeMap, type Observable, of, race, type SchedulerLike, timer } from 'rxjs';
+import { concat, EMPTY, filter, map, mergeMap, type Observable, of, race, type SchedulerLike, take, timer } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, humanMs, optionalString, positive, severity } from '../validate.js';
-import { isRunEnd, isRunStart, type RunEnd } from './events.js';
+import { isRunEnd } from './events.js';
+import { perRun } from './per-run.js';
 
 /** Options of {@link duration}. */
 export interface DurationOptions {
@@ -36,12 +37,12 @@ export function duration(options: DurationOptions): AlertRule {
     severity: severity(where, options.severity, 'warning'),
     escalation: escalation(where, options.escalation),
     evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
-      return events$.pipe(
-        mergeMap((e) => {
-          if (!isRunStart(workflow)(e)) return EMPTY;
-          const id = e.executionId;
-          const end$ = events$.pipe(first((x) => x.executionId === id && isRunEnd(x)));
-          const base = { key: id, workflow: e.workflow, executionId: id };
+      return perRun(events$, workflow).pipe(
+        mergeMap(({ start, events$: run$ }) => {
+          const id = start.executionId;
+          const end$ = run$.pipe(filter(isRunEnd), take(1));
+          const base = { key: id, workflow: start.workflow, executionId: id };
+          // Whichever comes first: the run ends (nothing to say) or the limit passes (fire, then resolve at the end).
           return race(end$.pipe(map(() => false)), timer(above, clock).pipe(map(() => true))).pipe(
             mergeMap((late) =>
               late
@@ -49,7 +50,7 @@ export function duration(options: DurationOptions): AlertRule {
                     of<RuleSignal>({
                       ...base,
                       state: 'firing',
-                      message: `Run ${id} of "${e.workflow}" has been running for more than ${humanMs(above)}`,
+                      message: `Run ${id} of "${start.workflow}" has been running for more than ${humanMs(above)}`,
                       details: { aboveMs: above },
                     }),
                     end$.pipe(
@@ -57,8 +58,8 @@ export function duration(options: DurationOptions): AlertRule {
                         (x): RuleSignal => ({
                           ...base,
                           state: 'resolved',
-                          message: `Run ${id} of "${e.workflow}" ended (${x.type.slice('workflow.'.length)}) after ${humanMs((x as RunEnd).durationMs)}`,
-                          details: { durationMs: (x as RunEnd).durationMs },
+                          message: `Run ${id} of "${start.workflow}" ended (${x.type.slice('workflow.'.length)}) after ${humanMs(x.durationMs)}`,
+                          details: { durationMs: x.durationMs },
                         }),
                       ),
                     ),

@@ -1,8 +1,9 @@
 import type { FlowEvent } from '@flowlane/core';
-import { EMPTY, filter, mergeMap, Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
+import { mergeMap, Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, humanMs, optionalString, positive, severity } from '../validate.js';
-import { isRunEnd, isRunStart } from './events.js';
+import { isRunEnd } from './events.js';
+import { perRun } from './per-run.js';
 
 /** Options of {@link noProgress}. */
 export interface NoProgressOptions {
@@ -36,9 +37,8 @@ export function noProgress(options: NoProgressOptions): AlertRule {
     severity: severity(where, options.severity, 'warning'),
     escalation: escalation(where, options.escalation),
     evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
-      return events$.pipe(
-        mergeMap((start) => {
-          if (!isRunStart(workflow)(start)) return EMPTY;
+      return perRun(events$, workflow).pipe(
+        mergeMap(({ start, events$: run$ }) => {
           const id = start.executionId;
           const base = { key: id, workflow: start.workflow, executionId: id };
           return new Observable<RuleSignal>((out) => {
@@ -58,20 +58,23 @@ export function noProgress(options: NoProgressOptions): AlertRule {
               });
             };
             arm();
-            const sub = events$.pipe(filter((e) => e.executionId === id)).subscribe((e) => {
-              last = e;
-              if (stalled) {
-                stalled = false;
-                out.next({
-                  ...base,
-                  state: 'resolved',
-                  message: `Run ${id} of "${start.workflow}" is moving again (${e.type})`,
-                });
-              }
-              if (isRunEnd(e)) {
+            const sub = run$.subscribe({
+              next: (e) => {
+                last = e;
+                if (stalled) {
+                  stalled = false;
+                  out.next({
+                    ...base,
+                    state: 'resolved',
+                    message: `Run ${id} of "${start.workflow}" is moving again (${e.type})`,
+                  });
+                }
+                if (!isRunEnd(e)) arm();
+              },
+              complete: () => {
                 quiet?.unsubscribe();
                 out.complete();
-              } else arm();
+              },
             });
             return () => {
               quiet?.unsubscribe();
