@@ -4,9 +4,11 @@ import { createServiceHandle, type ServiceHandle } from './service-handle.js';
 
 /** One request received by {@link startHttpReceiver}. */
 export interface ReceivedRequest {
+  /** HTTP method. */
   readonly method: string;
   /** Path and query. */
   readonly url: string;
+  /** Request headers (lower-case names). */
   readonly headers: IncomingHttpHeaders;
   /** The raw body. */
   readonly body: Buffer;
@@ -29,6 +31,7 @@ export interface HttpReceiverOptions {
 export interface HttpReceiver extends ServiceHandle {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
+  /** The port it listens on. */
   readonly port: number;
   /** Every request so far, in arrival order. Live array. */
   readonly requests: ReceivedRequest[];

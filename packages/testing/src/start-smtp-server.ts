@@ -4,7 +4,9 @@ import { createServiceHandle, type ServiceHandle } from './service-handle.js';
 
 /** One message received by {@link startSmtpServer}. */
 export interface ReceivedMail {
+  /** Envelope sender (`MAIL FROM`). */
   readonly from: string;
+  /** Envelope recipients (`RCPT TO`). */
   readonly to: readonly string[];
   /** The raw RFC 5322 message (headers and body). */
   readonly raw: string;
@@ -20,7 +22,9 @@ export interface StartSmtpServerOptions {
 
 /** A real SMTP server (the `smtp-server` package) on 127.0.0.1 collecting every message. */
 export interface SmtpService extends ServiceHandle {
+  /** Always `127.0.0.1`. */
   readonly host: string;
+  /** The port it listens on. */
   readonly port: number;
   /** Messages received so far. Live array. */
   readonly messages: ReceivedMail[];

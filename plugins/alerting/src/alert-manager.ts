@@ -19,6 +19,7 @@ interface AlertState {
 export interface RuleStats {
   /** Alerts that started firing. */
   readonly fired: number;
+  /** Alerts that stopped firing. */
   readonly resolved: number;
   /** Firing signals for an alert already firing (not notified again). */
   readonly deduped: number;

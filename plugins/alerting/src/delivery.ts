@@ -22,6 +22,7 @@ export interface DeliveryOptions {
 export interface DeliveryStats {
   /** Notifications handed to channels (one per channel). */
   readonly sent: number;
+  /** Notifications a channel accepted. */
   readonly delivered: number;
   /** Attempts that failed and were retried. */
   readonly retried: number;

@@ -38,32 +38,49 @@ export type ClientMessage =
 
 /** Live state of a run as the monitor knows it. */
 export interface RunSummary {
+  /** The run's id. */
   readonly executionId: string;
+  /** Its workflow's name. */
   readonly workflow: string;
+  /** `running` until its `workflow.completed` / `failed` / `cancelled` event. */
   readonly status: 'running' | 'success' | 'failed' | 'cancelled';
+  /** Clock time of `workflow.started`. */
   readonly startedAt: number;
+  /** Clock time of the run's last event, once it settled. */
   readonly endedAt?: number | undefined;
+  /** The run's duration, once it settled. */
   readonly durationMs?: number | undefined;
+  /** Nodes that take part in the run (fallback and boundary handlers that are only on standby not included). */
   readonly nodeCount: number;
   /** Nodes that settled (any status). */
   readonly settledNodes: number;
+  /** Nodes that failed for good. */
   readonly failedNodes: number;
+  /** Set on a subworkflow run. */
   readonly parentExecutionId?: string | undefined;
 }
 
 /** Count, average and maximum of durations in ms. */
 export interface DurationStats {
+  /** How many durations were counted. */
   readonly count: number;
+  /** Their mean, in ms (0 when none). */
   readonly avgMs: number;
+  /** The longest, in ms. */
   readonly maxMs: number;
 }
 
 /** An alert that is firing now, as shown on the dashboard (see `@flowlane/alerting`). */
 export interface MonitorAlert {
+  /** Stable id of the alert (e.g. `errorRate:deploy`). */
   readonly id: string;
+  /** The rule that raised it. */
   readonly rule: string;
+  /** `critical`, `error`, `warning` or `info`. */
   readonly severity?: string | undefined;
+  /** What is wrong, for people. */
   readonly message: string;
+  /** Clock time it started firing. */
   readonly since: number;
 }
 
@@ -75,8 +92,11 @@ export interface MonitorReport {
   readonly nodes: Readonly<Record<string, number>>;
   /** Settled nodes by executor (`local` unless the node names one), then by status. */
   readonly byExecutor: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Durations of settled runs. */
   readonly runDurations: DurationStats;
+  /** Durations of settled node attempts that report one. */
   readonly nodeDurations: DurationStats;
+  /** Alerts firing now (from the `alerts` option). */
   readonly alerts: readonly MonitorAlert[];
 }
 

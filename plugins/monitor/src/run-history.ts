@@ -3,9 +3,13 @@ import type { DurationStats, MonitorAlert, MonitorReport, RunSummary } from './p
 
 /** A run's recorded history: what a late subscriber receives first. */
 export interface RunHistory {
+  /** The run's live summary. */
   readonly run: RunSummary;
+  /** Its workflow's graph. */
   readonly description?: WorkflowDescription | undefined;
+  /** Its events so far, in order. */
   readonly events: readonly FlowEvent[];
+  /** True when events past `maxEventsPerRun` were not kept. */
   readonly truncated: boolean;
 }
 

@@ -4,6 +4,7 @@ import { checkKeys, fail, positive } from '../validate.js';
 
 /** SMTP server settings of {@link emailChannel}. */
 export interface SmtpOptions {
+  /** SMTP server host name. */
   readonly host: string;
   /** Default 587 (or 465 with `secure`). */
   readonly port?: number | undefined;
@@ -17,8 +18,11 @@ export interface SmtpOptions {
 
 /** Options of {@link emailChannel}. */
 export interface EmailChannelOptions {
+  /** The SMTP server. */
   readonly smtp: SmtpOptions;
+  /** Sender address. */
   readonly from: string;
+  /** Recipient address(es). */
   readonly to: string | readonly string[];
   /** Prepended to subjects. Default `'[flowlane]'`. */
   readonly subjectPrefix?: string | undefined;

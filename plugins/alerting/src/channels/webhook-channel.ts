@@ -12,8 +12,11 @@ export interface WebhookChannelOptions {
 
 /** The JSON body a webhook channel posts (version 1). */
 export interface WebhookPayload {
+  /** Payload format version. */
   readonly version: 1;
+  /** Always `flowlane`. */
   readonly source: 'flowlane';
+  /** The notification. */
   readonly alert: AlertNotification;
 }
 

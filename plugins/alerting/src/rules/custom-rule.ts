@@ -15,6 +15,7 @@ export interface CustomRuleOptions {
   readonly key?: ((event: FlowEvent) => string) | undefined;
   /** Default `'warning'`. */
   readonly severity?: Severity | undefined;
+  /** This rule's escalation chain (overrides the plugin's `escalation`). */
   readonly escalation?: readonly EscalationStep[] | undefined;
 }
 

@@ -16,6 +16,7 @@ export interface ErrorRateOptions {
   readonly workflow?: string | undefined;
   /** Default `'error'`. */
   readonly severity?: Severity | undefined;
+  /** This rule's escalation chain (overrides the plugin's `escalation`). */
   readonly escalation?: readonly EscalationStep[] | undefined;
 }
 

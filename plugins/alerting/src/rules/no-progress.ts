@@ -13,6 +13,7 @@ export interface NoProgressOptions {
   readonly workflow?: string | undefined;
   /** Default `'warning'`. */
   readonly severity?: Severity | undefined;
+  /** This rule's escalation chain (overrides the plugin's `escalation`). */
   readonly escalation?: readonly EscalationStep[] | undefined;
 }
 

@@ -11,6 +11,7 @@ export interface NodeFailedOptions {
   readonly workflow?: string | undefined;
   /** Default `'error'`. */
   readonly severity?: Severity | undefined;
+  /** This rule's escalation chain (overrides the plugin's `escalation`). */
   readonly escalation?: readonly EscalationStep[] | undefined;
 }
 
