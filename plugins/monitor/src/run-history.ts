@@ -67,11 +67,29 @@ class Stats {
   }
 }
 
-const NODE_FINAL: Partial<Record<FlowEvent['type'], string>> = {
-  'node.completed': 'success',
-  'node.failed': 'failed',
-  'node.skipped': 'skipped',
-  'node.cancelled': 'cancelled',
+/** Final node statuses counted by the report, by index. */
+const FINAL_NAMES = ['success', 'failed', 'skipped', 'cancelled'] as const;
+
+/** Index into {@link FINAL_NAMES} of an event that settles a node, else -1 (a switch: no dictionary lookup). */
+function finalIndex(type: FlowEvent['type']): number {
+  switch (type) {
+    case 'node.completed':
+      return 0;
+    case 'node.failed':
+      return 1;
+    case 'node.skipped':
+      return 2;
+    case 'node.cancelled':
+      return 3;
+    default:
+      return -1;
+  }
+}
+
+const countsToRecord = (c: Float64Array): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (let i = 0; i < FINAL_NAMES.length; i++) if (c[i]! > 0) out[FINAL_NAMES[i]!] = c[i]!;
+  return out;
 };
 
 /** Executor name of a node from its description (`local` unless it names one). */
@@ -94,8 +112,12 @@ export class RunRecorder {
   readonly #maxTotal: number;
   #total = 0;
   readonly #runStatus: Record<RunSummary['status'], number> = { running: 0, success: 0, failed: 0, cancelled: 0 };
-  readonly #nodes: Record<string, number> = {};
-  readonly #byExecutor: Record<string, Record<string, number>> = {};
+  readonly #nodes = new Float64Array(FINAL_NAMES.length);
+  /** Counts by executor; `local` (most nodes) has its own array so the common case needs no lookup. */
+  readonly #local = new Float64Array(FINAL_NAMES.length);
+  readonly #byExecutor = new Map<string, Float64Array>([['local', this.#local]]);
+  /** The run of the previous event: consecutive events mostly belong to one run. */
+  #last: RunRecord | undefined;
   readonly #runDur = new Stats();
   readonly #nodeDur = new Stats();
 
@@ -107,7 +129,10 @@ export class RunRecorder {
 
   /** Records one event; returns the run's summary. */
   append(e: FlowEvent, description: WorkflowDescription | undefined): RunSummary | undefined {
-    let rec = this.#runs.get(e.executionId);
+    let rec =
+      this.#last !== undefined && this.#last.summary.executionId === e.executionId
+        ? this.#last
+        : this.#runs.get(e.executionId);
     if (e.type === 'workflow.started') {
       if (rec !== undefined) this.#forget(e.executionId, rec);
       let executors: Map<string, string> | undefined;
@@ -137,20 +162,27 @@ export class RunRecorder {
       this.#evict();
     }
     if (rec === undefined) return undefined; // a run that started before the monitor: nothing to attach it to
+    this.#last = rec;
     if (rec.events.length < this.#maxEvents) {
       rec.events.push(e);
       if (++this.#total > this.#maxTotal) this.#evict();
     } else rec.truncated = true;
     const s = rec.summary;
-    const final = NODE_FINAL[e.type];
-    if (final !== undefined && 'nodeId' in e) {
+    const final = finalIndex(e.type);
+    if (final >= 0) {
       s.settledNodes++;
-      if (final === 'failed') s.failedNodes++;
-      this.#nodes[final] = (this.#nodes[final] ?? 0) + 1;
-      const ex = rec.executors?.get((e as { nodeId: string }).nodeId) ?? 'local';
-      const byStatus = (this.#byExecutor[ex] ??= {});
-      byStatus[final] = (byStatus[final] ?? 0) + 1;
-      if ('durationMs' in e && typeof e.durationMs === 'number') this.#nodeDur.add(e.durationMs);
+      if (final === 1) s.failedNodes++;
+      this.#nodes[final]!++;
+      const ex = rec.executors?.get((e as { nodeId: string }).nodeId);
+      let byStatus: Float64Array = this.#local;
+      if (ex !== undefined) {
+        let c = this.#byExecutor.get(ex);
+        if (c === undefined) this.#byExecutor.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
+        byStatus = c;
+      }
+      byStatus[final]!++;
+      const ms = (e as { durationMs?: number }).durationMs;
+      if (ms !== undefined) this.#nodeDur.add(ms);
     } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled') {
       this.#runStatus[s.status]--;
       s.status = e.type === 'workflow.completed' ? 'success' : e.type === 'workflow.failed' ? 'failed' : 'cancelled';
@@ -190,8 +222,10 @@ export class RunRecorder {
   report(alerts: readonly MonitorAlert[]): MonitorReport {
     return {
       runs: { ...this.#runStatus },
-      nodes: { ...this.#nodes },
-      byExecutor: Object.fromEntries(Object.entries(this.#byExecutor).map(([k, v]) => [k, { ...v }])),
+      nodes: countsToRecord(this.#nodes),
+      byExecutor: Object.fromEntries(
+        [...this.#byExecutor].filter(([, c]) => c.some((n) => n > 0)).map(([k, c]) => [k, countsToRecord(c)]),
+      ),
       runDurations: this.#runDur.toJSON(),
       nodeDurations: this.#nodeDur.toJSON(),
       alerts,
@@ -211,6 +245,7 @@ export class RunRecorder {
   /** Removes a run: run counts cover the runs kept; node counts and durations keep covering everything seen. */
   #forget(id: string, rec: RunRecord): void {
     this.#runs.delete(id);
+    if (this.#last === rec) this.#last = undefined;
     this.#total -= rec.events.length;
     this.#runStatus[rec.summary.status]--;
   }
