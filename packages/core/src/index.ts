@@ -140,6 +140,7 @@ export { createVirtualClock } from './runtime/virtual-clock.js';
 
 /* Scheduler building blocks */
 export { AbortGroups } from './scheduling/abort-groups.js';
+export { SharedSchedulerErrorCodes } from './scheduling/scheduler-error-codes.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
 export { Workflow } from './workflow.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PlacementErrorCodes } from '@flowlane/scheduler-round-robin';
+import { PlacementErrorCodes } from '@flowlane/scheduler-placement';
 import { describe, expect, it } from 'vitest';
 import { loadBasedScheduler } from './load-based-plugin.js';
 import { PKG_VERSION } from './version.js';

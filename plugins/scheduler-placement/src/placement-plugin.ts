@@ -1,6 +1,7 @@
 import { definePlugin, type FlowlanePlugin, type PluginApi, type Scheduler, Tokens } from '@flowlane/core';
 import type { SchedulerLike } from 'rxjs';
 import type { PlacementScheduler } from './placement-scheduler.js';
+import { CORE_RANGE } from './version.js';
 
 /** Options every placement plugin adds to its scheduler's options. */
 export interface PlacementPluginOptions {
@@ -12,12 +13,12 @@ export interface PlacementPluginOptions {
 
 /**
  * Define a plugin that installs a placement scheduler: creates it with the engine clock, installs it (the engine
- * republishes its `worker.down` / `worker.up` on `engine.systemEvents$` and logs them), and disposes it with the engine. Used by this package and
- * `@flowlane/scheduler-load-based`; use it for your own strategies.
+ * republishes its `worker.down` / `worker.up` on `engine.systemEvents$` and logs them), and disposes it with the engine. Used by
+ * `@flowlane/scheduler-round-robin` and `@flowlane/scheduler-load-based`; use it for your own strategies.
  *
  * @example
  * ```ts
- * import { createPlacementScheduler, definePlacementPlugin } from '@flowlane/scheduler-round-robin';
+ * import { createPlacementScheduler, definePlacementPlugin } from '@flowlane/scheduler-placement';
  * export const fillFirst = (workers: { id: string; capacity?: number }[]) =>
  *   definePlacementPlugin({ name: 'flowlane-scheduler-fill-first', version: '1.0.0' }, {}, (clock) =>
  *     createPlacementScheduler({ workers, clock, strategy: { name: 'fill-first', pick: (c) => c[0] } }),
@@ -32,7 +33,7 @@ export function definePlacementPlugin(
   return definePlugin({
     name: meta.name,
     version: meta.version,
-    flowlane: meta.flowlane ?? '^0.1.0',
+    flowlane: meta.flowlane ?? CORE_RANGE,
     setup(api: PluginApi) {
       const scheduler = create(options.clock ?? api.container.resolve(Tokens.Clock));
       const installed = options.wrap === undefined ? scheduler : options.wrap(scheduler);
