@@ -93,6 +93,8 @@ export {
 export { copyCancelled } from './executor/copy-cancelled.js';
 export type { CommandRun } from './executor/create-command-run.js';
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
+export type { NodeOutcome, RunTracker, RunTrackerHooks } from './observability/run-tracker.js';
+export { createRunTracker, failedOutcome } from './observability/run-tracker.js';
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */
 export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
