@@ -80,6 +80,13 @@ describe('checkPackage', () => {
     ]);
   });
 
+  it('reads rows that name several codes in one cell, so a stale one among them is found', () => {
+    const dir = fixture([...GOOD_ROWS.slice(1), '| `FL_DEMO_BROKEN` / `FL_DEMO_OLD` | Broke or old. | Fix it. |']);
+    expect(checkPackage({ dir, errorCodes: TABLE })).toEqual([
+      expect.stringMatching(/documents FL_DEMO_OLD, which no error table defines/),
+    ]);
+  });
+
   it('reports a `documents` code that does not exist anywhere', () => {
     const dir = fixture(GOOD_ROWS);
     expect(checkPackage({ dir, errorCodes: TABLE, documents: ['FL_NOT_A_CORE_CODE'] })).toContainEqual(

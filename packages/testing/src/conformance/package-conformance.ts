@@ -49,14 +49,21 @@ interface CodeRow {
   readonly line: number;
 }
 
-/** Every `` | `FL_…` | … | `` row of a markdown text. */
+/**
+ * Every table row of a markdown text whose first cell names error codes (`` | `FL_…` | … | ``; a cell naming several,
+ * `` `FL_A` / `FL_B` ``, gives a row per code), with the cells after the first.
+ */
 export function readmeCodeRows(markdown: string): CodeRow[] {
   const rows: CodeRow[] = [];
   markdown.split('\n').forEach((text, i) => {
-    const m = /^\|\s*`(FL_[A-Z0-9_]+)`\s*\|(.*)$/.exec(text.trim());
+    const m = /^\|([^|]*)\|(.*)$/.exec(text.trim());
     if (m === null) return;
-    const rest = m[2]!.replace(/\|\s*$/, '');
-    rows.push({ code: m[1]!, cells: rest.split('|').map((c) => c.trim()), line: i + 1 });
+    const codes = [...m[1]!.matchAll(/`(FL_[A-Z0-9_]+)`/g)].map((c) => c[1]!);
+    const cells = m[2]!
+      .replace(/\|\s*$/, '')
+      .split('|')
+      .map((c) => c.trim());
+    for (const code of codes) rows.push({ code, cells, line: i + 1 });
   });
   return rows;
 }
