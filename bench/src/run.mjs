@@ -232,6 +232,7 @@ async function main() {
           ratioToFloor: 1,
           floorMs: round(f),
           floorForm: formsOf(floorRuns),
+          ...trialOf(floorRuns),
           status: 'ok',
         };
         rows.push(floorRow);
@@ -350,6 +351,14 @@ function merge(file, report) {
 /** The floor form(s) the processes used (`then`, `await`, `direct`; several when processes chose differently). */
 function formsOf(runs) {
   return [...new Set(runs.map((r) => r.floorForm ?? 'then'))].join('/');
+}
+
+/** Each floor form's trial median (ms), the median over the processes that tried it (async workloads only). */
+function trialOf(runs) {
+  const forms = {};
+  for (const r of runs) for (const [f, ms] of Object.entries(r.floorForms ?? {})) (forms[f] ??= []).push(ms);
+  const names = Object.keys(forms);
+  return names.length === 0 ? {} : { floorForms: Object.fromEntries(names.map((f) => [f, round(median(forms[f]))])) };
 }
 
 function row(workload, system, version, status) {
