@@ -69,6 +69,7 @@ export type {
   ResourceExpiredEvent,
   RunStatus,
   SystemEvent,
+  TriggeredBy,
   WorkerDownEvent,
   WorkerUpEvent,
   WorkflowCancelledEvent,
@@ -79,6 +80,9 @@ export type {
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
 export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+/* Triggers and schedules */
+export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
+export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */
 export {

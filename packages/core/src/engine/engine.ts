@@ -33,6 +33,8 @@ import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } 
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
+import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
+import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
 export interface EngineOptions {
@@ -60,6 +62,8 @@ export interface EngineOptions {
   readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
+  /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
+  readonly maxTriggerDepth?: number | undefined;
 }
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
@@ -156,6 +160,8 @@ export class Engine {
   readonly #background = new Set<Promise<unknown>>();
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
+  readonly #triggers: TriggerHub;
+  readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
   #ready: Promise<void> | undefined;
@@ -220,6 +226,7 @@ export class Engine {
           }
         }
         if (self.#subject.observed) self.#subject.next(e);
+        if (e.type === 'custom') self.#triggers.onEvent(e);
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
       },
@@ -237,6 +244,21 @@ export class Engine {
       },
       settled: (exec) => this.#settled(exec),
     };
+    const depth = options.maxTriggerDepth ?? 10;
+    if (!(Number.isInteger(depth) && depth >= 1))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'maxTriggerDepth',
+        reason: `expected an integer ≥ 1, got ${String(depth)}`,
+      });
+    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
+    this.#schedules = new ScheduleSet({
+      clock,
+      logger,
+      ready: () => this.ready(),
+      stateStore: () => this.#rt.stateStore,
+      run: start,
+    });
     container.register(Tokens.Engine, { useValue: this });
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
@@ -351,7 +373,59 @@ export class Engine {
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
+    this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Start a workflow whenever an event happens: a custom event (`engine.emit(name, payload)` or `ctx.emitEvent` in a
+   * run) or the end of a run (`workflow.completed`, `workflow.failed`; narrow with `workflow`). The started run's
+   * `workflow.started` event carries `triggeredBy: { event, executionId }`. Chains of triggered runs deeper than
+   * `maxTriggerDepth` are refused with `FL_TRIGGER_LOOP` (given to `onError`, else logged).
+   *
+   * @example
+   * ```ts
+   * const handle = engine.trigger({
+   *   on: 'git.push',
+   *   when: (e) => (e.payload as { branch: string }).branch === 'main',
+   *   run: checks,
+   *   input: (e) => ({ commit: (e.payload as { commit: string }).commit }),
+   * });
+   * engine.emit('git.push', { branch: 'main', commit: 'abc123' });
+   * handle.remove();
+   * ```
+   */
+  trigger<TIn, P = unknown>(options: TriggerOptions<TIn, P>): TriggerHandle {
+    return this.#triggers.add(options as TriggerOptions);
+  }
+
+  /**
+   * Publish an event from outside any run (a webhook, a queue message) to the engine's triggers. Returns the runs
+   * started at once (debounced and queued triggers start theirs later).
+   *
+   * @example
+   * ```ts
+   * const [run] = engine.emit('approval.granted', { environment: 'production' });
+   * ```
+   */
+  emit(name: string, payload?: unknown): Run<object>[] {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    return this.#triggers.emit(name, payload);
+  }
+
+  /**
+   * Run a workflow on a cron schedule (5 or 6 fields, read by croner), timed on the engine clock. Occurrences missed
+   * while no engine had the schedule are skipped or caught up (`missed`), known from the last handled occurrence
+   * kept in the state store. Runs carry `triggeredBy: { event: 'schedule', schedule, scheduledAt }`.
+   *
+   * @example
+   * ```ts
+   * const nightly = engine.schedule('0 3 * * *', backup, { target: 's3' }, { missed: 'catch-up' });
+   * nightly.remove();
+   * ```
+   */
+  schedule<TIn>(cron: string, wf: Workflow<TIn, object>, input: TIn, options?: ScheduleOptions): ScheduleHandle {
+    return this.#schedules.add(cron, wf as unknown as Workflow<unknown, object>, input, options);
   }
 
   /**
@@ -397,6 +471,8 @@ export class Engine {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#triggers.close();
+    this.#schedules.close();
     await this.#ready?.catch(() => undefined);
     const runs = [...this.#active.values()];
     for (const r of runs) r.cancel('engine closed');

@@ -115,6 +115,7 @@ export class Execution implements Run {
   #plan!: WorkflowPlan;
   readonly #parent: Execution | undefined;
   readonly #externalSignal: AbortSignal | undefined;
+  readonly #triggeredBy: RunOptions['triggeredBy'];
 
   readonly #st: Uint8Array;
   readonly #indeg: Int32Array;
@@ -174,6 +175,7 @@ export class Execution implements Run {
     this.input = input;
     this.actor = options.actor;
     this.#externalSignal = options.signal;
+    this.#triggeredBy = options.triggeredBy;
     const n = this.#g.ids.length;
     // One backing buffer for all per-node state (one allocation per run instead of six).
     const buf = new ArrayBuffer(31 * n);
@@ -333,6 +335,7 @@ export class Execution implements Run {
       timestamp: this.#now,
       nodeCount: this.#g.activeCount,
       ...(this.actor === undefined ? {} : { actor: this.actor.id }),
+      ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
     });
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
