@@ -46,6 +46,8 @@ export const ErrorCodes = {
     `Secret "${p.name}" was not found (providers asked: ${p.providers.join(', ') || 'none'}). Define it or register a secrets provider.`,
   FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) =>
     `Permission denied for node "${p.nodeId}": ${p.reason}.`,
+  FL_ACTION_DENIED: (p: { action: string; workflow: string; executionId: string; reason: string }) =>
+    `Permission denied to ${p.action} execution "${p.executionId}" of workflow "${p.workflow}": ${p.reason}.`,
   FL_EXECUTOR_NOT_FOUND: (p: { nodeId: string; executor: string; available: readonly string[] }) =>
     `Node "${p.nodeId}" asks for executor "${p.executor}", which is not registered (available: ${p.available.join(', ') || 'none'}). Install and add its plugin.`,
   FL_EXEC_FAILED: (p: {

@@ -108,6 +108,7 @@ export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/d
 export { definePluginErrors } from './plugin/define-plugin-errors.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
+  ActionRequest,
   Actor,
   AdmissionRequest,
   AuditRecord,
@@ -116,6 +117,7 @@ export type {
   CacheStore,
   CopyOptions,
   CopyResult,
+  EngineAction,
   ExecHandle,
   ExecOptions,
   ExecResult,
@@ -132,6 +134,7 @@ export type {
   NodePermissions,
   OutputChunk,
   PermissionPolicy,
+  PermissionVerdict,
   PluginApi,
   PluginContainer,
   PluginDisposer,

@@ -14,6 +14,7 @@ import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
+  Actor,
   AuditSink,
   CacheStore,
   Executor,
@@ -29,6 +30,7 @@ import type {
 } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
+import { authorizeAction } from './authorize-action.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
@@ -263,6 +265,7 @@ export class Engine {
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
     container.register(Tokens.Executors, { useValue: executors });
+    container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
     container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
@@ -446,20 +449,39 @@ export class Engine {
     throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
   }
 
-  /** Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`). */
-  async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
+  /**
+   * Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`).
+   * `options.actor` is who sends it, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
+   */
+  async signal(
+    executionId: string,
+    name: string,
+    payload?: unknown,
+    options?: { readonly actor?: Actor | undefined },
+  ): Promise<void> {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, {
+      action: 'signal',
+      actor: options?.actor,
+      workflow,
+      executionId,
+      signal: name,
+    });
     await exec.signal(name, payload);
   }
 
   /**
    * Cancel an active or queued execution by id. Cancelling a run cancels its running subworkflows; a subworkflow run
    * can also be cancelled by its own id (`<parent>/<node>`), which fails its node in the parent like any failure.
+   * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
-  cancel(executionId: string, reason?: string): void {
+  cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
     exec.cancel(reason);
   }
 

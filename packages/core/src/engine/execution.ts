@@ -34,6 +34,7 @@ import type {
 } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
+import { actionDenied } from './authorize-action.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
 import { NodeCtx } from './node-context.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
@@ -267,6 +268,20 @@ export class Execution implements Run {
   start(plan: WorkflowPlan): void {
     if (this.#done) return;
     this.#plan = plan;
+    const denied =
+      this.#parent === undefined
+        ? actionDenied(this.#rt.permissionPolicy, {
+            action: 'run',
+            actor: this.actor,
+            workflow: this.workflow,
+            executionId: this.executionId,
+          })
+        : undefined;
+    if (denied !== undefined) {
+      this.#runError = denied;
+      this.#finish('failed');
+      return;
+    }
     const ext = this.#externalSignal;
     if (ext !== undefined) {
       if (ext.aborted) {
