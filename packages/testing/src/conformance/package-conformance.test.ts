@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { definePlugin } from '@flowlane/core';
@@ -84,6 +84,14 @@ describe('checkPackage', () => {
     const dir = fixture([...GOOD_ROWS.slice(1), '| `FL_DEMO_BROKEN` / `FL_DEMO_OLD` | Broke or old. | Fix it. |']);
     expect(checkPackage({ dir, errorCodes: TABLE })).toEqual([
       expect.stringMatching(/documents FL_DEMO_OLD, which no error table defines/),
+    ]);
+  });
+
+  it('reports an option without a ### heading', () => {
+    const dir = fixture(GOOD_ROWS);
+    writeFileSync(join(dir, 'README.md'), `${readFileSync(join(dir, 'README.md'), 'utf8')}\n### path\n\n\`string\`\n`);
+    expect(checkPackage({ dir, errorCodes: TABLE, options: ['path', 'key'] })).toEqual([
+      'README has no "### key" heading for the option key (say its type and default).',
     ]);
   });
 

@@ -33,6 +33,8 @@ export interface PackageConformanceOptions {
   readonly foreignCodes?: Readonly<Record<string, unknown>> | readonly string[] | undefined;
   /** Codes of core or `foreignCodes` the package raises: each needs a README row too. */
   readonly documents?: readonly string[] | undefined;
+  /** Option names that each need a `### name` heading in the README (its Options section: type, default). */
+  readonly options?: readonly string[] | undefined;
   /** `## ` sections the README must have, in this order (others may sit between). Default {@link README_SECTIONS}. */
   readonly readmeSections?: readonly string[] | undefined;
 }
@@ -131,6 +133,11 @@ export function checkPackage(options: PackageConformanceOptions): string[] {
     seen.add(row.code);
   }
 
+  const subheadings = new Set([...readme.matchAll(/^### (.+?)\s*$/gm)].map((m) => m[1]!));
+  for (const option of options.options ?? [])
+    if (!subheadings.has(option) && !subheadings.has(`\`${option}\``))
+      problems.push(`README has no "### ${option}" heading for the option ${option} (say its type and default).`);
+
   const headings = [...readme.matchAll(/^## (.+?)\s*$/gm)].map((m) => m[1]!);
   let at = -1;
   for (const section of options.readmeSections ?? README_SECTIONS) {
@@ -149,8 +156,8 @@ export function checkPackage(options: PackageConformanceOptions): string[] {
 /**
  * Registers a vitest suite that keeps a package's metadata and README honest: `PKG_VERSION` equals package.json, the
  * plugin is frozen and named after its package with the right version and core range, every error code has a README
- * row (Code · Meaning · How to fix), **no README row documents a code that does not exist**, and the README has the
- * house sections. Call it at the top level of a test file; it replaces the per-package README / version / error-table
+ * row (Code · Meaning · How to fix), **no README row documents a code that does not exist**, every listed option has a
+ * `###` heading, and the README has the house sections. Call it at the top level of a test file; it replaces the per-package README / version / error-table
  * tests.
  *
  * @example
