@@ -97,6 +97,8 @@ export {
 export { copyCancelled } from './executor/copy-cancelled.js';
 export type { CommandRun } from './executor/create-command-run.js';
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
+export type { NodeOutcome, RunTracker, RunTrackerHooks } from './observability/run-tracker.js';
+export { createRunTracker, failedOutcome } from './observability/run-tracker.js';
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */
 export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
@@ -147,6 +149,7 @@ export { createVirtualClock } from './runtime/virtual-clock.js';
 
 /* Scheduler building blocks */
 export { AbortGroups } from './scheduling/abort-groups.js';
+export { SharedSchedulerErrorCodes } from './scheduling/scheduler-error-codes.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
 export { Workflow } from './workflow.js';
