@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { docSnippetsSuite } from '@flowlane/testing';
-import { describe, expect, it } from 'vitest';
+import { docSnippetsSuite, packageConformance } from '@flowlane/testing';
 import { AlertingErrorCodes, alerting, nodeFailed, webhookChannel } from './index.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
-
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 docSnippetsSuite({
   docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
@@ -13,24 +9,13 @@ docSnippetsSuite({
   minSnippets: 2,
 });
 
-describe('package', () => {
-  it('documents every error code and option in the README', () => {
-    for (const code of Object.keys(AlertingErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
-    for (const option of ['rules', 'channels', 'escalation', 'cooldown', 'notifyResolved', 'delivery'])
-      expect(readme).toContain(`### ${option}\n`);
-  });
-
-  it('keeps PKG_VERSION equal to package.json and names itself after the package', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      name: string;
-      version: string;
-    };
-    expect(PKG_VERSION).toBe(pkg.version);
-    const plugin = alerting({
-      rules: [nodeFailed()],
-      channels: { hook: webhookChannel({ url: 'http://127.0.0.1:9/h' }) },
-    });
-    expect(plugin).toMatchObject({ name: pkg.name, version: PKG_VERSION, flowlane: CORE_RANGE });
-    expect(Object.isFrozen(plugin)).toBe(true);
-  });
+// Version, plugin identity, README error table (every code documented, no stale rows), options and sections.
+packageConformance('@flowlane/alerting', {
+  dir: new URL('..', import.meta.url),
+  version: PKG_VERSION,
+  coreRange: CORE_RANGE,
+  plugin: () =>
+    alerting({ rules: [nodeFailed()], channels: { hook: webhookChannel({ url: 'http://127.0.0.1:9/h' }) } }),
+  errorCodes: AlertingErrorCodes,
+  options: ['rules', 'channels', 'escalation', 'cooldown', 'notifyResolved', 'delivery'],
 });

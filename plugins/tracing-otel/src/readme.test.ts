@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { docSnippetsSuite } from '@flowlane/testing';
-import { describe, expect, it } from 'vitest';
+import { docSnippetsSuite, packageConformance } from '@flowlane/testing';
 import { OtelErrorCodes, otelTracing } from './index.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
-
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 docSnippetsSuite({
   docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
@@ -13,20 +9,12 @@ docSnippetsSuite({
   minSnippets: 2,
 });
 
-describe('package', () => {
-  it('documents every error code and option in the README', () => {
-    for (const code of Object.keys(OtelErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
-    for (const option of ['tracerProvider', 'propagateContext', 'attributes'])
-      expect(readme).toContain(`### ${option}\n`);
-  });
-
-  it('keeps PKG_VERSION equal to package.json and names itself after the package', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-      name: string;
-      version: string;
-    };
-    expect(PKG_VERSION).toBe(pkg.version);
-    expect(otelTracing()).toMatchObject({ name: pkg.name, version: PKG_VERSION, flowlane: CORE_RANGE });
-    expect(Object.isFrozen(otelTracing())).toBe(true);
-  });
+// Version, plugin identity, README error table (every code documented, no stale rows), options and sections.
+packageConformance('@flowlane/tracing-otel', {
+  dir: new URL('..', import.meta.url),
+  version: PKG_VERSION,
+  coreRange: CORE_RANGE,
+  plugin: () => otelTracing(),
+  errorCodes: OtelErrorCodes,
+  options: ['tracerProvider', 'propagateContext', 'attributes'],
 });
