@@ -78,7 +78,7 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
-export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */
 export {

@@ -65,6 +65,12 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   readonly storage: ExecutionStorage;
   /** Resolve a secret; its value is redacted from everything the engine emits. */
   getSecret(name: string): Promise<string>;
+  /**
+   * Treat `value` as a secret from now on: redacted (like `getSecret` values) from everything this run and its
+   * subworkflows emit afterwards. For secrets that do not come from a secrets provider (read from a file, minted
+   * by an API). Earlier events are not rewritten.
+   */
+  markSecret(value: string): void;
   /** Write an audit record (redacted, stamped with execution, node and actor). */
   audit(record: AuditInput): Promise<void>;
   /** Run a command through this node's executor. */

@@ -31,7 +31,8 @@ import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
+import { checkRedact, checkRunOptions } from './run-options.js';
+import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
@@ -60,6 +61,8 @@ export interface EngineOptions {
   readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
+  /** Values redacted in every run, like resolved secrets (see docs/builder.md, Secrets). */
+  readonly redact?: RedactOptions | undefined;
 }
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
@@ -185,6 +188,7 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(conc)}`,
       });
     this.#maxRuns = maxRuns;
+    if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     const container = createChildContainer(options.container);
     const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
     for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
@@ -224,6 +228,7 @@ export class Engine {
         if (ch.hasSubscribers) ch.publish(e);
       },
       artifactsDir: options.artifactsDir,
+      redactAlso: options.redact?.also ?? [],
       track: (work) => {
         this.#background.add(work);
         void work.finally(() => this.#background.delete(work));
@@ -344,6 +349,8 @@ export class Engine {
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
+    options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);

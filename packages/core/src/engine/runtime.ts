@@ -39,6 +39,8 @@ export interface EngineRuntime {
   publish(event: FlowEvent): void;
   /** Base directory for run staging areas (artifacts); default the OS temp dir. */
   readonly artifactsDir: string | undefined;
+  /** Values every run redacts (engine option `redact.also`). */
+  readonly redactAlso: readonly string[];
   /** Keep track of background work (cleanups) that `engine.close()` must wait for. */
   track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */
