@@ -12,6 +12,7 @@ import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
+import { guardEvents } from '../plugin/guarded-events.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
   AuditSink,
@@ -30,6 +31,7 @@ import type {
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
+import { CustomEventBoard } from './custom-event-board.js';
 import { Execution } from './execution.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
@@ -75,7 +77,7 @@ const LOGGED_EXPORTER_FAILURES = 10;
 
 /** An exporter callback with the failure reporter of its exporter. */
 interface ExporterHook<E> {
-  readonly handle: (e: E) => void;
+  readonly handle: (e: E) => unknown;
   readonly fail: (e: E, error: unknown) => void;
 }
 
@@ -83,15 +85,15 @@ interface ExporterHook<E> {
  * Failure reporting for one metrics exporter: a broken exporter must not flood the log with one line per event, so
  * the first {@link LOGGED_EXPORTER_FAILURES} failures are logged and `summary()` tells how many followed.
  */
-function exporterFailures(name: string, logger: Logger) {
+function exporterFailures(name: string, logger: Logger, what = 'metrics exporter') {
   let failures = 0;
   const fail =
     (on: string) =>
     (e: { readonly type: string }, error: unknown): void => {
       failures++;
       if (failures > LOGGED_EXPORTER_FAILURES) return;
-      logger.error(`metrics exporter "${name}" failed on ${on}`, {
-        exporter: name,
+      logger.error(`${what} "${name}" failed on ${on}`, {
+        [what === 'plugin' ? 'plugin' : 'exporter']: name,
         type: e.type,
         error: serializeError(error, { stack: false }).message,
         ...(failures === LOGGED_EXPORTER_FAILURES ? { further: 'counted, logged once on close' } : {}),
@@ -100,10 +102,12 @@ function exporterFailures(name: string, logger: Logger) {
   return {
     onEvent: fail('an event'),
     onSystemEvent: fail('a system event'),
+    /** A subscriber of the plugin's `events$` (its own or the one given to `attach`) threw. */
+    onSubscriber: (error: unknown, e?: { readonly type: string }) => fail('a subscriber')(e ?? { type: '-' }, error),
     summary(): void {
       if (failures > LOGGED_EXPORTER_FAILURES)
-        logger.error(`metrics exporter "${name}" failed ${failures} times in all`, {
-          exporter: name,
+        logger.error(`${what} "${name}" failed ${failures} times in all`, {
+          [what === 'plugin' ? 'plugin' : 'exporter']: name,
           failures,
           logged: LOGGED_EXPORTER_FAILURES,
         });
@@ -211,14 +215,16 @@ export class Engine {
       defaultPermissions: options.permissions === undefined,
       inflight: new Map(),
       container,
-      lastCustom: new Map<string, CustomEvent>(),
+      lastCustom: new CustomEventBoard(),
       customListeners: new Map(),
       publish(e) {
         const hooks = self.#eventHandlers;
         for (let k = 0; k < hooks.length; k++) {
           const hook = hooks[k]!;
           try {
-            hook.handle(e);
+            const r = hook.handle(e);
+            // An async handle() that rejects is contained like a throwing one.
+            if (r !== undefined) contain(r, e, hook);
           } catch (err) {
             hook.fail(e, err);
           }
@@ -314,7 +320,8 @@ export class Engine {
           });
         for (const hook of [...this.#systemHandlers]) {
           try {
-            hook.handle(e);
+            const r = hook.handle(e);
+            if (r !== undefined) contain(r, e, hook);
           } catch (err) {
             hook.fail(e, err);
           }
@@ -454,6 +461,7 @@ export class Engine {
       return;
     }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
+    if (this.#active.size === 0) this.#rt.lastCustom.clear();
     if (exec.wasStarted) this.#running--;
     else {
       const k = this.#queued.indexOf(exec);
@@ -500,6 +508,8 @@ export class Engine {
         const entry: (typeof setups)[number] = { owner, onClose: [] };
         setups.push(entry);
         sealedOwner = owner;
+        const pluginFailures = exporterFailures(owner, rt.logger, 'plugin');
+        entry.onClose.push(() => pluginFailures.summary());
         const api: PluginApi = {
           coreVersion: CORE_VERSION,
           executors: {
@@ -546,6 +556,7 @@ export class Engine {
                   reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
                 });
               const failures = exporterFailures(x.name, rt.logger);
+              entry.onClose.push(() => failures.summary());
               if (typeof x.handle === 'function') {
                 const hook: ExporterHook<FlowEvent> = { handle: x.handle.bind(x), fail: failures.onEvent };
                 this.#eventHandlers.push(hook);
@@ -565,9 +576,7 @@ export class Engine {
                   if (k !== -1) this.#systemHandlers.splice(k, 1);
                 });
               }
-              if (typeof x.handle === 'function' || typeof x.handleSystem === 'function')
-                entry.onClose.push(() => failures.summary());
-              const teardown = x.attach?.(this.events$);
+              const teardown = x.attach?.(guardEvents(this.events$, failures.onSubscriber));
               if (typeof teardown === 'function') entry.onClose.push(teardown);
               if (x.dispose) entry.onClose.push(() => x.dispose!());
             },
@@ -592,7 +601,7 @@ export class Engine {
             },
           },
           container: rt.container as unknown as PluginContainer,
-          events$: this.events$,
+          events$: guardEvents(this.events$, pluginFailures.onSubscriber),
           systemEvents$: this.systemEvents$,
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
@@ -616,7 +625,7 @@ export class Engine {
       for (const s of setups.reverse()) {
         for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
       }
-      this.#closed = true;
+      // Not closed: later runs fail with this error (FL_PLUGIN_SETUP_FAILED), also when setup threw synchronously.
       throw e;
     }
     for (const s of setups) {
@@ -654,6 +663,12 @@ function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
       if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
     seen.add(p.name);
   }
+}
+
+/** Routes the rejection of an exporter's async callback to its failure reporter. */
+function contain<E>(r: unknown, e: E, hook: ExporterHook<E>): void {
+  if (typeof (r as PromiseLike<unknown>).then === 'function')
+    (r as PromiseLike<unknown>).then(undefined, (err: unknown) => hook.fail(e, err));
 }
 
 async function safe(fn: () => unknown, logger: Logger): Promise<void> {

@@ -141,6 +141,8 @@ export class Execution implements Run {
   #finalized = false;
   #begun = false;
   #runError: FlowlaneError | undefined;
+  /** Custom events emitted on the engine after this mark are visible to getEvent (see CustomEventBoard). */
+  #customMark = 0;
 
   #events: FlowEvent[] = [];
   #observers: Subscriber<FlowEvent>[] | undefined;
@@ -318,6 +320,7 @@ export class Execution implements Run {
 
   #begin(): void {
     this.#begun = true;
+    this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
     if (this.#handlers !== undefined) {
       for (const [type, list] of this.#handlers) {
@@ -706,6 +709,7 @@ export class Execution implements Run {
           },
           onStoreError: (e) =>
             rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
+          gone: () => this.#done,
         })(source);
       });
     }
@@ -1407,14 +1411,14 @@ export class Execution implements Run {
       payload: r?.active ? r.value(payload) : payload,
     };
     (this.#custom ??= new Map()).set(name, e);
-    this.#rt.lastCustom.set(name, e);
+    this.#rt.lastCustom.publish(e);
     this.#emit(e);
     const listeners = this.#rt.customListeners.get(name);
     if (listeners !== undefined) for (const l of [...listeners]) l(e);
   }
 
   getCustom(name: string): CustomEvent | undefined {
-    return this.#custom?.get(name) ?? this.#rt.lastCustom.get(name);
+    return this.#custom?.get(name) ?? this.#rt.lastCustom.since(name, this.#customMark);
   }
 
   #signalBox(name: string): SignalBox {

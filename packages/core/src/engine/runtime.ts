@@ -1,4 +1,5 @@
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
+import type { CacheFlight } from '../compile/with-cache.js';
 import type { DependencyContainer } from 'tsyringe';
 import type {
   AuditSink,
@@ -12,6 +13,7 @@ import type {
   StateStore,
 } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
+import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { RunOptions } from './run-types.js';
@@ -30,10 +32,10 @@ export interface EngineRuntime {
   readonly permissionPolicy: PermissionPolicy;
   /** True when the policy is the default one (only nodes that declare permissions are checked). */
   readonly defaultPermissions: boolean;
-  readonly inflight: Map<string, Observable<unknown>>;
+  readonly inflight: Map<string, CacheFlight>;
   readonly container: DependencyContainer;
-  /** Latest custom event per name, engine-wide. */
-  readonly lastCustom: Map<string, CustomEvent>;
+  /** Latest custom event per name, engine-wide, bounded; each run sees those emitted while it runs. */
+  readonly lastCustom: CustomEventBoard;
   /** onEvent handlers of active runs for custom event names. */
   readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
   publish(event: FlowEvent): void;
