@@ -1,7 +1,7 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
+import { permissionProblems } from './check-permissions.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
-import { permissionProblems } from './check-permissions.js';
 
 /** The validated graph in flat, index-based form (CSR adjacency, typed arrays): what the engine runs. */
 export interface CompiledGraph {

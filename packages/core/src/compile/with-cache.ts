@@ -24,8 +24,8 @@ interface Landed {
 /** One key's lookup-and-compute, shared by every caller that asks for the key while it is in flight. */
 export interface CacheFlight {
   readonly result: ReplaySubject<Landed>;
-  /** The leading caller's {@link CacheHooks.gone}. */
-  readonly leaderGone: () => boolean;
+  /** Set when the flight failed after its leading caller's run had ended: its joiners compute again. */
+  abandoned: boolean;
   /** Callers subscribed now; the computation stops when the last one leaves. */
   refs: number;
   stop(): void;
@@ -81,7 +81,7 @@ export function withCache<T>(
         },
         error: (e: unknown) => {
           // The leader's run ended and its computation failed with it: compute (or join the next flight) ourselves.
-          if (flight.leaderGone() && !hooks.gone())
+          if (flight.abandoned && !hooks.gone())
             again = new Observable<T>(attempt).subscribe({
               next: (v) => sub.next(v),
               error: (e2: unknown) => sub.error(e2),
@@ -100,16 +100,13 @@ export function withCache<T>(
       };
     };
 
-    const lead = (
-      got: CacheEntry | undefined | Promise<CacheEntry | undefined>,
-      sub: Subscriber<T>,
-    ): (() => void) => {
+    const lead = (got: CacheEntry | undefined | Promise<CacheEntry | undefined>, sub: Subscriber<T>): (() => void) => {
       let computing: Subscription | undefined;
       let stopped = false;
       let landed = false;
       const flight: CacheFlight = {
         result: new ReplaySubject<Landed>(1),
-        leaderGone: hooks.gone,
+        abandoned: false,
         refs: 1,
         stop: () => {
           // Every caller left: stop the lookup or computation (a value already landed stays until it is stored).
@@ -124,6 +121,8 @@ export function withCache<T>(
         if (inflight.get(key) === flight) inflight.delete(key);
       };
       const fail = (e: unknown): void => {
+        // Decided before anyone is told: the leader's own failure ends its run too.
+        flight.abandoned = hooks.gone();
         landed = true;
         land();
         flight.result.error(e);

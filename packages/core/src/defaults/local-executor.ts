@@ -4,11 +4,11 @@ import { createReadStream } from 'node:fs';
 import { cp, mkdir, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { FlowlaneError } from '../errors.js';
-import { SECRET_ENV_PREFIX } from './env-secrets-provider.js';
 import { copyCancelled } from '../executor/copy-cancelled.js';
 import { commandLabel, createCommandRun } from '../executor/create-command-run.js';
-import { type PipeHolder, pipeHolders } from '../executor/pipe-holders.js';
+import { groupAlive, type PipeHolder, pipeHolders } from '../executor/pipe-holders.js';
 import type { CopyResult, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
+import { SECRET_ENV_PREFIX } from './env-secrets-provider.js';
 
 /** Options of {@link createLocalExecutor}. */
 export interface LocalExecutorOptions {
@@ -111,7 +111,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
           return;
         }
         const fds = [child.stdout, child.stderr].map((s) => (s as { _handle?: { fd?: number } } | null)?._handle?.fd);
-          escaped = pipeHolders(fds.filter((fd): fd is number => typeof fd === 'number' && fd >= 0));
+        escaped = pipeHolders(fds.filter((fd): fd is number => typeof fd === 'number' && fd >= 0));
         child.stdout?.destroy();
         child.stderr?.destroy();
       };
@@ -179,15 +179,6 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       await Promise.all(waits);
     },
   };
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function escapedMessage(holders: readonly PipeHolder[], drainMs: number): string {

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
-import type { CacheFlight } from '../compile/with-cache.js';
 import type { DependencyContainer } from 'tsyringe';
+import type { CacheFlight } from '../compile/with-cache.js';
 import type {
   AuditSink,
   CacheStore,

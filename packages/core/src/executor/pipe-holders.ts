@@ -8,8 +8,9 @@ export interface PipeHolder {
 }
 
 /**
- * Processes other than this one that hold the pipes behind `fds` (file descriptors of this process) open. Linux
- * only, best effort: reads `/proc`; returns an empty list elsewhere or when `/proc` cannot be read. Used when a
+ * Processes other than this one that hold the other end of the pipes behind `fds` (file descriptors of this
+ * process) open. Linux only, best effort: reads `/proc`; returns an empty list elsewhere or when `/proc` cannot be
+ * read. Used when a
  * command exited but something it started outside its process group keeps its stdout/stderr open.
  *
  * @example
@@ -22,7 +23,14 @@ export function pipeHolders(fds: readonly number[]): PipeHolder[] {
   for (const fd of fds) {
     try {
       const link = readlinkSync(`/proc/self/fd/${fd}`);
-      if (link.startsWith('pipe:')) targets.add(link);
+      if (link.startsWith('pipe:'))
+        targets.add(link); // both ends of a pipe share one inode
+      else {
+        // Node's stdio "pipes" are socketpairs: the child's end is the next socket inode after ours (libuv creates
+        // the pair in one call). Best effort — the message that uses this says what it found, nothing depends on it.
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m !== null) targets.add(`socket:[${Number(m[1]) + 1}]`);
+      }
     } catch {
       /* not on Linux, or fd closed */
     }
@@ -59,4 +67,35 @@ export function pipeHolders(fds: readonly number[]): PipeHolder[] {
     out.push({ pid: Number(pid), name });
   }
   return out;
+}
+
+/**
+ * True while process group `pgid` has a member that is not a zombie. Zombies count for `kill(-pgid, 0)`, and where
+ * nobody reaps orphans (a container without an init) they stay forever. Reads `/proc` on Linux; elsewhere falls
+ * back to `kill(-pgid, 0)`.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // pid (comm) state ppid pgrp …; comm may contain spaces and parentheses: parse after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(rest[2]) === pgid && rest[0] !== 'Z' && rest[0] !== 'X') return true;
+  }
+  return false;
 }

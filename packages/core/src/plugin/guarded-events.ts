@@ -67,5 +67,4 @@ class GuardedObservable<T> extends Observable<T> {
       },
     });
   }
-
 }
