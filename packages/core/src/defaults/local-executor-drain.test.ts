@@ -51,13 +51,13 @@ const alive = (pid: number): boolean => {
 };
 
 // `setsid sleep` leaves the command's process group (and session) but keeps its stdout: the pipe never closes.
-const escape = (pidFile: string, then: string): string => `setsid sleep 60 & echo $! > ${pidFile}; ${then}`;
+const escaping = (pidFile: string, then: string): string => `setsid sleep 60 & echo $! > ${pidFile}; ${then}`;
 
 describe('a process that escaped the group holds the output pipes', () => {
   it('a command that exited settles after the drain with FL_EXEC_FAILED naming the escaped process', async () => {
     const ex = createLocalExecutor({ drainMs: 150 });
     const pidFile = join(dir, 'exited.pid');
-    const run = ex.exec(escape(pidFile, 'echo done'), { shell: true });
+    const run = ex.exec(escaping(pidFile, 'echo done'), { shell: true });
     const pid = await pidFrom(pidFile);
     const err = await run.result.then(
       () => undefined,
@@ -81,7 +81,7 @@ describe('a process that escaped the group holds the output pipes', () => {
     const engine = createEngine({ executors: { local: createLocalExecutor({ drainMs: 150 }) } });
     const pidFile = join(dir, 'cancelled.pid');
     const wf = workflow('escape')
-      .addNode('cmd', (ctx) => ctx.exec(escape(pidFile, 'sleep 60'), { shell: true }))
+      .addNode('cmd', (ctx) => ctx.exec(escaping(pidFile, 'sleep 60'), { shell: true }))
       .build();
     const run = engine.run(wf, {});
     const pid = await pidFrom(pidFile);

@@ -31,7 +31,7 @@ import type {
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { CustomEventBoard } from './custom-event-board.js';
-import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
+import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
