@@ -12,6 +12,13 @@ export interface CacheHooks {
    * gone is not trusted by the callers waiting on it: when it fails, they compute again themselves.
    */
   gone(): boolean;
+  /** Who computes when this caller leads (opaque; handed to the joiners' `adopt`). */
+  readonly origin?: unknown;
+  /**
+   * Called on a joiner before it gets the leader's value or error, with the leader's `origin`: the engine makes the
+   * joining run redact the leader's secrets too (the value or error was made with them).
+   */
+  adopt?(origin: unknown): void;
 }
 
 /** The value a flight ends with. */
@@ -26,6 +33,8 @@ export interface CacheFlight {
   readonly result: ReplaySubject<Landed>;
   /** Set when the flight failed after its leading caller's run had ended: its joiners compute again. */
   abandoned: boolean;
+  /** The leader's {@link CacheHooks.origin}. */
+  readonly origin: unknown;
   /** Callers subscribed now; the computation stops when the last one leaves. */
   refs: number;
   stop(): void;
@@ -76,10 +85,12 @@ export function withCache<T>(
       let again: Subscription | undefined;
       const watch = flight.result.subscribe({
         next: (landed) => {
+          if (!landed.stored) hooks.adopt?.(flight.origin);
           hooks.onHit(!landed.stored);
           sub.next(landed.value as T);
         },
         error: (e: unknown) => {
+          hooks.adopt?.(flight.origin);
           // The leader's run ended and its computation failed with it: compute (or join the next flight) ourselves.
           if (flight.abandoned && !hooks.gone())
             again = new Observable<T>(attempt).subscribe({
@@ -107,6 +118,7 @@ export function withCache<T>(
       const flight: CacheFlight = {
         result: new ReplaySubject<Landed>(1),
         abandoned: false,
+        origin: hooks.origin,
         refs: 1,
         stop: () => {
           // Every caller left: stop the lookup or computation (a value already landed stays until it is stored).

@@ -710,6 +710,8 @@ export class Execution implements Run {
           onStoreError: (e) =>
             rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
           gone: () => this.#done,
+          origin: this,
+          adopt: (leader) => this.#adoptSecrets(leader as Execution),
         })(source);
       });
     }
@@ -1540,6 +1542,12 @@ export class Execution implements Run {
         reason: `expected a string, got ${value === null ? 'null' : typeof value}`,
       });
     this.sharedRedactor().add(value);
+  }
+
+  /** Values made by another run (a shared cache computation) carry its secrets: redact them here too. */
+  #adoptSecrets(other: Execution): void {
+    const theirs = other.#redactor;
+    if (theirs?.active) this.sharedRedactor().absorb(theirs);
   }
 
   /** @internal The redaction set of this run's family (the top-level run's, shared with every subworkflow run). */

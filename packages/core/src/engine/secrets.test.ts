@@ -225,3 +225,30 @@ describe('commands and FLOWLANE_SECRET_* variables', () => {
     }
   });
 });
+
+describe('a run that joins another run’s cache computation', () => {
+  it('redacts the leader’s secrets in the value and the error it receives', async () => {
+    const secret = 'leader-s3cret-0042';
+    const e = engine({ secrets: [secretsFrom({ k: secret })] });
+    const wf = (fail: boolean) =>
+      workflow(fail ? 'shared-fail' : 'shared-ok')
+        .addNode(
+          'n',
+          async (ctx) => {
+            const s = await ctx.getSecret('k');
+            await new Promise((r) => setImmediate(r));
+            if (fail) throw new Error(`backend refused ${s}`);
+            return `made with ${s}`;
+          },
+          { cache: { ttl: 60_000, keyFn: () => 'one' } },
+        )
+        .build();
+    for (const fail of [true, false]) {
+      const runs = [e.run(wf(fail), {}), e.run(wf(fail), {})];
+      const rs = await Promise.all(runs.map((r) => r.result));
+      const events = await Promise.all(runs.map((r) => firstValueFrom(r.events$.pipe(toArray()))));
+      expect(rs[1]!.nodes.n!.cacheHit ?? false).toBe(!fail);
+      expect(JSON.stringify([events, rs.map((r) => [r.nodes, r.error?.message])])).not.toContain(secret);
+    }
+  });
+});

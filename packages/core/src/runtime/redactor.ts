@@ -32,6 +32,13 @@ export class Redactor {
     this.#patterns.sort((a, b) => b.length - a.length);
   }
 
+  /** Add every value `other` redacts (a run that receives another run's value or error adopts its secrets). */
+  absorb(other: Redactor): void {
+    if (other === this) return;
+    for (const p of other.#patterns) if (!this.#patterns.includes(p)) this.#patterns.push(p);
+    this.#patterns.sort((a, b) => b.length - a.length);
+  }
+
   /** Redact one string. */
   string(s: string): string {
     let out = s;
