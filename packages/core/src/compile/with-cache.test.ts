@@ -8,10 +8,10 @@ import type { CacheEntry, CacheStore } from '../plugin/types.js';
 const engine = useEngines();
 
 /** A real in-memory store whose every call completes a few event-loop turns later (like a network store). */
-function asyncStore(turns = 3): CacheStore & { sets: number } {
+function asyncStore(turns = 3, setTurns = turns): CacheStore & { sets: number } {
   const inner = createMemoryCacheStore();
-  const later = async (): Promise<void> => {
-    for (let k = 0; k < turns; k++) await tick();
+  const later = async (n = turns): Promise<void> => {
+    for (let k = 0; k < n; k++) await tick();
   };
   const store = {
     name: 'async-memory',
@@ -22,7 +22,7 @@ function asyncStore(turns = 3): CacheStore & { sets: number } {
     },
     async set(key: string, value: unknown, ttl: number): Promise<void> {
       store.sets++;
-      await later();
+      await later(setTurns);
       await inner.set(key, value, ttl);
     },
     async delete(key: string): Promise<void> {
@@ -59,7 +59,7 @@ describe('cache single-flight', () => {
 
   it('a run arriving after the value was computed but before the async store saved it joins, not recomputes', async () => {
     let computed = 0;
-    const store = asyncStore(20);
+    const store = asyncStore(1, 20); // reads are quick, writes slow
     const wf = workflow('sf2')
       .addNode('n', () => ++computed, { cache: { ttl: 60_000, keyFn: () => 'k', store } })
       .build();
