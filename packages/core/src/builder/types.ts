@@ -52,7 +52,10 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   readonly workerId: string | undefined;
   /** Publish a `custom` event (engine-wide: other workflows' `onEvent(name)` handlers receive it). */
   emitEvent(name: string, payload?: unknown): void;
-  /** The latest `custom` event named `name` seen on this engine (this run first), if any. */
+  /**
+   * The latest `custom` event named `name`: this run's own first, else the latest emitted on this engine while this
+   * run was running (never an earlier run's payload; at most 1,000 names are remembered engine-wide).
+   */
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined;
   /**
    * Wait for the next `custom` event named `name` emitted on this engine (by any run) after this call.
