@@ -24,10 +24,11 @@ export interface LocalExecutorOptions {
   /** Default output limit (stdout + stderr), bytes. Default 16 MiB. */
   readonly maxOutputBytes?: number | undefined;
   /**
-   * How long, after the command exited, its output pipes may stay open, ms. Default 2000. A process the command
-   * started outside its process group (`setsid cmd &`) can hold them open forever; after this drain the pipes are
-   * closed, the command settles (`FL_EXEC_FAILED` naming the escaped process, or its stop reason if it was stopped)
-   * and `engine.close()` is not held up.
+   * How long the output pipes may stay open once the command and every process of its group have exited, ms
+   * (checked every `drainMs`; the pipes are closed between one and two periods after the group is gone). Default
+   * 2000. A process the command started outside its group (`setsid cmd &`) can hold them open forever; after the
+   * drain the pipes are closed, the command settles (`FL_EXEC_FAILED` naming the escaped process, or its stop reason
+   * if it was stopped) and `engine.close()` is not held up. Background jobs inside the group are waited for.
    */
   readonly drainMs?: number | undefined;
 }
@@ -103,9 +104,13 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       // Exited, but the pipes may be held by a process that escaped the group: close them after a bounded drain.
       let drainTimer: NodeJS.Timeout | undefined;
       let escaped: PipeHolder[] | undefined;
+      let groupGone = false;
       const drain = (): void => {
-        // Processes still in the command's group are its own (`cmd &`): their output is waited for as before.
-        if (child.pid !== undefined && groupAlive(child.pid)) {
+        // Processes still in the command's group are its own (`cmd &`): their output is waited for as before. Once
+        // the group is gone, the pipes get one more full period to deliver what is left and reach EOF.
+        const alive = child.pid !== undefined && groupAlive(child.pid);
+        if (alive || !groupGone) {
+          groupGone = !alive;
           drainTimer = setTimeout(drain, drainMs);
           drainTimer.unref();
           return;
