@@ -537,17 +537,25 @@ export class Execution implements Run {
       return;
     }
     if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
-      if (typeof (r as PromiseLike<unknown>).then === 'function') {
+      // 1 promise, 2 observable; reading a returned value can throw too (a revoked Proxy).
+      let kind: number;
+      try {
+        kind = typeof (r as PromiseLike<unknown>).then === 'function' ? 1 : isObservable(r) ? 2 : 0;
+      } catch (e) {
+        this.#nodeError(i, e);
+        return;
+      }
+      if (kind === 1) {
         (r as PromiseLike<unknown>).then(
           (v) => this.#succeed(i, v),
           (e: unknown) => this.#nodeError(i, e),
         );
         return;
       }
-      if (isObservable(r)) {
+      if (kind === 2) {
         this.#subscribe(
           i,
-          toObservable(r),
+          toObservable(r as Observable<unknown>),
           (v) => this.#succeed(i, v),
           (e) => this.#nodeError(i, e),
         );

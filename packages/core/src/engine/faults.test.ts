@@ -276,3 +276,20 @@ describe('custom events seen by getEvent', () => {
     expect((await holder.result).outputs.seen).toBe(2999);
   });
 });
+
+describe('a returned value that cannot be read', () => {
+  it('a node returning a revoked Proxy fails instead of leaving the run unsettled', async () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const e = engine();
+    const r = await e.run(
+      workflow('ret')
+        .addNode('n', () => proxy)
+        .build(),
+      {},
+    ).result;
+    expect(r.status).toBe('failed');
+    expect(r.nodes.n!.status).toBe('failed');
+    await expect(e.close()).resolves.toBeUndefined();
+  });
+});
