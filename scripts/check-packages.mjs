@@ -28,7 +28,9 @@ for (const dir of [...dirs('packages'), ...dirs('plugins')]) {
   if (dir.startsWith('plugins/')) {
     const folder = dir.slice('plugins/'.length);
     if (pkg.name !== `@flowlane/${folder}`) say(`package name must be "@flowlane/${folder}" to match its folder`);
-    if (!/^(executor|scheduler|middleware|secrets|audit|metrics|store|queue|monitor)-[a-z0-9-]+$/.test(folder))
+    if (
+      !/^(executor|scheduler|middleware|secrets|audit|permissions|metrics|store|queue|monitor)-[a-z0-9-]+$/.test(folder)
+    )
       say('folder must be <kind>-<name> with a known kind');
     if (pkg.dependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency, never a dependency');
     if (!pkg.peerDependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency');

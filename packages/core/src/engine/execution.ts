@@ -35,6 +35,7 @@ import type {
 import { readableThrown } from '../runtime/readable-error.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
+import { actionDenied } from './authorize-action.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
 import { NodeCtx } from './node-context.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
@@ -116,6 +117,7 @@ export class Execution implements Run {
   #plan!: WorkflowPlan;
   readonly #parent: Execution | undefined;
   readonly #externalSignal: AbortSignal | undefined;
+  readonly #triggeredBy: RunOptions['triggeredBy'];
 
   readonly #st: Uint8Array;
   readonly #indeg: Int32Array;
@@ -177,6 +179,7 @@ export class Execution implements Run {
     this.input = input;
     this.actor = options.actor;
     this.#externalSignal = options.signal;
+    this.#triggeredBy = options.triggeredBy;
     // Parent and subworkflow runs share one redaction set, so a secret resolved by either is redacted in both.
     if (parent !== undefined) this.#redactor = parent.sharedRedactor();
     else if (rt.redactAlso.length > 0 || options.redact?.also !== undefined)
@@ -272,6 +275,20 @@ export class Execution implements Run {
   start(plan: WorkflowPlan): void {
     if (this.#done) return;
     this.#plan = plan;
+    const denied =
+      this.#parent === undefined
+        ? actionDenied(this.#rt.permissionPolicy, {
+            action: 'run',
+            actor: this.actor,
+            workflow: this.workflow,
+            executionId: this.executionId,
+          })
+        : undefined;
+    if (denied !== undefined) {
+      this.#runError = denied;
+      this.#finish('failed');
+      return;
+    }
     const ext = this.#externalSignal;
     if (ext !== undefined) {
       if (ext.aborted) {
@@ -341,6 +358,7 @@ export class Execution implements Run {
       timestamp: this.#now,
       nodeCount: this.#g.activeCount,
       ...(this.actor === undefined ? {} : { actor: this.actor.id }),
+      ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
     });
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;

@@ -51,6 +51,11 @@ export function frozenActor(actor: unknown): Actor {
     });
   if (a.mfa !== undefined && typeof a.mfa !== 'boolean')
     throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `mfa must be a boolean, got ${describe(a.mfa)}` });
+  const mfaAt = (actor as { mfaAt?: unknown }).mfaAt;
+  if (mfaAt !== undefined && (typeof mfaAt !== 'number' || !Number.isFinite(mfaAt)))
+    throw new FlowlaneError('FL_INVALID_ACTOR', {
+      reason: `mfaAt must be a time in ms since the epoch, got ${describe(mfaAt)}`,
+    });
   let copy: Actor;
   try {
     copy = structuredClone(actor) as Actor;

@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { FlowlaneError, SerializedError } from '../errors.js';
 import type { Actor } from '../plugin/types.js';
-import type { FlowEvent, NodeStatus, RunStatus } from './events.js';
+import type { FlowEvent, NodeStatus, RunStatus, TriggeredBy } from './events.js';
 
 /** What happened to one node in a run. */
 export interface NodeRecord {
@@ -53,6 +53,8 @@ export interface RunOptions {
    * read from a file. Added to the values of `ctx.getSecret()`, `ctx.markSecret()` and the engine's `redact.also`.
    */
   readonly redact?: RedactOptions | undefined;
+  /** What started the run (set by triggers and schedules; shown on its `workflow.started` event). */
+  readonly triggeredBy?: TriggeredBy | undefined;
 }
 
 /** Extra values to redact (`engine.run(…, { redact })`, `createEngine({ redact })`). */
