@@ -700,7 +700,7 @@ export class Engine {
           },
           container: rt.container as unknown as PluginContainer,
           events$: guardEvents(this.events$, pluginFailures.onSubscriber),
-          systemEvents$: this.systemEvents$,
+          systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
         };

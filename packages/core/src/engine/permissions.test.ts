@@ -107,6 +107,7 @@ describe('exact matching and validated shapes', () => {
       { id: 'x', roles: [1] },
       'alice',
       { id: 'x', hook: () => 1 },
+      { id: 'x', mfa: true, mfaAt: 'yesterday' },
     ];
     for (const actor of bad)
       expect(() => e.run(wf, {}, { actor: actor as Actor })).toThrow(
