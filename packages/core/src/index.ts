@@ -86,7 +86,7 @@ export type {
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
-export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
 export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
@@ -104,6 +104,8 @@ export {
 export { copyCancelled } from './executor/copy-cancelled.js';
 export type { CommandRun } from './executor/create-command-run.js';
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
+export type { NodeOutcome, RunTracker, RunTrackerHooks } from './observability/run-tracker.js';
+export { createRunTracker, failedOutcome } from './observability/run-tracker.js';
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */
 export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
@@ -180,6 +182,7 @@ export { createVirtualClock } from './runtime/virtual-clock.js';
 
 /* Scheduler building blocks */
 export { AbortGroups } from './scheduling/abort-groups.js';
+export { SharedSchedulerErrorCodes } from './scheduling/scheduler-error-codes.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
 export { Workflow } from './workflow.js';

@@ -18,6 +18,8 @@ export type {
   ExecutorFeature,
 } from './conformance/executor-conformance.js';
 export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export type { PackageConformanceOptions } from './conformance/package-conformance.js';
+export { checkPackage, packageConformance, README_SECTIONS } from './conformance/package-conformance.js';
 export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';
 export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
 export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
@@ -43,6 +45,9 @@ export type {
   FakeSecret,
   FakeSecretState,
 } from './fake-kube-api/types.js';
+/* Browser, HTTP and SMTP receivers (monitor dashboard, alert channels, OTLP exporters) */
+export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
+export { launchBrowser } from './launch-browser.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';
 /* Service lifecycle */
@@ -50,6 +55,8 @@ export type { ServiceHandle } from './service-handle.js';
 export type { DockerService, StartDockerOptions } from './start-docker.js';
 /* Docker */
 export { startDocker } from './start-docker.js';
+export type { HttpReceiver, HttpReceiverOptions, ReceivedRequest } from './start-http-receiver.js';
+export { startHttpReceiver } from './start-http-receiver.js';
 export type {
   PrometheusSample,
   PrometheusService,
@@ -61,6 +68,8 @@ export { startPrometheus } from './start-prometheus.js';
 export type { RedisService, StartRedisOptions } from './start-redis.js';
 /* Redis */
 export { startRedis } from './start-redis.js';
+export type { ReceivedMail, SmtpService, StartSmtpServerOptions } from './start-smtp-server.js';
+export { startSmtpServer } from './start-smtp-server.js';
 export type { SshdService, StartSshdOptions } from './start-sshd.js';
 /* SSH */
 export { startSshd } from './start-sshd.js';
