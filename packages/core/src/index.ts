@@ -130,6 +130,7 @@ export type {
   NodeSkippedRecord,
   NodeStartedRecord,
   RecordBase,
+  RecordedActor,
   RunFinishedRecord,
   RunResumedRecord,
   RunStartedRecord,

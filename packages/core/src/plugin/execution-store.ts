@@ -1,5 +1,11 @@
 import type { SerializedError } from '../errors.js';
-import type { Actor } from './types.js';
+
+/** The run's actor as the log keeps it (the fields of `Actor`; kept here so the log's types stand alone). */
+export interface RecordedActor {
+  readonly id: string;
+  readonly roles?: readonly string[] | undefined;
+  readonly mfa?: boolean | undefined;
+}
 
 /**
  * The JSON-safe signature of one node in a run's graph, recorded in `workflow.started` so that a resume can say
@@ -28,7 +34,7 @@ export interface RunStartedRecord extends RecordBase {
   readonly graph: Readonly<Record<string, GraphNodeSignature>>;
   /** The run's input, redacted. */
   readonly input: unknown;
-  readonly actor?: Actor | undefined;
+  readonly actor?: RecordedActor | undefined;
 }
 
 /** A run was taken over (explicit `engine.resume` or `resume: 'auto'`) by `owner` with lease `epoch`. */
