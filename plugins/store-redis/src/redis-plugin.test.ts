@@ -157,6 +157,38 @@ describe('redisStore on a real Redis', () => {
     for (const e of engines) await e.close();
   });
 
+  it('cache: when the process holding the lock fails, the lock is released and a waiting process computes', async () => {
+    let attempts = 0;
+    const build = () =>
+      workflow('cached-fail', { version: '1' })
+        .addNode(
+          'report',
+          async () => {
+            attempts++;
+            await new Promise((r) => setTimeout(r, 100));
+            if (attempts === 1) throw new Error('first computation fails');
+            return 'second computes';
+          },
+          { cache: { ttl: 60_000, keyFn: () => 'k' }, timeout: 20_000 },
+        )
+        .build();
+    const [a, b] = [0, 1].map(() =>
+      createEngine({ logger: quiet, plugins: [redisStore({ url: redis.url, prefix: 'sff:', stores: ['cache'] })] }),
+    );
+    await Promise.all([a!.ready(), b!.ready()]);
+    const started = Date.now();
+    const [ra, rb] = await Promise.all([a!.run(build(), {}).result, b!.run(build(), {}).result]);
+    expect(attempts).toBe(2);
+    expect([ra.status, rb.status].sort()).toEqual(['failed', 'success']);
+    // The waiter woke on the release, long before the 20 s lock would have expired.
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const client = new Redis(redis.url);
+    expect(await client.keys('sff:cache-lock:*')).toEqual([]);
+    await client.quit();
+    await a!.close();
+    await b!.close();
+  });
+
   it('refuses values JSON would corrupt (typed error), in the cache and in ctx.storage', async () => {
     const client = new Redis(redis.url);
     const cache = createRedisCacheStore(client, { prefix: 'codec:', codec: strictJsonCodec });
