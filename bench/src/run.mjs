@@ -402,7 +402,7 @@ function printLive(r, reason) {
   const ratio =
     (r.ratioToFloor === null ? '' : ` ×${r.ratioToFloor}`) +
     (r.ratioToFifo === undefined || r.ratioToFifo === null ? '' : ` (×${r.ratioToFifo} fifo)`) +
-    (r.ratioToNone === undefined || r.ratioToNone === null ? '' : ` (×${r.ratioToNone} no exporter)`);
+    (r.ratioToNone === undefined || r.ratioToNone === null ? '' : ` (×${r.ratioToNone} none)`);
   console.log(`  ${r.workload} · ${r.system}: ${ms}${ratio} ${r.status}${reason ? ` (${reason})` : ''}`);
 }
 
