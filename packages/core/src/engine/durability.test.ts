@@ -111,6 +111,9 @@ describe('durable executions (memory store)', () => {
     expect(r2.status).toBe('success');
     expect(r2.outputs).toEqual({ a: 10, b: 20, c: 21 });
     expect(r2.nodes.a).toMatchObject({ status: 'success', attempts: 1 });
+    const replayed: unknown[] = [];
+    run2.events$.subscribe((e) => replayed.push(e.type === 'workflow.started' ? e.resumed : undefined));
+    expect(replayed[0]).toBe(true);
     // a did not run again; b ran again with the same idempotency key; c ran once.
     expect(calls).toEqual(['a', 'b@r-1:b', 'b@r-1:b', 'c']);
 

@@ -43,7 +43,10 @@ export interface DurabilityOptions {
 
 /** `engine.runs`: runs read back from the execution store (any process sharing it), finished ones included. */
 export interface RunsApi {
-  /** Runs, newest first, filtered by status and workflow; page with `cursor`. */
+  /**
+   * Runs, newest first, filtered by status and workflow; page with `cursor`. Without an execution store: this
+   * engine's active runs (status `running`, `epoch` and `records` 0 — nothing is logged).
+   */
   list(query?: ExecutionQuery): Promise<ExecutionPage>;
   /** One run's summary, or undefined. */
   get(executionId: string): Promise<ExecutionSummary | undefined>;
@@ -333,7 +336,7 @@ function summaryOf(x: Execution): ExecutionSummary {
     ...(wf.version === undefined ? {} : { version: wf.version }),
     graphHash: graphSignature(wf).hash,
     status: 'running',
-    startedAt: 0,
+    startedAt: x.startedAt,
     epoch: 0,
     records: 0,
   };

@@ -32,6 +32,8 @@ export interface WorkflowStartedEvent extends EventBase {
   readonly actor?: string | undefined;
   /** Set on runs started by a trigger or a schedule. */
   readonly triggeredBy?: TriggeredBy | undefined;
+  /** True when the run continues from its execution log (`engine.resume`, `resume: 'auto'`): it started before. */
+  readonly resumed?: true | undefined;
 }
 export interface WorkflowCompletedEvent extends EventBase {
   readonly type: 'workflow.completed';

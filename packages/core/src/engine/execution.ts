@@ -296,6 +296,10 @@ export class Execution implements Run {
         payload: c.payload,
       });
   }
+  /** @internal Engine clock time the run began (0 while queued or validating its input). */
+  get startedAt(): number {
+    return this.#t0;
+  }
   /** @internal */
   get journal(): Journal | undefined {
     return this.#journal;
@@ -413,6 +417,7 @@ export class Execution implements Run {
       nodeCount: this.#g.activeCount,
       ...(this.actor === undefined ? {} : { actor: this.actor.id }),
       ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
+      ...(this.#replay === undefined ? {} : { resumed: true }),
     });
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
