@@ -79,7 +79,7 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
-export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
 export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';

@@ -84,6 +84,43 @@ describe('validation(): inputs', () => {
   });
 });
 
+describe('validation(): node ids that are Object.prototype names', () => {
+  it('a node `constructor` depending on `__proto__` gets its own schema and its dependency in the input', async () => {
+    const wf = workflow('proto')
+      .addNode('__proto__', () => 5)
+      .addNode(
+        'constructor',
+        (ctx) => (Object.getOwnPropertyDescriptor(ctx.results, '__proto__')?.value as number) + 1,
+        {
+          dependsOn: ['__proto__'],
+        },
+      )
+      .addNode('toString', () => 'no schema for me')
+      .build();
+    // A hand-written Standard Schema: the parent value must be an own `__proto__` entry ≤ max.
+    const protoAtMost = (max: number): StandardSchemaV1 => ({
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: (v) => {
+          const n =
+            typeof v === 'object' && v !== null ? Object.getOwnPropertyDescriptor(v, '__proto__')?.value : undefined;
+          return typeof n === 'number' && n <= max
+            ? { value: v }
+            : { issues: [{ message: `__proto__ must be a number ≤ ${max}, got ${String(n)}` }] };
+        },
+      },
+    });
+    const ok = engineWith({ nodes: { constructor: { input: protoAtMost(10) } } });
+    const r = await ok.run(wf, {}).result;
+    expect(r.status).toBe('success');
+    expect(r.outputs.constructor).toBe(6);
+    const strict = engineWith({ nodes: { constructor: { input: protoAtMost(3) } } });
+    const bad = await strict.run(wf, {}).result;
+    expect(bad.nodes['constructor' as string]?.error?.code).toBe('FL_VALIDATION_FAILED');
+  });
+});
+
 describe('validation(): where schemas come from', () => {
   it('valibot schemas work the same (any Standard Schema)', async () => {
     const e = engineWith({ nodes: { order: { output: v.object({ id: v.string(), qty: v.number() }) } } });

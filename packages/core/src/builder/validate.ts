@@ -1,4 +1,5 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
+import { permissionProblems } from './check-permissions.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
 
@@ -103,6 +104,8 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
   if (o.timeout !== undefined && !isPositive(o.timeout))
     out.push(invalid(id, 'timeout', `expected a number of ms > 0, got ${String(o.timeout)}`));
   if (o.retry !== undefined) checkRetry(id, o.retry, out);
+  if (o.permissions !== undefined)
+    for (const x of permissionProblems(o.permissions)) out.push(invalid(id, x.option, x.reason));
   if (o.condition !== undefined && typeof o.condition !== 'function')
     out.push(invalid(id, 'condition', 'expected a function'));
   if (o.onError !== undefined && !ON_ERROR.has(o.onError as string))
