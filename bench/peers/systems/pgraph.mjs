@@ -2,7 +2,7 @@
 // (`graph.run({ run })`, as p-graph's README recommends for reusing one graph) that writes into a per-run array.
 import { createRequire } from 'node:module';
 import { PGraph } from 'p-graph';
-import { MOD } from '../workloads.mjs';
+import { MOD } from '../../src/workloads.mjs';
 
 export const name = 'p-graph';
 export const version = createRequire(import.meta.url)('p-graph/package.json').version;

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph';
 import { InMemoryCache } from '@langchain/langgraph-checkpoint';
-import { MOD } from '../workloads.mjs';
+import { MOD } from '../../src/workloads.mjs';
 
 export const name = 'langgraph';
 export const version = createRequire(import.meta.url)('@langchain/langgraph/package.json').version;

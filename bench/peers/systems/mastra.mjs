@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { createStep, createWorkflow } from '@mastra/core/workflows';
 import { z } from 'zod';
-import { MOD } from '../workloads.mjs';
+import { MOD } from '../../src/workloads.mjs';
 
 export const name = 'mastra';
 export const version = createRequire(import.meta.url)('@mastra/core/package.json').version;
