@@ -434,8 +434,16 @@ describe('durable executions (memory store)', () => {
     const v2 = workflow('gone', { version: '2' })
       .addNode('a', () => 1)
       .build();
-    const waiting = createEngine({ executions: store, workflows: [v2], resume: 'auto', leaseMs: 20, logger: quiet });
-    await new Promise((r) => setTimeout(r, 60));
+    const skipped: string[] = [];
+    const waiting = createEngine({
+      executions: store,
+      workflows: [v2],
+      resume: 'auto',
+      leaseMs: 20,
+      logger: { ...quiet, warn: (m, f) => skipped.push(`${m}: ${String(f?.error)}`) },
+    });
+    while (skipped.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(skipped[0]).toMatch(/automatic resume skipped a run: .*version 1 is not registered/);
     expect((await store.get('gone-1'))?.status).toBe('running'); // 'wait' (default) leaves it
     await waiting.close();
     const failing = createEngine({

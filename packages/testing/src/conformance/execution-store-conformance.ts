@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 /** Options of {@link executionStoreConformance}. */
 export interface ExecutionStoreConformanceOptions {
   /**
-   * Lease length used by the lease tests, ms; the tests wait `2 × leaseMs` for a lease to expire. Default 50. Stores
-   * with a coarse expiry (seconds) pass a larger value.
+   * Short lease used by the expiry tests, ms; they wait `3 × leaseMs` for it to expire. Default 50. Stores with a
+   * coarse expiry (seconds) pass a larger value.
    */
   readonly leaseMs?: number | undefined;
 }
@@ -159,26 +159,28 @@ export function executionStoreConformance(
       expect(await s.get(run)).toMatchObject({ owner: 'o2', epoch: 2, records: 2 });
     });
 
-    it('claims without force only after the lease expired; renewals keep it', async () => {
+    it('claims without force only after the lease expired; renewals set the lease', async () => {
       const s = await make();
       const run = id('claim');
-      await s.create(run, [started()], { owner: 'o1', leaseMs });
+      // Held: a long lease (so a slow machine cannot let it expire between the calls).
+      await s.create(run, [started()], { owner: 'o1', leaseMs: 60_000 });
       expect(await s.claim(run, { owner: 'o2', leaseMs })).toBeUndefined();
-      await sleep(leaseMs / 2);
+      expect(await s.renew(run, { owner: 'o1', epoch: 1 }, 60_000)).toBe(true);
+      expect(await s.claim(run, { owner: 'o2', leaseMs })).toBeUndefined();
+      // Expired: renewed for a short lease, then not renewed for longer than it.
       expect(await s.renew(run, { owner: 'o1', epoch: 1 }, leaseMs)).toBe(true);
-      await sleep(leaseMs / 2);
-      expect(await s.claim(run, { owner: 'o2', leaseMs })).toBeUndefined();
-      await sleep(leaseMs * 2);
+      await sleep(leaseMs * 3);
       expect(await s.claim(run, { owner: 'o2', leaseMs: 60_000 })).toBe(2);
-      expect(await s.renew(run, { owner: 'o1', epoch: 1 }, leaseMs)).toBe(false);
+      expect(await s.renew(run, { owner: 'o1', epoch: 1 }, 60_000)).toBe(false);
       expect(await s.get(run)).toMatchObject({ owner: 'o2', epoch: 2 });
+      expect(await s.claim(run, { owner: 'o3', leaseMs })).toBeUndefined();
     });
 
     it('lets exactly one of several concurrent claims of an expired lease win', async () => {
       const s = await make();
       const run = id('race');
       await s.create(run, [started()], { owner: 'o1', leaseMs });
-      await sleep(leaseMs * 2);
+      await sleep(leaseMs * 3);
       const results = await Promise.all(
         Array.from({ length: 8 }, (_, k) => Promise.resolve(s.claim(run, { owner: `c${k}`, leaseMs: 60_000 }))),
       );
