@@ -1,6 +1,7 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
+import { checkCallOptions, checkGroupShape, checkNodeShape, isTimerMs, timerReason } from './validate-options.js';
 
 /** The validated graph in flat, index-based form (CSR adjacency, typed arrays): what the engine runs. */
 export interface CompiledGraph {
@@ -94,14 +95,14 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
   const id = def.id;
   const o = def.options as NodeOptions;
   if (typeof o !== 'object' || o === null) {
-    out.push(invalid(id, 'options', 'expected an object'));
+    checkCallOptions(def, out);
     return;
   }
+  checkNodeShape(def, out);
   if (typeof def.fn !== 'function') out.push(invalid(id, 'function', `expected a node function, got ${typeof def.fn}`));
   if (o.dependsOn !== undefined && !Array.isArray(o.dependsOn))
     out.push(invalid(id, 'dependsOn', 'expected an array of node ids'));
-  if (o.timeout !== undefined && !isPositive(o.timeout))
-    out.push(invalid(id, 'timeout', `expected a number of ms > 0, got ${String(o.timeout)}`));
+  if (o.timeout !== undefined && !isTimerMs(o.timeout)) out.push(invalid(id, 'timeout', timerReason(o.timeout)));
   if (o.retry !== undefined) checkRetry(id, o.retry, out);
   if (o.condition !== undefined && typeof o.condition !== 'function')
     out.push(invalid(id, 'condition', 'expected a function'));
@@ -200,8 +201,13 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
 }
 
 /** Validates the definitions (collecting every problem) and compiles the graph. O(nodes + edges). */
-export function validateAndCompile(name: string, defs: readonly NodeDef[], groups: readonly GroupDef[]): CompiledGraph {
-  const problems: DefinitionProblem[] = [];
+export function validateAndCompile(
+  name: string,
+  defs: readonly NodeDef[],
+  groups: readonly GroupDef[],
+  workflowProblems: readonly DefinitionProblem[] = [],
+): CompiledGraph {
+  const problems: DefinitionProblem[] = [...workflowProblems];
   if (typeof name !== 'string' || name.trim() === '')
     problems.push(invalid(undefined, 'name', 'a workflow needs a non-empty name'));
   if (defs.length === 0) problems.push(problem('FL_EMPTY_WORKFLOW', { workflow: String(name) } as never));
@@ -221,6 +227,7 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
     checkOptions(d, problems);
   }
   for (const g of groups) {
+    checkGroupShape(g, problems);
     if (g.concurrency !== undefined && !isConcurrency(g.concurrency))
       problems.push(
         invalid(undefined, `concurrency of group "${g.id}"`, `expected an integer ≥ 1, got ${String(g.concurrency)}`),

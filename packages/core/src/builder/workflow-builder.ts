@@ -4,6 +4,7 @@ import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
 import { validateAndCompile } from './validate.js';
+import { checkWorkflowShape } from './validate-options.js';
 
 declare const typeErrorBrand: unique symbol;
 /** A readable compile-time error: the offending argument's expected type becomes this message. */
@@ -153,12 +154,15 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     options?: NodeOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, Id>;
   addNode(id: string, fn: AnyFn, options?: object): unknown {
-    if (options !== undefined && (options as BoundaryOptions).onError === true) {
+    if (typeof options === 'object' && options !== null && (options as BoundaryOptions).onError === true) {
       // A boundary is not a step of the flow: `chain` after it still follows the node added before it.
       const next = this.#push([boundaryDef(id, fn, options as BoundaryOptions)]);
       return this.#next({ ...next, last: this.#s.last });
     }
-    return this.#next(this.#push([{ id, kind: 'task', fn, options: (options ?? {}) as NodeOptions }]));
+    // `null` and other non-objects are kept as given: build() reports them (FL_INVALID_OPTION).
+    return this.#next(
+      this.#push([{ id, kind: 'task', fn, options: (options === undefined ? {} : options) as NodeOptions }]),
+    );
   }
 
   /**
@@ -277,7 +281,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     predicate: (ctx: NodeContext<TIn, Results<TOut, D>>) => boolean | PromiseLike<boolean>,
     options: BranchOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, boolean>, Id> {
-    const { then, else: otherwise, ...rest } = options;
+    const { then, else: otherwise, ...rest } = (options ?? {}) as BranchOptions<TIn, Results<TOut, D>, D>;
     const def: NodeDef = {
       id,
       kind: 'branch',
@@ -364,7 +368,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     const nodes = listToArray(s.nodes, s.size);
     const groups = listToArray(s.groups, s.groupCount);
     const handlers = listToArray(s.handlers, s.handlerCount);
-    const graph = validateAndCompile(s.name, nodes, groups);
+    const graph = validateAndCompile(s.name, nodes, groups, checkWorkflowShape(s.options, s.inputSchema));
     return new Workflow<TIn, TOut>(s.name, s.options, graph, handlers, s.inputSchema);
   }
 }
