@@ -1,4 +1,5 @@
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
+import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
 import { suggestKey, unknownKeys } from '../options/unknown-keys.js';
 import { isWorkflow } from '../workflow.js';
 import type { GroupDef, NodeDef } from './node-def.js';
@@ -8,19 +9,6 @@ import type { GroupDef, NodeDef } from './node-def.js';
  * (`FL_UNKNOWN_OPTION` with "did you mean …?"), values of the wrong type that would otherwise fail only at run time
  * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
  */
-
-/** The longest delay a timer can wait: Node fires a longer `setTimeout` after 1 ms. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
-/** A delay or timeout in ms that a timer can honour: finite, > 0 (or ≥ 0 with `allowZero`), at most 2^31−1. */
-export const isTimerMs = (v: unknown, allowZero = false): boolean =>
-  typeof v === 'number' && Number.isFinite(v) && (allowZero ? v >= 0 : v > 0) && v <= MAX_TIMER_MS;
-
-/** Reason text for a delay that is not a timer value. */
-export const timerReason = (v: unknown, allowZero = false): string =>
-  typeof v === 'number' && v > MAX_TIMER_MS
-    ? `expected at most ${MAX_TIMER_MS} ms (2^31−1, the longest timer), got ${v}`
-    : `expected a number of ms ${allowZero ? '≥' : '>'} 0, got ${String(v)}`;
 
 const NODE_KEYS = [
   'dependsOn',
@@ -75,8 +63,7 @@ function make(code: keyof typeof ErrorCodes, details: object, nodeId?: string): 
 const invalid = (nodeId: string | undefined, option: string, reason: string): DefinitionProblem =>
   make('FL_INVALID_OPTION', { nodeId, option, reason }, nodeId);
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStringList = (v: unknown): boolean => Array.isArray(v) && v.every((x) => typeof x === 'string');
 const isMatcherList = (v: unknown): boolean =>
   Array.isArray(v) && v.every((x) => (typeof x === 'string' && x !== '') || typeof x === 'function');
@@ -138,9 +125,7 @@ export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
     checkKeys(out, id, retry, RETRY_KEYS, 'retry.');
     for (const k of ['nonRetryable', 'retryOn'] as const)
       if (retry[k] !== undefined && !isMatcherList(retry[k]))
-        out.push(
-          invalid(id, `retry.${k}`, `expected an array of error classes or codes, got ${describe(retry[k])}`),
-        );
+        out.push(invalid(id, `retry.${k}`, `expected an array of error classes or codes, got ${describe(retry[k])}`));
     for (const k of ['initialInterval', 'maxInterval'] as const)
       if (typeof retry[k] === 'number' && (retry[k] as number) > MAX_TIMER_MS)
         out.push(invalid(id, `retry.${k}`, timerReason(retry[k], true)));
@@ -170,7 +155,13 @@ export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
   }
   if (o.permissions !== undefined) {
     if (!isRecord(o.permissions))
-      out.push(invalid(id, 'permissions', `expected an object like { requiredRoles: ['admin'] }, got ${describe(o.permissions)}`));
+      out.push(
+        invalid(
+          id,
+          'permissions',
+          `expected an object like { requiredRoles: ['admin'] }, got ${describe(o.permissions)}`,
+        ),
+      );
     else checkKeys(out, id, o.permissions, PERMISSION_KEYS, 'permissions.');
   }
   const ex = o.executor;
@@ -182,9 +173,7 @@ export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
       if (ex.target !== undefined && (typeof ex.target !== 'string' || ex.target === ''))
         out.push(invalid(id, 'executor.target', 'expected a non-empty target name'));
     } else if (typeof ex !== 'string' || ex === '')
-      out.push(
-        invalid(id, 'executor', `expected an executor name or { name, target }, got ${describe(ex)}`),
-      );
+      out.push(invalid(id, 'executor', `expected an executor name or { name, target }, got ${describe(ex)}`));
   }
   if (o.tags !== undefined && !isStringList(o.tags))
     out.push(invalid(id, 'tags', `expected an array of strings, got ${describe(o.tags)}`));

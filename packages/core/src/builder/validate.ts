@@ -1,7 +1,8 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
+import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
-import { checkCallOptions, checkGroupShape, checkNodeShape, isTimerMs, timerReason } from './validate-options.js';
+import { checkCallOptions, checkGroupShape, checkNodeShape } from './validate-options.js';
 
 /** The validated graph in flat, index-based form (CSR adjacency, typed arrays): what the engine runs. */
 export interface CompiledGraph {

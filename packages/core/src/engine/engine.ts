@@ -33,6 +33,7 @@ import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } 
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
+import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
 export interface EngineOptions {
@@ -168,6 +169,7 @@ export class Engine {
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
+    validateEngineOptions(options);
     const clock = options.clock ?? asyncScheduler;
     const logger = options.logger ?? consoleLogger;
     const memoryAudit = createMemoryAuditSink();
@@ -344,6 +346,7 @@ export class Engine {
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    validateRunArgs(wf, options);
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
