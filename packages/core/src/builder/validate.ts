@@ -267,7 +267,7 @@ export function validateAndCompile(
     }
     if (d.kind === 'branch') {
       const mark = (targets: readonly string[] | undefined, when: number): void => {
-        for (const target of targets ?? []) {
+        for (const target of Array.isArray(targets) ? targets : []) {
           const j = index.get(target);
           if (j === undefined) problems.push(invalid(d.id, 'branch', `target "${target}" is not defined`));
           else if (branchGate[j] !== -1 && branchGate[j] !== i)
@@ -524,7 +524,7 @@ function checkArtifacts(
   const producer = new Map<string, number>();
   const list = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) ? v : []);
   for (let i = 0; i < defs.length; i++)
-    for (const o of list(defs[i]!.options.artifacts?.out)) {
+    for (const o of list(defs[i]!.options?.artifacts?.out)) {
       const first = producer.get(o.name);
       if (first !== undefined)
         problems.push(
@@ -537,7 +537,7 @@ function checkArtifacts(
       else producer.set(o.name, i);
     }
   for (let i = 0; i < defs.length; i++) {
-    const wanted = list(defs[i]!.options.artifacts?.in);
+    const wanted = list(defs[i]!.options?.artifacts?.in);
     if (wanted.length === 0) continue;
     const ancestors = new Set<number>();
     const stack = [i];
