@@ -3,6 +3,7 @@ export type { PlacementErrorCode, PlacementErrorDetails } from './errors.js';
 export { isPlacementError, PlacementError, PlacementErrorCodes } from './errors.js';
 /* Placement building blocks (shared with @flowlane/scheduler-load-based) */
 export type { HealthCheckOptions } from './health-check.js';
+export { checkPlacementKeys, PLACEMENT_KEYS } from './option-keys.js';
 export type { PlacementPluginOptions } from './placement-plugin.js';
 export { definePlacementPlugin } from './placement-plugin.js';
 export type {

@@ -1,4 +1,5 @@
 import type { FlowlanePlugin } from '@flowlane/core';
+import { PLACEMENT_KEYS } from './option-keys.js';
 import { definePlacementPlugin, type PlacementPluginOptions } from './placement-plugin.js';
 import { createRoundRobinScheduler, type RoundRobinSchedulerOptions } from './round-robin-scheduler.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -26,5 +27,9 @@ export const roundRobinScheduler = (options: RoundRobinPluginOptions): Readonly<
   definePlacementPlugin(
     { name: '@flowlane/scheduler-round-robin', version: PKG_VERSION, flowlane: CORE_RANGE },
     options,
-    (clock) => createRoundRobinScheduler({ ...options, clock }),
+    (clock) => {
+      const { wrap: _wrap, clock: _clock, ...rest } = options;
+      return createRoundRobinScheduler({ ...rest, clock });
+    },
+    PLACEMENT_KEYS,
   );
