@@ -15,7 +15,6 @@ import type { RunResult } from './engine/run-types.js';
 import { isFlowlaneError, WorkflowDefinitionError } from './errors.js';
 import { definePlugin } from './plugin/define-plugin.js';
 import { createVirtualClock } from './runtime/virtual-clock.js';
-import { CORE_VERSION } from './version.js';
 import type { Workflow } from './workflow.js';
 
 const clock = createVirtualClock();

@@ -96,7 +96,7 @@ export type ErrorDetails<C extends ErrorCode> = Parameters<(typeof ErrorCodes)[C
 const brand: unique symbol = Symbol.for('flowlane.error') as never;
 
 /** A reason that ends a sentence itself ("… attach()." + ".") leaves one period, not two. */
-const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s|$)/g, '$1');
+export const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s|$)/g, '$1');
 
 /**
  * Base class of every error Flowlane throws: a stable `code`, typed `details`, a message that says what to fix.
