@@ -1,8 +1,21 @@
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
+import { allKeys } from '../options/all-keys.js';
 import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
 import { suggestKey, unknownKeys } from '../options/unknown-keys.js';
+import type { NodePermissions } from '../plugin/types.js';
 import { isWorkflow } from '../workflow.js';
 import type { GroupDef, NodeDef } from './node-def.js';
+import type {
+  ArtifactOptions,
+  BoundaryOptions,
+  CacheOptions,
+  ExecutorSelector,
+  HealthCheckOptions,
+  NodeOptions,
+  RetryPolicy,
+  RollbackCommand,
+} from './types.js';
+import type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } from './workflow-builder.js';
 
 /**
  * Checks of option *shapes* that `build()` runs besides the value checks in `validate.ts`: unknown keys
@@ -10,7 +23,7 @@ import type { GroupDef, NodeDef } from './node-def.js';
  * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
  */
 
-const NODE_KEYS = [
+const NODE_KEYS = allKeys<NodeOptions>()([
   'dependsOn',
   'condition',
   'runIfSkipped',
@@ -29,16 +42,27 @@ const NODE_KEYS = [
   'rollback',
   'estimatedMs',
   'meta',
-] as const;
+]);
 /** Keys of each builder call that the builder takes out before it stores the node's options. */
 const EXTRA_KEYS = {
-  parallel: ['concurrency', 'group'],
-  forEach: ['concurrency', 'failurePolicy'],
-  branch: ['then', 'else'],
+  parallel: allKeys<Omit<ParallelOptions<unknown, object, string>, keyof NodeOptions>>()(['concurrency', 'group']),
+  forEach: allKeys<Omit<ForEachOptions<unknown, object, string, 'fail-fast'>, keyof NodeOptions>>()([
+    'concurrency',
+    'failurePolicy',
+  ]),
+  branch: allKeys<Omit<BranchOptions<unknown, object, string>, keyof NodeOptions>>()(['then', 'else']),
   boundary: ['onError', 'forNodes', 'errorTypes'],
 } as const;
-const BOUNDARY_KEYS = ['dependsOn', 'timeout', 'retry', 'tags', 'priority', 'resources', 'executor'] as const;
-const RETRY_KEYS = [
+const BOUNDARY_KEYS = allKeys<Omit<BoundaryOptions, 'onError' | 'forNodes' | 'errorTypes'>>()([
+  'dependsOn',
+  'timeout',
+  'retry',
+  'tags',
+  'priority',
+  'resources',
+  'executor',
+]);
+const RETRY_KEYS = allKeys<RetryPolicy>()([
   'maxAttempts',
   'initialInterval',
   'backoffCoefficient',
@@ -47,14 +71,14 @@ const RETRY_KEYS = [
   'nonRetryable',
   'retryOn',
   'onRetry',
-];
-const CACHE_KEYS = ['ttl', 'keyFn', 'store'];
-const HEALTH_KEYS = ['command', 'args', 'retries', 'interval', 'timeout', 'env', 'cwd'];
-const ROLLBACK_KEYS = ['command', 'args', 'env', 'cwd', 'timeout'];
-const ARTIFACT_KEYS = ['out', 'in'];
-const PERMISSION_KEYS = ['requiredRoles', 'allowedUsers', 'requireMFA'];
-const EXECUTOR_KEYS = ['name', 'target'];
-const WORKFLOW_KEYS = ['version', 'description'];
+]);
+const CACHE_KEYS = allKeys<CacheOptions>()(['ttl', 'keyFn', 'store']);
+const HEALTH_KEYS = allKeys<HealthCheckOptions>()(['command', 'args', 'retries', 'interval', 'timeout', 'env', 'cwd']);
+const ROLLBACK_KEYS = allKeys<RollbackCommand>()(['command', 'args', 'env', 'cwd', 'timeout']);
+const ARTIFACT_KEYS = allKeys<ArtifactOptions>()(['out', 'in']);
+const PERMISSION_KEYS = allKeys<NodePermissions>()(['requiredRoles', 'allowedUsers', 'requireMFA']);
+const EXECUTOR_KEYS = allKeys<Exclude<ExecutorSelector, string>>()(['name', 'target']);
+const WORKFLOW_KEYS = allKeys<WorkflowOptions>()(['version', 'description']);
 
 function make(code: keyof typeof ErrorCodes, details: object, nodeId?: string): DefinitionProblem {
   const format = ErrorCodes[code] as (d: never) => string;

@@ -1,13 +1,16 @@
 import { FlowlaneError } from '../errors.js';
+import { allKeys } from '../options/all-keys.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import { internalsOf } from '../workflow.js';
+import type { EngineOptions } from './engine.js';
+import type { RunOptions } from './run-types.js';
 
 /**
  * Checks of `createEngine` and `engine.run` options, before anything is created or registered: unknown keys and
  * values of the wrong type throw `FL_INVALID_OPTION` naming the option (and the closest known key).
  */
 
-const ENGINE_KEYS = [
+const ENGINE_KEYS = allKeys<EngineOptions>()([
   'plugins',
   'clock',
   'logger',
@@ -23,8 +26,8 @@ const ENGINE_KEYS = [
   'scheduler',
   'artifactsDir',
   'container',
-];
-const RUN_KEYS = ['executionId', 'signal', 'actor'];
+]);
+const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor']);
 const EXECUTOR_METHODS = ['exec', 'copyIn', 'copyOut', 'healthCheck', 'dispose'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,9 +1,23 @@
 import { FlowlaneError } from '../errors.js';
+import { allKeys } from '../options/all-keys.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
+import type { ExecOptions } from '../plugin/types.js';
 
-/** Keys a node may pass to `ctx.exec(command, options)` (`signal`, `executionId`, `nodeId` are set by the engine). */
-const EXEC_KEYS = ['args', 'shell', 'env', 'cwd', 'stdin', 'timeout', 'allowFailure', 'maxOutputBytes', 'target'];
+/** Keys a node may pass to `ctx.exec(command, options)` (`executionId` and `nodeId` are overwritten by the engine). */
+const EXEC_KEYS = allKeys<Omit<ExecOptions, 'signal'>>()([
+  'args',
+  'shell',
+  'env',
+  'cwd',
+  'stdin',
+  'timeout',
+  'allowFailure',
+  'maxOutputBytes',
+  'target',
+  'executionId',
+  'nodeId',
+]);
 
 const describe = (v: unknown): string =>
   v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `the string "${v}"` : typeof v;
