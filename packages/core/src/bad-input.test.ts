@@ -429,6 +429,18 @@ const graphProblems: Case[] = [
   ],
   ['no nodes', 'FL_EMPTY_WORKFLOW', build(() => workflow('w'))],
   [
+    'the error build() throws',
+    'FL_INVALID_WORKFLOW',
+    async () => {
+      try {
+        workflow('w').build();
+      } catch (e) {
+        return [isFlowlaneError(e) ? e.code : String(e)];
+      }
+      return ['<no error>'];
+    },
+  ],
+  [
     'duplicate id',
     'FL_DUPLICATE_NODE',
     build(() =>
@@ -750,6 +762,30 @@ const atRunTime: Case[] = [
         })
         .build(),
     ),
+  ],
+  [
+    'a rollback that throws (reported on node.rolled-back)',
+    'FL_ROLLBACK_FAILED',
+    async () => {
+      const wf = workflow('rb')
+        .addNode('deploy', () => 'v2', {
+          rollback: () => {
+            throw new Oops('cannot undo');
+          },
+        })
+        .chain('verify', () => {
+          throw new Oops('bad release');
+        })
+        .build();
+      const codes: string[] = [];
+      const sub = engine.events$.subscribe((e) => {
+        if (e.type === 'node.rolled-back' && e.workflow === 'rb' && e.error?.code !== undefined)
+          codes.push(e.error.code);
+      });
+      await settle(engine.run(wf, {}).result);
+      sub.unsubscribe();
+      return codes;
+    },
   ],
   [
     'a node throws (run fails with FL_NODE_FAILED)',
