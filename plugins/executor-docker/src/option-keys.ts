@@ -1,18 +1,36 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { DockerExecutorError } from './errors.js';
+import type {
+  DockerConnectionOptions,
+  DockerExecTarget,
+  DockerExecutorOptions,
+  DockerMount,
+  DockerRegistryAuth,
+  DockerResources,
+  DockerRunTarget,
+} from './options.js';
 
 /** Keys of `createDockerExecutor` options. */
-export const EXECUTOR_KEYS: readonly string[] = [
+export const EXECUTOR_KEYS: readonly string[] = allKeys<DockerExecutorOptions>()([
   'connection',
   'targets',
   'defaultTarget',
   'pullPolicy',
   'registryAuth',
   'maxOutputBytes',
-];
-const CONNECTION_KEYS = ['socketPath', 'host', 'port', 'protocol', 'ca', 'cert', 'key', 'timeout'];
-const AUTH_KEYS = ['username', 'password', 'serveraddress'];
-const RUN_KEYS = [
+]);
+const CONNECTION_KEYS = allKeys<DockerConnectionOptions>()([
+  'socketPath',
+  'host',
+  'port',
+  'protocol',
+  'ca',
+  'cert',
+  'key',
+  'timeout',
+]);
+const AUTH_KEYS = allKeys<DockerRegistryAuth>()(['username', 'password', 'serveraddress']);
+const RUN_KEYS = allKeys<DockerRunTarget>()([
   'mode',
   'image',
   'env',
@@ -24,10 +42,10 @@ const RUN_KEYS = [
   'keep',
   'pullPolicy',
   'labels',
-];
-const EXEC_KEYS = ['mode', 'container', 'env', 'workdir', 'user', 'killable'];
-const MOUNT_KEYS = ['type', 'source', 'target', 'readOnly'];
-const RESOURCE_KEYS = ['memoryBytes', 'cpus', 'pidsLimit'];
+]);
+const EXEC_KEYS = allKeys<DockerExecTarget>()(['mode', 'container', 'env', 'workdir', 'user', 'killable']);
+const MOUNT_KEYS = allKeys<DockerMount>()(['type', 'source', 'target', 'readOnly']);
+const RESOURCE_KEYS = allKeys<DockerResources>()(['memoryBytes', 'cpus', 'pidsLimit']);
 
 /**
  * Throws `FL_DOCKER_INVALID_OPTION` for the first unknown key of the executor's options, its connection, registry

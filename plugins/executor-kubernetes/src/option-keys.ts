@@ -1,8 +1,20 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { KubernetesExecutorError } from './errors.js';
+import type {
+  JobTarget,
+  KubeClusterOptions,
+  KubeConfigSource,
+  KubeContextOptions,
+  KubernetesExecutorOptions,
+  KubeUserOptions,
+  PodTarget,
+  ResourceRequirements,
+} from './options.js';
+
+type Source<F> = Extract<KubeConfigSource, { readonly from: F }>;
 
 /** Keys of `createKubernetesExecutor` options. */
-export const EXECUTOR_KEYS: readonly string[] = [
+export const EXECUTOR_KEYS: readonly string[] = allKeys<KubernetesExecutorOptions>()([
   'kubeConfig',
   'namespace',
   'targets',
@@ -10,21 +22,21 @@ export const EXECUTOR_KEYS: readonly string[] = [
   'killable',
   'maxOutputBytes',
   'pollIntervalMs',
-];
+]);
 const KUBECONFIG_KEYS: Readonly<Record<string, readonly string[]>> = {
-  default: ['from'],
-  'in-cluster': ['from'],
-  file: ['from', 'path', 'context'],
-  yaml: ['from', 'yaml', 'context'],
-  options: ['from', 'clusters', 'users', 'contexts', 'currentContext'],
+  default: allKeys<Source<'default'>>()(['from']),
+  'in-cluster': allKeys<Source<'in-cluster'>>()(['from']),
+  file: allKeys<Source<'file'>>()(['from', 'path', 'context']),
+  yaml: allKeys<Source<'yaml'>>()(['from', 'yaml', 'context']),
+  options: allKeys<Source<'options'>>()(['from', 'clusters', 'users', 'contexts', 'currentContext']),
 };
 const LIST_KEYS = {
-  clusters: ['name', 'server', 'caData', 'skipTLSVerify'],
-  users: ['name', 'token', 'certData', 'keyData'],
-  contexts: ['name', 'cluster', 'user', 'namespace'],
+  clusters: allKeys<KubeClusterOptions>()(['name', 'server', 'caData', 'skipTLSVerify']),
+  users: allKeys<KubeUserOptions>()(['name', 'token', 'certData', 'keyData']),
+  contexts: allKeys<KubeContextOptions>()(['name', 'cluster', 'user', 'namespace']),
 } as const;
-const POD_KEYS = ['kind', 'namespace', 'pod', 'labelSelector', 'container'];
-const JOB_KEYS = [
+const POD_KEYS = allKeys<PodTarget>()(['kind', 'namespace', 'pod', 'labelSelector', 'container']);
+const JOB_KEYS = allKeys<JobTarget>()([
   'kind',
   'image',
   'namespace',
@@ -40,8 +52,8 @@ const JOB_KEYS = [
   'ttlSecondsAfterFinished',
   'activeDeadlineSeconds',
   'logStreams',
-];
-const RESOURCE_KEYS = ['requests', 'limits'];
+]);
+const RESOURCE_KEYS = allKeys<ResourceRequirements>()(['requests', 'limits']);
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 

@@ -1,16 +1,14 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { SshExecutorError } from './errors.js';
+import type { SshExecutorOptions, SshHostOptions } from './options.js';
 
-const POOL_KEYS = [
+const HOST_KEYS = allKeys<SshHostOptions>()([
   'maxConnections',
   'maxChannelsPerConnection',
   'idleTimeoutMs',
   'connectTimeoutMs',
   'keepaliveIntervalMs',
   'keepaliveCountMax',
-];
-const HOST_KEYS = [
-  ...POOL_KEYS,
   'host',
   'port',
   'username',
@@ -23,17 +21,22 @@ const HOST_KEYS = [
   'insecureAcceptAnyHostKey',
   'env',
   'cwd',
-];
+]);
 /** Keys of `createSshExecutor` options. */
-export const EXECUTOR_KEYS: readonly string[] = [
-  ...POOL_KEYS,
+export const EXECUTOR_KEYS: readonly string[] = allKeys<SshExecutorOptions>()([
+  'maxConnections',
+  'maxChannelsPerConnection',
+  'idleTimeoutMs',
+  'connectTimeoutMs',
+  'keepaliveIntervalMs',
+  'keepaliveCountMax',
   'hosts',
   'defaultHost',
   'knownHosts',
   'killGraceMs',
   'maxOutputBytes',
   'logger',
-];
+]);
 
 /**
  * Throws `FL_SSH_INVALID_OPTION` for the first unknown key of the executor's options or of one of its hosts, naming

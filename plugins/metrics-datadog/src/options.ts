@@ -1,4 +1,4 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { ClientOptions, StatsD } from 'hot-shots';
 import { DatadogMetricsError } from './errors.js';
 
@@ -90,7 +90,7 @@ export function tagValue(value: string): string {
   return value.replace(/[|,#\r\n]/g, '_');
 }
 
-const OPTION_KEYS = [
+const OPTION_KEYS = allKeys<DatadogOptions>()([
   'host',
   'port',
   'prefix',
@@ -105,7 +105,7 @@ const OPTION_KEYS = [
   'maxNodeIds',
   'client',
   'clientOptions',
-];
+]);
 
 /** Internal: applies defaults (and the agent's environment variables) and checks every option. */
 export function resolveOptions(

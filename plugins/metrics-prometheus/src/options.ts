@@ -1,4 +1,4 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { PrometheusMetricsError } from './errors.js';
 
@@ -170,7 +170,7 @@ function buckets(option: string, value: readonly number[] | undefined): readonly
   return Object.freeze([...value]);
 }
 
-const OPTION_KEYS = [
+const OPTION_KEYS = allKeys<PrometheusOptions>()([
   'registry',
   'prefix',
   'buckets',
@@ -180,11 +180,11 @@ const OPTION_KEYS = [
   'maxNodeIds',
   'server',
   'pushgateway',
-];
+]);
 const NESTED_KEYS = {
-  buckets: ['workflow', 'node'],
-  server: ['port', 'host', 'path'],
-  pushgateway: ['url', 'jobName', 'groupings', 'method', 'timeoutMs', 'headers'],
+  buckets: allKeys<BucketOptions>()(['workflow', 'node']),
+  server: allKeys<MetricsServerOptions>()(['port', 'host', 'path']),
+  pushgateway: allKeys<PushgatewayOptions>()(['url', 'jobName', 'groupings', 'method', 'timeoutMs', 'headers']),
 } as const;
 
 /** Unknown keys (`prefx`, `server.prot`) throw `FL_PROMETHEUS_INVALID_OPTION` naming the closest known key. */

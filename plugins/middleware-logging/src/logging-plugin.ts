@@ -1,4 +1,5 @@
 import {
+  allKeys,
   definePlugin,
   type FlowEvent,
   FlowlaneError,
@@ -38,9 +39,18 @@ export interface LoggingOptions {
   readonly now?: (() => number) | undefined;
 }
 
-const OPTION_KEYS = ['logger', 'levels', 'data', 'nodeLogs', 'runs', 'filter', 'bindings', 'now'];
-const LEVEL_KEYS = ['start', 'end', 'failure'];
-const DATA_KEYS = ['input', 'output'];
+const OPTION_KEYS = allKeys<LoggingOptions>()([
+  'logger',
+  'levels',
+  'data',
+  'nodeLogs',
+  'runs',
+  'filter',
+  'bindings',
+  'now',
+]);
+const LEVEL_KEYS = allKeys<LoggingLevels>()(['start', 'end', 'failure']);
+const DATA_KEYS = allKeys<LoggingData>()(['input', 'output']);
 
 /** Unknown keys (a typo such as `levl`) throw `FL_INVALID_OPTION` naming the closest known key. */
 function checkKeys(options: LoggingOptions): void {

@@ -1,4 +1,5 @@
 import {
+  allKeys,
   definePlugin,
   FlowlaneError,
   type FlowlanePlugin,
@@ -6,7 +7,12 @@ import {
   unknownKeyHint,
   unknownKeys,
 } from '@flowlane/core';
-import { createValidationMiddleware, isStandardSchema, type ValidationConfig } from './validation-middleware.js';
+import {
+  createValidationMiddleware,
+  isStandardSchema,
+  type NodeSchemas,
+  type ValidationConfig,
+} from './validation-middleware.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 const NAME = '@flowlane/middleware-validation';
@@ -14,8 +20,8 @@ const NAME = '@flowlane/middleware-validation';
 /** Options of the {@link validation} plugin. */
 export type ValidationOptions = ValidationConfig;
 
-const OPTION_KEYS = ['nodes', 'workflows', 'schemas', 'useParsedOutput'];
-const SCHEMA_KEYS = ['input', 'output'];
+const OPTION_KEYS = allKeys<ValidationOptions>()(['nodes', 'workflows', 'schemas', 'useParsedOutput']);
+const SCHEMA_KEYS = allKeys<NodeSchemas>()(['input', 'output']);
 
 /** Unknown keys (a typo such as `schmas`, or `inputs` for a node) throw `FL_INVALID_OPTION` with "did you mean …?". */
 function checkKeys(options: ValidationOptions): void {

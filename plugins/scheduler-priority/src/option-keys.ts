@@ -1,8 +1,10 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { SchedulerError } from './errors.js';
+import type { AgingOptions, PrioritySchedulerOptions } from './priority-scheduler.js';
+import type { ResourcePoolsOptions } from './resource-pools.js';
 
 /** Keys of `createPriorityScheduler` / `priorityScheduler` options. */
-export const SCHEDULER_KEYS = [
+export const SCHEDULER_KEYS = allKeys<PrioritySchedulerOptions>()([
   'concurrency',
   'failFast',
   'aging',
@@ -11,11 +13,11 @@ export const SCHEDULER_KEYS = [
   'workflows',
   'defaultEstimateMs',
   'clock',
-];
+]);
 /** Keys of `aging`. */
-export const AGING_KEYS = ['interval', 'step'];
+export const AGING_KEYS = allKeys<AgingOptions>()(['interval', 'step']);
 /** Keys of `createResourcePools` options. */
-export const POOL_KEYS = ['capacity', 'waitTimeout', 'leaseExpiry', 'ignore', 'clock'];
+export const POOL_KEYS = allKeys<ResourcePoolsOptions>()(['capacity', 'waitTimeout', 'leaseExpiry', 'ignore', 'clock']);
 
 /** Throws `FL_SCHED_INVALID_OPTION` for the first key of `value` not in `known`, naming the closest known key. */
 export function rejectUnknownKeys(scheduler: string, value: unknown, known: readonly string[], prefix = ''): void {

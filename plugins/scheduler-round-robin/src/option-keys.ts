@@ -1,10 +1,23 @@
-import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { PlacementError } from './errors.js';
+import type { HealthCheckOptions } from './health-check.js';
+import type { PlacementSchedulerOptions, WorkerSpec } from './placement-scheduler.js';
 
 /** Keys of the options every placement scheduler takes (`createRoundRobinScheduler`, `createLoadBasedScheduler`). */
-export const PLACEMENT_KEYS: readonly string[] = ['workers', 'healthCheck', 'queueTimeout', 'clock'];
-const WORKER_KEYS = ['id', 'capacity', 'labels'];
-const HEALTH_KEYS = ['interval', 'timeout', 'check', 'unhealthyThreshold', 'healthyThreshold'];
+export const PLACEMENT_KEYS: readonly string[] = allKeys<Omit<PlacementSchedulerOptions, 'strategy'>>()([
+  'workers',
+  'healthCheck',
+  'queueTimeout',
+  'clock',
+]);
+const WORKER_KEYS = allKeys<WorkerSpec>()(['id', 'capacity', 'labels']);
+const HEALTH_KEYS = allKeys<HealthCheckOptions>()([
+  'interval',
+  'timeout',
+  'check',
+  'unhealthyThreshold',
+  'healthyThreshold',
+]);
 
 /**
  * Throws `FL_SCHED_INVALID_OPTION` for the first unknown key of placement options (top level, `workers[i]`,
