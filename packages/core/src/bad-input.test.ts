@@ -405,6 +405,24 @@ const invalidNodeOptions: Case[] = [
     'FL_INVALID_OPTION',
     build(() => workflow('w', { version: 1 } as never).addNode('a', () => 1)),
   ],
+  [
+    'onEvent with a handler that is not a function',
+    'FL_INVALID_OPTION',
+    build(() =>
+      workflow('w')
+        .addNode('a', () => 1)
+        .onEvent('node.failed', 'alert' as never),
+    ),
+  ],
+  [
+    'onEvent with an empty type',
+    'FL_INVALID_OPTION',
+    build(() =>
+      workflow('w')
+        .addNode('a', () => 1)
+        .onEvent('', () => undefined),
+    ),
+  ],
 ];
 
 const graphProblems: Case[] = [

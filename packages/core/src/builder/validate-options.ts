@@ -239,9 +239,24 @@ export function checkGroupShape(g: GroupDef, out: DefinitionProblem[]): void {
   if (g.nodes.length === 0) out.push(make('FL_EMPTY_GROUP', { group: g.id }));
 }
 
-/** Workflow-level options: `new WorkflowBuilder(name, options)` keys and the `input(schema)` argument. */
-export function checkWorkflowShape(options: unknown, inputSchema: unknown): DefinitionProblem[] {
+/**
+ * Workflow-level options: `new WorkflowBuilder(name, options)` keys, the `input(schema)` argument and `onEvent`
+ * registrations (a type name and a handler function).
+ */
+export function checkWorkflowShape(
+  options: unknown,
+  inputSchema: unknown,
+  handlers: readonly { readonly type: unknown; readonly handler: unknown }[] = [],
+): DefinitionProblem[] {
   const out: DefinitionProblem[] = [];
+  for (const h of handlers) {
+    if (typeof h.type !== 'string' || h.type === '')
+      out.push(invalid(undefined, 'onEvent', `expected an event type or a custom event name, got ${describe(h.type)}`));
+    if (typeof h.handler !== 'function')
+      out.push(
+        invalid(undefined, `onEvent("${String(h.type)}")`, `expected a handler function, got ${describe(h.handler)}`),
+      );
+  }
   if (options !== undefined && !isRecord(options))
     out.push(invalid(undefined, 'options', `expected an object like { version: '1.0' }, got ${describe(options)}`));
   else {

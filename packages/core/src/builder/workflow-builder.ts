@@ -403,7 +403,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     const nodes = listToArray(s.nodes, s.size);
     const groups = listToArray(s.groups, s.groupCount);
     const handlers = listToArray(s.handlers, s.handlerCount);
-    const graph = validateAndCompile(s.name, nodes, groups, checkWorkflowShape(s.options, s.inputSchema));
+    const graph = validateAndCompile(s.name, nodes, groups, checkWorkflowShape(s.options, s.inputSchema, handlers));
     return new Workflow<TIn, TOut>(s.name, s.options, graph, handlers, s.inputSchema);
   }
 }
