@@ -406,6 +406,16 @@ const invalidNodeOptions: Case[] = [
     build(() => workflow('w', { version: 1 } as never).addNode('a', () => 1)),
   ],
   [
+    'chain with its own dependsOn (it used to be dropped)',
+    'FL_INVALID_OPTION',
+    build(() =>
+      workflow('w')
+        .addNode('a', () => 1)
+        .addNode('x', () => 2)
+        .chain('b', () => 3, { dependsOn: ['a'] } as never),
+    ),
+  ],
+  [
     'onEvent with a handler that is not a function',
     'FL_INVALID_OPTION',
     build(() =>

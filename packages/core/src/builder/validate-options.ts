@@ -207,6 +207,14 @@ export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
     out.push(invalid(id, 'resources', `expected an object like { cpu: 2 }, got ${describe(o.resources)}`));
   if (o.meta !== undefined && !isRecord(o.meta))
     out.push(invalid(id, 'meta', `expected an object, got ${describe(o.meta)}`));
+  if (def.chainDependsOn !== undefined)
+    out.push(
+      invalid(
+        id,
+        'dependsOn',
+        'chain() depends on the node(s) added last; use addNode(id, fn, { dependsOn }) to choose the dependencies',
+      ),
+    );
   if (Array.isArray(o.dependsOn) && !isStringList(o.dependsOn))
     out.push(invalid(id, 'dependsOn', 'expected an array of node ids (strings)'));
 

@@ -193,7 +193,10 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     options?: Omit<NodeOptions<TIn, Results<TOut, TLast>, TLast>, 'dependsOn'> & Catching<E>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Awaited<R>, E>>, Id> {
     const opts = { ...(options ?? {}), dependsOn: this.#s.last } as NodeOptions;
-    return this.#next(this.#push([{ id, kind: 'task', fn: fn as AnyFn, options: opts }]));
+    // chain() chooses the dependencies itself: a `dependsOn` given to it is reported by build(), not dropped.
+    const given = (options as { dependsOn?: unknown } | undefined)?.dependsOn;
+    const def: NodeDef = { id, kind: 'task', fn: fn as AnyFn, options: opts };
+    return this.#next(this.#push([given === undefined ? def : { ...def, chainDependsOn: given }]));
   }
 
   /**
