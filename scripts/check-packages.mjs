@@ -25,16 +25,47 @@ for (const dir of [...dirs('packages'), ...dirs('plugins')]) {
   if (!pkg.exports?.['./package.json']) say('exports must include "./package.json"');
   if (!pkg.engines?.node) say('"engines.node" is missing');
   if (!existsSync(join(root, dir, 'README.md'))) say('README.md is missing');
+  if (!pkg.private) publishShape(dir, pkg, say);
   if (dir.startsWith('plugins/')) {
     const folder = dir.slice('plugins/'.length);
     if (pkg.name !== `@flowlane/${folder}`) say(`package name must be "@flowlane/${folder}" to match its folder`);
-    if (!/^(executor|scheduler|middleware|secrets|audit|metrics|store|queue|monitor)-[a-z0-9-]+$/.test(folder))
+    if (
+      !/^(executor|scheduler|middleware|secrets|audit|permissions|metrics|store|queue|monitor)-[a-z0-9-]+$/.test(folder)
+    )
       say('folder must be <kind>-<name> with a known kind');
     if (pkg.dependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency, never a dependency');
     if (!pkg.peerDependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency');
     if (!pkg.keywords?.includes('flowlane-plugin')) say('keywords must include "flowlane" and "flowlane-plugin"');
   }
 }
+/**
+ * What a published package needs (docs/contributing.md, "What a public package must contain"): the root LICENSE
+ * copied in and shipped, the metadata npm shows, and `files` that ship `src/` so the source and declaration maps in
+ * `dist/` point at files that exist. The tarballs themselves are checked by scripts/release/check-tarballs.mjs.
+ */
+function publishShape(dir, pkg, say) {
+  const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  const fix = ' (copy the fields from packages/core/package.json; see docs/contributing.md)';
+  if (!existsSync(join(root, dir, 'LICENSE'))) say(`LICENSE is missing: cp LICENSE ${dir}/LICENSE`);
+  else if (readFileSync(join(root, dir, 'LICENSE'), 'utf8') !== readFileSync(join(root, 'LICENSE'), 'utf8'))
+    say(`LICENSE differs from the root LICENSE: cp LICENSE ${dir}/LICENSE`);
+  if (pkg.license !== rootPkg.license) say(`"license" must be "${rootPkg.license}"`);
+  for (const field of ['description', 'author', 'homepage']) if (!pkg[field]) say(`"${field}" is missing${fix}`);
+  if (pkg.repository?.url !== rootPkg.repository?.url || pkg.repository?.directory !== dir)
+    say(`"repository" must be { "type": "git", "url": "${rootPkg.repository?.url}", "directory": "${dir}" }`);
+  if (!pkg.bugs?.url) say(`"bugs.url" is missing${fix}`);
+  if (!Array.isArray(pkg.keywords) || !pkg.keywords.includes('flowlane')) say('"keywords" must include "flowlane"');
+  const files = pkg.files ?? [];
+  for (const f of ['dist', 'src', 'LICENSE', 'README.md', '!src/**/*.test.ts'])
+    if (!files.includes(f)) say(`"files" must include "${f}"${fix}`);
+  const core = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version;
+  const peer = pkg.peerDependencies?.['@flowlane/core'];
+  if (peer !== undefined && peer !== `workspace:>=${core} <1.0.0`)
+    say(`peerDependencies["@flowlane/core"] must be "workspace:>=${core} <1.0.0" (docs/contributing.md, "Releasing")`);
+  if (!existsSync(join(root, dir, 'etc', `${pkg.name.split('/').pop()}.api.md`)))
+    say(`etc/${pkg.name.split('/').pop()}.api.md (API report) is missing: run pnpm api:update`);
+}
+
 /** Files under `dir` (recursively) whose names match `re`, skipping node_modules and dist. */
 const filesUnder = (dir, re) =>
   existsSync(dir)

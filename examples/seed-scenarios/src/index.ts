@@ -1,6 +1,7 @@
 // Everything the scenarios export, for reuse in other examples and tests. Seed 003 (igon7): caching, error-boundary,
 // events, fallback-cascade, parallel-100, retry-strategies, shared-state, signals. Seed 002 (workflow-automate):
-// deployment-pipeline, etl-pipeline. The demo: release-workflow, progress-view, summary-table, run-demo.
+// deployment-pipeline, etl-pipeline. The demo: release-workflow, run-demo (its live view and summary come from
+// @flowlane/cli).
 export type { CachedWorkflowOptions } from './caching.js';
 export { createCachedWorkflow, hash } from './caching.js';
 export type { DeploymentInput, DeploymentPipelineOptions } from './deployment-pipeline.js';
@@ -15,15 +16,6 @@ export type { RateSource, Rates } from './fallback-cascade.js';
 export { cascadeWorkflow, fallbackWorkflow } from './fallback-cascade.js';
 export type { ParallelWorkflowOptions } from './parallel-100.js';
 export { createParallelWorkflow, maxRunningAtOnce } from './parallel-100.js';
-export type { ProgressRow, RowState, TtyProgressOptions } from './progress-view.js';
-export {
-  applyEvent,
-  createPlainProgress,
-  createRows,
-  createTtyProgress,
-  describeEvent,
-  renderFrame,
-} from './progress-view.js';
 export type { PushedImage, ReleaseInput, ReleaseWorkflowOptions } from './release-workflow.js';
 export { createReleaseWorkflow } from './release-workflow.js';
 export { customRetry, exponentialRetry, linearRetry, retryWorkflow, UpstreamError } from './retry-strategies.js';
@@ -37,5 +29,3 @@ export type { Failures, StepInput } from './simulated-step.js';
 export { StepError, simulatedStep, simulateWork } from './simulated-step.js';
 export type { Sleep } from './sleep.js';
 export { clockSleep, instantSleep, realSleep } from './sleep.js';
-export type { SummaryRow } from './summary-table.js';
-export { formatSummary, seconds, summarize } from './summary-table.js';

@@ -1,9 +1,9 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { applyEvent, createPlainProgress, createRows, createTtyProgress, renderFrame } from '@flowlane/cli';
 import { createVirtualClock, type FlowEvent } from '@flowlane/core';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { newEngine } from './engines.test-helper.js';
-import { applyEvent, createPlainProgress, createRows, createTtyProgress, renderFrame } from './progress-view.js';
 import { createReleaseWorkflow } from './release-workflow.js';
 import { clockSleep } from './sleep.js';
 

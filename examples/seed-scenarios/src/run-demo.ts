@@ -1,9 +1,15 @@
 import { styleText } from 'node:util';
+import {
+  createPlainProgress,
+  createTtyProgress,
+  formatSummary,
+  isInteractive,
+  type SummaryRow,
+  summarize,
+} from '@flowlane/cli';
 import { createEngine, type FlowEvent, type RunResult } from '@flowlane/core';
 import { lastValueFrom, tap, toArray } from 'rxjs';
-import { createPlainProgress, createTtyProgress } from './progress-view.js';
 import { createReleaseWorkflow, type ReleaseInput, type ReleaseWorkflowOptions } from './release-workflow.js';
-import { formatSummary, type SummaryRow, summarize } from './summary-table.js';
 
 export interface DemoOptions extends ReleaseWorkflowOptions {
   /** In-place rows (true) or one line per event (false). Default: {@link isInteractive}(stdout). */
@@ -18,10 +24,8 @@ export const DEMO_RELEASES: readonly ReleaseInput[] = [
   { version: '1.4.1', lockfileHash: 'sha256-9f2c41' },
 ];
 
-/** A terminal with a known size (a pty without one, as some CI runners give, would show log-update nothing). */
-export function isInteractive(stream: { readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number }) {
-  return stream.isTTY === true && (stream.columns ?? 0) > 0 && (stream.rows ?? 0) > 0;
-}
+/** A terminal with a known size (re-exported from `@flowlane/cli`, where the live view lives). */
+export { isInteractive };
 
 const STATUS_STYLE = { success: 'green', failed: 'red', timeout: 'red', skipped: 'dim', cancelled: 'dim' } as const;
 

@@ -1,7 +1,7 @@
+import { formatSummary, summarize } from '@flowlane/cli';
 import type { FlowEvent, RunResult } from '@flowlane/core';
 import { describe, expect, it } from 'vitest';
 import { createReleaseWorkflow } from './release-workflow.js';
-import { formatSummary, summarize } from './summary-table.js';
 
 const base = { executionId: 'x', workflow: 'release', timestamp: 0 } as const;
 const error = { name: 'Error', message: 'boom\nat stack' };

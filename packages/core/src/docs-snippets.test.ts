@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const out = fileURLToPath(new URL('../.snippets/', import.meta.url));
-const docs = ['README.md', 'docs/builder.md', 'docs/getting-started.md', 'packages/core/README.md'];
+const docs = ['README.md', 'docs/builder.md', 'docs/getting-started.md', 'docs/triggers.md', 'packages/core/README.md'];
 
 const snippets = docs.flatMap((doc) => {
   let text: string;

@@ -46,11 +46,15 @@ export const ErrorCodes = {
     `No active execution "${p.executionId}" on this engine. It may have finished or never started.`,
   FL_DUPLICATE_EXECUTION: (p: { executionId: string }) =>
     `Execution id "${p.executionId}" is already running on this engine. Use a unique executionId.`,
+  FL_TRIGGER_LOOP: (p: { cycle: readonly string[]; event: string; limit: number }) =>
+    `Trigger chain deeper than ${p.limit} runs, repeating ${p.cycle.join(' → ')} (on "${p.event}"); the last run was not started. Add a \`when\` condition that ends the chain, or raise maxTriggerDepth if the chain is meant to be this long.`,
   FL_ENGINE_CLOSED: () => 'The engine is closed. Create a new engine with createEngine().',
   FL_SECRET_NOT_FOUND: (p: { name: string; providers: readonly string[] }) =>
     `Secret "${p.name}" was not found (providers asked: ${p.providers.join(', ') || 'none'}). Define it or register a secrets provider.`,
   FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) =>
     `Permission denied for node "${p.nodeId}": ${p.reason}.`,
+  FL_ACTION_DENIED: (p: { action: string; workflow: string; executionId: string; reason: string }) =>
+    `Permission denied to ${p.action} execution "${p.executionId}" of workflow "${p.workflow}": ${p.reason}.`,
   FL_EXECUTOR_NOT_FOUND: (p: { nodeId: string; executor: string; available: readonly string[] }) =>
     `Node "${p.nodeId}" asks for executor "${p.executor}", which is not registered (available: ${p.available.join(', ') || 'none'}). Install and add its plugin.`,
   FL_EXEC_FAILED: (p: {

@@ -69,6 +69,7 @@ export type {
   ResourceExpiredEvent,
   RunStatus,
   SystemEvent,
+  TriggeredBy,
   WorkerDownEvent,
   WorkerUpEvent,
   WorkflowCancelledEvent,
@@ -79,6 +80,9 @@ export type {
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
 export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+/* Triggers and schedules */
+export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
+export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
 export type { DefinitionProblem, ErrorCode, ErrorDetails, SerializedError } from './errors.js';
 /* Errors */
 export {
@@ -106,6 +110,7 @@ export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/d
 export { definePluginErrors } from './plugin/define-plugin-errors.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
+  ActionRequest,
   Actor,
   AdmissionRequest,
   AuditRecord,
@@ -114,6 +119,7 @@ export type {
   CacheStore,
   CopyOptions,
   CopyResult,
+  EngineAction,
   ExecHandle,
   ExecOptions,
   ExecResult,
@@ -130,6 +136,7 @@ export type {
   NodePermissions,
   OutputChunk,
   PermissionPolicy,
+  PermissionVerdict,
   PluginApi,
   PluginContainer,
   PluginDisposer,

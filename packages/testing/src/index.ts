@@ -38,6 +38,8 @@ export type {
   FakePod,
   FakePodState,
   FakeRequestRecord,
+  FakeSecret,
+  FakeSecretState,
 } from './fake-kube-api/types.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';

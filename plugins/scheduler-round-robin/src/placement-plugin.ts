@@ -2,6 +2,7 @@ import { definePlugin, type FlowlanePlugin, type PluginApi, type Scheduler, Toke
 import type { SchedulerLike } from 'rxjs';
 import { checkPlacementKeys } from './option-keys.js';
 import type { PlacementScheduler } from './placement-scheduler.js';
+import { CORE_RANGE } from './version.js';
 
 /** Options every placement plugin adds to its scheduler's options. */
 export interface PlacementPluginOptions {
@@ -36,7 +37,7 @@ export function definePlacementPlugin(
   return definePlugin({
     name: meta.name,
     version: meta.version,
-    flowlane: meta.flowlane ?? '^0.1.0',
+    flowlane: meta.flowlane ?? CORE_RANGE,
     setup(api: PluginApi) {
       const scheduler = create(options.clock ?? api.container.resolve(Tokens.Clock));
       const installed = options.wrap === undefined ? scheduler : options.wrap(scheduler);

@@ -14,6 +14,7 @@ import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
+  Actor,
   AuditSink,
   CacheStore,
   Executor,
@@ -29,10 +30,13 @@ import type {
 } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
+import { authorizeAction } from './authorize-action.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
+import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
+import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
@@ -61,6 +65,8 @@ export interface EngineOptions {
   readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
+  /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
+  readonly maxTriggerDepth?: number | undefined;
 }
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
@@ -157,6 +163,8 @@ export class Engine {
   readonly #background = new Set<Promise<unknown>>();
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
+  readonly #triggers: TriggerHub;
+  readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
   #ready: Promise<void> | undefined;
@@ -222,6 +230,7 @@ export class Engine {
           }
         }
         if (self.#subject.observed) self.#subject.next(e);
+        if (e.type === 'custom') self.#triggers.onEvent(e);
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
       },
@@ -239,10 +248,26 @@ export class Engine {
       },
       settled: (exec) => this.#settled(exec),
     };
+    const depth = options.maxTriggerDepth ?? 10;
+    if (!(Number.isInteger(depth) && depth >= 1))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'maxTriggerDepth',
+        reason: `expected an integer ≥ 1, got ${String(depth)}`,
+      });
+    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
+    this.#schedules = new ScheduleSet({
+      clock,
+      logger,
+      ready: () => this.ready(),
+      stateStore: () => this.#rt.stateStore,
+      run: start,
+    });
     container.register(Tokens.Engine, { useValue: this });
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
     container.register(Tokens.Executors, { useValue: executors });
+    container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
     container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
@@ -354,7 +379,59 @@ export class Engine {
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
+    this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Start a workflow whenever an event happens: a custom event (`engine.emit(name, payload)` or `ctx.emitEvent` in a
+   * run) or the end of a run (`workflow.completed`, `workflow.failed`; narrow with `workflow`). The started run's
+   * `workflow.started` event carries `triggeredBy: { event, executionId }`. Chains of triggered runs deeper than
+   * `maxTriggerDepth` are refused with `FL_TRIGGER_LOOP` (given to `onError`, else logged).
+   *
+   * @example
+   * ```ts
+   * const handle = engine.trigger({
+   *   on: 'git.push',
+   *   when: (e) => (e.payload as { branch: string }).branch === 'main',
+   *   run: checks,
+   *   input: (e) => ({ commit: (e.payload as { commit: string }).commit }),
+   * });
+   * engine.emit('git.push', { branch: 'main', commit: 'abc123' });
+   * handle.remove();
+   * ```
+   */
+  trigger<TIn, P = unknown>(options: TriggerOptions<TIn, P>): TriggerHandle {
+    return this.#triggers.add(options as TriggerOptions);
+  }
+
+  /**
+   * Publish an event from outside any run (a webhook, a queue message) to the engine's triggers. Returns the runs
+   * started at once (debounced and queued triggers start theirs later).
+   *
+   * @example
+   * ```ts
+   * const [run] = engine.emit('approval.granted', { environment: 'production' });
+   * ```
+   */
+  emit(name: string, payload?: unknown): Run<object>[] {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    return this.#triggers.emit(name, payload);
+  }
+
+  /**
+   * Run a workflow on a cron schedule (5 or 6 fields, read by croner), timed on the engine clock. Occurrences missed
+   * while no engine had the schedule are skipped or caught up (`missed`), known from the last handled occurrence
+   * kept in the state store. Runs carry `triggeredBy: { event: 'schedule', schedule, scheduledAt }`.
+   *
+   * @example
+   * ```ts
+   * const nightly = engine.schedule('0 3 * * *', backup, { target: 's3' }, { missed: 'catch-up' });
+   * nightly.remove();
+   * ```
+   */
+  schedule<TIn>(cron: string, wf: Workflow<TIn, object>, input: TIn, options?: ScheduleOptions): ScheduleHandle {
+    return this.#schedules.add(cron, wf as unknown as Workflow<unknown, object>, input, options);
   }
 
   /**
@@ -375,20 +452,39 @@ export class Engine {
     throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: r.executionId, reason: r.status });
   }
 
-  /** Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`). */
-  async signal(executionId: string, name: string, payload?: unknown): Promise<void> {
+  /**
+   * Seed form of `run.signal`: deliver a signal to an active execution by id (a subworkflow's: `<parent>/<node>`).
+   * `options.actor` is who sends it, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
+   */
+  async signal(
+    executionId: string,
+    name: string,
+    payload?: unknown,
+    options?: { readonly actor?: Actor | undefined },
+  ): Promise<void> {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, {
+      action: 'signal',
+      actor: options?.actor,
+      workflow,
+      executionId,
+      signal: name,
+    });
     await exec.signal(name, payload);
   }
 
   /**
    * Cancel an active or queued execution by id. Cancelling a run cancels its running subworkflows; a subworkflow run
    * can also be cancelled by its own id (`<parent>/<node>`), which fails its node in the parent like any failure.
+   * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
-  cancel(executionId: string, reason?: string): void {
+  cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
     const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    const { workflow } = exec;
+    authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
     exec.cancel(reason);
   }
 
@@ -400,6 +496,8 @@ export class Engine {
 
   async #close(): Promise<void> {
     this.#closed = true;
+    this.#triggers.close();
+    this.#schedules.close();
     await this.#ready?.catch(() => undefined);
     const runs = [...this.#active.values()];
     for (const r of runs) r.cancel('engine closed');

@@ -15,10 +15,23 @@ export type RunStatus = 'success' | 'failed' | 'cancelled';
 /** Final status of a node. */
 export type NodeStatus = 'success' | 'failed' | 'skipped' | 'timeout' | 'cancelled';
 
+/** What started a run: a trigger (an event, or the end of another run) or a schedule. */
+export interface TriggeredBy {
+  /** The event name: a custom event, `workflow.completed`, `workflow.failed`, or `schedule`. */
+  readonly event: string;
+  /** The run that emitted the event or finished (absent for `engine.emit` and schedules). */
+  readonly executionId?: string | undefined;
+  /** Schedules: the schedule's id. */
+  readonly schedule?: string | undefined;
+  /** Schedules: the occurrence this run is for (clock time, ms). */
+  readonly scheduledAt?: number | undefined;
+}
 export interface WorkflowStartedEvent extends EventBase {
   readonly type: 'workflow.started';
   readonly nodeCount: number;
   readonly actor?: string | undefined;
+  /** Set on runs started by a trigger or a schedule. */
+  readonly triggeredBy?: TriggeredBy | undefined;
 }
 export interface WorkflowCompletedEvent extends EventBase {
   readonly type: 'workflow.completed';

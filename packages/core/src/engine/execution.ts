@@ -34,6 +34,7 @@ import type {
 } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
+import { actionDenied } from './authorize-action.js';
 import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
 import { NodeCtx } from './node-context.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
@@ -115,6 +116,7 @@ export class Execution implements Run {
   #plan!: WorkflowPlan;
   readonly #parent: Execution | undefined;
   readonly #externalSignal: AbortSignal | undefined;
+  readonly #triggeredBy: RunOptions['triggeredBy'];
 
   readonly #st: Uint8Array;
   readonly #indeg: Int32Array;
@@ -174,6 +176,7 @@ export class Execution implements Run {
     this.input = input;
     this.actor = options.actor;
     this.#externalSignal = options.signal;
+    this.#triggeredBy = options.triggeredBy;
     const n = this.#g.ids.length;
     // One backing buffer for all per-node state (one allocation per run instead of six).
     const buf = new ArrayBuffer(31 * n);
@@ -265,6 +268,20 @@ export class Execution implements Run {
   start(plan: WorkflowPlan): void {
     if (this.#done) return;
     this.#plan = plan;
+    const denied =
+      this.#parent === undefined
+        ? actionDenied(this.#rt.permissionPolicy, {
+            action: 'run',
+            actor: this.actor,
+            workflow: this.workflow,
+            executionId: this.executionId,
+          })
+        : undefined;
+    if (denied !== undefined) {
+      this.#runError = denied;
+      this.#finish('failed');
+      return;
+    }
     const ext = this.#externalSignal;
     if (ext !== undefined) {
       if (ext.aborted) {
@@ -333,6 +350,7 @@ export class Execution implements Run {
       timestamp: this.#now,
       nodeCount: this.#g.activeCount,
       ...(this.actor === undefined ? {} : { actor: this.actor.id }),
+      ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
     });
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;

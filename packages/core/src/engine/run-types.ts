@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { FlowlaneError, SerializedError } from '../errors.js';
 import type { Actor } from '../plugin/types.js';
-import type { FlowEvent, NodeStatus, RunStatus } from './events.js';
+import type { FlowEvent, NodeStatus, RunStatus, TriggeredBy } from './events.js';
 
 /** What happened to one node in a run. */
 export interface NodeRecord {
@@ -45,6 +45,8 @@ export interface RunOptions {
   readonly signal?: AbortSignal | undefined;
   /** Who the run acts for (checked against node `permissions`, written to audit records). */
   readonly actor?: Actor | undefined;
+  /** What started the run (set by triggers and schedules; shown on its `workflow.started` event). */
+  readonly triggeredBy?: TriggeredBy | undefined;
 }
 
 /** A running (or queued) execution of a workflow. */

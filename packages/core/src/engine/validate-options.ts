@@ -26,8 +26,9 @@ const ENGINE_KEYS = allKeys<EngineOptions>()([
   'scheduler',
   'artifactsDir',
   'container',
+  'maxTriggerDepth',
 ]);
-const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor']);
+const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor', 'triggeredBy']);
 const EXECUTOR_METHODS = ['exec', 'copyIn', 'copyOut', 'healthCheck', 'dispose'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,7 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { Engine } from '../engine/engine.js';
-import type { CacheStore, Executor, Logger, PermissionPolicy, Scheduler, StateStore } from './types.js';
+import type { AuditSink, CacheStore, Executor, Logger, PermissionPolicy, Scheduler, StateStore } from './types.js';
 
 /**
  * Injection tokens of the engine's tsyringe child container. Resolve them in plugins (`api.container.resolve`) or
@@ -21,5 +21,7 @@ export const Tokens = {
   /** The engine's scheduler; `undefined` when none is set (nodes then start as soon as they are ready). */
   Scheduler: Symbol.for('flowlane.Scheduler') as InjectionToken<Scheduler | undefined>,
   PermissionPolicy: Symbol.for('flowlane.PermissionPolicy') as InjectionToken<PermissionPolicy>,
+  /** The engine's audit sinks (for plugins that write their own records, e.g. permission decisions). */
+  AuditSinks: Symbol.for('flowlane.AuditSinks') as InjectionToken<readonly AuditSink[]>,
   Executors: Symbol.for('flowlane.Executors') as InjectionToken<ReadonlyMap<string, Executor>>,
 } as const;

@@ -182,6 +182,8 @@ export interface Actor {
   readonly id: string;
   readonly roles?: readonly string[] | undefined;
   readonly mfa?: boolean | undefined;
+  /** When MFA was last passed (ms since the epoch); policies with a maximum MFA age check it. */
+  readonly mfaAt?: number | undefined;
 }
 
 /** Permissions a node declares. */
@@ -194,14 +196,37 @@ export interface NodePermissions {
   readonly requireMFA?: boolean | undefined;
 }
 
-/** Decides whether an actor may run a node. */
+/** A permission decision: allowed, or denied with a reason that says what is missing (no secret values). */
+export type PermissionVerdict = { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+
+/** Engine-level actions a {@link PermissionPolicy} may decide with `authorize`. */
+export type EngineAction = 'run' | 'cancel' | 'signal' | 'resume';
+
+/** What `PermissionPolicy.authorize` is asked: `actor` wants to do `action` on one execution of `workflow`. */
+export interface ActionRequest {
+  readonly action: EngineAction;
+  /** Who asks (for `run`: the run's actor; for `cancel`/`signal`: the `actor` option of `engine.cancel`/`engine.signal`). */
+  readonly actor: Actor | undefined;
+  readonly workflow: string;
+  readonly executionId: string;
+  /** The signal's name, for `signal`. */
+  readonly signal?: string | undefined;
+}
+
+/** Decides whether an actor may run a node and, optionally, start/cancel/signal/resume a run. */
 export interface PermissionPolicy {
   check(request: {
     readonly actor: Actor | undefined;
     readonly node: NodeDescription;
     readonly workflow: string;
     readonly executionId: string;
-  }): { readonly allowed: true } | { readonly allowed: false; readonly reason: string };
+  }): PermissionVerdict;
+  /**
+   * Optional: decide an engine-level action before the engine performs it (`run` when the run is admitted, before
+   * any node; `cancel` and `signal` in `engine.cancel` / `engine.signal`). A denial fails the run / throws
+   * `FL_ACTION_DENIED`. Policies without `authorize` allow every action. Must answer synchronously.
+   */
+  authorize?(request: ActionRequest): PermissionVerdict;
 }
 
 /** One audit record, as sinks receive it (already redacted). */

@@ -12,6 +12,7 @@ import { killGroup, matchesSelector, STATUS_TEXT, statusBody } from './api-statu
 import { type ProcessHost, runExecSession } from './exec-session.js';
 import { JobController } from './job-controller.js';
 import { PodStore } from './pod-store.js';
+import { SecretStore } from './secret-store.js';
 import { createServingCertificates } from './tls.js';
 import type { FakeExecRecord, FakeKubeApi, FakeKubeApiOptions, FakeRequestRecord } from './types.js';
 
@@ -19,6 +20,7 @@ const V5 = 'v5.channel.k8s.io';
 /** How many requests `requestLog` keeps (the most recent). */
 const REQUEST_LOG_SIZE = 10_000;
 const POD = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+)(?:\/(log|exec))?)?$/;
+const SECRET = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/;
 const JOB = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs(?:\/([^/]+)(\/status)?)?$/;
 
 function kubeconfigYaml(url: string, token: string, ca: string | undefined): string {
@@ -80,8 +82,13 @@ const readBody = (req: IncomingMessage): Promise<string> =>
  *   exit code lands in `state.terminated.exitCode`, and the Job reports `succeeded: 1` + `Complete` or `failed: 1` +
  *   `Failed`. `ttlSecondsAfterFinished` is honoured.
  *
+ * - core/v1 Secrets: get, list, create (`POST`, 409 when it exists), replace (`PUT`), delete; `data` is base64 and
+ *   `stringData` is folded into it; watches (`GET …/secrets?watch=true`, optionally `fieldSelector=metadata.name=…`,
+ *   from `resourceVersion`) as for pods. `setSecret` / `deleteSecret` change them from the test.
+ *
  * Every command runs in its own process group, killed when its exec socket closes early, its pod is deleted, or the
- * fake is disposed. Not implemented: client-certificate auth, watches of anything but pods, other resources.
+ * fake is disposed. Not implemented: client-certificate auth, watches of anything but pods and secrets, other
+ * resources, PATCH.
  *
  * @example
  * ```ts
@@ -115,6 +122,8 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   const pods = new PodStore(options.watchHistory);
   const jobs = new JobController(pods, host, options.jobs);
   for (const pod of options.pods ?? []) pods.addStandalone(pod);
+  const secrets = new SecretStore(options.watchHistory);
+  for (const secret of options.secrets ?? []) secrets.put(secret);
 
   const authorized = (req: IncomingMessage) => req.headers.authorization === `Bearer ${token}`;
   const sendJson = (res: ServerResponse, code: number, body: unknown) => {
@@ -148,7 +157,13 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
    * `GET …/pods?watch=true`: newline-delimited watch events for pods matching `labelSelector` and
    * `fieldSelector=metadata.name=<name>`, from `resourceVersion`, until `timeoutSeconds` pass or the client leaves.
    */
-  const serveWatch = (req: IncomingMessage, res: ServerResponse, ns: string, query: URLSearchParams) => {
+  const serveWatch = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    ns: string,
+    query: URLSearchParams,
+    kind: 'pods' | 'secrets' = 'pods',
+  ) => {
     const field = query.get('fieldSelector') ?? '';
     const byName = /^metadata\.name=([^,]+)$/.exec(field);
     if (field !== '' && byName === null)
@@ -161,14 +176,15 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     res.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     watches.add(res);
-    const stop = pods.watch(
-      { namespace: ns, labelSelector: query.get('labelSelector') ?? '', name: byName?.[1] },
-      query.get('resourceVersion') ?? undefined,
-      (event) => {
-        res.write(`${JSON.stringify(event)}\n`);
-        if (event.type === 'ERROR') res.end();
-      },
-    );
+    const send = (event: { type: string }) => {
+      res.write(`${JSON.stringify(event)}\n`);
+      if (event.type === 'ERROR') res.end();
+    };
+    const from = query.get('resourceVersion') ?? undefined;
+    const stop =
+      kind === 'secrets'
+        ? secrets.watch(ns, byName?.[1], from, send)
+        : pods.watch({ namespace: ns, labelSelector: query.get('labelSelector') ?? '', name: byName?.[1] }, from, send);
     const timer = Number.isFinite(seconds) ? setTimeout(() => res.end(), seconds * 1000) : undefined;
     const done = () => {
       stop();
@@ -225,6 +241,28 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         return sendJson(res, 200, pods.json(record));
       }
       return unsupported(res, req, path);
+    }
+    const secret = SECRET.exec(path);
+    if (secret) {
+      const [, ns, name] = secret as unknown as [string, string, string | undefined];
+      const watch = url.searchParams.get('watch');
+      if (name === undefined && req.method === 'GET' && (watch === 'true' || watch === '1'))
+        return serveWatch(req, res, ns, url.searchParams, 'secrets');
+      let answer: { code: number; body: unknown };
+      if (name === undefined && req.method === 'GET') answer = secrets.list(ns);
+      else if (name !== undefined && req.method === 'GET') answer = secrets.get(ns, name);
+      else if (name !== undefined && req.method === 'DELETE') answer = secrets.delete(ns, name);
+      else if (req.method === 'POST' || req.method === 'PUT') {
+        if ((req.method === 'POST') !== (name === undefined)) return unsupported(res, req, path);
+        let body: unknown;
+        try {
+          body = JSON.parse(await readBody(req));
+        } catch {
+          return sendJson(res, 400, statusBody(400, 'the request body is not JSON'));
+        }
+        answer = secrets.write(ns, name, body);
+      } else return unsupported(res, req, path);
+      return sendJson(res, answer.code, answer.body);
     }
     const job = JOB.exec(path);
     if (job) {
@@ -359,6 +397,11 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
         return jobs.snapshots();
       },
       addPod: (pod) => pods.addStandalone(pod),
+      get secrets() {
+        return secrets.all().map((s) => secrets.snapshot(s));
+      },
+      setSecret: (secret) => secrets.put(secret),
+      deleteSecret: (namespace, name) => secrets.remove(namespace, name),
       removePod: (namespace, name) => void pods.remove(namespace, name),
     } satisfies Omit<FakeKubeApi, 'dispose' | typeof Symbol.asyncDispose>,
     cleanup,

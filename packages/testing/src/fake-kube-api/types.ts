@@ -77,6 +77,8 @@ export interface FakeKubeApiOptions {
   /** Bearer token clients must send. Default: random. */
   readonly token?: string | undefined;
   readonly pods?: readonly FakePod[] | undefined;
+  /** Secrets served from the start. */
+  readonly secrets?: readonly FakeSecret[] | undefined;
   /** Working directory of exec'd commands and of Job containers without `workingDir`. Default: this process's cwd. */
   readonly cwd?: string | undefined;
   readonly jobs?: FakeJobOptions | undefined;
@@ -95,6 +97,23 @@ export interface FakeKubeApiOptions {
    * plain HTTP and the kubeconfig sets `insecure-skip-tls-verify`. Default true.
    */
   readonly tls?: boolean | undefined;
+}
+
+/** A Secret to serve (values in plain text; the API serves them base64-encoded in `data`). */
+export interface FakeSecret {
+  /** Default `default`. */
+  readonly namespace?: string | undefined;
+  readonly name: string;
+  readonly data: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A Secret as the fake holds it now (values decoded). */
+export interface FakeSecretState {
+  readonly namespace: string;
+  readonly name: string;
+  readonly data: Readonly<Record<string, string>>;
+  readonly resourceVersion: string;
 }
 
 /** A running fake Kubernetes API server. */
@@ -127,6 +146,12 @@ export interface FakeKubeApi {
   /** Jobs that exist now (a snapshot on each read). */
   readonly jobs: readonly FakeJob[];
   addPod(pod: FakePod): void;
+  /** Secrets that exist now (a snapshot on each read, values decoded). */
+  readonly secrets: readonly FakeSecretState[];
+  /** Create or replace a Secret (watches see `ADDED` / `MODIFIED`). */
+  setSecret(secret: FakeSecret): void;
+  /** Delete a Secret (watches see `DELETED`); false when there was none. */
+  deleteSecret(namespace: string, name: string): boolean;
   /** Deletes a pod (a Job pod's command is killed); its followed logs end. */
   removePod(namespace: string, name: string): void;
   /** Kills every running command, closes every connection and the server, removes the kubeconfig file. Idempotent. */

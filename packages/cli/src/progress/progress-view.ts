@@ -5,6 +5,23 @@ import type { FlowEvent, WorkflowDescription } from '@flowlane/core';
 import defaultLogUpdate from 'log-update';
 import { seconds } from './summary-table.js';
 
+/**
+ * True for a terminal with a known size — where the in-place view can draw. A pseudo-terminal without a size (as some
+ * CI runners give) would show log-update's frames as nothing, so it gets the line-per-event view.
+ *
+ * @example
+ * ```ts
+ * const view = isInteractive(process.stdout) ? createTtyProgress('deploy', wf.toJSON()) : createPlainProgress();
+ * ```
+ */
+export function isInteractive(stream: {
+  readonly isTTY?: boolean | undefined;
+  readonly columns?: number | undefined;
+  readonly rows?: number | undefined;
+}): boolean {
+  return stream.isTTY === true && (stream.columns ?? 0) > 0 && (stream.rows ?? 0) > 0;
+}
+
 /** What a row shows. */
 export type RowState =
   | 'waiting'
@@ -30,7 +47,7 @@ export interface ProgressRow {
 
 const firstLine = (message: string): string => message.split('\n', 1)[0] ?? '';
 
-/** Rows for every node of the workflow, updated by {@link applyEvent}. */
+/** Rows for every node of the workflow (`wf.toJSON()`), updated by {@link applyEvent}. */
 export function createRows(description: WorkflowDescription): Map<string, ProgressRow> {
   const roleOf = new Map<string, string>();
   for (const e of description.edges)
@@ -98,6 +115,11 @@ export function applyEvent(rows: Map<string, ProgressRow>, e: FlowEvent): void {
       row.detail = row.state === 'standby' ? 'not needed' : `skipped (${e.reason})`;
       row.state = 'skipped';
       break;
+    case 'node.cancelled':
+      row.state = 'cancelled';
+      row.durationMs = e.durationMs;
+      row.detail = e.reason;
+      break;
     default:
       break;
   }
@@ -147,6 +169,7 @@ export function renderFrame(
   return lines.join('\n');
 }
 
+/** Options of {@link createTtyProgress}. */
 export interface TtyProgressOptions {
   /** Replaces the previous frame (default: log-update on stdout). */
   readonly logUpdate?: ((text: string) => void) & { done(): void };
@@ -156,7 +179,14 @@ export interface TtyProgressOptions {
   readonly color?: boolean | undefined;
 }
 
-/** In-place rows, redrawn on every event and on a spinner tick; `complete()` leaves the final frame on screen. */
+/**
+ * In-place rows, redrawn on every event and on a spinner tick; `complete()` leaves the final frame on screen.
+ *
+ * @example
+ * ```ts
+ * run.events$.subscribe(createTtyProgress(wf.name, wf.toJSON()));
+ * ```
+ */
 export function createTtyProgress(
   title: string,
   description: WorkflowDescription,
@@ -226,6 +256,8 @@ export function describeEvent(e: FlowEvent, t0: number): string | undefined {
       return say(`⤼ skipped (${e.reason})`);
     case 'node.timed-out':
       return say(`⏱ timed out after ${e.timeoutMs} ms`);
+    case 'node.cancelled':
+      return say(`⊘ cancelled after ${seconds(e.durationMs)}: ${e.reason}`);
     case 'node.log':
       return say(`  ${e.level}: ${e.message}`);
     default:
@@ -233,7 +265,14 @@ export function describeEvent(e: FlowEvent, t0: number): string | undefined {
   }
 }
 
-/** One line per event (for pipes and CI logs). */
+/**
+ * One line per event (for pipes and CI logs).
+ *
+ * @example
+ * ```ts
+ * run.events$.subscribe(createPlainProgress((line) => console.log(line)));
+ * ```
+ */
 export function createPlainProgress(write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)) {
   let t0: number | undefined;
   return {

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { CliError, ExitCode } from './cli-error.js';
+import { graphCommand } from './commands/graph.js';
+import { type CliIo, println, processIo } from './commands/io.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { GRAPH_FORMATS } from './graph-format.js';
+import { initPluginCommand } from './init/init-plugin.js';
+import { PLUGIN_KINDS } from './init/plugin-templates.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
+/**
+ * The `flowlane` program (commander). Each command sets the exit code through `exit`; command groups (`init`, and
+ * later `runs`) are sub-commands registered here, each in its own module.
+ */
+export function createProgram(io: CliIo, exit: (code: number) => void): Command {
+  const program = new Command('flowlane')
+    .description('Run, validate and draw Flowlane workflows; scaffold plugins.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+
+  program
+    .command('run')
+    .description('Run a workflow from a .ts/.js file (no build step) with live progress and a summary.')
+    .argument('<file>', 'file exporting the workflow (default export, or the only workflow export)')
+    .option('-e, --export <name>', 'the export to run when the file has several')
+    .option('-i, --input <json|@file>', 'run input: inline JSON or @path/to/input.json (default {})')
+    .option('--json', 'print events as NDJSON (one JSON object per line), then a run.result line')
+    .addHelpText(
+      'after',
+      `
+Output: live rows on a terminal, one line per event when piped, NDJSON with --json.
+Exit codes: 0 success, 1 failed, 2 bad usage, 130 cancelled by Ctrl-C (running commands are killed).
+Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugins) or a ready \`engine\`.`,
+    )
+    .action(async (file: string, opts: { export?: string; input?: string; json?: boolean }) => {
+      exit(await runCommand(file, opts, io));
+    });
+
+  program
+    .command('validate')
+    .description('Check every workflow a file exports; list each definition problem with code, node and hint.')
+    .argument('<file>', 'file exporting workflows or builders')
+    .option('--json', 'print { file, valid, problems } as JSON')
+    .addHelpText('after', '\nExit codes: 0 valid, 1 problems found (or the file did not load), 2 bad usage.')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      exit(await validateCommand(file, opts, io));
+    });
+
+  program
+    .command('graph')
+    .description('Print a workflow as a Mermaid flowchart, Graphviz DOT or its JSON description.')
+    .argument('<file>', 'file exporting the workflow')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(GRAPH_FORMATS).default('mermaid'))
+    .option('-e, --export <name>', 'the export to draw when the file has several')
+    .action(async (file: string, opts: { format?: string; export?: string }) => {
+      exit(await graphCommand(file, opts, io));
+    });
+
+  const init = program.command('init').description('Scaffold Flowlane packages.');
+  init
+    .command('plugin')
+    .description('Create a third-party plugin package that passes its own conformance tests out of the box.')
+    .argument('<name>', 'npm package name, e.g. flowlane-plugin-acme or @acme/flowlane-executor-x')
+    .addOption(new Option('-k, --kind <kind>', 'extension point').choices(PLUGIN_KINDS).default('executor'))
+    .option('-d, --dir <path>', 'target directory (default: ./<name> without scope)')
+    .action((name: string, opts: { kind?: string; dir?: string }) => {
+      exit(initPluginCommand(name, opts, io));
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. Usage errors exit 2;
+ * `CliError`s print their message and hint; any other error prints its message (and code for Flowlane errors).
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(['validate', 'workflows/release.ts']);
+ * ```
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let code: number = ExitCode.ok;
+  const program = createProgram(io, (c) => {
+    code = c;
+  });
+  for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
+    cmd.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help')
+        return ExitCode.ok;
+      // commander already printed the message (and the help hint).
+      return e.code === 'commander.executeSubCommandAsync' ? ExitCode.failed : ExitCode.usage;
+    }
+    if (e instanceof CliError) {
+      println(io.stderr, `✖ ${e.message}`);
+      println(io.stderr, `  hint: ${e.hint}`);
+      return e.exitCode;
+    }
+    const err = e as { code?: unknown; message?: unknown; stack?: unknown };
+    const code = typeof err.code === 'string' && err.code.startsWith('FL_') ? `${err.code}: ` : '';
+    println(io.stderr, `✖ ${code}${String(err.message ?? e)}`);
+    if (io.env.FLOWLANE_DEBUG !== undefined && typeof err.stack === 'string') println(io.stderr, err.stack);
+    return ExitCode.failed;
+  }
+}

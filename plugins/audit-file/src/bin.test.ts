@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openAuditLog } from './index.js';
+import { useTempDirs } from './temp-dirs.test-helper.js';
+
+const tempDir = useTempDirs();
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout) =>
+      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? 1), stdout }),
+    );
+  });
+
+describe('flowlane-audit verify', () => {
+  it('exits 0 for an intact log and 1 naming the first broken record otherwise', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'audit.jsonl');
+    const key = 'cli-test-hmac-key-0123456789';
+    const log = await openAuditLog({ path, hmacKey: key });
+    for (let n = 0; n < 3; n++) await log.append({ timestamp: n, executionId: 'e', workflow: 'w', action: `a${n}` });
+    await log.close();
+    expect(await cli(['verify', path, '--key-env', 'AUDIT_KEY'], { AUDIT_KEY: key })).toEqual({
+      code: 0,
+      stdout: 'ok: 3 records in 1 file(s)\n',
+    });
+    await writeFile(join(dir, 'key'), `${key}\n`);
+    expect((await cli(['verify', path, '--key-file', join(dir, 'key'), '--json'])).stdout).toContain('"ok":true');
+    await writeFile(path, (await readFile(path, 'utf8')).replace('"a1"', '"a9"'));
+    const broken = await cli(['verify', path, '--key-env', 'AUDIT_KEY'], { AUDIT_KEY: key });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/^broken at seq 2 \(.*audit\.jsonl:2\): hash mismatch/);
+  }, 30_000);
+});

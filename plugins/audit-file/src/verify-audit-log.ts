@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises';
+import { canonicalJson } from './canonical-json.js';
+import { GENESIS_HASH, hashRecord, keyBytes } from './chain.js';
+import { headPath, logFiles } from './log-files.js';
+
+/** Options of {@link verifyAuditLog}. */
+export interface VerifyAuditLogOptions {
+  /** The HMAC key the log was written with (`hmacKey` of `auditFile`). Without it, an HMAC log fails at record 1. */
+  readonly key?: string | Uint8Array | undefined;
+}
+
+/** A log whose every record checks out. */
+export interface AuditLogIntact {
+  readonly ok: true;
+  /** Number of records verified (across rotated files). */
+  readonly records: number;
+  /** Files read, in chain order. */
+  readonly files: readonly string[];
+  /** `hash` of the last record (`GENESIS_HASH` for an empty log). */
+  readonly lastHash: string;
+}
+
+/** A log with a broken chain: where it breaks first and why. */
+export interface AuditLogBroken {
+  readonly ok: false;
+  /** The `seq` the first broken record should have had (1-based, counted across rotated files). */
+  readonly brokenAt: number;
+  /** The file and 1-based line of that record (the line after the last one when records are missing at the end). */
+  readonly file: string;
+  readonly line: number;
+  readonly reason: string;
+  /** Records that verified before the break. */
+  readonly records: number;
+}
+
+/**
+ * Verify a hash-chained audit log written by `auditFile` (and its rotated files `<path>.1`, `<path>.2`, …): every
+ * line must be the canonical JSON of its record, `seq` must count up from 1 without gaps, `prevHash` must be the
+ * previous record's `hash`, `hash` must be the SHA-256 (HMAC-SHA-256 with `key`) of the record, and the log must reach
+ * the `(seq, hash)` its writer last made durable (`<path>.head`). Reports the first broken record for any edit,
+ * deletion, insertion, truncation or reordering.
+ *
+ * @example
+ * ```ts
+ * import { mkdtempSync } from 'node:fs';
+ * import { tmpdir } from 'node:os';
+ * import { join } from 'node:path';
+ * import { openAuditLog, verifyAuditLog } from '@flowlane/audit-file';
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), 'audit-')), 'audit.jsonl');
+ * const log = await openAuditLog({ path, hmacKey: 'k' });
+ * await log.append({ timestamp: 1, executionId: 'e1', workflow: 'deploy', action: 'node.execute', outcome: 'success' });
+ * await log.close();
+ * const report = await verifyAuditLog(path, { key: 'k' });
+ * console.log(report.ok); // true
+ * ```
+ */
+export async function verifyAuditLog(
+  path: string,
+  options: VerifyAuditLogOptions = {},
+): Promise<AuditLogIntact | AuditLogBroken> {
+  const key = keyBytes(options.key);
+  const { rotated, current } = await logFiles(path);
+  const files = [...rotated, current];
+  const head = await readHead(path, key);
+  let seq = 0;
+  let prev = GENESIS_HASH;
+  const broken = (file: string, line: number, reason: string): AuditLogBroken => ({
+    ok: false,
+    brokenAt: seq + 1,
+    file,
+    line,
+    reason,
+    records: seq,
+  });
+  if (head !== undefined && 'error' in head) return broken(headPath(path), 1, head.error);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      if (file === current && rotated.length === 0 && seq === 0 && head === undefined)
+        return broken(file, 1, `the log file cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      if (file === current) continue; // rotated just now and nothing written since
+      return broken(file, 1, `the log file cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (text.length === 0) {
+      if (file !== current) return broken(file, 1, 'a rotated file is empty (its records were deleted)');
+      continue;
+    }
+    const lines = text.split('\n');
+    const torn = lines.pop() !== '';
+    for (let n = 0; n < lines.length; n++) {
+      const reason = checkLine(lines[n]!, seq + 1, prev, key);
+      if (typeof reason === 'string') return broken(file, n + 1, reason);
+      seq++;
+      prev = reason.hash;
+      if (head !== undefined && seq === head.seq && prev !== head.hash)
+        return broken(file, n + 1, 'the record differs from the one the writer made durable (head file)');
+    }
+    if (torn) return broken(file, lines.length + 1, 'the file ends in an incomplete line (truncated or edited)');
+  }
+  if (head === undefined && seq > 0)
+    return broken(headPath(path), 1, 'the head file is missing (deleted?), so truncation cannot be ruled out');
+  if (head !== undefined && head.seq > seq)
+    return broken(
+      current,
+      Number.NaN,
+      `the log ends at seq ${seq} but its writer made seq ${head.seq} durable (truncated)`,
+    );
+  return { ok: true, records: seq, files, lastHash: prev };
+}
+
+function checkLine(line: string, seq: number, prev: string, key: Uint8Array | undefined): string | { hash: string } {
+  if (line === '') return 'empty line';
+  let rec: unknown;
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    return 'the line is not valid JSON (edited or truncated)';
+  }
+  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return 'the line is not a JSON object';
+  const r = rec as Record<string, unknown>;
+  if (typeof r.seq !== 'number' || typeof r.prevHash !== 'string' || typeof r.hash !== 'string')
+    return 'the record lacks seq, prevHash or hash';
+  if (canonicalJson(r) !== line) return 'the line is not in canonical form (edited)';
+  if (r.seq !== seq) return `expected seq ${seq}, found ${r.seq} (a record was deleted, inserted or moved)`;
+  if (r.prevHash !== prev)
+    return 'prevHash does not match the previous record (a record was deleted, inserted or moved)';
+  const { hash, ...body } = r;
+  if (hashRecord(body, key) !== hash)
+    return key === undefined
+      ? 'hash mismatch (the record was edited, or the log was written with an HMAC key: pass { key })'
+      : 'hash mismatch (the record was edited, or the key is wrong)';
+  return { hash: hash as string };
+}
+
+type Head = { seq: number; hash: string } | { error: string };
+
+/** Read `<path>.head` (absent → undefined). */
+async function readHead(path: string, key: Uint8Array | undefined): Promise<Head | undefined> {
+  let text: string;
+  try {
+    text = await readFile(headPath(path), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const h = JSON.parse(text) as { seq?: unknown; hash?: unknown; mac?: unknown };
+    if (typeof h.seq !== 'number' || typeof h.hash !== 'string' || typeof h.mac !== 'string')
+      return { error: 'the head file is malformed' };
+    if (hashRecord({ seq: h.seq, hash: h.hash }, key) !== h.mac)
+      return {
+        error:
+          key === undefined
+            ? 'the head file does not verify (edited, or the log was written with an HMAC key: pass { key })'
+            : 'the head file does not verify (edited, or the key is wrong)',
+      };
+    return { seq: h.seq, hash: h.hash };
+  } catch {
+    return { error: 'the head file is not valid JSON' };
+  }
+}
