@@ -2,6 +2,7 @@ import { closest, distance } from 'fastest-levenshtein';
 
 /** One key of an options object that the receiver does not know, with the closest known key when one is close. */
 export interface UnknownKey {
+  /** The key as it was given. */
   readonly key: string;
   /** The known key the caller most likely meant ("did you mean …?"), if one is close enough. */
   readonly suggestion?: string | undefined;
