@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Prints the README's "Current numbers" table from a results file: one row per workload (full size), the floor's
-// median, and each system's ratio to the floor (peers as ms/node · ×, with @size when measured smaller).
+// median (and the hand-written form that was tightest for async nodes), the no-Promise loop's ratio (the physical
+// limit), and each system's ratio to the floor (peers as ms/node · ×, with @size when measured smaller). Rows that a
+// later `--merge` re-measured show the floor of their own processes, and the rows they replaced are listed below the
+// table as first measured.
 //   node src/readme-table.mjs [results/latest.json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +13,7 @@ const { results, node, machine } = JSON.parse(readFileSync(file, 'utf8'));
 const rows = results.filter((r) => /^W\d/.test(r.workload));
 const base = (w) => w.replace(/ @\d+$/, '');
 const workloads = [...new Set(rows.map((r) => base(r.workload)))];
-const SYSTEMS = ['rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
+const SYSTEMS = ['loop', 'rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
 const PEERS = new Set(['mastra', 'langgraph']);
 
 const cell = (w, system) => {
@@ -22,9 +25,10 @@ const cell = (w, system) => {
   if (ok === undefined) return note;
   const at = ok.workload.match(/ @(\d+)$/)?.[1];
   const size = at === undefined ? '' : ` (@${at}${note === '' ? '' : `; ${note} at full size`})`;
-  if (system === 'flowlane') return `**${ok.medianMs} ms · ${ok.ratioToFloor}×**`;
+  const own = ok.remeasured === undefined ? '' : ` (re-measured, floor ${ok.floorMs} ms in the same run)`;
+  if (system === 'flowlane') return `**${ok.medianMs} ms · ${ok.ratioToFloor}×**${own}`;
   if (PEERS.has(system)) return `${ok.msPerNode} ms/node · ${Math.round(ok.ratioToFloor)}×${size}`;
-  return `${ok.ratioToFloor}×${size}`;
+  return `${ok.ratioToFloor}×${size}${own}`;
 };
 
 console.log(
@@ -34,11 +38,27 @@ console.log(
       : ''
   }\n`,
 );
-console.log(`| workload | floor ms | ${SYSTEMS.map((s) => (s === 'flowlane' ? '**flowlane**' : s)).join(' | ')} |`);
+const heading = (s) => (s === 'flowlane' ? '**flowlane**' : s === 'loop' ? 'loop (no Promise)' : s);
+console.log(`| workload | floor ms (form) | ${SYSTEMS.map(heading).join(' | ')} |`);
 console.log(`|---|--:|${SYSTEMS.map(() => '--:').join('|')}|`);
 for (const w of workloads) {
   const floor = rows.find((r) => r.workload === w && r.system === 'floor');
-  console.log(`| ${w} | ${floor?.medianMs ?? '—'} | ${SYSTEMS.map((s) => cell(w, s)).join(' | ')} |`);
+  const form = floor?.floorForm === undefined || floor.floorForm === 'then' ? '' : ` (${floor.floorForm})`;
+  console.log(`| ${w} | ${floor?.medianMs ?? '—'}${form} | ${SYSTEMS.map((s) => cell(w, s)).join(' | ')} |`);
+}
+
+// Rows a later `--merge` replaced, as they were first measured: a row that fell short stays on record.
+const replaced = (machine.merged ?? []).flatMap((m) =>
+  (m.replaced ?? [])
+    .filter((r) => /^W\d/.test(r.workload) && r.system !== 'floor')
+    .map((r) => ({ r, now: results.find((x) => x.workload === r.workload && x.system === r.system), m })),
+);
+if (replaced.length > 0) {
+  console.log('\nRe-measured rows, as first measured and as re-measured (each with the floor of its own processes):\n');
+  for (const { r, now, m } of replaced)
+    console.log(
+      `- ${r.workload} · ${r.system}: ${r.ratioToFloor ?? r.status}× (${r.medianMs} ms${r.floorMs === undefined ? '' : `, floor ${r.floorMs} ms`}) in the ${machine.mode} run → ${now?.ratioToFloor ?? now?.status ?? 'not re-measured'}× (${now?.medianMs} ms, floor ${now?.floorMs} ms) re-measured ${m.date.slice(0, 10)}`,
+    );
 }
 
 // Flowlane's per-node speed-up over each peer (peer ms/node ÷ Flowlane ms/node; the peer's row may be at a reduced

@@ -6,7 +6,9 @@
 // E1 = the metrics-exporter case; X1 = the SSH pool case),
 // --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE, --merge (with --only: replace only the selected
 // workloads' rows of the existing output file — with --systems too, only those systems' rows — keep the rest, and
-// note the partial run under `machine.merged`).
+// note the partial run under `machine.merged`, with the rows it replaced, as they were measured).
+// Every row carries the floor measured in its own processes (`floorMs`, `floorForm`), so a merged row's ratio and
+// floor come from the same run; a merged row is never put next to a floor measured under other conditions.
 // `--key value` works as well as `--key=value`.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ const args = Object.fromEntries(
 const quick = args.quick === true;
 const TIMEOUT_MS = 120_000;
 const PEERS = new Set(['mastra', 'langgraph']);
-const ALL_SYSTEMS = ['rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
+const ALL_SYSTEMS = ['loop', 'rxjs', 'flowlane', 'flowlane-plugins', 'pgraph', 'mastra', 'langgraph'];
 /** Flowlane with the plugin-runtime stack runs the workloads the issue-8 target covers (W1–W6). */
 const PLUGINS_WORKLOADS = /^W[1-6]/;
 const systems = typeof args.systems === 'string' ? args.systems.split(',') : ALL_SYSTEMS;
@@ -204,6 +206,8 @@ async function main() {
             msPerNode: round(sysMs / w.totalNodes),
             rssMb: round(median(runs.map((r) => r.rssMb))),
             ratioToFloor: round(ratio),
+            floorMs: round(median(runs.map((r) => r.floorMs))),
+            floorForm: formsOf(runs),
             status: 'ok',
           });
           if (size !== def.size) {
@@ -226,6 +230,9 @@ async function main() {
           msPerNode: round(f / w.totalNodes),
           rssMb: round(median(floorRuns.map((r) => r.floorRssMb))),
           ratioToFloor: 1,
+          floorMs: round(f),
+          floorForm: formsOf(floorRuns),
+          ...trialOf(floorRuns),
           status: 'ok',
         };
         rows.push(floorRow);
@@ -309,7 +316,8 @@ async function main() {
 function merge(file, report) {
   const old = JSON.parse(readFileSync(file, 'utf8'));
   // With --systems, only those systems' rows of the selected workloads are replaced (the floor rows stay: they are
-  // the median over every process of the workload in the original run).
+  // the median over every process of the workload in the original run; each merged row brings its own `floorMs`,
+  // measured in its own processes, and readme-table.mjs shows it beside the row).
   const mergedSystems = typeof args.systems === 'string' ? new Set(args.systems.split(',')) : undefined;
   const replacedRow = (r) =>
     selected(r.workload.split(' ')[0]) && (mergedSystems === undefined || mergedSystems.has(r.system));
@@ -317,12 +325,16 @@ function merge(file, report) {
   const replaced = replacedRow;
   const at = old.results.findIndex(replaced);
   const kept = old.results.filter((r) => !replaced(r));
+  // The rows this run replaces stay in the file as they were measured (`machine.merged[].replaced`): a row that fell
+  // short in the full run is still reported (readme-table.mjs prints both), not silently swapped for a better one.
+  const sameMerge = (m) => m.only === only.join(',') && (m.systems ?? null) === (mergedSystems ? args.systems : null);
+  // Merging the same selection again keeps the rows of the full run as first measured, not the previous merge's.
+  const replacedRows = (old.machine.merged ?? []).find(sameMerge)?.replaced ?? old.results.filter(replaced);
+  for (const r of report.results) r.remeasured = report.date;
   const results = at === -1 ? [...kept, ...report.results] : kept.toSpliced(at, 0, ...report.results);
   const { mode, durationS } = report.machine;
   const merged = [
-    ...(old.machine.merged ?? []).filter(
-      (m) => m.only !== only.join(',') || (m.systems ?? null) !== (mergedSystems ? args.systems : null),
-    ),
+    ...(old.machine.merged ?? []).filter((m) => !sameMerge(m)),
     {
       only: only.join(','),
       ...(mergedSystems ? { systems: args.systems } : {}),
@@ -330,9 +342,23 @@ function merge(file, report) {
       durationS,
       node: report.node,
       date: report.date,
+      replaced: replacedRows,
     },
   ];
   return { ...old, machine: { ...old.machine, merged }, results };
+}
+
+/** The floor form(s) the processes used (`then`, `await`, `direct`; several when processes chose differently). */
+function formsOf(runs) {
+  return [...new Set(runs.map((r) => r.floorForm ?? 'then'))].join('/');
+}
+
+/** Each floor form's trial median (ms), the median over the processes that tried it (async workloads only). */
+function trialOf(runs) {
+  const forms = {};
+  for (const r of runs) for (const [f, ms] of Object.entries(r.floorForms ?? {})) (forms[f] ??= []).push(ms);
+  const names = Object.keys(forms);
+  return names.length === 0 ? {} : { floorForms: Object.fromEntries(names.map((f) => [f, round(median(forms[f]))])) };
 }
 
 function row(workload, system, version, status) {
@@ -349,7 +375,16 @@ function printLive(r, reason) {
 }
 
 function table(rows) {
-  const head = ['workload', 'system', 'median ms', 'ms/node', 'peak RSS MB', '× floor', 'status'];
+  const head = [
+    'workload',
+    'system',
+    'median ms',
+    'ms/node',
+    'peak RSS MB',
+    '× floor',
+    'floor ms (same procs)',
+    'status',
+  ];
   const fmt = (x) => (x === null || x === undefined ? '—' : String(x));
   const body = rows.map((r) => [
     r.workload,
@@ -358,14 +393,15 @@ function table(rows) {
     fmt(r.msPerNode),
     fmt(r.rssMb),
     fmt(r.ratioToFloor),
+    r.floorMs === undefined ? '—' : `${r.floorMs}${r.floorForm && r.floorForm !== 'then' ? ` (${r.floorForm})` : ''}`,
     r.status,
   ]);
   const widths = head.map((h, k) => Math.max(h.length, ...body.map((b) => b[k].length)));
   const line = (cells) =>
-    `| ${cells.map((c, k) => (k >= 2 && k <= 5 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join(' | ')} |`;
+    `| ${cells.map((c, k) => (k >= 2 && k <= 6 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join(' | ')} |`;
   return [
     line(head),
-    `|${widths.map((n, k) => (k >= 2 && k <= 5 ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`,
+    `|${widths.map((n, k) => (k >= 2 && k <= 6 ? `${'-'.repeat(n + 1)}:` : '-'.repeat(n + 2))).join('|')}|`,
     ...body.map(line),
   ].join('\n');
 }

@@ -53,6 +53,8 @@ export const ErrorCodes = {
     `Secret "${p.name}" was not found (providers asked: ${p.providers.join(', ') || 'none'}). Define it or register a secrets provider.`,
   FL_PERMISSION_DENIED: (p: { nodeId: string; reason: string }) =>
     `Permission denied for node "${p.nodeId}": ${p.reason}.`,
+  FL_INVALID_ACTOR: (p: { reason: string }) =>
+    `Invalid run actor: ${p.reason}. Pass { id: string, roles?: string[], mfa?: boolean } as plain data.`,
   FL_ACTION_DENIED: (p: { action: string; workflow: string; executionId: string; reason: string }) =>
     `Permission denied to ${p.action} execution "${p.executionId}" of workflow "${p.workflow}": ${p.reason}.`,
   FL_EXECUTOR_NOT_FOUND: (p: { nodeId: string; executor: string; available: readonly string[] }) =>
@@ -173,12 +175,16 @@ export function isFlowlaneError(
   code: string,
 ): value is Error & { readonly code: string; readonly details: unknown };
 export function isFlowlaneError(value: unknown, code?: string): boolean {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    (value as Record<symbol, unknown>)[brand] === true &&
-    (code === undefined || (value as { code?: unknown }).code === code)
-  );
+  if (typeof value !== 'object' || value === null) return false;
+  try {
+    return (
+      (value as Record<symbol, unknown>)[brand] === true &&
+      (code === undefined || (value as { code?: unknown }).code === code)
+    );
+  } catch {
+    // A revoked Proxy or a throwing getter: not ours.
+    return false;
+  }
 }
 
 /** A JSON-safe error, as it appears in events and node records. */
@@ -196,6 +202,18 @@ export interface SerializedError {
  * stack is left out: formatting a stack trace is the costly part, and retried attempts do not need it.
  */
 export function serializeError(error: unknown, options: { stack?: boolean } = {}, depth = 0): SerializedError {
+  try {
+    return serializeReadable(error, options, depth);
+  } catch {
+    // A revoked Proxy, or an Error whose `message` / `stack` / `cause` getters throw.
+    return { name: 'Error', message: UNREADABLE_ERROR };
+  }
+}
+
+/** The message that stands for a thrown value that cannot be read (revoked Proxy, throwing getters). */
+export const UNREADABLE_ERROR = '[unreadable error]';
+
+function serializeReadable(error: unknown, options: { stack?: boolean }, depth: number): SerializedError {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     const details = (error as { details?: unknown }).details;
@@ -222,6 +240,10 @@ function safeJson(value: unknown): unknown {
 
 /** Error code of any value, if it carries one. */
 export function errorCodeOf(error: unknown): string | undefined {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  return typeof code === 'string' ? code : undefined;
+  try {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }

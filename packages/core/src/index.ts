@@ -79,7 +79,7 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
-export type { NodeRecord, Run, RunOptions, RunResult } from './engine/run-types.js';
+export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
 export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
@@ -97,6 +97,8 @@ export {
 export { copyCancelled } from './executor/copy-cancelled.js';
 export type { CommandRun } from './executor/create-command-run.js';
 export { commandLabel, createCommandRun } from './executor/create-command-run.js';
+export type { NodeOutcome, RunTracker, RunTrackerHooks } from './observability/run-tracker.js';
+export { createRunTracker, failedOutcome } from './observability/run-tracker.js';
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */
 export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
@@ -151,6 +153,7 @@ export { createVirtualClock } from './runtime/virtual-clock.js';
 
 /* Scheduler building blocks */
 export { AbortGroups } from './scheduling/abort-groups.js';
+export { SharedSchedulerErrorCodes } from './scheduling/scheduler-error-codes.js';
 /* Version */
 export { CORE_VERSION } from './version.js';
 export { Workflow } from './workflow.js';

@@ -1,3 +1,4 @@
+import { markBuilt } from './builder/built-workflows.js';
 import type { EventHandlerDef } from './builder/node-def.js';
 import type { StandardSchemaV1 } from './builder/standard-schema.js';
 import type { NodeDescription, NodeOptions, WorkflowDescription } from './builder/types.js';
@@ -14,11 +15,6 @@ export interface WorkflowInternals {
 }
 
 const internals = new WeakMap<object, WorkflowInternals>();
-
-/** Internal: true for a workflow returned by `WorkflowBuilder.build()` (of this copy of core). */
-export function isWorkflow(value: unknown): value is Workflow<unknown, object> {
-  return typeof value === 'object' && value !== null && internals.has(value);
-}
 
 /** What a value that should have been a built workflow is, for `FL_NOT_A_WORKFLOW`. */
 function describeNonWorkflow(value: unknown): string {
@@ -77,6 +73,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
         return descriptions;
       },
     });
+    markBuilt(this);
     Object.freeze(this);
   }
 

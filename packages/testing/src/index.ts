@@ -16,6 +16,8 @@ export type {
   ExecutorFeature,
 } from './conformance/executor-conformance.js';
 export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export type { PackageConformanceOptions } from './conformance/package-conformance.js';
+export { checkPackage, packageConformance, README_SECTIONS } from './conformance/package-conformance.js';
 export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';
 export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
 export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +6,7 @@ import { type DockerService, startDocker } from '@flowlane/testing';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerExecutor } from './docker-executor-plugin.js';
-import { DockerErrorCodes } from './errors.js';
 import { EXECUTOR_LABEL } from './run-container.js';
-import { PKG_VERSION } from './version.js';
 
 let service: DockerService;
 let client: Docker;
@@ -90,18 +87,5 @@ describe('dockerExecutor plugin', () => {
       filters: JSON.stringify({ label: [EXECUTOR_LABEL] }),
     });
     expect(leftovers).toEqual([]);
-  });
-
-  it('is a named plugin with the package version', () => {
-    const plugin = dockerExecutor();
-    expect(plugin).toMatchObject({ name: '@flowlane/executor-docker', version: PKG_VERSION, flowlane: '^0.1.0' });
-    expect(Object.isFrozen(plugin)).toBe(true);
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(PKG_VERSION).toBe(pkg.version);
-  });
-
-  it('documents every error code in the README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const code of Object.keys(DockerErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
   });
 });

@@ -1,13 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, workflow } from '@flowlane/core';
 import { type FakeKubeApi, startFakeKubeApi } from '@flowlane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubernetesErrorCodes } from './errors.js';
 import { kubernetesExecutor } from './kubernetes-executor-plugin.js';
-import { PKG_VERSION } from './version.js';
 
 let api: FakeKubeApi;
 let dir: string;
@@ -87,17 +85,5 @@ describe('kubernetesExecutor plugin', () => {
     });
     expect(api.jobs).toEqual([]);
     await engine.close();
-  });
-
-  it('is a named plugin with the package version', () => {
-    const plugin = kubernetesExecutor({ kubeConfig: { from: 'yaml', yaml: api.kubeconfig } });
-    expect(plugin).toMatchObject({ name: '@flowlane/executor-kubernetes', version: PKG_VERSION, flowlane: '^0.1.0' });
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    expect(PKG_VERSION).toBe(pkg.version);
-  });
-
-  it('documents every error code in the README', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    for (const code of Object.keys(KubernetesErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
   });
 });

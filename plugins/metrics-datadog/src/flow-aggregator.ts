@@ -1,9 +1,8 @@
-import type { FlowEvent, RunStatus, Scheduler, SystemEvent } from '@flowlane/core';
-import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
+import type { FlowEvent, NodeOutcome, RunStatus, RunTracker, Scheduler, SystemEvent } from '@flowlane/core';
+import { createRunTracker, createSeriesIndex } from '@flowlane/core';
 import type { StatsD } from 'hot-shots';
 import type { FlowTag, ResolvedOptions } from './options.js';
 import { tagValue } from './options.js';
-import { failedOutcome, type NodeOutcome } from './outcome.js';
 
 /** Internal: the part of a hot-shots client the exporter sends through. */
 export type DogstatsdSink = Pick<StatsD, 'increment' | 'timing' | 'distribution' | 'gauge'>;
@@ -67,13 +66,6 @@ interface NodeSlot {
   readonly byStatus: Partial<Record<NodeOutcome | 'skipped', OutcomeSeries>>;
 }
 
-type Workflow = WorkflowEntry<WorkflowSlot, NodeSlot>;
-
-interface RunState {
-  readonly workflow: Workflow;
-  nodesInFlight: number;
-}
-
 /** One family of series, deduplicated by tag set (tags dropped by the allow-list make series share). */
 class Family<S extends { readonly tags: readonly string[] }> {
   readonly series = new Map<string, S>();
@@ -96,8 +88,7 @@ const durations = (tags: readonly string[]): Durations => ({ tags, seen: 0, valu
  */
 export class FlowAggregator {
   readonly #o: ResolvedOptions;
-  readonly #index: SeriesIndex<WorkflowSlot, NodeSlot>;
-  readonly #active = new Map<string, RunState>();
+  readonly #tracker: RunTracker;
   readonly #workflows: WorkflowSlot[] = [];
   readonly #runs: Family<Count>;
   readonly #runDurations: Family<Durations>;
@@ -121,7 +112,7 @@ export class FlowAggregator {
     this.#retries = new Family(p + METRIC_NAMES.nodeRetries);
     this.#cacheHits = new Family(p + METRIC_NAMES.cacheHits);
     this.#expirations = new Family(p + METRIC_NAMES.resourceExpirations);
-    this.#index = createSeriesIndex<WorkflowSlot, NodeSlot>(
+    const index = createSeriesIndex<WorkflowSlot, NodeSlot>(
       o,
       (name) => {
         const outcome = (status: RunStatus): OutcomeSeries => {
@@ -149,6 +140,28 @@ export class FlowAggregator {
         };
       },
     );
+    this.#tracker = createRunTracker(index, {
+      runStarted: (w) => void w.runsInFlight++,
+      attemptStarted: (w) => void w.nodesInFlight++,
+      attemptEnded: (w) => void w.nodesInFlight--,
+      runEnded: (w, status, durationMs, nodesInFlight, tracked) => {
+        if (tracked) {
+          w.runsInFlight--;
+          w.nodesInFlight -= nodesInFlight;
+        }
+        const s = w.runs[status];
+        s.count.value++;
+        this.#record(s.duration, durationMs);
+      },
+      nodeEnded: (node, status, durationMs) => {
+        const s = this.#outcome(node, status);
+        s.count.value++;
+        this.#record(s.duration, durationMs);
+      },
+      nodeSkipped: (node) => void this.#outcome(node, 'skipped').count.value++,
+      nodeRetried: (node) => void node.retries.value++,
+      cacheHit: (node) => void node.cacheHits.value++,
+    });
   }
 
   /** Records a system event (worker health, resource expiry). Synchronous; no client call. */
@@ -170,50 +183,7 @@ export class FlowAggregator {
 
   /** Records one event. Synchronous; no client call. */
   handle(e: FlowEvent): void {
-    switch (e.type) {
-      case 'node.started': {
-        const run = this.#active.get(e.executionId);
-        if (run !== undefined) {
-          run.nodesInFlight++;
-          run.workflow.slot.nodesInFlight++;
-        }
-        return;
-      }
-      case 'node.completed':
-        // With `handledBy`, the node's failure was already counted by its `node.failed`.
-        if (e.handledBy === undefined)
-          this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, 'success', e.durationMs);
-        return;
-      case 'node.failed':
-        this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, failedOutcome(e), e.durationMs);
-        return;
-      case 'node.retrying':
-        this.#index.node(this.#attemptEnded(e.executionId, e.workflow), e.nodeId).retries.value++;
-        return;
-      case 'node.skipped':
-        this.#outcome(this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId), 'skipped').count.value++;
-        return;
-      case 'node.cache-hit':
-        this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId).cacheHits.value++;
-        return;
-      case 'workflow.started': {
-        const workflow = this.#index.workflow(e.workflow);
-        workflow.slot.runsInFlight++;
-        this.#active.set(e.executionId, { workflow, nodesInFlight: 0 });
-        return;
-      }
-      case 'workflow.completed':
-        this.#runEnded(e.executionId, e.workflow, 'success', e.durationMs);
-        return;
-      case 'workflow.failed':
-        this.#runEnded(e.executionId, e.workflow, 'failed', e.durationMs);
-        return;
-      case 'workflow.cancelled':
-        this.#runEnded(e.executionId, e.workflow, 'cancelled', e.durationMs);
-        return;
-      default:
-        return;
-    }
+    this.#tracker.handle(e);
   }
 
   /**
@@ -279,20 +249,6 @@ export class FlowAggregator {
     return Object.freeze(tags);
   }
 
-  #workflow(executionId: string, workflow: string): Workflow {
-    return this.#active.get(executionId)?.workflow ?? this.#index.workflow(workflow);
-  }
-
-  #attemptEnded(executionId: string, workflow: string): Workflow {
-    const run = this.#active.get(executionId);
-    if (run === undefined) return this.#index.workflow(workflow);
-    if (run.nodesInFlight > 0) {
-      run.nodesInFlight--;
-      run.workflow.slot.nodesInFlight--;
-    }
-    return run.workflow;
-  }
-
   #outcome(node: NodeSlot, status: NodeOutcome | 'skipped'): OutcomeSeries {
     let s = node.byStatus[status];
     if (s === undefined) {
@@ -315,26 +271,5 @@ export class FlowAggregator {
       const j = Math.floor(Math.random() * seen);
       if (j < cap) d.values[j] = ms;
     }
-  }
-
-  #nodeEnded(workflow: Workflow, nodeId: string, status: NodeOutcome, durationMs: number): void {
-    const s = this.#outcome(this.#index.node(workflow, nodeId), status);
-    s.count.value++;
-    this.#record(s.duration, durationMs);
-  }
-
-  #runEnded(executionId: string, workflow: string, status: RunStatus, durationMs: number): void {
-    const run = this.#active.get(executionId);
-    let slot: WorkflowSlot;
-    if (run !== undefined) {
-      this.#active.delete(executionId);
-      slot = run.workflow.slot;
-      slot.runsInFlight--;
-      // Nodes still running when a run fails or is cancelled end without an event of their own.
-      slot.nodesInFlight -= run.nodesInFlight;
-    } else slot = this.#index.workflow(workflow).slot;
-    const s = slot.runs[status];
-    s.count.value++;
-    this.#record(s.duration, durationMs);
   }
 }

@@ -1,5 +1,5 @@
-import type { FlowEvent, RunStatus, Scheduler, SystemEvent } from '@flowlane/core';
-import { createSeriesIndex, type SeriesIndex, type WorkflowEntry } from '@flowlane/core';
+import type { FlowEvent, NodeOutcome, RunStatus, RunTracker, Scheduler, SystemEvent } from '@flowlane/core';
+import { createRunTracker, createSeriesIndex } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import {
   CounterCollector,
@@ -12,7 +12,6 @@ import {
 } from './collectors.js';
 import { PrometheusMetricsError } from './errors.js';
 import type { FlowLabel, ResolvedOptions } from './options.js';
-import { failedOutcome, type NodeOutcome } from './outcome.js';
 
 type NodeLabelStatus = NodeOutcome | 'skipped';
 
@@ -43,13 +42,6 @@ interface NodeSlot {
   cacheHits: ValueCell | undefined;
   /** Cells by final status, created on first use. */
   readonly byStatus: Partial<Record<NodeLabelStatus, OutcomeCells>>;
-}
-
-type Workflow = WorkflowEntry<WorkflowSlot, NodeSlot>;
-
-interface RunState {
-  readonly workflow: Workflow;
-  nodesInFlight: number;
 }
 
 /**
@@ -97,8 +89,7 @@ export class FlowMetrics {
   readonly #workerUp: GaugeCollector;
   readonly #expirations: CounterCollector;
   readonly #workers = new Map<string, ValueCell>();
-  readonly #index: SeriesIndex<WorkflowSlot, NodeSlot>;
-  readonly #active = new Map<string, RunState>();
+  readonly #tracker: RunTracker;
   readonly #keep: (label: FlowLabel) => boolean;
   readonly #static: Labels;
 
@@ -185,7 +176,7 @@ export class FlowMetrics {
     ])
       c.registerIn(registry);
 
-    this.#index = createSeriesIndex<WorkflowSlot, NodeSlot>(
+    const index = createSeriesIndex<WorkflowSlot, NodeSlot>(
       { maxWorkflows: o.maxWorkflows, maxNodeIds: o.maxNodeIds },
       (name) => {
         // Every run status is counted from the workflow's first run on, so rates and ratios over it are defined.
@@ -210,6 +201,38 @@ export class FlowMetrics {
         byStatus: {},
       }),
     );
+    this.#tracker = createRunTracker(index, {
+      runStarted: (w) => void w.runsInFlight.value++,
+      attemptStarted: (w) => void w.nodesInFlight.value++,
+      attemptEnded: (w) => void w.nodesInFlight.value--,
+      runEnded: (w, status, durationMs, nodesInFlight, tracked) => {
+        if (tracked) {
+          w.runsInFlight.value--;
+          w.nodesInFlight.value -= nodesInFlight;
+        }
+        const cells = w.runs[status];
+        cells.count.value++;
+        if (durationMs >= 0)
+          observe(
+            (cells.duration ??= this.#runDuration.cell(cells.labels)),
+            this.#runDuration.bounds,
+            durationMs / 1000,
+          );
+      },
+      nodeEnded: (node, status, durationMs) => {
+        const cells = this.#outcome(node, status);
+        cells.count.value++;
+        if (durationMs >= 0)
+          observe(
+            (cells.duration ??= this.#nodeDuration.cell(cells.labels)),
+            this.#nodeDuration.bounds,
+            durationMs / 1000,
+          );
+      },
+      nodeSkipped: (node) => void this.#outcome(node, 'skipped').count.value++,
+      nodeRetried: (node) => void (node.retries ??= this.#retries.cell(node.labels)).value++,
+      cacheHit: (node) => void (node.cacheHits ??= this.#cacheHits.cell(node.labels)).value++,
+    });
   }
 
   /** Full names of the registered metrics. */
@@ -219,55 +242,7 @@ export class FlowMetrics {
 
   /** Updates the series from one event. Synchronous and allocation-free once a series exists. */
   handle(e: FlowEvent): void {
-    switch (e.type) {
-      case 'node.started': {
-        const run = this.#active.get(e.executionId);
-        if (run !== undefined) {
-          run.nodesInFlight++;
-          run.workflow.slot.nodesInFlight.value++;
-        }
-        return;
-      }
-      case 'node.completed':
-        // With `handledBy`, the node's failure was already counted by its `node.failed` (the boundary that handled
-        // it counts as a node of its own).
-        if (e.handledBy === undefined)
-          this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, 'success', e.durationMs);
-        return;
-      case 'node.failed':
-        this.#nodeEnded(this.#attemptEnded(e.executionId, e.workflow), e.nodeId, failedOutcome(e), e.durationMs);
-        return;
-      case 'node.retrying': {
-        const node = this.#index.node(this.#attemptEnded(e.executionId, e.workflow), e.nodeId);
-        (node.retries ??= this.#retries.cell(node.labels)).value++;
-        return;
-      }
-      case 'node.skipped':
-        this.#outcome(this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId), 'skipped').count.value++;
-        return;
-      case 'node.cache-hit': {
-        const node = this.#index.node(this.#workflow(e.executionId, e.workflow), e.nodeId);
-        (node.cacheHits ??= this.#cacheHits.cell(node.labels)).value++;
-        return;
-      }
-      case 'workflow.started': {
-        const workflow = this.#index.workflow(e.workflow);
-        workflow.slot.runsInFlight.value++;
-        this.#active.set(e.executionId, { workflow, nodesInFlight: 0 });
-        return;
-      }
-      case 'workflow.completed':
-        this.#runEnded(e.executionId, e.workflow, 'success', e.durationMs);
-        return;
-      case 'workflow.failed':
-        this.#runEnded(e.executionId, e.workflow, 'failed', e.durationMs);
-        return;
-      case 'workflow.cancelled':
-        this.#runEnded(e.executionId, e.workflow, 'cancelled', e.durationMs);
-        return;
-      default:
-        return;
-    }
+    this.#tracker.handle(e);
   }
 
   /** Updates worker and resource series from a system event (scheduler worker health, resource expiry). */
@@ -300,21 +275,6 @@ export class FlowMetrics {
     return Object.assign(l, this.#static);
   }
 
-  #workflow(executionId: string, workflow: string): Workflow {
-    return this.#active.get(executionId)?.workflow ?? this.#index.workflow(workflow);
-  }
-
-  /** One node attempt of a run ended: one less node in flight. Returns the run's workflow slot. */
-  #attemptEnded(executionId: string, workflow: string): Workflow {
-    const run = this.#active.get(executionId);
-    if (run === undefined) return this.#index.workflow(workflow);
-    if (run.nodesInFlight > 0) {
-      run.nodesInFlight--;
-      run.workflow.slot.nodesInFlight.value--;
-    }
-    return run.workflow;
-  }
-
   #outcome(node: NodeSlot, status: NodeLabelStatus): OutcomeCells {
     let cells = node.byStatus[status];
     if (cells === undefined) {
@@ -322,28 +282,5 @@ export class FlowMetrics {
       node.byStatus[status] = cells = { labels, count: this.#nodes.cell(labels), duration: undefined };
     }
     return cells;
-  }
-
-  #nodeEnded(workflow: Workflow, nodeId: string, status: NodeOutcome, durationMs: number): void {
-    const cells = this.#outcome(this.#index.node(workflow, nodeId), status);
-    cells.count.value++;
-    if (durationMs >= 0)
-      observe((cells.duration ??= this.#nodeDuration.cell(cells.labels)), this.#nodeDuration.bounds, durationMs / 1000);
-  }
-
-  #runEnded(executionId: string, workflow: string, status: RunStatus, durationMs: number): void {
-    const run = this.#active.get(executionId);
-    let slot: WorkflowSlot;
-    if (run !== undefined) {
-      this.#active.delete(executionId);
-      slot = run.workflow.slot;
-      slot.runsInFlight.value--;
-      // Nodes still running when a run fails or is cancelled end without an event of their own.
-      slot.nodesInFlight.value -= run.nodesInFlight;
-    } else slot = this.#index.workflow(workflow).slot;
-    const cells = slot.runs[status];
-    cells.count.value++;
-    if (durationMs >= 0)
-      observe((cells.duration ??= this.#runDuration.cell(cells.labels)), this.#runDuration.bounds, durationMs / 1000);
   }
 }

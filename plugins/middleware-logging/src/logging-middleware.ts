@@ -57,7 +57,8 @@ const maxAttemptsOf = (node: NodeDescription): number | undefined => {
 };
 
 const parentsOf = (ctx: MiddlewareContext): Record<string, unknown> => {
-  const input: Record<string, unknown> = {};
+  // Null prototype: a dependency may be called `__proto__`.
+  const input = Object.create(null) as Record<string, unknown>;
   for (const id of ctx.node.dependsOn) input[id] = ctx.results[id];
   return input;
 };

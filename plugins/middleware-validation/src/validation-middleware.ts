@@ -50,8 +50,13 @@ export async function validate(
   return verdict.value;
 }
 
+/** `record[key]` only when it is the record's own entry (node ids such as `constructor` are not inherited names). */
+const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+
 const inputOf = (ctx: MiddlewareContext): Record<string, unknown> => {
-  const input: Record<string, unknown> = {};
+  // Null prototype: a dependency may be called `__proto__`.
+  const input = Object.create(null) as Record<string, unknown>;
   for (const id of ctx.node.dependsOn) input[id] = ctx.results[id];
   return input;
 };
@@ -70,7 +75,7 @@ function fromMeta(ctx: MiddlewareContext, stage: Stage, config: ValidationConfig
     return bad(
       `meta.validate.${stage} must be the name of a schema registered with validation({ schemas }); node descriptions are JSON, so a schema object put in meta does not reach middleware`,
     );
-  const schema = config.schemas?.[name];
+  const schema = own(config.schemas, name);
   if (schema === undefined)
     return bad(
       `no schema named "${name}" (registered: ${Object.keys(config.schemas ?? {}).join(', ') || 'none'}); add it to validation({ schemas })`,
@@ -93,8 +98,8 @@ function fromMeta(ctx: MiddlewareContext, stage: Stage, config: ValidationConfig
 export function createValidationMiddleware(config: ValidationConfig): Middleware {
   const useParsed = config.useParsedOutput === true;
   return async (ctx, next) => {
-    const scoped = config.workflows?.[ctx.workflow]?.[ctx.nodeId];
-    const byId = config.nodes?.[ctx.nodeId];
+    const scoped = own(own(config.workflows, ctx.workflow), ctx.nodeId);
+    const byId = own(config.nodes, ctx.nodeId);
     const input = scoped?.input ?? byId?.input ?? fromMeta(ctx, 'input', config);
     const output = scoped?.output ?? byId?.output ?? fromMeta(ctx, 'output', config);
     if (input === undefined && output === undefined) return next();

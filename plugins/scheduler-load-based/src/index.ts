@@ -1,4 +1,4 @@
-/* Placement types and errors (from @flowlane/scheduler-round-robin) */
+/* Placement types and errors (from @flowlane/scheduler-placement) */
 export type {
   HealthCheckOptions,
   PlacementScheduler,
@@ -7,8 +7,8 @@ export type {
   WorkerSpec,
   WorkerState,
   WorkerUpEvent,
-} from '@flowlane/scheduler-round-robin';
-export { isPlacementError, PlacementErrorCodes } from '@flowlane/scheduler-round-robin';
+} from '@flowlane/scheduler-placement';
+export { isPlacementError, PlacementErrorCodes } from '@flowlane/scheduler-placement';
 /* Strategy */
 export type { LoadInfo, LoadSource } from './least-loaded-strategy.js';
 export { inFlightRatio, leastLoadedStrategy } from './least-loaded-strategy.js';

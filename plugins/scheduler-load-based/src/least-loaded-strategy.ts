@@ -1,4 +1,4 @@
-import type { PlacementStrategy } from '@flowlane/scheduler-round-robin';
+import type { PlacementStrategy } from '@flowlane/scheduler-placement';
 
 /** What a load source is told about a worker. */
 export interface LoadInfo {
@@ -30,7 +30,7 @@ export const inFlightRatio: LoadSource = (_workerId, info) => info.inFlight / in
  *
  * @example
  * ```ts
- * import { createPlacementScheduler } from '@flowlane/scheduler-round-robin';
+ * import { createPlacementScheduler } from '@flowlane/scheduler-placement';
  * import { leastLoadedStrategy } from '@flowlane/scheduler-load-based';
  * const s = createPlacementScheduler({ workers: [{ id: 'a' }, { id: 'b' }], strategy: leastLoadedStrategy() });
  * ```

@@ -1,5 +1,5 @@
 import type { FlowlanePlugin } from '@flowlane/core';
-import { definePlacementPlugin, PLACEMENT_KEYS, type PlacementPluginOptions } from '@flowlane/scheduler-round-robin';
+import { definePlacementPlugin, PLACEMENT_KEYS, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
 import { createLoadBasedScheduler, type LoadBasedSchedulerOptions } from './load-based-scheduler.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 

@@ -1,5 +1,6 @@
 import { createVirtualClock, type FlowEvent, workflow } from '@flowlane/core';
-import { createRoundRobinScheduler, type WorkerEvent } from '@flowlane/scheduler-round-robin';
+import type { WorkerEvent } from '@flowlane/scheduler-placement';
+import { createRoundRobinScheduler } from '@flowlane/scheduler-round-robin';
 import { useEngines } from '@flowlane/testing';
 import fc from 'fast-check';
 import { firstValueFrom, map, timer, toArray } from 'rxjs';

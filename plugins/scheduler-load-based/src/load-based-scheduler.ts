@@ -2,7 +2,7 @@ import {
   createPlacementScheduler,
   type PlacementScheduler,
   type PlacementSchedulerOptions,
-} from '@flowlane/scheduler-round-robin';
+} from '@flowlane/scheduler-placement';
 import { type LoadSource, leastLoadedStrategy } from './least-loaded-strategy.js';
 
 /** Options of {@link createLoadBasedScheduler}. */

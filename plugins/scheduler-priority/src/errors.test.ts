@@ -1,23 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { isFlowlaneError } from '@flowlane/core';
+import { isFlowlaneError, SharedSchedulerErrorCodes } from '@flowlane/core';
+import { PlacementError, PlacementErrorCodes } from '@flowlane/scheduler-placement';
 import { describe, expect, it } from 'vitest';
 import { isSchedulerError, SchedulerError, SchedulerErrorCodes } from './errors.js';
-import { PKG_VERSION } from './version.js';
-
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('error table', () => {
-  it('documents every FL_SCHED_ code in the README (and no other)', () => {
-    const documented = [...readme.matchAll(/^\| `(FL_SCHED_[A-Z_]+)` \|/gm)].map((m) => m[1]);
-    expect(documented.sort()).toEqual(Object.keys(SchedulerErrorCodes).sort());
-  });
-
-  it('documents the core codes the package raises', () => {
-    for (const code of ['FL_RESOURCE_UNSATISFIABLE', 'FL_RESOURCE_TIMEOUT', 'FL_CANCELLED'])
-      expect(readme).toContain(`| \`${code}\` |`);
-  });
-
   it('carries the Flowlane brand so core recognises and serialises it', () => {
     const e = new SchedulerError('FL_SCHED_DISPOSED', { scheduler: 'x', nodeId: 'n' });
     expect(isFlowlaneError(e)).toBe(true);
@@ -27,7 +13,15 @@ describe('error table', () => {
     expect(e.message).toContain('node "n"');
   });
 
-  it('keeps PKG_VERSION equal to package.json', () => {
-    expect(PKG_VERSION).toBe(pkg.version);
+  it('shares FL_SCHED_INVALID_OPTION / FL_SCHED_DISPOSED with the placement schedulers (one definition, in core)', () => {
+    const placement = new PlacementError('FL_SCHED_DISPOSED', { scheduler: 'round-robin scheduler', nodeId: 'n' });
+    expect(isSchedulerError(placement, 'FL_SCHED_DISPOSED')).toBe(true);
+    expect(isSchedulerError(placement)).toBe(true);
+    expect(placement.message).toBe(new SchedulerError('FL_SCHED_DISPOSED', placement.details).message);
+    expect(SchedulerErrorCodes.FL_SCHED_INVALID_OPTION).toBe(SharedSchedulerErrorCodes.FL_SCHED_INVALID_OPTION);
+    expect(PlacementErrorCodes.FL_SCHED_DISPOSED).toBe(SharedSchedulerErrorCodes.FL_SCHED_DISPOSED);
+    // Each package's own codes stay its own.
+    const unknown = new PlacementError('FL_SCHED_UNKNOWN_WORKER', { scheduler: 's', workerId: 'x', known: [] });
+    expect(isSchedulerError(unknown)).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
-import { definePluginErrors, type PluginError } from '@flowlane/core';
+import { definePluginErrors, type PluginError, SharedSchedulerErrorCodes } from '@flowlane/core';
 
 /**
  * The priority scheduler's own error codes (prefix `FL_SCHED_`), beside core's `FL_RESOURCE_UNSATISFIABLE`,
- * `FL_RESOURCE_TIMEOUT` and `FL_CANCELLED`. Codes are stable: never renamed, never reused. The README lists each
- * with its meaning and fix; a test keeps the two in sync.
+ * `FL_RESOURCE_TIMEOUT` and `FL_CANCELLED`. `FL_SCHED_INVALID_OPTION` and `FL_SCHED_DISPOSED` are core's
+ * `SharedSchedulerErrorCodes` (one definition for every scheduler package); `FL_SCHED_INVALID_QUANTITY` is this
+ * package's own. Codes are stable: never renamed, never reused. The README lists each with its meaning and fix; a
+ * test keeps the two in sync.
  *
  * @example
  * ```ts
@@ -12,12 +14,9 @@ import { definePluginErrors, type PluginError } from '@flowlane/core';
  * ```
  */
 export const SchedulerErrorCodes = {
-  FL_SCHED_INVALID_OPTION: (p: { scheduler: string; option: string; reason: string }) =>
-    `${p.scheduler}: invalid option ${p.option}: ${p.reason}.`,
+  ...SharedSchedulerErrorCodes,
   FL_SCHED_INVALID_QUANTITY: (p: { resource: string; value: string; nodeId?: string | undefined }) =>
     `${p.nodeId === undefined ? 'Pool' : `Node "${p.nodeId}"`}: "${p.value}" is not a quantity of ${p.resource}. Use a number ≥ 0 or a string like "500m", "2", "16Gi", "1.5G".`,
-  FL_SCHED_DISPOSED: (p: { scheduler: string; nodeId: string }) =>
-    `${p.scheduler} was disposed while node "${p.nodeId}" waited for admission. Close the engine before disposing its scheduler.`,
 } as const;
 
 /** Every `FL_SCHED_` code of this package. */

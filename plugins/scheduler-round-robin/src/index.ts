@@ -1,24 +1,31 @@
-/* Errors */
-export type { PlacementErrorCode, PlacementErrorDetails } from './errors.js';
-export { isPlacementError, PlacementError, PlacementErrorCodes } from './errors.js';
-/* Placement building blocks (shared with @flowlane/scheduler-load-based) */
-export type { HealthCheckOptions } from './health-check.js';
-export { checkPlacementKeys, PLACEMENT_KEYS } from './option-keys.js';
-export type { PlacementPluginOptions } from './placement-plugin.js';
-export { definePlacementPlugin } from './placement-plugin.js';
+/*
+ * Placement building blocks, re-exported from @flowlane/scheduler-placement for code written against 0.1.
+ * Import them from @flowlane/scheduler-placement; these re-exports go away in a later 0.x release (see the README).
+ */
 export type {
+  HealthCheckOptions,
+  PlacementErrorCode,
+  PlacementErrorDetails,
+  PlacementPluginOptions,
   PlacementScheduler,
   PlacementSchedulerOptions,
   PlacementStrategy,
+  WorkerDownEvent,
+  WorkerEvent,
   WorkerSpec,
   WorkerState,
-} from './placement-scheduler.js';
-export { createPlacementScheduler } from './placement-scheduler.js';
+  WorkerUpEvent,
+} from '@flowlane/scheduler-placement';
+export {
+  createPlacementScheduler,
+  definePlacementPlugin,
+  isPlacementError,
+  PlacementError,
+  PlacementErrorCodes,
+} from '@flowlane/scheduler-placement';
 /* Round-robin */
 export type { RoundRobinPluginOptions } from './round-robin-plugin.js';
 export { roundRobinScheduler } from './round-robin-plugin.js';
 export type { RoundRobinSchedulerOptions } from './round-robin-scheduler.js';
 export { createRoundRobinScheduler } from './round-robin-scheduler.js';
 export { roundRobinStrategy } from './round-robin-strategy.js';
-/* Events */
-export type { WorkerDownEvent, WorkerEvent, WorkerUpEvent } from './worker-event.js';

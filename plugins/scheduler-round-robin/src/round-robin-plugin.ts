@@ -1,6 +1,5 @@
 import type { FlowlanePlugin } from '@flowlane/core';
-import { PLACEMENT_KEYS } from './option-keys.js';
-import { definePlacementPlugin, type PlacementPluginOptions } from './placement-plugin.js';
+import { definePlacementPlugin, PLACEMENT_KEYS, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
 import { createRoundRobinScheduler, type RoundRobinSchedulerOptions } from './round-robin-scheduler.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 

@@ -7,13 +7,13 @@ import {
   type SystemEvent,
   workflow,
 } from '@flowlane/core';
+import type { WorkerEvent } from '@flowlane/scheduler-placement';
+import { isPlacementError } from '@flowlane/scheduler-placement';
 import { useEngines } from '@flowlane/testing';
 import { EMPTY, firstValueFrom, map, NEVER, timer, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { isPlacementError } from './errors.js';
 import { roundRobinScheduler } from './round-robin-plugin.js';
 import { createRoundRobinScheduler } from './round-robin-scheduler.js';
-import type { WorkerEvent } from './worker-event.js';
 
 const engine = useEngines();
 

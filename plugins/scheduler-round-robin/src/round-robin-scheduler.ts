@@ -2,7 +2,7 @@ import {
   createPlacementScheduler,
   type PlacementScheduler,
   type PlacementSchedulerOptions,
-} from './placement-scheduler.js';
+} from '@flowlane/scheduler-placement';
 import { roundRobinStrategy } from './round-robin-strategy.js';
 
 /** Options of {@link createRoundRobinScheduler}: the placement options without a strategy. */

@@ -1,4 +1,4 @@
-import type { PlacementStrategy } from './placement-scheduler.js';
+import type { PlacementStrategy } from '@flowlane/scheduler-placement';
 
 /**
  * Round-robin placement: the next eligible worker after the one chosen last, in configured order. With equal
@@ -6,7 +6,8 @@ import type { PlacementStrategy } from './placement-scheduler.js';
  *
  * @example
  * ```ts
- * import { createPlacementScheduler, roundRobinStrategy } from '@flowlane/scheduler-round-robin';
+ * import { createPlacementScheduler } from '@flowlane/scheduler-placement';
+ * import { roundRobinStrategy } from '@flowlane/scheduler-round-robin';
  * const s = createPlacementScheduler({ workers: [{ id: 'a' }, { id: 'b' }], strategy: roundRobinStrategy() });
  * ```
  */

@@ -52,7 +52,10 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   readonly workerId: string | undefined;
   /** Publish a `custom` event (engine-wide: other workflows' `onEvent(name)` handlers receive it). */
   emitEvent(name: string, payload?: unknown): void;
-  /** The latest `custom` event named `name` seen on this engine (this run first), if any. */
+  /**
+   * The latest `custom` event named `name`: this run's own first, else the latest emitted on this engine while this
+   * run was running (never an earlier run's payload; at most 1,000 names are remembered engine-wide).
+   */
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined;
   /**
    * Wait for the next `custom` event named `name` emitted on this engine (by any run) after this call.
@@ -65,6 +68,12 @@ export interface NodeContext<TIn = unknown, TResults = Record<string, unknown>> 
   readonly storage: ExecutionStorage;
   /** Resolve a secret; its value is redacted from everything the engine emits. */
   getSecret(name: string): Promise<string>;
+  /**
+   * Treat `value` as a secret from now on: redacted (like `getSecret` values) from everything this run and its
+   * subworkflows emit afterwards. For secrets that do not come from a secrets provider (read from a file, minted
+   * by an API). Earlier events are not rewritten.
+   */
+  markSecret(value: string): void;
   /** Write an audit record (redacted, stamped with execution, node and actor). */
   audit(record: AuditInput): Promise<void>;
   /** Run a command through this node's executor. */

@@ -1,10 +1,15 @@
+/**
+ * Checks of option *shapes* that `build()` runs besides the value checks in `validate.ts`: unknown keys
+ * (`FL_UNKNOWN_OPTION` with "did you mean …?"), values of the wrong type that would otherwise fail only at run time
+ * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
+ */
+
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
 import { suggestKey, unknownKeys } from '../options/unknown-keys.js';
 import type { NodePermissions } from '../plugin/types.js';
-import { isWorkflow } from '../workflow.js';
-import type { GroupDef, NodeDef } from './node-def.js';
+import { isBuiltWorkflow } from './built-workflows.js';
 import type {
   ArtifactOptions,
   BoundaryOptions,
@@ -15,13 +20,22 @@ import type {
   RetryPolicy,
   RollbackCommand,
 } from './types.js';
-import type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } from './workflow-builder.js';
 
 /**
- * Checks of option *shapes* that `build()` runs besides the value checks in `validate.ts`: unknown keys
- * (`FL_UNKNOWN_OPTION` with "did you mean …?"), values of the wrong type that would otherwise fail only at run time
- * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
+ * What these checks read of a node definition (`NodeDef`, structurally: importing node-def.ts here would close an
+ * import cycle through workflow.ts and validate.ts).
  */
+interface DefShape {
+  readonly id: string;
+  readonly kind: string;
+  readonly options: unknown;
+  readonly group?: string | undefined;
+  readonly branchThen?: unknown;
+  readonly branchElse?: unknown;
+  readonly child?: unknown;
+  readonly errorTypes?: unknown;
+  readonly chainDependsOn?: unknown;
+}
 
 const NODE_KEYS = allKeys<NodeOptions>()([
   'dependsOn',
@@ -43,14 +57,14 @@ const NODE_KEYS = allKeys<NodeOptions>()([
   'estimatedMs',
   'meta',
 ]);
-/** Keys of each builder call that the builder takes out before it stores the node's options. */
-const EXTRA_KEYS = {
-  parallel: allKeys<Omit<ParallelOptions<unknown, object, string>, keyof NodeOptions>>()(['concurrency', 'group']),
-  forEach: allKeys<Omit<ForEachOptions<unknown, object, string, 'fail-fast'>, keyof NodeOptions>>()([
-    'concurrency',
-    'failurePolicy',
-  ]),
-  branch: allKeys<Omit<BranchOptions<unknown, object, string>, keyof NodeOptions>>()(['then', 'else']),
+/**
+ * Keys of each builder call that the builder takes out before it stores the node's options (checked against
+ * `ParallelOptions`, `ForEachOptions`, `BranchOptions` and `BoundaryOptions` in validate-options.test-d.ts).
+ */
+export const EXTRA_KEYS = {
+  parallel: ['concurrency', 'group'],
+  forEach: ['concurrency', 'failurePolicy'],
+  branch: ['then', 'else'],
   boundary: ['onError', 'forNodes', 'errorTypes'],
 } as const;
 const BOUNDARY_KEYS = allKeys<Omit<BoundaryOptions, 'onError' | 'forNodes' | 'errorTypes'>>()([
@@ -78,7 +92,8 @@ const ROLLBACK_KEYS = allKeys<RollbackCommand>()(['command', 'args', 'env', 'cwd
 const ARTIFACT_KEYS = allKeys<ArtifactOptions>()(['out', 'in']);
 const PERMISSION_KEYS = allKeys<NodePermissions>()(['requiredRoles', 'allowedUsers', 'requireMFA']);
 const EXECUTOR_KEYS = allKeys<Exclude<ExecutorSelector, string>>()(['name', 'target']);
-const WORKFLOW_KEYS = allKeys<WorkflowOptions>()(['version', 'description']);
+/** Keys of `WorkflowOptions` (checked in validate-options.test-d.ts). */
+export const WORKFLOW_KEYS = ['version', 'description'] as const;
 
 function make(code: keyof typeof ErrorCodes, details: object, nodeId?: string): DefinitionProblem {
   const format = ErrorCodes[code] as (d: never) => string;
@@ -120,7 +135,7 @@ function checkKeys(
 }
 
 /** The node-level keys a definition of this kind accepts, and the builder-call keys worth suggesting. */
-function keysFor(def: NodeDef): { known: readonly string[]; suggest: readonly string[] } {
+function keysFor(def: DefShape): { known: readonly string[]; suggest: readonly string[] } {
   if (def.kind === 'boundary') return { known: BOUNDARY_KEYS, suggest: [...BOUNDARY_KEYS, ...EXTRA_KEYS.boundary] };
   const extra =
     def.group !== undefined
@@ -137,7 +152,7 @@ function keysFor(def: NodeDef): { known: readonly string[]; suggest: readonly st
  * Shape checks of one node definition: unknown keys at every level, and types that would fail only at run time
  * (`retryOn`/`nonRetryable`, `executor`, `tags`, branch targets, a subworkflow child that is not built, …).
  */
-export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
+export function checkNodeShape(def: DefShape, out: DefinitionProblem[]): void {
   const id = def.id;
   const o = def.options as unknown;
   if (!isRecord(o)) return; // validate.ts reports "options: expected an object"
@@ -233,17 +248,20 @@ export function checkNodeShape(def: NodeDef, out: DefinitionProblem[]): void {
         );
   if (def.kind === 'boundary' && def.errorTypes !== undefined && !isMatcherList(def.errorTypes))
     out.push(invalid(id, 'errorTypes', `expected an array of error classes or codes, got ${describe(def.errorTypes)}`));
-  if (def.kind === 'subworkflow' && typeof def.child === 'object' && def.child !== null && !isWorkflow(def.child))
+  if (def.kind === 'subworkflow' && typeof def.child === 'object' && def.child !== null && !isBuiltWorkflow(def.child))
     out.push(invalid(id, 'subworkflow', 'expected a built workflow: call .build() on the child builder'));
 }
 
 /** Options given to a builder call that are not an object at all (`addNode(id, fn, null)`). */
-export function checkCallOptions(def: NodeDef, out: DefinitionProblem[]): void {
+export function checkCallOptions(def: DefShape, out: DefinitionProblem[]): void {
   if (!isRecord(def.options)) out.push(invalid(def.id, 'options', `expected an object, got ${describe(def.options)}`));
 }
 
 /** `parallel({})` and `parallel([], [])`: a group without nodes. */
-export function checkGroupShape(g: GroupDef, out: DefinitionProblem[]): void {
+export function checkGroupShape(
+  g: { readonly id: string; readonly nodes: readonly string[] },
+  out: DefinitionProblem[],
+): void {
   if (g.nodes.length === 0) out.push(make('FL_EMPTY_GROUP', { group: g.id }));
 }
 

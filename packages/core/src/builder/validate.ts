@@ -1,5 +1,6 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
+import { permissionProblems } from './check-permissions.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
 import { checkCallOptions, checkGroupShape, checkNodeShape } from './validate-options.js';
@@ -105,6 +106,8 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
     out.push(invalid(id, 'dependsOn', 'expected an array of node ids'));
   if (o.timeout !== undefined && !isTimerMs(o.timeout)) out.push(invalid(id, 'timeout', timerReason(o.timeout)));
   if (o.retry !== undefined) checkRetry(id, o.retry, out);
+  if (o.permissions !== undefined)
+    for (const x of permissionProblems(o.permissions)) out.push(invalid(id, x.option, x.reason));
   if (o.condition !== undefined && typeof o.condition !== 'function')
     out.push(invalid(id, 'condition', 'expected a function'));
   if (o.onError !== undefined && !ON_ERROR.has(o.onError as string))

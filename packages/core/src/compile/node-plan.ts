@@ -10,6 +10,8 @@ import { isThenable, toObservable } from './to-observable.js';
 export interface NodePlan {
   /** Plain call, no operators: no retry, timeout, cache, middleware, permission check or health check. */
   readonly fast: boolean;
+  /** The permission policy must admit the node before anything of it runs (its `condition` included). */
+  readonly guarded: boolean;
   /** Calls the node's behaviour (task function, forEach fan-out, subworkflow, boundary handler). */
   readonly invoke: (ctx: NodeContext, error: unknown) => unknown;
 }
@@ -24,6 +26,7 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
   const { graph } = internalsOf(wf);
   const nodes = graph.defs.map((def): NodePlan => {
     const o = def.options;
+    const guarded = rt.defaultPermissions ? o.permissions !== undefined : true;
     const fast =
       rt.middleware.length === 0 &&
       o.retry === undefined &&
@@ -31,10 +34,11 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
       o.cache === undefined &&
       o.healthCheck === undefined &&
       o.artifacts === undefined &&
-      (rt.defaultPermissions ? o.permissions === undefined : false);
+      !guarded;
     const missing = missingExecutor(rt, def);
     return {
       fast,
+      guarded,
       invoke:
         missing === undefined
           ? invokerFor(def)

@@ -14,20 +14,23 @@ export function createDefaultPermissionPolicy(): PermissionPolicy {
   return {
     check({ actor, node }) {
       const p = node.options.permissions as
-        | { requiredRoles?: readonly string[]; allowedUsers?: readonly string[]; requireMFA?: boolean }
+        | { requiredRoles?: unknown; allowedUsers?: unknown; requireMFA?: unknown }
         | undefined;
       if (p === undefined) return { allowed: true };
       if (actor === undefined)
         return { allowed: false, reason: 'the node declares permissions and the run has no actor' };
-      if (p.allowedUsers !== undefined && !p.allowedUsers.includes(actor.id))
+      // Exact matches on arrays only: a string here would match substrings (`'not-an-admin'.includes('admin')`).
+      // build() rejects such declarations and run() such actors; a policy must still fail closed.
+      const roles = Array.isArray(actor.roles) ? (actor.roles as readonly unknown[]) : [];
+      if (p.allowedUsers !== undefined && !(Array.isArray(p.allowedUsers) && p.allowedUsers.includes(actor.id)))
         return { allowed: false, reason: `user "${actor.id}" is not in allowedUsers` };
-      if (
-        p.requiredRoles !== undefined &&
-        p.requiredRoles.length > 0 &&
-        !p.requiredRoles.some((r) => actor.roles?.includes(r))
-      )
-        return { allowed: false, reason: `user "${actor.id}" has none of the roles ${p.requiredRoles.join(', ')}` };
-      if (p.requireMFA === true && actor.mfa !== true)
+      if (p.requiredRoles !== undefined) {
+        const required: readonly unknown[] = Array.isArray(p.requiredRoles) ? p.requiredRoles : [p.requiredRoles];
+        if (required.length > 0 && !required.some((r) => typeof r === 'string' && roles.includes(r)))
+          return { allowed: false, reason: `user "${actor.id}" has none of the roles ${required.join(', ')}` };
+      }
+      // Anything but an explicit `false` requires MFA (fail closed on `'yes'`, `1`, …).
+      if (p.requireMFA !== undefined && p.requireMFA !== false && actor.mfa !== true)
         return { allowed: false, reason: `user "${actor.id}" has not passed MFA` };
       return { allowed: true };
     },

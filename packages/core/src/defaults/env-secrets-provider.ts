@@ -1,7 +1,10 @@
 import type { SecretsProvider } from '../plugin/types.js';
 
+/** Prefix of the environment variables the default secrets provider reads (kept out of commands' environment). */
+export const SECRET_ENV_PREFIX = 'FLOWLANE_SECRET_';
+
 /** Environment variable holding secret `name`: `FLOWLANE_SECRET_` + the name upper-cased, non-alphanumerics as `_`. */
-export function secretEnvName(name: string, prefix = 'FLOWLANE_SECRET_'): string {
+export function secretEnvName(name: string, prefix = SECRET_ENV_PREFIX): string {
   return prefix + name.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 

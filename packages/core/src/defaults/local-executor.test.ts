@@ -199,7 +199,7 @@ describe('local executor: orphaned grandchildren', () => {
     const err = await h.result.catch((e: unknown) => e);
     expect(isFlowlaneError(err, 'FL_TIMEOUT')).toBe(true);
     expect(performance.now() - t0).toBeLessThan(10_000);
-    expect(isGone(pid!)).toBe(true);
+    expect(await survivors([pid!])).toEqual([]); // a killed process closes its fds a moment before it is a zombie
   });
 });
 

@@ -6,11 +6,16 @@ import { dirname, join } from 'node:path';
 import { FlowlaneError } from '../errors.js';
 import { copyCancelled } from '../executor/copy-cancelled.js';
 import { commandLabel, createCommandRun } from '../executor/create-command-run.js';
+import { groupAlive, type PipeHolder, pipeHolders } from '../executor/pipe-holders.js';
 import type { CopyResult, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
+import { SECRET_ENV_PREFIX } from './env-secrets-provider.js';
 
 /** Options of {@link createLocalExecutor}. */
 export interface LocalExecutorOptions {
-  /** Base environment (default `process.env`). */
+  /**
+   * Base environment (default `process.env` without the `FLOWLANE_SECRET_*` variables: a command gets a secret only
+   * when a node passes it, `env: { TOKEN: await ctx.getSecret('TOKEN') }`, which also redacts it in that run).
+   */
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** Default working directory (default `process.cwd()`). */
   readonly cwd?: string | undefined;
@@ -18,6 +23,14 @@ export interface LocalExecutorOptions {
   readonly killGraceMs?: number | undefined;
   /** Default output limit (stdout + stderr), bytes. Default 16 MiB. */
   readonly maxOutputBytes?: number | undefined;
+  /**
+   * How long the output pipes may stay open once the command and every process of its group have exited, ms
+   * (checked every `drainMs`; the pipes are closed between one and two periods after the group is gone). Default
+   * 2000. A process the command started outside its group (`setsid cmd &`) can hold them open forever; after the
+   * drain the pipes are closed, the command settles (`FL_EXEC_FAILED` naming the escaped process, or its stop reason
+   * if it was stopped) and `engine.close()` is not held up. Background jobs inside the group are waited for.
+   */
+  readonly drainMs?: number | undefined;
 }
 
 /**
@@ -34,6 +47,7 @@ export interface LocalExecutorOptions {
 export function createLocalExecutor(options: LocalExecutorOptions = {}): Executor {
   const live = new Set<ChildProcess>();
   const grace = options.killGraceMs ?? 2000;
+  const drainMs = options.drainMs ?? 2000;
 
   // Signal the whole process group until the child's 'close': the direct child may have exited while
   // grandchildren still run (and hold its pipes open).
@@ -55,7 +69,7 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
         const argv = opts.shell ? ['-c', command, 'sh', ...(opts.args ?? [])] : [...(opts.args ?? [])];
         child = spawn(opts.shell ? '/bin/sh' : command, argv, {
           cwd: opts.cwd ?? options.cwd,
-          env: { ...(options.env ?? process.env), ...(opts.env ?? {}) },
+          env: { ...(options.env ?? withoutSecrets(process.env)), ...(opts.env ?? {}) },
           detached: true, // its own process group, so stopping it kills the whole tree
           // Without stdin, /dev/null (EOF at once). Not a pipe: node's pipes are socketpairs, and bash on a socket
           // stdin takes itself for an rshd session and sources ~/.bashrc (0.7 s and the user's aliases, here).
@@ -87,9 +101,33 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       child.on('error', (e) => {
         spawnError = e;
       });
+      // Exited, but the pipes may be held by a process that escaped the group: close them after a bounded drain.
+      let drainTimer: NodeJS.Timeout | undefined;
+      let escaped: PipeHolder[] | undefined;
+      let groupGone = false;
+      const drain = (): void => {
+        // Processes still in the command's group are its own (`cmd &`): their output is waited for as before. Once
+        // the group is gone, the pipes get one more full period to deliver what is left and reach EOF.
+        const alive = child.pid !== undefined && groupAlive(child.pid);
+        if (alive || !groupGone) {
+          groupGone = !alive;
+          drainTimer = setTimeout(drain, drainMs);
+          drainTimer.unref();
+          return;
+        }
+        const fds = [child.stdout, child.stderr].map((s) => (s as { _handle?: { fd?: number } } | null)?._handle?.fd);
+        escaped = pipeHolders(fds.filter((fd): fd is number => typeof fd === 'number' && fd >= 0));
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      };
+      child.once('exit', () => {
+        drainTimer = setTimeout(drain, drainMs);
+        drainTimer.unref();
+      });
       child.on('close', (exitCode, signal) => {
         live.delete(child);
         if (killTimer) clearTimeout(killTimer);
+        if (drainTimer) clearTimeout(drainTimer);
         // The group may still hold grandchildren that ignored SIGTERM: make sure none survives.
         if (run.stopReason !== undefined && child.pid !== undefined) {
           try {
@@ -105,6 +143,15 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
               { command: label, exitCode: null, stderr: spawnError.message },
               { cause: spawnError },
             ),
+          );
+        else if (escaped !== undefined && run.stopReason === undefined)
+          run.fail(
+            new FlowlaneError('FL_EXEC_FAILED', {
+              command: label,
+              exitCode,
+              signal,
+              stderr: escapedMessage(escaped, drainMs),
+            }),
           );
         else run.finish({ exitCode, signal });
       });
@@ -137,6 +184,21 @@ export function createLocalExecutor(options: LocalExecutorOptions = {}): Executo
       await Promise.all(waits);
     },
   };
+}
+
+function escapedMessage(holders: readonly PipeHolder[], drainMs: number): string {
+  const who =
+    holders.length === 0
+      ? 'a process it started outside its process group'
+      : holders.map((h) => `pid ${h.pid}${h.name === undefined ? '' : ` (${h.name})`}`).join(', ');
+  return `the command exited but ${who} still held its output open ${drainMs} ms later; output after the exit was discarded. Redirect the background process's output (cmd >file 2>&1 &) or wait for it`;
+}
+
+/** `env` without the variables the default secrets provider reads (`FLOWLANE_SECRET_*`). */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const k of Object.keys(env)) if (!k.startsWith(SECRET_ENV_PREFIX)) out[k] = env[k];
+  return out;
 }
 
 async function copy(from: string, to: string, signal?: AbortSignal): Promise<CopyResult> {

@@ -315,9 +315,13 @@ describe('ctx.log, ctx.exec and rollback', () => {
   });
 
   it('a failing health check fails the node', async () => {
+    // `deploy` waits for `healthy`: run side by side, a slow `true` (a loaded machine) was cancelled by deploy's failure.
     const wf = workflow('hc')
-      .addNode('deploy', () => 'ok', { healthCheck: { command: 'exit 1', retries: 2, interval: 1 } })
       .addNode('healthy', () => 'ok', { healthCheck: { command: 'true' } })
+      .addNode('deploy', () => 'ok', {
+        dependsOn: ['healthy'],
+        healthCheck: { command: 'exit 1', retries: 2, interval: 1 },
+      })
       .build();
     const r = await engine().run(wf, {}).result;
     expect(r.nodes.healthy!.status).toBe('success');

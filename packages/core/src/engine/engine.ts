@@ -12,6 +12,7 @@ import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
+import { guardEvents } from '../plugin/guarded-events.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
   Actor,
@@ -31,9 +32,11 @@ import type {
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
-import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
+import { CustomEventBoard } from './custom-event-board.js';
+import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
+import { checkRedact, checkRunOptions } from './run-options.js';
+import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
@@ -65,6 +68,8 @@ export interface EngineOptions {
   readonly artifactsDir?: string | undefined;
   /** Parent DI container (default: tsyringe's root). */
   readonly container?: DependencyContainer | undefined;
+  /** Values redacted in every run, like resolved secrets (see docs/builder.md, Secrets). */
+  readonly redact?: RedactOptions | undefined;
   /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
   readonly maxTriggerDepth?: number | undefined;
 }
@@ -79,7 +84,7 @@ const LOGGED_EXPORTER_FAILURES = 10;
 
 /** An exporter callback with the failure reporter of its exporter. */
 interface ExporterHook<E> {
-  readonly handle: (e: E) => void;
+  readonly handle: (e: E) => unknown;
   readonly fail: (e: E, error: unknown) => void;
 }
 
@@ -87,15 +92,15 @@ interface ExporterHook<E> {
  * Failure reporting for one metrics exporter: a broken exporter must not flood the log with one line per event, so
  * the first {@link LOGGED_EXPORTER_FAILURES} failures are logged and `summary()` tells how many followed.
  */
-function exporterFailures(name: string, logger: Logger) {
+function exporterFailures(name: string, logger: Logger, what = 'metrics exporter') {
   let failures = 0;
   const fail =
     (on: string) =>
     (e: { readonly type: string }, error: unknown): void => {
       failures++;
       if (failures > LOGGED_EXPORTER_FAILURES) return;
-      logger.error(`metrics exporter "${name}" failed on ${on}`, {
-        exporter: name,
+      logger.error(`${what} "${name}" failed on ${on}`, {
+        [what === 'plugin' ? 'plugin' : 'exporter']: name,
         type: e.type,
         error: serializeError(error, { stack: false }).message,
         ...(failures === LOGGED_EXPORTER_FAILURES ? { further: 'counted, logged once on close' } : {}),
@@ -104,10 +109,12 @@ function exporterFailures(name: string, logger: Logger) {
   return {
     onEvent: fail('an event'),
     onSystemEvent: fail('a system event'),
+    /** A subscriber of the plugin's `events$` (its own or the one given to `attach`) threw. */
+    onSubscriber: (error: unknown, e?: { readonly type: string }) => fail('a subscriber')(e ?? { type: '-' }, error),
     summary(): void {
       if (failures > LOGGED_EXPORTER_FAILURES)
-        logger.error(`metrics exporter "${name}" failed ${failures} times in all`, {
-          exporter: name,
+        logger.error(`${what} "${name}" failed ${failures} times in all`, {
+          [what === 'plugin' ? 'plugin' : 'exporter']: name,
           failures,
           logged: LOGGED_EXPORTER_FAILURES,
         });
@@ -195,6 +202,7 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(conc)}`,
       });
     this.#maxRuns = maxRuns;
+    if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     const container = createChildContainer(options.container);
     const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
     for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
@@ -217,14 +225,16 @@ export class Engine {
       defaultPermissions: options.permissions === undefined,
       inflight: new Map(),
       container,
-      lastCustom: new Map<string, CustomEvent>(),
+      lastCustom: new CustomEventBoard(),
       customListeners: new Map(),
       publish(e) {
         const hooks = self.#eventHandlers;
         for (let k = 0; k < hooks.length; k++) {
           const hook = hooks[k]!;
           try {
-            hook.handle(e);
+            const r = hook.handle(e);
+            // An async handle() that rejects is contained like a throwing one.
+            if (r !== undefined) contain(r, e, hook);
           } catch (err) {
             hook.fail(e, err);
           }
@@ -235,6 +245,7 @@ export class Engine {
         if (ch.hasSubscribers) ch.publish(e);
       },
       artifactsDir: options.artifactsDir,
+      redactAlso: options.redact?.also ?? [],
       track: (work) => {
         this.#background.add(work);
         void work.finally(() => this.#background.delete(work));
@@ -336,7 +347,8 @@ export class Engine {
           });
         for (const hook of [...this.#systemHandlers]) {
           try {
-            hook.handle(e);
+            const r = hook.handle(e);
+            if (r !== undefined) contain(r, e, hook);
           } catch (err) {
             hook.fail(e, err);
           }
@@ -371,7 +383,9 @@ export class Engine {
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
     validateRunArgs(wf, options);
+    options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
@@ -548,6 +562,7 @@ export class Engine {
       return;
     }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
+    if (this.#active.size === 0) this.#rt.lastCustom.clear();
     if (exec.wasStarted) this.#running--;
     else {
       const k = this.#queued.indexOf(exec);
@@ -594,6 +609,8 @@ export class Engine {
         const entry: (typeof setups)[number] = { owner, onClose: [] };
         setups.push(entry);
         sealedOwner = owner;
+        const pluginFailures = exporterFailures(owner, rt.logger, 'plugin');
+        entry.onClose.push(() => pluginFailures.summary());
         const api: PluginApi = {
           coreVersion: CORE_VERSION,
           executors: {
@@ -640,6 +657,7 @@ export class Engine {
                   reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
                 });
               const failures = exporterFailures(x.name, rt.logger);
+              entry.onClose.push(() => failures.summary());
               if (typeof x.handle === 'function') {
                 const hook: ExporterHook<FlowEvent> = { handle: x.handle.bind(x), fail: failures.onEvent };
                 this.#eventHandlers.push(hook);
@@ -659,9 +677,7 @@ export class Engine {
                   if (k !== -1) this.#systemHandlers.splice(k, 1);
                 });
               }
-              if (typeof x.handle === 'function' || typeof x.handleSystem === 'function')
-                entry.onClose.push(() => failures.summary());
-              const teardown = x.attach?.(this.events$);
+              const teardown = x.attach?.(guardEvents(this.events$, failures.onSubscriber));
               if (typeof teardown === 'function') entry.onClose.push(teardown);
               if (x.dispose) entry.onClose.push(() => x.dispose!());
             },
@@ -686,8 +702,8 @@ export class Engine {
             },
           },
           container: rt.container as unknown as PluginContainer,
-          events$: this.events$,
-          systemEvents$: this.systemEvents$,
+          events$: guardEvents(this.events$, pluginFailures.onSubscriber),
+          systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
         };
@@ -710,7 +726,7 @@ export class Engine {
       for (const s of setups.reverse()) {
         for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
       }
-      this.#closed = true;
+      // Not closed: later runs fail with this error (FL_PLUGIN_SETUP_FAILED), also when setup threw synchronously.
       throw e;
     }
     for (const s of setups) {
@@ -748,6 +764,12 @@ function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
       if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
     seen.add(p.name);
   }
+}
+
+/** Routes the rejection of an exporter's async callback to its failure reporter. */
+function contain<E>(r: unknown, e: E, hook: ExporterHook<E>): void {
+  if (typeof (r as PromiseLike<unknown>).then === 'function')
+    (r as PromiseLike<unknown>).then(undefined, (err: unknown) => hook.fail(e, err));
 }
 
 async function safe(fn: () => unknown, logger: Logger): Promise<void> {

@@ -32,6 +32,7 @@ import type {
   Lease,
   MiddlewareContext,
 } from '../plugin/types.js';
+import { readableThrown } from '../runtime/readable-error.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import { actionDenied } from './authorize-action.js';
@@ -142,6 +143,8 @@ export class Execution implements Run {
   #finalized = false;
   #begun = false;
   #runError: FlowlaneError | undefined;
+  /** Custom events emitted on the engine after this mark are visible to getEvent (see CustomEventBoard). */
+  #customMark = 0;
 
   #events: FlowEvent[] = [];
   #observers: Subscriber<FlowEvent>[] | undefined;
@@ -177,6 +180,10 @@ export class Execution implements Run {
     this.actor = options.actor;
     this.#externalSignal = options.signal;
     this.#triggeredBy = options.triggeredBy;
+    // Parent and subworkflow runs share one redaction set, so a secret resolved by either is redacted in both.
+    if (parent !== undefined) this.#redactor = parent.sharedRedactor();
+    else if (rt.redactAlso.length > 0 || options.redact?.also !== undefined)
+      this.#redactor = redactorWith(rt.redactAlso, options.redact?.also);
     const n = this.#g.ids.length;
     // One backing buffer for all per-node state (one allocation per run instead of six).
     const buf = new ArrayBuffer(31 * n);
@@ -330,6 +337,7 @@ export class Execution implements Run {
 
   #begin(): void {
     this.#begun = true;
+    this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
     if (this.#handlers !== undefined) {
       for (const [type, list] of this.#handlers) {
@@ -386,6 +394,14 @@ export class Execution implements Run {
     if (gate !== -1 && this.#st[gate] === SUCCESS && Boolean(this.outputs[g.ids[gate]!]) !== (g.branchWhen[i] === 1)) {
       this.#skip(i, 'branch');
       return;
+    }
+    // Permissions first: nothing of a protected node (its condition included) runs for an actor it does not admit.
+    if (this.#plan.nodes[i]!.guarded) {
+      const denied = this.#denial(i);
+      if (denied !== undefined) {
+        this.#failBeforeRun(i, denied);
+        return;
+      }
     }
     const condition = o.condition;
     if (condition !== undefined) {
@@ -496,6 +512,8 @@ export class Execution implements Run {
   #failBeforeRun(i: number, error: unknown): void {
     if (this.#done) return;
     this.#begin_(i);
+    // node.started said attempt 1: the record and node.failed say the same.
+    if (this.#attempts[i] === 0) this.#attempts[i] = 1;
     this.#nodeError(i, error);
     this.#pump();
   }
@@ -537,17 +555,25 @@ export class Execution implements Run {
       return;
     }
     if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
-      if (typeof (r as PromiseLike<unknown>).then === 'function') {
+      // 1 promise, 2 observable; reading a returned value can throw too (a revoked Proxy).
+      let kind: number;
+      try {
+        kind = typeof (r as PromiseLike<unknown>).then === 'function' ? 1 : isObservable(r) ? 2 : 0;
+      } catch (e) {
+        this.#nodeError(i, e);
+        return;
+      }
+      if (kind === 1) {
         (r as PromiseLike<unknown>).then(
           (v) => this.#succeed(i, v),
           (e: unknown) => this.#nodeError(i, e),
         );
         return;
       }
-      if (isObservable(r)) {
+      if (kind === 2) {
         this.#subscribe(
           i,
-          toObservable(r),
+          toObservable(r as Observable<unknown>),
           (v) => this.#succeed(i, v),
           (e) => this.#nodeError(i, e),
         );
@@ -709,29 +735,44 @@ export class Execution implements Run {
           },
           onStoreError: (e) =>
             rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
+          gone: () => this.#done,
+          origin: this,
+          adopt: (leader) => this.#adoptSecrets(leader as Execution),
         })(source);
       });
     }
 
-    const needsCheck = rt.defaultPermissions ? o.permissions !== undefined : true;
-    if (!needsCheck) return out$;
+    // Nodes of the graph were checked by #startNode; fallbacks and boundaries (standby nodes) are checked here.
+    if (!plan.guarded || this.#g.standby[i] !== 1) return out$;
     const checked$ = out$;
     return defer(() => {
-      const verdict = rt.permissionPolicy.check({
+      const denied = this.#denial(i);
+      if (denied !== undefined) throw denied;
+      return checked$;
+    });
+  }
+
+  /** Asks the permission policy about node `i`: undefined when allowed, else the (audited) denial or its error. */
+  #denial(i: number): unknown {
+    let verdict: ReturnType<EngineRuntime['permissionPolicy']['check']>;
+    try {
+      verdict = this.#rt.permissionPolicy.check({
         actor: this.actor,
         node: this.#in.descriptions()[i]!,
         workflow: this.workflow,
         executionId: this.executionId,
       });
-      if (verdict.allowed) return checked$;
-      void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
-      throw new FlowlaneError('FL_PERMISSION_DENIED', { nodeId, reason: verdict.reason });
-    });
+    } catch (e) {
+      return e; // a throwing policy fails the node
+    }
+    if (verdict.allowed) return undefined;
+    void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
+    return new FlowlaneError('FL_PERMISSION_DENIED', { nodeId: this.#g.ids[i]!, reason: verdict.reason });
   }
 
   #defaultCacheKey(i: number): string {
     const g = this.#g;
-    const parents: Record<string, unknown> = {};
+    const parents = Object.create(null) as Record<string, unknown>;
     for (let e = g.parentStart[i]!; e < g.parentStart[i + 1]!; e++) {
       const p = g.ids[g.parents[e]!]!;
       parents[p] = this.outputs[p];
@@ -864,8 +905,9 @@ export class Execution implements Run {
   }
 
   /** Node `i` failed (after its own retries): fallback → boundary → onError. */
-  #nodeError(i: number, error: unknown): void {
+  #nodeError(i: number, thrown: unknown): void {
     if (this.#done) return;
+    const error = readableThrown(thrown, true);
     this.#now = this.#rt.clock.now();
     const g = this.#g;
     const fb = g.fallbackOf[i]!;
@@ -975,8 +1017,9 @@ export class Execution implements Run {
   }
 
   /** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
-  #standbyFailed(owner: number, s: number, kind: 'fallback' | 'boundary', e: unknown): void {
+  #standbyFailed(owner: number, s: number, kind: 'fallback' | 'boundary', thrown: unknown): void {
     if (this.#done) return;
+    const e = readableThrown(thrown, true);
     const g = this.#g;
     this.#now = this.#rt.clock.now();
     this.#setExtra(s, { error: e });
@@ -1250,7 +1293,8 @@ export class Execution implements Run {
 
   #nodeRecords(): Record<string, NodeRecord> {
     const g = this.#g;
-    const nodes: Record<string, NodeRecord> = {};
+    // Null prototype: a node may be called `__proto__`.
+    const nodes = Object.create(null) as Record<string, NodeRecord>;
     const st = this.#st;
     const extra = this.#extra;
     const redactor = this.#redactor;
@@ -1395,14 +1439,14 @@ export class Execution implements Run {
       payload: r?.active ? r.value(payload) : payload,
     };
     (this.#custom ??= new Map()).set(name, e);
-    this.#rt.lastCustom.set(name, e);
+    this.#rt.lastCustom.publish(e);
     this.#emit(e);
     const listeners = this.#rt.customListeners.get(name);
     if (listeners !== undefined) for (const l of [...listeners]) l(e);
   }
 
   getCustom(name: string): CustomEvent | undefined {
-    return this.#custom?.get(name) ?? this.#rt.lastCustom.get(name);
+    return this.#custom?.get(name) ?? this.#rt.lastCustom.since(name, this.#customMark);
   }
 
   #signalBox(name: string): SignalBox {
@@ -1509,18 +1553,33 @@ export class Execution implements Run {
     for (const p of providers) {
       const v = await p.get(name);
       if (v !== undefined) {
-        (this.#redactor ??= new Redactor()).add(v);
-        this.#parent?.addSecret(v);
+        this.sharedRedactor().add(v);
         return v;
       }
     }
     throw new FlowlaneError('FL_SECRET_NOT_FOUND', { name, providers: providers.map((p) => p.name) });
   }
 
-  /** Secrets resolved by a subworkflow are redacted from the parent too. */
-  addSecret(v: string): void {
-    (this.#redactor ??= new Redactor()).add(v);
-    this.#parent?.addSecret(v);
+  /** `ctx.markSecret(value)`: redact a value that did not come from a secrets provider. */
+  markSecret(value: string): void {
+    if (typeof value !== 'string')
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'markSecret value',
+        reason: `expected a string, got ${value === null ? 'null' : typeof value}`,
+      });
+    this.sharedRedactor().add(value);
+  }
+
+  /** Values made by another run (a shared cache computation) carry its secrets: redact them here too. */
+  #adoptSecrets(other: Execution): void {
+    const theirs = other.#redactor;
+    if (theirs?.active) this.sharedRedactor().absorb(theirs);
+  }
+
+  /** @internal The redaction set of this run's family (the top-level run's, shared with every subworkflow run). */
+  sharedRedactor(): Redactor {
+    if (this.#parent !== undefined) return (this.#redactor ??= this.#parent.sharedRedactor());
+    return (this.#redactor ??= new Redactor());
   }
 
   async audit(i: number, record: AuditInput): Promise<void> {
@@ -1654,6 +1713,12 @@ export class Execution implements Run {
       throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: child.executionId, reason: r.status });
     });
   }
+}
+
+function redactorWith(...lists: (readonly string[] | undefined)[]): Redactor {
+  const r = new Redactor();
+  for (const list of lists) if (list !== undefined) for (const v of list) r.add(v);
+  return r;
 }
 
 function reasonText(reason: unknown, fallback: string): string {

@@ -132,6 +132,9 @@ export class NodeCtx implements NodeContext {
   getSecret(name: string): Promise<string> {
     return this.#x.getSecret(name);
   }
+  markSecret(value: string): void {
+    this.#x.markSecret(value);
+  }
   audit(record: AuditInput): Promise<void> {
     return this.#x.audit(this.#i, record);
   }

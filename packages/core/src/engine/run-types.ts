@@ -43,10 +43,24 @@ export interface RunOptions {
   readonly executionId?: string | undefined;
   /** Aborting cancels the run. */
   readonly signal?: AbortSignal | undefined;
-  /** Who the run acts for (checked against node `permissions`, written to audit records). */
+  /**
+   * Who the run acts for (checked against node `permissions`, written to audit records). Validated
+   * (`FL_INVALID_ACTOR`) and deep-copied and frozen when the run starts: `ctx.actor` cannot be changed by a node.
+   */
   readonly actor?: Actor | undefined;
+  /**
+   * Values to redact in this run (and its subworkflows) although no secrets provider returned them, e.g. a token
+   * read from a file. Added to the values of `ctx.getSecret()`, `ctx.markSecret()` and the engine's `redact.also`.
+   */
+  readonly redact?: RedactOptions | undefined;
   /** What started the run (set by triggers and schedules; shown on its `workflow.started` event). */
   readonly triggeredBy?: TriggeredBy | undefined;
+}
+
+/** Extra values to redact (`engine.run(…, { redact })`, `createEngine({ redact })`). */
+export interface RedactOptions {
+  /** Exact values treated like resolved secrets: replaced by `[REDACTED]` wherever the engine emits them. */
+  readonly also?: readonly string[] | undefined;
 }
 
 /** A running (or queued) execution of a workflow. */

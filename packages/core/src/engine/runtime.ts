@@ -1,5 +1,6 @@
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
+import type { CacheFlight } from '../compile/with-cache.js';
 import type {
   AuditSink,
   CacheStore,
@@ -12,6 +13,7 @@ import type {
   StateStore,
 } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
+import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { RunOptions } from './run-types.js';
@@ -30,15 +32,17 @@ export interface EngineRuntime {
   readonly permissionPolicy: PermissionPolicy;
   /** True when the policy is the default one (only nodes that declare permissions are checked). */
   readonly defaultPermissions: boolean;
-  readonly inflight: Map<string, Observable<unknown>>;
+  readonly inflight: Map<string, CacheFlight>;
   readonly container: DependencyContainer;
-  /** Latest custom event per name, engine-wide. */
-  readonly lastCustom: Map<string, CustomEvent>;
+  /** Latest custom event per name, engine-wide, bounded; each run sees those emitted while it runs. */
+  readonly lastCustom: CustomEventBoard;
   /** onEvent handlers of active runs for custom event names. */
   readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
   publish(event: FlowEvent): void;
   /** Base directory for run staging areas (artifacts); default the OS temp dir. */
   readonly artifactsDir: string | undefined;
+  /** Values every run redacts (engine option `redact.also`). */
+  readonly redactAlso: readonly string[];
   /** Keep track of background work (cleanups) that `engine.close()` must wait for. */
   track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */

@@ -2,7 +2,6 @@ import { FlowlaneError } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import { internalsOf } from '../workflow.js';
-import type { EngineOptions } from './engine.js';
 import type { RunOptions } from './run-types.js';
 
 /**
@@ -10,7 +9,8 @@ import type { RunOptions } from './run-types.js';
  * values of the wrong type throw `FL_INVALID_OPTION` naming the option (and the closest known key).
  */
 
-const ENGINE_KEYS = allKeys<EngineOptions>()([
+/** Keys of `EngineOptions` (checked against the type in validate-options.test-d.ts: no import cycle with engine.ts). */
+export const ENGINE_KEYS = [
   'plugins',
   'clock',
   'logger',
@@ -27,8 +27,9 @@ const ENGINE_KEYS = allKeys<EngineOptions>()([
   'artifactsDir',
   'container',
   'maxTriggerDepth',
-]);
-const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor', 'triggeredBy']);
+  'redact',
+] as const;
+const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor', 'triggeredBy', 'redact']);
 const EXECUTOR_METHODS = ['exec', 'copyIn', 'copyOut', 'healthCheck', 'dispose'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -95,8 +96,8 @@ export function validateEngineOptions(options: unknown): void {
 
 /**
  * Validates the arguments of `engine.run(workflow, input, options)` before the run is registered: a non-workflow
- * throws `FL_NOT_A_WORKFLOW`, unknown or wrong-typed run options throw `FL_INVALID_OPTION`. The actor's shape is the
- * permission checks' business.
+ * throws `FL_NOT_A_WORKFLOW`, options that are not an object or have an unknown key throw `FL_INVALID_OPTION`. The
+ * values of known keys are checked next by `checkRunOptions`.
  */
 export function validateRunArgs(wf: unknown, options: unknown): void {
   internalsOf(wf as never);
@@ -104,9 +105,5 @@ export function validateRunArgs(wf: unknown, options: unknown): void {
   if (options === undefined) return;
   if (!isRecord(options)) fail(where, 'options', `expected an object, got ${describe(options)}`);
   rejectUnknown(where, options, RUN_KEYS);
-  const { executionId, signal } = options;
-  if (executionId !== undefined && (typeof executionId !== 'string' || executionId === ''))
-    fail(where, 'executionId', `expected a non-empty string, got ${describe(executionId)}`);
-  if (signal !== undefined && !(signal instanceof AbortSignal))
-    fail(where, 'signal', `expected an AbortSignal (from new AbortController().signal), got ${describe(signal)}`);
+  // Value checks of the known keys (executionId, signal, actor, redact) are checkRunOptions' (run-options.ts).
 }

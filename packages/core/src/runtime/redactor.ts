@@ -32,6 +32,13 @@ export class Redactor {
     this.#patterns.sort((a, b) => b.length - a.length);
   }
 
+  /** Add every value `other` redacts (a run that receives another run's value or error adopts its secrets). */
+  absorb(other: Redactor): void {
+    if (other === this) return;
+    for (const p of other.#patterns) if (!this.#patterns.includes(p)) this.#patterns.push(p);
+    this.#patterns.sort((a, b) => b.length - a.length);
+  }
+
   /** Redact one string. */
   string(s: string): string {
     let out = s;
@@ -60,9 +67,53 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((x) => this.#walk(x, depth + 1, seen));
     if (v instanceof Map) return this.#walk(Object.fromEntries(v), depth + 1, seen);
     if (v instanceof Set) return this.#walk([...v], depth + 1, seen);
-    if (ArrayBuffer.isView(v) || v instanceof Date) return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[this.string(k)] = this.#walk(x, depth + 1, seen);
+    if (v instanceof Date) return v;
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof SharedArrayBuffer) return this.#bytes(v);
+    // What JSON.stringify would write (a class with toJSON, a Decimal, a URL…), redacted.
+    const toJSON = (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      let json: unknown;
+      try {
+        json = toJSON.call(v, '');
+      } catch {
+        return '[unserializable]';
+      }
+      return this.#walk(json, depth + 1, seen);
+    }
+    // fromEntries defines own properties, so a key named `__proto__` stays a key.
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.string(k), this.#walk(x, depth + 1, seen)]));
+  }
+
+  /**
+   * A byte view (Buffer, typed array, DataView, ArrayBuffer) that holds a secret's UTF-8 bytes: a Buffer becomes a
+   * redacted copy (the secret's bytes replaced by `[REDACTED]`), any other view the string `[REDACTED]`. Views
+   * without a secret are returned as they are.
+   */
+  #bytes(v: ArrayBufferView | ArrayBufferLike): unknown {
+    const bytes = ArrayBuffer.isView(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : Buffer.from(v);
+    let found = false;
+    for (const p of this.#patterns)
+      if (bytes.includes(p, 0, 'utf8')) {
+        found = true;
+        break;
+      }
+    if (!found) return v;
+    if (!Buffer.isBuffer(v)) return REDACTED;
+    const replacement = Buffer.from(REDACTED, 'utf8');
+    let out = Buffer.from(bytes);
+    for (const p of this.#patterns) {
+      const needle = Buffer.from(p, 'utf8');
+      const parts: Buffer[] = [];
+      let from = 0;
+      for (let k = out.indexOf(needle, from); k !== -1; k = out.indexOf(needle, from)) {
+        parts.push(out.subarray(from, k), replacement);
+        from = k + needle.length;
+      }
+      if (parts.length > 0) {
+        parts.push(out.subarray(from));
+        out = Buffer.concat(parts);
+      }
+    }
     return out;
   }
 }

@@ -1,22 +1,20 @@
-import { definePluginErrors, type PluginError } from '@flowlane/core';
+import { definePluginErrors, type PluginError, SharedSchedulerErrorCodes } from '@flowlane/core';
 
 /**
  * The placement schedulers' own error codes (prefix `FL_SCHED_`), beside core's `FL_RESOURCE_UNSATISFIABLE`,
- * `FL_RESOURCE_TIMEOUT` and `FL_CANCELLED`. Codes are stable: never renamed, never reused; the same code means the
- * same thing in every `@flowlane/scheduler-*` package. The README lists each with its meaning and fix; a test keeps
+ * `FL_RESOURCE_TIMEOUT` and `FL_CANCELLED`. `FL_SCHED_INVALID_OPTION` and `FL_SCHED_DISPOSED` are core's
+ * `SharedSchedulerErrorCodes` (one definition for every scheduler package); `FL_SCHED_UNKNOWN_WORKER` is placement's
+ * own. Codes are stable: never renamed, never reused. The README lists each with its meaning and fix; a test keeps
  * the two in sync.
  *
  * @example
  * ```ts
- * import { PlacementErrorCodes } from '@flowlane/scheduler-round-robin';
+ * import { PlacementErrorCodes } from '@flowlane/scheduler-placement';
  * console.log(Object.keys(PlacementErrorCodes)); // every stable code, e.g. 'FL_SCHED_UNKNOWN_WORKER'
  * ```
  */
 export const PlacementErrorCodes = {
-  FL_SCHED_INVALID_OPTION: (p: { scheduler: string; option: string; reason: string }) =>
-    `${p.scheduler}: invalid option ${p.option}: ${p.reason}.`,
-  FL_SCHED_DISPOSED: (p: { scheduler: string; nodeId: string }) =>
-    `${p.scheduler} was disposed while node "${p.nodeId}" waited for admission. Close the engine before disposing its scheduler.`,
+  ...SharedSchedulerErrorCodes,
   FL_SCHED_UNKNOWN_WORKER: (p: { scheduler: string; workerId: string; known: readonly string[] }) =>
     `${p.scheduler} has no worker "${p.workerId}" (workers: ${p.known.join(', ') || 'none'}). Fix the id or add the worker.`,
 } as const;
@@ -32,7 +30,7 @@ export type PlacementErrorDetails<C extends PlacementErrorCode> = Parameters<(ty
  *
  * @example
  * ```ts
- * import { isPlacementError } from '@flowlane/scheduler-round-robin';
+ * import { isPlacementError } from '@flowlane/scheduler-placement';
  * try { scheduler.markDown('nope'); }
  * catch (e) { if (isPlacementError(e, 'FL_SCHED_UNKNOWN_WORKER')) console.log(e.details.known); }
  * ```

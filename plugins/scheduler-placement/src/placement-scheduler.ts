@@ -433,7 +433,7 @@ const cancelled = (request: AdmissionRequest): FlowlaneError =>
  *
  * @example
  * ```ts
- * import { createPlacementScheduler } from '@flowlane/scheduler-round-robin';
+ * import { createPlacementScheduler } from '@flowlane/scheduler-placement';
  * // Always the first eligible worker in configured order ("fill first").
  * const scheduler = createPlacementScheduler({
  *   workers: [{ id: 'big', capacity: 8 }, { id: 'small', capacity: 2 }],

@@ -14,12 +14,12 @@ export interface PlacementPluginOptions {
 
 /**
  * Define a plugin that installs a placement scheduler: creates it with the engine clock, installs it (the engine
- * republishes its `worker.down` / `worker.up` on `engine.systemEvents$` and logs them), and disposes it with the engine. Used by this package and
- * `@flowlane/scheduler-load-based`; use it for your own strategies.
+ * republishes its `worker.down` / `worker.up` on `engine.systemEvents$` and logs them), and disposes it with the engine. Used by
+ * `@flowlane/scheduler-round-robin` and `@flowlane/scheduler-load-based`; use it for your own strategies.
  *
  * @example
  * ```ts
- * import { createPlacementScheduler, definePlacementPlugin } from '@flowlane/scheduler-round-robin';
+ * import { createPlacementScheduler, definePlacementPlugin } from '@flowlane/scheduler-placement';
  * export const fillFirst = (workers: { id: string; capacity?: number }[]) =>
  *   definePlacementPlugin({ name: 'flowlane-scheduler-fill-first', version: '1.0.0' }, {}, (clock) =>
  *     createPlacementScheduler({ workers, clock, strategy: { name: 'fill-first', pick: (c) => c[0] } }),

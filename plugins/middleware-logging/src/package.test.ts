@@ -1,0 +1,12 @@
+import { packageConformance } from '@flowlane/testing';
+
+import { logging } from './logging-plugin.js';
+import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+// Version, plugin identity, README error table (every code documented, no stale rows) and README sections.
+packageConformance('@flowlane/middleware-logging', {
+  dir: new URL('..', import.meta.url),
+  version: PKG_VERSION,
+  coreRange: CORE_RANGE,
+  plugin: () => logging(),
+});
