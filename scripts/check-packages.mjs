@@ -29,10 +29,14 @@ for (const dir of [...dirs('packages'), ...dirs('plugins')]) {
   if (dir.startsWith('plugins/')) {
     const folder = dir.slice('plugins/'.length);
     if (pkg.name !== `@flowlane/${folder}`) say(`package name must be "@flowlane/${folder}" to match its folder`);
+    // A product plugin may carry a plain name (DESIGN.md §1): `monitor`, `alerting`.
     if (
-      !/^(executor|scheduler|middleware|secrets|audit|permissions|metrics|store|queue|monitor)-[a-z0-9-]+$/.test(folder)
+      !/^(executor|scheduler|middleware|secrets|audit|permissions|metrics|store|queue|monitor|tracing)-[a-z0-9-]+$/.test(
+        folder,
+      ) &&
+      !/^(monitor|alerting)$/.test(folder)
     )
-      say('folder must be <kind>-<name> with a known kind');
+      say('folder must be <kind>-<name> with a known kind, or a product name (monitor, alerting)');
     if (pkg.dependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency, never a dependency');
     if (!pkg.peerDependencies?.['@flowlane/core']) say('@flowlane/core must be a peerDependency');
     if (!pkg.keywords?.includes('flowlane-plugin')) say('keywords must include "flowlane" and "flowlane-plugin"');

@@ -14,7 +14,7 @@ if [[ "${FLOWLANE_SKIP_SERVICE_SETUP:-}" == "1" ]]; then
 fi
 
 # Debian packages the test suites need, in install order. To add one, append it here and list its binaries below.
-TEST_SERVICE_PACKAGES=(redis-server openssh-server prometheus docker.io busybox-static openssl)
+TEST_SERVICE_PACKAGES=(redis-server openssh-server prometheus docker.io busybox-static openssl chromium)
 
 # Binaries that prove a package is installed: command names (looked up in PATH + sbin dirs) or absolute paths.
 declare -A PACKAGE_BINARIES=(
@@ -24,6 +24,7 @@ declare -A PACKAGE_BINARIES=(
   [docker.io]="dockerd"
   [busybox-static]="busybox"
   [openssl]="openssl"
+  [chromium]="/usr/bin/chromium"
 )
 
 have_binary() {

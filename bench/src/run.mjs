@@ -3,7 +3,7 @@
 // same Node binary; prints the table and writes results/latest.json (results/quick.json with --quick).
 //
 // Options: --quick, --only=W1,S1 (workload id prefixes: W5 = W5a + W5b; S1 = the scheduler case;
-// E1 = the metrics-exporter case; X1 = the SSH pool case),
+// E1 = the metrics-exporter case; M1 = the live-monitor case; X1 = the SSH pool case),
 // --systems=flowlane,rxjs, --procs=N, --node=system|PATH, --out=FILE, --merge (with --only: replace only the selected
 // workloads' rows of the existing output file — with --systems too, only those systems' rows — keep the rest, and
 // note the partial run under `machine.merged`, with the rows it replaced, as they were measured).
@@ -16,6 +16,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ID as EXPORTERS_ID, exporterTable, runExporters } from './exporters.mjs';
+import { ID as MONITOR_ID, monitorTable, runMonitor } from './monitor.mjs';
 import { runSchedulers, ID as SCHEDULERS_ID, schedulerTable } from './schedulers.mjs';
 import { runSshPool, ID as SSH_POOL_ID, sshPoolTable } from './ssh-pool.mjs';
 import { instantiate, VARIANTS, WORKLOADS } from './workloads.mjs';
@@ -267,6 +268,19 @@ async function main() {
       })),
     );
 
+  // M1: the live monitor (no client, a client that never reads) on W3's DAG as a ratio to no monitor (monitor.mjs).
+  if (selected(MONITOR_ID) && systems.includes('flowlane'))
+    results.push(
+      ...(await runMonitor({
+        runChild: (spec) => runChild(nodeBin, spec),
+        method: METHOD,
+        variants: VARIANTS,
+        median,
+        round,
+        print: printLive,
+      })),
+    );
+
   // X1: the SSH executor's connection pool against a new connection per command, on a real OpenSSH server.
   if (selected(SSH_POOL_ID) && systems.includes('flowlane'))
     results.push(
@@ -302,6 +316,8 @@ async function main() {
   if (sched !== '') console.log(`${sched}\n`);
   const exp = exporterTable(results);
   if (exp !== '') console.log(`${exp}\n`);
+  const mon = monitorTable(results);
+  if (mon !== '') console.log(`${mon}\n`);
   const ssh = sshPoolTable(results);
   if (ssh !== '') console.log(`${ssh}\n`);
   console.log(`Wrote ${outFile} in ${report.machine.durationS} s.`);

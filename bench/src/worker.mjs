@@ -7,7 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { instantiate } from './workloads.mjs';
 
 const spec = JSON.parse(process.argv[2]);
-const { system, workload, variant, size, warmupMs, minReps, maxReps, budgetMs, options } = spec;
+const { system, workload, variant, size, warmupMs, minReps, maxReps, options } = spec;
+// JSON has no Infinity: the ratio cases' `budgetMs: Infinity` arrives as null (which compared as 0 and cut them to
+// one repetition).
+const budgetMs = spec.budgetMs ?? Number.POSITIVE_INFINITY;
 
 const w = instantiate(workload, variant, size);
 const rssMb = () => process.resourceUsage().maxRSS / 1024;

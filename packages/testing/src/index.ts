@@ -43,6 +43,9 @@ export type {
   FakeSecret,
   FakeSecretState,
 } from './fake-kube-api/types.js';
+/* Browser, HTTP and SMTP receivers (monitor dashboard, alert channels, OTLP exporters) */
+export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
+export { launchBrowser } from './launch-browser.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';
 /* Service lifecycle */
@@ -50,6 +53,8 @@ export type { ServiceHandle } from './service-handle.js';
 export type { DockerService, StartDockerOptions } from './start-docker.js';
 /* Docker */
 export { startDocker } from './start-docker.js';
+export type { HttpReceiver, HttpReceiverOptions, ReceivedRequest } from './start-http-receiver.js';
+export { startHttpReceiver } from './start-http-receiver.js';
 export type {
   PrometheusSample,
   PrometheusService,
@@ -61,6 +66,8 @@ export { startPrometheus } from './start-prometheus.js';
 export type { RedisService, StartRedisOptions } from './start-redis.js';
 /* Redis */
 export { startRedis } from './start-redis.js';
+export type { ReceivedMail, SmtpService, StartSmtpServerOptions } from './start-smtp-server.js';
+export { startSmtpServer } from './start-smtp-server.js';
 export type { SshdService, StartSshdOptions } from './start-sshd.js';
 /* SSH */
 export { startSshd } from './start-sshd.js';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,6 +69,48 @@ console.log(JSON.stringify({ pid: runningServiceProcesses()[0].pid, dir: redis.d
     } finally {
       if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // playwright-core drives Chromium over a pipe (--remote-debugging-pipe): when the test process dies, the pipe
+  // closes and the browser exits with all its helpers. This keeps that true.
+  it('takes the browser of launchBrowser down with a SIGKILLed test process', async () => {
+    const script = join(scratch, 'launch-browser.mjs');
+    await writeFile(
+      script,
+      `import { launchBrowser } from ${JSON.stringify(join(outDir, 'index.js'))};
+const chrome = await launchBrowser();
+await chrome.newPage();
+console.log(JSON.stringify({ profileDir: chrome.profileDir }));
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout });
+    const [first] = (await once(lines, 'line')) as [string];
+    const { profileDir } = JSON.parse(first) as { profileDir: string };
+    /** Processes whose command line names this browser's profile (the browser and its helpers). */
+    const browserPids = (): number[] =>
+      readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            return readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`--user-data-dir=${profileDir}`);
+          } catch {
+            return false;
+          }
+        })
+        .map(Number);
+    try {
+      expect(browserPids().length).toBeGreaterThan(0);
+      child.kill('SIGKILL');
+      await once(child, 'close');
+      await vi.waitFor(() => expect(browserPids(), 'chromium still running').toEqual([]), {
+        timeout: 15_000,
+        interval: 100,
+      });
+    } finally {
+      for (const pid of browserPids()) process.kill(pid, 'SIGKILL');
+      await removeTempDir(profileDir);
     }
   }, 60_000);
 });

@@ -704,6 +704,7 @@ export class Engine {
           container: rt.container as unknown as PluginContainer,
           events$: guardEvents(this.events$, pluginFailures.onSubscriber),
           systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
+          describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
         };

@@ -334,6 +334,11 @@ export interface PluginApi {
   readonly events$: Observable<FlowEvent>;
   /** The engine's {@link SystemEvent}s (worker health, resource expiry) from the installed scheduler. Not replayed. */
   readonly systemEvents$: Observable<SystemEvent>;
+  /**
+   * The JSON-safe description (nodes, edges, groups) of the workflow of an active run (a subworkflow run's too), or
+   * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph.
+   */
+  describeRun(executionId: string): WorkflowDescription | undefined;
   readonly logger: Logger;
   /** Run `fn` when the engine closes (after the plugin's own disposer, in reverse setup order). */
   onClose(fn: () => void | Promise<void>): void;

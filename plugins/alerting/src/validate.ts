@@ -1,0 +1,72 @@
+/* Internal: option checks shared by rules, channels and the plugin. */
+import { unknownKey } from './check-keys.js';
+import { AlertingError } from './errors.js';
+import type { EscalationStep, Severity } from './types.js';
+
+export const SEVERITIES: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
+
+export function fail(where: string, option: string, reason: string): never {
+  throw new AlertingError('FL_ALERT_INVALID_OPTION', { where, option, reason });
+}
+
+/** Rejects a non-object or unknown keys (with a "did you mean" hint). */
+export function checkKeys(where: string, value: unknown, known: readonly string[]): void {
+  if (typeof value !== 'object' || value === null) fail(where, 'options', 'expected an object');
+  const extra = unknownKey(value as object, known);
+  if (extra !== undefined) fail(where, extra.key, extra.reason);
+}
+
+export function positive(
+  where: string,
+  option: string,
+  v: unknown,
+  { integer = false, allowZero = false } = {},
+): number {
+  if (
+    typeof v !== 'number' ||
+    !Number.isFinite(v) ||
+    v < 0 ||
+    (!allowZero && v === 0) ||
+    (integer && !Number.isInteger(v))
+  )
+    fail(
+      where,
+      option,
+      `expected a ${integer ? 'whole ' : ''}number ${allowZero ? '≥' : '>'} 0, got ${JSON.stringify(v)}`,
+    );
+  return v as number;
+}
+
+export function severity(where: string, v: unknown, fallback: Severity): Severity {
+  if (v === undefined) return fallback;
+  if (!SEVERITIES.includes(v as Severity))
+    fail(where, 'severity', `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as Severity;
+}
+
+export function optionalString(where: string, option: string, v: unknown): string | undefined {
+  if (v !== undefined && (typeof v !== 'string' || v === '')) fail(where, option, 'expected a non-empty string');
+  return v as string | undefined;
+}
+
+export function escalation(where: string, v: unknown): readonly EscalationStep[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0)
+    fail(where, 'escalation', 'expected a non-empty array of { after, channels }');
+  return (v as unknown[]).map((s, i) => {
+    checkKeys(`${where} escalation[${i}]`, s, ['after', 'channels']);
+    const step = s as EscalationStep;
+    positive(`${where} escalation[${i}]`, 'after', step.after, { allowZero: true });
+    if (!Array.isArray(step.channels) || step.channels.length === 0 || step.channels.some((c) => typeof c !== 'string'))
+      fail(`${where} escalation[${i}]`, 'channels', 'expected a non-empty array of channel names');
+    return { after: step.after, channels: [...step.channels] };
+  });
+}
+
+/** `5m`-style text for messages. */
+export function humanMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}

@@ -1,0 +1,323 @@
+/* Internal: the WebSocket side of the monitor — clients, subscriptions, batching, slow consumers, heartbeats. */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { FlowEvent, Logger, WorkflowDescription } from '@flowlane/core';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Authorizer } from './authorize.js';
+import {
+  CloseCodes,
+  type MonitorAlert,
+  PROTOCOL_VERSION,
+  parseClientMessage,
+  type ServerMessage,
+  type SubscriptionTarget,
+} from './protocol.js';
+import type { HistorySource, RunRecorder } from './run-history.js';
+
+export interface HubOptions {
+  readonly authorize: Authorizer;
+  readonly recorder: RunRecorder;
+  readonly history: HistorySource | undefined;
+  readonly maxBufferedBytes: number;
+  readonly heartbeatMs: number;
+  readonly closeGraceMs: number;
+  readonly logger: Logger;
+}
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly runs: Set<string>;
+  readonly workflows: Set<string>;
+  all: boolean;
+  alive: boolean;
+  dropped: boolean;
+}
+
+/** Counters exposed as `monitor.stats()`. */
+export interface MonitorStats {
+  /** Connected clients. */
+  readonly clients: number;
+  /** Clients disconnected for reading too slowly (close code 4008) since start. */
+  readonly droppedSlowClients: number;
+  /** Upgrade requests refused (401/403) since start. */
+  readonly refused: number;
+  /** Events recorded since start. */
+  readonly events: number;
+}
+
+const STREAM_PATH = '/ws';
+/** Queued events that force a flush within the current tick. */
+const MAX_QUEUED = 8192;
+
+/**
+ * Owns the `ws` server (in `noServer` mode: the HTTP server's `upgrade` is routed here after authorisation). Engine
+ * events are queued by `push` (O(1), no I/O) and fanned out on the next `setImmediate`, so sockets never run on
+ * the engine's hot path.
+ */
+export class MonitorHub {
+  readonly #o: HubOptions;
+  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  readonly #clients = new Set<Client>();
+  #pending: FlowEvent[] = [];
+  /** Graphs of runs whose `workflow.started` is still queued (read at event time, while the run is active). */
+  readonly #graphs = new Map<string, WorkflowDescription>();
+  #scheduled: NodeJS.Immediate | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #alerts: readonly MonitorAlert[] = [];
+  #reportDirty = false;
+  #dropped = 0;
+  #refused = 0;
+  #events = 0;
+  #closed = false;
+  readonly #graceTimers = new Set<NodeJS.Timeout>();
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+    if (options.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs);
+      this.#heartbeat.unref();
+    }
+  }
+
+  stats(): MonitorStats {
+    return {
+      clients: this.#clients.size,
+      droppedSlowClients: this.#dropped,
+      refused: this.#refused,
+      events: this.#events,
+    };
+  }
+
+  /** Handles an HTTP `upgrade`; returns false when the path is not the monitor's (left to other handlers). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== STREAM_PATH) return false;
+    socket.on('error', () => undefined);
+    void this.#o.authorize(req).then(
+      (verdict) => {
+        if (this.#closed) return void socket.destroy();
+        if (!verdict.ok) {
+          this.#refused++;
+          const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
+          socket.end(
+            `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${verdict.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${text}`,
+          );
+          return;
+        }
+        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(ws));
+      },
+      () => socket.destroy(),
+    );
+    return true;
+  }
+
+  /** Queues an event (called synchronously by the engine for every event). */
+  push(e: FlowEvent, d: WorkflowDescription | undefined): void {
+    if (d !== undefined) this.#graphs.set(e.executionId, d);
+    // A long synchronous burst (runs of plain nodes never yield) is flushed in slices so the queue stays bounded.
+    if (this.#pending.push(e) >= MAX_QUEUED) this.#flushNow();
+    else this.#scheduled ??= setImmediate(() => this.#flush());
+  }
+
+  setAlerts(alerts: readonly MonitorAlert[]): void {
+    this.#alerts = alerts;
+    const text = JSON.stringify({ type: 'alerts', alerts } satisfies ServerMessage);
+    for (const c of this.#clients) if (c.all) this.#send(c, text);
+    this.#reportDirty = true;
+    this.#scheduled ??= setImmediate(() => this.#flush());
+  }
+
+  /** Records and sends every queued event, then a fresh report to `all` subscribers. */
+  #flush(): void {
+    this.#scheduled = undefined;
+    const batch = this.#pending;
+    this.#pending = [];
+    const rec = this.#o.recorder;
+    for (let k = 0; k < batch.length; k++) {
+      const e = batch[k]!;
+      let d: WorkflowDescription | undefined;
+      if (e.type === 'workflow.started') {
+        d = this.#graphs.get(e.executionId);
+        this.#graphs.delete(e.executionId);
+      }
+      this.#events++;
+      rec.append(e, d);
+      if (this.#clients.size === 0) continue;
+      let text: string | undefined;
+      for (const c of this.#clients) {
+        if (c.dropped || !(c.all || c.runs.has(e.executionId) || c.workflows.has(e.workflow))) continue;
+        text ??= JSON.stringify(
+          e.type === 'workflow.started' && d !== undefined
+            ? ({ type: 'event', event: e, description: d } satisfies ServerMessage)
+            : ({ type: 'event', event: e } satisfies ServerMessage),
+        );
+        this.#send(c, text);
+      }
+    }
+    if (batch.length > 0 || this.#reportDirty) {
+      this.#reportDirty = false;
+      let text: string | undefined;
+      for (const c of this.#clients)
+        if (c.all && !c.dropped)
+          this.#send(
+            c,
+            (text ??= JSON.stringify({ type: 'report', report: rec.report(this.#alerts) } satisfies ServerMessage)),
+          );
+    }
+  }
+
+  /** Sends unless the client is too far behind, in which case it is dropped with close code 4008. */
+  #send(c: Client, text: string): void {
+    if (c.dropped || c.ws.readyState !== c.ws.OPEN) return;
+    if (c.ws.bufferedAmount > this.#o.maxBufferedBytes) this.#drop(c);
+    else c.ws.send(text);
+  }
+
+  #drop(c: Client): void {
+    c.dropped = true;
+    this.#dropped++;
+    this.#clients.delete(c);
+    this.#o.logger.warn('monitor: dropped a slow client', {
+      bufferedBytes: c.ws.bufferedAmount,
+      maxBufferedBytes: this.#o.maxBufferedBytes,
+    });
+    c.ws.close(CloseCodes.SLOW_CONSUMER, 'slow consumer: send buffer full');
+    // The close frame waits behind the unread data; a client that never reads is cut off after the grace period.
+    const t = setTimeout(() => {
+      this.#graceTimers.delete(t);
+      c.ws.terminate();
+    }, this.#o.closeGraceMs);
+    this.#graceTimers.add(t);
+    c.ws.once('close', () => {
+      clearTimeout(t);
+      this.#graceTimers.delete(t);
+    });
+  }
+
+  #connected(ws: WebSocket): void {
+    const c: Client = { ws, runs: new Set(), workflows: new Set(), all: false, alive: true, dropped: false };
+    this.#clients.add(c);
+    ws.on('pong', () => {
+      c.alive = true;
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => this.#clients.delete(c));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return this.#send(c, errorText('invalid-message', 'Send JSON text frames.'));
+      void this.#onMessage(c, data.toString());
+    });
+    this.#send(
+      c,
+      JSON.stringify({
+        type: 'hello',
+        protocol: 'flowlane-monitor',
+        version: PROTOCOL_VERSION,
+        heartbeatMs: this.#o.heartbeatMs,
+      } satisfies ServerMessage),
+    );
+  }
+
+  async #onMessage(c: Client, text: string): Promise<void> {
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) return this.#send(c, errorText(parsed.code, parsed.message));
+    const m = parsed.message;
+    const target = m as SubscriptionTarget;
+    if (m.type === 'unsubscribe') {
+      if ('executionId' in target) c.runs.delete(target.executionId);
+      else if ('workflow' in target) c.workflows.delete(target.workflow);
+      else c.all = false;
+      return;
+    }
+    const rec = this.#o.recorder;
+    if ('executionId' in target) {
+      const id = target.executionId;
+      // Queued events are not recorded yet: flush first so history + live stream have no gap and no duplicate.
+      this.#flushNow();
+      const own = rec.history(id);
+      c.runs.add(id);
+      if (own !== undefined)
+        return this.#send(c, JSON.stringify({ type: 'history', executionId: id, ...own } satisfies ServerMessage));
+      let external: Awaited<ReturnType<HistorySource['read']>>;
+      try {
+        external = await this.#o.history?.read(id);
+      } catch (e) {
+        return this.#send(
+          c,
+          errorText(
+            'history-unavailable',
+            `The history of "${id}" could not be read: ${e instanceof Error ? e.message : String(e)}`,
+          ),
+        );
+      }
+      this.#send(
+        c,
+        JSON.stringify({
+          type: 'history',
+          executionId: id,
+          events: external?.events ?? [],
+          description: external?.description,
+          truncated: false,
+        } satisfies ServerMessage),
+      );
+      return;
+    }
+    this.#flushNow();
+    if ('workflow' in target) {
+      c.workflows.add(target.workflow);
+      this.#send(c, JSON.stringify({ type: 'runs', runs: rec.runs(target.workflow) } satisfies ServerMessage));
+    } else {
+      c.all = true;
+      this.#send(c, JSON.stringify({ type: 'runs', runs: rec.runs() } satisfies ServerMessage));
+      this.#send(c, JSON.stringify({ type: 'report', report: rec.report(this.#alerts) } satisfies ServerMessage));
+      this.#send(c, JSON.stringify({ type: 'alerts', alerts: this.#alerts } satisfies ServerMessage));
+    }
+  }
+
+  #flushNow(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    if (this.#pending.length > 0 || this.#scheduled !== undefined) this.#flush();
+  }
+
+  #beat(): void {
+    for (const c of this.#clients) {
+      if (!c.alive) {
+        this.#clients.delete(c);
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#flushNow();
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    for (const t of this.#graceTimers) clearTimeout(t);
+    this.#graceTimers.clear();
+    for (const c of this.#clients) c.ws.close(CloseCodes.GOING_AWAY, 'monitor closing');
+    // Give clients a moment to answer the close frame, then cut whoever did not.
+    await new Promise<void>((resolve) => {
+      const left = [...this.#wss.clients];
+      if (left.length === 0) return resolve();
+      const t = setTimeout(() => {
+        for (const ws of this.#wss.clients) ws.terminate();
+        resolve();
+      }, 1000);
+      let open = left.length;
+      for (const ws of left)
+        ws.once('close', () => {
+          if (--open === 0) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+    });
+    this.#clients.clear();
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}
+
+function errorText(code: 'invalid-json' | 'invalid-message' | 'history-unavailable', message: string): string {
+  return JSON.stringify({ type: 'error', code, message } satisfies ServerMessage);
+}

@@ -1,0 +1,144 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import type { Subscription } from 'rxjs';
+import { createAuthorizer } from './authorize.js';
+import { serveDashboard } from './dashboard-assets.js';
+import { MonitorError } from './errors.js';
+import { MonitorHub, type MonitorStats } from './monitor-hub.js';
+import { type MonitorOptions, resolveOptions } from './options.js';
+import { RunRecorder } from './run-history.js';
+import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+/** The plugin returned by {@link monitor}: a Flowlane plugin plus the monitor's address and counters. */
+export interface MonitorPlugin extends FlowlanePlugin {
+  /** `http://host:port` of the dashboard (WebSocket at `/ws`). Known once the engine is ready. */
+  readonly url: string;
+  /** The dashboard page of one run (or the run list without an id). Add `#token=<token>` to log the page in. */
+  dashboardUrl(executionId?: string): string;
+  /** Serves the dashboard's files on your own server (with `server`); false for any other path. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** Connected clients, dropped slow clients, refused upgrades, events seen. */
+  stats(): MonitorStats;
+}
+
+/**
+ * A live monitor: an authenticated WebSocket event stream at `/ws` with a versioned JSON protocol, history for late
+ * subscribers, and a dashboard page (live DAG, run list, event log, report) served by the same server.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, workflow } from '@flowlane/core';
+ * import { monitor } from '@flowlane/monitor';
+ *
+ * const mon = monitor({ port: 0, token: process.env.MONITOR_TOKEN ?? 'change-me-please' });
+ * const engine = createEngine({ plugins: [mon] });
+ * await engine.ready();
+ * const run = engine.run(workflow('hello').addNode('a', () => 1).build(), undefined);
+ * console.log(mon.dashboardUrl(run.executionId).startsWith(mon.url)); // true
+ * await run.result;
+ * await engine.close();
+ * ```
+ */
+export function monitor(options: MonitorOptions): MonitorPlugin {
+  const o = resolveOptions(options);
+  let url: string | undefined;
+  let hub: MonitorHub | undefined;
+  let stats: MonitorStats = { clients: 0, droppedSlowClients: 0, refused: 0, events: 0 };
+
+  const addressOf = (server: Server): string | undefined => {
+    const a = server.address() as AddressInfo | string | null;
+    if (a === null || typeof a === 'string') return undefined;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${a.port}`;
+  };
+  const currentUrl = (): string => {
+    url ??= o.server === undefined ? undefined : addressOf(o.server);
+    if (url === undefined) throw new MonitorError('FL_MONITOR_NOT_LISTENING', { property: 'url' });
+    return url;
+  };
+
+  const base = definePlugin({
+    name: '@flowlane/monitor',
+    version: PKG_VERSION,
+    flowlane: CORE_RANGE,
+    async setup(api) {
+      const recorder = new RunRecorder(o.maxRuns, o.maxEventsPerRun, o.maxEvents);
+      const h = new MonitorHub({
+        authorize: createAuthorizer(o),
+        recorder,
+        history: o.history,
+        maxBufferedBytes: o.maxBufferedBytes,
+        heartbeatMs: o.heartbeatInterval,
+        closeGraceMs: 2000,
+        logger: api.logger,
+      });
+      hub = h;
+      const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+        if (!h.handleUpgrade(req, socket, head) && o.server === undefined) socket.destroy();
+      };
+      let own: Server | undefined;
+      if (o.server === undefined) {
+        own = createServer((req, res) => {
+          if (serveDashboard(req, res)) return;
+          res.writeHead(req.url === '/healthz' ? 200 : 404, { 'content-type': 'text/plain' });
+          res.end(req.url === '/healthz' ? 'ok' : 'Not found');
+        });
+        own.on('upgrade', onUpgrade);
+        const server = own;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', (e: Error) =>
+            reject(
+              new MonitorError(
+                'FL_MONITOR_SERVER_FAILED',
+                { host: o.host, port: o.port ?? 0, reason: e.message },
+                { cause: e },
+              ),
+            ),
+          );
+          server.listen(o.port, o.host, () => resolve());
+        }).catch(async (e: unknown) => {
+          await h.close();
+          throw e;
+        });
+        url = addressOf(server);
+      } else o.server.on('upgrade', onUpgrade);
+
+      api.metrics.addExporter({
+        name: '@flowlane/monitor',
+        handle(e) {
+          // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
+          h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined);
+        },
+      });
+      let alerts: Subscription | undefined;
+      if (o.alerts !== undefined) alerts = o.alerts.alerts$.subscribe((list) => h.setAlerts(list));
+
+      return async () => {
+        alerts?.unsubscribe();
+        await h.close();
+        stats = h.stats();
+        if (own !== undefined) {
+          own.closeAllConnections();
+          await new Promise<void>((resolve) => own.close(() => resolve()));
+        } else o.server?.off('upgrade', onUpgrade);
+        hub = undefined;
+      };
+    },
+  });
+
+  const plugin = Object.create(null) as Record<string, unknown>;
+  Object.assign(plugin, base);
+  Object.defineProperties(plugin, {
+    url: { enumerable: true, get: currentUrl },
+    dashboardUrl: {
+      enumerable: true,
+      value: (executionId?: string) =>
+        executionId === undefined ? `${currentUrl()}/` : `${currentUrl()}/?run=${encodeURIComponent(executionId)}`,
+    },
+    handleRequest: { enumerable: true, value: serveDashboard },
+    stats: { enumerable: true, value: () => hub?.stats() ?? stats },
+  });
+  return Object.freeze(plugin) as unknown as MonitorPlugin;
+}

@@ -1,0 +1,360 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createEngine, type Engine, type FlowEvent, type Logger, workflow } from '@flowlane/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MonitorError } from './errors.js';
+import { monitor } from './monitor-plugin.js';
+import { CloseCodes, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
+import { connectClient, refusedStatus, type TestClient } from './ws-client.test-helper.js';
+
+const TOKEN = 'test-token-0123456789';
+const warnings: string[] = [];
+const logger: Logger = {
+  debug() {},
+  info() {},
+  warn: (m) => void warnings.push(m),
+  error: (m) => void warnings.push(m),
+};
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function started(options: Partial<Parameters<typeof monitor>[0]> = {}) {
+  const mon = monitor({ port: 0, token: TOKEN, ...options });
+  const engine = createEngine({ plugins: [mon], logger });
+  cleanup.push(() => engine.close());
+  await engine.ready();
+  const wsUrl = `${mon.url.replace('http', 'ws')}/ws`;
+  return { mon, engine, wsUrl };
+}
+
+async function client(url: string, extra: { headers?: Record<string, string> } = {}): Promise<TestClient> {
+  const c = await connectClient(url, { headers: { authorization: `Bearer ${TOKEN}`, ...extra.headers } });
+  cleanup.push(() => c.ws.terminate());
+  await c.waitFor((m) => m.type === 'hello');
+  return c;
+}
+
+/** A workflow whose node `gate` waits until `open()` is called. */
+function gated(name: string) {
+  let open!: () => void;
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const wf = workflow(name)
+    .addNode('first', () => 1)
+    .chain('gate', () => gate.then(() => 2))
+    .chain('last', () => 3)
+    .build();
+  return { wf, open };
+}
+
+const isType =
+  <T extends ServerMessage['type']>(type: T) =>
+  (m: ServerMessage): m is Extract<ServerMessage, { type: T }> =>
+    m.type === type;
+const settledEvent = (id: string) => (m: ServerMessage) =>
+  m.type === 'event' && m.event.executionId === id && m.event.type === 'workflow.completed';
+
+describe('monitor: authentication before the upgrade', () => {
+  it('refuses missing or wrong credentials with 401 and foreign origins with 403, without opening a socket', async () => {
+    const { mon, wsUrl } = await started();
+    expect(await refusedStatus(wsUrl)).toBe(401);
+    expect(await refusedStatus(wsUrl, { headers: { authorization: 'Bearer wrong-token-value' } })).toBe(401);
+    expect(await refusedStatus(`${wsUrl}?token=${TOKEN}x`)).toBe(401);
+    expect(
+      await refusedStatus(wsUrl, { headers: { authorization: `Bearer ${TOKEN}`, origin: 'https://evil.example' } }),
+    ).toBe(403);
+    expect(mon.stats()).toMatchObject({ clients: 0, refused: 4 });
+
+    const viaHeader = await client(wsUrl);
+    const hello = viaHeader.messages[0];
+    expect(hello).toEqual({
+      type: 'hello',
+      protocol: 'flowlane-monitor',
+      version: PROTOCOL_VERSION,
+      heartbeatMs: 30_000,
+    });
+    const viaQuery = await connectClient(`${wsUrl}?token=${TOKEN}`, { headers: { origin: new URL(mon.url).origin } });
+    cleanup.push(() => viaQuery.ws.terminate());
+    await viaQuery.waitFor((m) => m.type === 'hello');
+    expect(mon.stats().clients).toBe(2);
+  });
+
+  it('lets an authenticate(req) hook decide, and allowedOrigins admit other origins', async () => {
+    const { wsUrl } = await started({
+      token: undefined,
+      authenticate: (req) => req.headers.cookie === 'session=ok',
+      allowedOrigins: ['https://ops.example'],
+    });
+    expect(await refusedStatus(wsUrl, { headers: { cookie: 'session=no' } })).toBe(401);
+    const c = await connectClient(wsUrl, { headers: { cookie: 'session=ok', origin: 'https://ops.example' } });
+    cleanup.push(() => c.ws.terminate());
+    await c.waitFor((m) => m.type === 'hello');
+  });
+});
+
+describe('monitor: subscriptions and history', () => {
+  it('sends each client only the runs it subscribed to (by executionId, by workflow, or all)', async () => {
+    const { engine, wsUrl } = await started();
+    const byId = await client(wsUrl);
+    const byWorkflow = await client(wsUrl);
+    const all = await client(wsUrl);
+    byId.send({ type: 'subscribe', executionId: 'a-1' });
+    byWorkflow.send({ type: 'subscribe', workflow: 'beta' });
+    all.send({ type: 'subscribe', all: true });
+    const early = await byId.waitFor(isType('history'));
+    expect(early).toMatchObject({ executionId: 'a-1', events: [], truncated: false });
+    expect(early.run).toBeUndefined();
+    await byWorkflow.waitFor(isType('runs'));
+    await all.waitFor(isType('runs'));
+
+    const a = gated('alpha');
+    const b = gated('beta');
+    const runA1 = engine.run(a.wf, undefined, { executionId: 'a-1' });
+    const runA2 = engine.run(a.wf, undefined, { executionId: 'a-2' });
+    const runB = engine.run(b.wf, undefined, { executionId: 'b-1' });
+    a.open();
+    b.open();
+    await Promise.all([runA1.result, runA2.result, runB.result]);
+    await Promise.all([
+      byId.waitFor(settledEvent('a-1')),
+      byWorkflow.waitFor(settledEvent('b-1')),
+      all.waitFor(settledEvent('a-1')),
+      all.waitFor(settledEvent('a-2')),
+      all.waitFor(settledEvent('b-1')),
+    ]);
+    const ids = (c: TestClient) => new Set(c.events().map((e) => e.executionId));
+    expect(ids(byId)).toEqual(new Set(['a-1']));
+    expect(ids(byWorkflow)).toEqual(new Set(['b-1']));
+    expect(ids(all)).toEqual(new Set(['a-1', 'a-2', 'b-1']));
+    const started1 = byId.messages.find((m) => m.type === 'event' && m.event.type === 'workflow.started');
+    expect(started1).toMatchObject({
+      description: {
+        name: 'alpha',
+        edges: [
+          { from: 'first', to: 'gate' },
+          { from: 'gate', to: 'last' },
+        ],
+      },
+    });
+    expect(byId.events().map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`)).toEqual([
+      'workflow.started',
+      'node.started:first',
+      'node.completed:first',
+      'node.started:gate',
+      'node.completed:gate',
+      'node.started:last',
+      'node.completed:last',
+      'workflow.completed',
+    ]);
+    const report = [...all.messages].reverse().find(isType('report'));
+    expect(report?.report.runs).toEqual({ running: 0, success: 3, failed: 0, cancelled: 0 });
+    expect(report?.report.nodes).toEqual({ success: 9 });
+  });
+
+  it('gives a late subscriber the run history first, then live events, with no gap and no duplicate', async () => {
+    const { engine, wsUrl } = await started();
+    const g = gated('late');
+    const run = engine.run(g.wf, undefined, { executionId: 'late-1' });
+    const early = await client(wsUrl);
+    early.send({ type: 'subscribe', executionId: 'late-1' });
+    // The gate node is running: its start is already in the history the first subscriber gets.
+    const first = await early.waitFor(isType('history'));
+    expect(first.events.at(-1)).toMatchObject({ type: 'node.started', nodeId: 'gate' });
+
+    const late = await client(wsUrl);
+    late.send({ type: 'subscribe', executionId: 'late-1' });
+    const h = await late.waitFor(isType('history'), 3000);
+    expect(h.run).toMatchObject({ executionId: 'late-1', workflow: 'late', status: 'running', nodeCount: 3 });
+    expect(h.description?.nodes.map((n) => n.id)).toEqual(['first', 'gate', 'last']);
+    expect(h.events.map((e) => e.type)).toEqual(['workflow.started', 'node.started', 'node.completed', 'node.started']);
+    g.open();
+    await run.result;
+    await Promise.all([early.waitFor(settledEvent('late-1')), late.waitFor(settledEvent('late-1'))]);
+    const key = (e: FlowEvent) => JSON.stringify(e);
+    expect(late.events().map(key)).toEqual(early.events().map(key));
+
+    const afterwards = await client(wsUrl);
+    afterwards.send({ type: 'subscribe', executionId: 'late-1' });
+    const done = await afterwards.waitFor(isType('history'));
+    expect(done.run).toMatchObject({ status: 'success', settledNodes: 3, failedNodes: 0 });
+    expect(done.events.map(key)).toEqual(early.events().map(key));
+
+    // unsubscribe: a second run under the same workflow reaches the all-subscriber but not this one
+    afterwards.send({ type: 'unsubscribe', executionId: 'late-1' });
+    afterwards.send({ type: 'subscribe', workflow: 'other' });
+    await afterwards.waitFor(isType('runs'));
+    const count = afterwards.events().length;
+    const again = gated('late');
+    again.open();
+    await engine.run(again.wf, undefined, { executionId: 'late-2' }).result;
+    const watcher = await client(wsUrl);
+    watcher.send({ type: 'subscribe', executionId: 'late-2' });
+    expect((await watcher.waitFor(isType('history'))).run?.status).toBe('success');
+    expect(afterwards.events().length).toBe(count);
+  });
+
+  it('reads runs it never saw from the history source (the durable-log seam)', async () => {
+    const archived: FlowEvent[] = [
+      { type: 'workflow.started', executionId: 'old-1', workflow: 'w', timestamp: 1, nodeCount: 0 },
+      { type: 'workflow.completed', executionId: 'old-1', workflow: 'w', timestamp: 5, durationMs: 4 },
+    ];
+    const { wsUrl } = await started({
+      history: { read: async (id) => (id === 'old-1' ? { events: archived } : undefined) },
+    });
+    const c = await client(wsUrl);
+    c.send({ type: 'subscribe', executionId: 'old-1' });
+    const h = await c.waitFor(isType('history'));
+    expect(h.events).toEqual(archived);
+  });
+
+  it('answers malformed frames with an error message and keeps the connection', async () => {
+    const { wsUrl } = await started();
+    const c = await client(wsUrl);
+    c.send('not json' as unknown as object);
+    c.ws.send('{oops');
+    await c.waitFor((m) => m.type === 'error' && m.code === 'invalid-json');
+    c.send({ type: 'subscribe', executionId: 'x', workflow: 'y' });
+    c.send({ type: 'watch' });
+    c.send({ type: 'subscribe', all: true, extra: 1 });
+    await c.waitFor((m) => m.type === 'error' && m.message.includes('Unknown field'));
+    const errors = c.messages.filter(isType('error')).map((m) => m.code);
+    expect(errors).toEqual([
+      'invalid-message',
+      'invalid-json',
+      'invalid-message',
+      'invalid-message',
+      'invalid-message',
+    ]);
+    c.send({ type: 'subscribe', all: true });
+    await c.waitFor(isType('runs'));
+  });
+});
+
+describe('monitor: slow clients and heartbeats', () => {
+  it('drops a client that stops reading (close code 4008) while the run and other clients go on', async () => {
+    warnings.length = 0;
+    const { mon, engine, wsUrl } = await started({ maxBufferedBytes: 64 * 1024 });
+    const fast = await client(wsUrl);
+    const slow = await client(wsUrl);
+    fast.send({ type: 'subscribe', all: true });
+    slow.send({ type: 'subscribe', all: true });
+    await Promise.all([fast.waitFor(isType('runs')), slow.waitFor(isType('runs'))]);
+    // Stop reading: the kernel buffers fill, then the server's send buffer grows past maxBufferedBytes.
+    (slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const line = 'x'.repeat(2000);
+    const chatty = workflow('chatty')
+      .addNode('talk', async (ctx) => {
+        for (let i = 0; i < 20; i++) {
+          for (let j = 0; j < 1000; j++) ctx.log.info(line, { i, j });
+          await new Promise((r) => setImmediate(r));
+        }
+        return 'done';
+      })
+      .build();
+    const result = await engine.run(chatty, undefined, { executionId: 'chatty-1' }).result;
+    expect(result.status).toBe('success');
+    await fast.waitFor(settledEvent('chatty-1'), 20_000);
+    expect(mon.stats()).toMatchObject({ droppedSlowClients: 1, clients: 1 });
+    expect(warnings).toContain('monitor: dropped a slow client');
+    (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const closed = await slow.closed;
+    expect(closed.code).toBe(CloseCodes.SLOW_CONSUMER);
+    expect(fast.events().filter((e) => e.type === 'node.log')).toHaveLength(20_000);
+  });
+
+  it('pings clients and cuts one that stops answering', async () => {
+    const { mon, wsUrl } = await started({ heartbeatInterval: 50 });
+    const healthy = await client(wsUrl);
+    const pinged = new Promise<void>((resolve) => healthy.ws.once('ping', () => resolve()));
+    const mute = await connectClient(wsUrl, { headers: { authorization: `Bearer ${TOKEN}` }, autoPong: false });
+    cleanup.push(() => mute.ws.terminate());
+    await pinged;
+    const closed = await mute.closed;
+    expect(closed.code).toBe(1006);
+    expect(healthy.ws.readyState).toBe(healthy.ws.OPEN);
+    expect(mon.stats().clients).toBe(1);
+  });
+});
+
+describe('monitor: servers', () => {
+  it('serves the dashboard page with security headers and 404 for anything else', async () => {
+    const { mon } = await started();
+    const page = await fetch(mon.dashboardUrl('run-1'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="/app.js">');
+    for (const asset of ['/app.js', '/graph.js', '/style.css'])
+      expect((await fetch(`${mon.url}${asset}`)).status).toBe(200);
+    expect((await fetch(`${mon.url}/../package.json`)).status).toBe(404);
+    expect((await fetch(`${mon.url}/nope`)).status).toBe(404);
+    expect(mon.dashboardUrl('a b')).toBe(`${mon.url}/?run=a%20b`);
+  });
+
+  it("attaches to a user http.Server: /ws is the monitor, every other request stays the user's, and close leaves it open", async () => {
+    const server = createServer((req, res) => {
+      if (mon.handleRequest(req, res)) return;
+      res.end(`user:${req.url}`);
+    });
+    const mon = monitor({ server, token: TOKEN });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const engine: Engine = createEngine({ plugins: [mon], logger });
+    await engine.ready();
+    const port = (server.address() as AddressInfo).port;
+    expect(mon.url).toBe(`http://127.0.0.1:${port}`);
+    expect(await (await fetch(`${mon.url}/api/x`)).text()).toBe('user:/api/x');
+    expect(await (await fetch(`${mon.url}/`)).text()).toContain('Flowlane monitor');
+    const c = await client(`ws://127.0.0.1:${port}/ws`);
+    c.send({ type: 'subscribe', all: true });
+    await c.waitFor(isType('runs'));
+    await engine.close();
+    expect((await c.closed).code).toBe(CloseCodes.GOING_AWAY);
+    expect(server.listening).toBe(true);
+    expect(await (await fetch(`${mon.url}/still`)).text()).toBe('user:/still');
+  });
+
+  it('closes its own server and every socket when the engine closes', async () => {
+    const { mon, engine, wsUrl } = await started();
+    const c = await client(wsUrl);
+    const url = mon.url;
+    await engine.close();
+    expect((await c.closed).code).toBe(CloseCodes.GOING_AWAY);
+    await expect(fetch(url)).rejects.toThrow();
+  });
+});
+
+describe('monitor: options', () => {
+  it('rejects bad options with typed errors that say what to fix', () => {
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return MonitorError.is(e) ? `${e.code}: ${e.message}` : String(e);
+      }
+      return 'no error';
+    };
+    expect(code(() => monitor({ port: 0 }))).toMatch(/^FL_MONITOR_NO_AUTH/);
+    expect(code(() => monitor({ port: 0, token: TOKEN, tokn: 'x' } as never))).toMatch(
+      /FL_MONITOR_INVALID_OPTION: Invalid monitor\(\) option "tokn": unknown option. Did you mean "token"\?/,
+    );
+    expect(code(() => monitor({ token: TOKEN }))).toMatch(/"port"/);
+    expect(code(() => monitor({ port: 0, server: createServer(), token: TOKEN }))).toMatch(/not both/);
+    expect(code(() => monitor({ port: 70000, token: TOKEN }))).toMatch(/"port": expected 0–65535/);
+    expect(code(() => monitor({ port: 0, token: 'short' }))).toMatch(/at least 8 characters/);
+    expect(code(() => monitor({ port: 0, token: TOKEN, maxBufferedBytes: 10 }))).toMatch(/maxBufferedBytes/);
+    expect(code(() => monitor({ port: 0, token: TOKEN }).url)).toMatch(/^FL_MONITOR_NOT_LISTENING/);
+  });
+
+  it('reports a port in use as FL_MONITOR_SERVER_FAILED from engine.ready()', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const port = (blocker.address() as AddressInfo).port;
+    const engine = createEngine({ plugins: [monitor({ port, token: TOKEN })], logger });
+    cleanup.push(() => engine.close());
+    await expect(engine.ready()).rejects.toThrow(/FL_MONITOR_SERVER_FAILED|could not listen/);
+  });
+});

@@ -1,0 +1,195 @@
+import { createEngine, type Engine, type Logger, workflow } from '@flowlane/core';
+import { startHttpReceiver } from '@flowlane/testing';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OtelTracingError } from './errors.js';
+import { otelTracing } from './otel-tracing.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const contextManager = new AsyncLocalStorageContextManager();
+beforeAll(() => void context.setGlobalContextManager(contextManager.enable()));
+afterAll(() => {
+  context.disable();
+});
+
+let engine: Engine | undefined;
+afterEach(async () => {
+  await engine?.close();
+  engine = undefined;
+});
+
+function inMemory() {
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  return { exporter, tracerProvider };
+}
+const parentId = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+
+describe('otelTracing with the SDK in-memory exporter', () => {
+  it('makes a span per run and one per node attempt, with retries, errors, fallbacks and attributes', async () => {
+    const { exporter, tracerProvider } = inMemory();
+    engine = createEngine({
+      plugins: [otelTracing({ tracerProvider, attributes: { 'deployment.environment': 'test' } })],
+      logger: quiet,
+    });
+    let calls = 0;
+    let seenActive: string | undefined;
+    const wf = workflow('deploy')
+      .addNode('build', (ctx) => {
+        seenActive = trace.getActiveSpan()?.spanContext().spanId;
+        ctx.log.info('building');
+        return 'img';
+      })
+      .addNode(
+        'flaky',
+        () => {
+          if (++calls < 3) throw new Error(`attempt ${calls} failed`);
+          return 'ok';
+        },
+        { dependsOn: ['build'], retry: { maxAttempts: 3, initialInterval: 1 }, executor: 'local' },
+      )
+      .addNode(
+        'risky',
+        () => {
+          throw new Error('primary down');
+        },
+        { dependsOn: ['build'], fallback: 'backup' },
+      )
+      .addNode('backup', () => 'b')
+      .build();
+    const result = await engine.run(wf, undefined, { executionId: 'dep-1', actor: { id: 'alice' } }).result;
+    expect(result.status).toBe('success');
+    const spans = exporter.getFinishedSpans();
+    const run = spans.find((s) => s.name === 'workflow deploy')!;
+    expect(run.attributes).toMatchObject({
+      'flowlane.workflow': 'deploy',
+      'flowlane.execution_id': 'dep-1',
+      'flowlane.actor': 'alice',
+      'flowlane.status': 'success',
+      'deployment.environment': 'test',
+    });
+    expect(run.status.code).toBe(SpanStatusCode.OK);
+    expect(parentId(run)).toBeUndefined();
+    const nodes = spans.filter((s) => s.name.startsWith('node '));
+    for (const s of nodes) {
+      expect(parentId(s)).toBe(run.spanContext().spanId);
+      expect(s.spanContext().traceId).toBe(run.spanContext().traceId);
+    }
+    const flaky = nodes
+      .filter((s) => s.name === 'node flaky')
+      .sort((a, b) => Number(a.attributes['flowlane.attempt']) - Number(b.attributes['flowlane.attempt']));
+    expect(flaky.map((s) => [s.attributes['flowlane.attempt'], s.status.code])).toEqual([
+      [1, SpanStatusCode.ERROR],
+      [2, SpanStatusCode.ERROR],
+      [3, SpanStatusCode.OK],
+    ]);
+    expect(flaky[0]?.events.map((e) => e.name)).toEqual(['exception', 'flowlane.retry']);
+    expect(flaky[0]?.events[0]?.attributes?.['exception.message']).toBe('attempt 1 failed');
+    expect(flaky[0]?.attributes).toMatchObject({
+      'flowlane.node': 'flaky',
+      'flowlane.executor': 'local',
+      'flowlane.workflow': 'deploy',
+    });
+    expect(run.events.filter((e) => e.name === 'flowlane.node.retrying')).toHaveLength(2);
+    const risky = nodes.find((s) => s.name === 'node risky')!;
+    expect(risky.status).toEqual({ code: SpanStatusCode.ERROR, message: 'primary down' });
+    expect(risky.events.map((e) => e.name)).toContain('flowlane.fallback');
+    expect(nodes.find((s) => s.name === 'node backup')?.status.code).toBe(SpanStatusCode.OK);
+    const build = nodes.find((s) => s.name === 'node build')!;
+    expect(build.events.map((e) => [e.name, e.attributes?.['log.message']])).toEqual([['log', 'building']]);
+    // The attempt's span was the active context inside the node function.
+    expect(seenActive).toBe(build.spanContext().spanId);
+  });
+
+  it('marks a failed run and its failing node with ERROR status and the error code', async () => {
+    const { exporter, tracerProvider } = inMemory();
+    engine = createEngine({ plugins: [otelTracing({ tracerProvider })], logger: quiet });
+    const wf = workflow('broken')
+      .addNode('x', () => {
+        throw new Error('boom');
+      })
+      .build();
+    expect((await engine.run(wf, undefined).result).status).toBe('failed');
+    const spans = exporter.getFinishedSpans();
+    const run = spans.find((s) => s.name === 'workflow broken')!;
+    expect(run.status.code).toBe(SpanStatusCode.ERROR);
+    expect(run.attributes['flowlane.status']).toBe('failed');
+    expect(run.attributes['flowlane.error.code']).toBe('FL_NODE_FAILED');
+    expect(spans.find((s) => s.name === 'node x')?.status).toEqual({ code: SpanStatusCode.ERROR, message: 'boom' });
+  });
+
+  it('nests a subworkflow run under its node span', async () => {
+    const { exporter, tracerProvider } = inMemory();
+    engine = createEngine({ plugins: [otelTracing({ tracerProvider })], logger: quiet });
+    const child = workflow('child')
+      .addNode('inner', () => 1)
+      .build();
+    const parent = workflow('parent')
+      .subworkflow('sub', child, () => undefined)
+      .build();
+    expect((await engine.run(parent, undefined).result).status).toBe('success');
+    const spans = exporter.getFinishedSpans();
+    const sub = spans.find((s) => s.name === 'node sub')!;
+    const childRun = spans.find((s) => s.name === 'workflow child')!;
+    expect(parentId(childRun)).toBe(sub.spanContext().spanId);
+    expect(parentId(spans.find((s) => s.name === 'node inner')!)).toBe(childRun.spanContext().spanId);
+  });
+
+  it('rejects unknown options with a typed error', () => {
+    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(OtelTracingError);
+    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/Did you mean "tracerProvider"\?/);
+    expect(() => otelTracing({ tracerProvider: {} as never })).toThrow(/expected an OpenTelemetry TracerProvider/);
+  });
+});
+
+describe('otelTracing with the OTLP/HTTP exporter against a real receiver', () => {
+  it('exports the run as OTLP JSON to /v1/traces', async () => {
+    await using receiver = await startHttpReceiver();
+    const exporter = new OTLPTraceExporter({ url: `${receiver.url}/v1/traces` });
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    engine = createEngine({ plugins: [otelTracing({ tracerProvider })], logger: quiet });
+    await engine.execute(
+      workflow('etl')
+        .addNode('extract', () => 1)
+        .chain('load', () => 2)
+        .build(),
+      undefined,
+    );
+    await tracerProvider.forceFlush();
+    const requests = await receiver.waitFor((r) => r.length >= 3);
+    await tracerProvider.shutdown();
+    for (const r of requests) {
+      expect(r.method).toBe('POST');
+      expect(r.url).toBe('/v1/traces');
+      expect(r.headers['content-type']).toMatch(/application\/(json|x-protobuf)/);
+    }
+    expect(requests[0]?.headers['content-type']).toBe('application/json');
+    type Otlp = {
+      resourceSpans: {
+        scopeSpans: {
+          scope: { name: string };
+          spans: { name: string; traceId: string; parentSpanId?: string; attributes: { key: string }[] }[];
+        }[];
+      }[];
+    };
+    const spans = requests.flatMap((r) =>
+      (JSON.parse(r.text) as Otlp).resourceSpans.flatMap((rs) =>
+        rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, scope: ss.scope.name }))),
+      ),
+    );
+    expect(spans.map((s) => s.name).sort()).toEqual(['node extract', 'node load', 'workflow etl']);
+    expect(new Set(spans.map((s) => s.traceId)).size).toBe(1);
+    expect(spans.every((s) => s.scope === '@flowlane/tracing-otel')).toBe(true);
+    expect(spans.find((s) => s.name === 'node load')?.attributes.map((a) => a.key)).toEqual(
+      expect.arrayContaining(['flowlane.workflow', 'flowlane.node', 'flowlane.executor', 'flowlane.attempt']),
+    );
+  });
+});

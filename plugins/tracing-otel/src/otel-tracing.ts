@@ -1,0 +1,68 @@
+import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { type Attributes, context, type TracerProvider, trace } from '@opentelemetry/api';
+import { unknownKey } from './check-keys.js';
+import { OtelTracingError } from './errors.js';
+import { RunTracer } from './run-tracer.js';
+import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+/** Options of {@link otelTracing}. */
+export interface OtelTracingOptions {
+  /** Where spans go. Default: the global provider (`trace.getTracerProvider()`, set by your SDK). */
+  readonly tracerProvider?: TracerProvider | undefined;
+  /** Make each node attempt's span the active context while the node runs (needs a context manager). Default true. */
+  readonly propagateContext?: boolean | undefined;
+  /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
+  readonly attributes?: Attributes | undefined;
+}
+
+/**
+ * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
+ * (`node <id>`, attributes `flowlane.workflow`, `flowlane.node`, `flowlane.executor`, `flowlane.attempt`), failed
+ * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. Uses only
+ * `@opentelemetry/api`: bring your own SDK and exporter.
+ *
+ * @example
+ * ```ts
+ * import { createEngine, workflow } from '@flowlane/core';
+ * import { otelTracing } from '@flowlane/tracing-otel';
+ * import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+ *
+ * const exporter = new InMemorySpanExporter();
+ * const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+ * const engine = createEngine({ plugins: [otelTracing({ tracerProvider })] });
+ * await engine.execute(workflow('hello').addNode('a', () => 1).build(), undefined);
+ * console.log(exporter.getFinishedSpans().map((s) => s.name).join(', ')); // node a, workflow hello
+ * await engine.close();
+ * ```
+ */
+export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
+  if (typeof options !== 'object' || options === null)
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: 'options', reason: 'expected an object' });
+  const extra = unknownKey(options, ['tracerProvider', 'propagateContext', 'attributes']);
+  if (extra !== undefined)
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: extra.key, reason: extra.reason });
+  if (options.tracerProvider !== undefined && typeof options.tracerProvider?.getTracer !== 'function')
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
+      option: 'tracerProvider',
+      reason: 'expected an OpenTelemetry TracerProvider',
+    });
+  if (options.propagateContext !== undefined && typeof options.propagateContext !== 'boolean')
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: 'propagateContext', reason: 'expected a boolean' });
+  return definePlugin({
+    name: '@flowlane/tracing-otel',
+    version: PKG_VERSION,
+    flowlane: CORE_RANGE,
+    setup(api) {
+      const provider = options.tracerProvider ?? trace.getTracerProvider();
+      const tracer = provider.getTracer('@flowlane/tracing-otel', PKG_VERSION);
+      const runs = new RunTracer(tracer, (id) => api.describeRun(id), options.attributes ?? {});
+      api.metrics.addExporter({ name: '@flowlane/tracing-otel', handle: (e) => runs.handle(e) });
+      if (options.propagateContext !== false)
+        api.middleware.use((ctx, next) => {
+          const span = runs.nodeSpan(ctx.executionId, ctx.nodeId);
+          return span === undefined ? next() : context.with(trace.setSpan(context.active(), span), next);
+        });
+      return () => runs.endAll();
+    },
+  });
+}
