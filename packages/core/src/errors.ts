@@ -17,12 +17,19 @@ export const ErrorCodes = {
   FL_FALLBACK_CYCLE: (p: { path: readonly string[] }) =>
     `Fallback cycle: ${p.path.join(' → ')}. A fallback chain must end in a node without a fallback.`,
   FL_EMPTY_WORKFLOW: (p: { workflow: string }) => `Workflow "${p.workflow}" has no nodes. Add at least one node.`,
-  FL_INVALID_OPTION: (p: { nodeId?: string | undefined; option: string; reason: string }) =>
-    `${p.nodeId === undefined ? 'Workflow' : `Node "${p.nodeId}"`}: invalid ${p.option}: ${p.reason}.`,
+  FL_INVALID_OPTION: (p: { nodeId?: string | undefined; where?: string | undefined; option: string; reason: string }) =>
+    `${p.nodeId === undefined ? (p.where ?? 'Workflow') : `Node "${p.nodeId}"`}: invalid ${p.option}: ${p.reason}.`,
+  FL_UNKNOWN_OPTION: (p: { nodeId?: string | undefined; option: string; suggestion?: string | undefined }) =>
+    `${p.nodeId === undefined ? 'Workflow' : `Node "${p.nodeId}"`}: unknown option "${p.option}"` +
+    (p.suggestion === undefined ? '. Remove it or check the spelling.' : `; did you mean "${p.suggestion}"?`),
+  FL_EMPTY_GROUP: (p: { group: string }) =>
+    `Parallel group "${p.group}" has no nodes, so the next node would depend on nothing. Give parallel() at least one node.`,
   FL_UNKNOWN_BOUNDARY_TARGET: (p: { nodeId: string; target: string }) =>
     `Error boundary "${p.nodeId}" lists "${p.target}" in forNodes, which is not defined. Fix the name.`,
 
   /* Runs */
+  FL_NOT_A_WORKFLOW: (p: { got: string }) =>
+    `Expected a built workflow, got ${p.got}. Call .build() on the WorkflowBuilder and pass the result.`,
   FL_INVALID_INPUT: (p: { workflow: string; issues: readonly string[] }) =>
     `Input of workflow "${p.workflow}" is invalid: ${p.issues.join('; ')}. Pass an input that matches the schema.`,
   FL_NODE_FAILED: (p: { nodeId: string; reason: string }) =>
@@ -117,7 +124,7 @@ export type ErrorDetails<C extends ErrorCode> = Parameters<(typeof ErrorCodes)[C
 const brand: unique symbol = Symbol.for('flowlane.error') as never;
 
 /** A reason that ends a sentence itself ("… attach()." + ".") leaves one period, not two. */
-const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s|$)/g, '$1');
+export const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s|$)/g, '$1');
 
 /**
  * Base class of every error Flowlane throws: a stable `code`, typed `details`, a message that says what to fix.

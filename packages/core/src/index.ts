@@ -109,6 +109,10 @@ export { createRunTracker, failedOutcome } from './observability/run-tracker.js'
 export type { SeriesIndex, SeriesLimits, WorkflowEntry } from './observability/series-index.js';
 /* Exporter building blocks */
 export { createSeriesIndex, OVERFLOW_LABEL } from './observability/series-index.js';
+export { allKeys } from './options/all-keys.js';
+/* Option checks (for plugin factories: reject unknown keys with "did you mean …?") */
+export type { UnknownKey } from './options/unknown-keys.js';
+export { suggestKey, unknownKeyHint, unknownKeys } from './options/unknown-keys.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';

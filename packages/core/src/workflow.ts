@@ -1,7 +1,9 @@
+import { markBuilt } from './builder/built-workflows.js';
 import type { EventHandlerDef } from './builder/node-def.js';
 import type { StandardSchemaV1 } from './builder/standard-schema.js';
 import type { NodeDescription, NodeOptions, WorkflowDescription } from './builder/types.js';
 import type { CompiledGraph } from './builder/validate.js';
+import { FlowlaneError } from './errors.js';
 
 /** Internal parts of a workflow, read by the engine (not exported from the package). */
 export interface WorkflowInternals {
@@ -14,10 +16,19 @@ export interface WorkflowInternals {
 
 const internals = new WeakMap<object, WorkflowInternals>();
 
-/** Internal: the engine's view of a built workflow. */
+/** What a value that should have been a built workflow is, for `FL_NOT_A_WORKFLOW`. */
+function describeNonWorkflow(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value === 'string' ? `the string "${value}"` : String(value);
+  const ctor = (value as { constructor?: { name?: unknown } }).constructor?.name;
+  if (ctor === 'WorkflowBuilder') return `a WorkflowBuilder ("${String((value as { name?: unknown }).name)}")`;
+  return typeof ctor === 'string' && ctor !== 'Object' ? `a ${ctor}` : 'a plain object';
+}
+
+/** Internal: the engine's view of a built workflow; `FL_NOT_A_WORKFLOW` for anything else. */
 export function internalsOf(wf: Workflow<unknown, object>): WorkflowInternals {
-  const i = internals.get(wf);
-  if (i === undefined) throw new TypeError('Not a built Flowlane workflow: call .build() on a WorkflowBuilder.');
+  const i = typeof wf === 'object' && wf !== null ? internals.get(wf) : undefined;
+  if (i === undefined) throw new FlowlaneError('FL_NOT_A_WORKFLOW', { got: describeNonWorkflow(wf) });
   return i;
 }
 
@@ -62,6 +73,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
         return descriptions;
       },
     });
+    markBuilt(this);
     Object.freeze(this);
   }
 

@@ -1,5 +1,6 @@
 import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
 import { createDockerExecutor } from './docker-executor.js';
+import { EXECUTOR_KEYS, rejectUnknownKeys } from './option-keys.js';
 import type { DockerExecutorOptions } from './options.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -31,6 +32,8 @@ export interface DockerExecutorPluginOptions extends DockerExecutorOptions {
  * ```
  */
 export function dockerExecutor(options: DockerExecutorPluginOptions = {}): Readonly<FlowlanePlugin> {
+  // Unknown keys fail when the plugin is created, not later in the engine's setup.
+  rejectUnknownKeys(options, [...EXECUTOR_KEYS, 'name']);
   const { name = 'docker', ...executorOptions } = options;
   return definePlugin({
     name: '@flowlane/executor-docker',

@@ -16,6 +16,7 @@ import { reasonOf, toDockerError } from './docker-errors-map.js';
 import { DockerExecutorError } from './errors.js';
 import { execInContainer, inspectContainer } from './exec-container.js';
 import { ImagePolicy } from './image-policy.js';
+import { rejectUnknownKeys } from './option-keys.js';
 import type { DockerExecTarget, DockerExecutorOptions, DockerRunTarget, DockerTarget } from './options.js';
 import { containerSpec, removeContainer, runContainer } from './run-container.js';
 
@@ -43,6 +44,7 @@ import { containerSpec, removeContainer, runContainer } from './run-container.js
  * ```
  */
 export function createDockerExecutor(options: DockerExecutorOptions = {}): Executor {
+  rejectUnknownKeys(options);
   const connection = options.connection;
   const docker = new Docker(connection === undefined ? undefined : { ...connection });
   const images = new ImagePolicy(docker, options.registryAuth, connection);

@@ -27,6 +27,8 @@ export const DockerErrorCodes = {
       : `Path "${p.path}" does not exist in container "${p.container ?? '?'}". Fix the source path of copyOut.`,
   FL_DOCKER_API_ERROR: (p: { operation: string; statusCode: number | null; reason: string }) =>
     `Docker API call "${p.operation}" failed${p.statusCode === null ? '' : ` (HTTP ${p.statusCode})`}: ${p.reason}.`,
+  FL_DOCKER_INVALID_OPTION: (p: { target?: string | undefined; option: string; reason: string }) =>
+    `Docker executor${p.target === undefined ? '' : ` target "${p.target}"`}: invalid ${p.option}: ${p.reason}.`,
 } as const;
 
 /** Every `FL_DOCKER_` code. */

@@ -8,6 +8,8 @@ import { definePluginErrors, type PluginError } from '@flowlane/core';
 export const KubernetesErrorCodes = {
   FL_K8S_CONFIG_INVALID: (p: { reason: string }) =>
     `The kubeconfig could not be loaded: ${p.reason}. Fix the kubeConfig option (file path, YAML or explicit options).`,
+  FL_K8S_INVALID_OPTION: (p: { target?: string | undefined; option: string; reason: string }) =>
+    `Kubernetes executor${p.target === undefined ? '' : ` target "${p.target}"`}: invalid ${p.option}: ${p.reason}.`,
   FL_K8S_UNREACHABLE: (p: { server: string; reason: string }) =>
     `The Kubernetes API server ${p.server} is unreachable: ${p.reason}. Check the cluster address and network.`,
   FL_K8S_TLS_FAILED: (p: { server: string; reason: string }) =>

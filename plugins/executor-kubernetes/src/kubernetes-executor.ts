@@ -21,6 +21,7 @@ import { toKubernetesError } from './api-errors.js';
 import { KubernetesExecutorError } from './errors.js';
 import { MANAGED_BY } from './job-manifest.js';
 import { loadKubeConfig } from './kube-config.js';
+import { rejectUnknownKeys } from './option-keys.js';
 import type { JobTarget, KubernetesExecutorOptions, PodTarget } from './options.js';
 import { closeOnFailure, type ExecSocket, podExec, sink } from './pod-exec.js';
 import { type PodRef, parseTarget, resolvePod } from './pod-resolver.js';
@@ -67,6 +68,7 @@ const MISSING = 66;
  * ```
  */
 export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}): Executor {
+  rejectUnknownKeys(options);
   const kc = loadKubeConfig(options.kubeConfig);
   const server = kc.getCurrentCluster()?.server ?? '(unknown)';
   const namespace = options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';

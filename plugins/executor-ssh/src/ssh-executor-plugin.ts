@@ -1,4 +1,5 @@
 import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { EXECUTOR_KEYS, rejectUnknownKeys } from './option-keys.js';
 import type { SshExecutorOptions } from './options.js';
 import { createSshExecutor } from './ssh-executor.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -35,6 +36,8 @@ export interface SshExecutorPluginOptions extends SshExecutorOptions {
  * ```
  */
 export function sshExecutor(options: SshExecutorPluginOptions): Readonly<FlowlanePlugin> {
+  // Unknown keys fail when the plugin is created, not later in the engine's setup.
+  rejectUnknownKeys(options, [...EXECUTOR_KEYS, 'name']);
   const { name = 'ssh', ...executorOptions } = options;
   return definePlugin({
     name: '@flowlane/executor-ssh',

@@ -15,6 +15,7 @@ import type { SFTPWrapper } from 'ssh2';
 import { SshExecutorError } from './errors.js';
 import { connectionTarget, positive } from './host-config.js';
 import { HostPool, type SshHostStats } from './host-pool.js';
+import { rejectUnknownKeys } from './option-keys.js';
 import type { SshExecutorOptions, SshHostOptions } from './options.js';
 import { buildRemoteCommand, PidLineParser, type RemoteCommand } from './remote-command.js';
 import { copyFromRemote, copyToRemote } from './sftp-copy.js';
@@ -47,6 +48,7 @@ const STOP_SLACK_MS = 3000;
  * ```
  */
 export function createSshExecutor(options: SshExecutorOptions): SshExecutor {
+  rejectUnknownKeys(options);
   const logger: Logger = options.logger ?? console;
   const grace = options.killGraceMs ?? 2000;
   const names = Object.keys(options.hosts);

@@ -372,6 +372,19 @@ describe('datadog(): DogStatsD lines against a real UDP listener', () => {
     expect(warnings).toEqual([{ code: 'FL_DATADOG_CLIENT_ERROR', suppressed: 0 }]);
   });
 
+  it('rejects an unknown option key when the plugin is created, naming the closest known key', () => {
+    let thrown: unknown;
+    try {
+      datadog({ prefx: 'app.' } as never);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(DatadogMetricsError.is(thrown, 'FL_DATADOG_INVALID_OPTION')).toBe(true);
+    expect((thrown as DatadogMetricsError<'FL_DATADOG_INVALID_OPTION'>).details.option).toBe('prefx');
+    expect((thrown as Error).message).toContain('did you mean "prefix"?');
+    expect(() => datadog({ sampelRate: 0.5 } as never)).toThrow(/did you mean "sampleRate"\?/);
+  });
+
   it('checks options when the plugin is created', () => {
     const bad: [DatadogOptions, string][] = [
       [{ prefix: 'bad prefix|' }, 'prefix'],

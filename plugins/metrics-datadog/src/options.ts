@@ -1,3 +1,4 @@
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { ClientOptions, StatsD } from 'hot-shots';
 import { DatadogMetricsError } from './errors.js';
 
@@ -89,11 +90,30 @@ export function tagValue(value: string): string {
   return value.replace(/[|,#\r\n]/g, '_');
 }
 
+const OPTION_KEYS = allKeys<DatadogOptions>()([
+  'host',
+  'port',
+  'prefix',
+  'globalTags',
+  'allowedTags',
+  'sampleRate',
+  'durationType',
+  'flushInterval',
+  'maxDurationSamples',
+  'maxBufferSize',
+  'maxWorkflows',
+  'maxNodeIds',
+  'client',
+  'clientOptions',
+]);
+
 /** Internal: applies defaults (and the agent's environment variables) and checks every option. */
 export function resolveOptions(
   options: DatadogOptions,
   env: Readonly<Record<string, string | undefined>>,
 ): ResolvedOptions {
+  const [unknown] = unknownKeys(options, OPTION_KEYS);
+  if (unknown !== undefined) invalid(unknown.key, `unknown option; ${unknownKeyHint(unknown, OPTION_KEYS)}`);
   const prefix = options.prefix ?? 'flowlane.';
   if (typeof prefix !== 'string' || !NAME_PREFIX.test(prefix))
     invalid('prefix', `"${String(prefix)}" may only hold letters, digits, "_" and "."`);

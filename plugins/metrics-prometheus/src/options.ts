@@ -1,3 +1,4 @@
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { Registry, RegistryContentType } from 'prom-client';
 import { PrometheusMetricsError } from './errors.js';
 
@@ -169,8 +170,42 @@ function buckets(option: string, value: readonly number[] | undefined): readonly
   return Object.freeze([...value]);
 }
 
+const OPTION_KEYS = allKeys<PrometheusOptions>()([
+  'registry',
+  'prefix',
+  'buckets',
+  'staticLabels',
+  'allowedLabels',
+  'maxWorkflows',
+  'maxNodeIds',
+  'server',
+  'pushgateway',
+]);
+const NESTED_KEYS = {
+  buckets: allKeys<BucketOptions>()(['workflow', 'node']),
+  server: allKeys<MetricsServerOptions>()(['port', 'host', 'path']),
+  pushgateway: allKeys<PushgatewayOptions>()(['url', 'jobName', 'groupings', 'method', 'timeoutMs', 'headers']),
+} as const;
+
+/** Unknown keys (`prefx`, `server.prot`) throw `FL_PROMETHEUS_INVALID_OPTION` naming the closest known key. */
+function rejectUnknownKeys(options: PrometheusOptions): void {
+  const scopes: [unknown, readonly string[], string][] = [
+    [options, OPTION_KEYS, ''],
+    ...Object.entries(NESTED_KEYS).map(([k, keys]): [unknown, readonly string[], string] => [
+      (options as Record<string, unknown>)[k],
+      keys,
+      `${k}.`,
+    ]),
+  ];
+  for (const [value, known, prefix] of scopes) {
+    const [u] = unknownKeys(value, known);
+    if (u !== undefined) invalid(`${prefix}${u.key}`, `unknown option; ${unknownKeyHint(u, known)}`);
+  }
+}
+
 /** Internal: applies defaults and checks every option; throws `FL_PROMETHEUS_INVALID_OPTION`. */
 export function resolveOptions(options: PrometheusOptions): ResolvedOptions {
+  rejectUnknownKeys(options);
   const prefix = options.prefix ?? 'flowlane_';
   if (typeof prefix !== 'string' || !METRIC_PREFIX.test(prefix))
     invalid(

@@ -419,6 +419,26 @@ describe('prometheus(): metrics from engine events', () => {
     expect(sampleValue(text, 'flowlane_workflow_runs_total', { status: 'success' })).toBe(1);
   });
 
+  it('rejects an unknown option key (also in server, pushgateway, buckets) naming the closest known key', () => {
+    const cases: [unknown, string, string][] = [
+      [{ prefx: 'app_' }, 'prefx', 'prefix'],
+      [{ server: { prot: 9464 } }, 'server.prot', 'port'],
+      [{ pushgateway: { url: 'http://gw', jobname: 'x' } }, 'pushgateway.jobname', 'jobName'],
+      [{ buckets: { nodes: [1] } }, 'buckets.nodes', 'node'],
+    ];
+    for (const [options, option, meant] of cases) {
+      let thrown: unknown;
+      try {
+        prometheus(options as PrometheusOptions);
+      } catch (e) {
+        thrown = e;
+      }
+      expect(PrometheusMetricsError.is(thrown, 'FL_PROMETHEUS_INVALID_OPTION'), option).toBe(true);
+      expect((thrown as PrometheusMetricsError<'FL_PROMETHEUS_INVALID_OPTION'>).details.option).toBe(option);
+      expect((thrown as Error).message).toContain(`did you mean "${meant}"?`);
+    }
+  });
+
   it('checks options when the plugin is created', () => {
     const bad: [PrometheusOptions, string][] = [
       [{ prefix: 'my-app_' }, 'prefix'],

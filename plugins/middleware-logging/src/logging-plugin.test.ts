@@ -315,3 +315,29 @@ describe('createLoggingMiddleware()', () => {
     ]);
   });
 });
+
+describe('logging(): unknown options', () => {
+  const thrown = (o: unknown): unknown => {
+    try {
+      logging(o as LoggingOptions);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('rejects a misspelt key with FL_INVALID_OPTION and the closest known key, at every level', () => {
+    expect(thrown({ levl: { start: 'info' } })).toMatchObject({
+      code: 'FL_INVALID_OPTION',
+      details: { option: 'levl' },
+      message: '@flowlane/middleware-logging: invalid levl: unknown option; did you mean "levels"?',
+    });
+    expect(thrown({ levels: { strat: 'info' } })).toMatchObject({
+      code: 'FL_INVALID_OPTION',
+      details: { option: 'levels.strat' },
+    });
+    expect((thrown({ levels: { strat: 'info' } }) as Error).message).toContain('did you mean "start"?');
+    expect(thrown({ data: { outputs: true } })).toMatchObject({ details: { option: 'data.outputs' } });
+    expect(thrown({ nodeLogs: false, runs: false, bindings: {}, data: true })).toBeUndefined();
+  });
+});

@@ -1,4 +1,13 @@
-import { definePlugin, type FlowEvent, type FlowlanePlugin, Tokens } from '@flowlane/core';
+import {
+  allKeys,
+  definePlugin,
+  type FlowEvent,
+  FlowlaneError,
+  type FlowlanePlugin,
+  Tokens,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
 import {
   createLoggingMiddleware,
   type LoggingData,
@@ -30,6 +39,37 @@ export interface LoggingOptions {
   readonly now?: (() => number) | undefined;
 }
 
+const OPTION_KEYS = allKeys<LoggingOptions>()([
+  'logger',
+  'levels',
+  'data',
+  'nodeLogs',
+  'runs',
+  'filter',
+  'bindings',
+  'now',
+]);
+const LEVEL_KEYS = allKeys<LoggingLevels>()(['start', 'end', 'failure']);
+const DATA_KEYS = allKeys<LoggingData>()(['input', 'output']);
+
+/** Unknown keys (a typo such as `levl`) throw `FL_INVALID_OPTION` naming the closest known key. */
+function checkKeys(options: LoggingOptions): void {
+  const scopes = [
+    [options, OPTION_KEYS, ''],
+    [options.levels, LEVEL_KEYS, 'levels.'],
+    [options.data, DATA_KEYS, 'data.'],
+  ] as const;
+  for (const [value, known, prefix] of scopes) {
+    const [u] = unknownKeys(value, known);
+    if (u !== undefined)
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: '@flowlane/middleware-logging',
+        option: `${prefix}${u.key}`,
+        reason: `unknown option; ${unknownKeyHint(u, known)}`,
+      });
+  }
+}
+
 /**
  * Structured per-node logs: a `node started` line before every attempt and `node completed` / `node failed` after
  * it, with `executionId`, `workflow`, `nodeId`, `attempt` and `durationMs`; optionally run lines, `ctx.log` lines
@@ -45,6 +85,7 @@ export interface LoggingOptions {
  * ```
  */
 export function logging(options: LoggingOptions = {}): Readonly<FlowlanePlugin> {
+  checkKeys(options);
   const data: LoggingData =
     options.data === true ? { input: true, output: true } : options.data === false ? {} : (options.data ?? {});
   return definePlugin({

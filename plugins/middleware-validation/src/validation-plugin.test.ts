@@ -271,3 +271,30 @@ describe('validation(): retries and options', () => {
     ).toEqual(['x.0.y: a', 'b', 'c']);
   });
 });
+
+describe('validation(): unknown options', () => {
+  const thrown = (o: unknown): unknown => {
+    try {
+      validation(o as ValidationOptions);
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('rejects a misspelt key with FL_INVALID_OPTION and the closest known key, also inside nodes and workflows', () => {
+    const e = thrown({ schmas: {} });
+    expect(isFlowlaneError(e, 'FL_INVALID_OPTION')).toBe(true);
+    expect((e as Error).message).toBe(
+      '@flowlane/middleware-validation: invalid schmas: unknown option; did you mean "schemas"?',
+    );
+    expect(thrown({ nodes: { quote: { outptu: z.number() } } })).toMatchObject({
+      code: 'FL_INVALID_OPTION',
+      details: { option: 'nodes["quote"].outptu' },
+    });
+    expect(thrown({ workflows: { w: { a: { inputs: z.number() } } } })).toMatchObject({
+      details: { option: 'workflows["w"]["a"].inputs' },
+    });
+    expect(thrown({ nodes: { quote: { output: z.number() } }, useParsedOutput: true })).toBeUndefined();
+  });
+});

@@ -1,11 +1,44 @@
-import { definePlugin, FlowlaneError, type FlowlanePlugin, type StandardSchemaV1 } from '@flowlane/core';
-import { createValidationMiddleware, isStandardSchema, type ValidationConfig } from './validation-middleware.js';
+import {
+  allKeys,
+  definePlugin,
+  FlowlaneError,
+  type FlowlanePlugin,
+  type StandardSchemaV1,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
+import {
+  createValidationMiddleware,
+  isStandardSchema,
+  type NodeSchemas,
+  type ValidationConfig,
+} from './validation-middleware.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 const NAME = '@flowlane/middleware-validation';
 
 /** Options of the {@link validation} plugin. */
 export type ValidationOptions = ValidationConfig;
+
+const OPTION_KEYS = allKeys<ValidationOptions>()(['nodes', 'workflows', 'schemas', 'useParsedOutput']);
+const SCHEMA_KEYS = allKeys<NodeSchemas>()(['input', 'output']);
+
+/** Unknown keys (a typo such as `schmas`, or `inputs` for a node) throw `FL_INVALID_OPTION` with "did you mean …?". */
+function checkKeys(options: ValidationOptions): void {
+  const reject = (value: unknown, known: readonly string[], where: string): void => {
+    const [u] = unknownKeys(value, known);
+    if (u !== undefined)
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: NAME,
+        option: `${where}${u.key}`,
+        reason: `unknown option; ${unknownKeyHint(u, known)}`,
+      });
+  };
+  reject(options, OPTION_KEYS, '');
+  for (const [id, s] of Object.entries(options.nodes ?? {})) reject(s, SCHEMA_KEYS, `nodes["${id}"].`);
+  for (const [wf, nodes] of Object.entries(options.workflows ?? {}))
+    for (const [id, s] of Object.entries(nodes)) reject(s, SCHEMA_KEYS, `workflows["${wf}"]["${id}"].`);
+}
 
 /** Throws `FL_PLUGIN_INVALID` unless every configured schema implements Standard Schema v1. */
 function checkSchemas(options: ValidationOptions): void {
@@ -45,6 +78,7 @@ function checkSchemas(options: ValidationOptions): void {
  * ```
  */
 export function validation(options: ValidationOptions = {}): Readonly<FlowlanePlugin> {
+  checkKeys(options);
   checkSchemas(options);
   return definePlugin({
     name: NAME,

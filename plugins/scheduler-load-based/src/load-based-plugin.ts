@@ -1,5 +1,5 @@
 import type { FlowlanePlugin } from '@flowlane/core';
-import { definePlacementPlugin, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
+import { definePlacementPlugin, PLACEMENT_KEYS, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
 import { createLoadBasedScheduler, type LoadBasedSchedulerOptions } from './load-based-scheduler.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -27,5 +27,9 @@ export const loadBasedScheduler = (options: LoadBasedPluginOptions): Readonly<Fl
   definePlacementPlugin(
     { name: '@flowlane/scheduler-load-based', version: PKG_VERSION, flowlane: CORE_RANGE },
     options,
-    (clock) => createLoadBasedScheduler({ ...options, clock }),
+    (clock) => {
+      const { wrap: _wrap, clock: _clock, ...rest } = options;
+      return createLoadBasedScheduler({ ...rest, clock });
+    },
+    [...PLACEMENT_KEYS, 'getLoad'],
   );

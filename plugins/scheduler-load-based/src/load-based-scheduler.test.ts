@@ -201,3 +201,30 @@ describe('load-based placement', () => {
     expect(pick([w('x', 0, 0, 2), w('y', 1, 0, 4)], req)?.id).toBe('x');
   });
 });
+
+describe('unknown option keys', () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('the plugin and the scheduler reject misspelt keys with FL_SCHED_INVALID_OPTION and a suggestion', () => {
+    const e = thrown(() => loadBasedScheduler({ workers: [{ id: 'a' }], getLaod: () => 0 } as never));
+    expect(e).toMatchObject({ code: 'FL_SCHED_INVALID_OPTION', details: { option: 'getLaod' } });
+    expect((e as Error).message).toContain('did you mean "getLoad"?');
+    expect(thrown(() => loadBasedScheduler({ workers: [{ id: 'a', label: ['gpu'] }] } as never))).toMatchObject({
+      details: { option: 'workers[0].label' },
+    });
+    expect(thrown(() => createLoadBasedScheduler({ workers: [{ id: 'a' }], healthcheck: {} } as never))).toMatchObject({
+      code: 'FL_SCHED_INVALID_OPTION',
+      details: { option: 'healthcheck' },
+    });
+    expect(
+      thrown(() => loadBasedScheduler({ workers: [{ id: 'a' }], getLoad: () => 0, wrap: (s) => s })),
+    ).toBeUndefined();
+  });
+});

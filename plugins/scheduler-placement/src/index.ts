@@ -3,6 +3,8 @@ export type { PlacementErrorCode, PlacementErrorDetails } from './errors.js';
 export { isPlacementError, PlacementError, PlacementErrorCodes } from './errors.js';
 /* Health checks */
 export type { HealthCheckOptions } from './health-check.js';
+/* Option checks (unknown keys, "did you mean …?") */
+export { checkPlacementKeys, PLACEMENT_KEYS } from './option-keys.js';
 /* Plugin */
 export type { PlacementPluginOptions } from './placement-plugin.js';
 export { definePlacementPlugin } from './placement-plugin.js';

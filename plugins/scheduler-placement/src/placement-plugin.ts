@@ -1,5 +1,6 @@
 import { definePlugin, type FlowlanePlugin, type PluginApi, type Scheduler, Tokens } from '@flowlane/core';
 import type { SchedulerLike } from 'rxjs';
+import { checkPlacementKeys } from './option-keys.js';
 import type { PlacementScheduler } from './placement-scheduler.js';
 import { CORE_RANGE } from './version.js';
 
@@ -29,7 +30,10 @@ export function definePlacementPlugin(
   meta: { readonly name: string; readonly version: string; readonly flowlane?: string | undefined },
   options: PlacementPluginOptions,
   create: (clock: SchedulerLike) => PlacementScheduler,
+  knownKeys?: readonly string[],
 ): Readonly<FlowlanePlugin> {
+  // Unknown keys fail when the plugin is created, not later in the engine's setup.
+  if (knownKeys !== undefined) checkPlacementKeys(`${meta.name} plugin`, options, [...knownKeys, 'clock', 'wrap']);
   return definePlugin({
     name: meta.name,
     version: meta.version,

@@ -9,6 +9,7 @@ import {
 import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { PlacementError } from './errors.js';
 import { type HealthCheckOptions, type ProbeResult, watchHealth } from './health-check.js';
+import { checkPlacementKeys, PLACEMENT_KEYS } from './option-keys.js';
 import type { WorkerEvent } from './worker-event.js';
 
 /** One worker (host, runner, pod…) nodes can be placed on. */
@@ -125,6 +126,7 @@ class PlacementSchedulerImpl implements PlacementScheduler {
     const bad = (option: string, reason: string): never => {
       throw new PlacementError('FL_SCHED_INVALID_OPTION', { scheduler: this.#label, option, reason });
     };
+    checkPlacementKeys(this.#label, options, [...PLACEMENT_KEYS, 'strategy']);
     if (typeof options.strategy?.pick !== 'function') bad('strategy', 'expected an object with a pick() function');
     if (!Array.isArray(options.workers) || options.workers.length === 0)
       bad('workers', 'expected at least one worker like { id: "host-1", capacity: 2 }');

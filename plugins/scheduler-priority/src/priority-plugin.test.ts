@@ -2,7 +2,9 @@ import { createVirtualClock, type Logger, type SystemEvent, workflow } from '@fl
 import { useEngines } from '@flowlane/testing';
 import { timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import { isSchedulerError } from './errors.js';
 import { priorityScheduler } from './priority-plugin.js';
+import { createPriorityScheduler } from './priority-scheduler.js';
 import { createResourcePools } from './resource-pools.js';
 
 const engine = useEngines();
@@ -101,5 +103,38 @@ describe('priorityScheduler plugin', () => {
     await e1.close();
     expect(pools.available()).toEqual({ licenses: 1 });
     expect(pools.demandOf({ id: 'n', kind: 'task', dependsOn: [], standby: false, options: {} })).toBeUndefined();
+  });
+});
+
+describe('unknown option keys', () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('the plugin, the scheduler and the pools reject a misspelt key with FL_SCHED_INVALID_OPTION and a suggestion', () => {
+    const e = thrown(() => priorityScheduler({ concurency: 2 } as never));
+    expect(isSchedulerError(e, 'FL_SCHED_INVALID_OPTION')).toBe(true);
+    expect((e as Error).message).toContain('concurency');
+    expect((e as Error).message).toContain('did you mean "concurrency"?');
+    expect(thrown(() => priorityScheduler({ aging: { interval: 10, stp: 1 } } as never))).toMatchObject({
+      details: { option: 'aging.stp' },
+    });
+    expect(thrown(() => priorityScheduler({ pools: { capacity: { cpu: 1 }, waitTimout: 5 } } as never))).toMatchObject({
+      details: { scheduler: 'resource pools', option: 'pools.waitTimout' },
+    });
+    expect(thrown(() => createPriorityScheduler({ failfast: 1 } as never))).toMatchObject({
+      code: 'FL_SCHED_INVALID_OPTION',
+      details: { option: 'failfast' },
+    });
+    expect(thrown(() => createResourcePools({ capacity: { cpu: 1 }, ignor: [] } as never))).toMatchObject({
+      code: 'FL_SCHED_INVALID_OPTION',
+      details: { option: 'ignor' },
+    });
+    expect(thrown(() => priorityScheduler({ concurrency: 2, pools: { capacity: { cpu: 1 } } }))).toBeUndefined();
   });
 });

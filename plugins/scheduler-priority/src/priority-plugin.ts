@@ -1,5 +1,6 @@
 import { definePlugin, type FlowlanePlugin, Tokens } from '@flowlane/core';
 import type { SchedulerLike } from 'rxjs';
+import { AGING_KEYS, POOL_KEYS, rejectUnknownKeys, SCHEDULER_KEYS } from './option-keys.js';
 import { createPriorityScheduler, type PrioritySchedulerOptions } from './priority-scheduler.js';
 import {
   createResourcePools,
@@ -36,8 +37,13 @@ export interface PrioritySchedulerPluginOptions extends Omit<PrioritySchedulerOp
  * await engine.close();
  * ```
  */
-export const priorityScheduler = (options: PrioritySchedulerPluginOptions = {}): Readonly<FlowlanePlugin> =>
-  definePlugin({
+export const priorityScheduler = (options: PrioritySchedulerPluginOptions = {}): Readonly<FlowlanePlugin> => {
+  // Unknown keys fail here, when the plugin is created, not later in the engine's setup.
+  rejectUnknownKeys('priority scheduler', options, SCHEDULER_KEYS);
+  rejectUnknownKeys('priority scheduler', options.aging, AGING_KEYS, 'aging.');
+  if (options.pools !== undefined && !isResourcePools(options.pools))
+    rejectUnknownKeys('resource pools', options.pools, POOL_KEYS, 'pools.');
+  return definePlugin({
     name: '@flowlane/scheduler-priority',
     version: PKG_VERSION,
     flowlane: CORE_RANGE,
@@ -56,3 +62,4 @@ export const priorityScheduler = (options: PrioritySchedulerPluginOptions = {}):
       };
     },
   });
+};

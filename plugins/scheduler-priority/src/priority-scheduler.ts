@@ -11,6 +11,7 @@ import { BinaryHeap } from './binary-heap.js';
 import { CriticalPathRanks } from './critical-path-ranks.js';
 import { SchedulerError } from './errors.js';
 import type { WorkflowEstimate } from './estimate.js';
+import { AGING_KEYS, rejectUnknownKeys, SCHEDULER_KEYS } from './option-keys.js';
 import type { ResourceDemand, ResourceHolding, ResourcePoolEvent, ResourcePools } from './resource-pools.js';
 
 /** Starvation guard: a waiting node gains `step` priority for every `interval` ms it waits. */
@@ -113,6 +114,8 @@ class PrioritySchedulerImpl implements PriorityScheduler {
     const bad = (option: string, reason: string): never => {
       throw new SchedulerError('FL_SCHED_INVALID_OPTION', { scheduler: NAME, option, reason });
     };
+    rejectUnknownKeys(NAME, options, SCHEDULER_KEYS);
+    rejectUnknownKeys(NAME, options.aging, AGING_KEYS, 'aging.');
     const c = options.concurrency ?? Number.POSITIVE_INFINITY;
     if (!(c === Number.POSITIVE_INFINITY || (Number.isInteger(c) && c >= 1)))
       bad('concurrency', `expected an integer ≥ 1, got ${String(c)}`);

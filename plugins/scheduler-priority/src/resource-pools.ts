@@ -6,6 +6,7 @@ import {
 } from '@flowlane/core';
 import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { SchedulerError } from './errors.js';
+import { POOL_KEYS, rejectUnknownKeys } from './option-keys.js';
 import { toMilli } from './quantity.js';
 
 /** Options of {@link createResourcePools}. */
@@ -118,6 +119,7 @@ class ResourcePoolSet implements ResourcePools {
     const bad = (option: string, reason: string): never => {
       throw new SchedulerError('FL_SCHED_INVALID_OPTION', { scheduler: 'resource pools', option, reason });
     };
+    rejectUnknownKeys('resource pools', options, POOL_KEYS);
     if (typeof options?.capacity !== 'object' || options.capacity === null)
       bad('capacity', 'expected an object like { cpu: 8, memory: "16Gi" }');
     if (options.waitTimeout !== undefined && !isMs(options.waitTimeout))

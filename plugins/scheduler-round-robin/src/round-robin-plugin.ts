@@ -1,5 +1,5 @@
 import type { FlowlanePlugin } from '@flowlane/core';
-import { definePlacementPlugin, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
+import { definePlacementPlugin, PLACEMENT_KEYS, type PlacementPluginOptions } from '@flowlane/scheduler-placement';
 import { createRoundRobinScheduler, type RoundRobinSchedulerOptions } from './round-robin-scheduler.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -26,5 +26,9 @@ export const roundRobinScheduler = (options: RoundRobinPluginOptions): Readonly<
   definePlacementPlugin(
     { name: '@flowlane/scheduler-round-robin', version: PKG_VERSION, flowlane: CORE_RANGE },
     options,
-    (clock) => createRoundRobinScheduler({ ...options, clock }),
+    (clock) => {
+      const { wrap: _wrap, clock: _clock, ...rest } = options;
+      return createRoundRobinScheduler({ ...rest, clock });
+    },
+    PLACEMENT_KEYS,
   );

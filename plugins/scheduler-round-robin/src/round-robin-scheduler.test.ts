@@ -392,3 +392,36 @@ describe('worker health', () => {
       });
   });
 });
+
+describe('unknown option keys', () => {
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('the plugin and the scheduler reject misspelt keys (top level, workers[i], healthCheck) with a suggestion', () => {
+    const e = thrown(() => roundRobinScheduler({ workers: [{ id: 'a' }], wrkers: [] } as never));
+    expect(isPlacementError(e, 'FL_SCHED_INVALID_OPTION')).toBe(true);
+    expect((e as Error).message).toContain('did you mean "workers"?');
+    // A misspelt capacity would otherwise silently mean capacity 1.
+    expect(thrown(() => roundRobinScheduler({ workers: [{ id: 'a', capcity: 4 }] } as never))).toMatchObject({
+      details: { option: 'workers[0].capcity' },
+    });
+    expect(
+      thrown(() =>
+        createRoundRobinScheduler({
+          workers: [{ id: 'a' }],
+          healthCheck: { interval: 10, check: () => true, unhealthyThreshhold: 2 },
+        } as never),
+      ),
+    ).toMatchObject({ code: 'FL_SCHED_INVALID_OPTION', details: { option: 'healthCheck.unhealthyThreshhold' } });
+    expect(thrown(() => createRoundRobinScheduler({ workers: [{ id: 'a' }], queueTimout: 5 } as never))).toMatchObject({
+      details: { option: 'queueTimout' },
+    });
+    expect(thrown(() => roundRobinScheduler({ workers: [{ id: 'a', capacity: 2 }], wrap: (s) => s }))).toBeUndefined();
+  });
+});

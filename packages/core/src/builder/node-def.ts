@@ -11,6 +11,8 @@ export interface NodeDef {
   readonly fn: AnyFn;
   readonly options: NodeOptions;
   readonly group?: string | undefined;
+  /** A `dependsOn` passed to `chain()`, which picks the dependencies itself (reported by build()). */
+  readonly chainDependsOn?: unknown;
   /** forEach */
   readonly items?: unknown;
   readonly concurrency?: number | undefined;

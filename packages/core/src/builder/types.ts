@@ -106,7 +106,7 @@ export interface RetryPolicy {
   readonly maxInterval?: number | undefined;
   /** Randomise each delay down by up to this fraction (0–1; `true` = 1, "full jitter"). Default 0. */
   readonly jitter?: boolean | number | undefined;
-  /** Errors (classes or codes) never retried. `FL_PERMISSION_DENIED` and `FL_CANCELLED` never are. */
+  /** Errors (classes or codes) never retried. `FL_PERMISSION_DENIED`, `FL_CANCELLED` and `FL_EXECUTOR_NOT_FOUND` never are. */
   readonly nonRetryable?: readonly ErrorMatcher[] | undefined;
   /** Only these errors are retried, when given. */
   readonly retryOn?: readonly ErrorMatcher[] | undefined;
@@ -187,7 +187,7 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
   /** Run even when a dependency was skipped (its result is then `undefined`). */
   readonly runIfSkipped?: boolean | undefined;
   readonly retry?: RetryPolicy | undefined;
-  /** Per-attempt timeout, ms (> 0). */
+  /** Per-attempt timeout, ms (> 0, at most 2,147,483,647 — the longest timer). */
   readonly timeout?: number | undefined;
   /** Node run in this one's place when it fails (after retries). Fallbacks cascade. */
   readonly fallback?: string | undefined;

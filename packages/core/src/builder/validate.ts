@@ -1,7 +1,9 @@
 import { type DefinitionProblem, ErrorCodes, WorkflowDefinitionError } from '../errors.js';
+import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import { permissionProblems } from './check-permissions.js';
 import type { GroupDef, NodeDef } from './node-def.js';
 import type { NodeOptions, RetryPolicy } from './types.js';
+import { checkCallOptions, checkGroupShape, checkNodeShape } from './validate-options.js';
 
 /** The validated graph in flat, index-based form (CSR adjacency, typed arrays): what the engine runs. */
 export interface CompiledGraph {
@@ -95,14 +97,14 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
   const id = def.id;
   const o = def.options as NodeOptions;
   if (typeof o !== 'object' || o === null) {
-    out.push(invalid(id, 'options', 'expected an object'));
+    checkCallOptions(def, out);
     return;
   }
+  checkNodeShape(def, out);
   if (typeof def.fn !== 'function') out.push(invalid(id, 'function', `expected a node function, got ${typeof def.fn}`));
   if (o.dependsOn !== undefined && !Array.isArray(o.dependsOn))
     out.push(invalid(id, 'dependsOn', 'expected an array of node ids'));
-  if (o.timeout !== undefined && !isPositive(o.timeout))
-    out.push(invalid(id, 'timeout', `expected a number of ms > 0, got ${String(o.timeout)}`));
+  if (o.timeout !== undefined && !isTimerMs(o.timeout)) out.push(invalid(id, 'timeout', timerReason(o.timeout)));
   if (o.retry !== undefined) checkRetry(id, o.retry, out);
   if (o.permissions !== undefined)
     for (const x of permissionProblems(o.permissions)) out.push(invalid(id, x.option, x.reason));
@@ -203,8 +205,13 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
 }
 
 /** Validates the definitions (collecting every problem) and compiles the graph. O(nodes + edges). */
-export function validateAndCompile(name: string, defs: readonly NodeDef[], groups: readonly GroupDef[]): CompiledGraph {
-  const problems: DefinitionProblem[] = [];
+export function validateAndCompile(
+  name: string,
+  defs: readonly NodeDef[],
+  groups: readonly GroupDef[],
+  workflowProblems: readonly DefinitionProblem[] = [],
+): CompiledGraph {
+  const problems: DefinitionProblem[] = [...workflowProblems];
   if (typeof name !== 'string' || name.trim() === '')
     problems.push(invalid(undefined, 'name', 'a workflow needs a non-empty name'));
   if (defs.length === 0) problems.push(problem('FL_EMPTY_WORKFLOW', { workflow: String(name) } as never));
@@ -224,6 +231,7 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
     checkOptions(d, problems);
   }
   for (const g of groups) {
+    checkGroupShape(g, problems);
     if (g.concurrency !== undefined && !isConcurrency(g.concurrency))
       problems.push(
         invalid(undefined, `concurrency of group "${g.id}"`, `expected an integer ≥ 1, got ${String(g.concurrency)}`),
@@ -262,7 +270,7 @@ export function validateAndCompile(name: string, defs: readonly NodeDef[], group
     }
     if (d.kind === 'branch') {
       const mark = (targets: readonly string[] | undefined, when: number): void => {
-        for (const target of targets ?? []) {
+        for (const target of Array.isArray(targets) ? targets : []) {
           const j = index.get(target);
           if (j === undefined) problems.push(invalid(d.id, 'branch', `target "${target}" is not defined`));
           else if (branchGate[j] !== -1 && branchGate[j] !== i)
@@ -519,7 +527,7 @@ function checkArtifacts(
   const producer = new Map<string, number>();
   const list = <T>(v: readonly T[] | undefined): readonly T[] => (Array.isArray(v) ? v : []);
   for (let i = 0; i < defs.length; i++)
-    for (const o of list(defs[i]!.options.artifacts?.out)) {
+    for (const o of list(defs[i]!.options?.artifacts?.out)) {
       const first = producer.get(o.name);
       if (first !== undefined)
         problems.push(
@@ -532,7 +540,7 @@ function checkArtifacts(
       else producer.set(o.name, i);
     }
   for (let i = 0; i < defs.length; i++) {
-    const wanted = list(defs[i]!.options.artifacts?.in);
+    const wanted = list(defs[i]!.options?.artifacts?.in);
     if (wanted.length === 0) continue;
     const ancestors = new Set<number>();
     const stack = [i];

@@ -123,3 +123,46 @@ workflow('computed')
   )
   .addNode('after', (ctx) => ctx.results['task-0'], { dependsOn: ['task-0'] })
   .build();
+
+// A dependency declared with onError: 'continue' may have failed: dependents see `T | undefined`.
+workflow('continue-types')
+  .addNode('flaky', () => 42, { onError: 'continue' })
+  .addNode('strict', () => 'ok', { onError: 'fail' })
+  .addNode('plain', () => true)
+  .addNode(
+    'use',
+    (ctx) => {
+      expectTypeOf(ctx.results.flaky).toEqualTypeOf<number | undefined>();
+      expectTypeOf(ctx.results.strict).toEqualTypeOf<string>();
+      expectTypeOf(ctx.results.plain).toEqualTypeOf<boolean>();
+      // @ts-expect-error the continued dependency may be undefined: narrow it first
+      ctx.results.flaky.toFixed();
+      return ctx.results.flaky ?? 0;
+    },
+    { dependsOn: ['flaky', 'strict', 'plain'] },
+  )
+  .chain('soft', () => 'maybe', { onError: 'continue' })
+  .chain('afterSoft', (ctx) => {
+    expectTypeOf(ctx.results.soft).toEqualTypeOf<string | undefined>();
+    return 1;
+  })
+  .parallel({ p: () => 1, q: () => 'q' }, { onError: 'continue', dependsOn: ['afterSoft'] })
+  .chain('afterGroup', (ctx) => {
+    expectTypeOf(ctx.results.p).toEqualTypeOf<number | undefined>();
+    expectTypeOf(ctx.results.q).toEqualTypeOf<string | undefined>();
+    return 0;
+  })
+  .forEach('each', [1, 2], (n) => n * 2, { onError: 'continue' })
+  .chain('afterEach', (ctx) => {
+    expectTypeOf(ctx.results.each).toEqualTypeOf<number[] | undefined>();
+    return 0;
+  });
+
+// An onError only known at run time (a NodeOptions variable) may be 'continue' too.
+declare const someOptions: { readonly onError?: 'fail' | 'continue' | 'fallback' | undefined };
+workflow('dynamic-on-error')
+  .addNode('x', () => 1, someOptions)
+  .chain('y', (ctx) => {
+    expectTypeOf(ctx.results.x).toEqualTypeOf<number | undefined>();
+    return 0;
+  });

@@ -4,6 +4,7 @@ import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
 import { validateAndCompile } from './validate.js';
+import { checkWorkflowShape } from './validate-options.js';
 
 declare const typeErrorBrand: unique symbol;
 /** A readable compile-time error: the offending argument's expected type becomes this message. */
@@ -16,6 +17,15 @@ type NewId<Id extends string, TOut> =
   Id extends KnownKeys<TOut> ? FlowlaneTypeError<`node "${Id}" already exists`> : Id;
 type Results<TOut, D extends string> = Pick<TOut, D & keyof TOut>;
 type Add<TOut, Id extends string, R> = TOut & { readonly [K in Id]: R };
+/** What `onError` a call's options may declare; inferred so that `'continue'` makes the output optional. */
+type OnError = 'fail' | 'continue' | 'fallback';
+/** `onError` of a call's options, captured as `E`. */
+type Catching<E extends OnError | undefined> = { readonly onError?: E };
+/**
+ * A node's output as its dependents see it: with `onError: 'continue'` (or an `onError` not known statically) the
+ * node may have failed, and then its result is `undefined`.
+ */
+type Settled<R, E> = 'continue' extends E ? R | undefined : R;
 
 /** Options of `parallel`: shared by every node of the group, plus the group's concurrency cap. */
 export interface ParallelOptions<TIn, TResults, D extends string>
@@ -167,18 +177,26 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     fn: NodeFn<TIn, Results<TOut, D>, R>,
     options: BoundaryOptions<D>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, TLast>;
-  addNode<const Id extends string, R, const D extends keyof TOut & string = never>(
+  addNode<
+    const Id extends string,
+    R,
+    const D extends keyof TOut & string = never,
+    const E extends OnError | undefined = undefined,
+  >(
     id: NewId<Id, TOut>,
     fn: NodeFn<TIn, Results<TOut, D>, R>,
-    options?: NodeOptions<TIn, Results<TOut, D>, D>,
-  ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, Id>;
+    options?: NodeOptions<TIn, Results<TOut, D>, D> & Catching<E>,
+  ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Awaited<R>, E>>, Id>;
   addNode(id: string, fn: AnyFn, options?: object): unknown {
-    if (options !== undefined && (options as BoundaryOptions).onError === true) {
+    if (typeof options === 'object' && options !== null && (options as BoundaryOptions).onError === true) {
       // A boundary is not a step of the flow: `chain` after it still follows the node added before it.
       const next = this.#push([boundaryDef(id, fn, options as BoundaryOptions)]);
       return this.#next({ ...next, last: this.#s.last });
     }
-    return this.#next(this.#push([{ id, kind: 'task', fn, options: (options ?? {}) as NodeOptions }]));
+    // `null` and other non-objects are kept as given: build() reports them (FL_INVALID_OPTION).
+    return this.#next(
+      this.#push([{ id, kind: 'task', fn, options: (options === undefined ? {} : options) as NodeOptions }]),
+    );
   }
 
   /**
@@ -189,13 +207,16 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    * workflow('w').addNode('a', () => 1).chain('b', (ctx) => ctx.results.a + 1)
    * ```
    */
-  chain<const Id extends string, R>(
+  chain<const Id extends string, R, const E extends OnError | undefined = undefined>(
     id: NewId<Id, TOut>,
     fn: NodeFn<TIn, Results<TOut, TLast>, R>,
-    options?: Omit<NodeOptions<TIn, Results<TOut, TLast>, TLast>, 'dependsOn'>,
-  ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, Id> {
+    options?: Omit<NodeOptions<TIn, Results<TOut, TLast>, TLast>, 'dependsOn'> & Catching<E>,
+  ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Awaited<R>, E>>, Id> {
     const opts = { ...(options ?? {}), dependsOn: this.#s.last } as NodeOptions;
-    return this.#next(this.#push([{ id, kind: 'task', fn: fn as AnyFn, options: opts }]));
+    // chain() chooses the dependencies itself: a `dependsOn` given to it is reported by build(), not dropped.
+    const given = (options as { dependsOn?: unknown } | undefined)?.dependsOn;
+    const def: NodeDef = { id, kind: 'task', fn: fn as AnyFn, options: opts };
+    return this.#next(this.#push([given === undefined ? def : { ...def, chainDependsOn: given }]));
   }
 
   /**
@@ -207,18 +228,28 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    * builder.parallel({ eu: deployEu, us: deployUs }, { concurrency: 1 })
    * ```
    */
-  parallel<const Ids extends readonly string[], R, const D extends keyof TOut & string = never>(
+  parallel<
+    const Ids extends readonly string[],
+    R,
+    const D extends keyof TOut & string = never,
+    const E extends OnError | undefined = undefined,
+  >(
     ids: Ids,
     fns: readonly NodeFn<TIn, Results<TOut, D>, R>[],
-    options?: ParallelOptions<TIn, Results<TOut, D>, D>,
-  ): WorkflowBuilder<TIn, TOut & { readonly [K in Ids[number]]: Awaited<R> }, Ids[number]>;
+    options?: ParallelOptions<TIn, Results<TOut, D>, D> & Catching<E>,
+  ): WorkflowBuilder<TIn, TOut & { readonly [K in Ids[number]]: Settled<Awaited<R>, E> }, Ids[number]>;
   parallel<
     const M extends Record<string, NodeFn<TIn, Results<TOut, D>, unknown>>,
     const D extends keyof TOut & string = never,
+    const E extends OnError | undefined = undefined,
   >(
     fns: M,
-    options?: ParallelOptions<TIn, Results<TOut, D>, D>,
-  ): WorkflowBuilder<TIn, TOut & { readonly [K in keyof M & string]: Awaited<FnResult<M[K]>> }, keyof M & string>;
+    options?: ParallelOptions<TIn, Results<TOut, D>, D> & Catching<E>,
+  ): WorkflowBuilder<
+    TIn,
+    TOut & { readonly [K in keyof M & string]: Settled<Awaited<FnResult<M[K]>>, E> },
+    keyof M & string
+  >;
   parallel(a: unknown, b?: unknown, c?: unknown): unknown {
     let ids: readonly unknown[];
     let fns: readonly unknown[];
@@ -264,12 +295,17 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     R,
     const D extends keyof TOut & string = never,
     const P extends 'fail-fast' | 'allSettled' = 'fail-fast',
+    const E extends OnError | undefined = undefined,
   >(
     id: NewId<Id, TOut>,
     items: readonly T[] | ((ctx: NodeContext<TIn, Results<TOut, D>>) => readonly T[] | PromiseLike<readonly T[]>),
     fn: (item: T, index: number, ctx: NodeContext<TIn, Results<TOut, D>>) => NodeReturn<R>,
-    options?: ForEachOptions<TIn, Results<TOut, D>, D, P>,
-  ): WorkflowBuilder<TIn, Add<TOut, Id, P extends 'allSettled' ? SettledItem<Awaited<R>>[] : Awaited<R>[]>, Id> {
+    options?: ForEachOptions<TIn, Results<TOut, D>, D, P> & Catching<E>,
+  ): WorkflowBuilder<
+    TIn,
+    Add<TOut, Id, Settled<P extends 'allSettled' ? SettledItem<Awaited<R>>[] : Awaited<R>[], E>>,
+    Id
+  > {
     const { concurrency, failurePolicy, ...rest } = options ?? {};
     const def: NodeDef = {
       id,
@@ -297,7 +333,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     predicate: (ctx: NodeContext<TIn, Results<TOut, D>>) => boolean | PromiseLike<boolean>,
     options: BranchOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, boolean>, Id> {
-    const { then, else: otherwise, ...rest } = options;
+    const { then, else: otherwise, ...rest } = (options ?? {}) as BranchOptions<TIn, Results<TOut, D>, D>;
     const def: NodeDef = {
       id,
       kind: 'branch',
@@ -318,12 +354,18 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    * builder.subworkflow('etl', etlWorkflow, (ctx) => ({ date: ctx.input.date }))
    * ```
    */
-  subworkflow<const Id extends string, CIn, COut extends object, const D extends keyof TOut & string = never>(
+  subworkflow<
+    const Id extends string,
+    CIn,
+    COut extends object,
+    const D extends keyof TOut & string = never,
+    const E extends OnError | undefined = undefined,
+  >(
     id: NewId<Id, TOut>,
     child: Workflow<CIn, COut>,
     mapInput: (ctx: NodeContext<TIn, Results<TOut, D>>) => CIn | PromiseLike<CIn>,
-    options?: NodeOptions<TIn, Results<TOut, D>, D>,
-  ): WorkflowBuilder<TIn, Add<TOut, Id, Partial<COut>>, Id> {
+    options?: NodeOptions<TIn, Results<TOut, D>, D> & Catching<E>,
+  ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Partial<COut>, E>>, Id> {
     const def: NodeDef = {
       id,
       kind: 'subworkflow',
@@ -384,7 +426,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     const nodes = listToArray(s.nodes, s.size);
     const groups = listToArray(s.groups, s.groupCount);
     const handlers = listToArray(s.handlers, s.handlerCount);
-    const graph = validateAndCompile(s.name, nodes, groups);
+    const graph = validateAndCompile(s.name, nodes, groups, checkWorkflowShape(s.options, s.inputSchema, handlers));
     return new Workflow<TIn, TOut>(s.name, s.options, graph, handlers, s.inputSchema);
   }
 }

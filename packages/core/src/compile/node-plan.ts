@@ -2,6 +2,7 @@ import { catchError, defer, from, isObservable, map, mergeMap, type Observable, 
 import type { AnyFn, NodeDef } from '../builder/node-def.js';
 import type { NodeContext } from '../builder/types.js';
 import type { EngineRuntime } from '../engine/runtime.js';
+import { FlowlaneError } from '../errors.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import { isThenable, toObservable } from './to-observable.js';
 
@@ -34,9 +35,35 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
       o.healthCheck === undefined &&
       o.artifacts === undefined &&
       !guarded;
-    return { fast, guarded, invoke: invokerFor(def) };
+    const missing = missingExecutor(rt, def);
+    return {
+      fast,
+      guarded,
+      invoke:
+        missing === undefined
+          ? invokerFor(def)
+          : () => {
+              throw missing;
+            },
+    };
   });
   return { nodes };
+}
+
+/**
+ * `FL_EXECUTOR_NOT_FOUND` when the node names an executor this engine does not have: the node fails when it starts,
+ * whether or not it would call `ctx.exec` (executors are fixed once plugins are set up, which is when plans are made).
+ */
+function missingExecutor(rt: EngineRuntime, def: NodeDef): FlowlaneError | undefined {
+  const sel = def.options.executor;
+  if (sel === undefined) return undefined;
+  const name = typeof sel === 'string' ? sel : sel.name;
+  if (rt.executors.has(name)) return undefined;
+  return new FlowlaneError('FL_EXECUTOR_NOT_FOUND', {
+    nodeId: def.id,
+    executor: name,
+    available: [...rt.executors.keys()],
+  });
 }
 
 function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
@@ -59,7 +86,12 @@ function forEach(def: NodeDef, ctx: NodeContext): Observable<unknown[]> {
   const items$ = isThenable(items) ? from(items) : isObservable(items) ? items : of(items);
   return items$.pipe(
     mergeMap((list) => {
-      if (!Array.isArray(list)) throw new TypeError(`forEach "${def.id}": items must be an array, got ${typeof list}`);
+      if (!Array.isArray(list))
+        throw new FlowlaneError('FL_INVALID_OPTION', {
+          nodeId: def.id,
+          option: 'items',
+          reason: `the items function must return an array (or a promise of one), got ${list === null ? 'null' : typeof list}`,
+        });
       const out = new Array<unknown>(list.length);
       if (list.length === 0) return of(out);
       return from(list).pipe(

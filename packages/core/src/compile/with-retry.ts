@@ -12,9 +12,17 @@ export function matchesError(error: unknown, matchers: readonly ErrorMatcher[]):
   return false;
 }
 
-/** Whether the policy allows retrying `error`. Cancellation and permission denials are never retried. */
+/**
+ * Whether the policy allows retrying `error`. Cancellation, permission denials and unknown executors are never
+ * retried (another attempt cannot change them).
+ */
 export function isRetryable(policy: RetryPolicy, error: unknown): boolean {
-  if (isFlowlaneError(error, 'FL_CANCELLED') || isFlowlaneError(error, 'FL_PERMISSION_DENIED')) return false;
+  if (
+    isFlowlaneError(error, 'FL_CANCELLED') ||
+    isFlowlaneError(error, 'FL_PERMISSION_DENIED') ||
+    isFlowlaneError(error, 'FL_EXECUTOR_NOT_FOUND')
+  )
+    return false;
   if (policy.nonRetryable !== undefined && matchesError(error, policy.nonRetryable)) return false;
   if (policy.retryOn !== undefined && !matchesError(error, policy.retryOn)) return false;
   return true;
@@ -28,7 +36,10 @@ export function delayFor(policy: RetryPolicy, retryNumber: number, random: () =>
   const base = policy.initialInterval ?? 1000;
   const coefficient = policy.backoffCoefficient ?? 2;
   const max = policy.maxInterval ?? 60_000;
-  let d = Math.min(base * coefficient ** (retryNumber - 1), max);
+  // 0 × coefficient^n is 0 even when coefficient^n overflows to Infinity (past ~1,024 retries), not NaN.
+  const growth = coefficient ** (retryNumber - 1);
+  let d = base === 0 ? 0 : Math.min(base * growth, max);
+  if (Number.isNaN(d)) d = max;
   const jitter =
     policy.jitter === true ? 1 : policy.jitter === false || policy.jitter === undefined ? 0 : policy.jitter;
   if (jitter > 0) d -= d * jitter * random();

@@ -490,6 +490,27 @@ describe('durable executions (memory store)', () => {
     await engine.close();
   });
 
+  it('bad durability options are typed errors naming the option', () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ executions: {} }, /executions.*ExecutionStore/],
+      [{ workflows: ['deploy'] }, /workflows\[0\].*built workflow/],
+      [{ leaseMs: 1 }, /leaseMs.*≥ 10/],
+      [{ resume: 'always' }, /resume.*'auto' or 'manual'/],
+      [{ unregisteredVersion: 'skip' }, /unregisteredVersion.*'wait' or 'fail'/],
+      [{ executionz: createMemoryExecutionStore() }, /executionz.*executions/],
+    ];
+    for (const [options, message] of bad) {
+      let err: unknown;
+      try {
+        createEngine(options as never);
+      } catch (e) {
+        err = e;
+      }
+      expect(isFlowlaneError(err, 'FL_INVALID_OPTION'), JSON.stringify(Object.keys(options))).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    }
+  });
+
   it('resume without a store or of an unknown run is a typed error', async () => {
     const bare = createEngine();
     await expect(bare.resume('x')).rejects.toMatchObject({ code: 'FL_NO_EXECUTION_STORE' });

@@ -41,6 +41,7 @@ import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
+import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
 export interface EngineOptions extends DurabilityOptions {
@@ -186,6 +187,7 @@ export class Engine {
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
+    validateEngineOptions(options);
     const clock = options.clock ?? asyncScheduler;
     const logger = options.logger ?? consoleLogger;
     const memoryAudit = createMemoryAuditSink();
@@ -388,6 +390,7 @@ export class Engine {
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
+    validateRunArgs(wf, options);
     options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });

@@ -1,6 +1,9 @@
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
 import { FlowlaneError } from '../errors.js';
+import { validateExecArgs } from '../executor/validate-exec-args.js';
+import { isTimerMs, timerReason } from '../options/timer-ms.js';
+import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import type { Actor, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
 import type { CustomEvent } from './events.js';
 import type { Execution } from './execution.js';
@@ -81,9 +84,18 @@ export class NodeCtx implements NodeContext {
     if (this.#exec === undefined) {
       const x = this.#x;
       const i = this.#i;
-      const fn = ((command: string, options?: Omit<ExecOptions, 'signal'>) =>
-        x.execHandle(i, command, options, this.signal).result) as ExecFn;
-      fn.stream = (command, options) => x.execHandle(i, command, options, this.signal);
+      const fn = ((command: string, options?: Omit<ExecOptions, 'signal'>) => {
+        try {
+          validateExecArgs(this.nodeId, command, options);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        return x.execHandle(i, command, options, this.signal).result;
+      }) as ExecFn;
+      fn.stream = (command, options) => {
+        validateExecArgs(this.nodeId, command, options);
+        return x.execHandle(i, command, options, this.signal);
+      };
       this.#exec = fn;
     }
     return this.#exec;
@@ -102,10 +114,28 @@ export class NodeCtx implements NodeContext {
     return this.#x.getCustom(name) as CustomEvent<P> | undefined;
   }
   waitForEvent<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<CustomEvent<P>> {
+    const bad = this.#badWait('waitForEvent', name, options);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.#x.waitForEvent(this.#i, name, options?.timeout, this.signal) as Promise<CustomEvent<P>>;
   }
   waitForSignal<P = unknown>(name: string, options?: { timeout?: number | undefined }): Promise<P> {
+    const bad = this.#badWait('waitForSignal', name, options);
+    if (bad !== undefined) return Promise.reject(bad);
     return this.#x.waitForSignal(this.#i, name, options?.timeout, this.signal) as Promise<P>;
+  }
+  /** `FL_INVALID_OPTION` for a wait without a name, with unknown options, or with a timeout no timer can honour. */
+  #badWait(what: string, name: unknown, options: unknown): FlowlaneError | undefined {
+    const reason = (option: string, r: string) =>
+      new FlowlaneError('FL_INVALID_OPTION', { nodeId: this.nodeId, option: `${what} ${option}`, reason: r });
+    if (typeof name !== 'string' || name === '') return reason('name', 'expected a non-empty string');
+    if (options === undefined) return undefined;
+    if (typeof options !== 'object' || options === null)
+      return reason('options', 'expected an object like { timeout: 5000 }');
+    const [u] = unknownKeys(options, ['timeout']);
+    if (u !== undefined) return reason(u.key, `unknown option; ${unknownKeyHint(u, ['timeout'])}`);
+    const t = (options as { timeout?: unknown }).timeout;
+    if (t !== undefined && !isTimerMs(t)) return reason('timeout', timerReason(t));
+    return undefined;
   }
   getSecret(name: string): Promise<string> {
     return this.#x.getSecret(name);

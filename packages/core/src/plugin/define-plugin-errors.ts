@@ -1,3 +1,5 @@
+import { tidy } from '../errors.js';
+
 const brand = Symbol.for('flowlane.error');
 
 /** A table of a plugin's error codes: each turns typed details into a message that says what to fix. */
@@ -40,7 +42,7 @@ export function definePluginErrors<const T extends PluginErrorTable>(name: strin
     constructor(code: string, details: unknown, options?: { cause?: unknown }) {
       const format = table[code] as ((d: unknown) => string) | undefined;
       if (format === undefined) throw new TypeError(`${name}: unknown error code "${code}"`);
-      super(format(details), options?.cause === undefined ? undefined : { cause: options.cause });
+      super(tidy(format(details)), options?.cause === undefined ? undefined : { cause: options.cause });
       this.name = name;
       this.code = code;
       this.details = details;
