@@ -84,6 +84,8 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
+export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.js';
+export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
 export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';

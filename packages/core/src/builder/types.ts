@@ -209,6 +209,11 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
   readonly estimatedMs?: number | undefined;
   /** Free-form metadata for plugins. */
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Where a dispatch plugin (e.g. `@flowlane/queue-bullmq`) runs the node: a worker group's name, or `'local'` for
+   * in-process. Without such a plugin the node runs in-process whatever the value.
+   */
+  readonly runOn?: string | undefined;
 }
 
 /** Options of an error-boundary node. */

@@ -56,6 +56,7 @@ const NODE_KEYS = allKeys<NodeOptions>()([
   'rollback',
   'estimatedMs',
   'meta',
+  'runOn',
 ]);
 /**
  * Keys of each builder call that the builder takes out before it stores the node's options (checked against

@@ -66,7 +66,8 @@ function missingExecutor(rt: EngineRuntime, def: NodeDef): FlowlaneError | undef
   });
 }
 
-function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
+/** The callable behind a node (task function, forEach fan-out). Subworkflow nodes need an execution. */
+export function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
   const fn = def.fn as (ctx: NodeContext, error: unknown) => unknown;
   switch (def.kind) {
     case 'forEach':

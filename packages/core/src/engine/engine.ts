@@ -39,6 +39,7 @@ import { Execution } from './execution.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
+import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
@@ -282,6 +283,7 @@ export class Engine {
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
     container.register(Tokens.Executors, { useValue: executors });
+    registerRuntime(this, this.#rt);
     container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });

@@ -749,9 +749,12 @@ export class Execution implements Run {
         const mctx: MiddlewareContext = {
           executionId: this.executionId,
           workflow: this.workflow,
+          version: this.#wf.version,
           nodeId,
           attempt,
           node: this.#in.descriptions()[i]!,
+          actor: this.actor,
+          emitEvent: (name, payload) => ctx.emitEvent(name, payload),
           input: this.input,
           results: this.outputs,
           get signal() {

@@ -146,9 +146,15 @@ export interface Scheduler {
 export interface MiddlewareContext {
   readonly executionId: string;
   readonly workflow: string;
+  /** The workflow's version, when it has one (dispatch plugins send it so workers run the same code). */
+  readonly version?: string | undefined;
   readonly nodeId: string;
   readonly attempt: number;
   readonly node: NodeDescription;
+  /** The identity the run acts for. */
+  readonly actor?: Actor | undefined;
+  /** Publish a `custom` event for this node, like `ctx.emitEvent` (for events a remote worker sends back). */
+  emitEvent?(name: string, payload?: unknown): void;
   readonly input: unknown;
   readonly results: Readonly<Record<string, unknown>>;
   readonly signal: AbortSignal;
