@@ -340,35 +340,39 @@ export class Engine {
     if (scheduler === undefined || source === undefined) return;
     const logger = this.#rt.logger;
     this.#schedulerEvents = source.subscribe({
-      next: (raw) => {
-        const e: SystemEvent = { ...raw, scheduler: raw.scheduler ?? scheduler.name };
-        if (e.type === 'worker.down')
-          logger.warn(`worker down: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId, reason: e.reason });
-        else if (e.type === 'worker.up')
-          logger.info(`worker up: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId });
-        else
-          logger.warn(`resources of node ${e.nodeId} expired after ${e.heldMs} ms`, {
-            scheduler: e.scheduler,
-            executionId: e.executionId,
-            nodeId: e.nodeId,
-            amounts: e.amounts,
-          });
-        for (const hook of [...this.#systemHandlers]) {
-          try {
-            const r = hook.handle(e);
-            if (r !== undefined) contain(r, e, hook);
-          } catch (err) {
-            hook.fail(e, err);
-          }
-        }
-        this.#system.next(e);
-      },
+      next: (raw) => this.#publishSystem(raw, scheduler.name),
       error: (err: unknown) =>
         logger.error('scheduler events$ failed', {
           scheduler: scheduler.name,
           error: serializeError(err, { stack: false }).message,
         }),
     });
+  }
+
+  /** Logs a system event and hands it to exporters and `systemEvents$` (`source` names its scheduler/plugin). */
+  #publishSystem(raw: SystemEvent, source: string): void {
+    const logger = this.#rt.logger;
+    const e: SystemEvent = { ...raw, scheduler: raw.scheduler ?? source };
+    if (e.type === 'worker.down')
+      logger.warn(`worker down: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId, reason: e.reason });
+    else if (e.type === 'worker.up')
+      logger.info(`worker up: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId });
+    else
+      logger.warn(`resources of node ${e.nodeId} expired after ${e.heldMs} ms`, {
+        scheduler: e.scheduler,
+        executionId: e.executionId,
+        nodeId: e.nodeId,
+        amounts: e.amounts,
+      });
+    for (const hook of [...this.#systemHandlers]) {
+      try {
+        const r = hook.handle(e);
+        if (r !== undefined) contain(r, e, hook);
+      } catch (err) {
+        hook.fail(e, err);
+      }
+    }
+    this.#system.next(e);
   }
 
   /** Number of runs executing now (queued runs not included). */
@@ -819,6 +823,7 @@ export class Engine {
           container: rt.container as unknown as PluginContainer,
           events$: guardEvents(this.events$, pluginFailures.onSubscriber),
           systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
+          publishSystemEvent: (e) => this.#publishSystem(e, owner),
           describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
           logger: rt.logger,
           onClose: (fn) => void entry.onClose.push(fn),
