@@ -215,12 +215,13 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
             });
           }
           // Finished before we listened (or while no coordinator was)?
-          const job = await queue.getJob(jobId);
-          if (job !== undefined) {
-            const state = await job.getState();
-            if (state === 'completed') settle(jobId, (w) => finish(w, jobId, job.returnvalue));
-            else if (state === 'failed') settle(jobId, (w) => lost(w, jobId, job.failedReason));
-          } else if (adopted !== undefined) {
+          const state = await queue.getJobState(jobId);
+          if (state === 'completed' || state === 'failed') {
+            // Read after the state: a job fetched before it finished has no return value yet.
+            const job = await queue.getJob(jobId);
+            if (state === 'completed') settle(jobId, (w) => finish(w, jobId, job?.returnvalue));
+            else settle(jobId, (w) => lost(w, jobId, job?.failedReason ?? 'failed'));
+          } else if (state === 'unknown' && adopted !== undefined) {
             settle(jobId, (w) => lost(w, jobId, 'the job dispatched before the coordinator changed is gone'));
           }
           return await done;

@@ -143,8 +143,10 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       const run = engine.run(wf, { k: 3 });
       let done = 0;
       let killed = false;
+      const retried: string[] = [];
       const victim = workers[0]!;
       run.events$.subscribe((e) => {
+        if (e.type === 'node.retrying') retried.push(e.error.message);
         if (e.type !== 'node.completed') return;
         done++;
         if (!killed && done >= 300) {
@@ -160,6 +162,10 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       expect(Object.keys(bodies)).toHaveLength(NODES);
       const counts = Object.values(bodies).map(Number);
       const twice = counts.filter((c) => c === 2).length;
+      // The killed worker's jobs came back as lost workers and were retried by the nodes' retry policy.
+      expect(retried.length).toBeGreaterThan(0);
+      expect(retried.length).toBeLessThanOrEqual(CONC);
+      for (const m of retried) expect(m).toContain('was lost: job stalled');
       expect(counts.every((c) => c === 1 || c === 2)).toBe(true);
       expect(twice).toBeLessThanOrEqual(CONC);
       // Only cpu nodes can have run twice (the killed worker was a cpu worker).
