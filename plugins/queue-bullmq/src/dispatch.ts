@@ -85,7 +85,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   const k = keys(prefix);
 
   return definePlugin({
-    name: 'queue-bullmq',
+    name: '@flowlane/queue-bullmq',
     version: PKG_VERSION,
     flowlane: CORE_RANGE,
     async setup(api: PluginApi) {

@@ -114,7 +114,7 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       expect(f.nodes.big?.error?.message).toContain('FL_BULLMQ_PAYLOAD_TOO_LARGE'.slice(0, 0) + 'over the 1000-byte limit');
 
       await expect.poll(() => system.filter((e) => e.type === 'worker.up').map((e) => e.workerId).sort(), { timeout: 10_000 }).toEqual(['w-cpu', 'w-gpu']);
-      expect(system[0]?.scheduler).toBe('queue-bullmq');
+      expect(system[0]?.scheduler).toBe('@flowlane/queue-bullmq');
       workers[1]!.proc.kill('SIGKILL');
       await expect.poll(() => system.some((e) => e.type === 'worker.down' && e.workerId === 'w-gpu'), { timeout: 10_000 }).toBe(true);
     } finally {
