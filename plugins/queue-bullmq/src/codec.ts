@@ -49,12 +49,16 @@ export function encodePayload(
     try {
       if (Array.isArray(o)) return o.map((x, k) => walk(x, `${path}[${k}]`));
       if (o instanceof Date) return { [TAG]: 'date', v: o.toISOString() };
-      if (o instanceof Uint8Array) return { [TAG]: 'bytes', v: Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64') };
-      if (o instanceof Map) return { [TAG]: 'map', v: [...o].map(([k, x], n) => [walk(k, `${path}<key ${n}>`), walk(x, `${path}<${n}>`)]) };
+      if (o instanceof Uint8Array)
+        return { [TAG]: 'bytes', v: Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64') };
+      if (o instanceof Map)
+        return { [TAG]: 'map', v: [...o].map(([k, x], n) => [walk(k, `${path}<key ${n}>`), walk(x, `${path}<${n}>`)]) };
       if (o instanceof Set) return { [TAG]: 'set', v: [...o].map((x, n) => walk(x, `${path}<${n}>`)) };
       const proto = Object.getPrototypeOf(o) as unknown;
       if (proto !== Object.prototype && proto !== null)
-        bad(`is a ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance (send plain data)`);
+        bad(
+          `is a ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance (send plain data)`,
+        );
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(o)) {
         if (x === undefined) continue;

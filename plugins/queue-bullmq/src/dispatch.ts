@@ -3,15 +3,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import {
-  bullPriority,
-  checkKeys,
-  connect,
-  jobIdOf,
-  keys,
-  type NodeJobData,
-  type NodeProgress,
-} from './protocol.js';
+import { bullPriority, checkKeys, connect, jobIdOf, keys, type NodeJobData, type NodeProgress } from './protocol.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */
@@ -66,7 +58,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   if (typeof options !== 'object' || options === null)
     throw new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option: 'options', reason: 'expected an object' });
   checkKeys(where, options, KEYS);
-  const bad = (option: string, reason: string) => new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
+  const bad = (option: string, reason: string) =>
+    new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
   if (!Array.isArray(options.groups) || options.groups.some((g) => typeof g !== 'string' || g === '' || g === 'local'))
     throw bad('groups', "expected an array of non-empty group names other than 'local'");
   const groups = [...options.groups];
@@ -101,10 +94,17 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       };
       const finish = (w: Waiter, jobId: string, returnvalue: unknown) => {
         void redis.hdel(k.inflight, `${w.ctx.executionId}|${w.nodeId}`).catch(() => undefined);
-        const out = decodePayload(String(returnvalue)) as { ok: boolean; value?: unknown; error?: { message: string; code?: string; name?: string } };
+        const out = decodePayload(String(returnvalue)) as {
+          ok: boolean;
+          value?: unknown;
+          error?: { message: string; code?: string; name?: string };
+        };
         if (out.ok) w.resolve(out.value);
         else {
-          const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', { nodeId: w.nodeId, message: out.error?.message ?? 'unknown error' });
+          const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
+            nodeId: w.nodeId,
+            message: out.error?.message ?? 'unknown error',
+          });
           Object.assign(e, { remote: out.error, jobId });
           w.reject(e);
         }
@@ -163,7 +163,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       };
       let polling = Promise.resolve();
       const timer = setInterval(() => {
-        polling = polling.then(poll).catch((e: Error) => api.logger.warn('bullmq heartbeat check failed', { error: e.message }));
+        polling = polling
+          .then(poll)
+          .catch((e: Error) => api.logger.warn('bullmq heartbeat check failed', { error: e.message }));
       }, beat);
       timer.unref();
 
@@ -173,7 +175,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         const group = runOn ?? options.defaultGroup;
         if (group === undefined) return next();
         const queue = queues.get(group);
-        if (queue === undefined) throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
+        if (queue === undefined)
+          throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
         const results: Record<string, unknown> = {};
         for (const d of ctx.node.dependsOn) if (d in ctx.results) results[d] = ctx.results[d];
         const payload = encodePayload(

@@ -67,8 +67,12 @@ export const smallWorkflow = workflow('small', { version: '1' })
   .build();
 
 export const failingWorkflow = workflow('failing', { version: '1' })
-  .addNode('x', () => {
-    throw new Error('boom on the worker');
-  }, { runOn: 'cpu', retry: { maxAttempts: 2, initialInterval: 1 } })
+  .addNode(
+    'x',
+    () => {
+      throw new Error('boom on the worker');
+    },
+    { runOn: 'cpu', retry: { maxAttempts: 2, initialInterval: 1 } },
+  )
   .addNode('big', () => 'x'.repeat(2000), { runOn: 'cpu', onError: 'continue' })
   .build();

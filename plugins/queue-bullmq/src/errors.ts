@@ -23,7 +23,8 @@ export const BullmqErrorCodes = {
     `Worker ${p.worker} has no workflow "${p.workflow}"${p.version === '' ? '' : ` version ${p.version}`}. Pass it in createWorker({ workflows }) (workers need the coordinator's workflow code).`,
   FL_BULLMQ_WORKER_LOST: (p: { nodeId: string; jobId: string; reason: string }) =>
     `The worker running node "${p.nodeId}" (job ${p.jobId}) was lost: ${p.reason}. The node's retry policy decides whether it runs again.`,
-  FL_BULLMQ_REMOTE_FAILED: (p: { nodeId: string; message: string }) => `Node "${p.nodeId}" failed on its worker: ${p.message}`,
+  FL_BULLMQ_REMOTE_FAILED: (p: { nodeId: string; message: string }) =>
+    `Node "${p.nodeId}" failed on its worker: ${p.message}`,
 } as const;
 
 /** Every `FL_BULLMQ_` code. */

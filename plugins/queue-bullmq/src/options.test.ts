@@ -23,13 +23,23 @@ describe('options and codec', () => {
     expect(e2.message).toContain('defaultGroup');
     const e3 = err(() => bullmqDispatch({ connection: 'redis://x', groups: ['local'] }));
     expect(e3.message).toContain("'local'");
-    await expect(createWorker({ connection: 'redis://x', group: 'g', workflows: [], concurency: 2 } as never)).rejects.toThrow(/concurrency/);
-    await expect(createWorker({ connection: 'http://u:pw@x', group: 'g', workflows: [] })).rejects.toThrow(/u:\*\*\*@x/);
+    await expect(
+      createWorker({ connection: 'redis://x', group: 'g', workflows: [], concurency: 2 } as never),
+    ).rejects.toThrow(/concurrency/);
+    await expect(createWorker({ connection: 'http://u:pw@x', group: 'g', workflows: [] })).rejects.toThrow(
+      /u:\*\*\*@x/,
+    );
   });
 
   it('runOn is a known node option, validated at build()', () => {
-    expect(() => workflow('w').addNode('a', () => 1, { runOn: '' }).build()).toThrow(/runOn/);
-    const wf = workflow('w').addNode('a', () => 1, { runOn: 'gpu' }).build();
+    expect(() =>
+      workflow('w')
+        .addNode('a', () => 1, { runOn: '' })
+        .build(),
+    ).toThrow(/runOn/);
+    const wf = workflow('w')
+      .addNode('a', () => 1, { runOn: 'gpu' })
+      .build();
     expect(wf.toJSON().nodes[0]?.options.runOn).toBe('gpu');
   });
 

@@ -14,7 +14,12 @@ export interface NodeJobData {
 
 /** A log line or custom event a worker sends back through job progress. */
 export type NodeProgress =
-  | { readonly t: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string; readonly fields?: unknown }
+  | {
+      readonly t: 'log';
+      readonly level: 'debug' | 'info' | 'warn' | 'error';
+      readonly message: string;
+      readonly fields?: unknown;
+    }
   | { readonly t: 'event'; readonly name: string; readonly payload?: unknown };
 
 /** Keys and channels shared by coordinators and workers under one prefix. */

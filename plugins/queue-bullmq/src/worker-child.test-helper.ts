@@ -1,6 +1,12 @@
 import { createEnvSecretsProvider } from '@flowlane/core';
+import {
+  bigWorkflow,
+  closeCounter,
+  failingWorkflow,
+  sleepWorkflow,
+  smallWorkflow,
+} from './dist-workflow.test-helper.js';
 import { createWorker } from './worker.js';
-import { bigWorkflow, closeCounter, failingWorkflow, sleepWorkflow, smallWorkflow } from './dist-workflow.test-helper.js';
 
 const [url, group, id, concurrency] = process.argv.slice(2) as [string, string, string, string];
 const worker = await createWorker({

@@ -86,11 +86,18 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   if (typeof options !== 'object' || options === null)
     throw new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option: 'options', reason: 'expected an object' });
   checkKeys(where, options, KEYS);
-  const bad = (option: string, reason: string) => new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
+  const bad = (option: string, reason: string) =>
+    new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
   if (typeof options.group !== 'string' || options.group === '' || options.group === 'local')
     throw bad('group', "expected a non-empty group name other than 'local'");
   if (!Array.isArray(options.workflows)) throw bad('workflows', 'expected an array of built workflows');
-  for (const key of ['concurrency', 'heartbeatInterval', 'lockDuration', 'stalledInterval', 'maxPayloadBytes'] as const) {
+  for (const key of [
+    'concurrency',
+    'heartbeatInterval',
+    'lockDuration',
+    'stalledInterval',
+    'maxPayloadBytes',
+  ] as const) {
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(key, `expected an integer > 0, got ${String(v)}`);
   }
@@ -109,7 +116,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   const run = async (job: Job<NodeJobData>, _token?: string, signal?: AbortSignal): Promise<string> => {
     const d = job.data;
     const wf = byName.get(`${d.workflow}@${d.version}`);
-    const fail = (e: { message: string; code?: string | undefined; name?: string | undefined }) => encodePayload({ ok: false, error: e }, { nodeId: d.nodeId, what: 'error' });
+    const fail = (e: { message: string; code?: string | undefined; name?: string | undefined }) =>
+      encodePayload({ ok: false, error: e }, { nodeId: d.nodeId, what: 'error' });
     if (wf === undefined) {
       const e = new BullmqError('FL_BULLMQ_UNKNOWN_WORKFLOW', { workflow: d.workflow, version: d.version, worker: id });
       return fail({ message: e.message, code: e.code, name: e.name });
@@ -129,12 +137,16 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
       actor,
       signal: signal ?? new AbortController().signal,
       workerId: id,
-      onLog: (level, message, fields) => send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
+      onLog: (level, message, fields) =>
+        send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
       onEvent: (name, payload) => send({ t: 'event', name, payload }),
     });
     if (!out.ok) return fail(out.error);
     try {
-      return encodePayload({ ok: true, value: out.value }, { nodeId: d.nodeId, what: 'result', limit: options.maxPayloadBytes });
+      return encodePayload(
+        { ok: true, value: out.value },
+        { nodeId: d.nodeId, what: 'result', limit: options.maxPayloadBytes },
+      );
     } catch (e) {
       const err = e as BullmqError;
       return fail({ message: err.message, code: err.code, name: err.name });

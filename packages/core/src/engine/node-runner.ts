@@ -86,7 +86,11 @@ export async function runNodeOnWorker(
   const logAt =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, fields?: Record<string, unknown>): void =>
-      request.onLog?.(level, redactor.string(String(message)), fields === undefined ? undefined : redactor.value(fields));
+      request.onLog?.(
+        level,
+        redactor.string(String(message)),
+        fields === undefined ? undefined : redactor.value(fields),
+      );
   const log: NodeLogger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
   const executorFor = (explicit?: string) => {
     const sel = def.options.executor;
