@@ -34,6 +34,9 @@ const KEYS = [
   'heartbeatTimeout',
 ] as const;
 
+/** How long a run's node → job mapping is kept after its last dispatch (a day). */
+const INFLIGHT_TTL_MS = 86_400_000;
+
 interface Waiter {
   readonly nodeId: string;
   readonly ctx: MiddlewareContext;
@@ -92,8 +95,11 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         waiters.delete(jobId);
         fn(w);
       };
+      // A succeeded job stays mapped: a coordinator that resumes the run before the success reached the log adopts
+      // it (its value) instead of running the node again. A failed one is forgotten so the retry sends a new job.
+      const forget = (executionId: string, nodeId: string) =>
+        void redis.hdel(k.inflight(executionId), nodeId).catch(() => undefined);
       const finish = (w: Waiter, jobId: string, returnvalue: unknown) => {
-        void redis.hdel(k.inflight, `${w.ctx.executionId}|${w.nodeId}`).catch(() => undefined);
         const out = decodePayload(String(returnvalue)) as {
           ok: boolean;
           value?: unknown;
@@ -101,6 +107,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         };
         if (out.ok) w.resolve(out.value);
         else {
+          forget(w.ctx.executionId, w.nodeId);
           const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
             nodeId: w.nodeId,
             message: out.error?.message ?? 'unknown error',
@@ -110,7 +117,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         }
       };
       const lost = (w: Waiter, jobId: string, reason: string) => {
-        void redis.hdel(k.inflight, `${w.ctx.executionId}|${w.nodeId}`).catch(() => undefined);
+        forget(w.ctx.executionId, w.nodeId);
         w.reject(new BullmqError('FL_BULLMQ_WORKER_LOST', { nodeId: w.nodeId, jobId, reason }));
       };
       const dups: Redis[] = [];
@@ -184,23 +191,23 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
         );
         ctx.signal.throwIfAborted();
-        const field = `${ctx.executionId}|${ctx.nodeId}`;
+        const inflight = k.inflight(ctx.executionId);
         // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job).
-        const adopted = (await redis.hget(k.inflight, field)) ?? undefined;
+        const adopted = (await redis.hget(inflight, ctx.nodeId)) ?? undefined;
         const jobId = adopted ?? jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt);
         const done = new Promise<unknown>((resolve, reject) => {
           waiters.set(jobId, { nodeId: ctx.nodeId, ctx, resolve, reject });
         });
         const onAbort = () => {
           settle(jobId, (w) => w.reject(ctx.signal.reason));
-          void redis.hdel(k.inflight, field).catch(() => undefined);
+          forget(ctx.executionId, ctx.nodeId);
           void redis.publish(k.cancel, jobId).catch(() => undefined);
           void queue.remove(jobId).catch(() => undefined);
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         try {
           if (adopted === undefined) {
-            await redis.hset(k.inflight, field, jobId);
+            await redis.multi().hset(inflight, ctx.nodeId, jobId).pexpire(inflight, INFLIGHT_TTL_MS).exec();
             const data: NodeJobData = {
               workflow: ctx.workflow,
               version: ctx.version ?? '',

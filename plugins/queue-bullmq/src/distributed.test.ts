@@ -11,6 +11,7 @@ import { bullmqDispatch } from './dispatch.js';
 import { bigWorkflow, failingWorkflow, NODES, sleepWorkflow, smallWorkflow } from './dist-workflow.test-helper.js';
 
 const child = fileURLToPath(new URL('./worker-child.test-helper.ts', import.meta.url));
+const coordinatorChild = fileURLToPath(new URL('./coordinator-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const SECRET = 's3cr3t-token-value';
 
@@ -208,6 +209,60 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       expect(Date.now() - t0).toBeLessThan(2000);
     } finally {
       await engine.close();
+      await stopAll(workers);
+    }
+  });
+
+  it('kill -9 the coordinator mid-run: a second coordinator resumes from the log, adopts dispatched jobs and finishes', async () => {
+    await client.flushall();
+    const workers = [startWorker(redis.url, 'cpu', 'cpu-a', 4), startWorker(redis.url, 'gpu', 'gpu-a', 4)];
+    const local = createEngine();
+    const expected = await local.run(bigWorkflow(), { k: 3 }).result;
+    await local.close();
+    const coordinator = (mode: 'start' | 'resume') => {
+      const proc = spawn(process.execPath, ['--import', tsx, coordinatorChild, redis.url, 'failover-1', mode], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      });
+      let stderr = '';
+      proc.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const result = new Promise<{ status: string; outputs: Record<string, unknown>; error?: string } | undefined>(
+        (resolve) => {
+          createInterface({ input: proc.stdout! }).on('line', (line) => {
+            if (line.startsWith('RESULT ')) resolve(JSON.parse(line.slice(7)) as never);
+          });
+          proc.on('exit', (code, signal) => {
+            if (signal === null && code !== 0) console.error(`coordinator exited ${code}:\n${stderr}`);
+            resolve(undefined);
+          });
+        },
+      );
+      const exited = new Promise<void>((r) => proc.on('exit', () => r()));
+      return { proc, result, exited };
+    };
+    try {
+      await Promise.all(workers.map((w) => w.ready));
+      const first = coordinator('start');
+      await expect
+        .poll(() => client.hlen('test:bodies'), { timeout: 20_000, interval: 20 })
+        .toBeGreaterThanOrEqual(300);
+      first.proc.kill('SIGKILL');
+      await first.exited;
+      const before = await client.hlen('test:bodies');
+      expect(before).toBeLessThan(NODES);
+      const second = coordinator('resume');
+      const r = await second.result;
+      expect(r?.error).toBeUndefined();
+      expect(r?.status).toBe('success');
+      expect(r?.outputs).toEqual(JSON.parse(JSON.stringify(expected.outputs)));
+      const counts = Object.values(await client.hgetall('test:bodies')).map(Number);
+      expect(counts).toHaveLength(NODES);
+      // Jobs in flight when the coordinator died were adopted, not sent again: every body ran once.
+      expect(counts.filter((c) => c !== 1)).toEqual([]);
+      await second.exited;
+    } finally {
       await stopAll(workers);
     }
   });

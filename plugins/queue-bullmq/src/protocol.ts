@@ -29,8 +29,8 @@ export function keys(prefix: string) {
     cancel: `${prefix}:flowlane:cancel`,
     /** Sorted set of `group|workerId` scored by the last heartbeat (ms). */
     workers: `${prefix}:flowlane:workers`,
-    /** Hash `executionId|nodeId` → job id of the dispatched attempt (a resumed coordinator adopts it). */
-    inflight: `${prefix}:flowlane:inflight`,
+    /** Per run, hash nodeId → job id of the dispatched attempt (a resumed coordinator adopts it). */
+    inflight: (executionId: string) => `${prefix}:flowlane:inflight:${executionId}`,
   };
 }
 
