@@ -271,7 +271,7 @@ describe('options', () => {
     const ops = inbox('ops');
     expect(msg(() => errorRate({ above: 1.5, window: 1 }))).toMatch(/"above": expected a fraction/);
     expect(msg(() => errorRate({ above: 0.1, windw: 5 } as never))).toMatch(
-      /"windw": unknown option. Did you mean "window"\?/,
+      /"windw": unknown option; did you mean "window"\?/,
     );
     expect(msg(() => duration({ above: -1 }))).toMatch(/duration\(\) option "above"/);
     expect(msg(() => noProgress({ for: 0 }))).toMatch(/noProgress\(\) option "for"/);

@@ -338,7 +338,7 @@ describe('monitor: options', () => {
     };
     expect(code(() => monitor({ port: 0 }))).toMatch(/^FL_MONITOR_NO_AUTH/);
     expect(code(() => monitor({ port: 0, token: TOKEN, tokn: 'x' } as never))).toMatch(
-      /FL_MONITOR_INVALID_OPTION: Invalid monitor\(\) option "tokn": unknown option. Did you mean "token"\?/,
+      /FL_MONITOR_INVALID_OPTION: Invalid monitor\(\) option "tokn": unknown option; did you mean "token"\?/,
     );
     expect(code(() => monitor({ token: TOKEN }))).toMatch(/"port"/);
     expect(code(() => monitor({ port: 0, server: createServer(), token: TOKEN }))).toMatch(/not both/);

@@ -145,7 +145,7 @@ describe('otelTracing with the SDK in-memory exporter', () => {
 
   it('rejects unknown options with a typed error', () => {
     expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(OtelTracingError);
-    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/Did you mean "tracerProvider"\?/);
+    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/unknown option; did you mean "tracerProvider"\?/);
     expect(() => otelTracing({ tracerProvider: {} as never })).toThrow(/expected an OpenTelemetry TracerProvider/);
   });
 });
