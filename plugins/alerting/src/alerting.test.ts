@@ -275,6 +275,10 @@ describe('options', () => {
     );
     expect(msg(() => duration({ above: -1 }))).toMatch(/duration\(\) option "above"/);
     expect(msg(() => noProgress({ for: 0 }))).toMatch(/noProgress\(\) option "for"/);
+    expect(msg(() => noProgress({ fr: 5 } as never))).toMatch(
+      /noProgress\(\) option "fr": unknown option; did you mean "for"\?/,
+    );
+    expect(msg(() => duration([{ above: 1 }] as never))).toMatch(/duration\(\) option "options": expected an object/);
     expect(msg(() => nodeFailed({ severity: 'fatal' as never }))).toMatch(
       /expected one of critical, error, warning, info/,
     );

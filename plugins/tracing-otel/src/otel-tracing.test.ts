@@ -147,6 +147,7 @@ describe('otelTracing with the SDK in-memory exporter', () => {
     expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(OtelTracingError);
     expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/unknown option; did you mean "tracerProvider"\?/);
     expect(() => otelTracing({ tracerProvider: {} as never })).toThrow(/expected an OpenTelemetry TracerProvider/);
+    expect(() => otelTracing([1] as never)).toThrow(/expected an object/);
   });
 });
 

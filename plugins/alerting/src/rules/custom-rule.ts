@@ -1,4 +1,5 @@
-import { allKeys, type FlowEvent } from '@flowlane/core';
+import type { FlowEvent } from '@flowlane/core';
+import { allKeys } from '@flowlane/core';
 import { mergeMap, type Observable } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, fail, severity } from '../validate.js';

@@ -1,4 +1,5 @@
-import { allKeys, type FlowEvent } from '@flowlane/core';
+import type { FlowEvent } from '@flowlane/core';
+import { allKeys } from '@flowlane/core';
 import { concat, defer, filter, map, mergeMap, type Observable, of, type SchedulerLike, timer } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, fail, humanMs, optionalString, positive, severity } from '../validate.js';
