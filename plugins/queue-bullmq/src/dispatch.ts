@@ -1,4 +1,4 @@
-import { definePlugin, type FlowlanePlugin, type MiddlewareContext, type PluginApi } from '@flowlane/core';
+import { allKeys, definePlugin, type FlowlanePlugin, type MiddlewareContext, type PluginApi } from '@flowlane/core';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
@@ -24,7 +24,7 @@ export interface BullmqDispatchOptions {
   readonly heartbeatTimeout?: number | undefined;
 }
 
-const KEYS = [
+const KEYS = allKeys<BullmqDispatchOptions>()([
   'connection',
   'queuePrefix',
   'groups',
@@ -32,7 +32,7 @@ const KEYS = [
   'maxPayloadBytes',
   'heartbeatInterval',
   'heartbeatTimeout',
-] as const;
+]);
 
 /** How long a run's node → job mapping is kept after its last dispatch (a day). */
 const INFLIGHT_TTL_MS = 86_400_000;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   type Actor,
+  allKeys,
   createEngine,
   type EngineOptions,
   type FlowlanePlugin,
@@ -53,7 +54,7 @@ export interface FlowlaneWorker {
   close(): Promise<void>;
 }
 
-const KEYS = [
+const KEYS = allKeys<CreateWorkerOptions>()([
   'connection',
   'group',
   'workflows',
@@ -67,7 +68,7 @@ const KEYS = [
   'lockDuration',
   'stalledInterval',
   'maxPayloadBytes',
-] as const;
+]);
 
 /**
  * Worker side of distributed execution: takes node jobs of one group's BullMQ queue and runs them with the
