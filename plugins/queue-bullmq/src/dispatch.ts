@@ -86,6 +86,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
     flowlane: CORE_RANGE,
     async setup(api: PluginApi) {
       const redis: Redis = connect(options.connection, where);
+      // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
+      const own = redis.duplicate({ enableAutoPipelining: true });
       const queues = new Map<string, Queue>();
       const events = new Map<string, QueueEvents>();
       const waiters = new Map<string, Waiter>();
@@ -98,7 +100,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       // A succeeded job stays mapped: a coordinator that resumes the run before the success reached the log adopts
       // it (its value) instead of running the node again. A failed one is forgotten so the retry sends a new job.
       const forget = (executionId: string, nodeId: string) =>
-        void redis.hdel(k.inflight(executionId), nodeId).catch(() => undefined);
+        void own.hdel(k.inflight(executionId), nodeId).catch(() => undefined);
       const finish = (w: Waiter, jobId: string, returnvalue: unknown) => {
         const out = decodePayload(String(returnvalue)) as {
           ok: boolean;
@@ -192,9 +194,18 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         );
         ctx.signal.throwIfAborted();
         const inflight = k.inflight(ctx.executionId);
-        // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job).
-        const adopted = (await redis.hget(inflight, ctx.nodeId)) ?? undefined;
-        const jobId = adopted ?? jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt);
+        // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): claim the
+        // node's slot for a new job id, or read the job id already there (one round trip).
+        const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt);
+        const claim = await own
+          .multi()
+          .hsetnx(inflight, ctx.nodeId, fresh)
+          .hget(inflight, ctx.nodeId)
+          .pexpire(inflight, INFLIGHT_TTL_MS)
+          .exec();
+        const current = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
+        const adopted = claim?.[0]?.[1] === 0 && current !== fresh ? current : undefined;
+        const jobId = adopted ?? fresh;
         const done = new Promise<unknown>((resolve, reject) => {
           waiters.set(jobId, { nodeId: ctx.nodeId, ctx, resolve, reject });
         });
@@ -207,7 +218,6 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         try {
           if (adopted === undefined) {
-            await redis.multi().hset(inflight, ctx.nodeId, jobId).pexpire(inflight, INFLIGHT_TTL_MS).exec();
             const data: NodeJobData = {
               workflow: ctx.workflow,
               version: ctx.version ?? '',
@@ -249,6 +259,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         await Promise.all([...events.values()].map((qe) => qe.close()));
         await Promise.all([...queues.values()].map((q) => q.close()));
         for (const d of dups) d.disconnect();
+        own.disconnect();
         redis.disconnect();
       };
     },
