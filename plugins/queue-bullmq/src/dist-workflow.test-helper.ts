@@ -46,6 +46,11 @@ export const sleepWorkflow = workflow('sleepy', { version: '1' })
   .addNode('sleep', (ctx) => ctx.exec('sleep', { args: ['300.4242'] }), { runOn: 'cpu' })
   .build();
 
+/** A node whose attempt times out on the coordinator after 500 ms while its worker runs `sleep 300`. */
+export const timeoutWorkflow = workflow('timing-out', { version: '1' })
+  .addNode('sleep', (ctx) => ctx.exec('sleep', { args: ['300.4343'] }), { runOn: 'cpu', timeout: 500 })
+  .build();
+
 /** Nodes exercising the codec, logs, events and a remote failure. */
 export const smallWorkflow = workflow('small', { version: '1' })
   .addNode(

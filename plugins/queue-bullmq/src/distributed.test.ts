@@ -3,12 +3,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type FlowEvent, type SystemEvent, secretEnvName } from '@flowlane/core';
+import { createEngine, type FlowEvent, type SystemEvent, secretEnvName, workflow } from '@flowlane/core';
 import { type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
-import { bigWorkflow, failingWorkflow, NODES, sleepWorkflow, smallWorkflow } from './dist-workflow.test-helper.js';
+import {
+  bigWorkflow,
+  failingWorkflow,
+  NODES,
+  sleepWorkflow,
+  smallWorkflow,
+  timeoutWorkflow,
+} from './dist-workflow.test-helper.js';
+import { createWorker } from './worker.js';
 
 const child = fileURLToPath(new URL('./worker-child.test-helper.ts', import.meta.url));
 const coordinatorChild = fileURLToPath(new URL('./coordinator-child.test-helper.ts', import.meta.url));
@@ -207,6 +215,12 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       expect(r.status).toBe('cancelled');
       await expect.poll(() => pidsRunning('sleep 300.4242').length, { timeout: 2000, interval: 50 }).toBe(0);
       expect(Date.now() - t0).toBeLessThan(2000);
+
+      // A node timeout reaches the worker too: the attempt fails with FL_TIMEOUT and the command is killed.
+      const timed = await engine.run(timeoutWorkflow, {}).result;
+      expect(timed.status).toBe('failed');
+      expect(timed.nodes.sleep?.error?.code).toBe('FL_TIMEOUT');
+      await expect.poll(() => pidsRunning('sleep 300.4343').length, { timeout: 2000, interval: 50 }).toBe(0);
     } finally {
       await engine.close();
       await stopAll(workers);
@@ -264,6 +278,49 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       await second.exited;
     } finally {
       await stopAll(workers);
+    }
+  });
+
+  it('closing a worker lets its running job finish: the run completes and close() settles after it', async () => {
+    await client.flushall();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    const wf = workflow('graceful', { version: '1' })
+      .addNode(
+        'slow',
+        async () => {
+          started();
+          await gate;
+          return 'finished';
+        },
+        { runOn: 'cpu' },
+      )
+      .build();
+    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+    try {
+      const run = engine.run(wf, {});
+      await running;
+      let closed = false;
+      const closing = worker.close().then(() => {
+        closed = true;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(closed).toBe(false);
+      release();
+      const r = await run.result;
+      expect((r.outputs as Record<string, unknown>).slow).toBe('finished');
+      await closing;
+      expect(closed).toBe(true);
+    } finally {
+      await engine.close();
+      await worker.close();
     }
   });
 });

@@ -5,6 +5,7 @@ import {
   failingWorkflow,
   sleepWorkflow,
   smallWorkflow,
+  timeoutWorkflow,
 } from './dist-workflow.test-helper.js';
 import { createWorker } from './worker.js';
 
@@ -13,7 +14,7 @@ const worker = await createWorker({
   connection: url,
   group,
   id,
-  workflows: [bigWorkflow(), sleepWorkflow, smallWorkflow, failingWorkflow],
+  workflows: [bigWorkflow(), sleepWorkflow, smallWorkflow, failingWorkflow, timeoutWorkflow],
   engine: { secrets: [createEnvSecretsProvider()] },
   concurrency: Number(concurrency),
   heartbeatInterval: 200,
