@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { graphCommand } from './commands/graph.js';
 import { type CliIo, println, processIo } from './commands/io.js';
+import { monitorCommand } from './commands/monitor.js';
 import { runCommand } from './commands/run.js';
 import { registerRunsCommands } from './commands/runs-program.js';
 import { validateCommand } from './commands/validate.js';
@@ -85,6 +86,24 @@ Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugin
     });
 
   registerRunsCommands(program, io, exit);
+
+  program
+    .command('monitor')
+    .description('A standalone, read-only monitor (dashboard + WebSocket) of every engine sharing a Redis store.')
+    .option('-s, --store <url>', 'the Redis execution store: redis://… (default: $FLOWLANE_STORE)')
+    .option('--prefix <prefix>', 'key prefix in the store (default flowlane:)')
+    .option('-p, --port <port>', 'port to listen on (default 4300; 0 picks a free one)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--interval <ms>', 'how often the store is polled (default 500)')
+    .addHelpText(
+      'after',
+      `
+The token clients log in with is read from FLOWLANE_MONITOR_TOKEN (at least 8 characters).
+Needs @flowlane/monitor and @flowlane/store-redis installed. Runs until Ctrl-C.`,
+    )
+    .action(async (opts: { store?: string; prefix?: string; port?: string; host?: string; interval?: string }) => {
+      exit(await monitorCommand(opts, io));
+    });
 
   const init = program.command('init').description('Scaffold Flowlane packages.');
   init
