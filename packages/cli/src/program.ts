@@ -6,6 +6,7 @@ import { type CliIo, println, processIo } from './commands/io.js';
 import { monitorCommand } from './commands/monitor.js';
 import { runCommand } from './commands/run.js';
 import { registerRunsCommands } from './commands/runs-program.js';
+import { registerAuditCommands, registerSecretsCommands } from './commands/secrets-audit.js';
 import { validateCommand } from './commands/validate.js';
 import { GRAPH_FORMATS } from './graph-format.js';
 import { initPluginCommand } from './init/init-plugin.js';
@@ -86,6 +87,8 @@ Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugin
     });
 
   registerRunsCommands(program, io, exit);
+  registerSecretsCommands(program, io, exit);
+  registerAuditCommands(program, io, exit);
 
   program
     .command('monitor')
