@@ -1,4 +1,4 @@
-import { type Engine, type ExecutionRecord, FlowlaneError, isFlowlaneError, Tokens } from '@flowlane/core';
+import { type Engine, type ExecutionRecord, FlowlaneError, isFlowlaneError } from '@flowlane/core';
 import { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 import { redactRedisUrl } from './options.js';
