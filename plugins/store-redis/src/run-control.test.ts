@@ -79,6 +79,36 @@ describe('cancelRun (cancel from another process)', () => {
     await reader.close();
   });
 
+  it('a cancel the owning engine’s permission policy refuses is reported, and the run is left alone', async () => {
+    const aborted: string[] = [];
+    const engine = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'c4:' }),
+        {
+          name: 'no-cancel-policy',
+          version: '1.0.0',
+          flowlane: '>=0.1.0 <1.0.0',
+          setup(api) {
+            api.permissions.setPolicy({
+              check: () => ({ allowed: true }),
+              authorize: (r) =>
+                r.action === 'cancel' ? { allowed: false, reason: 'cancels need an on-call actor' } : { allowed: true },
+            });
+          },
+        },
+      ],
+      logger: quiet,
+    });
+    engine.run(hold(aborted), {}, { executionId: 'run-d' });
+    await until(async () => (await engine.runs.get('run-d'))?.records === 4);
+    const err = await cancelRun('run-d', { url: redis.url, prefix: 'c4:' }).catch((e: unknown) => e);
+    expect(isFlowlaneError(err, 'FL_ACTION_DENIED')).toBe(true);
+    expect((err as Error).message).toMatch(/cancels need an on-call actor/);
+    expect((await engine.runs.get('run-d'))?.status).toBe('running');
+    expect(aborted).toEqual([]);
+    await engine.close();
+  });
+
   it('unknown runs and unreachable Redis are typed errors (password redacted)', async () => {
     await expect(cancelRun('nope', { url: redis.url, prefix: 'c3:' })).rejects.toSatisfy((e) =>
       isFlowlaneError(e, 'FL_EXECUTION_NOT_FOUND'),

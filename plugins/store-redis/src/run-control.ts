@@ -12,7 +12,11 @@ interface CancelRequest {
   readonly type: 'cancel';
   readonly executionId: string;
   readonly reason?: string | undefined;
+  /** Where the owner writes a refusal (its permission policy denied the cancel): `<prefix>control:reply:<id>`. */
+  readonly requestId?: string | undefined;
 }
+
+const replyKey = (prefix: string, requestId: string): string => `${prefix}control:reply:${requestId}`;
 
 /**
  * Subscribes an engine to its store's control channel (a second connection, `client.duplicate()`): a cancel request
@@ -41,7 +45,17 @@ export async function listenForControl(
       engine().cancel(msg.executionId, msg.reason ?? 'cancel requested through the store');
     } catch (e) {
       // Another engine holds the run (or nobody does: cancelRun then finishes it in the log).
-      if (!isFlowlaneError(e, 'FL_EXECUTION_NOT_FOUND')) onError('a cancel request failed', e);
+      if (isFlowlaneError(e, 'FL_EXECUTION_NOT_FOUND')) return;
+      onError('a cancel request failed', e);
+      // Tell the requester, so that a refusal (FL_ACTION_DENIED) is not overridden by cancelling in the store.
+      if (typeof msg.requestId === 'string') {
+        const err = e as { code?: unknown; message?: unknown; details?: { reason?: unknown } };
+        const reply = JSON.stringify({
+          code: String(err.code ?? 'FL_ERROR'),
+          reason: String(err.details?.reason ?? err.message ?? e),
+        });
+        client.set(replyKey(prefix, msg.requestId), reply, 'PX', 60_000).catch(() => undefined);
+      }
     }
   });
   return () => sub.disconnect();
@@ -82,7 +96,8 @@ const DEFAULT_REASON = 'cancel requested through the store';
  * Cancels a run recorded in a Redis store from any process — typically one executing in another process. Publishes a
  * cancel request that the owning engine (any engine with `redisStore()` on this Redis and prefix) acts on, waits for
  * the run to finish, and falls back to finishing the run as cancelled in the log when no engine answers within
- * `waitMs`. Rejects with `FL_EXECUTION_NOT_FOUND` for an unknown run.
+ * `waitMs`. Rejects with `FL_EXECUTION_NOT_FOUND` for an unknown run, and with `FL_ACTION_DENIED` when the owning
+ * engine's permission policy refuses the cancel (requests carry no actor; the run is then left alone).
  *
  * @example
  * ```ts
@@ -124,11 +139,24 @@ export async function cancelRun(executionId: string, options: CancelRunOptions):
     const before = await store.get(executionId);
     if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     if (before.status !== 'running') return { outcome: 'already-finished', status: before.status };
-    const msg: CancelRequest = { type: 'cancel', executionId, reason };
+    const requestId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+    const msg: CancelRequest = { type: 'cancel', executionId, reason, requestId };
     const listeners = await client.publish(controlChannel(prefix), JSON.stringify(msg));
     if (listeners > 0) {
       const end = Date.now() + waitMs;
       for (;;) {
+        const refused = await client.get(replyKey(prefix, requestId));
+        if (refused !== null) {
+          await client.del(replyKey(prefix, requestId));
+          const { code, reason: why } = JSON.parse(refused) as { code: string; reason: string };
+          if (code === 'FL_ACTION_DENIED')
+            throw new FlowlaneError('FL_ACTION_DENIED', {
+              action: 'cancel',
+              workflow: before.workflow,
+              executionId,
+              reason: why,
+            });
+        }
         const now = await store.get(executionId);
         if (now !== undefined && now.status !== 'running')
           return {

@@ -249,7 +249,10 @@ export async function runsWatchCommand(
           };
         });
         if (interrupted) break;
-        records = (await engine.runs.records(executionId)) ?? records;
+        // The summary is one small read; the log is read only when it grew.
+        const now = await engine.runs.get(executionId);
+        if (now !== undefined && now.records > records.length)
+          records = (await engine.runs.records(executionId)) ?? records;
       }
     } finally {
       process.off('SIGINT', onSignal);
