@@ -67,6 +67,8 @@ describe('flowlane run --store and flowlane runs', () => {
     expect(runs).toEqual([
       expect.objectContaining({ executionId: 'deploy-1', workflow: 'durable', status: 'running' }),
     ]);
+    const other = await flowlane(['runs', 'list', '--store', redis.url, '--workflow', 'other']);
+    expect(other).toMatchObject({ code: 0, stdout: 'No runs.\n' });
     const table = await flowlane(['runs', 'list', '--store', redis.url]);
     expect(table.stdout).toMatch(/^id +workflow +version +status +started +duration +owner\n/);
     expect(table.stdout).toMatch(/deploy-1 +durable +1 +running +\d{4}-\d\d-\d\dT/);
@@ -131,10 +133,11 @@ describe('flowlane run --store and flowlane runs', () => {
 
   it('resume after kill -9 of the running process: completed nodes are not run again', async () => {
     const d = startDurable('deploy-3');
-    await d.holdPid();
+    const hold = await d.holdPid();
     const firstPid = d.runner.child.pid!;
-    process.kill(-firstPid, 'SIGKILL'); // the CLI process and its command: a crash
+    process.kill(-firstPid, 'SIGKILL'); // the CLI process: a crash
     await d.runner.done;
+    process.kill(hold, 'SIGKILL'); // its command (a process group of its own) outlived it: not part of this test
     d.open();
     const resumed = await flowlane(['runs', 'resume', 'deploy-3', 'test/fixtures/durable.ts', '--store', redis.url]);
     expect(resumed.stderr).toBe('');
@@ -154,9 +157,11 @@ describe('flowlane run --store and flowlane runs', () => {
 
   it('cancel of a run whose process died finishes it in the store', async () => {
     const d = startDurable('deploy-4');
-    await d.holdPid();
+    const hold = await d.holdPid();
     process.kill(-d.runner.child.pid!, 'SIGKILL');
     await d.runner.done;
+    // The command runs in a process group of its own and outlived the crash: end it, as the test's cleanup.
+    process.kill(hold, 'SIGKILL');
     const c = await flowlane(['runs', 'cancel', 'deploy-4', '--store', redis.url, '--wait', '0']);
     expect(c.stdout).toBe('deploy-4: no engine answered; cancelled in the store (its log is finished).\n');
     expect(c.code).toBe(0);
@@ -183,6 +188,9 @@ describe('flowlane run --store and flowlane runs', () => {
     const status = await flowlane(['runs', 'list', '--store', redis.url, '--status', 'done']);
     expect(status.code).toBe(2);
     expect(status.stderr).toMatch(/Allowed choices are running, success, failed, cancelled/);
+    const limit = await flowlane(['runs', 'list', '--store', redis.url, '--limit', '0']);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toMatch(/--limit 0 is not a count/);
     const http = await flowlane(['runs', 'list', '--store', 'http://ops:s3cret@example.org']);
     expect(http.code).toBe(2);
     expect(http.stderr).toMatch(/Only Redis stores are supported/);
