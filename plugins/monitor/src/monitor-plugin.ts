@@ -108,11 +108,18 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         url = addressOf(server);
       } else o.server.on('upgrade', onUpgrade);
 
+      const follows = o.followStoreMs !== undefined;
       const local = new Set<string>();
+      const localCap = Math.max(10_000, o.maxRuns * 10);
       api.metrics.addExporter({
         name: '@flowlane/monitor',
         handle(e) {
-          if (e.type === 'workflow.started') local.add(e.executionId);
+          if (follows && e.type === 'workflow.started') {
+            // Runs this engine executes come live from here: the store follower skips them. Bounded (FIFO): the
+            // follower only looks at the newest `maxRuns` runs and the running ones.
+            local.add(e.executionId);
+            if (local.size > localCap) local.delete(local.values().next().value as string);
+          }
           // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
           h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined);
         },
