@@ -11,6 +11,9 @@ export { createRedisCacheStore } from './redis-cache-store.js';
 export { createRedisExecutionStore } from './redis-execution-store.js';
 export { redisStore } from './redis-plugin.js';
 export { createRedisStateStore } from './redis-state-store.js';
+/* Control from other processes */
+export type { CancelRunOptions, CancelRunResult } from './run-control.js';
+export { cancelRun, controlChannel } from './run-control.js';
 /* Cross-environment shared state */
 export type {
   ConflictStrategy,

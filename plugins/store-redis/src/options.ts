@@ -42,6 +42,12 @@ export interface RedisStoreOptions {
   readonly stores?: readonly ('executions' | 'cache' | 'state')[] | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
+  /**
+   * Listen for cancel requests from other processes (`cancelRun`, `flowlane runs cancel`) on the store's control
+   * channel — one extra connection. Default `true` when the execution store is installed; `false` for read-only
+   * engines (dashboards, CLIs) that execute no runs.
+   */
+  readonly control?: boolean | undefined;
 }
 
 /** Options after validation. */
@@ -53,6 +59,7 @@ export interface ResolvedOptions {
   readonly connectTimeoutMs: number;
   readonly stores: ReadonlySet<'executions' | 'cache' | 'state'>;
   readonly codec: RedisCodec;
+  readonly control: boolean;
 }
 
 const KNOWN = allKeys<RedisStoreOptions>()([
@@ -63,6 +70,7 @@ const KNOWN = allKeys<RedisStoreOptions>()([
   'connectTimeoutMs',
   'stores',
   'codec',
+  'control',
 ]);
 const STORES = ['executions', 'cache', 'state'] as const;
 
@@ -158,5 +166,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const codec = options.codec ?? strictJsonCodec;
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
     throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
-  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec };
+  const control = options.control ?? true;
+  if (typeof control !== 'boolean') throw invalid('control', `expected a boolean, got ${typeof control}`);
+  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec, control };
 }
