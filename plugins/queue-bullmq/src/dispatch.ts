@@ -3,7 +3,16 @@ import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { bullPriority, checkKeys, connect, jobIdOf, keys, type NodeJobData, type NodeProgress } from './protocol.js';
+import {
+  bullPriority,
+  checkKeys,
+  connect,
+  jobIdOf,
+  keys,
+  type NodeJobData,
+  type NodeProgress,
+  reachable,
+} from './protocol.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */
@@ -16,6 +25,8 @@ export interface BullmqDispatchOptions {
   readonly groups: readonly string[];
   /** Group of nodes without `runOn`; without it they run in-process. */
   readonly defaultGroup?: string | undefined;
+  /** How long setup waits for Redis to answer, ms. Default 10,000. */
+  readonly connectTimeout?: number | undefined;
   /** Largest encoded inputs of a node, bytes. Default 524,288. */
   readonly maxPayloadBytes?: number | undefined;
   /** How often worker heartbeats are checked, ms. Default 1,000. */
@@ -30,6 +41,7 @@ const KEYS = allKeys<BullmqDispatchOptions>()([
   'groups',
   'defaultGroup',
   'maxPayloadBytes',
+  'connectTimeout',
   'heartbeatInterval',
   'heartbeatTimeout',
 ]);
@@ -68,13 +80,14 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   const groups = [...options.groups];
   if (options.defaultGroup !== undefined && !groups.includes(options.defaultGroup))
     throw bad('defaultGroup', `expected one of groups (${groups.join(', ')})`);
-  const positive = (k: 'maxPayloadBytes' | 'heartbeatInterval' | 'heartbeatTimeout') => {
+  const positive = (k: 'maxPayloadBytes' | 'heartbeatInterval' | 'heartbeatTimeout' | 'connectTimeout') => {
     const v = options[k];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(k, `expected an integer > 0, got ${String(v)}`);
   };
   positive('maxPayloadBytes');
   positive('heartbeatInterval');
   positive('heartbeatTimeout');
+  positive('connectTimeout');
   const prefix = options.queuePrefix ?? 'flowlane';
   const beat = options.heartbeatInterval ?? 1000;
   const deadAfter = options.heartbeatTimeout ?? 3 * beat;
@@ -86,6 +99,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
     flowlane: CORE_RANGE,
     async setup(api: PluginApi) {
       const redis: Redis = connect(options.connection, where);
+      await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
       // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
       const own = redis.duplicate({ enableAutoPipelining: true });
       const queues = new Map<string, Queue>();

@@ -13,6 +13,8 @@ import { definePluginErrors, type PluginError } from '@flowlane/core';
 export const BullmqErrorCodes = {
   FL_BULLMQ_INVALID_OPTION: (p: { where: string; option: string; reason: string }) =>
     `Invalid ${p.where} option "${p.option}": ${p.reason}.`,
+  FL_BULLMQ_UNREACHABLE: (p: { url: string; ms: number; reason: string }) =>
+    `Redis at ${p.url} did not answer within ${p.ms} ms: ${p.reason}. Start Redis there, or fix the connection URL (host, port, password, TLS).`,
   FL_BULLMQ_UNKNOWN_GROUP: (p: { nodeId: string; group: string; groups: readonly string[] }) =>
     `Node "${p.nodeId}" runs on group "${p.group}", which bullmqDispatch() does not know (groups: ${p.groups.join(', ') || 'none'}). Add it to groups, or fix runOn.`,
   FL_BULLMQ_UNSERIALIZABLE: (p: { nodeId: string; what: string; path: string; reason: string }) =>

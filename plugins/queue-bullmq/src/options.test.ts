@@ -1,4 +1,4 @@
-import { workflow } from '@flowlane/core';
+import { createEngine, workflow } from '@flowlane/core';
 import { describe, expect, it } from 'vitest';
 import { decodePayload, encodePayload } from './codec.js';
 import { bullmqDispatch } from './dispatch.js';
@@ -29,6 +29,26 @@ describe('options and codec', () => {
     await expect(createWorker({ connection: 'http://u:pw@x', group: 'g', workflows: [] })).rejects.toThrow(
       /u:\*\*\*@x/,
     );
+  });
+
+  it('an unreachable Redis fails setup with FL_BULLMQ_UNREACHABLE (password redacted) instead of hanging', async () => {
+    const url = 'redis://user:hunter2@127.0.0.1:1';
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: url, groups: ['g'], connectTimeout: 300 })] });
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeDefined();
+    const cause = (err as Error & { cause?: BullmqError }).cause;
+    expect(BullmqError.is(cause, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
+    expect(String(err?.message) + String(cause?.message)).not.toContain('hunter2');
+    await engine.close();
+    const w = await createWorker({ connection: url, group: 'g', workflows: [], connectTimeout: 300 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(BullmqError.is(w, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
+    expect(w?.message).toContain('user:***@127.0.0.1:1');
   });
 
   it('runOn is a known node option, validated at build()', () => {

@@ -71,3 +71,25 @@ export function checkKeys(where: string, options: object, known: readonly string
       reason: `unknown option; ${unknownKeyHint(u, known)}`,
     });
 }
+
+/** Waits for `PING`; `FL_BULLMQ_UNREACHABLE` (URL redacted) after `ms`. Disconnects `redis` on failure. */
+export async function reachable(redis: Redis, url: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let last = 'no answer';
+  redis.on('error', (e: Error) => {
+    last = e.message;
+  });
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
+    ]);
+  } catch {
+    redis.disconnect();
+    throw new BullmqError('FL_BULLMQ_UNREACHABLE', { url: redactUrl(url), ms, reason: redactUrl(last) });
+  } finally {
+    clearTimeout(timer);
+  }
+}

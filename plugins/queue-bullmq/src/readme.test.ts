@@ -22,6 +22,7 @@ describe('package', () => {
       'groups',
       'defaultGroup',
       'maxPayloadBytes',
+      'connectTimeout',
       'heartbeatInterval',
       'heartbeatTimeout',
       'group',

@@ -13,7 +13,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { checkKeys, connect, keys, type NodeJobData, type NodeProgress } from './protocol.js';
+import { checkKeys, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -42,6 +42,8 @@ export interface CreateWorkerOptions {
   readonly lockDuration?: number | undefined;
   /** How often this worker checks for stalled jobs of crashed workers, ms. Default 30,000. */
   readonly stalledInterval?: number | undefined;
+  /** How long setup waits for Redis to answer, ms. Default 10,000. */
+  readonly connectTimeout?: number | undefined;
   /** Largest encoded result, bytes. Default 524,288. */
   readonly maxPayloadBytes?: number | undefined;
 }
@@ -68,6 +70,7 @@ const KEYS = allKeys<CreateWorkerOptions>()([
   'lockDuration',
   'stalledInterval',
   'maxPayloadBytes',
+  'connectTimeout',
 ]);
 
 /**
@@ -111,6 +114,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   const engine = createEngine({ ...options.engine, plugins: [...(options.plugins ?? [])] });
   await engine.ready();
   const redis: Redis = connect(options.connection, where);
+  try {
+    await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
   const sub = redis.duplicate();
   const beatMs = options.heartbeatInterval ?? 1000;
 
