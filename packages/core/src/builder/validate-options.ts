@@ -4,6 +4,7 @@
  * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
  */
 
+import { checkFlowOptions, FLOW_KEYS } from '../engine/flow-control/options.js';
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
@@ -93,7 +94,7 @@ const ARTIFACT_KEYS = allKeys<ArtifactOptions>()(['out', 'in']);
 const PERMISSION_KEYS = allKeys<NodePermissions>()(['requiredRoles', 'allowedUsers', 'requireMFA']);
 const EXECUTOR_KEYS = allKeys<Exclude<ExecutorSelector, string>>()(['name', 'target']);
 /** Keys of `WorkflowOptions` (checked in validate-options.test-d.ts). */
-export const WORKFLOW_KEYS = ['version', 'description'] as const;
+export const WORKFLOW_KEYS = ['version', 'description', ...FLOW_KEYS] as const;
 
 function make(code: keyof typeof ErrorCodes, details: object, nodeId?: string): DefinitionProblem {
   const format = ErrorCodes[code] as (d: never) => string;
@@ -287,9 +288,23 @@ export function checkWorkflowShape(
     out.push(invalid(undefined, 'options', `expected an object like { version: '1.0' }, got ${describe(options)}`));
   else {
     checkKeys(out, undefined, options, WORKFLOW_KEYS);
-    for (const k of WORKFLOW_KEYS)
+    for (const k of ['version', 'description'] as const)
       if (isRecord(options) && options[k] !== undefined && typeof options[k] !== 'string')
         out.push(invalid(undefined, k, `expected a string, got ${describe(options[k])}`));
+    if (isRecord(options))
+      for (const p of checkFlowOptions(options)) {
+        if (p.unknown === undefined) out.push(invalid(undefined, p.option, p.reason));
+        else {
+          const prefix = p.option.slice(0, p.option.length - p.unknown.key.length);
+          const suggestion = suggestKey(p.unknown.key, p.unknown.known);
+          out.push(
+            make('FL_UNKNOWN_OPTION', {
+              option: p.option,
+              ...(suggestion === undefined ? {} : { suggestion: `${prefix}${suggestion}` }),
+            }),
+          );
+        }
+      }
   }
   if (inputSchema !== undefined) {
     const std = (inputSchema as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];

@@ -1,4 +1,5 @@
 import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
+import type { WorkflowFlowOptions } from '../engine/flow-control/types.js';
 import { Workflow } from '../workflow.js';
 import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
@@ -55,7 +56,7 @@ export interface BranchOptions<TIn, TResults, D extends string>
 }
 
 /** Options of the builder itself. */
-export interface WorkflowOptions {
+export interface WorkflowOptions extends WorkflowFlowOptions {
   readonly version?: string | undefined;
   readonly description?: string | undefined;
 }

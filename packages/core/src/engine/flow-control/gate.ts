@@ -1,0 +1,449 @@
+import type { SchedulerLike, Subscription } from 'rxjs';
+import { FlowlaneError, serializeError } from '../../errors.js';
+import type { Logger } from '../../plugin/types.js';
+import type { Workflow } from '../../workflow.js';
+import type { Execution } from '../execution.js';
+import { createMemoryFlowControlBackend } from './memory-backend.js';
+import type { FlowControlBackend, FlowKeyContext, RateDecision, WorkflowFlowOptions } from './types.js';
+
+/** What the gate needs from its engine. */
+export interface FlowGateHost {
+  readonly clock: SchedulerLike;
+  readonly logger: Logger;
+  /** Runs the engine can start now (0 while plugins are set up). */
+  room(): number;
+  /** Start a run the gate admitted (the engine counts it as running). */
+  admit(exec: Execution): void;
+}
+
+interface Entry {
+  readonly exec: Execution;
+  readonly ctx: FlowKeyContext;
+  readonly opts: WorkflowFlowOptions;
+  readonly lane: Lane;
+  readonly priority: number;
+  readonly seq: number;
+  /** Backend key of the concurrency slot (undefined: no concurrency option). */
+  readonly slot: string | undefined;
+  readonly rate: string | undefined;
+  holds: boolean;
+  gone: boolean;
+}
+
+interface Lane {
+  readonly id: string;
+  readonly weight: number;
+  readonly queue: Entry[];
+  /** Smooth weighted round-robin credit. */
+  current: number;
+  /** An admission is being decided by an asynchronous backend. */
+  busy: boolean;
+  /** Waiting for a slot of this key to be released. */
+  blockedOn: string | undefined;
+  /** Waiting for a rate window (or a poll). */
+  timer: Subscription | undefined;
+}
+
+/**
+ * Internal: flow control between runs (issue 20) — per-key concurrency slots, sliding-window rate limits, fairness
+ * between keys (smooth weighted round-robin), priority within a key, `cancelOn`. Runs of workflows with flow-control
+ * options (or a run `priority`) wait here before they take an engine slot; the engine calls {@link pump} whenever
+ * it has room, {@link settled} when a run ends and {@link onEvent} for every custom event.
+ */
+export class FlowGate {
+  readonly #host: FlowGateHost;
+  backend: FlowControlBackend = createMemoryFlowControlBackend();
+  readonly #entries = new Map<Execution, Entry>();
+  readonly #lanes = new Map<string, Lane>();
+  /** Lanes with waiting runs, in arrival order. */
+  readonly #waiting = new Set<Lane>();
+  readonly #blocked = new Map<string, Set<Lane>>();
+  readonly #listeners = new Map<string, Set<Entry>>();
+  #seq = 0;
+  #inflight = 0;
+  #pumping = false;
+  #again = false;
+  #closed = false;
+
+  constructor(host: FlowGateHost) {
+    this.#host = host;
+  }
+
+  /** Whether runs of `wf` (with these run options) go through the gate. */
+  controls(wf: Workflow<unknown, object>, priority: number | undefined): boolean {
+    return wf.flowControl !== undefined || priority !== undefined;
+  }
+
+  /** Runs waiting in the gate (admitted runs not included). */
+  get waiting(): number {
+    let n = 0;
+    for (const l of this.#waiting) n += l.queue.length;
+    return n;
+  }
+
+  enqueue(exec: Execution, input: unknown, runPriority: number | undefined): void {
+    const wf = exec.workflowRef;
+    const opts = wf.flowControl ?? {};
+    const ctx: FlowKeyContext = { input, executionId: exec.executionId, workflow: wf.name };
+    let ckey: string | undefined;
+    let rkey: string | undefined;
+    let priority = 0;
+    try {
+      if (opts.concurrency !== undefined) ckey = keyOf(opts.concurrency.key, ctx, 'concurrency.key');
+      if (opts.rateLimit !== undefined) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
+      priority = runPriority ?? priorityOf(opts.priority, ctx);
+    } catch (e) {
+      exec.failBeforeStart(e);
+      return;
+    }
+    const fairKey = ckey ?? rkey ?? '';
+    const laneId = `${wf.name}\u0000${ckey ?? ''}\u0000${rkey ?? ''}`;
+    let lane = this.#lanes.get(laneId);
+    if (lane === undefined) {
+      const weights = typeof opts.fairness === 'object' ? opts.fairness.weights : undefined;
+      lane = {
+        id: laneId,
+        weight: weights?.[fairKey] ?? 1,
+        queue: [],
+        current: 0,
+        busy: false,
+        blockedOn: undefined,
+        timer: undefined,
+      };
+      this.#lanes.set(laneId, lane);
+    }
+    const entry: Entry = {
+      exec,
+      ctx,
+      opts,
+      lane,
+      priority,
+      seq: this.#seq++,
+      slot: ckey === undefined ? undefined : `${wf.name}:concurrency:${ckey}`,
+      rate: rkey === undefined ? undefined : `${wf.name}:rate:${rkey}`,
+      holds: false,
+      gone: false,
+    };
+    this.#entries.set(exec, entry);
+    insertByPriority(lane.queue, entry);
+    this.#waiting.add(lane);
+    for (const rule of opts.cancelOn ?? []) {
+      let set = this.#listeners.get(rule.event);
+      if (set === undefined) this.#listeners.set(rule.event, (set = new Set()));
+      set.add(entry);
+    }
+    this.pump();
+  }
+
+  /** A custom event (`engine.emit`, `ctx.emitEvent`): cancels the runs whose `cancelOn` matches it. */
+  onEvent(name: string, payload: unknown): void {
+    const set = this.#listeners.get(name);
+    if (set === undefined) return;
+    for (const entry of [...set]) {
+      for (const rule of entry.opts.cancelOn ?? []) {
+        if (rule.event !== name) continue;
+        let hit = false;
+        try {
+          hit = rule.match === undefined || rule.match({ name, payload }, entry.ctx) === true;
+        } catch (e) {
+          this.#host.logger.error(`cancelOn "${name}": match threw`, {
+            workflow: entry.ctx.workflow,
+            executionId: entry.ctx.executionId,
+            error: serializeError(e, { stack: false }).message,
+          });
+        }
+        if (hit) {
+          entry.exec.cancel(`cancelOn: event "${name}"`);
+          break;
+        }
+      }
+    }
+  }
+
+  /** A run ended (or was cancelled while it waited): free its slot and wake the lanes waiting for it. */
+  settled(exec: Execution): void {
+    const entry = this.#entries.get(exec);
+    if (entry === undefined) return;
+    this.#entries.delete(exec);
+    entry.gone = true;
+    for (const rule of entry.opts.cancelOn ?? []) {
+      const set = this.#listeners.get(rule.event);
+      set?.delete(entry);
+      if (set?.size === 0) this.#listeners.delete(rule.event);
+    }
+    const k = entry.lane.queue.indexOf(entry);
+    if (k !== -1) {
+      entry.lane.queue.splice(k, 1);
+      this.#forget(entry.lane);
+    }
+    if (entry.holds && entry.slot !== undefined) this.#release(entry.slot, exec.executionId);
+    this.pump();
+  }
+
+  /** Admit waiting runs while the engine has room. */
+  pump(): void {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        while (!this.#closed && this.#host.room() - this.#inflight > 0) {
+          const lane = this.#pick();
+          if (lane === undefined) break;
+          this.#try(lane, lane.queue[0]!);
+        }
+      } while (this.#again);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** Fail every waiting run (plugin setup failed). */
+  failAll(error: unknown): void {
+    for (const e of [...this.#entries.values()]) if (!e.holds) e.exec.failBeforeStart(error);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const l of this.#lanes.values()) {
+      l.timer?.unsubscribe();
+      l.timer = undefined;
+    }
+  }
+
+  /** Smooth weighted round-robin between lanes that have a run to try. */
+  #pick(): Lane | undefined {
+    let best: Lane | undefined;
+    let total = 0;
+    for (const l of this.#waiting) {
+      if (l.busy || l.blockedOn !== undefined || l.timer !== undefined) continue;
+      l.current += l.weight;
+      total += l.weight;
+      if (best === undefined || l.current > best.current) best = l;
+    }
+    if (best !== undefined) best.current -= total;
+    return best;
+  }
+
+  #try(lane: Lane, entry: Entry): void {
+    if (entry.slot === undefined) {
+      this.#rate(lane, entry);
+      return;
+    }
+    const got = this.#call(
+      () =>
+        this.backend.acquire({
+          key: entry.slot!,
+          limit: entry.opts.concurrency!.limit,
+          holder: entry.exec.executionId,
+        }),
+      false,
+    );
+    if (typeof got === 'boolean') {
+      this.#afterAcquire(lane, entry, got);
+      return;
+    }
+    this.#await(lane, got, (ok) => this.#afterAcquire(lane, entry, ok));
+  }
+
+  #afterAcquire(lane: Lane, entry: Entry, ok: boolean): void {
+    if (entry.gone) {
+      if (ok) this.#release(entry.slot!, entry.exec.executionId);
+      return;
+    }
+    if (!ok) {
+      lane.blockedOn = entry.slot;
+      let set = this.#blocked.get(entry.slot!);
+      if (set === undefined) this.#blocked.set(entry.slot!, (set = new Set()));
+      set.add(lane);
+      const poll = this.backend.pollInterval;
+      if (poll !== undefined) this.#wake(lane, poll);
+      return;
+    }
+    entry.holds = true;
+    this.#rate(lane, entry);
+  }
+
+  #rate(lane: Lane, entry: Entry): void {
+    const r = entry.opts.rateLimit;
+    if (r === undefined || entry.rate === undefined) {
+      this.#admit(lane, entry);
+      return;
+    }
+    const now = this.#host.clock.now();
+    const d = this.#call(
+      () =>
+        this.backend.take({ key: entry.rate!, limit: r.limit, period: r.period, now, holder: entry.exec.executionId }),
+      { admitted: false, retryAt: now + (this.backend.pollInterval ?? r.period) } as RateDecision,
+    );
+    if (!isPromise(d)) {
+      this.#afterTake(lane, entry, d);
+      return;
+    }
+    this.#await(lane, d, (x) => this.#afterTake(lane, entry, x));
+  }
+
+  #afterTake(lane: Lane, entry: Entry, d: RateDecision): void {
+    if (entry.gone) {
+      if (entry.holds) this.#release(entry.slot!, entry.exec.executionId);
+      return;
+    }
+    if (d.admitted) {
+      this.#admit(lane, entry);
+      return;
+    }
+    if (entry.holds) {
+      entry.holds = false;
+      this.#release(entry.slot!, entry.exec.executionId);
+    }
+    const r = entry.opts.rateLimit!;
+    if (r.mode === 'drop') {
+      entry.exec.dropBeforeStart(
+        new FlowlaneError('FL_RATE_LIMITED', {
+          executionId: entry.ctx.executionId,
+          workflow: entry.ctx.workflow,
+          key: entry.rate!.slice(entry.ctx.workflow.length + ':rate:'.length),
+          limit: r.limit,
+          period: r.period,
+        }),
+      );
+      return;
+    }
+    this.#wake(lane, Math.max(0, d.retryAt - this.#host.clock.now()));
+  }
+
+  #admit(lane: Lane, entry: Entry): void {
+    lane.queue.shift();
+    this.#forget(lane);
+    this.#host.admit(entry.exec);
+  }
+
+  /** Retry `lane` after `ms` on the engine clock. */
+  #wake(lane: Lane, ms: number): void {
+    lane.timer?.unsubscribe();
+    lane.timer = this.#host.clock.schedule(() => {
+      lane.timer = undefined;
+      this.#unblock(lane);
+      this.pump();
+    }, ms);
+  }
+
+  #unblock(lane: Lane): void {
+    if (lane.blockedOn === undefined) return;
+    this.#blocked.get(lane.blockedOn)?.delete(lane);
+    if (this.#blocked.get(lane.blockedOn)?.size === 0) this.#blocked.delete(lane.blockedOn);
+    lane.blockedOn = undefined;
+  }
+
+  #release(slot: string, holder: string): void {
+    const r = this.#call(() => this.backend.release({ key: slot, holder }), undefined);
+    const after = (): void => {
+      const set = this.#blocked.get(slot);
+      if (set === undefined) return;
+      this.#blocked.delete(slot);
+      for (const l of set) {
+        l.blockedOn = undefined;
+        l.timer?.unsubscribe();
+        l.timer = undefined;
+      }
+      this.pump();
+    };
+    if (isPromise(r)) void r.then(after);
+    else after();
+  }
+
+  #await<T>(lane: Lane, p: Promise<T>, then: (v: T) => void): void {
+    lane.busy = true;
+    this.#inflight++;
+    void p.then((v) => {
+      lane.busy = false;
+      this.#inflight--;
+      if (this.#closed) return;
+      then(v);
+      this.pump();
+    });
+  }
+
+  /** Calls the backend; a throwing or rejecting backend answers `fallback` (and is logged), never breaking admission. */
+  #call<T>(fn: () => T | Promise<T>, fallback: T): T | Promise<T> {
+    const fail = (e: unknown): T => {
+      this.#host.logger.error('flow-control backend failed', {
+        backend: this.backend.name,
+        error: serializeError(e, { stack: false }).message,
+      });
+      return fallback;
+    };
+    try {
+      const r = fn();
+      return isPromise(r) ? r.then((v) => v, fail) : r;
+    } catch (e) {
+      return fail(e);
+    }
+  }
+
+  #forget(lane: Lane): void {
+    if (lane.queue.length > 0) return;
+    this.#waiting.delete(lane);
+    this.#unblock(lane);
+    lane.timer?.unsubscribe();
+    lane.timer = undefined;
+    lane.current = 0;
+    if (!lane.busy) this.#lanes.delete(lane.id);
+  }
+}
+
+function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+function keyOf(
+  fn: ((ctx: FlowKeyContext) => string | number) | undefined,
+  ctx: FlowKeyContext,
+  option: string,
+): string {
+  if (fn === undefined) return '*';
+  let k: unknown;
+  try {
+    k = fn(ctx);
+  } catch (e) {
+    throw new FlowlaneError(
+      'FL_INVALID_OPTION',
+      { where: ctx.workflow, option, reason: `the key function threw: ${serializeError(e, { stack: false }).message}` },
+      { cause: e },
+    );
+  }
+  if ((typeof k === 'string' && k !== '') || (typeof k === 'number' && Number.isFinite(k))) return String(k);
+  throw new FlowlaneError('FL_INVALID_OPTION', {
+    where: ctx.workflow,
+    option,
+    reason: `the key function must return a non-empty string or a finite number, got ${k === null ? 'null' : typeof k}`,
+  });
+}
+
+function priorityOf(p: WorkflowFlowOptions['priority'], ctx: FlowKeyContext): number {
+  if (p === undefined) return 0;
+  const v = typeof p === 'function' ? p(ctx) : p;
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where: ctx.workflow,
+      option: 'priority',
+      reason: `expected a finite number, got ${typeof v}`,
+    });
+  return v;
+}
+
+/** Higher priority first, then arrival order (binary search: O(log n) per run). */
+function insertByPriority(queue: Entry[], e: Entry): void {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const q = queue[mid]!;
+    if (q.priority > e.priority || (q.priority === e.priority && q.seq < e.seq)) lo = mid + 1;
+    else hi = mid;
+  }
+  queue.splice(lo, 0, e);
+}
