@@ -36,7 +36,12 @@ describe('flow control', () => {
     await clock.runAll();
     const results = await Promise.all(runs.map((r) => r.result));
     expect(results.map((r) => r.status)).toEqual(Array(6).fill('success'));
-    expect(peak).toEqual(new Map([['a', 2], ['b', 1]]));
+    expect(peak).toEqual(
+      new Map([
+        ['a', 2],
+        ['b', 1],
+      ]),
+    );
     expect(log).toEqual(['a1@0', 'a2@0', 'b1@0', 'a3@100', 'a4@100', 'a5@200']);
   });
 
@@ -52,7 +57,9 @@ describe('flow control', () => {
     for (const r of runs) expect((await r.result).status).toBe('success');
     expect(starts).toEqual([0, 0, 1_000, 1_000, 2_000]);
 
-    const dropping = workflow('dropping', { rateLimit: { key: (c) => c.input.k, limit: 1, period: 1_000, mode: 'drop' } })
+    const dropping = workflow('dropping', {
+      rateLimit: { key: (c) => c.input.k, limit: 1, period: 1_000, mode: 'drop' },
+    })
       .input<{ k: string }>()
       .addNode('a', () => 1)
       .build();
@@ -91,7 +98,10 @@ describe('flow control', () => {
     const clock = createVirtualClock();
     const engine = engines({ clock, maxConcurrentRuns: 1 });
     const order: string[] = [];
-    const wf = workflow('weighted', { concurrency: { key: (c) => c.input.t, limit: 1 }, fairness: { weights: { gold: 3 } } })
+    const wf = workflow('weighted', {
+      concurrency: { key: (c) => c.input.t, limit: 1 },
+      fairness: { weights: { gold: 3 } },
+    })
       .input<{ t: string }>()
       .addNode('a', async (ctx) => {
         order.push(ctx.input.t);
@@ -190,19 +200,35 @@ describe('flow control', () => {
   });
 
   it('bad options are build problems or typed run errors', () => {
-    expect(() => workflow('x', { concurrency: { limit: 0 } }).addNode('a', () => 1).build()).toThrow(
-      /concurrency\.limit.*integer ≥ 1/,
-    );
     expect(() =>
-      workflow('x', { rateLimit: { limit: 1, period: 1_000, mode: 'skip' as 'drop' } }).addNode('a', () => 1).build(),
+      workflow('x', { concurrency: { limit: 0 } })
+        .addNode('a', () => 1)
+        .build(),
+    ).toThrow(/concurrency\.limit.*integer ≥ 1/);
+    expect(() =>
+      workflow('x', { rateLimit: { limit: 1, period: 1_000, mode: 'skip' as 'drop' } })
+        .addNode('a', () => 1)
+        .build(),
     ).toThrow(/rateLimit\.mode/);
     expect(() =>
-      workflow('x', { concurrency: { limit: 1, kye: () => 1 } as never }).addNode('a', () => 1).build(),
+      workflow('x', { concurrency: { limit: 1, kye: () => 1 } as never })
+        .addNode('a', () => 1)
+        .build(),
     ).toThrow(/concurrency\.kye.*did you mean "concurrency\.key"/s);
-    expect(() => workflow('x', { fairnes: 'round-robin' } as never).addNode('a', () => 1).build()).toThrow(/fairness/);
-    expect(() => workflow('x', { cancelOn: [{ event: '' }] }).addNode('a', () => 1).build()).toThrow(/cancelOn\[0\]\.event/);
+    expect(() =>
+      workflow('x', { fairnes: 'round-robin' } as never)
+        .addNode('a', () => 1)
+        .build(),
+    ).toThrow(/fairness/);
+    expect(() =>
+      workflow('x', { cancelOn: [{ event: '' }] })
+        .addNode('a', () => 1)
+        .build(),
+    ).toThrow(/cancelOn\[0\]\.event/);
     const engine = engines();
-    const wf = workflow('y').addNode('a', () => 1).build();
+    const wf = workflow('y')
+      .addNode('a', () => 1)
+      .build();
     expect(() => engine.run(wf, {}, { priority: Number.NaN })).toThrow(/priority/);
   });
 
@@ -228,8 +254,14 @@ describe('flow control', () => {
     const b = createMemoryFlowControlBackend();
     expect(b.take({ key: 'k', limit: 2, period: 100, now: 0, holder: '1' })).toEqual({ admitted: true });
     expect(b.take({ key: 'k', limit: 2, period: 100, now: 40, holder: '2' })).toEqual({ admitted: true });
-    expect(b.take({ key: 'k', limit: 2, period: 100, now: 99, holder: '3' })).toEqual({ admitted: false, retryAt: 100 });
+    expect(b.take({ key: 'k', limit: 2, period: 100, now: 99, holder: '3' })).toEqual({
+      admitted: false,
+      retryAt: 100,
+    });
     expect(b.take({ key: 'k', limit: 2, period: 100, now: 100, holder: '3' })).toEqual({ admitted: true });
-    expect(b.take({ key: 'k', limit: 2, period: 100, now: 120, holder: '4' })).toEqual({ admitted: false, retryAt: 140 });
+    expect(b.take({ key: 'k', limit: 2, period: 100, now: 120, holder: '4' })).toEqual({
+      admitted: false,
+      retryAt: 140,
+    });
   });
 });

@@ -34,8 +34,10 @@ interface Lane {
   readonly id: string;
   readonly weight: number;
   readonly queue: Entry[];
-  /** Smooth weighted round-robin credit. */
-  current: number;
+  /** Stride scheduling: the lane's virtual time (grows by 1 / weight per admission). */
+  pass: number;
+  /** When the lane was last picked or created (ties between equal passes: least recently served first). */
+  stamp: number;
   /** An admission is being decided by an asynchronous backend. */
   busy: boolean;
   /** Waiting for a slot of this key to be released. */
@@ -60,6 +62,9 @@ export class FlowGate {
   readonly #blocked = new Map<string, Set<Lane>>();
   readonly #listeners = new Map<string, Set<Entry>>();
   #seq = 0;
+  /** Virtual time of fairness: the pass of the last admitted lane. */
+  #vtime = 0;
+  #stamp = 0;
   #inflight = 0;
   #pumping = false;
   #again = false;
@@ -105,7 +110,8 @@ export class FlowGate {
         id: laneId,
         weight: weights?.[fairKey] ?? 1,
         queue: [],
-        current: 0,
+        pass: 0,
+        stamp: this.#stamp++,
         busy: false,
         blockedOn: undefined,
         timer: undefined,
@@ -214,17 +220,27 @@ export class FlowGate {
     }
   }
 
-  /** Smooth weighted round-robin between lanes that have a run to try. */
+  /**
+   * Stride scheduling between lanes that have a run to try: the lane with the lowest pass goes next and its pass
+   * grows by 1 / weight. A lane that was idle or blocked rejoins at the current virtual time (no catch-up burst), so
+   * with equal weights no other lane is served twice between two admissions of a waiting lane.
+   */
   #pick(): Lane | undefined {
     let best: Lane | undefined;
-    let total = 0;
+    let bestPass = 0;
     for (const l of this.#waiting) {
       if (l.busy || l.blockedOn !== undefined || l.timer !== undefined) continue;
-      l.current += l.weight;
-      total += l.weight;
-      if (best === undefined || l.current > best.current) best = l;
+      const pass = Math.max(l.pass, this.#vtime);
+      if (best === undefined || pass < bestPass || (pass === bestPass && l.stamp < best.stamp)) {
+        best = l;
+        bestPass = pass;
+      }
     }
-    if (best !== undefined) best.current -= total;
+    if (best !== undefined) {
+      this.#vtime = bestPass;
+      best.pass = bestPass + 1 / best.weight;
+      best.stamp = this.#stamp++;
+    }
     return best;
   }
 
@@ -390,7 +406,6 @@ export class FlowGate {
     this.#unblock(lane);
     lane.timer?.unsubscribe();
     lane.timer = undefined;
-    lane.current = 0;
     if (!lane.busy) this.#lanes.delete(lane.id);
   }
 }
