@@ -37,8 +37,15 @@ export interface RedisStoreOptions {
   readonly retentionMs?: number | undefined;
   /** Give up connecting at setup after this many ms (`FL_REDIS_UNREACHABLE`). Default 5 000. */
   readonly connectTimeoutMs?: number | undefined;
-  /** Which stores the plugin installs. Default all three: `['executions', 'cache', 'state']`. */
-  readonly stores?: readonly ('executions' | 'cache' | 'state')[] | undefined;
+  /**
+   * Which stores the plugin installs. Default `['executions', 'cache', 'state']`; add `'flowControl'` to share
+   * workflows' `concurrency` and `rateLimit` between every engine on this Redis.
+   */
+  readonly stores?: readonly ('executions' | 'cache' | 'state' | 'flowControl')[] | undefined;
+  /** Flow-control backend settings (with `'flowControl'` in `stores`). Default `{ leaseMs: 30_000, pollIntervalMs: 250 }`. */
+  readonly flowControl?:
+    | { readonly leaseMs?: number | undefined; readonly pollIntervalMs?: number | undefined }
+    | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
 }
@@ -50,12 +57,14 @@ export interface ResolvedOptions {
   readonly prefix: string;
   readonly retentionMs: number;
   readonly connectTimeoutMs: number;
-  readonly stores: ReadonlySet<'executions' | 'cache' | 'state'>;
+  readonly stores: ReadonlySet<'executions' | 'cache' | 'state' | 'flowControl'>;
+  readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number };
   readonly codec: RedisCodec;
 }
 
-const KNOWN = ['url', 'client', 'prefix', 'retentionMs', 'connectTimeoutMs', 'stores', 'codec'] as const;
-const STORES = ['executions', 'cache', 'state'] as const;
+const KNOWN = ['url', 'client', 'prefix', 'retentionMs', 'connectTimeoutMs', 'stores', 'codec', 'flowControl'] as const;
+const STORES = ['executions', 'cache', 'state', 'flowControl'] as const;
+const DEFAULT_STORES = ['executions', 'cache', 'state'] as const;
 
 /** Levenshtein distance, for "did you mean" hints. */
 function distance(a: string, b: string): number {
@@ -153,7 +162,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
     throw invalid('connectTimeoutMs', `expected an integer > 0, got ${String(connectTimeoutMs)}`);
-  const stores = options.stores ?? STORES;
+  const stores = options.stores ?? DEFAULT_STORES;
   if (!Array.isArray(stores) || stores.length === 0)
     throw invalid('stores', `expected a non-empty array of ${STORES.join(', ')}`);
   for (const s of stores)
@@ -162,5 +171,25 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const codec = options.codec ?? strictJsonCodec;
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
     throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
-  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec };
+  const fc = options.flowControl ?? {};
+  if (typeof fc !== 'object' || fc === null) throw invalid('flowControl', 'expected { leaseMs?, pollIntervalMs? }');
+  for (const key of Object.keys(fc))
+    if (key !== 'leaseMs' && key !== 'pollIntervalMs')
+      throw invalid(`flowControl.${key}`, `unknown option${suggest(key, ['leaseMs', 'pollIntervalMs'])}`);
+  const leaseMs = fc.leaseMs ?? 30_000;
+  const pollIntervalMs = fc.pollIntervalMs ?? 250;
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
+    throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
+  if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
+    throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
+  return {
+    url,
+    client,
+    prefix,
+    retentionMs,
+    connectTimeoutMs,
+    stores: new Set(stores),
+    codec,
+    flowControl: { leaseMs, pollIntervalMs },
+  };
 }

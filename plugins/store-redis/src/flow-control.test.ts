@@ -1,0 +1,145 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createEngine, workflow } from '@flowlane/core';
+import { flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore } from './index.js';
+import { createRedisFlowControlBackend } from './redis-flow-control.js';
+
+const child = fileURLToPath(new URL('./flow-child.test-helper.ts', import.meta.url));
+const tsx = createRequire(import.meta.url).resolve('tsx');
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+const redis: RedisService = await startRedis();
+afterAll(() => redis.dispose());
+
+flowControlBackendConformance(
+  'redis',
+  () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const backend = createRedisFlowControlBackend(client, { prefix: `conf:${Math.random()}:`, leaseMs: 10_000 });
+    const stop = backend.dispose?.bind(backend);
+    return Object.assign(backend, {
+      async dispose() {
+        await stop?.();
+        await client.quit();
+      },
+    });
+  },
+  { clock: 'server' },
+);
+
+interface Child {
+  readonly proc: ChildProcess;
+  /** Resolves with the first stdout line starting with `prefix` (undefined if the process exits first). */
+  line(prefix: string): Promise<string | undefined>;
+  readonly exited: Promise<void>;
+}
+
+function startChild(args: readonly string[]): Child {
+  const proc = spawn(process.execPath, ['--import', tsx, child, redis.url, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const lines: string[] = [];
+  const waiting: { prefix: string; resolve: (l: string | undefined) => void }[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    lines.push(l);
+    for (const w of waiting.splice(0))
+      if (l.startsWith(w.prefix)) w.resolve(l);
+      else waiting.push(w);
+  });
+  const exited = new Promise<void>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      if (signal === null && code !== 0) console.error(`flow child exited ${code}:\n${stderr}`);
+      for (const w of waiting.splice(0)) w.resolve(undefined);
+      resolve();
+    }),
+  );
+  return {
+    proc,
+    exited,
+    line: (prefix) =>
+      new Promise((resolve) => {
+        const seen = lines.find((l) => l.startsWith(prefix));
+        if (seen !== undefined) resolve(seen);
+        else if (proc.exitCode !== null || proc.signalCode !== null) resolve(undefined);
+        else waiting.push({ prefix, resolve });
+      }),
+  };
+}
+
+describe('flow control across processes on a real Redis', () => {
+  let r: Redis;
+  beforeAll(() => {
+    r = new Redis(redis.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
+
+  it('3 engines, 300 runs over 10 tenants with limit 2: never more than 2 of a tenant at once across engines', async () => {
+    await r.del('fcx:observed');
+    const children = [0, 1, 2].map((i) => startChild(['run', String(i * 100), '100']));
+    const done = await Promise.all(children.map((c) => c.line('DONE ')));
+    await Promise.all(children.map((c) => c.exited));
+    for (const d of done) expect(JSON.parse(d!.slice(5))).toEqual(Array(100).fill('success'));
+    const observed = (await r.lrange('fcx:observed', 0, -1)).map((l) => l.split(' '));
+    expect(observed).toHaveLength(300);
+    const peak = new Map<string, number>();
+    for (const [tenant, n] of observed) peak.set(tenant!, Math.max(peak.get(tenant!) ?? 0, Number(n)));
+    expect(peak.size).toBe(10);
+    for (const p of peak.values()) expect(p).toBeLessThanOrEqual(2);
+    // The limit was reached (the check is not vacuous), and by runs of different processes together.
+    expect([...peak.values()].some((p) => p === 2)).toBe(true);
+    const pidsAtTwo = new Set(observed.filter(([, n]) => n === '2').map(([, , pid]) => pid));
+    expect(pidsAtTwo.size).toBeGreaterThan(1);
+    for (let t = 0; t < 10; t++) expect(await r.get(`fcx:active:t${t}`)).toBe('0');
+  });
+
+  it("a kill -9'd engine's slots stay held while it lives (renewed) and come back after the lease", async () => {
+    await r.del('fcx:active:held');
+    const holder = startChild(['hold', '0', '0']);
+    expect(await holder.line('HOLDING')).toBe('HOLDING');
+    const engine = createEngine({
+      logger: quiet,
+      plugins: [
+        redisStore({
+          url: redis.url,
+          prefix: 'fcx:',
+          stores: ['flowControl'],
+          flowControl: { leaseMs: 1_000, pollIntervalMs: 20 },
+        }),
+      ],
+    });
+    try {
+      const started: number[] = [];
+      const wf = workflow('tenant-work', { concurrency: { key: (ctx) => ctx.input.tenant, limit: 2 } })
+        .input<{ tenant: string }>()
+        .addNode('work', () => void started.push(Date.now()))
+        .build();
+      const run = engine.run(wf, { tenant: 'held' });
+      // Twice the lease: the live holder renews its slots, so the run must still be waiting.
+      await new Promise((done) => setTimeout(done, 2_000));
+      expect(started).toEqual([]);
+      const killedAt = Date.now();
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      const result = await run.result;
+      expect(result.status).toBe('success');
+      expect(started).toHaveLength(1);
+      // Not before the last renewal's lease could run out, and well within a generous bound after it.
+      expect(started[0]! - killedAt).toBeGreaterThanOrEqual(600); // last renewal ≤ lease/3 before the kill
+      expect(started[0]! - killedAt).toBeLessThan(15_000);
+    } finally {
+      await engine.close();
+    }
+  });
+});
