@@ -7,7 +7,14 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url));
 const out = fileURLToPath(new URL('../.snippets/', import.meta.url));
-const docs = ['README.md', 'docs/builder.md', 'docs/getting-started.md', 'docs/triggers.md', 'packages/core/README.md'];
+const docs = [
+  'README.md',
+  'docs/builder.md',
+  'docs/getting-started.md',
+  'docs/triggers.md',
+  'docs/flow-control.md',
+  'packages/core/README.md',
+];
 
 const snippets = docs.flatMap((doc) => {
   let text: string;
@@ -18,7 +25,8 @@ const snippets = docs.flatMap((doc) => {
   }
   return [...text.matchAll(/```ts\n([\s\S]*?)```/g)]
     .map((m) => m[1]!)
-    .filter((code) => code.includes("from '@flowlane/core'"))
+    // Blocks that also need a plugin package run in that package's own snippet suite.
+    .filter((code) => code.includes("from '@flowlane/core'") && !code.includes("from '@flowlane/store-redis'"))
     .map((code, i) => ({ name: `${doc}#${i + 1}`, code: code.replaceAll("from '@flowlane/core'", `from '${entry}'`) }));
 });
 

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEngine, workflow } from '@flowlane/core';
-import { flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
+import { docSnippetsSuite, flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from './index.js';
@@ -12,6 +12,17 @@ import { createRedisFlowControlBackend } from './redis-flow-control.js';
 const child = fileURLToPath(new URL('./flow-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+// docs/flow-control.md: every block runs here with its printed output checked (the core-only ones too).
+docSnippetsSuite({
+  docs: [fileURLToPath(new URL('../../../docs/flow-control.md', import.meta.url))],
+  imports: {
+    '@flowlane/store-redis': fileURLToPath(new URL('./index.ts', import.meta.url)),
+    '@flowlane/core': fileURLToPath(import.meta.resolve('@flowlane/core')),
+  },
+  minSnippets: 3,
+  outDir: fileURLToPath(new URL('../.snippets-flow-control/', import.meta.url)),
+});
 
 const redis: RedisService = await startRedis();
 afterAll(() => redis.dispose());
