@@ -23,15 +23,19 @@ interface Entry {
   readonly lane: Lane;
   readonly priority: number;
   readonly seq: number;
-  /** Backend key of the concurrency slot (undefined: no concurrency option). */
-  readonly slot: string | undefined;
-  readonly rate: string | undefined;
   holds: boolean;
   gone: boolean;
 }
 
 interface Lane {
   readonly id: string;
+  readonly byId: Map<string, Lane>;
+  /** Backend key of the lane's concurrency slots (undefined: no concurrency option). */
+  readonly slot: string | undefined;
+  /** Backend key of the lane's rate window (undefined: no rateLimit option). */
+  readonly rate: string | undefined;
+  /** The rate key as the user's function returned it (for FL_RATE_LIMITED). */
+  readonly rateKey: string | undefined;
   readonly weight: number;
   readonly queue: Entry[];
   /** Stride scheduling: the lane's virtual time (grows by 1 / weight per admission). */
@@ -56,7 +60,9 @@ export class FlowGate {
   readonly #host: FlowGateHost;
   backend: FlowControlBackend = createMemoryFlowControlBackend();
   readonly #entries = new Map<Execution, Entry>();
-  readonly #lanes = new Map<string, Lane>();
+  /** Lanes by workflow, then by `<concurrency key>\0<rate key>`. */
+  readonly #lanes = new WeakMap<object, Map<string, Lane>>();
+  #laneCount = 0;
   /** Lanes with waiting runs, in arrival order. */
   readonly #waiting = new Set<Lane>();
   readonly #blocked = new Map<string, Set<Lane>>();
@@ -102,12 +108,18 @@ export class FlowGate {
       return;
     }
     const fairKey = ckey ?? rkey ?? '';
-    const laneId = `${wf.name}\u0000${ckey ?? ''}\u0000${rkey ?? ''}`;
-    let lane = this.#lanes.get(laneId);
+    const laneId = rkey === undefined ? fairKey : `${ckey ?? ''}\u0000${rkey}`;
+    let byId = this.#lanes.get(wf);
+    if (byId === undefined) this.#lanes.set(wf, (byId = new Map()));
+    let lane = byId.get(laneId);
     if (lane === undefined) {
       const weights = typeof opts.fairness === 'object' ? opts.fairness.weights : undefined;
       lane = {
         id: laneId,
+        byId,
+        slot: ckey === undefined ? undefined : `${wf.name}:concurrency:${ckey}`,
+        rate: rkey === undefined ? undefined : `${wf.name}:rate:${rkey}`,
+        rateKey: rkey,
         weight: weights?.[fairKey] ?? 1,
         queue: [],
         pass: 0,
@@ -116,7 +128,8 @@ export class FlowGate {
         blockedOn: undefined,
         timer: undefined,
       };
-      this.#lanes.set(laneId, lane);
+      byId.set(laneId, lane);
+      this.#laneCount++;
     }
     const entry: Entry = {
       exec,
@@ -125,8 +138,6 @@ export class FlowGate {
       lane,
       priority,
       seq: this.#seq++,
-      slot: ckey === undefined ? undefined : `${wf.name}:concurrency:${ckey}`,
-      rate: rkey === undefined ? undefined : `${wf.name}:rate:${rkey}`,
       holds: false,
       gone: false,
     };
@@ -182,7 +193,7 @@ export class FlowGate {
       entry.lane.queue.splice(k, 1);
       this.#forget(entry.lane);
     }
-    if (entry.holds && entry.slot !== undefined) this.#release(entry.slot, exec.executionId);
+    if (entry.holds && entry.lane.slot !== undefined) this.#release(entry.lane.slot, exec.executionId);
     this.pump();
   }
 
@@ -214,7 +225,7 @@ export class FlowGate {
 
   close(): void {
     this.#closed = true;
-    for (const l of this.#lanes.values()) {
+    for (const l of this.#waiting) {
       l.timer?.unsubscribe();
       l.timer = undefined;
     }
@@ -245,19 +256,25 @@ export class FlowGate {
   }
 
   #try(lane: Lane, entry: Entry): void {
-    if (entry.slot === undefined) {
+    if (entry.lane.slot === undefined) {
       this.#rate(lane, entry);
       return;
     }
-    const got = this.#call(
-      () =>
-        this.backend.acquire({
-          key: entry.slot!,
-          limit: entry.opts.concurrency!.limit,
-          holder: entry.exec.executionId,
-        }),
-      false,
-    );
+    let got: boolean | Promise<boolean>;
+    try {
+      got = this.backend.acquire({
+        key: entry.lane.slot,
+        limit: entry.opts.concurrency!.limit,
+        holder: entry.exec.executionId,
+      });
+      if (typeof got !== 'boolean')
+        got = got.then(
+          (v) => v,
+          (e: unknown) => this.#failed(e, false),
+        );
+    } catch (e) {
+      got = this.#failed(e, false);
+    }
     if (typeof got === 'boolean') {
       this.#afterAcquire(lane, entry, got);
       return;
@@ -267,13 +284,13 @@ export class FlowGate {
 
   #afterAcquire(lane: Lane, entry: Entry, ok: boolean): void {
     if (entry.gone) {
-      if (ok) this.#release(entry.slot!, entry.exec.executionId);
+      if (ok) this.#release(entry.lane.slot!, entry.exec.executionId);
       return;
     }
     if (!ok) {
-      lane.blockedOn = entry.slot;
-      let set = this.#blocked.get(entry.slot!);
-      if (set === undefined) this.#blocked.set(entry.slot!, (set = new Set()));
+      lane.blockedOn = entry.lane.slot;
+      let set = this.#blocked.get(entry.lane.slot!);
+      if (set === undefined) this.#blocked.set(entry.lane.slot!, (set = new Set()));
       set.add(lane);
       const poll = this.backend.pollInterval;
       if (poll !== undefined) this.#wake(lane, poll);
@@ -285,16 +302,28 @@ export class FlowGate {
 
   #rate(lane: Lane, entry: Entry): void {
     const r = entry.opts.rateLimit;
-    if (r === undefined || entry.rate === undefined) {
+    if (r === undefined || entry.lane.rate === undefined) {
       this.#admit(lane, entry);
       return;
     }
     const now = this.#host.clock.now();
-    const d = this.#call(
-      () =>
-        this.backend.take({ key: entry.rate!, limit: r.limit, period: r.period, now, holder: entry.exec.executionId }),
-      { admitted: false, retryAt: now + (this.backend.pollInterval ?? r.period) } as RateDecision,
-    );
+    let d: RateDecision | Promise<RateDecision>;
+    try {
+      d = this.backend.take({
+        key: entry.lane.rate,
+        limit: r.limit,
+        period: r.period,
+        now,
+        holder: entry.exec.executionId,
+      });
+      if (isPromise(d))
+        d = d.then(
+          (v) => v,
+          (e: unknown) => this.#failed(e, this.#retryLater(now, r.period)),
+        );
+    } catch (e) {
+      d = this.#failed(e, this.#retryLater(now, r.period));
+    }
     if (!isPromise(d)) {
       this.#afterTake(lane, entry, d);
       return;
@@ -304,7 +333,7 @@ export class FlowGate {
 
   #afterTake(lane: Lane, entry: Entry, d: RateDecision): void {
     if (entry.gone) {
-      if (entry.holds) this.#release(entry.slot!, entry.exec.executionId);
+      if (entry.holds) this.#release(entry.lane.slot!, entry.exec.executionId);
       return;
     }
     if (d.admitted) {
@@ -313,7 +342,7 @@ export class FlowGate {
     }
     if (entry.holds) {
       entry.holds = false;
-      this.#release(entry.slot!, entry.exec.executionId);
+      this.#release(entry.lane.slot!, entry.exec.executionId);
     }
     const r = entry.opts.rateLimit!;
     if (r.mode === 'drop') {
@@ -321,7 +350,7 @@ export class FlowGate {
         new FlowlaneError('FL_RATE_LIMITED', {
           executionId: entry.ctx.executionId,
           workflow: entry.ctx.workflow,
-          key: entry.rate!.slice(entry.ctx.workflow.length + ':rate:'.length),
+          key: entry.lane.rateKey!,
           limit: r.limit,
           period: r.period,
         }),
@@ -355,7 +384,13 @@ export class FlowGate {
   }
 
   #release(slot: string, holder: string): void {
-    const r = this.#call(() => this.backend.release({ key: slot, holder }), undefined);
+    let r: void | Promise<void>;
+    try {
+      r = this.backend.release({ key: slot, holder });
+      if (isPromise(r)) r = r.then(undefined, (e: unknown) => this.#failed(e, undefined));
+    } catch (e) {
+      r = this.#failed(e, undefined);
+    }
     const after = (): void => {
       const set = this.#blocked.get(slot);
       if (set === undefined) return;
@@ -383,21 +418,18 @@ export class FlowGate {
     });
   }
 
-  /** Calls the backend; a throwing or rejecting backend answers `fallback` (and is logged), never breaking admission. */
-  #call<T>(fn: () => T | Promise<T>, fallback: T): T | Promise<T> {
-    const fail = (e: unknown): T => {
-      this.#host.logger.error('flow-control backend failed', {
-        backend: this.backend.name,
-        error: serializeError(e, { stack: false }).message,
-      });
-      return fallback;
-    };
-    try {
-      const r = fn();
-      return isPromise(r) ? r.then((v) => v, fail) : r;
-    } catch (e) {
-      return fail(e);
-    }
+  /** A throwing or rejecting backend is logged and answers `fallback`: it never breaks admission. */
+  #failed<T>(e: unknown, fallback: T): T {
+    this.#host.logger.error('flow-control backend failed', {
+      backend: this.backend.name,
+      error: serializeError(e, { stack: false }).message,
+    });
+    return fallback;
+  }
+
+  /** What a failed rate check answers: try again after a poll interval (or a period). */
+  #retryLater(now: number, period: number): RateDecision {
+    return { admitted: false, retryAt: now + (this.backend.pollInterval ?? period) };
   }
 
   #forget(lane: Lane): void {
@@ -406,7 +438,11 @@ export class FlowGate {
     this.#unblock(lane);
     lane.timer?.unsubscribe();
     lane.timer = undefined;
-    if (!lane.busy) this.#lanes.delete(lane.id);
+    // Idle lanes are kept for reuse (no allocation per run) unless there are many keys.
+    if (!lane.busy && this.#laneCount > 4_096 && lane.byId.get(lane.id) === lane) {
+      lane.byId.delete(lane.id);
+      this.#laneCount--;
+    }
   }
 }
 

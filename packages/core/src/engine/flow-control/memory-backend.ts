@@ -1,5 +1,14 @@
 import type { FlowControlBackend, RateDecision } from './types.js';
 
+/** Start times of one key's window, oldest first, from `head` on (a queue without per-start allocation). */
+interface Window {
+  starts: number[];
+  head: number;
+}
+
+/** Above this many keys, emptied keys are forgotten (below it they are kept for reuse: no allocation per run). */
+const KEEP_KEYS = 4_096;
+
 /**
  * The default {@link FlowControlBackend}: slots and sliding windows in this process's memory (one engine). Answers
  * synchronously, so flow control adds no promise hops to admission.
@@ -13,7 +22,7 @@ import type { FlowControlBackend, RateDecision } from './types.js';
  */
 export function createMemoryFlowControlBackend(): FlowControlBackend {
   const slots = new Map<string, Set<string>>();
-  const windows = new Map<string, number[]>();
+  const windows = new Map<string, Window>();
   return {
     name: 'memory',
     acquire({ key, limit, holder }) {
@@ -28,20 +37,27 @@ export function createMemoryFlowControlBackend(): FlowControlBackend {
       const held = slots.get(key);
       if (held === undefined) return;
       held.delete(holder);
-      if (held.size === 0) slots.delete(key);
+      if (held.size === 0 && slots.size > KEEP_KEYS) slots.delete(key);
     },
     take({ key, limit, period, now }): RateDecision {
-      let starts = windows.get(key);
-      if (starts === undefined) windows.set(key, (starts = []));
-      // Starts are appended in time order: drop those that left the window (now - period, now].
-      let k = 0;
-      while (k < starts.length && starts[k]! <= now - period) k++;
-      if (k > 0) starts.splice(0, k);
-      if (starts.length < limit) {
-        starts.push(now);
-        return { admitted: true };
+      let w = windows.get(key);
+      if (w === undefined) windows.set(key, (w = { starts: [], head: 0 }));
+      const { starts } = w;
+      // Starts are appended in time order: skip those that left the window (now - period, now].
+      while (w.head < starts.length && starts[w.head]! <= now - period) w.head++;
+      if (w.head > 1_024 && w.head * 2 > starts.length) {
+        starts.splice(0, w.head);
+        w.head = 0;
       }
+      const count = starts.length - w.head;
+      if (count < limit) {
+        starts.push(now);
+        return ADMITTED;
+      }
+      if (count === 0 && windows.size > KEEP_KEYS) windows.delete(key);
       return { admitted: false, retryAt: starts[starts.length - limit]! + period };
     },
   };
 }
+
+const ADMITTED: RateDecision = Object.freeze({ admitted: true });
