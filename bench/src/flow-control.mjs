@@ -18,7 +18,10 @@ const REPS = arg('reps', 7);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const plain = workflow('plain').input().addNode('n', (ctx) => ctx.input.i + 1).build();
+const plain = workflow('plain')
+  .input()
+  .addNode('n', (ctx) => ctx.input.i + 1)
+  .build();
 const gated = workflow('gated', {
   concurrency: { key: (ctx) => ctx.input.i % 100, limit: 1_000 },
   rateLimit: { key: (ctx) => ctx.input.i % 100, limit: 1_000_000, period: 60_000 },
@@ -83,7 +86,13 @@ async function fairness() {
   while (smallDone < 90) await new Promise((r) => setTimeout(r, 5));
   await engine.close();
   await Promise.all(runs);
-  return { floodRuns: 10_000, smallKeys: 9, smallRunsEach: 10, maxConcurrentRuns: 4, floodFinishedWhenLastSmallFinished: lastSmallAt };
+  return {
+    floodRuns: 10_000,
+    smallKeys: 9,
+    smallRunsEach: 10,
+    maxConcurrentRuns: 4,
+    floodFinishedWhenLastSmallFinished: lastSmallAt,
+  };
 }
 
 const row = { id: 'F1', node: process.version, overhead: await overhead(), fairness: await fairness() };
