@@ -57,6 +57,8 @@ const NODE_KEYS = allKeys<NodeOptions>()([
   'rollback',
   'estimatedMs',
   'meta',
+  'concurrency',
+  'rateLimit',
 ]);
 /**
  * Keys of each builder call that the builder takes out before it stores the node's options (checked against
@@ -159,6 +161,16 @@ export function checkNodeShape(def: DefShape, out: DefinitionProblem[]): void {
   if (!isRecord(o)) return; // validate.ts reports "options: expected an object"
   const { known, suggest } = keysFor(def);
   checkKeys(out, id, o, known, '', suggest);
+
+  if (o.concurrency !== undefined || o.rateLimit !== undefined)
+    for (const p of checkFlowOptions({ concurrency: o.concurrency, rateLimit: o.rateLimit }))
+      out.push(
+        p.unknown === undefined
+          ? invalid(id, p.option, p.reason)
+          : make('FL_UNKNOWN_OPTION', { nodeId: id, option: p.option }, id),
+      );
+  if (isRecord(o.rateLimit) && o.rateLimit.mode !== undefined)
+    out.push(invalid(id, 'rateLimit.mode', "a node's attempts are always delayed, never dropped; remove mode"));
 
   const retry = o.retry;
   if (isRecord(retry)) {

@@ -30,7 +30,7 @@ type Settled<R, E> = 'continue' extends E ? R | undefined : R;
 
 /** Options of `parallel`: shared by every node of the group, plus the group's concurrency cap. */
 export interface ParallelOptions<TIn, TResults, D extends string>
-  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback'> {
+  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'concurrency'> {
   /** At most this many nodes of the group run at once. Default: unbounded. */
   readonly concurrency?: number | undefined;
   /** Group id for descriptions and metrics (default `parallel-<n>`). */
@@ -39,7 +39,7 @@ export interface ParallelOptions<TIn, TResults, D extends string>
 
 /** Options of `forEach`. */
 export interface ForEachOptions<TIn, TResults, D extends string, P extends 'fail-fast' | 'allSettled'>
-  extends NodeOptions<TIn, TResults, D> {
+  extends Omit<NodeOptions<TIn, TResults, D>, 'concurrency'> {
   /** At most this many items run at once. Default 1 … unbounded (Infinity). */
   readonly concurrency?: number | undefined;
   /** `fail-fast` (default): the first failing item fails the node; `allSettled`: every item settles, results describe each. */

@@ -268,6 +268,9 @@ export class Engine {
         return exec;
       },
       settled: (exec) => this.#settled(exec),
+      get flow() {
+        return self.#flow;
+      },
     };
     const depth = options.maxTriggerDepth ?? 10;
     if (!(Number.isInteger(depth) && depth >= 1))

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   concatMap,
   defer,
+  finalize,
   from,
   isObservable,
   lastValueFrom,
@@ -791,6 +792,20 @@ export class Execution implements Run {
             return err;
           }),
         );
+      }
+      if (o.concurrency !== undefined || o.rateLimit !== undefined) {
+        // Node-level flow control across runs: waiting for a slot or the rate window is not part of the timeout.
+        const gated$ = inner$;
+        inner$ = defer(() =>
+          rt.flow.enterNode({
+            nodeId,
+            ctx: { input: this.input, executionId: this.executionId, workflow: this.workflow },
+            concurrency: o.concurrency,
+            rateLimit: o.rateLimit,
+            holder: `${this.executionId}/${nodeId}#${attempt}`,
+            signal: this.runSignal(),
+          }),
+        ).pipe(concatMap((release) => gated$.pipe(finalize(release))));
       }
       return inner$;
     });

@@ -200,6 +200,81 @@ describe('flow control', () => {
     expect(seen[0]).toBe(`r1:c6@${t0 + 5_000}`);
   });
 
+  it('node-level concurrency and rateLimit bound one node across runs; other nodes and waiting do not count', async () => {
+    const clock = createVirtualClock();
+    const engine = engines({ clock });
+    let inside = 0;
+    let peak = 0;
+    const calls: number[] = [];
+    const wf = workflow('api-sync')
+      .input<{ tenant: string }>()
+      .addNode('prepare', () => 'ok')
+      .chain(
+        'call',
+        async () => {
+          inside++;
+          peak = Math.max(peak, inside);
+          calls.push(clock.now());
+          await wait(clock, 100);
+          inside--;
+        },
+        {
+          concurrency: { key: (ctx) => ctx.input.tenant, limit: 2 },
+          rateLimit: { key: (ctx) => ctx.input.tenant, limit: 3, period: 1_000 },
+          timeout: 150, // waiting for the slot or the window is not part of the attempt's timeout
+        },
+      )
+      .build();
+    const runs = Array.from({ length: 6 }, () => engine.run(wf, { tenant: 'a' }));
+    await clock.runAll();
+    for (const r of runs) expect((await r.result).status).toBe('success');
+    expect(peak).toBe(2);
+    expect(calls).toEqual([0, 0, 100, 1_000, 1_000, 1_100]);
+
+    // A run cancelled while its node waits for a slot ends at once and frees nothing it did not hold.
+    const hold = engine.run(wf, { tenant: 'b' });
+    const hold2 = engine.run(wf, { tenant: 'b' });
+    const waiting = engine.run(wf, { tenant: 'b' });
+    await clock.advanceBy(10);
+    waiting.cancel('not needed');
+    expect((await waiting.result).status).toBe('cancelled');
+    await clock.runAll();
+    expect((await hold.result).status).toBe('success');
+    expect((await hold2.result).status).toBe('success');
+  });
+
+  it('node-level rateLimit alone on a synchronous node (no other option) still waits for the window', async () => {
+    const clock = createVirtualClock();
+    const engine = engines({ clock });
+    const calls: number[] = [];
+    const wf = workflow('plain-sync')
+      .addNode('upload', () => void calls.push(clock.now()), { rateLimit: { limit: 2, period: 1_000 } })
+      .build();
+    const runs = [1, 2, 3, 4, 5].map(() => engine.run(wf, {}));
+    await clock.runAll();
+    for (const r of runs) expect((await r.result).status).toBe('success');
+    expect(calls).toEqual([0, 0, 1_000, 1_000, 2_000]);
+  });
+
+  it('node-level options are validated at build()', () => {
+    expect(() =>
+      workflow('x')
+        .addNode('a', () => 1, { concurrency: { limit: -1 } })
+        .build(),
+    ).toThrow(/concurrency\.limit/);
+    expect(() =>
+      workflow('x')
+        .addNode('a', () => 1, { rateLimit: { limit: 1, period: 10, mode: 'drop' } as never })
+        .build(),
+    ).toThrow(/rateLimit\.mode/);
+    // parallel and forEach keep their own numeric concurrency.
+    expect(() =>
+      workflow('x')
+        .parallel(['a', 'b'], [() => 1, () => 2], { concurrency: 1 })
+        .build(),
+    ).not.toThrow();
+  });
+
   it('bad options are build problems or typed run errors', () => {
     expect(() =>
       workflow('x', { concurrency: { limit: 0 } })

@@ -4,7 +4,14 @@ import type { Logger } from '../../plugin/types.js';
 import type { Workflow } from '../../workflow.js';
 import type { Execution } from '../execution.js';
 import { createMemoryFlowControlBackend } from './memory-backend.js';
-import type { FlowControlBackend, FlowKeyContext, RateDecision, WorkflowFlowOptions } from './types.js';
+import type {
+  FlowControlBackend,
+  FlowKeyContext,
+  NodeAdmission,
+  NodeFlow,
+  RateDecision,
+  WorkflowFlowOptions,
+} from './types.js';
 
 /** What the gate needs from its engine. */
 export interface FlowGateHost {
@@ -56,7 +63,7 @@ interface Lane {
  * options (or a run `priority`) wait here before they take an engine slot; the engine calls {@link pump} whenever
  * it has room, {@link settled} when a run ends and {@link onEvent} for every custom event.
  */
-export class FlowGate {
+export class FlowGate implements NodeFlow {
   readonly #host: FlowGateHost;
   backend: FlowControlBackend = createMemoryFlowControlBackend();
   readonly #entries = new Map<Execution, Entry>();
@@ -67,6 +74,8 @@ export class FlowGate {
   readonly #waiting = new Set<Lane>();
   readonly #blocked = new Map<string, Set<Lane>>();
   readonly #listeners = new Map<string, Set<Entry>>();
+  /** Node attempts waiting for a slot, by backend key: woken when this engine releases one. */
+  readonly #nodeWaiters = new Map<string, Set<() => void>>();
   #seq = 0;
   /** Virtual time of fairness: the pass of the last admitted lane. */
   #vtime = 0;
@@ -216,6 +225,69 @@ export class FlowGate {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /**
+   * Node-level flow control (`concurrency` / `rateLimit` in a node's options): resolves with the function that
+   * releases the slot once the attempt may start; rejects with `signal.reason` when the run ends while it waits.
+   */
+  async enterNode(n: NodeAdmission): Promise<() => void> {
+    const base = `${n.ctx.workflow}/${n.nodeId}`;
+    const slot =
+      n.concurrency === undefined
+        ? undefined
+        : `${base}:concurrency:${keyOf(n.concurrency.key, n.ctx, 'concurrency.key')}`;
+    const rate =
+      n.rateLimit === undefined ? undefined : `${base}:rate:${keyOf(n.rateLimit.key, n.ctx, 'rateLimit.key')}`;
+    for (;;) {
+      n.signal.throwIfAborted();
+      if (slot !== undefined) {
+        const ok = await this.backend.acquire({ key: slot, limit: n.concurrency!.limit, holder: n.holder });
+        if (!ok) {
+          await this.#nodeWait(slot, this.backend.pollInterval, n.signal);
+          continue;
+        }
+      }
+      if (rate !== undefined) {
+        const r = n.rateLimit!;
+        const now = this.#host.clock.now();
+        const d = await this.backend.take({ key: rate, limit: r.limit, period: r.period, now, holder: n.holder });
+        if (!d.admitted) {
+          if (slot !== undefined) this.#release(slot, n.holder);
+          await this.#nodeWait(undefined, Math.max(0, d.retryAt - now), n.signal);
+          continue;
+        }
+      }
+      let released = false;
+      return () => {
+        if (released || slot === undefined) return;
+        released = true;
+        this.#release(slot, n.holder);
+      };
+    }
+  }
+
+  /** Waits for a release of `slot` on this engine, `ms` on the engine clock, or the end of the run. */
+  #nodeWait(slot: string | undefined, ms: number | undefined, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        timer?.unsubscribe();
+        signal.removeEventListener('abort', onAbort);
+        if (slot !== undefined) this.#nodeWaiters.get(slot)?.delete(done);
+        resolve();
+      };
+      const onAbort = (): void => {
+        done();
+        reject(signal.reason);
+      };
+      const timer = ms === undefined ? undefined : this.#host.clock.schedule(done, ms);
+      if (slot !== undefined) {
+        let set = this.#nodeWaiters.get(slot);
+        if (set === undefined) this.#nodeWaiters.set(slot, (set = new Set()));
+        set.add(done);
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   /** Fail every waiting run (plugin setup failed). */
@@ -392,6 +464,11 @@ export class FlowGate {
       r = this.#failed(e, undefined);
     }
     const after = (): void => {
+      const wake = this.#nodeWaiters.get(slot);
+      if (wake !== undefined) {
+        this.#nodeWaiters.delete(slot);
+        for (const w of wake) w();
+      }
       const set = this.#blocked.get(slot);
       if (set === undefined) return;
       this.#blocked.delete(slot);

@@ -98,3 +98,19 @@ export interface FlowControlBackend {
   }): RateDecision | Promise<RateDecision>;
   dispose?(): void | Promise<void>;
 }
+
+/** @internal One node attempt asking for node-level flow control. */
+export interface NodeAdmission {
+  readonly nodeId: string;
+  readonly ctx: FlowKeyContext;
+  readonly concurrency: FlowConcurrencyOptions | undefined;
+  readonly rateLimit: Omit<FlowRateLimitOptions, 'mode'> | undefined;
+  /** Unique per attempt. */
+  readonly holder: string;
+  readonly signal: AbortSignal;
+}
+/** @internal What an execution needs for node-level flow control (the engine's gate). */
+export interface NodeFlow {
+  /** Resolves with the slot's release function once the attempt may start; rejects with `signal.reason` on abort. */
+  enterNode(n: NodeAdmission): Promise<() => void>;
+}
