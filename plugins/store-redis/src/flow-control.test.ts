@@ -115,6 +115,32 @@ describe('flow control across processes on a real Redis', () => {
     for (let t = 0; t < 10; t++) expect(await r.get(`fcx:active:t${t}`)).toBe('0');
   });
 
+  it('two engines on one Redis share a rate window: never more than `limit` starts in any `period`', async () => {
+    const starts: number[] = [];
+    const wf = workflow('partner-api', { rateLimit: { key: (ctx) => ctx.input.partner, limit: 3, period: 500 } })
+      .input<{ partner: string }>()
+      .addNode('call', () => void starts.push(Date.now()))
+      .build();
+    const make = () =>
+      createEngine({
+        logger: quiet,
+        plugins: [redisStore({ url: redis.url, prefix: `rate-${process.pid}:`, stores: ['flowControl'] })],
+      });
+    const a = make();
+    const b = make();
+    try {
+      const runs = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).run(wf, { partner: 'p' }));
+      for (const r of runs) expect((await r.result).status).toBe('success');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    starts.sort((x, y) => x - y);
+    expect(starts).toHaveLength(8);
+    // Windows are measured on Redis's clock at admission; a node records its start a little later, so allow 50 ms
+    // of scheduling jitter (8 runs without the shared window would all start within a few ms).
+    for (let i = 0; i + 3 < starts.length; i++) expect(starts[i + 3]! - starts[i]!).toBeGreaterThanOrEqual(450);
+  });
+
   it("a kill -9'd engine's slots stay held while it lives (renewed) and come back after the lease", async () => {
     await r.del('fcx:active:held');
     const holder = startChild(['hold', '0', '0']);

@@ -6,7 +6,7 @@ interface Window {
   head: number;
 }
 
-/** Above this many keys, emptied keys are forgotten (below it they are kept for reuse: no allocation per run). */
+/** Above this many keys, emptied slot sets are forgotten (below it they are kept for reuse: no allocation per run). */
 const KEEP_KEYS = 4_096;
 
 /**
@@ -54,7 +54,6 @@ export function createMemoryFlowControlBackend(): FlowControlBackend {
         starts.push(now);
         return ADMITTED;
       }
-      if (count === 0 && windows.size > KEEP_KEYS) windows.delete(key);
       return { admitted: false, retryAt: starts[starts.length - limit]! + period };
     },
   };
