@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../../builder/workflow-builder.js';
 import { isFlowlaneError } from '../../errors.js';
+import { definePlugin } from '../../plugin/define-plugin.js';
 import { createVirtualClock, type VirtualClock } from '../../runtime/virtual-clock.js';
+import { CORE_VERSION } from '../../version.js';
 import { useEngines } from '../engines.test-helper.js';
 import { createMemoryFlowControlBackend } from './memory-backend.js';
+import type { FlowControlBackend } from './types.js';
 
 const engines = useEngines();
 
@@ -324,6 +327,44 @@ describe('flow control', () => {
     expect(r.status).toBe('failed');
     expect(isFlowlaneError(r.error, 'FL_INVALID_OPTION')).toBe(true);
     expect(r.error?.message).toContain('no tenant');
+  });
+
+  it('a backend set by a plugin is used; when it throws, the error is logged and admission retries later', async () => {
+    const clock = createVirtualClock();
+    const errors: string[] = [];
+    const inner = createMemoryFlowControlBackend();
+    let failures = 2;
+    const flaky: FlowControlBackend = {
+      name: 'flaky',
+      acquire(slot) {
+        if (failures-- > 0) throw new Error('backend down');
+        return inner.acquire(slot);
+      },
+      release: (slot) => inner.release(slot),
+      take: (w) => inner.take(w),
+    };
+    const engine = engines({
+      clock,
+      logger: { debug() {}, info() {}, warn() {}, error: (m, f) => void errors.push(`${m}: ${String(f?.error)}`) },
+      plugins: [
+        definePlugin({
+          name: 'flaky-flow',
+          version: '1.0.0',
+          flowlane: `^${CORE_VERSION}`,
+          setup: (api) => api.flowControl.setBackend(flaky),
+        }),
+      ],
+    });
+    await engine.ready();
+    const wf = workflow('f', { concurrency: { limit: 1 } })
+      .addNode('a', () => clock.now())
+      .build();
+    const run = engine.run(wf, {});
+    await clock.advanceBy(5_000);
+    const r = await run.result;
+    expect(r.status).toBe('success');
+    expect(r.outputs).toEqual({ a: 2_000 }); // two failures, each retried after 1 s
+    expect(errors).toEqual(['flow-control backend failed: backend down', 'flow-control backend failed: backend down']);
   });
 
   it('memory backend: sliding window answers when the oldest start leaves the window', () => {

@@ -34,6 +34,12 @@ interface Entry {
   gone: boolean;
 }
 
+/** What an acquire answered: a slot or not, or the backend failed. */
+type Acquired = boolean | typeof FAILED;
+const FAILED = 'failed' as const;
+/** Retry delay after a backend failure when the backend has no poll interval. */
+const BACKEND_RETRY_MS = 1_000;
+
 interface Lane {
   readonly id: string;
   readonly byId: Map<string, Lane>;
@@ -332,31 +338,36 @@ export class FlowGate implements NodeFlow {
       this.#rate(lane, entry);
       return;
     }
-    let got: boolean | Promise<boolean>;
+    let got: Acquired | Promise<Acquired>;
     try {
       got = this.backend.acquire({
         key: entry.lane.slot,
         limit: entry.opts.concurrency!.limit,
         holder: entry.exec.executionId,
       });
-      if (typeof got !== 'boolean')
+      if (isPromise(got))
         got = got.then(
           (v) => v,
-          (e: unknown) => this.#failed(e, false),
+          (e: unknown) => this.#failed(e, FAILED),
         );
     } catch (e) {
-      got = this.#failed(e, false);
+      got = this.#failed(e, FAILED);
     }
-    if (typeof got === 'boolean') {
+    if (!isPromise(got)) {
       this.#afterAcquire(lane, entry, got);
       return;
     }
     this.#await(lane, got, (ok) => this.#afterAcquire(lane, entry, ok));
   }
 
-  #afterAcquire(lane: Lane, entry: Entry, ok: boolean): void {
+  #afterAcquire(lane: Lane, entry: Entry, ok: Acquired): void {
     if (entry.gone) {
-      if (ok) this.#release(entry.lane.slot!, entry.exec.executionId);
+      if (ok === true) this.#release(entry.lane.slot!, entry.exec.executionId);
+      return;
+    }
+    if (ok === FAILED) {
+      // The backend failed (logged): try again later rather than wait for a release that may never come.
+      this.#wake(lane, this.backend.pollInterval ?? BACKEND_RETRY_MS);
       return;
     }
     if (!ok) {
@@ -433,6 +444,10 @@ export class FlowGate implements NodeFlow {
   }
 
   #admit(lane: Lane, entry: Entry): void {
+    if (this.#closed) {
+      entry.exec.cancel('engine closed'); // settles: its slot is given back by settled()
+      return;
+    }
     lane.queue.shift();
     this.#forget(lane);
     this.#host.admit(entry.exec);
@@ -489,7 +504,7 @@ export class FlowGate implements NodeFlow {
     void p.then((v) => {
       lane.busy = false;
       this.#inflight--;
-      if (this.#closed) return;
+      // Also after close: a slot granted to a run that ended meanwhile is given back here (then() sees it gone).
       then(v);
       this.pump();
     });
