@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { Observable } from 'rxjs';
-import { unknownKey } from './check-keys.js';
 import { MonitorError } from './errors.js';
 import type { MonitorAlert } from './protocol.js';
 import type { HistorySource } from './run-history.js';
@@ -63,7 +63,7 @@ export interface ResolvedOptions {
   readonly alerts: MonitorOptions['alerts'];
 }
 
-const KNOWN = [
+const KNOWN = allKeys<MonitorOptions>()([
   'port',
   'host',
   'server',
@@ -77,7 +77,7 @@ const KNOWN = [
   'heartbeatInterval',
   'history',
   'alerts',
-] as const;
+]);
 
 const fail = (option: string, reason: string): never => {
   throw new MonitorError('FL_MONITOR_INVALID_OPTION', { option, reason });
@@ -92,9 +92,9 @@ const int = (name: string, v: unknown, min: number, fallback: number): number =>
 
 /** Checks every option and fills in defaults; throws `FL_MONITOR_INVALID_OPTION` / `FL_MONITOR_NO_AUTH`. */
 export function resolveOptions(options: MonitorOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'expected an object');
-  const extra = unknownKey(options, KNOWN);
-  if (extra !== undefined) fail(extra.key, extra.reason);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('options', 'expected an object');
+  const [extra] = unknownKeys(options, KNOWN);
+  if (extra !== undefined) fail(extra.key, `unknown option; ${unknownKeyHint(extra, KNOWN)}`);
   const { server, token, authenticate } = options;
   if (server !== undefined && options.port !== undefined)
     fail('server', 'give either `port` (the monitor listens itself) or `server` (yours), not both');
