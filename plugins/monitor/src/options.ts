@@ -45,6 +45,13 @@ export interface MonitorOptions {
   readonly history?: HistorySource | undefined;
   /** Active alerts to show on the dashboard, e.g. `alerting(...)` from `@flowlane/alerting`. */
   readonly alerts?: { readonly alerts$: Observable<readonly MonitorAlert[]> } | undefined;
+  /**
+   * Also show runs that other processes record in the engine's execution store (e.g. `redisStore()`): the store is
+   * polled every `intervalMs` (default 500) and late subscribers get those runs' history from the log (unless
+   * `history` is given). With a read-only engine this makes a standalone monitor of every engine sharing the store.
+   * Default `false`.
+   */
+  readonly followStore?: boolean | { readonly intervalMs?: number | undefined } | undefined;
 }
 
 export interface ResolvedOptions {
@@ -61,6 +68,8 @@ export interface ResolvedOptions {
   readonly heartbeatInterval: number;
   readonly history: HistorySource | undefined;
   readonly alerts: MonitorOptions['alerts'];
+  /** Poll interval of `followStore`, or undefined when off. */
+  readonly followStoreMs: number | undefined;
 }
 
 const KNOWN = allKeys<MonitorOptions>()([
@@ -77,6 +86,7 @@ const KNOWN = allKeys<MonitorOptions>()([
   'heartbeatInterval',
   'history',
   'alerts',
+  'followStore',
 ]);
 
 const fail = (option: string, reason: string): never => {
@@ -117,6 +127,15 @@ export function resolveOptions(options: MonitorOptions): ResolvedOptions {
     fail('history', 'expected an object with read(executionId)');
   if (options.alerts !== undefined && typeof options.alerts?.alerts$?.subscribe !== 'function')
     fail('alerts', 'expected an object with an alerts$ observable (e.g. the alerting() plugin)');
+  const follow = options.followStore ?? false;
+  let followStoreMs: number | undefined;
+  if (follow === true) followStoreMs = 500;
+  else if (typeof follow === 'object' && follow !== null) {
+    const FOLLOW = ['intervalMs'] as const;
+    const [bad] = unknownKeys(follow, FOLLOW);
+    if (bad !== undefined) fail(`followStore.${bad.key}`, `unknown option; ${unknownKeyHint(bad, FOLLOW)}`);
+    followStoreMs = int('followStore.intervalMs', follow.intervalMs, 20, 500);
+  } else if (follow !== false) fail('followStore', 'expected true, false or { intervalMs }');
   return {
     port,
     host: options.host ?? '127.0.0.1',
@@ -131,5 +150,6 @@ export function resolveOptions(options: MonitorOptions): ResolvedOptions {
     heartbeatInterval: int('heartbeatInterval', options.heartbeatInterval, 0, 30_000),
     history: options.history,
     alerts: options.alerts,
+    followStoreMs,
   };
 }

@@ -49,6 +49,12 @@ export interface RedisStoreOptions {
     | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
+  /**
+   * Listen for cancel requests from other processes (`cancelRun`, `flowlane runs cancel`) on the store's control
+   * channel — one extra connection. Default `true` when the execution store is installed; `false` for read-only
+   * engines (dashboards, CLIs) that execute no runs.
+   */
+  readonly control?: boolean | undefined;
 }
 
 /** Options after validation. */
@@ -61,6 +67,7 @@ export interface ResolvedOptions {
   readonly stores: ReadonlySet<'executions' | 'cache' | 'state' | 'flowControl'>;
   readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number };
   readonly codec: RedisCodec;
+  readonly control: boolean;
 }
 
 const KNOWN = allKeys<RedisStoreOptions>()([
@@ -72,6 +79,7 @@ const KNOWN = allKeys<RedisStoreOptions>()([
   'stores',
   'codec',
   'flowControl',
+  'control',
 ]);
 const STORES = ['executions', 'cache', 'state', 'flowControl'] as const;
 const DEFAULT_STORES = ['executions', 'cache', 'state'] as const;
@@ -180,6 +188,8 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
   if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
     throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
+  const control = options.control ?? true;
+  if (typeof control !== 'boolean') throw invalid('control', `expected a boolean, got ${typeof control}`);
   return {
     url,
     client,
@@ -189,5 +199,6 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     stores: new Set(stores),
     codec,
     flowControl: { leaseMs, pollIntervalMs },
+    control,
   };
 }

@@ -28,6 +28,7 @@ describe('package', () => {
       'stores',
       'codec',
       'flowControl',
+      'control',
     ])
       expect(readme).toContain(`### ${option}\n`);
   });
