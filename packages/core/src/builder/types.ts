@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { CustomEvent } from '../engine/events.js';
+import type { FlowConcurrencyOptions, FlowRateLimitOptions } from '../engine/flow-control/types.js';
 import type {
   Actor,
   CacheStore,
@@ -214,6 +215,13 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
    * in-process. Without such a plugin the node runs in-process whatever the value.
    */
   readonly runOn?: string | undefined;
+  /**
+   * Flow control of this node across runs: at most `limit` executions (attempts) of the node per key at once, across
+   * every run on the engine (or on a shared flow-control backend). Waiting does not count toward `timeout`.
+   */
+  readonly concurrency?: FlowConcurrencyOptions<TIn> | undefined;
+  /** Never more than `limit` attempts of this node per key in any window of `period` ms; excess attempts wait. */
+  readonly rateLimit?: Omit<FlowRateLimitOptions<TIn>, 'mode'> | undefined;
 }
 
 /** Options of an error-boundary node. */

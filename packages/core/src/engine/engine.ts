@@ -36,6 +36,7 @@ import { CustomEventBoard } from './custom-event-board.js';
 import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
 import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
+import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
 import type { EngineRuntime } from './runtime.js';
@@ -175,6 +176,8 @@ export class Engine {
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   readonly #triggers: TriggerHub;
+  /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
+  readonly #flow: FlowGate;
   readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
@@ -245,7 +248,10 @@ export class Engine {
           }
         }
         if (self.#subject.observed) self.#subject.next(e);
-        if (e.type === 'custom') self.#triggers.onEvent(e);
+        if (e.type === 'custom') {
+          self.#flow.onEvent(e.name, e.payload);
+          self.#triggers.onEvent(e);
+        }
         const ch = CHANNELS[e.type];
         if (ch.hasSubscribers) ch.publish(e);
       },
@@ -263,6 +269,9 @@ export class Engine {
         return exec;
       },
       settled: (exec) => this.#settled(exec),
+      get flow() {
+        return self.#flow;
+      },
     };
     const depth = options.maxTriggerDepth ?? 10;
     if (!(Number.isInteger(depth) && depth >= 1))
@@ -271,6 +280,12 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(depth)}`,
       });
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#flow = new FlowGate({
+      clock,
+      logger,
+      room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
+      admit: (exec) => this.#start(exec),
+    });
     this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
     this.#schedules = new ScheduleSet({
       clock,
@@ -307,6 +322,7 @@ export class Engine {
         (e: unknown) => {
           this.#readyError = e;
           for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          this.#flow.failAll(e);
           throw e;
         },
       );
@@ -403,6 +419,7 @@ export class Engine {
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
     this.#active.set(id, exec);
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
+    else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
     this.#triggers.watch(exec);
@@ -442,6 +459,8 @@ export class Engine {
    */
   emit(name: string, payload?: unknown): Run<object>[] {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // cancelOn first: a run this event starts is not cancelled by the same event.
+    this.#flow.onEvent(name, payload);
     return this.#triggers.emit(name, payload);
   }
 
@@ -616,6 +635,7 @@ export class Engine {
     this.#closed = true;
     this.#triggers.close();
     this.#schedules.close();
+    this.#flow.close();
     await this.#ready?.catch(() => undefined);
     this.#durable.close();
     const runs = [...this.#active.values()];
@@ -640,6 +660,7 @@ export class Engine {
     await safe(() => rt.cacheStore.dispose?.(), rt.logger);
     await safe(() => rt.stateStore.dispose?.(), rt.logger);
     await safe(() => this.#durable.store?.dispose?.(), rt.logger);
+    await safe(() => this.#flow.backend.dispose?.(), rt.logger);
     for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
     for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
     rt.inflight.clear();
@@ -681,6 +702,7 @@ export class Engine {
       const k = this.#queued.indexOf(exec);
       if (k !== -1) this.#queued.splice(k, 1);
     }
+    this.#flow.settled(exec);
     this.#drain();
   }
 
@@ -694,6 +716,7 @@ export class Engine {
     } finally {
       this.#draining = false;
     }
+    this.#flow.pump();
   }
 
   async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
@@ -811,6 +834,12 @@ export class Engine {
             setStore: (s) => {
               claim('execution store', 'executions', owner);
               this.#durable.store = s;
+            },
+          },
+          flowControl: {
+            setBackend: (b) => {
+              claim('flow-control backend', 'flowControl', owner);
+              this.#flow.backend = b;
             },
           },
           permissions: {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   concatMap,
   defer,
+  finalize,
   from,
   isObservable,
   lastValueFrom,
@@ -313,6 +314,12 @@ export class Execution implements Run {
     if (this.#done) return;
     this.#runError = error;
     // Cancelled, not failed: no rollback runs here (another engine owns the run now, or it never became durable).
+    this.#finish('cancelled');
+  }
+  /** @internal Flow control ended this run before it started (e.g. `FL_RATE_LIMITED` with `rateLimit.mode: 'drop'`). */
+  dropBeforeStart(error: FlowlaneError): void {
+    if (this.#done) return;
+    this.#runError = error;
     this.#finish('cancelled');
   }
   /** @internal The engine could not start this run (plugin setup failed). */
@@ -788,6 +795,20 @@ export class Execution implements Run {
             return err;
           }),
         );
+      }
+      if (o.concurrency !== undefined || o.rateLimit !== undefined) {
+        // Node-level flow control across runs: waiting for a slot or the rate window is not part of the timeout.
+        const gated$ = inner$;
+        inner$ = defer(() =>
+          rt.flow.enterNode({
+            nodeId,
+            ctx: { input: this.input, executionId: this.executionId, workflow: this.workflow },
+            concurrency: o.concurrency,
+            rateLimit: o.rateLimit,
+            holder: `${this.executionId}/${nodeId}#${attempt}`,
+            signal: this.runSignal(),
+          }),
+        ).pipe(concatMap((release) => gated$.pipe(finalize(release))));
       }
       return inner$;
     });

@@ -16,6 +16,7 @@ import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { Execution } from './execution.js';
+import type { NodeFlow } from './flow-control/types.js';
 import type { RunOptions } from './run-types.js';
 
 /** Internal: what an execution needs from its engine. */
@@ -47,6 +48,8 @@ export interface EngineRuntime {
   track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */
   startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: Execution): Execution;
+  /** Flow control between runs (node-level `concurrency` / `rateLimit` wait here). */
+  readonly flow: NodeFlow;
   /** Called by an execution when it settles. */
   settled(exec: Execution): void;
 }
