@@ -12,6 +12,12 @@ async function count(nodeId: string): Promise<void> {
   counter ??= new Redis(url);
   await counter.hincrby('test:bodies', nodeId, 1);
 }
+/** `test:long:<workerId>` lists the long nodes running on a worker. */
+async function running(workerId: string | undefined, nodeId: string, on: boolean): Promise<void> {
+  if (counter === undefined) return;
+  const key = `test:long:${workerId}`;
+  await (on ? counter.sadd(key, nodeId) : counter.srem(key, nodeId));
+}
 export function closeCounter(): void {
   counter?.disconnect();
   counter = undefined;
@@ -25,9 +31,19 @@ export function bigWorkflow() {
     const dep = i >= WIDTH ? `n${i - WIDTH}` : undefined;
     b = b.addNode(
       `n${i}`,
-      async (ctx: { input: { k: number }; results: Record<string, unknown>; nodeId: string }) => {
+      async (ctx: {
+        input: { k: number };
+        results: Record<string, unknown>;
+        nodeId: string;
+        workerId: string | undefined;
+      }) => {
         await count(ctx.nodeId);
-        await new Promise((r) => setTimeout(r, 2));
+        // Every 20th node (all on `cpu`) runs 250 ms and is listed as running on its worker while it does, so the
+        // kill test can kill a worker while it certainly has a job in flight.
+        const long = i % 20 === 0;
+        if (long) await running(ctx.workerId, ctx.nodeId, true);
+        await new Promise((r) => setTimeout(r, long ? 250 : 2));
+        if (long) await running(ctx.workerId, ctx.nodeId, false);
         return { v: ((dep === undefined ? 0 : (ctx.results[dep] as { v: number }).v) + i * ctx.input.k) % 1_000_003 };
       },
       {

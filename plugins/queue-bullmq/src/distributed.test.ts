@@ -170,16 +170,24 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       let killed = false;
       const retried: string[] = [];
       const victim = workers[0]!;
+      let armed = false;
+      let finished = false;
       run.events$.subscribe((e) => {
         if (e.type === 'node.retrying') retried.push(e.error.message);
-        if (e.type !== 'node.completed') return;
-        done++;
-        if (!killed && done >= 300) {
-          killed = true;
-          victim.proc.kill('SIGKILL');
-        }
+        if (e.type === 'node.completed' && ++done >= 300) armed = true;
       });
+      // Once 300 nodes are done, kill -9 the victim while it runs one of the 250 ms nodes (so it has a job in flight).
+      const killer = (async () => {
+        while (!killed && !finished) {
+          if (armed && (await client.scard('test:long:cpu-1')) > 0) {
+            killed = true;
+            victim.proc.kill('SIGKILL');
+          } else await new Promise((r) => setTimeout(r, 5));
+        }
+      })();
       const r = await run.result;
+      finished = true;
+      await killer;
       expect(killed).toBe(true);
       expect(r.status).toBe('success');
       expect(r.outputs).toEqual(expected.outputs);
