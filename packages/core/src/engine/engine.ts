@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Channel, channel } from 'node:diagnostics_channel';
 import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
-import semver from 'semver';
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
 import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
@@ -12,7 +11,14 @@ import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
-import { guardEvents } from '../plugin/guarded-events.js';
+import {
+  checkPlugins,
+  contain,
+  type ExporterHook,
+  type PluginHostTarget,
+  safe,
+  setupPlugins,
+} from '../plugin/plugin-host.js';
 import { Tokens } from '../plugin/tokens.js';
 import type {
   Actor,
@@ -23,13 +29,10 @@ import type {
   Logger,
   Middleware,
   PermissionPolicy,
-  PluginApi,
-  PluginContainer,
   Scheduler,
   SecretsProvider,
   StateStore,
 } from '../plugin/types.js';
-import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
 import { CustomEventBoard } from './custom-event-board.js';
@@ -79,49 +82,6 @@ const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flo
   FlowEvent['type'],
   Channel
 >;
-
-/** How many failures of one metrics exporter are logged one by one; later ones are counted and summed up on close. */
-const LOGGED_EXPORTER_FAILURES = 10;
-
-/** An exporter callback with the failure reporter of its exporter. */
-interface ExporterHook<E> {
-  readonly handle: (e: E) => unknown;
-  readonly fail: (e: E, error: unknown) => void;
-}
-
-/**
- * Failure reporting for one metrics exporter: a broken exporter must not flood the log with one line per event, so
- * the first {@link LOGGED_EXPORTER_FAILURES} failures are logged and `summary()` tells how many followed.
- */
-function exporterFailures(name: string, logger: Logger, what = 'metrics exporter') {
-  let failures = 0;
-  const fail =
-    (on: string) =>
-    (e: { readonly type: string }, error: unknown): void => {
-      failures++;
-      if (failures > LOGGED_EXPORTER_FAILURES) return;
-      logger.error(`${what} "${name}" failed on ${on}`, {
-        [what === 'plugin' ? 'plugin' : 'exporter']: name,
-        type: e.type,
-        error: serializeError(error, { stack: false }).message,
-        ...(failures === LOGGED_EXPORTER_FAILURES ? { further: 'counted, logged once on close' } : {}),
-      });
-    };
-  return {
-    onEvent: fail('an event'),
-    onSystemEvent: fail('a system event'),
-    /** A subscriber of the plugin's `events$` (its own or the one given to `attach`) threw. */
-    onSubscriber: (error: unknown, e?: { readonly type: string }) => fail('a subscriber')(e ?? { type: '-' }, error),
-    summary(): void {
-      if (failures > LOGGED_EXPORTER_FAILURES)
-        logger.error(`${what} "${name}" failed ${failures} times in all`, {
-          [what === 'plugin' ? 'plugin' : 'exporter']: name,
-          failures,
-          logged: LOGGED_EXPORTER_FAILURES,
-        });
-    },
-  };
-}
 
 const consoleLogger: Logger = {
   debug: () => undefined,
@@ -295,8 +255,9 @@ export class Engine {
       this.#watchScheduler();
       this.#durable.startScanning((id) => this.#autoResume(id));
     } else {
-      this.#ready = this.#setup(plugins).then(
-        () => {
+      this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
+        (disposers) => {
+          this.#disposers.push(...disposers);
           this.#isReady = true;
           this.#watchScheduler();
           this.#drain();
@@ -643,6 +604,22 @@ export class Engine {
     rt.container.dispose?.();
   }
 
+  /** The engine as the plugin host sees it (registrations land in `#rt`). */
+  #pluginHost(): PluginHostTarget {
+    return {
+      registry: this.#rt,
+      ownerOf: this.#ownerOf,
+      eventHandlers: this.#eventHandlers,
+      systemHandlers: this.#systemHandlers,
+      events$: this.events$,
+      systemEvents$: this.systemEvents$,
+      setExecutionStore: (store) => {
+        this.#durable.store = store;
+      },
+      describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
+    };
+  }
+
   #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
     let plan = this.#plans.get(wf);
     if (plan === undefined) this.#plans.set(wf, (plan = planWorkflow(this.#rt, wf)));
@@ -688,209 +665,6 @@ export class Engine {
     } finally {
       this.#draining = false;
     }
-  }
-
-  async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
-    const rt = this.#rt;
-    let sealedOwner: string | undefined;
-    const claim = (kind: string, name: string, owner: string): void => {
-      // Registrations change how workflows are planned: they are only allowed while the plugin's setup runs.
-      if (sealedOwner !== owner)
-        throw new FlowlaneError('FL_PLUGIN_INVALID', {
-          plugin: owner,
-          reason: `registered ${kind} "${name}" after its setup finished; register everything inside setup()`,
-        });
-      const key = `${kind}:${name}`;
-      const first = this.#ownerOf.get(key);
-      if (first !== undefined) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind, name, first, second: owner });
-      this.#ownerOf.set(key, owner);
-    };
-    const setups: {
-      owner: string;
-      disposer?: (() => void | Promise<void>) | undefined;
-      onClose: (() => void | Promise<void>)[];
-    }[] = [];
-    try {
-      for (const plugin of plugins) {
-        const owner = plugin.name;
-        const entry: (typeof setups)[number] = { owner, onClose: [] };
-        setups.push(entry);
-        sealedOwner = owner;
-        const pluginFailures = exporterFailures(owner, rt.logger, 'plugin');
-        entry.onClose.push(() => pluginFailures.summary());
-        const api: PluginApi = {
-          coreVersion: CORE_VERSION,
-          executors: {
-            register: (name, executor) => {
-              claim('executor', name, owner);
-              rt.executors.set(name, executor);
-            },
-            get: (name) => rt.executors.get(name),
-          },
-          schedulers: {
-            set: (scheduler) => {
-              claim('scheduler', 'scheduler', owner);
-              rt.scheduler = scheduler;
-            },
-          },
-          middleware: {
-            use: (mw) => {
-              claim('middleware', String(rt.middleware.length), owner);
-              rt.middleware.push(mw);
-            },
-          },
-          secrets: {
-            addProvider: (p) => {
-              claim('secrets provider', p.name, owner);
-              rt.secrets.push(p);
-            },
-          },
-          audit: {
-            addSink: (s) => {
-              claim('audit sink', s.name, owner);
-              rt.auditSinks.push(s);
-            },
-          },
-          metrics: {
-            addExporter: (x) => {
-              claim('metrics exporter', x.name, owner);
-              if (
-                typeof x.handle !== 'function' &&
-                typeof x.attach !== 'function' &&
-                typeof x.handleSystem !== 'function'
-              )
-                throw new FlowlaneError('FL_PLUGIN_INVALID', {
-                  plugin: owner,
-                  reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
-                });
-              const failures = exporterFailures(x.name, rt.logger);
-              entry.onClose.push(() => failures.summary());
-              if (typeof x.handle === 'function') {
-                const hook: ExporterHook<FlowEvent> = { handle: x.handle.bind(x), fail: failures.onEvent };
-                this.#eventHandlers.push(hook);
-                entry.onClose.push(() => {
-                  const k = this.#eventHandlers.indexOf(hook);
-                  if (k !== -1) this.#eventHandlers.splice(k, 1);
-                });
-              }
-              if (typeof x.handleSystem === 'function') {
-                const hook: ExporterHook<SystemEvent> = {
-                  handle: x.handleSystem.bind(x),
-                  fail: failures.onSystemEvent,
-                };
-                this.#systemHandlers.push(hook);
-                entry.onClose.push(() => {
-                  const k = this.#systemHandlers.indexOf(hook);
-                  if (k !== -1) this.#systemHandlers.splice(k, 1);
-                });
-              }
-              const teardown = x.attach?.(guardEvents(this.events$, failures.onSubscriber));
-              if (typeof teardown === 'function') entry.onClose.push(teardown);
-              if (x.dispose) entry.onClose.push(() => x.dispose!());
-            },
-          },
-          cache: {
-            setStore: (s) => {
-              claim('cache store', 'cache', owner);
-              rt.cacheStore = s;
-            },
-          },
-          state: {
-            setStore: (s) => {
-              claim('state store', 'state', owner);
-              rt.stateStore = s;
-            },
-          },
-          executions: {
-            setStore: (s) => {
-              claim('execution store', 'executions', owner);
-              this.#durable.store = s;
-            },
-          },
-          permissions: {
-            setPolicy: (p) => {
-              claim('permission policy', 'permissions', owner);
-              rt.permissionPolicy = p;
-              rt.defaultPermissions = false;
-            },
-          },
-          container: rt.container as unknown as PluginContainer,
-          events$: guardEvents(this.events$, pluginFailures.onSubscriber),
-          systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
-          describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
-          logger: rt.logger,
-          onClose: (fn) => void entry.onClose.push(fn),
-        };
-        let disposer: unknown;
-        try {
-          disposer = await plugin.setup(api);
-        } catch (e) {
-          if (isFlowlaneError(e, 'FL_PLUGIN_CONFLICT')) throw e;
-          throw new FlowlaneError(
-            'FL_PLUGIN_SETUP_FAILED',
-            { plugin: owner, reason: serializeError(e).message },
-            { cause: e },
-          );
-        }
-        if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
-        sealedOwner = undefined;
-      }
-    } catch (e) {
-      // Dispose what was set up, newest first, then report the first failure.
-      for (const s of setups.reverse()) {
-        for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
-      }
-      // Not closed: later runs fail with this error (FL_PLUGIN_SETUP_FAILED), also when setup threw synchronously.
-      throw e;
-    }
-    for (const s of setups) {
-      const fns = [s.disposer, ...s.onClose].filter((f): f is () => void | Promise<void> => f !== undefined);
-      this.#disposers.push({
-        owner: s.owner,
-        fn: async () => {
-          for (const f of fns) await f();
-        },
-      });
-    }
-  }
-}
-
-function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
-  const seen = new Set<string>();
-  for (const p of plugins) {
-    if (typeof p !== 'object' || p === null || typeof p.setup !== 'function' || typeof p.name !== 'string')
-      throw new FlowlaneError('FL_PLUGIN_INVALID', {
-        plugin: String((p as { name?: unknown } | null)?.name ?? '(unnamed)'),
-        reason: 'not a plugin: create it with definePlugin()',
-      });
-    if (seen.has(p.name))
-      throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind: 'plugin', name: p.name, first: p.name, second: p.name });
-    if (
-      semver.validRange(p.flowlane) === null ||
-      !semver.satisfies(CORE_VERSION, p.flowlane, { includePrerelease: true })
-    )
-      throw new FlowlaneError('FL_PLUGIN_INCOMPATIBLE', {
-        plugin: p.name,
-        range: String(p.flowlane),
-        core: CORE_VERSION,
-      });
-    for (const dep of p.dependsOn ?? [])
-      if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
-    seen.add(p.name);
-  }
-}
-
-/** Routes the rejection of an exporter's async callback to its failure reporter. */
-function contain<E>(r: unknown, e: E, hook: ExporterHook<E>): void {
-  if (typeof (r as PromiseLike<unknown>).then === 'function')
-    (r as PromiseLike<unknown>).then(undefined, (err: unknown) => hook.fail(e, err));
-}
-
-async function safe(fn: () => unknown, logger: Logger): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    logger.error('dispose failed', { error: serializeError(e).message });
   }
 }
 
