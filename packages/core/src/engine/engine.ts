@@ -37,11 +37,11 @@ import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
 import { CustomEventBoard } from './custom-event-board.js';
 import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
+import type { EngineServices } from './engine-services.js';
 import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
-import type { EngineRuntime } from './runtime.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
@@ -104,7 +104,7 @@ const consoleLogger: Logger = {
  * ```
  */
 export class Engine {
-  readonly #rt: EngineRuntime & {
+  readonly #rt: EngineServices<Execution> & {
     middleware: Middleware[];
     scheduler: Scheduler | undefined;
     executors: Map<string, Executor>;

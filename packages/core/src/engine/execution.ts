@@ -1,102 +1,41 @@
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  concatMap,
-  defer,
-  from,
-  isObservable,
-  lastValueFrom,
-  map,
-  Observable,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { isObservable, Observable, type Subscriber, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { AuditInput, NodeOptions } from '../builder/types.js';
+import type { AuditInput } from '../builder/types.js';
 import type { CompiledGraph } from '../builder/validate.js';
-import { composeMiddleware } from '../compile/compose-middleware.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
-import { withCache } from '../compile/with-cache.js';
-import { matchesError, withRetry } from '../compile/with-retry.js';
-import { withTimeout } from '../compile/with-timeout.js';
+import { matchesError } from '../compile/with-retry.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
-import type {
-  Actor,
-  ExecHandle,
-  ExecOptions,
-  ExecutionStorage,
-  Executor,
-  Lease,
-  MiddlewareContext,
-} from '../plugin/types.js';
+import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Executor, Lease } from '../plugin/types.js';
 import { readableThrown } from '../runtime/readable-error.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
+import { ArtifactStage } from './artifacts.js';
 import { actionDenied } from './authorize-action.js';
-import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
+import type { EngineServices } from './engine-services.js';
+import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import type { Journal } from './journal.js';
-import { NodeCtx } from './node-context.js';
+import { NodeCtx, type NodeServices } from './node-context.js';
+import { nodePipeline } from './node-pipeline.js';
+import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
+import {
+  CANCELLED,
+  FAILED,
+  type NodeExtra,
+  PENDING,
+  RUNNING,
+  SKIPPED,
+  SUCCESS,
+  TIMEOUT,
+  WAITING,
+} from './node-status.js';
 import type { ReplayState } from './replay.js';
+import { rollbackRun } from './rollback.js';
+import type { RunHost } from './run-host.js';
+import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
-import type { EngineRuntime } from './runtime.js';
-
-/** Per-attempt limit of a health check command without `timeout`, ms. */
-const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 30_000;
-/** Limit of a rollback (command without `timeout`, or function), ms. */
-const DEFAULT_ROLLBACK_TIMEOUT_MS = 300_000;
-
-/** Exec options of a health check or rollback command: argv when `args` are given, else a shell script. */
-function commandOptions(
-  c: {
-    readonly args?: readonly string[] | undefined;
-    readonly env?: Readonly<Record<string, string>> | undefined;
-    readonly cwd?: string | undefined;
-    readonly timeout?: number | undefined;
-  },
-  defaultTimeout: number,
-): Omit<ExecOptions, 'signal'> {
-  return {
-    args: c.args,
-    shell: c.args === undefined,
-    timeout: c.timeout ?? defaultTimeout,
-    ...(c.env === undefined ? {} : { env: c.env }),
-    ...(c.cwd === undefined ? {} : { cwd: c.cwd }),
-  };
-}
-
-const PENDING = 0;
-const WAITING = 1; // condition, group slot or scheduler admission pending
-const RUNNING = 2;
-const SUCCESS = 3;
-const FAILED = 4;
-const SKIPPED = 5;
-const TIMEOUT = 6;
-const CANCELLED = 7;
-const STATUS_NAMES: readonly NodeStatus[] = [
-  'cancelled',
-  'cancelled',
-  'cancelled',
-  'success',
-  'failed',
-  'skipped',
-  'timeout',
-  'cancelled',
-];
-
-interface Extra {
-  error?: unknown;
-  fallbackUsed?: string;
-  handledBy?: string;
-  cacheHit?: boolean;
-}
-
-interface SignalBox {
-  readonly buffer: unknown[];
-  readonly waiters: ((payload: unknown) => void)[];
-}
+import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
 
 /**
  * One run of a workflow. The graph is driven by a ready-queue of in-degree counters in typed arrays, drained by a
@@ -104,7 +43,7 @@ interface SignalBox {
  * `then`, and only nodes with options (retry, timeout, cache, middleware, permissions, health checks) go through
  * their RxJS operator pipeline.
  */
-export class Execution implements Run {
+export class Execution implements Run, NodeServices {
   readonly executionId: string;
   readonly workflow: string;
   readonly result: Promise<RunResult>;
@@ -112,7 +51,7 @@ export class Execution implements Run {
   readonly actor: Actor | undefined;
   readonly outputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
 
-  readonly #rt: EngineRuntime;
+  readonly #rt: EngineServices<Execution>;
   readonly #wf: Workflow<unknown, object>;
   readonly #in: WorkflowInternals;
   readonly #g: CompiledGraph;
@@ -129,7 +68,7 @@ export class Execution implements Run {
   readonly #started: Float64Array;
   readonly #dur: Float64Array;
   readonly #attempts: Uint16Array;
-  #extra: Map<number, Extra> | undefined;
+  #extra: Map<number, NodeExtra> | undefined;
   #parentSkipped: Uint8Array | undefined;
   #groupRunning: Int32Array | undefined;
   #groupWaiting: number[][] | undefined;
@@ -156,8 +95,8 @@ export class Execution implements Run {
   #signals: Map<string, SignalBox> | undefined;
   #custom: Map<string, CustomEvent> | undefined;
   #storage: ExecutionStorage | undefined;
-  #staging: Promise<string> | undefined;
-  #artifacts: Map<string, string> | undefined;
+  #artifacts: ArtifactStage | undefined;
+  #hostView: RunHost | undefined;
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
   #resolve!: (r: RunResult) => void;
@@ -167,7 +106,7 @@ export class Execution implements Run {
   #onExternalAbort: (() => void) | undefined;
 
   constructor(
-    rt: EngineRuntime,
+    rt: EngineServices<Execution>,
     wf: Workflow<unknown, object>,
     input: unknown,
     options: RunOptions,
@@ -237,7 +176,7 @@ export class Execution implements Run {
   async signal(name: string, payload?: unknown): Promise<void> {
     if (this.#done) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId: this.executionId });
     const durable = this.#journal?.signalReceived(name, payload);
-    const box = this.#signalBox(name);
+    const box = signalBox((this.#signals ??= new Map()), name);
     const waiter = box.waiters.shift();
     if (waiter !== undefined) waiter(payload);
     else box.buffer.push(payload);
@@ -284,7 +223,7 @@ export class Execution implements Run {
       }
     }
     for (const [name, left] of replay.signals)
-      if (left.length > 0) this.#signalBox(name).buffer.push(...left.map((x) => x.payload));
+      if (left.length > 0) signalBox((this.#signals ??= new Map()), name).buffer.push(...left.map((x) => x.payload));
     for (const [name, c] of replay.custom)
       (this.#custom ??= new Map()).set(name, {
         type: 'custom',
@@ -718,159 +657,12 @@ export class Execution implements Run {
   /* ───────────── Per-node pipeline (only for nodes whose options need it) ───────────── */
 
   #pipeline(i: number, error: unknown): Observable<unknown> {
-    const rt = this.#rt;
-    const def = this.#g.defs[i]!;
-    const o: NodeOptions = def.options;
-    const nodeId = def.id;
-    const plan = this.#plan.nodes[i]!;
-    if (plan.fast)
-      return defer(() => {
-        const attempt = ++this.#attempts[i]!;
-        return toObservable(this.#invoke(i, new NodeCtx(this, i, attempt), error));
-      });
-
-    // 1, or in a resumed run the attempt after the last one logged (its node.started is emitted by #begin_).
-    const first = this.#attempts[i]! + 1;
-    const attempt$ = defer(() => {
-      const attempt = ++this.#attempts[i]!;
-      if (attempt > first)
-        this.#emit({
-          type: 'node.started',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: rt.clock.now(),
-          nodeId,
-          attempt,
-        });
-      const ctrl = o.timeout === undefined ? undefined : new AbortController();
-      const ctx = new NodeCtx(this, i, attempt, ctrl);
-      let inner$: Observable<unknown>;
-      if (rt.middleware.length > 0) {
-        const mctx: MiddlewareContext = {
-          executionId: this.executionId,
-          workflow: this.workflow,
-          nodeId,
-          attempt,
-          node: this.#in.descriptions()[i]!,
-          input: this.input,
-          results: this.outputs,
-          get signal() {
-            return ctx.signal;
-          },
-          log: ctx.log,
-          state: {},
-          redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
-        };
-        inner$ = defer(() =>
-          composeMiddleware(rt.middleware, mctx, () =>
-            lastValueFrom(toObservable(this.#invoke(i, ctx, error)), { defaultValue: undefined }),
-          ),
-        );
-      } else inner$ = defer(() => toObservable(this.#invoke(i, ctx, error)));
-      if (o.timeout !== undefined) {
-        const ms = o.timeout;
-        inner$ = inner$.pipe(
-          withTimeout(ms, rt.clock, () => {
-            const err = new FlowlaneError('FL_TIMEOUT', { nodeId, ms });
-            ctrl!.abort(err);
-            this.#emit({
-              type: 'node.timed-out',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              attempt,
-              timeoutMs: ms,
-            });
-            return err;
-          }),
-        );
-      }
-      return inner$;
-    });
-
-    let out$ = attempt$;
-    const policy = o.retry;
-    if (policy !== undefined && policy.maxAttempts > 1) {
-      out$ = out$.pipe(
-        withRetry(policy, rt.clock, {
-          decide:
-            policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, new NodeCtx(this, i, n)),
-          onRetrying: (err, n, delayMs) =>
-            this.#emit({
-              type: 'node.retrying',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              attempt: n,
-              delayMs,
-              // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
-              error: this.#serialize(err, false),
-            }),
-        }),
-      );
-    }
-    const health = o.healthCheck;
-    if (health !== undefined) out$ = out$.pipe(concatMap((v) => from(this.#healthCheck(i, health)).pipe(map(() => v))));
-    const artifacts = o.artifacts;
-    if (artifacts !== undefined) {
-      const body$ = out$;
-      out$ = defer(() => from(this.#deliverArtifacts(i))).pipe(
-        concatMap(() => body$),
-        concatMap((v) => from(this.#collectArtifacts(i)).pipe(map(() => v))),
-      );
-    }
-
-    const cache = o.cache;
-    if (cache !== undefined) {
-      const source = out$;
-      out$ = defer(() => {
-        const ctx = new NodeCtx(this, i, 1);
-        // Namespaced by workflow version: a new version never reads what an older one cached.
-        const version = this.#wf.version;
-        const key = `${this.workflow}${version === undefined ? '' : `@${version}`}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : this.#defaultCacheKey(i)}`;
-        return withCache(
-          cache.store ?? rt.cacheStore,
-          key,
-          cache.ttl,
-          rt.inflight,
-          {
-            onHit: (shared) => {
-              (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
-              this.#emit({
-                type: 'node.cache-hit',
-                executionId: this.executionId,
-                workflow: this.workflow,
-                timestamp: rt.clock.now(),
-                nodeId,
-                shared,
-              });
-            },
-            onStoreError: (e) =>
-              rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
-            gone: () => this.#done,
-            origin: this,
-            adopt: (leader) => this.#adoptSecrets(leader as Execution),
-          },
-          o.timeout ?? 30_000,
-        )(source);
-      });
-    }
-
-    // Nodes of the graph were checked by #startNode; fallbacks and boundaries (standby nodes) are checked here.
-    if (!plan.guarded || this.#g.standby[i] !== 1) return out$;
-    const checked$ = out$;
-    return defer(() => {
-      const denied = this.#denial(i);
-      if (denied !== undefined) throw denied;
-      return checked$;
-    });
+    return nodePipeline(this.#host(), i, error);
   }
 
   /** Asks the permission policy about node `i`: undefined when allowed, else the (audited) denial or its error. */
   #denial(i: number): unknown {
-    let verdict: ReturnType<EngineRuntime['permissionPolicy']['check']>;
+    let verdict: ReturnType<EngineServices['permissionPolicy']['check']>;
     try {
       verdict = this.#rt.permissionPolicy.check({
         actor: this.actor,
@@ -894,60 +686,6 @@ export class Execution implements Run {
       parents[p] = this.outputs[p];
     }
     return stableJson({ input: this.input, results: parents });
-  }
-
-  async #healthCheck(i: number, h: NonNullable<NodeOptions['healthCheck']>): Promise<void> {
-    const retries = h.retries ?? 1;
-    const interval = h.interval ?? 1000;
-    const nodeId = this.#g.ids[i]!;
-    const options = commandOptions(h, DEFAULT_HEALTH_CHECK_TIMEOUT_MS);
-    let last: unknown;
-    for (let k = 1; k <= retries; k++) {
-      const t0 = this.#rt.clock.now();
-      let error: unknown;
-      let passed = false;
-      try {
-        await this.execHandle(i, h.command, options, this.runSignal()).result;
-        passed = true;
-      } catch (e) {
-        error = last = e;
-      }
-      if (this.#done) return; // the run ended while the check ran: its outcome no longer matters
-      this.#emit({
-        type: 'node.health-checked',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId,
-        attempt: k,
-        maxAttempts: retries,
-        passed,
-        durationMs: this.#rt.clock.now() - t0,
-        ...(passed ? {} : { error: this.#serialize(error, false) }),
-      });
-      if (passed) return;
-      if (k < retries) await this.#sleep(interval);
-    }
-    throw new FlowlaneError(
-      'FL_HEALTH_CHECK_FAILED',
-      { nodeId: this.#g.ids[i]!, attempts: retries, reason: this.#serialize(last).message },
-      { cause: last },
-    );
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const signal = this.runSignal();
-      const onAbort = (): void => {
-        action.unsubscribe();
-        reject(signal.reason);
-      };
-      const action = this.#rt.clock.schedule(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /* ───────────── Settlement ───────────── */
@@ -1219,7 +957,7 @@ export class Execution implements Run {
     this.#release(s, 'success');
   }
 
-  #setExtra(i: number, patch: Extra): void {
+  #setExtra(i: number, patch: NodeExtra): void {
     const map = (this.#extra ??= new Map());
     map.set(i, { ...map.get(i), ...patch });
   }
@@ -1271,85 +1009,12 @@ export class Execution implements Run {
     this.#finalize(status);
   }
 
-  async #rollback(): Promise<void> {
-    const g = this.#g;
-    const topo = g.topo;
-    for (let k = topo.length - 1; k >= 0; k--) {
-      const i = topo[k]!;
-      const rb = g.defs[i]!.options.rollback;
-      // Completed nodes are undone, and so are nodes whose work was done but whose health check failed.
-      const healthFailed =
-        this.#st[i] === FAILED && isFlowlaneError(this.#extra?.get(i)?.error, 'FL_HEALTH_CHECK_FAILED');
-      if (rb === undefined || (this.#st[i] !== SUCCESS && !healthFailed)) continue;
-      const nodeId = g.ids[i]!;
-      const t0 = this.#rt.clock.now();
-      try {
-        if (typeof rb === 'function') await this.#rollbackFunction(i, rb);
-        else
-          await this.execHandle(
-            i,
-            rb.command,
-            commandOptions(rb, DEFAULT_ROLLBACK_TIMEOUT_MS),
-            new AbortController().signal,
-          ).result;
-        this.#emit({
-          type: 'node.rolled-back',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: this.#rt.clock.now(),
-          nodeId,
-          durationMs: this.#rt.clock.now() - t0,
-        });
-      } catch (cause) {
-        const e = new FlowlaneError(
-          'FL_ROLLBACK_FAILED',
-          { nodeId, reason: this.#serialize(cause).message },
-          { cause },
-        );
-        this.#emit({
-          type: 'node.rolled-back',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: this.#rt.clock.now(),
-          nodeId,
-          durationMs: this.#rt.clock.now() - t0,
-          error: this.#serialize(e),
-        });
-        this.#rt.logger.error('rollback failed', {
-          executionId: this.executionId,
-          nodeId,
-          error: this.#serialize(e).message,
-        });
-      }
-    }
-  }
-
-  /** Runs a function rollback, given up (`FL_TIMEOUT`) after {@link DEFAULT_ROLLBACK_TIMEOUT_MS} of engine time. */
-  #rollbackFunction(i: number, rb: (ctx: never, output: unknown) => unknown): Promise<unknown> {
-    const nodeId = this.#g.ids[i]!;
-    return new Promise((resolve, reject) => {
-      const timer = this.#rt.clock.schedule(
-        () =>
-          reject(
-            new FlowlaneError('FL_TIMEOUT', {
-              nodeId,
-              ms: DEFAULT_ROLLBACK_TIMEOUT_MS,
-            }),
-          ),
-        DEFAULT_ROLLBACK_TIMEOUT_MS,
-      );
-      const settle =
-        <T>(fn: (v: T) => void) =>
-        (v: T) => {
-          timer.unsubscribe();
-          fn(v);
-        };
-      try {
-        const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
-        lastValueFrom(toObservable(r as never), { defaultValue: undefined }).then(settle(resolve), settle(reject));
-      } catch (e) {
-        settle(reject)(e);
-      }
+  #rollback(): Promise<void> {
+    return rollbackRun(this.#host(), {
+      st: this.#st,
+      attempts: this.#attempts,
+      extra: this.#extra,
+      outputs: this.outputs,
     });
   }
 
@@ -1397,16 +1062,7 @@ export class Execution implements Run {
         this.#rt.logger.warn('state store release failed', { error: String(e) });
       }
     }
-    if (this.#staging !== undefined) {
-      const staging = this.#staging;
-      this.#rt.track(
-        staging
-          .then((dir) => rm(dir, { recursive: true, force: true }))
-          .catch((e: unknown) =>
-            this.#rt.logger.warn('could not remove the artifact staging dir', { error: String(e) }),
-          ),
-      );
-    }
+    this.#artifacts?.cleanup(this.#host());
     this.#rt.settled(this);
     const result = this.#buildResult(status, durationMs);
     // A durable run reports its outcome only once its last record is stored.
@@ -1421,54 +1077,21 @@ export class Execution implements Run {
       status,
       outputs: this.outputs,
       nodes: this.#nodeRecords(),
-      ...(this.#runError === undefined ? {} : { error: this.#redactRunError(this.#runError) }),
+      ...(this.#runError === undefined ? {} : { error: redactRunError(this.#redactor, this.#runError) }),
       durationMs,
     };
   }
 
   #nodeRecords(): Record<string, NodeRecord> {
-    const g = this.#g;
-    // Null prototype: a node may be called `__proto__`.
-    const nodes = Object.create(null) as Record<string, NodeRecord>;
-    const st = this.#st;
-    const extra = this.#extra;
-    const redactor = this.#redactor;
-    for (let i = 0; i < g.ids.length; i++) {
-      const id = g.ids[i]!;
-      let s = st[i]!;
-      if (s === PENDING && g.standby[i] === 1) s = SKIPPED;
-      const x = extra?.get(i);
-      const rec: { -readonly [K in keyof NodeRecord]: NodeRecord[K] } = {
-        status: STATUS_NAMES[s]!,
-        attempts: this.#attempts[i]!,
-        durationMs: this.#dur[i]!,
-      };
-      if (s === SUCCESS) rec.output = redactor?.active ? redactor.value(this.outputs[id]) : this.outputs[id];
-      if (x !== undefined) {
-        if (x.error !== undefined) rec.error = this.#serialize(x.error);
-        if (x.fallbackUsed !== undefined) rec.fallbackUsed = x.fallbackUsed;
-        if (x.handledBy !== undefined) rec.handledBy = x.handledBy;
-        if (x.cacheHit === true) {
-          rec.cacheHit = true;
-        }
-      }
-      nodes[id] = rec;
-    }
-    return nodes;
-  }
-
-  #redactRunError(e: FlowlaneError): FlowlaneError {
-    const r = this.#redactor;
-    if (r === undefined || !r.active) return e;
-    const message = r.string(e.message);
-    if (
-      message === e.message &&
-      !(e.cause instanceof Error && r.string(String(e.cause.stack)) !== String(e.cause.stack))
-    )
-      return e;
-    return new FlowlaneError(e.code, r.value(e.details) as never, {
-      message,
-      cause: e.cause === undefined ? undefined : rebuildError(r.error(e.cause)),
+    return nodeRecords({
+      g: this.#g,
+      st: this.#st,
+      attempts: this.#attempts,
+      dur: this.#dur,
+      outputs: this.outputs,
+      extra: this.#extra,
+      redactor: this.#redactor,
+      serialize: (e) => this.#serialize(e),
     });
   }
 
@@ -1521,6 +1144,42 @@ export class Execution implements Run {
   #serialize(e: unknown, stack = true): SerializedError {
     const options = stack ? undefined : { stack: false };
     return this.#redactor?.active ? this.#redactor.error(e, options) : serializeError(e, options);
+  }
+
+  /* ───────────── The run as its services see it ───────────── */
+
+  /** The view of this run that health checks, rollback, artifacts and the option pipeline use (made on first use). */
+  #host(): RunHost {
+    if (this.#hostView !== undefined) return this.#hostView;
+    this.#hostView = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      actor: this.actor,
+      rt: this.#rt,
+      g: this.#g,
+      attempts: this.#attempts,
+      outputs: this.outputs,
+      version: this.#wf.version,
+      origin: this,
+      isDone: () => this.#done,
+      emit: (e) => this.#emit(e),
+      serialize: (e, stack) => this.#serialize(e, stack),
+      runSignal: () => this.runSignal(),
+      ctx: (i, attempt, ctrl) => new NodeCtx(this, i, attempt, ctrl),
+      execHandle: (i, command, options, signal) => this.execHandle(i, command, options, signal),
+      executorFor: (i, target) => this.#executorFor(i, target),
+      input: () => this.input,
+      plan: (i) => this.#plan.nodes[i]!,
+      descriptions: () => this.#in.descriptions(),
+      invoke: (i, ctx, error) => this.#invoke(i, ctx as NodeCtx, error),
+      redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
+      markCacheHit: (i) => this.#setExtra(i, { cacheHit: true }),
+      defaultCacheKey: (i) => this.#defaultCacheKey(i),
+      adoptSecrets: (leader) => this.#adoptSecrets(leader as Execution),
+      denial: (i) => this.#denial(i),
+      artifacts: () => (this.#artifacts ??= new ArtifactStage(this.#rt.artifactsDir)),
+    };
+    return this.#hostView;
   }
 
   /* ───────────── Services for NodeCtx ───────────── */
@@ -1585,131 +1244,22 @@ export class Execution implements Run {
     return this.#custom?.get(name) ?? this.#rt.lastCustom.since(name, this.#customMark);
   }
 
-  #signalBox(name: string): SignalBox {
-    const signals = (this.#signals ??= new Map());
-    let box = signals.get(name);
-    if (box === undefined) signals.set(name, (box = { buffer: [], waiters: [] }));
-    return box;
-  }
-
   waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown> {
-    const box = this.#signalBox(name);
-    const journal = this.#journal;
-    const nodeId = this.#g.ids[i]!;
-    if (box.buffer.length > 0) {
-      journal?.signalConsumed(name, nodeId);
-      return Promise.resolve(box.buffer.shift());
-    }
-    // A durable run keeps the wait's deadline in its log: a resumed wait gets the time that was left.
-    const ms = journal === undefined || timeout === undefined ? timeout : journal.waitStarted(nodeId, name, timeout);
-    return this.#waitFor<unknown>(
-      signal,
-      ms,
-      () => new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId, signal: name, ms: timeout! }),
-      (deliver) => {
-        const take =
-          journal === undefined
-            ? deliver
-            : (payload: unknown): void => {
-                journal.signalConsumed(name, nodeId);
-                deliver(payload);
-              };
-        box.waiters.push(take);
-        return () => {
-          const k = box.waiters.indexOf(take);
-          if (k !== -1) box.waiters.splice(k, 1);
-        };
-      },
-    );
+    const box = signalBox((this.#signals ??= new Map()), name);
+    return waitForSignal(this.#rt.clock, box, this.#journal, this.#g.ids[i]!, name, timeout, signal);
   }
 
   waitForEvent(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<CustomEvent> {
-    const listeners = this.#rt.customListeners;
-    return this.#waitFor<CustomEvent>(
-      signal,
-      timeout,
-      () => new FlowlaneError('FL_EVENT_TIMEOUT', { nodeId: this.#g.ids[i]!, event: name, ms: timeout! }),
-      (deliver) => {
-        let set = listeners.get(name);
-        if (set === undefined) listeners.set(name, (set = new Set()));
-        set.add(deliver);
-        return () => {
-          const current = listeners.get(name);
-          current?.delete(deliver);
-          if (current?.size === 0) listeners.delete(name);
-        };
-      },
-    );
-  }
-
-  /**
-   * Waits for `subscribe`'s `deliver` to be called, rejecting with the abort reason when `signal` aborts or with
-   * `timeoutError()` after `timeout` ms on the engine clock; every path unregisters the waiter and clears the timer.
-   */
-  #waitFor<T>(
-    signal: AbortSignal,
-    timeout: number | undefined,
-    timeoutError: () => Error,
-    subscribe: (deliver: (value: T) => void) => () => void,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let action: Subscription | undefined;
-      let unsubscribe: (() => void) | undefined;
-      const cleanup = (): void => {
-        action?.unsubscribe();
-        signal.removeEventListener('abort', onAbort);
-        unsubscribe?.();
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined)
-        action = this.#rt.clock.schedule(() => {
-          cleanup();
-          reject(timeoutError());
-        }, timeout);
-      unsubscribe = subscribe((value) => {
-        cleanup();
-        resolve(value);
-      });
-    });
+    return waitForEvent(this.#rt.clock, this.#rt.customListeners, this.#g.ids[i]!, name, timeout, signal);
   }
 
   storage(): ExecutionStorage {
-    if (this.#storage === undefined) {
-      const store = this.#rt.stateStore;
-      const id = this.executionId;
-      this.#storage = {
-        get: async <T>(key: string) => (await store.get(id, key)) as T | undefined,
-        set: async (key, value) => {
-          await store.set(id, key, value);
-          this.#journal?.storage(key, value, false);
-        },
-        delete: async (key) => {
-          await store.delete(id, key);
-          this.#journal?.storage(key, undefined, true);
-        },
-      };
-    }
+    this.#storage ??= runStorage(this.#rt.stateStore, this.executionId, () => this.#journal);
     return this.#storage;
   }
 
-  async getSecret(name: string): Promise<string> {
-    const providers = this.#rt.secrets;
-    for (const p of providers) {
-      const v = await p.get(name);
-      if (v !== undefined) {
-        this.sharedRedactor().add(v);
-        return v;
-      }
-    }
-    throw new FlowlaneError('FL_SECRET_NOT_FOUND', { name, providers: providers.map((p) => p.name) });
+  getSecret(name: string): Promise<string> {
+    return resolveSecret(this.#rt.secrets, () => this.sharedRedactor(), name);
   }
 
   /** `ctx.markSecret(value)`: redact a value that did not come from a secrets provider. */
@@ -1734,26 +1284,8 @@ export class Execution implements Run {
     return (this.#redactor ??= new Redactor());
   }
 
-  async audit(i: number, record: AuditInput): Promise<void> {
-    const r = this.#redactor;
-    const full = {
-      timestamp: this.#rt.clock.now(),
-      executionId: this.executionId,
-      workflow: this.workflow,
-      nodeId: this.#g.ids[i]!,
-      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
-      ...record,
-    };
-    const safe = r?.active ? r.value(full) : full;
-    await Promise.all(
-      this.#rt.auditSinks.map(async (s) => {
-        try {
-          await s.write(safe);
-        } catch (e) {
-          this.#rt.logger.error('audit sink failed', { sink: s.name, error: this.#serialize(e).message });
-        }
-      }),
-    );
+  audit(i: number, record: AuditInput): Promise<void> {
+    return writeAudit(this.#host(), this.#redactor, i, record);
   }
 
   execHandle(
@@ -1772,78 +1304,8 @@ export class Execution implements Run {
     });
   }
 
-  /** The executor a node uses (its `executor` option, else `local`) and the target (explicit, option, lease). */
   #executorFor(i: number, explicitTarget?: string): { executor: Executor; target: string | undefined } {
-    const sel = this.#g.defs[i]!.options.executor;
-    const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
-    const executor = this.#rt.executors.get(name);
-    if (executor === undefined)
-      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', {
-        nodeId: this.#g.ids[i]!,
-        executor: name,
-        available: [...this.#rt.executors.keys()],
-      });
-    return {
-      executor,
-      target: explicitTarget ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i),
-    };
-  }
-
-  /* ───────────── Artifacts ───────────── */
-
-  /** The run's staging directory, created on first use and removed when the run settles. */
-  #stagingDir(): Promise<string> {
-    this.#staging ??= mkdtemp(join(this.#rt.artifactsDir ?? tmpdir(), 'flowlane-artifacts-'));
-    return this.#staging;
-  }
-
-  /** Copies the node's `artifacts.in` from the staging area to its executor. */
-  async #deliverArtifacts(i: number): Promise<void> {
-    const wanted = this.#g.defs[i]!.options.artifacts?.in ?? [];
-    if (wanted.length === 0) return;
-    const { executor, target } = this.#executorFor(i);
-    for (const w of wanted) {
-      const path = this.#artifacts?.get(w.name);
-      if (path === undefined)
-        throw new FlowlaneError('FL_ARTIFACT_NOT_FOUND', { nodeId: this.#g.ids[i]!, name: w.name });
-      const r = await executor.copyIn(path, w.to, { target, signal: this.runSignal() });
-      this.#emit({
-        type: 'artifact.delivered',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId: this.#g.ids[i]!,
-        name: w.name,
-        to: w.to,
-        bytes: r.bytes,
-        files: r.files,
-      });
-    }
-  }
-
-  /** Copies the node's `artifacts.out` from its executor into the staging area. */
-  async #collectArtifacts(i: number): Promise<void> {
-    const produced = this.#g.defs[i]!.options.artifacts?.out ?? [];
-    if (produced.length === 0) return;
-    const { executor, target } = this.#executorFor(i);
-    const dir = await this.#stagingDir();
-    for (const o of produced) {
-      const dest = join(dir, o.name);
-      const r = await executor.copyOut(o.from, dest, { target, signal: this.runSignal() });
-      (this.#artifacts ??= new Map()).set(o.name, dest);
-      this.#emit({
-        type: 'artifact.collected',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId: this.#g.ids[i]!,
-        name: o.name,
-        from: o.from,
-        bytes: r.bytes,
-        files: r.files,
-        ...(r.sha256 === undefined ? {} : { sha256: r.sha256 }),
-      });
-    }
+    return executorFor({ rt: this.#rt, g: this.#g }, i, explicitTarget, this.workerOf(i));
   }
 
   resolve<T>(token: InjectionToken<T>): T {
@@ -1877,15 +1339,6 @@ function reasonText(reason: unknown, fallback: string): string {
   if (reason instanceof Error) return reason.message;
   if (typeof reason === 'string') return reason;
   return fallback;
-}
-
-/** An Error carrying a serialised (redacted) error's message and stack. */
-function rebuildError(s: SerializedError): Error {
-  const e = new Error(s.message, s.cause === undefined ? undefined : { cause: rebuildError(s.cause) });
-  e.name = s.name;
-  if (s.stack !== undefined) e.stack = s.stack;
-  if (s.code !== undefined) Object.defineProperty(e, 'code', { value: s.code, enumerable: true });
-  return e;
 }
 
 /** JSON with sorted keys, for default cache keys. */
