@@ -5,10 +5,8 @@ import type { AuditInput } from '../builder/types.js';
 import type { CompiledGraph } from '../builder/validate.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
-import { matchesError } from '../compile/with-retry.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Executor, Lease } from '../plugin/types.js';
-import { readableThrown } from '../runtime/readable-error.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import { ArtifactStage } from './artifacts.js';
@@ -19,17 +17,8 @@ import type { Journal } from './journal.js';
 import { NodeCtx, type NodeServices } from './node-context.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
-import {
-  CANCELLED,
-  FAILED,
-  type NodeExtra,
-  PENDING,
-  RUNNING,
-  SKIPPED,
-  SUCCESS,
-  TIMEOUT,
-  WAITING,
-} from './node-status.js';
+import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
+import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
 import type { RunHost } from './run-host.js';
@@ -97,6 +86,8 @@ export class Execution implements Run, NodeServices {
   #storage: ExecutionStorage | undefined;
   #artifacts: ArtifactStage | undefined;
   #hostView: RunHost | undefined;
+  #recoveryView: RecoveryHost | undefined;
+  #failedNode: string | undefined;
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
   #resolve!: (r: RunResult) => void;
@@ -774,187 +765,9 @@ export class Execution implements Run, NodeServices {
     }
   }
 
-  /** Node `i` failed (after its own retries): fallback → boundary → onError. */
+  /** Node `i` failed (after its own retries): fallback → boundary → onError (see `recovery.ts`). */
   #nodeError(i: number, thrown: unknown): void {
-    if (this.#done) return;
-    const error = readableThrown(thrown, true);
-    this.#now = this.#rt.clock.now();
-    const g = this.#g;
-    const fb = g.fallbackOf[i]!;
-    if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
-      this.#setExtra(i, { error });
-      this.#emit({
-        type: 'node.fell-back',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId: g.ids[i]!,
-        fallbackId: g.ids[fb]!,
-        error: this.#serialize(error),
-      });
-      this.#runStandby(i, fb, error, 'fallback');
-      return;
-    }
-    this.#afterFallbacks(i, error);
-  }
-
-  /**
-   * Node `i` failed and no fallback recovered it: an error boundary, then `onError: 'continue'`, then the run fails.
-   * `boundaryFailed` is set when the boundary handling `i` failed itself (its `node.failed` was already emitted).
-   */
-  #afterFallbacks(i: number, error: unknown, boundaryFailed = false): void {
-    const g = this.#g;
-    const nodeId = g.ids[i]!;
-    this.#setExtra(i, { error });
-    const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    const continued = g.defs[i]!.options.onError === 'continue';
-    if (!boundaryFailed) {
-      const base = {
-        type: 'node.failed' as const,
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId,
-        attempt: this.#attempts[i]!,
-        durationMs: this.#now - this.#started[i]!,
-        error: this.#serialize(error),
-      };
-      const h = this.#boundaryFor(i, error);
-      if (h !== -1) {
-        this.#emit({ ...base, handledBy: g.ids[h]! });
-        this.#runStandby(i, h, error, 'boundary');
-        return;
-      }
-      this.#emit(continued ? { ...base, continued: true } : base);
-    }
-    if (continued) {
-      this.#settle(i, status);
-      return;
-    }
-    this.#st[i] = status;
-    this.#dur[i] = this.#now - this.#started[i]!;
-    this.#release(i, 'failed');
-    this.#runError = new FlowlaneError(
-      'FL_NODE_FAILED',
-      { nodeId, reason: this.#serialize(error).message },
-      { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error },
-    );
-    this.#failedNode = nodeId;
-    this.#finish('failed');
-  }
-
-  #failedNode: string | undefined;
-
-  /**
-   * Runs fallback or boundary node `s` on behalf of node `owner`. With a scheduler, the owner's lease is handed back
-   * first (released as `cancelled`: its work is over, and a recovered failure must not trip `failFast`), then `s` is
-   * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority.
-   */
-  #runStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-    const ownerLease = this.#leases?.get(owner);
-    if (ownerLease !== undefined) {
-      this.#leases!.delete(owner);
-      this.#rt.scheduler?.release(ownerLease, 'cancelled');
-    }
-    const defs = this.#g.defs;
-    this.#acquire(
-      s,
-      Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
-      () => this.#startStandby(owner, s, error, kind),
-      (e) => {
-        if (this.#done) return;
-        this.#begin_(s);
-        this.#standbyFailed(owner, s, kind, e);
-        this.#pump();
-      },
-    );
-  }
-
-  #startStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-    const g = this.#g;
-    this.#begin_(s);
-    this.#subscribe(
-      s,
-      this.#pipeline(s, kind === 'boundary' ? error : undefined),
-      (value) => {
-        this.#now = this.#rt.clock.now();
-        this.#succeedStandby(s, value);
-        this.#setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
-        this.#succeed(owner, value, { kind, id: g.ids[s]! });
-      },
-      (e) => this.#standbyFailed(owner, s, kind, e),
-    );
-  }
-
-  /** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
-  #standbyFailed(owner: number, s: number, kind: 'fallback' | 'boundary', thrown: unknown): void {
-    if (this.#done) return;
-    const e = readableThrown(thrown, true);
-    const g = this.#g;
-    this.#now = this.#rt.clock.now();
-    this.#setExtra(s, { error: e });
-    const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    this.#emit({
-      type: 'node.failed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: g.ids[s]!,
-      attempt: this.#attempts[s]!,
-      durationMs: this.#now - this.#started[s]!,
-      error: this.#serialize(e),
-    });
-    this.#st[s] = status;
-    this.#dur[s] = this.#now - this.#started[s]!;
-    const next = g.fallbackOf[s]!;
-    const cascades = kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED');
-    // 'failed' only when this failure is final for the owner (schedulers act on it, e.g. failFast).
-    const handled = cascades || (kind === 'fallback' && this.#boundaryFor(owner, e) !== -1);
-    this.#release(s, handled ? 'cancelled' : 'failed');
-    if (cascades) {
-      this.#emit({
-        type: 'node.fell-back',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId: g.ids[s]!,
-        fallbackId: g.ids[next]!,
-        error: this.#serialize(e),
-      });
-      this.#runStandby(owner, next, e, 'fallback');
-    } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
-    else {
-      // A failing boundary fails the node it guards.
-      this.#afterFallbacks(owner, e, true);
-    }
-  }
-
-  /** The error boundary that handles `error` of node `i`, or -1. */
-  #boundaryFor(i: number, error: unknown): number {
-    const boundaries = this.#g.boundariesOf.get(i);
-    if (boundaries === undefined || isFlowlaneError(error, 'FL_CANCELLED')) return -1;
-    for (const h of boundaries) {
-      const types = this.#g.defs[h]!.errorTypes;
-      if (types === undefined || matchesError(error, types)) return h;
-    }
-    return -1;
-  }
-
-  #succeedStandby(s: number, value: unknown): void {
-    const now = this.#now;
-    this.outputs[this.#g.ids[s]!] = value;
-    this.#emit({
-      type: 'node.completed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      nodeId: this.#g.ids[s]!,
-      attempt: this.#attempts[s]!,
-      durationMs: now - this.#started[s]!,
-    });
-    this.#st[s] = SUCCESS;
-    this.#dur[s] = now - this.#started[s]!;
-    this.#release(s, 'success');
+    nodeError(this.#recoveryHost(), i, thrown);
   }
 
   #setExtra(i: number, patch: NodeExtra): void {
@@ -1180,6 +993,50 @@ export class Execution implements Run, NodeServices {
       artifacts: () => (this.#artifacts ??= new ArtifactStage(this.#rt.artifactsDir)),
     };
     return this.#hostView;
+  }
+
+  /** The view of this run that recovery (fallbacks, boundaries) uses (made on first failure). */
+  #recoveryHost(): RecoveryHost {
+    if (this.#recoveryView !== undefined) return this.#recoveryView;
+    this.#recoveryView = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      rt: this.#rt,
+      g: this.#g,
+      st: this.#st,
+      dur: this.#dur,
+      started: this.#started,
+      attempts: this.#attempts,
+      isDone: () => this.#done,
+      now: () => this.#now,
+      tick: () => (this.#now = this.#rt.clock.now()),
+      emit: (e) => this.#emit(e),
+      serialize: (e, stack) => this.#serialize(e, stack),
+      redacting: () => this.#redactor?.active === true,
+      setExtra: (i, patch) => this.#setExtra(i, patch),
+      setOutput: (i, value) => {
+        this.outputs[this.#g.ids[i]!] = value;
+      },
+      takeLease: (i) => {
+        const lease = this.#leases?.get(i);
+        if (lease !== undefined) this.#leases!.delete(i);
+        return lease;
+      },
+      release: (i, outcome) => this.#release(i, outcome),
+      settle: (i, status) => this.#settle(i, status),
+      succeed: (i, value, via) => this.#succeed(i, value, via),
+      acquire: (i, priority, go, fail) => this.#acquire(i, priority, go, fail),
+      beginNode: (i) => this.#begin_(i),
+      pipeline: (i, error) => this.#pipeline(i, error),
+      subscribe: (i, source, ok, fail) => this.#subscribe(i, source, ok, fail),
+      pump: () => this.#pump(),
+      failRun: (error, nodeId) => {
+        this.#runError = error;
+        this.#failedNode = nodeId;
+        this.#finish('failed');
+      },
+    };
+    return this.#recoveryView;
   }
 
   /* ───────────── Services for NodeCtx ───────────── */
