@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { isObservable, Observable, type Subscriber, type Subscription } from 'rxjs';
+import { isObservable, Observable, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput } from '../builder/types.js';
 import type { CompiledGraph } from '../builder/validate.js';
@@ -21,6 +21,7 @@ import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, 
 import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
+import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
 import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
@@ -69,16 +70,12 @@ export class Execution implements Run, NodeServices {
   #t0 = 0;
   #pumping = false;
   #done = false;
-  /** Set when the last event was emitted (after rollbacks): late subscribers then get the replay and complete. */
-  #finalized = false;
+  readonly #log: RunEventLog;
   #begun = false;
   #runError: FlowlaneError | undefined;
   /** Custom events emitted on the engine after this mark are visible to getEvent (see CustomEventBoard). */
   #customMark = 0;
 
-  #events: FlowEvent[] = [];
-  #observers: Subscriber<FlowEvent>[] | undefined;
-  #events$: Observable<FlowEvent> | undefined;
   #ctrl: AbortController | undefined;
   #redactor: Redactor | undefined;
   #signals: Map<string, SignalBox> | undefined;
@@ -88,8 +85,6 @@ export class Execution implements Run, NodeServices {
   #hostView: RunHost | undefined;
   #recoveryView: RecoveryHost | undefined;
   #failedNode: string | undefined;
-  #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
-  #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
   #resolve!: (r: RunResult) => void;
   /** The run's durable log (only with an execution store) and, for a resumed run, the state its log rebuilt. */
   #journal: Journal | undefined;
@@ -130,14 +125,10 @@ export class Execution implements Run, NodeServices {
     this.#attempts = new Uint16Array(buf, 28 * n, n);
     this.#st = new Uint8Array(buf, 30 * n, n);
     this.#remaining = this.#g.activeCount;
-    if (this.#in.handlers.length > 0) {
-      this.#handlers = new Map();
-      for (const h of this.#in.handlers) {
-        const list = this.#handlers.get(h.type) ?? [];
-        list.push(h.handler as (e: FlowEvent) => unknown);
-        this.#handlers.set(h.type, list);
-      }
-    }
+    this.#log = new RunEventLog(
+      this.#in.handlers,
+      logHandlerFailure(rt.logger, this.workflow, (e) => this.#serialize(e).message),
+    );
     this.result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -146,22 +137,7 @@ export class Execution implements Run, NodeServices {
   /* ───────────── Run API ───────────── */
 
   get events$(): Observable<FlowEvent> {
-    this.#events$ ??= new Observable<FlowEvent>((sub) => {
-      const events = this.#events;
-      for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
-      if (this.#finalized) {
-        sub.complete();
-        return;
-      }
-      (this.#observers ??= []).push(sub);
-      return () => {
-        const list = this.#observers;
-        if (list === undefined) return;
-        const k = list.indexOf(sub);
-        if (k !== -1) list.splice(k, 1);
-      };
-    });
-    return this.#events$;
+    return this.#log.events$;
   }
 
   async signal(name: string, payload?: unknown): Promise<void> {
@@ -327,18 +303,7 @@ export class Execution implements Run, NodeServices {
     this.#begun = true;
     this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
-    if (this.#handlers !== undefined) {
-      for (const [type, list] of this.#handlers) {
-        if (type.includes('.') || type === 'custom') continue;
-        const listener = (e: CustomEvent): void => {
-          for (const h of list) this.#callHandler(h, e);
-        };
-        let set = this.#rt.customListeners.get(type);
-        if (set === undefined) this.#rt.customListeners.set(type, (set = new Set()));
-        set.add(listener);
-        (this.#customHandlers ??= []).push([type, listener]);
-      }
-    }
+    this.#log.listen(this.#rt.customListeners);
     this.#emit({
       type: 'workflow.started',
       executionId: this.executionId,
@@ -832,7 +797,6 @@ export class Execution implements Run, NodeServices {
   }
 
   #finalize(status: RunStatus): void {
-    this.#finalized = true;
     const now = this.#rt.clock.now();
     const durationMs = now - (this.#begun ? this.#t0 : now);
     const base = {
@@ -856,15 +820,8 @@ export class Execution implements Run, NodeServices {
         error: this.#serialize(this.#runError),
       });
 
-    const observers = this.#observers;
-    this.#observers = undefined;
-    if (observers !== undefined) for (const o of observers) o.complete();
-    if (this.#customHandlers !== undefined)
-      for (const [type, listener] of this.#customHandlers) {
-        const set = this.#rt.customListeners.get(type);
-        set?.delete(listener);
-        if (set?.size === 0) this.#rt.customListeners.delete(type);
-      }
+    this.#log.complete();
+    this.#log.unlisten(this.#rt.customListeners);
     if (this.#onExternalAbort !== undefined) this.#externalSignal?.removeEventListener('abort', this.#onExternalAbort);
     if (this.#storage !== undefined) {
       try {
@@ -913,45 +870,17 @@ export class Execution implements Run, NodeServices {
   #emit(e: FlowEvent): void {
     // Events of subworkflow runs carry their parent's id (added here so hot event literals keep one shape).
     if (this.#parent !== undefined) (e as { parentExecutionId?: string }).parentExecutionId = this.#parent.executionId;
-    this.#events.push(e);
+    this.#log.push(e);
     this.#journal?.event(e);
-    const observers = this.#observers;
-    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
-    const handlers = this.#handlers;
-    if (handlers !== undefined) {
-      const list = handlers.get(e.type);
-      if (list !== undefined) for (const h of list) this.#callHandler(h, e);
-    }
+    this.#log.handle(e);
     this.#rt.publish(e);
     this.#parent?.forward(e);
   }
 
   /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */
   forward(e: FlowEvent): void {
-    this.#events.push(e);
-    const observers = this.#observers;
-    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+    this.#log.push(e);
     this.#parent?.forward(e);
-  }
-
-  #callHandler(h: (e: FlowEvent) => unknown, e: FlowEvent): void {
-    try {
-      const r = h(e);
-      if (isThenable(r))
-        r.then(undefined, (err: unknown) =>
-          this.#rt.logger.error('onEvent handler failed', {
-            workflow: this.workflow,
-            type: e.type,
-            error: this.#serialize(err).message,
-          }),
-        );
-    } catch (err) {
-      this.#rt.logger.error('onEvent handler failed', {
-        workflow: this.workflow,
-        type: e.type,
-        error: this.#serialize(err).message,
-      });
-    }
   }
 
   #serialize(e: unknown, stack = true): SerializedError {
