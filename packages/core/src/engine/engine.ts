@@ -19,7 +19,7 @@ import {
   safe,
   setupPlugins,
 } from '../plugin/plugin-host.js';
-import { Tokens } from '../plugin/tokens.js';
+import { TokenKeys as Tokens } from '../plugin/token-keys.js';
 import type {
   Actor,
   AuditSink,
