@@ -1,4 +1,4 @@
-import type { NodeDescription } from '../builder/types.js';
+import type { NodeDescription } from '../contracts/descriptions.js';
 import type { CompiledGraph } from '../builder/validate.js';
 import type { NodePlan } from '../compile/node-plan.js';
 import type { SerializedError } from '../errors.js';

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { NodeDescription, WorkflowDescription } from '../builder/types.js';
+import type { NodeDescription, WorkflowDescription } from '../contracts/descriptions.js';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { SerializedError } from '../errors.js';
 import type { ExecutionStore } from './execution-store.js';
