@@ -1103,7 +1103,7 @@ export class Execution implements Run, NodeServices {
     const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
     return Promise.resolve(mapped).then(async (input) => {
       const child = this.#rt.startChild(
-        def.child!,
+        def.child as Workflow<unknown, object>,
         input,
         { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal },
         this,

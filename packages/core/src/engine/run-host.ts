@@ -1,6 +1,6 @@
-import type { NodeDescription } from '../contracts/descriptions.js';
 import type { CompiledGraph } from '../builder/validate.js';
 import type { NodePlan } from '../compile/node-plan.js';
+import type { NodeDescription } from '../contracts/descriptions.js';
 import type { SerializedError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
 import type { EngineServices } from './engine-services.js';
