@@ -21,6 +21,11 @@ export interface NodeDef {
   readonly group?: string | undefined;
   /** A `dependsOn` passed to `chain()`, which picks the dependencies itself (reported by build()). */
   readonly chainDependsOn?: unknown;
+  /**
+   * `parallel(ids, fns)` with `fns` not an array (-1) or of another length (its length): reported by build() with
+   * the other invalid options.
+   */
+  readonly parallelMismatch?: number | undefined;
   /** forEach */
   readonly items?: unknown;
   readonly concurrency?: number | undefined;

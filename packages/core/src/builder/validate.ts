@@ -181,7 +181,7 @@ function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
       );
     }
   }
-  const mismatch = o.meta?.parallelMismatch;
+  const mismatch = def.parallelMismatch;
   if (typeof mismatch === 'number')
     out.push(
       invalid(

@@ -254,6 +254,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     let ids: readonly unknown[];
     let fns: readonly unknown[];
     let options: ParallelOptions<unknown, object, string>;
+    let mismatch: number | undefined;
     if (Array.isArray(a)) {
       ids = a;
       fns = Array.isArray(b) ? b : [];
@@ -261,7 +262,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       if (!Array.isArray(b) || b.length !== a.length) {
         // Recorded as an invalid option; build() reports it with everything else.
         fns = ids.map((_, i) => (Array.isArray(b) ? b[i] : undefined));
-        options = { ...options, meta: { ...(options.meta ?? {}), parallelMismatch: Array.isArray(b) ? b.length : -1 } };
+        mismatch = Array.isArray(b) ? b.length : -1;
       }
     } else {
       const map = (a ?? {}) as Record<string, unknown>;
@@ -277,6 +278,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       fn: fns[i] as AnyFn,
       options: nodeOptions as NodeOptions,
       group: groupId,
+      ...(mismatch === undefined ? {} : { parallelMismatch: mismatch }),
     }));
     return this.#next(this.#push(defs, { id: groupId, nodes: ids as string[], concurrency }));
   }
