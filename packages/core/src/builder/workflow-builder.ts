@@ -1,9 +1,9 @@
+import { validateAndCompile } from '../compile/compile-graph.js';
 import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
 import { Workflow } from '../workflow.js';
 import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
-import { validateAndCompile } from './validate.js';
 import { checkWorkflowShape } from './validate-options.js';
 
 declare const typeErrorBrand: unique symbol;

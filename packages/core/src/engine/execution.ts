@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { isObservable, Observable, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput } from '../builder/types.js';
-import type { CompiledGraph } from '../builder/validate.js';
+import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { CompiledGraph } from '../builder/validate.js';
+import type { CompiledGraph } from '../compile/compiled-graph.js';
 import { matchesError } from '../compile/with-retry.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError } from '../errors.js';
 import type { Lease } from '../plugin/types.js';

@@ -1,4 +1,4 @@
-import type { CompiledGraph } from '../builder/validate.js';
+import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { NodePlan } from '../compile/node-plan.js';
 import type { NodeDescription } from '../contracts/descriptions.js';
 import type { SerializedError } from '../errors.js';

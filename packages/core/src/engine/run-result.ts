@@ -1,4 +1,4 @@
-import type { CompiledGraph } from '../builder/validate.js';
+import type { CompiledGraph } from '../compile/compiled-graph.js';
 import { FlowlaneError, type SerializedError } from '../errors.js';
 import type { Redactor } from '../runtime/redactor.js';
 import { type NodeExtra, PENDING, SKIPPED, STATUS_NAMES, SUCCESS } from './node-status.js';
