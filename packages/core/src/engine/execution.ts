@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { isObservable, Observable, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput } from '../builder/types.js';
+import { defaultCacheKey } from '../compile/cache-key.js';
 import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
@@ -18,14 +19,17 @@ import { NodeCtx, type NodeServices } from './node-context.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
+import { nodeDenial } from './permissions.js';
 import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
 import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
+import { checkInput } from './run-input.js';
 import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
+import { runSubworkflow } from './subworkflow.js';
 
 /**
  * One run of a workflow. The graph is driven by a ready-queue of in-degree counters in typed arrays, drained by a
@@ -267,31 +271,18 @@ export class Execution implements Run, NodeServices {
       this.#begin();
       return;
     }
-    let verdict: ReturnType<(typeof schema)['~standard']['validate']>;
-    try {
-      verdict = schema['~standard'].validate(this.input);
-    } catch (e) {
-      this.#invalidInput([String((e as Error)?.message ?? e)]);
-      return;
-    }
-    const apply = (r: Awaited<typeof verdict>): void => {
-      if (this.#done) return;
-      if (r.issues !== undefined) {
-        this.#invalidInput(
-          r.issues.map((i) =>
-            i.path?.length
-              ? `${i.path.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String(p.key) : String(p))).join('.')}: ${i.message}`
-              : i.message,
-          ),
-        );
-        return;
-      }
-      (this as { input: unknown }).input = r.value;
-      this.#begin();
-    };
-    if (isThenable(verdict))
-      (verdict as Promise<Awaited<typeof verdict>>).then(apply, (e: unknown) => this.#invalidInput([String(e)]));
-    else apply(verdict as Awaited<typeof verdict>);
+    checkInput(
+      schema,
+      this.input,
+      (value) => {
+        if (this.#done) return;
+        (this as { input: unknown }).input = value;
+        this.#begin();
+      },
+      (issues) => {
+        if (!this.#done) this.#invalidInput(issues);
+      },
+    );
   }
 
   #invalidInput(issues: string[]): void {
@@ -585,7 +576,7 @@ export class Execution implements Run, NodeServices {
 
   #invoke(i: number, ctx: NodeCtx, error: unknown): unknown {
     const def = this.#g.defs[i]!;
-    if (def.kind === 'subworkflow') return this.#runChild(i, ctx);
+    if (def.kind === 'subworkflow') return runSubworkflow(this.#rt, def, ctx, this, this.actor);
     return this.#plan.nodes[i]!.invoke(ctx, error);
   }
 
@@ -618,30 +609,11 @@ export class Execution implements Run, NodeServices {
 
   /** Asks the permission policy about node `i`: undefined when allowed, else the (audited) denial or its error. */
   #denial(i: number): unknown {
-    let verdict: ReturnType<EngineServices['permissionPolicy']['check']>;
-    try {
-      verdict = this.#rt.permissionPolicy.check({
-        actor: this.actor,
-        node: this.#in.descriptions()[i]!,
-        workflow: this.workflow,
-        executionId: this.executionId,
-      });
-    } catch (e) {
-      return e; // a throwing policy fails the node
-    }
-    if (verdict.allowed) return undefined;
-    void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
-    return new FlowlaneError('FL_PERMISSION_DENIED', { nodeId: this.#g.ids[i]!, reason: verdict.reason });
-  }
-
-  #defaultCacheKey(i: number): string {
-    const g = this.#g;
-    const parents = Object.create(null) as Record<string, unknown>;
-    for (let e = g.parentStart[i]!; e < g.parentStart[i + 1]!; e++) {
-      const p = g.ids[g.parents[e]!]!;
-      parents[p] = this.outputs[p];
-    }
-    return stableJson({ input: this.input, results: parents });
+    return nodeDenial(
+      this.#rt.permissionPolicy,
+      { actor: this.actor, node: this.#in.descriptions()[i]!, workflow: this.workflow, executionId: this.executionId },
+      (reason) => void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason } }),
+    );
   }
 
   /* ───────────── Settlement ───────────── */
@@ -916,7 +888,7 @@ export class Execution implements Run, NodeServices {
       invoke: (i, ctx, error) => this.#invoke(i, ctx as NodeCtx, error),
       redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
       markCacheHit: (i) => this.#setExtra(i, { cacheHit: true }),
-      defaultCacheKey: (i) => this.#defaultCacheKey(i),
+      defaultCacheKey: (i) => defaultCacheKey(this.#g, this.outputs, this.input, i),
       adoptSecrets: (leader) => this.#adoptSecrets(leader as Execution),
       denial: (i) => this.#denial(i),
       artifacts: () => (this.#artifacts ??= new ArtifactStage(this.#rt.artifactsDir)),
@@ -1097,22 +1069,6 @@ export class Execution implements Run, NodeServices {
   resolve<T>(token: InjectionToken<T>): T {
     return this.#rt.container.resolve(token);
   }
-
-  #runChild(i: number, ctx: NodeCtx): Promise<unknown> {
-    const def = this.#g.defs[i]!;
-    const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
-    return Promise.resolve(mapped).then(async (input) => {
-      const child = this.#rt.startChild(
-        def.child as Workflow<unknown, object>,
-        input,
-        { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal },
-        this,
-      );
-      const r = await child.result;
-      if (r.status === 'success') return r.outputs;
-      throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: child.executionId, reason: r.status });
-    });
-  }
 }
 
 function redactorWith(...lists: (readonly string[] | undefined)[]): Redactor {
@@ -1125,15 +1081,4 @@ function reasonText(reason: unknown, fallback: string): string {
   if (reason instanceof Error) return reason.message;
   if (typeof reason === 'string') return reason;
   return fallback;
-}
-
-/** JSON with sorted keys, for default cache keys. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(
-          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : x,
-  );
 }
