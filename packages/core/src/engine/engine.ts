@@ -1,87 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { type Channel, channel } from 'node:diagnostics_channel';
-import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxjs';
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
-import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
-import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
-import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
-import { createLocalExecutor } from '../defaults/local-executor.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
-import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
-import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
-import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
-import {
-  checkPlugins,
-  contain,
-  type ExporterHook,
-  type PluginHostTarget,
-  safe,
-  setupPlugins,
-} from '../plugin/plugin-host.js';
+import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
 import { TokenKeys as Tokens } from '../plugin/token-keys.js';
-import type {
-  Actor,
-  AuditSink,
-  CacheStore,
-  Executor,
-  FlowlanePlugin,
-  Logger,
-  Middleware,
-  PermissionPolicy,
-  Scheduler,
-  SecretsProvider,
-  StateStore,
-} from '../plugin/types.js';
+import type { Actor, Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
-import { CustomEventBoard } from './custom-event-board.js';
-import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
-import type { EngineServices } from './engine-services.js';
-import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
+import { Durability, type RunsApi } from './durability.js';
+import type { EngineOptions } from './engine-options.js';
+import { createEngineRegistry, createPublisher, type EngineRegistry } from './engine-registry.js';
+import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
-import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
+import type { Run, RunOptions, RunResult } from './run-types.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
+import { relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
-/** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
-export interface EngineOptions extends DurabilityOptions {
-  /** Plugins, set up in order (dependencies first); disposed in reverse order by `close()`. */
-  readonly plugins?: readonly FlowlanePlugin[] | undefined;
-  /** Time source for delays, timeouts and timestamps (an RxJS scheduler; `TestScheduler` for virtual time). */
-  readonly clock?: SchedulerLike | undefined;
-  readonly logger?: Logger | undefined;
-  /** Runs beyond this many wait in a FIFO queue. Default: unbounded. */
-  readonly maxConcurrentRuns?: number | undefined;
-  /** Nodes running at once across all runs (FIFO admission). Default: unbounded. */
-  readonly concurrency?: number | undefined;
-  readonly cache?: CacheStore | undefined;
-  readonly state?: StateStore | undefined;
-  /** Secrets providers asked in order (default: environment variables `FLOWLANE_SECRET_<NAME>`). */
-  readonly secrets?: readonly SecretsProvider[] | undefined;
-  /** Audit sinks (default: one in-memory sink, see `engine.audit`). */
-  readonly audit?: readonly AuditSink[] | undefined;
-  readonly permissions?: PermissionPolicy | undefined;
-  /** Extra executors by name (`local` is always there unless replaced). */
-  readonly executors?: Readonly<Record<string, Executor>> | undefined;
-  readonly middleware?: readonly Middleware[] | undefined;
-  readonly scheduler?: Scheduler | undefined;
-  /** Base directory for each run's artifact staging area (default: the OS temp dir). */
-  readonly artifactsDir?: string | undefined;
-  /** Parent DI container (default: tsyringe's root). */
-  readonly container?: DependencyContainer | undefined;
-  /** Values redacted in every run, like resolved secrets (see docs/builder.md, Secrets). */
-  readonly redact?: RedactOptions | undefined;
-  /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
-  readonly maxTriggerDepth?: number | undefined;
-}
-
-const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
-  FlowEvent['type'],
-  Channel
->;
+export type { EngineOptions } from './engine-options.js';
 
 const consoleLogger: Logger = {
   debug: () => undefined,
@@ -104,17 +43,7 @@ const consoleLogger: Logger = {
  * ```
  */
 export class Engine {
-  readonly #rt: EngineServices<Execution> & {
-    middleware: Middleware[];
-    scheduler: Scheduler | undefined;
-    executors: Map<string, Executor>;
-    secrets: SecretsProvider[];
-    auditSinks: AuditSink[];
-    cacheStore: CacheStore;
-    stateStore: StateStore;
-    permissionPolicy: PermissionPolicy;
-    defaultPermissions: boolean;
-  };
+  readonly #rt: EngineRegistry<Execution>;
   readonly #subject = new Subject<FlowEvent>();
   readonly #system = new Subject<SystemEvent>();
   /** Exporters' `handleSystem` callbacks. */
@@ -167,62 +96,29 @@ export class Engine {
     this.#maxRuns = maxRuns;
     if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     this.#durable = new Durability(options, clock, logger);
-    const container = createChildContainer(options.container);
-    const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
-    for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
-    const self = this;
-    this.#rt = {
+    this.#rt = createEngineRegistry<Execution>(
+      options,
       clock,
       logger,
-      middleware: [...(options.middleware ?? [])],
-      scheduler:
-        options.scheduler ??
-        (conc !== undefined && conc !== Number.POSITIVE_INFINITY
-          ? createFifoScheduler({ concurrency: conc })
-          : undefined),
-      executors,
-      secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
-      auditSinks: [...(options.audit ?? [memoryAudit])],
-      cacheStore: options.cache ?? createMemoryCacheStore({ now: () => clock.now() }),
-      stateStore: options.state ?? createMemoryStateStore(),
-      permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),
-      defaultPermissions: options.permissions === undefined,
-      inflight: new Map(),
-      container,
-      lastCustom: new CustomEventBoard(),
-      customListeners: new Map(),
-      publish(e) {
-        const hooks = self.#eventHandlers;
-        for (let k = 0; k < hooks.length; k++) {
-          const hook = hooks[k]!;
-          try {
-            const r = hook.handle(e);
-            // An async handle() that rejects is contained like a throwing one.
-            if (r !== undefined) contain(r, e, hook);
-          } catch (err) {
-            hook.fail(e, err);
-          }
-        }
-        if (self.#subject.observed) self.#subject.next(e);
-        if (e.type === 'custom') self.#triggers.onEvent(e);
-        const ch = CHANNELS[e.type];
-        if (ch.hasSubscribers) ch.publish(e);
+      memoryAudit,
+      createPublisher(this.#eventHandlers, this.#subject, (e) => this.#triggers.onEvent(e)),
+      {
+        track: (work) => {
+          this.#background.add(work);
+          void work.finally(() => this.#background.delete(work));
+        },
+        startChild: (wf, input, opts, parent) => {
+          const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
+          // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
+          this.#children.set(exec.executionId, exec);
+          exec.start(this.#planFor(wf));
+          return exec;
+        },
+        settled: (exec) => this.#settled(exec),
       },
-      artifactsDir: options.artifactsDir,
-      redactAlso: options.redact?.also ?? [],
-      track: (work) => {
-        this.#background.add(work);
-        void work.finally(() => this.#background.delete(work));
-      },
-      startChild: (wf, input, opts, parent) => {
-        const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
-        // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
-        this.#children.set(exec.executionId, exec);
-        exec.start(this.#planFor(wf));
-        return exec;
-      },
-      settled: (exec) => this.#settled(exec),
-    };
+    );
+    const container = this.#rt.container;
+    const executors = this.#rt.executors;
     const depth = options.maxTriggerDepth ?? 10;
     if (!(Number.isInteger(depth) && depth >= 1))
       throw new FlowlaneError('FL_INVALID_OPTION', {
@@ -294,40 +190,12 @@ export class Engine {
 
   /** Subscribes to the installed scheduler's `events$` (once plugins are set up) and republishes them. */
   #watchScheduler(): void {
-    const scheduler = this.#rt.scheduler;
-    const source = scheduler?.events$;
-    if (scheduler === undefined || source === undefined) return;
-    const logger = this.#rt.logger;
-    this.#schedulerEvents = source.subscribe({
-      next: (raw) => {
-        const e: SystemEvent = { ...raw, scheduler: raw.scheduler ?? scheduler.name };
-        if (e.type === 'worker.down')
-          logger.warn(`worker down: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId, reason: e.reason });
-        else if (e.type === 'worker.up')
-          logger.info(`worker up: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId });
-        else
-          logger.warn(`resources of node ${e.nodeId} expired after ${e.heldMs} ms`, {
-            scheduler: e.scheduler,
-            executionId: e.executionId,
-            nodeId: e.nodeId,
-            amounts: e.amounts,
-          });
-        for (const hook of [...this.#systemHandlers]) {
-          try {
-            const r = hook.handle(e);
-            if (r !== undefined) contain(r, e, hook);
-          } catch (err) {
-            hook.fail(e, err);
-          }
-        }
-        this.#system.next(e);
-      },
-      error: (err: unknown) =>
-        logger.error('scheduler events$ failed', {
-          scheduler: scheduler.name,
-          error: serializeError(err, { stack: false }).message,
-        }),
-    });
+    this.#schedulerEvents = relaySchedulerEvents(
+      this.#rt.scheduler,
+      this.#rt.logger,
+      this.#systemHandlers,
+      this.#system,
+    );
   }
 
   /** Number of runs executing now (queued runs not included). */
