@@ -13,6 +13,16 @@ import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.
 import { ArtifactStage } from './artifacts.js';
 import { actionDenied } from './authorize-action.js';
 import type { EngineServices } from './engine-services.js';
+import {
+  nodeCancelled,
+  nodeCompleted,
+  nodeSkipped,
+  nodeStarted,
+  workflowCancelled,
+  workflowCompleted,
+  workflowFailed,
+  workflowStarted,
+} from './event-factory.js';
 import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import type { Journal } from './journal.js';
 import { NodeCtx, type NodeServices } from './node-context.js';
@@ -295,16 +305,16 @@ export class Execution implements Run, NodeServices {
     this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
     this.#log.listen(this.#rt.customListeners);
-    this.#emit({
-      type: 'workflow.started',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeCount: this.#g.activeCount,
-      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
-      ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
-      ...(this.#replay === undefined ? {} : { resumed: true }),
-    });
+    this.#emit(
+      workflowStarted(
+        this,
+        this.#now,
+        this.#g.activeCount,
+        this.actor?.id,
+        this.#triggeredBy,
+        this.#replay !== undefined,
+      ),
+    );
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
     if (this.#remaining === 0) this.#finish('success');
@@ -514,15 +524,7 @@ export class Execution implements Run, NodeServices {
     this.#st[i] = RUNNING;
     this.#started[i] = this.#now;
     const worker = this.#leases?.get(i)?.workerId;
-    this.#emit({
-      type: 'node.started',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: this.#g.ids[i]!,
-      attempt: this.#attempts[i]! + 1,
-      ...(worker === undefined ? {} : { workerId: worker }),
-    });
+    this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
   }
 
   #run(i: number): void {
@@ -622,29 +624,13 @@ export class Execution implements Run, NodeServices {
     if (this.#done) return;
     const now = (this.#now = this.#rt.clock.now());
     this.outputs[this.#g.ids[i]!] = value;
-    this.#emit({
-      type: 'node.completed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      nodeId: this.#g.ids[i]!,
-      attempt: this.#attempts[i]!,
-      durationMs: now - this.#started[i]!,
-      ...(via === undefined ? {} : via.kind === 'fallback' ? { fallbackUsed: via.id } : { handledBy: via.id }),
-    });
+    this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
     this.#settle(i, SUCCESS);
   }
 
   #skip(i: number, reason: 'condition' | 'dependency-skipped' | 'branch'): void {
     this.#started[i] = this.#now;
-    this.#emit({
-      type: 'node.skipped',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: this.#g.ids[i]!,
-      reason,
-    });
+    this.#emit(nodeSkipped(this, this.#now, this.#g.ids[i]!, reason));
     this.#settle(i, SKIPPED);
   }
 
@@ -731,16 +717,9 @@ export class Execution implements Run, NodeServices {
           if (st[i] === RUNNING) {
             this.#dur[i] = this.#now - this.#started[i]!;
             // Nodes cut short get an event of their own, so exporters can close what node.started opened.
-            this.#emit({
-              type: 'node.cancelled',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: this.#now,
-              nodeId: this.#g.ids[i]!,
-              attempt: this.#attempts[i]!,
-              durationMs: this.#dur[i]!,
-              reason: reason.message,
-            });
+            this.#emit(
+              nodeCancelled(this, this.#now, this.#g.ids[i]!, this.#attempts[i]!, this.#dur[i]!, reason.message),
+            );
           }
           st[i] = CANCELLED;
           this.#release(i, 'cancelled');
@@ -771,26 +750,17 @@ export class Execution implements Run, NodeServices {
   #finalize(status: RunStatus): void {
     const now = this.#rt.clock.now();
     const durationMs = now - (this.#begun ? this.#t0 : now);
-    const base = {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      durationMs,
-    };
-    if (status === 'success') this.#emit({ type: 'workflow.completed', ...base });
+    if (status === 'success') this.#emit(workflowCompleted(this, now, durationMs));
     else if (status === 'cancelled')
-      this.#emit({
-        type: 'workflow.cancelled',
-        ...base,
-        reason: (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
-      });
-    else
-      this.#emit({
-        type: 'workflow.failed',
-        ...base,
-        ...(this.#failedNode === undefined ? {} : { nodeId: this.#failedNode }),
-        error: this.#serialize(this.#runError),
-      });
+      this.#emit(
+        workflowCancelled(
+          this,
+          now,
+          durationMs,
+          (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
+        ),
+      );
+    else this.#emit(workflowFailed(this, now, durationMs, this.#failedNode, this.#serialize(this.#runError)));
 
     this.#log.complete();
     this.#log.unlisten(this.#rt.customListeners);

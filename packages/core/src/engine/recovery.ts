@@ -5,6 +5,7 @@ import { FlowlaneError, isFlowlaneError, type SerializedError } from '../errors.
 import type { Lease } from '../plugin/types.js';
 import { readableThrown } from '../runtime/readable-error.js';
 import type { EngineServices } from './engine-services.js';
+import { nodeCompleted, nodeFailed, nodeFellBack } from './event-factory.js';
 import type { FlowEvent } from './events.js';
 import { FAILED, type NodeExtra, SUCCESS, TIMEOUT } from './node-status.js';
 import { rebuildError } from './run-result.js';
@@ -61,15 +62,7 @@ export function nodeError(h: RecoveryHost, i: number, thrown: unknown): void {
   const fb = g.fallbackOf[i]!;
   if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
     h.setExtra(i, { error });
-    h.emit({
-      type: 'node.fell-back',
-      executionId: h.executionId,
-      workflow: h.workflow,
-      timestamp: h.now(),
-      nodeId: g.ids[i]!,
-      fallbackId: g.ids[fb]!,
-      error: h.serialize(error),
-    });
+    h.emit(nodeFellBack(h, h.now(), g.ids[i]!, g.ids[fb]!, h.serialize(error)));
     runStandby(h, i, fb, error, 'fallback');
     return;
   }
@@ -87,23 +80,15 @@ function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFail
   const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
   const continued = g.defs[i]!.options.onError === 'continue';
   if (!boundaryFailed) {
-    const base = {
-      type: 'node.failed' as const,
-      executionId: h.executionId,
-      workflow: h.workflow,
-      timestamp: h.now(),
-      nodeId,
-      attempt: h.attempts[i]!,
-      durationMs: h.now() - h.started[i]!,
-      error: h.serialize(error),
-    };
+    const failed = (extra?: { readonly handledBy: string } | { readonly continued: true }) =>
+      nodeFailed(h, h.now(), nodeId, h.attempts[i]!, h.now() - h.started[i]!, h.serialize(error), extra);
     const b = boundaryFor(h, i, error);
     if (b !== -1) {
-      h.emit({ ...base, handledBy: g.ids[b]! });
+      h.emit(failed({ handledBy: g.ids[b]! }));
       runStandby(h, i, b, error, 'boundary');
       return;
     }
-    h.emit(continued ? { ...base, continued: true } : base);
+    h.emit(failed(continued ? { continued: true } : undefined));
   }
   if (continued) {
     h.settle(i, status);
@@ -174,16 +159,7 @@ function standbyFailed(
   h.tick();
   h.setExtra(s, { error: e });
   const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-  h.emit({
-    type: 'node.failed',
-    executionId: h.executionId,
-    workflow: h.workflow,
-    timestamp: h.now(),
-    nodeId: g.ids[s]!,
-    attempt: h.attempts[s]!,
-    durationMs: h.now() - h.started[s]!,
-    error: h.serialize(e),
-  });
+  h.emit(nodeFailed(h, h.now(), g.ids[s]!, h.attempts[s]!, h.now() - h.started[s]!, h.serialize(e)));
   h.st[s] = status;
   h.dur[s] = h.now() - h.started[s]!;
   const next = g.fallbackOf[s]!;
@@ -192,15 +168,7 @@ function standbyFailed(
   const handled = cascades || (kind === 'fallback' && boundaryFor(h, owner, e) !== -1);
   h.release(s, handled ? 'cancelled' : 'failed');
   if (cascades) {
-    h.emit({
-      type: 'node.fell-back',
-      executionId: h.executionId,
-      workflow: h.workflow,
-      timestamp: h.now(),
-      nodeId: g.ids[s]!,
-      fallbackId: g.ids[next]!,
-      error: h.serialize(e),
-    });
+    h.emit(nodeFellBack(h, h.now(), g.ids[s]!, g.ids[next]!, h.serialize(e)));
     runStandby(h, owner, next, e, 'fallback');
   } else if (kind === 'fallback') afterFallbacks(h, owner, e);
   else {
@@ -223,15 +191,7 @@ function boundaryFor(h: RecoveryHost, i: number, error: unknown): number {
 function succeedStandby(h: RecoveryHost, s: number, value: unknown): void {
   const now = h.now();
   h.setOutput(s, value);
-  h.emit({
-    type: 'node.completed',
-    executionId: h.executionId,
-    workflow: h.workflow,
-    timestamp: now,
-    nodeId: h.g.ids[s]!,
-    attempt: h.attempts[s]!,
-    durationMs: now - h.started[s]!,
-  });
+  h.emit(nodeCompleted(h, now, h.g.ids[s]!, h.attempts[s]!, now - h.started[s]!));
   h.st[s] = SUCCESS;
   h.dur[s] = now - h.started[s]!;
   h.release(s, 'success');
