@@ -56,7 +56,7 @@ export interface PluginHostTarget {
 }
 
 /** One plugin's teardown (its disposer, then its `onClose` callbacks), run by `engine.close()`. */
-export interface PluginDisposer {
+export interface PluginTeardown {
   readonly owner: string;
   readonly fn: () => Promise<void>;
 }
@@ -107,9 +107,9 @@ export function exporterFailures(name: string, logger: Logger, what = 'metrics e
 export async function setupPlugins(
   plugins: readonly FlowlanePlugin[],
   host: PluginHostTarget,
-): Promise<PluginDisposer[]> {
+): Promise<PluginTeardown[]> {
   const rt = host.registry;
-  const disposers: PluginDisposer[] = [];
+  const disposers: PluginTeardown[] = [];
   let sealedOwner: string | undefined;
   const claim = (kind: string, name: string, owner: string): void => {
     // Registrations change how workflows are planned: they are only allowed while the plugin's setup runs.
