@@ -25,7 +25,6 @@ import {
 } from './event-factory.js';
 import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import type { Journal } from './journal.js';
-import { NodeCtx, type NodeServices } from './node-context.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
@@ -36,6 +35,7 @@ import { rollbackRun } from './rollback.js';
 import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
 import { checkInput } from './run-input.js';
+import { type NodeServices, RunNodeContext } from './run-node-context.js';
 import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
@@ -364,7 +364,7 @@ export class Execution implements Run, NodeServices {
       this.#st[i] = WAITING;
       let ok: unknown;
       try {
-        ok = condition(new NodeCtx(this, i, 0));
+        ok = condition(new RunNodeContext(this, i, 0));
       } catch (e) {
         this.#failBeforeRun(i, e);
         return;
@@ -542,7 +542,7 @@ export class Execution implements Run, NodeServices {
     const attempt = ++this.#attempts[i]!;
     let r: unknown;
     try {
-      r = this.#invoke(i, new NodeCtx(this, i, attempt), undefined);
+      r = this.#invoke(i, new RunNodeContext(this, i, attempt), undefined);
     } catch (e) {
       this.#nodeError(i, e);
       return;
@@ -576,7 +576,7 @@ export class Execution implements Run, NodeServices {
     this.#succeed(i, r);
   }
 
-  #invoke(i: number, ctx: NodeCtx, error: unknown): unknown {
+  #invoke(i: number, ctx: RunNodeContext, error: unknown): unknown {
     const def = this.#g.defs[i]!;
     if (def.kind === 'subworkflow') return runSubworkflow(this.#rt, def, ctx, this, this.actor);
     return this.#plan.nodes[i]!.invoke(ctx, error);
@@ -849,13 +849,13 @@ export class Execution implements Run, NodeServices {
       emit: (e) => this.#emit(e),
       serialize: (e, stack) => this.#serialize(e, stack),
       runSignal: () => this.runSignal(),
-      ctx: (i, attempt, ctrl) => new NodeCtx(this, i, attempt, ctrl),
+      ctx: (i, attempt, ctrl) => new RunNodeContext(this, i, attempt, ctrl),
       execHandle: (i, command, options, signal) => this.execHandle(i, command, options, signal),
       executorFor: (i, target) => this.#executorFor(i, target),
       input: () => this.input,
       plan: (i) => this.#plan.nodes[i]!,
       descriptions: () => this.#in.descriptions(),
-      invoke: (i, ctx, error) => this.#invoke(i, ctx as NodeCtx, error),
+      invoke: (i, ctx, error) => this.#invoke(i, ctx as RunNodeContext, error),
       redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
       markCacheHit: (i) => this.#setExtra(i, { cacheHit: true }),
       defaultCacheKey: (i) => defaultCacheKey(this.#g, this.outputs, this.input, i),
@@ -910,7 +910,7 @@ export class Execution implements Run, NodeServices {
     return this.#recoveryView;
   }
 
-  /* ───────────── Services for NodeCtx ───────────── */
+  /* ───────────── Services for RunNodeContext ───────────── */
 
   idOf(i: number): string {
     return this.#g.ids[i]!;

@@ -7,7 +7,7 @@ import type { RunHost } from './run-host.js';
 
 /**
  * Services a node reaches through its context that need the engine's plugins: run-scoped storage, secrets, audit
- * records and executors. `Execution` delegates to these; `NodeCtx` is their public face.
+ * records and executors. `Execution` delegates to these; `RunNodeContext` is their public face.
  */
 
 /** `ctx.storage`: the state store scoped to one run; a durable run logs every write. */

@@ -5,7 +5,7 @@ import type { SerializedError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
 import type { EngineServices } from './engine-services.js';
 import type { FlowEvent } from './events.js';
-import type { NodeCtx } from './node-context.js';
+import type { RunNodeContext } from './run-node-context.js';
 
 /**
  * What the per-node services outside the ready-queue (health checks, rollback, artifacts, the option pipeline) need
@@ -24,7 +24,7 @@ export interface RunHost {
   serialize(e: unknown, stack?: boolean): SerializedError;
   runSignal(): AbortSignal;
   /** A context for node `i` at `attempt`. */
-  ctx(i: number, attempt: number, ctrl?: AbortController): NodeCtx;
+  ctx(i: number, attempt: number, ctrl?: AbortController): RunNodeContext;
   execHandle(
     i: number,
     command: string,
@@ -44,7 +44,7 @@ export interface RunHost {
   plan(i: number): NodePlan;
   descriptions(): readonly NodeDescription[];
   /** Calls node `i`'s function (or starts its subworkflow). */
-  invoke(i: number, ctx: NodeCtx, error: unknown): unknown;
+  invoke(i: number, ctx: RunNodeContext, error: unknown): unknown;
   redact<T>(value: T): T;
   markCacheHit(i: number): void;
   defaultCacheKey(i: number): string;

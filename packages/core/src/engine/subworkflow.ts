@@ -3,7 +3,7 @@ import { FlowlaneError } from '../errors.js';
 import type { Actor } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
-import type { NodeCtx } from './node-context.js';
+import type { RunNodeContext } from './run-node-context.js';
 import type { Run } from './run-types.js';
 
 /**
@@ -14,11 +14,11 @@ import type { Run } from './run-types.js';
 export function runSubworkflow<X extends Run>(
   rt: EngineServices<X>,
   def: NodeDef,
-  ctx: NodeCtx,
+  ctx: RunNodeContext,
   parent: X,
   actor: Actor | undefined,
 ): Promise<unknown> {
-  const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
+  const mapped = (def.fn as (c: RunNodeContext) => unknown)(ctx);
   return Promise.resolve(mapped).then(async (input) => {
     const child = rt.startChild(
       def.child as Workflow<unknown, object>,

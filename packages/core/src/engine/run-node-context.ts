@@ -9,7 +9,7 @@ import type { CustomEvent } from './events.js';
 
 /**
  * What a node's context needs from its run (the run implements it; node `i` is the node's index in the graph).
- * Owned here so the context does not depend on the run's class (execution → node-context, one way).
+ * Owned here so the context does not depend on the run's class (execution → run-node-context, one way).
  */
 export interface NodeServices {
   readonly input: unknown;
@@ -47,7 +47,7 @@ export interface NodeServices {
  * The context object a node function receives. One small object per attempt; everything else (signal, logger,
  * storage, exec) is created on first use.
  */
-export class NodeCtx implements NodeContext {
+export class RunNodeContext implements NodeContext {
   readonly #x: NodeServices;
   readonly #i: number;
   readonly attempt: number;
