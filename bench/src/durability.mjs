@@ -8,6 +8,7 @@
 // Rows keep the schema of results/latest.json and add `ratioToNone` (median ÷ no-store median) and `usPerNode`
 // (median − no-store median, per node, µs).
 import { startRedis } from '@flowlane/testing';
+import { measureCases } from './ratio-case.mjs';
 import { STORES, storeVersion } from './systems/flowlane-durable.mjs';
 import { instantiate } from './workloads.mjs';
 
@@ -17,72 +18,30 @@ const ORDER = ['none', 'memory', 'redis'];
 
 /** Runs D1 and returns its rows (per base workload and variant: floor, then each store). */
 export async function runDurability(ctx) {
-  const { method, median, round } = ctx;
+  const { round } = ctx;
   const rows = [];
   const redis = await startRedis();
   try {
     for (const base of BASES)
       for (const variant of ctx.variants) {
         const w = instantiate(base, variant);
-        const label = `D1 durability ${base} ${w.name} (${variant})`;
-        const runs = new Map(ORDER.map((k) => [k, []]));
-        const failures = new Map();
-        for (let p = 0; p < method.procs; p++)
-          for (const key of ORDER) {
-            if (failures.has(key)) continue;
-            const r = await ctx.runChild({
-              system: 'flowlane-durable',
-              workload: base,
-              variant,
-              size: w.size,
-              warmupMs: method.warmupMs,
-              minReps: method.reps,
-              maxReps: method.reps,
-              budgetMs: Number.POSITIVE_INFINITY,
-              options: { store: key, redisUrl: redis.url },
-            });
-            if (r.status === 'ok') runs.get(key).push(r);
-            else failures.set(key, r);
-          }
-        const msOf = (key) => (failures.has(key) ? null : median(runs.get(key).map((r) => r.systemMs)));
-        const baseMs = msOf('none');
-        const all = [...runs.values()].flat();
-        if (all.length > 0) {
-          const floorMs = median(all.map((r) => r.floorMs));
-          rows.push({
-            workload: label,
-            system: 'floor',
-            version: 'hand-written',
-            medianMs: round(floorMs),
-            msPerNode: round(floorMs / w.totalNodes),
-            rssMb: round(median(all.map((r) => r.floorRssMb))),
-            ratioToFloor: 1,
-            status: 'ok',
-          });
-        }
-        for (const key of ORDER) {
-          const failure = failures.get(key);
-          const ms = msOf(key);
-          const rs = runs.get(key);
-          rows.push({
-            workload: label,
-            system: STORES[key].system,
-            version: storeVersion(key),
-            medianMs: round(ms),
-            msPerNode: ms === null ? null : round(ms / w.totalNodes),
-            rssMb: ms === null ? null : round(median(rs.map((r) => r.rssMb))),
-            ratioToFloor: ms === null ? null : round(median(rs.map((r) => r.systemMs / r.floorMs))),
-            ratioToNone: ms === null || baseMs === null ? null : round(ms / baseMs),
-            usPerNode: ms === null || baseMs === null ? null : round(((ms - baseMs) * 1000) / w.totalNodes),
-            status:
-              failure === undefined
-                ? 'ok'
-                : failure.status === 'skipped'
-                  ? `skipped: ${failure.reason}`
-                  : failure.status,
-          });
-          ctx.print(rows.at(-1), failure?.reason);
-        }
+        rows.push(
+          ...(await measureCases(ctx, {
+            label: `D1 durability ${base} ${w.name} (${variant})`,
+            base,
+            variant,
+            w,
+            system: 'flowlane-durable',
+            order: ORDER,
+            options: (key) => ({ store: key, redisUrl: redis.url }),
+            describe: (key) => ({ system: STORES[key].system, version: storeVersion(key) }),
+            floorExtra: () => ({}),
+            extra: (ms, baseMs) => ({
+              ratioToNone: ms === null || baseMs === null ? null : round(ms / baseMs),
+              usPerNode: ms === null || baseMs === null ? null : round(((ms - baseMs) * 1000) / w.totalNodes),
+            }),
+          })),
+        );
       }
   } finally {
     await redis.dispose();

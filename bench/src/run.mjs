@@ -235,56 +235,25 @@ async function main() {
       results.splice(firstOfWorkload === -1 ? results.length : firstOfWorkload, 0, ...rows);
     }
   }
+  // What the Flowlane-only ratio cases below (S1, E1, M1, D1) are given to run their child processes and report.
+  const caseCtx = {
+    runChild: (spec) => runChild(nodeBin, spec),
+    method: METHOD,
+    variants: VARIANTS,
+    median,
+    round,
+    print: printLive,
+  };
   // S1: each scheduler plugin on W3's DAG as a ratio to the FIFO scheduler (schedulers.mjs); a Flowlane-only case.
-  if (selected(SCHEDULERS_ID) && systems.includes('flowlane'))
-    results.push(
-      ...(await runSchedulers({
-        runChild: (spec) => runChild(nodeBin, spec),
-        method: METHOD,
-        variants: VARIANTS,
-        median,
-        round,
-        print: printLive,
-      })),
-    );
+  if (selected(SCHEDULERS_ID) && systems.includes('flowlane')) results.push(...(await runSchedulers(caseCtx)));
   // E1: each metrics exporter on W3's DAG as a ratio to no exporter (exporters.mjs); a Flowlane-only case.
-  if (selected(EXPORTERS_ID) && systems.includes('flowlane'))
-    results.push(
-      ...(await runExporters({
-        runChild: (spec) => runChild(nodeBin, spec),
-        method: METHOD,
-        variants: VARIANTS,
-        median,
-        round,
-        print: printLive,
-      })),
-    );
+  if (selected(EXPORTERS_ID) && systems.includes('flowlane')) results.push(...(await runExporters(caseCtx)));
 
   // M1: the live monitor (no client, a client that never reads) on W3's DAG as a ratio to no monitor (monitor.mjs).
-  if (selected(MONITOR_ID) && systems.includes('flowlane'))
-    results.push(
-      ...(await runMonitor({
-        runChild: (spec) => runChild(nodeBin, spec),
-        method: METHOD,
-        variants: VARIANTS,
-        median,
-        round,
-        print: printLive,
-      })),
-    );
+  if (selected(MONITOR_ID) && systems.includes('flowlane')) results.push(...(await runMonitor(caseCtx)));
 
   // D1: the execution log's cost (no store / memory / Redis) on W1, W3, W4 (durability.mjs); a Flowlane-only case.
-  if (selected(DURABILITY_ID) && systems.includes('flowlane'))
-    results.push(
-      ...(await runDurability({
-        runChild: (spec) => runChild(nodeBin, spec),
-        method: METHOD,
-        variants: VARIANTS,
-        median,
-        round,
-        print: printLive,
-      })),
-    );
+  if (selected(DURABILITY_ID) && systems.includes('flowlane')) results.push(...(await runDurability(caseCtx)));
 
   // X1: the SSH executor's connection pool against a new connection per command, on a real OpenSSH server.
   if (selected(SSH_POOL_ID) && systems.includes('flowlane'))

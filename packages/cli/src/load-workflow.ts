@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Engine, EngineOptions, Workflow } from '@flowlane/core';
+import type { Engine, EngineOptions, FlowlanePlugin, Workflow } from '@flowlane/core';
 import { register } from 'tsx/esm/api';
-import { CliError } from './cli-error.js';
+import { CliError, ExitCode } from './cli-error.js';
 
 let registered = false;
 function registerTsx(): void {
@@ -115,11 +115,27 @@ export async function coreFor(file: string): Promise<CoreModule> {
 
 /**
  * The engine for `flowlane run`: the file's `engine` export (an Engine, closed by the CLI afterwards), else an engine
- * created with its `engineOptions` export, else a default engine.
+ * created with its `engineOptions` export, else a default engine. `extra` plugins and workflows (the store of
+ * `--store`, the workflows a resume may need) are added to the options; a ready `engine` export cannot take them.
  */
-export function engineFor(mod: LoadedModule, core: CoreModule): Engine {
+export function engineFor(
+  mod: LoadedModule,
+  core: CoreModule,
+  extra: {
+    readonly plugins?: readonly FlowlanePlugin[];
+    readonly workflows?: readonly Workflow<unknown, object>[];
+  } = {},
+): Engine {
   const e = mod.exports.engine;
-  if (typeof e === 'object' && e !== null && typeof (e as Engine).run === 'function') return e as Engine;
+  if (typeof e === 'object' && e !== null && typeof (e as Engine).run === 'function') {
+    if ((extra.plugins?.length ?? 0) > 0)
+      throw new CliError(
+        `--store cannot be used with the engine ${mod.file} exports (its plugins are fixed).`,
+        'Export `engineOptions = { plugins: [...] }` instead of `engine`, or add redisStore() to that engine and drop --store.',
+        ExitCode.usage,
+      );
+    return e as Engine;
+  }
   if (e !== undefined)
     throw new CliError(
       `Export "engine" of ${mod.file} is not an engine.`,
@@ -131,5 +147,9 @@ export function engineFor(mod: LoadedModule, core: CoreModule): Engine {
       `Export "engineOptions" of ${mod.file} is not an object.`,
       'Export the options of createEngine().',
     );
-  return core.createEngine(options as EngineOptions | undefined);
+  const base = (options ?? {}) as EngineOptions;
+  if ((extra.plugins?.length ?? 0) === 0) return core.createEngine(options as EngineOptions | undefined);
+  const workflows = [...(base.workflows ?? [])];
+  for (const wf of extra.workflows ?? []) if (!workflows.includes(wf)) workflows.push(wf);
+  return core.createEngine({ ...base, plugins: [...(base.plugins ?? []), ...(extra.plugins ?? [])], workflows });
 }

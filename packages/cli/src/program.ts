@@ -3,18 +3,22 @@ import { Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { graphCommand } from './commands/graph.js';
 import { type CliIo, println, processIo } from './commands/io.js';
+import { monitorCommand } from './commands/monitor.js';
 import { runCommand } from './commands/run.js';
+import { registerRunsCommands } from './commands/runs-program.js';
+import { registerAuditCommands, registerSecretsCommands } from './commands/secrets-audit.js';
 import { validateCommand } from './commands/validate.js';
 import { GRAPH_FORMATS } from './graph-format.js';
 import { initPluginCommand } from './init/init-plugin.js';
 import { PLUGIN_KINDS } from './init/plugin-templates.js';
+import { redactUrls } from './redact.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
 
 /**
- * The `flowlane` program (commander). Each command sets the exit code through `exit`; command groups (`init`, and
- * later `runs`) are sub-commands registered here, each in its own module.
+ * The `flowlane` program (commander). Each command sets the exit code through `exit`; command groups (`init`,
+ * `runs`) are sub-commands registered here, each in its own module.
  */
 export function createProgram(io: CliIo, exit: (code: number) => void): Command {
   const program = new Command('flowlane')
@@ -35,16 +39,32 @@ export function createProgram(io: CliIo, exit: (code: number) => void): Command 
     .option('-e, --export <name>', 'the export to run when the file has several')
     .option('-i, --input <json|@file>', 'run input: inline JSON or @path/to/input.json (default {})')
     .option('--json', 'print events as NDJSON (one JSON object per line), then a run.result line')
+    .option('-s, --store <url>', 'run durably on this Redis execution store (redis://…; needs @flowlane/store-redis)')
+    .option('--prefix <prefix>', 'key prefix in the store (default flowlane:)')
+    .option('--id <executionId>', 'the execution id (default: generated)')
     .addHelpText(
       'after',
       `
 Output: live rows on a terminal, one line per event when piped, NDJSON with --json.
+With --store the run is logged in Redis: \`flowlane runs\` lists, shows, watches, cancels and resumes it.
 Exit codes: 0 success, 1 failed, 2 bad usage, 130 cancelled by Ctrl-C (running commands are killed).
 Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugins) or a ready \`engine\`.`,
     )
-    .action(async (file: string, opts: { export?: string; input?: string; json?: boolean }) => {
-      exit(await runCommand(file, opts, io));
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          export?: string;
+          input?: string;
+          json?: boolean;
+          store?: string;
+          prefix?: string;
+          id?: string;
+        },
+      ) => {
+        exit(await runCommand(file, opts, io));
+      },
+    );
 
   program
     .command('validate')
@@ -64,6 +84,28 @@ Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugin
     .option('-e, --export <name>', 'the export to draw when the file has several')
     .action(async (file: string, opts: { format?: string; export?: string }) => {
       exit(await graphCommand(file, opts, io));
+    });
+
+  registerRunsCommands(program, io, exit);
+  registerSecretsCommands(program, io, exit);
+  registerAuditCommands(program, io, exit);
+
+  program
+    .command('monitor')
+    .description('A standalone, read-only monitor (dashboard + WebSocket) of every engine sharing a Redis store.')
+    .option('-s, --store <url>', 'the Redis execution store: redis://… (default: $FLOWLANE_STORE)')
+    .option('--prefix <prefix>', 'key prefix in the store (default flowlane:)')
+    .option('-p, --port <port>', 'port to listen on (default 4300; 0 picks a free one)')
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--interval <ms>', 'how often the store is polled (default 500)')
+    .addHelpText(
+      'after',
+      `
+The token clients log in with is read from FLOWLANE_MONITOR_TOKEN (at least 8 characters).
+Needs @flowlane/monitor and @flowlane/store-redis installed. Runs until Ctrl-C.`,
+    )
+    .action(async (opts: { store?: string; prefix?: string; port?: string; host?: string; interval?: string }) => {
+      exit(await monitorCommand(opts, io));
     });
 
   const init = program.command('init').description('Scaffold Flowlane packages.');
@@ -110,14 +152,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return e.code === 'commander.executeSubCommandAsync' ? ExitCode.failed : ExitCode.usage;
     }
     if (e instanceof CliError) {
-      println(io.stderr, `✖ ${e.message}`);
-      println(io.stderr, `  hint: ${e.hint}`);
+      println(io.stderr, `✖ ${redactUrls(e.message)}`);
+      println(io.stderr, `  hint: ${redactUrls(e.hint)}`);
       return e.exitCode;
     }
     const err = e as { code?: unknown; message?: unknown; stack?: unknown };
     const code = typeof err.code === 'string' && err.code.startsWith('FL_') ? `${err.code}: ` : '';
-    println(io.stderr, `✖ ${code}${String(err.message ?? e)}`);
-    if (io.env.FLOWLANE_DEBUG !== undefined && typeof err.stack === 'string') println(io.stderr, err.stack);
+    println(io.stderr, `✖ ${code}${redactUrls(String(err.message ?? e))}`);
+    if (io.env.FLOWLANE_DEBUG !== undefined && typeof err.stack === 'string') println(io.stderr, redactUrls(err.stack));
     return ExitCode.failed;
   }
 }

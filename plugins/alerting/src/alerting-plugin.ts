@@ -1,4 +1,4 @@
-import { definePlugin, type FlowlanePlugin, Tokens } from '@flowlane/core';
+import { allKeys, definePlugin, type FlowlanePlugin, Tokens } from '@flowlane/core';
 import { BehaviorSubject, type Observable, of, type SchedulerLike, switchMap } from 'rxjs';
 import { AlertManager, type RuleStats } from './alert-manager.js';
 import { Delivery, type DeliveryOptions, type DeliveryStats } from './delivery.js';
@@ -55,7 +55,11 @@ export interface AlertingPlugin extends FlowlanePlugin {
  */
 export function alerting(options: AlertingOptions): AlertingPlugin {
   const where = 'alerting()';
-  checkKeys(where, options, ['rules', 'channels', 'escalation', 'cooldown', 'notifyResolved', 'delivery']);
+  checkKeys(
+    where,
+    options,
+    allKeys<AlertingOptions>()(['rules', 'channels', 'escalation', 'cooldown', 'notifyResolved', 'delivery']),
+  );
   const rules = options.rules;
   if (!Array.isArray(rules) || rules.length === 0) fail(where, 'rules', 'expected a non-empty array of rules');
   for (const [i, r] of rules.entries())
@@ -87,7 +91,11 @@ export function alerting(options: AlertingOptions): AlertingPlugin {
   if (options.notifyResolved !== undefined && typeof options.notifyResolved !== 'boolean')
     fail(where, 'notifyResolved', 'expected a boolean');
   const d = options.delivery ?? {};
-  checkKeys(`${where} delivery`, d, ['maxAttempts', 'initialDelay', 'maxDelay', 'timeout', 'maxPending']);
+  checkKeys(
+    `${where} delivery`,
+    d,
+    allKeys<DeliveryOptions>()(['maxAttempts', 'initialDelay', 'maxDelay', 'timeout', 'maxPending']),
+  );
   const deliveryOptions = {
     maxAttempts:
       d.maxAttempts === undefined ? 5 : positive(where, 'delivery.maxAttempts', d.maxAttempts, { integer: true }),

@@ -271,10 +271,14 @@ describe('options', () => {
     const ops = inbox('ops');
     expect(msg(() => errorRate({ above: 1.5, window: 1 }))).toMatch(/"above": expected a fraction/);
     expect(msg(() => errorRate({ above: 0.1, windw: 5 } as never))).toMatch(
-      /"windw": unknown option. Did you mean "window"\?/,
+      /"windw": unknown option; did you mean "window"\?/,
     );
     expect(msg(() => duration({ above: -1 }))).toMatch(/duration\(\) option "above"/);
     expect(msg(() => noProgress({ for: 0 }))).toMatch(/noProgress\(\) option "for"/);
+    expect(msg(() => noProgress({ fr: 5 } as never))).toMatch(
+      /noProgress\(\) option "fr": unknown option; did you mean "for"\?/,
+    );
+    expect(msg(() => duration([{ above: 1 }] as never))).toMatch(/duration\(\) option "options": expected an object/);
     expect(msg(() => nodeFailed({ severity: 'fatal' as never }))).toMatch(
       /expected one of critical, error, warning, info/,
     );

@@ -1,7 +1,9 @@
 /* Internal: option checks shared by rules, channels and the plugin. */
-import { unknownKey } from './check-keys.js';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { AlertingError } from './errors.js';
 import type { EscalationStep, Severity } from './types.js';
+
+const STEP_KEYS = allKeys<EscalationStep>()(['after', 'channels']);
 
 export const SEVERITIES: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
 
@@ -11,9 +13,9 @@ export function fail(where: string, option: string, reason: string): never {
 
 /** Rejects a non-object or unknown keys (with a "did you mean" hint). */
 export function checkKeys(where: string, value: unknown, known: readonly string[]): void {
-  if (typeof value !== 'object' || value === null) fail(where, 'options', 'expected an object');
-  const extra = unknownKey(value as object, known);
-  if (extra !== undefined) fail(where, extra.key, extra.reason);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, 'options', 'expected an object');
+  const [extra] = unknownKeys(value, known);
+  if (extra !== undefined) fail(where, extra.key, `unknown option; ${unknownKeyHint(extra, known)}`);
 }
 
 export function positive(
@@ -54,7 +56,7 @@ export function escalation(where: string, v: unknown): readonly EscalationStep[]
   if (!Array.isArray(v) || v.length === 0)
     fail(where, 'escalation', 'expected a non-empty array of { after, channels }');
   return (v as unknown[]).map((s, i) => {
-    checkKeys(`${where} escalation[${i}]`, s, ['after', 'channels']);
+    checkKeys(`${where} escalation[${i}]`, s, STEP_KEYS);
     const step = s as EscalationStep;
     positive(`${where} escalation[${i}]`, 'after', step.after, { allowZero: true });
     if (!Array.isArray(step.channels) || step.channels.length === 0 || step.channels.some((c) => typeof c !== 'string'))

@@ -1,4 +1,4 @@
-import { unknownKey } from './check-keys.js';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { AuditFileError } from './errors.js';
 
 /**
@@ -43,16 +43,18 @@ export interface AuditFileOptions {
   readonly redactKeys?: readonly string[] | undefined;
 }
 
-const KNOWN = ['path', 'hmacKey', 'fsync', 'fsyncIntervalMs', 'rotate', 'redactKeys'] as const;
+const KNOWN = allKeys<AuditFileOptions>()(['path', 'hmacKey', 'fsync', 'fsyncIntervalMs', 'rotate', 'redactKeys']);
+const ROTATE_KEYS = allKeys<NonNullable<AuditFileOptions['rotate']>>()(['maxBytes']);
 
 /** Throws `FL_AUDIT_INVALID_OPTION` for the first bad option. */
 export function checkAuditFileOptions(options: AuditFileOptions): void {
   const bad = (option: string, reason: string): never => {
     throw new AuditFileError('FL_AUDIT_INVALID_OPTION', { option, reason });
   };
-  if (typeof options !== 'object' || options === null) bad('options', 'pass an object such as { path: "audit.jsonl" }');
-  const unknown = unknownKey(options, KNOWN);
-  if (unknown !== undefined) bad(unknown.option, unknown.reason);
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    bad('options', 'pass an object such as { path: "audit.jsonl" }');
+  const [unknown] = unknownKeys(options, KNOWN);
+  if (unknown !== undefined) bad(unknown.key, `unknown option; ${unknownKeyHint(unknown, KNOWN)}`);
   if (typeof options.path !== 'string' || options.path === '')
     bad('path', 'give the log file path as a non-empty string');
   const k = options.hmacKey;
@@ -64,9 +66,9 @@ export function checkAuditFileOptions(options: AuditFileOptions): void {
   if (iv !== undefined && (!Number.isInteger(iv) || iv < 1)) bad('fsyncIntervalMs', 'expected a positive integer (ms)');
   const r = options.rotate;
   if (r !== undefined) {
-    if (typeof r !== 'object' || r === null) bad('rotate', 'expected { maxBytes }');
-    const u = unknownKey(r, ['maxBytes']);
-    if (u !== undefined) bad(`rotate.${u.option}`, u.reason);
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('rotate', 'expected { maxBytes }');
+    const [u] = unknownKeys(r, ROTATE_KEYS);
+    if (u !== undefined) bad(`rotate.${u.key}`, `unknown option; ${unknownKeyHint(u, ROTATE_KEYS)}`);
     if (!Number.isInteger(r.maxBytes) || r.maxBytes < 1024) bad('rotate.maxBytes', 'expected an integer ≥ 1024');
   }
   if (

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { definePlugin, type Engine, type FlowlanePlugin, type PluginApi, Tokens } from '@flowlane/core';
 import type { Subscription } from 'rxjs';
 import { createAuthorizer } from './authorize.js';
 import { serveDashboard } from './dashboard-assets.js';
@@ -9,7 +9,10 @@ import { MonitorError } from './errors.js';
 import { MonitorHub, type MonitorStats } from './monitor-hub.js';
 import { type MonitorOptions, resolveOptions } from './options.js';
 import { RunRecorder } from './run-history.js';
+import { StoreFollower, storeHistory } from './store-follower.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+const engineOf = (api: PluginApi): Engine => api.container.resolve(Tokens.Engine);
 
 /** The plugin returned by {@link monitor}: a Flowlane plugin plus the monitor's address and counters. */
 export interface MonitorPlugin extends FlowlanePlugin {
@@ -68,7 +71,7 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
       const h = new MonitorHub({
         authorize: createAuthorizer(o),
         recorder,
-        history: o.history,
+        history: o.history ?? (o.followStoreMs === undefined ? undefined : storeHistory(() => engineOf(api).runs)),
         maxBufferedBytes: o.maxBufferedBytes,
         heartbeatMs: o.heartbeatInterval,
         closeGraceMs: 2000,
@@ -105,17 +108,43 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         url = addressOf(server);
       } else o.server.on('upgrade', onUpgrade);
 
+      const follows = o.followStoreMs !== undefined;
+      const local = new Set<string>();
+      const localCap = Math.max(10_000, o.maxRuns * 10);
       api.metrics.addExporter({
         name: '@flowlane/monitor',
         handle(e) {
+          if (follows && e.type === 'workflow.started') {
+            // Runs this engine executes come live from here: the store follower skips them. Bounded (FIFO): the
+            // follower only looks at the newest `maxRuns` runs and the running ones.
+            local.add(e.executionId);
+            if (local.size > localCap) local.delete(local.values().next().value as string);
+          }
           // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
           h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined);
         },
       });
+      let follower: StoreFollower | undefined;
+      if (o.followStoreMs !== undefined) {
+        follower = new StoreFollower(
+          () => engineOf(api).runs,
+          (e, d) => h.push(e, d),
+          (id) => local.has(id),
+          o.followStoreMs,
+          o.maxRuns,
+          (e) =>
+            api.logger.warn('reading the execution store failed', {
+              error: e instanceof Error ? e.message : String(e),
+            }),
+        );
+        // After the engine is ready (its store is set up); the first poll runs at once.
+        queueMicrotask(() => follower?.start());
+      }
       let alerts: Subscription | undefined;
       if (o.alerts !== undefined) alerts = o.alerts.alerts$.subscribe((list) => h.setAlerts(list));
 
       return async () => {
+        await follower?.stop();
         alerts?.unsubscribe();
         await h.close();
         stats = h.stats();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { Observable } from 'rxjs';
-import { unknownKey } from './check-keys.js';
 import { MonitorError } from './errors.js';
 import type { MonitorAlert } from './protocol.js';
 import type { HistorySource } from './run-history.js';
@@ -45,6 +45,13 @@ export interface MonitorOptions {
   readonly history?: HistorySource | undefined;
   /** Active alerts to show on the dashboard, e.g. `alerting(...)` from `@flowlane/alerting`. */
   readonly alerts?: { readonly alerts$: Observable<readonly MonitorAlert[]> } | undefined;
+  /**
+   * Also show runs that other processes record in the engine's execution store (e.g. `redisStore()`): the store is
+   * polled every `intervalMs` (default 500) and late subscribers get those runs' history from the log (unless
+   * `history` is given). With a read-only engine this makes a standalone monitor of every engine sharing the store.
+   * Default `false`.
+   */
+  readonly followStore?: boolean | { readonly intervalMs?: number | undefined } | undefined;
 }
 
 export interface ResolvedOptions {
@@ -61,9 +68,11 @@ export interface ResolvedOptions {
   readonly heartbeatInterval: number;
   readonly history: HistorySource | undefined;
   readonly alerts: MonitorOptions['alerts'];
+  /** Poll interval of `followStore`, or undefined when off. */
+  readonly followStoreMs: number | undefined;
 }
 
-const KNOWN = [
+const KNOWN = allKeys<MonitorOptions>()([
   'port',
   'host',
   'server',
@@ -77,7 +86,8 @@ const KNOWN = [
   'heartbeatInterval',
   'history',
   'alerts',
-] as const;
+  'followStore',
+]);
 
 const fail = (option: string, reason: string): never => {
   throw new MonitorError('FL_MONITOR_INVALID_OPTION', { option, reason });
@@ -92,9 +102,9 @@ const int = (name: string, v: unknown, min: number, fallback: number): number =>
 
 /** Checks every option and fills in defaults; throws `FL_MONITOR_INVALID_OPTION` / `FL_MONITOR_NO_AUTH`. */
 export function resolveOptions(options: MonitorOptions): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) fail('options', 'expected an object');
-  const extra = unknownKey(options, KNOWN);
-  if (extra !== undefined) fail(extra.key, extra.reason);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('options', 'expected an object');
+  const [extra] = unknownKeys(options, KNOWN);
+  if (extra !== undefined) fail(extra.key, `unknown option; ${unknownKeyHint(extra, KNOWN)}`);
   const { server, token, authenticate } = options;
   if (server !== undefined && options.port !== undefined)
     fail('server', 'give either `port` (the monitor listens itself) or `server` (yours), not both');
@@ -117,6 +127,15 @@ export function resolveOptions(options: MonitorOptions): ResolvedOptions {
     fail('history', 'expected an object with read(executionId)');
   if (options.alerts !== undefined && typeof options.alerts?.alerts$?.subscribe !== 'function')
     fail('alerts', 'expected an object with an alerts$ observable (e.g. the alerting() plugin)');
+  const follow = options.followStore ?? false;
+  let followStoreMs: number | undefined;
+  if (follow === true) followStoreMs = 500;
+  else if (typeof follow === 'object' && follow !== null) {
+    const FOLLOW = ['intervalMs'] as const;
+    const [bad] = unknownKeys(follow, FOLLOW);
+    if (bad !== undefined) fail(`followStore.${bad.key}`, `unknown option; ${unknownKeyHint(bad, FOLLOW)}`);
+    followStoreMs = int('followStore.intervalMs', follow.intervalMs, 20, 500);
+  } else if (follow !== false) fail('followStore', 'expected true, false or { intervalMs }');
   return {
     port,
     host: options.host ?? '127.0.0.1',
@@ -131,5 +150,6 @@ export function resolveOptions(options: MonitorOptions): ResolvedOptions {
     heartbeatInterval: int('heartbeatInterval', options.heartbeatInterval, 0, 30_000),
     history: options.history,
     alerts: options.alerts,
+    followStoreMs,
   };
 }

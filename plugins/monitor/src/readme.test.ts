@@ -32,6 +32,7 @@ packageConformance('@flowlane/monitor', {
     'heartbeatInterval',
     'history',
     'alerts',
+    'followStore',
   ],
 });
 

@@ -1,5 +1,13 @@
-import { type AuditRecord, type AuditSink, definePlugin, type FlowlanePlugin, Tokens } from '@flowlane/core';
-import { unknownKey } from './check-keys.js';
+import {
+  type AuditRecord,
+  type AuditSink,
+  allKeys,
+  definePlugin,
+  type FlowlanePlugin,
+  Tokens,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
 import { PermissionsPolicyError } from './errors.js';
 import { createPolicyEvaluator, type PermissionDecision, type PermissionRequest } from './policy.js';
 import { checkPolicy, loadPolicyFile, type PolicyDocument } from './policy-document.js';
@@ -14,6 +22,8 @@ export interface PermissionsPolicyOptions {
   /** Clock for MFA age checks, ms since the epoch. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
 }
+
+const OPTION_KEYS = allKeys<PermissionsPolicyOptions>()(['policy', 'audit', 'now']);
 
 /**
  * The permissions plugin: installs a role-based policy as the engine's `PermissionPolicy`. Nodes are checked before
@@ -52,9 +62,9 @@ export function permissionsPolicy(options: PermissionsPolicyOptions): FlowlanePl
   const bad = (option: string, reason: string): never => {
     throw new PermissionsPolicyError('FL_PERMISSIONS_INVALID_OPTION', { option, reason });
   };
-  if (typeof options !== 'object' || options === null) bad('options', 'pass { policy }');
-  const u = unknownKey(options, ['policy', 'audit', 'now']);
-  if (u !== undefined) bad(u.option, u.reason);
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad('options', 'pass { policy }');
+  const [u] = unknownKeys(options, OPTION_KEYS);
+  if (u !== undefined) bad(u.key, `unknown option; ${unknownKeyHint(u, OPTION_KEYS)}`);
   const doc =
     typeof options.policy === 'string'
       ? loadPolicyFile(options.policy)

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { unknownKey } from './check-keys.js';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { PermissionsPolicyError } from './errors.js';
 
 /** What a role grant can allow: engine-level actions and `execute` (running a node). */
@@ -53,6 +53,17 @@ export interface PolicyDocument {
   readonly users?: Readonly<Record<string, { readonly roles: readonly string[] }>> | undefined;
 }
 
+const DOC_KEYS = allKeys<PolicyDocument>()(['denyByDefault', 'roles', 'users']);
+const GRANT_KEYS = allKeys<RoleGrant>()([
+  'workflows',
+  'nodes',
+  'actions',
+  'allowedUsers',
+  'requireMFA',
+  'maxMfaAgeSeconds',
+]);
+const USER_KEYS = allKeys<NonNullable<PolicyDocument['users']>[string]>()(['roles']);
+
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '');
 
 /** Validate a policy document (unknown keys refused with a hint); `source` names it in errors. */
@@ -62,8 +73,8 @@ export function checkPolicy(doc: unknown, source: string): PolicyDocument {
   };
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) bad('(root)', 'expected an object with "roles"');
   const d = doc as Record<string, unknown>;
-  const u = unknownKey(d, ['denyByDefault', 'roles', 'users']);
-  if (u !== undefined) bad(u.option, u.reason);
+  const [u] = unknownKeys(d, DOC_KEYS);
+  if (u !== undefined) bad(u.key, `unknown option; ${unknownKeyHint(u, DOC_KEYS)}`);
   if (d.denyByDefault !== undefined && typeof d.denyByDefault !== 'boolean')
     bad('denyByDefault', 'expected true or false');
   if (typeof d.roles !== 'object' || d.roles === null || Array.isArray(d.roles))
@@ -74,8 +85,8 @@ export function checkPolicy(doc: unknown, source: string): PolicyDocument {
       const at = Array.isArray(value) ? `roles.${role}[${k}]` : `roles.${role}`;
       if (typeof g !== 'object' || g === null || Array.isArray(g)) bad(at, 'expected a grant object');
       const grant = g as Record<string, unknown>;
-      const gu = unknownKey(grant, ['workflows', 'nodes', 'actions', 'allowedUsers', 'requireMFA', 'maxMfaAgeSeconds']);
-      if (gu !== undefined) bad(`${at}.${gu.option}`, gu.reason);
+      const [gu] = unknownKeys(grant, GRANT_KEYS);
+      if (gu !== undefined) bad(`${at}.${gu.key}`, `unknown option; ${unknownKeyHint(gu, GRANT_KEYS)}`);
       for (const f of ['workflows', 'nodes', 'allowedUsers'] as const)
         if (grant[f] !== undefined && !isStrings(grant[f])) bad(`${at}.${f}`, 'expected an array of non-empty strings');
       if (grant.actions !== undefined) {
@@ -101,9 +112,9 @@ export function checkPolicy(doc: unknown, source: string): PolicyDocument {
     if (typeof d.users !== 'object' || d.users === null || Array.isArray(d.users))
       bad('users', 'expected an object: user id → { roles }');
     for (const [user, v] of Object.entries(d.users as Record<string, unknown>)) {
-      if (typeof v !== 'object' || v === null) bad(`users.${user}`, 'expected { roles: [...] }');
-      const vu = unknownKey(v as object, ['roles']);
-      if (vu !== undefined) bad(`users.${user}.${vu.option}`, vu.reason);
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(`users.${user}`, 'expected { roles: [...] }');
+      const [vu] = unknownKeys(v, USER_KEYS);
+      if (vu !== undefined) bad(`users.${user}.${vu.key}`, `unknown option; ${unknownKeyHint(vu, USER_KEYS)}`);
       if (!isStrings((v as { roles?: unknown }).roles)) bad(`users.${user}.roles`, 'expected an array of role names');
       for (const r of (v as { roles: string[] }).roles)
         if (!Object.hasOwn(d.roles as object, r)) bad(`users.${user}.roles`, `role "${r}" is not defined in roles`);

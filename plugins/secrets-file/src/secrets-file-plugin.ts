@@ -1,6 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { definePlugin, type FlowlanePlugin, type SecretsProvider } from '@flowlane/core';
-import { unknownKey } from './check-keys.js';
+import {
+  allKeys,
+  definePlugin,
+  type FlowlanePlugin,
+  type SecretsProvider,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
 import { open, readHeader } from './envelope.js';
 import { SecretsFileError } from './errors.js';
 import { deriveKey, KEY_SOURCE_KEYS, type KeySource, resolveKey } from './key-source.js';
@@ -22,7 +28,15 @@ export interface SecretsFileOptions extends KeySource {
   readonly env?: NodeJS.ProcessEnv | undefined;
 }
 
-const KNOWN = [...KEY_SOURCE_KEYS, 'path', 'previousKeys', 'cacheTtlMs', 'name', 'clock', 'env'] as const;
+const KNOWN = allKeys<SecretsFileOptions>()([
+  ...KEY_SOURCE_KEYS,
+  'path',
+  'previousKeys',
+  'cacheTtlMs',
+  'name',
+  'clock',
+  'env',
+]);
 
 /**
  * A secrets provider that reads an AES-256-GCM encrypted secrets file: `ctx.getSecret('db-password')` returns the
@@ -130,9 +144,10 @@ function checkOptions(o: SecretsFileOptions): void {
   const bad = (option: string, reason: string): never => {
     throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', { option, reason });
   };
-  if (typeof o !== 'object' || o === null) bad('options', 'pass an object such as { path, keyFile }');
-  const unknown = unknownKey(o, KNOWN);
-  if (unknown !== undefined) bad(unknown.option, unknown.reason);
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    bad('options', 'pass an object such as { path, keyFile }');
+  const [unknown] = unknownKeys(o, KNOWN);
+  if (unknown !== undefined) bad(unknown.key, `unknown option; ${unknownKeyHint(unknown, KNOWN)}`);
   if (typeof o.path !== 'string' || o.path === '') bad('path', 'give the secrets file path');
   const ttl = o.cacheTtlMs;
   if (ttl !== undefined && (!Number.isFinite(ttl) || ttl < 0)) bad('cacheTtlMs', 'expected a number of ms ≥ 0');
@@ -140,8 +155,10 @@ function checkOptions(o: SecretsFileOptions): void {
   if (o.previousKeys !== undefined) {
     if (!Array.isArray(o.previousKeys)) bad('previousKeys', 'expected an array of key sources');
     for (const [k, s] of o.previousKeys.entries()) {
-      const u = unknownKey(s, KEY_SOURCE_KEYS);
-      if (u !== undefined) bad(`previousKeys[${k}].${u.option}`, u.reason);
+      if (typeof s !== 'object' || s === null || Array.isArray(s))
+        bad(`previousKeys[${k}]`, 'expected a key source such as { keyFile }');
+      const [u] = unknownKeys(s, KEY_SOURCE_KEYS);
+      if (u !== undefined) bad(`previousKeys[${k}].${u.key}`, `unknown option; ${unknownKeyHint(u, KEY_SOURCE_KEYS)}`);
     }
   }
   // Resolve the main key now so a missing key file or variable is reported at createEngine-time code, not mid-run.

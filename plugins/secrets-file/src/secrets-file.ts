@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { atomicWrite } from './atomic-write.js';
-import { unknownKey } from './check-keys.js';
 import { type Header, open, readHeader, seal } from './envelope.js';
 import { SecretsFileError } from './errors.js';
 import { deriveKey, KEY_SOURCE_KEYS, type KeySource, type ResolvedKey, resolveKey } from './key-source.js';
@@ -137,8 +137,17 @@ export async function openSecretsFile(path: string, options: OpenSecretsFileOpti
       }),
     rotate: (newKey) =>
       serial(async () => {
-        const unknown = unknownKey(newKey, KEY_SOURCE_KEYS);
-        if (unknown !== undefined) throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', unknown);
+        if (typeof newKey !== 'object' || newKey === null || Array.isArray(newKey))
+          throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', {
+            option: 'newKey',
+            reason: 'pass a key source such as { keyFile }',
+          });
+        const [unknown] = unknownKeys(newKey, KEY_SOURCE_KEYS);
+        if (unknown !== undefined)
+          throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', {
+            option: unknown.key,
+            reason: `unknown option; ${unknownKeyHint(unknown, KEY_SOURCE_KEYS)}`,
+          });
         const all = await load();
         const next = resolveKey(newKey, options.env);
         const nextHeader = newHeader(next);
@@ -156,11 +165,17 @@ function newHeader(resolved: ResolvedKey): Header {
   return resolved.kind === 'raw' ? { kdf: 'raw', salt: Buffer.alloc(0) } : { kdf: 'scrypt', salt: randomBytes(16) };
 }
 
+const OPEN_KEYS = allKeys<OpenSecretsFileOptions>()([...KEY_SOURCE_KEYS, 'create', 'env']);
+
 function checkOpenOptions(path: string, options: OpenSecretsFileOptions): void {
   if (typeof path !== 'string' || path === '')
     throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', { option: 'path', reason: 'give the secrets file path' });
-  if (typeof options !== 'object' || options === null)
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', { option: 'options', reason: 'pass an object' });
-  const unknown = unknownKey(options, [...KEY_SOURCE_KEYS, 'create', 'env']);
-  if (unknown !== undefined) throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', unknown);
+  const [unknown] = unknownKeys(options, OPEN_KEYS);
+  if (unknown !== undefined)
+    throw new SecretsFileError('FL_SECRETS_INVALID_OPTION', {
+      option: unknown.key,
+      reason: `unknown option; ${unknownKeyHint(unknown, OPEN_KEYS)}`,
+    });
 }

@@ -1,6 +1,12 @@
-import { definePlugin, type FlowlanePlugin, type SecretsProvider } from '@flowlane/core';
+import {
+  allKeys,
+  definePlugin,
+  type FlowlanePlugin,
+  type SecretsProvider,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { unknownKey } from './check-keys.js';
 import { KubernetesSecretsError } from './errors.js';
 import { SecretWatch } from './secret-watch.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -36,7 +42,8 @@ export interface KubernetesSecretsOptions {
   readonly name?: string | undefined;
 }
 
-const KNOWN = ['kubeConfig', 'namespace', 'allowedNamespaces', 'secrets', 'name'] as const;
+const KNOWN = allKeys<KubernetesSecretsOptions>()(['kubeConfig', 'namespace', 'allowedNamespaces', 'secrets', 'name']);
+const REF_KEYS = allKeys<SecretRef>()(['name', 'key', 'namespace']);
 const DNS = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /**
@@ -159,9 +166,9 @@ function checkOptions(o: KubernetesSecretsOptions): void {
   const bad = (option: string, reason: string): never => {
     throw new KubernetesSecretsError('FL_K8S_SECRETS_INVALID_OPTION', { option, reason });
   };
-  if (typeof o !== 'object' || o === null) bad('options', 'pass an object');
-  const u = unknownKey(o, KNOWN);
-  if (u !== undefined) bad(u.option, u.reason);
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) bad('options', 'pass an object');
+  const [u] = unknownKeys(o, KNOWN);
+  if (u !== undefined) bad(u.key, `unknown option; ${unknownKeyHint(u, KNOWN)}`);
   const k = o.kubeConfig;
   if (k !== undefined && !['default', 'in-cluster', 'file', 'yaml'].includes((k as { from?: string }).from ?? ''))
     bad('kubeConfig', 'expected { from: "default" | "in-cluster" | "file" | "yaml", … }');
@@ -172,8 +179,10 @@ function checkOptions(o: KubernetesSecretsOptions): void {
   )
     bad('allowedNamespaces', 'expected an array of namespace names');
   for (const [alias, ref] of Object.entries(o.secrets ?? {})) {
-    const ru = unknownKey(ref, ['name', 'key', 'namespace']);
-    if (ru !== undefined) bad(`secrets.${alias}.${ru.option}`, ru.reason);
+    if (typeof ref !== 'object' || ref === null || Array.isArray(ref))
+      bad(`secrets.${alias}`, 'expected { name, key, namespace? }');
+    const [ru] = unknownKeys(ref, REF_KEYS);
+    if (ru !== undefined) bad(`secrets.${alias}.${ru.key}`, `unknown option; ${unknownKeyHint(ru, REF_KEYS)}`);
     if (typeof ref.name !== 'string' || !DNS.test(ref.name)) bad(`secrets.${alias}.name`, 'expected a Secret name');
     if (typeof ref.key !== 'string' || ref.key === '') bad(`secrets.${alias}.key`, 'expected a key of the Secret');
     if (ref.namespace !== undefined && !DNS.test(ref.namespace))

@@ -1,3 +1,4 @@
+import { allKeys, suggestKey, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import type { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 
@@ -37,10 +38,23 @@ export interface RedisStoreOptions {
   readonly retentionMs?: number | undefined;
   /** Give up connecting at setup after this many ms (`FL_REDIS_UNREACHABLE`). Default 5 000. */
   readonly connectTimeoutMs?: number | undefined;
-  /** Which stores the plugin installs. Default all three: `['executions', 'cache', 'state']`. */
-  readonly stores?: readonly ('executions' | 'cache' | 'state')[] | undefined;
+  /**
+   * Which stores the plugin installs. Default `['executions', 'cache', 'state']`; add `'flowControl'` to share
+   * workflows' `concurrency` and `rateLimit` between every engine on this Redis.
+   */
+  readonly stores?: readonly ('executions' | 'cache' | 'state' | 'flowControl')[] | undefined;
+  /** Flow-control backend settings (with `'flowControl'` in `stores`). Default `{ leaseMs: 30_000, pollIntervalMs: 250 }`. */
+  readonly flowControl?:
+    | { readonly leaseMs?: number | undefined; readonly pollIntervalMs?: number | undefined }
+    | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
+  /**
+   * Listen for cancel requests from other processes (`cancelRun`, `flowlane runs cancel`) on the store's control
+   * channel — one extra connection. Default `true` when the execution store is installed; `false` for read-only
+   * engines (dashboards, CLIs) that execute no runs.
+   */
+  readonly control?: boolean | undefined;
 }
 
 /** Options after validation. */
@@ -50,27 +64,26 @@ export interface ResolvedOptions {
   readonly prefix: string;
   readonly retentionMs: number;
   readonly connectTimeoutMs: number;
-  readonly stores: ReadonlySet<'executions' | 'cache' | 'state'>;
+  readonly stores: ReadonlySet<'executions' | 'cache' | 'state' | 'flowControl'>;
+  readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number };
   readonly codec: RedisCodec;
+  readonly control: boolean;
 }
 
-const KNOWN = ['url', 'client', 'prefix', 'retentionMs', 'connectTimeoutMs', 'stores', 'codec'] as const;
-const STORES = ['executions', 'cache', 'state'] as const;
-
-/** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++)
-    for (let j = 1; j <= b.length; j++)
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-  return d[a.length]![b.length]!;
-}
-
-function suggest(key: string, known: readonly string[]): string {
-  const best = [...known].sort((x, y) => distance(key, x) - distance(key, y))[0];
-  return best !== undefined && distance(key, best) <= 3 ? `; did you mean "${best}"?` : '';
-}
+const KNOWN = allKeys<RedisStoreOptions>()([
+  'url',
+  'client',
+  'prefix',
+  'retentionMs',
+  'connectTimeoutMs',
+  'stores',
+  'codec',
+  'flowControl',
+  'control',
+]);
+const STORES = ['executions', 'cache', 'state', 'flowControl'] as const;
+const DEFAULT_STORES = ['executions', 'cache', 'state'] as const;
+const FLOW_KEYS = allKeys<NonNullable<RedisStoreOptions['flowControl']>>()(['leaseMs', 'pollIntervalMs']);
 
 const invalid = (option: string, reason: string) => new RedisStoreError('FL_REDIS_INVALID_OPTION', { option, reason });
 
@@ -128,10 +141,10 @@ function check(v: unknown, path: string, seen: Set<object>): void {
 
 /** Validates {@link RedisStoreOptions}; unknown keys are refused with a suggestion. */
 export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
-  if (options === null || typeof options !== 'object') throw invalid('options', 'expected an object');
-  for (const key of Object.keys(options))
-    if (!(KNOWN as readonly string[]).includes(key))
-      throw invalid(key, `unknown option${suggest(key, KNOWN)} Known: ${KNOWN.join(', ')}`);
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw invalid('options', 'expected an object');
+  const [unknown] = unknownKeys(options, KNOWN);
+  if (unknown !== undefined) throw invalid(unknown.key, `unknown option; ${unknownKeyHint(unknown, KNOWN)}`);
   const { url, client } = options;
   if ((url === undefined) === (client === undefined)) throw invalid('url', 'give exactly one of url and client');
   if (url !== undefined) {
@@ -153,14 +166,39 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
     throw invalid('connectTimeoutMs', `expected an integer > 0, got ${String(connectTimeoutMs)}`);
-  const stores = options.stores ?? STORES;
+  const stores = options.stores ?? DEFAULT_STORES;
   if (!Array.isArray(stores) || stores.length === 0)
     throw invalid('stores', `expected a non-empty array of ${STORES.join(', ')}`);
   for (const s of stores)
-    if (!(STORES as readonly string[]).includes(s))
-      throw invalid('stores', `unknown store "${String(s)}"${suggest(String(s), STORES)}`);
+    if (!(STORES as readonly string[]).includes(s)) {
+      const hint = suggestKey(String(s), STORES);
+      throw invalid('stores', `unknown store "${String(s)}"${hint === undefined ? '' : `; did you mean "${hint}"?`}`);
+    }
   const codec = options.codec ?? strictJsonCodec;
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
     throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
-  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec };
+  const fc = options.flowControl ?? {};
+  if (typeof fc !== 'object' || fc === null) throw invalid('flowControl', 'expected { leaseMs?, pollIntervalMs? }');
+  const [unknownFc] = unknownKeys(fc, FLOW_KEYS);
+  if (unknownFc !== undefined)
+    throw invalid(`flowControl.${unknownFc.key}`, `unknown option; ${unknownKeyHint(unknownFc, FLOW_KEYS)}`);
+  const leaseMs = fc.leaseMs ?? 30_000;
+  const pollIntervalMs = fc.pollIntervalMs ?? 250;
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
+    throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
+  if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
+    throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
+  const control = options.control ?? true;
+  if (typeof control !== 'boolean') throw invalid('control', `expected a boolean, got ${typeof control}`);
+  return {
+    url,
+    client,
+    prefix,
+    retentionMs,
+    connectTimeoutMs,
+    stores: new Set(stores),
+    codec,
+    flowControl: { leaseMs, pollIntervalMs },
+    control,
+  };
 }

@@ -1,10 +1,12 @@
-import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { definePlugin, type FlowlanePlugin, Tokens } from '@flowlane/core';
 import { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 import { type RedisStoreOptions, redactRedisUrl, resolveOptions } from './options.js';
 import { createRedisCacheStore } from './redis-cache-store.js';
 import { createRedisExecutionStore } from './redis-execution-store.js';
+import { createRedisFlowControlBackend } from './redis-flow-control.js';
 import { createRedisStateStore } from './redis-state-store.js';
+import { listenForControl } from './run-control.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /**
@@ -94,15 +96,30 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
       };
       client.on('error', onError);
       client.on('ready', onReady);
-      if (o.stores.has('executions'))
+      let stopControl: (() => void) | undefined;
+      if (o.stores.has('executions')) {
         api.executions.setStore(createRedisExecutionStore(client, { prefix: o.prefix, retentionMs: o.retentionMs }));
+        if (o.control)
+          stopControl = await listenForControl(
+            client,
+            o.prefix,
+            () => api.container.resolve(Tokens.Engine),
+            (message, error) =>
+              api.logger.warn(message, { error: error instanceof Error ? error.message : String(error) }),
+          );
+      }
       if (o.stores.has('cache'))
         api.cache.setStore(createRedisCacheStore(client, { prefix: o.prefix, codec: o.codec }));
+      if (o.stores.has('flowControl')) {
+        const backend = createRedisFlowControlBackend(client, { prefix: o.prefix, ...o.flowControl });
+        api.flowControl.setBackend(backend);
+      }
       if (o.stores.has('state'))
         api.state.setStore(
           createRedisStateStore(client, { prefix: o.prefix, codec: o.codec, retentionMs: o.retentionMs }),
         );
       return async () => {
+        stopControl?.();
         client.off('error', onError);
         client.off('ready', onReady);
         if (!owned) return;

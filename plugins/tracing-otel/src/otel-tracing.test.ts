@@ -145,8 +145,9 @@ describe('otelTracing with the SDK in-memory exporter', () => {
 
   it('rejects unknown options with a typed error', () => {
     expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(OtelTracingError);
-    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/Did you mean "tracerProvider"\?/);
+    expect(() => otelTracing({ tracerProvidr: 1 } as never)).toThrow(/unknown option; did you mean "tracerProvider"\?/);
     expect(() => otelTracing({ tracerProvider: {} as never })).toThrow(/expected an OpenTelemetry TracerProvider/);
+    expect(() => otelTracing([1] as never)).toThrow(/expected an object/);
   });
 });
 

@@ -1,6 +1,5 @@
-import { definePlugin, type FlowlanePlugin } from '@flowlane/core';
+import { allKeys, definePlugin, type FlowlanePlugin, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { type Attributes, context, type TracerProvider, trace } from '@opentelemetry/api';
-import { unknownKey } from './check-keys.js';
 import { OtelTracingError } from './errors.js';
 import { RunTracer } from './run-tracer.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -14,6 +13,8 @@ export interface OtelTracingOptions {
   /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
   readonly attributes?: Attributes | undefined;
 }
+
+const OPTION_KEYS = allKeys<OtelTracingOptions>()(['tracerProvider', 'propagateContext', 'attributes']);
 
 /**
  * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
@@ -36,11 +37,14 @@ export interface OtelTracingOptions {
  * ```
  */
 export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
-  if (typeof options !== 'object' || options === null)
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: 'options', reason: 'expected an object' });
-  const extra = unknownKey(options, ['tracerProvider', 'propagateContext', 'attributes']);
+  const [extra] = unknownKeys(options, OPTION_KEYS);
   if (extra !== undefined)
-    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: extra.key, reason: extra.reason });
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
+      option: extra.key,
+      reason: `unknown option; ${unknownKeyHint(extra, OPTION_KEYS)}`,
+    });
   if (options.tracerProvider !== undefined && typeof options.tracerProvider?.getTracer !== 'function')
     throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
       option: 'tracerProvider',

@@ -8,7 +8,7 @@ import { isThenable, toObservable } from './to-observable.js';
 
 /** How one node runs on one engine: compiled once per (engine, workflow). */
 export interface NodePlan {
-  /** Plain call, no operators: no retry, timeout, cache, middleware, permission check or health check. */
+  /** Plain call, no operators: no retry, timeout, cache, middleware, permission check, health check or flow control. */
   readonly fast: boolean;
   /** The permission policy must admit the node before anything of it runs (its `condition` included). */
   readonly guarded: boolean;
@@ -34,6 +34,8 @@ export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>):
       o.cache === undefined &&
       o.healthCheck === undefined &&
       o.artifacts === undefined &&
+      o.concurrency === undefined &&
+      o.rateLimit === undefined &&
       !guarded;
     const missing = missingExecutor(rt, def);
     return {

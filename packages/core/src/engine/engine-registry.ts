@@ -23,7 +23,10 @@ const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flo
 export type EngineRegistry<X> = EngineServices<X> & PluginRegistry;
 
 /** What the registry needs from its engine: run bookkeeping (see {@link EngineServices}). */
-export type EngineHooks<X> = Pick<EngineServices<X>, 'track' | 'startChild' | 'settled'>;
+export type EngineHooks<X> = Pick<EngineServices<X>, 'track' | 'startChild' | 'settled'> & {
+  /** The engine's flow gate (made after the registry, so read on use). */
+  readonly flow: () => EngineServices<X>['flow'];
+};
 
 /**
  * Every event of every run goes out here: exporters' `handle` first (called directly, failures contained), then
@@ -91,5 +94,8 @@ export function createEngineRegistry<X>(
     track: hooks.track,
     startChild: hooks.startChild,
     settled: hooks.settled,
+    get flow() {
+      return hooks.flow();
+    },
   };
 }

@@ -15,6 +15,7 @@ import type {
 import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
+import type { NodeFlow } from './flow-control/types.js';
 import type { RunOptions } from './run-types.js';
 
 /**
@@ -49,6 +50,8 @@ export interface EngineServices<X = unknown> {
   track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */
   startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: X): X;
+  /** Flow control between runs (node-level `concurrency` / `rateLimit` wait here). */
+  readonly flow: NodeFlow;
   /** Called by an execution when it settles. */
   settled(exec: X): void;
 }

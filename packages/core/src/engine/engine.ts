@@ -13,6 +13,7 @@ import type { EngineOptions } from './engine-options.js';
 import { createEngineRegistry, createPublisher, type EngineRegistry } from './engine-registry.js';
 import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
+import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
@@ -63,6 +64,8 @@ export class Engine {
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   readonly #triggers: TriggerHub;
+  /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
+  readonly #flow: FlowGate;
   readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
@@ -101,7 +104,10 @@ export class Engine {
       clock,
       logger,
       memoryAudit,
-      createPublisher(this.#eventHandlers, this.#subject, (e) => this.#triggers.onEvent(e)),
+      createPublisher(this.#eventHandlers, this.#subject, (e) => {
+        this.#flow.onEvent(e.name, e.payload);
+        this.#triggers.onEvent(e);
+      }),
       {
         track: (work) => {
           this.#background.add(work);
@@ -115,6 +121,7 @@ export class Engine {
           return exec;
         },
         settled: (exec) => this.#settled(exec),
+        flow: () => this.#flow,
       },
     );
     const container = this.#rt.container;
@@ -126,6 +133,12 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(depth)}`,
       });
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#flow = new FlowGate({
+      clock,
+      logger,
+      room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
+      admit: (exec) => this.#start(exec),
+    });
     this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
     this.#schedules = new ScheduleSet({
       clock,
@@ -162,6 +175,7 @@ export class Engine {
         (e: unknown) => {
           this.#readyError = e;
           for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          this.#flow.failAll(e);
           throw e;
         },
       );
@@ -226,6 +240,7 @@ export class Engine {
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
     this.#active.set(id, exec);
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
+    else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
     this.#triggers.watch(exec);
@@ -265,6 +280,8 @@ export class Engine {
    */
   emit(name: string, payload?: unknown): Run<object>[] {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // cancelOn first: a run this event starts is not cancelled by the same event.
+    this.#flow.onEvent(name, payload);
     return this.#triggers.emit(name, payload);
   }
 
@@ -439,6 +456,7 @@ export class Engine {
     this.#closed = true;
     this.#triggers.close();
     this.#schedules.close();
+    this.#flow.close();
     await this.#ready?.catch(() => undefined);
     this.#durable.close();
     const runs = [...this.#active.values()];
@@ -463,6 +481,7 @@ export class Engine {
     await safe(() => rt.cacheStore.dispose?.(), rt.logger);
     await safe(() => rt.stateStore.dispose?.(), rt.logger);
     await safe(() => this.#durable.store?.dispose?.(), rt.logger);
+    await safe(() => this.#flow.backend.dispose?.(), rt.logger);
     for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
     for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
     rt.inflight.clear();
@@ -483,6 +502,9 @@ export class Engine {
       systemEvents$: this.systemEvents$,
       setExecutionStore: (store) => {
         this.#durable.store = store;
+      },
+      setFlowControlBackend: (backend) => {
+        this.#flow.backend = backend;
       },
       describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
     };
@@ -520,6 +542,7 @@ export class Engine {
       const k = this.#queued.indexOf(exec);
       if (k !== -1) this.#queued.splice(k, 1);
     }
+    this.#flow.settled(exec);
     this.#drain();
   }
 
@@ -533,6 +556,7 @@ export class Engine {
     } finally {
       this.#draining = false;
     }
+    this.#flow.pump();
   }
 }
 

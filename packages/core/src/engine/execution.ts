@@ -235,6 +235,12 @@ export class Execution implements Run, NodeServices {
     // Cancelled, not failed: no rollback runs here (another engine owns the run now, or it never became durable).
     this.#finish('cancelled');
   }
+  /** @internal Flow control ended this run before it started (e.g. `FL_RATE_LIMITED` with `rateLimit.mode: 'drop'`). */
+  dropBeforeStart(error: FlowlaneError): void {
+    if (this.#done) return;
+    this.#runError = error;
+    this.#finish('cancelled');
+  }
   /** @internal The engine could not start this run (plugin setup failed). */
   failBeforeStart(error: unknown): void {
     this.#runError = isFlowlaneError(error)

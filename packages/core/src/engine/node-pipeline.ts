@@ -1,4 +1,4 @@
-import { concatMap, defer, from, lastValueFrom, map, type Observable } from 'rxjs';
+import { concatMap, defer, finalize, from, lastValueFrom, map, type Observable } from 'rxjs';
 import type { NodeOptions } from '../builder/types.js';
 import { composeMiddleware } from '../compile/compose-middleware.js';
 import { toObservable } from '../compile/to-observable.js';
@@ -84,6 +84,20 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
           return err;
         }),
       );
+    }
+    if (o.concurrency !== undefined || o.rateLimit !== undefined) {
+      // Node-level flow control across runs: waiting for a slot or the rate window is not part of the timeout.
+      const gated$ = inner$;
+      inner$ = defer(() =>
+        rt.flow.enterNode({
+          nodeId,
+          ctx: { input: h.input(), executionId: h.executionId, workflow: h.workflow },
+          concurrency: o.concurrency,
+          rateLimit: o.rateLimit,
+          holder: `${h.executionId}/${nodeId}#${attempt}`,
+          signal: h.runSignal(),
+        }),
+      ).pipe(concatMap((release) => gated$.pipe(finalize(release))));
     }
     return inner$;
   });

@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import semver from 'semver';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
+import type { FlowControlBackend } from '../engine/flow-control/types.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
 import type { ExecutionStore } from './execution-store.js';
@@ -52,6 +53,7 @@ export interface PluginHostTarget {
   readonly events$: Observable<FlowEvent>;
   readonly systemEvents$: Observable<SystemEvent>;
   setExecutionStore(store: ExecutionStore): void;
+  setFlowControlBackend(backend: FlowControlBackend): void;
   describeRun(executionId: string): WorkflowDescription | undefined;
 }
 
@@ -223,6 +225,12 @@ export async function setupPlugins(
           setStore: (s) => {
             claim('execution store', 'executions', owner);
             host.setExecutionStore(s);
+          },
+        },
+        flowControl: {
+          setBackend: (b) => {
+            claim('flow-control backend', 'flowControl', owner);
+            host.setFlowControlBackend(b);
           },
         },
         permissions: {

@@ -1,5 +1,6 @@
 import type { CacheStore } from '@flowlane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { suiteHarness } from './suite-harness.js';
 
 /** What {@link cacheStoreConformance} hands the factory. */
 export interface CacheStoreConformanceContext {
@@ -55,16 +56,10 @@ export function cacheStoreConformance(
   const realTtl = options.realTtlMs ?? 300;
 
   describe(`${name}: CacheStore conformance`, () => {
-    const made: CacheStore[] = [];
     let time = 1_000_000;
-    const make = async (): Promise<CacheStore> => {
+    const make = suiteHarness(async (): Promise<CacheStore> => {
       time = 1_000_000;
-      const s = await factory({ now: () => time });
-      made.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      for (const s of made.splice(0)) await s.dispose?.();
+      return factory({ now: () => time });
     });
     /** Moves the injected clock, or waits for real. */
     const pass = async (ms: number): Promise<void> => {
@@ -72,12 +67,6 @@ export function cacheStoreConformance(
       else await new Promise((r) => setTimeout(r, ms));
     };
     const ttl = injected ? 60_000 : realTtl;
-
-    it('has a name', async () => {
-      const s = await make();
-      expect(typeof s.name).toBe('string');
-      expect(s.name.length).toBeGreaterThan(0);
-    });
 
     it('misses with undefined', async () => {
       const s = await make();

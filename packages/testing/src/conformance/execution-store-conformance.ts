@@ -1,5 +1,6 @@
 import { type ExecutionRecord, type ExecutionStore, isFlowlaneError } from '@flowlane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { suiteHarness, uniqueIds } from './suite-harness.js';
 
 /** Options of {@link executionStoreConformance}. */
 export interface ExecutionStoreConformanceOptions {
@@ -63,23 +64,8 @@ export function executionStoreConformance(
 ): void {
   const leaseMs = options.leaseMs ?? 50;
   describe(`${name}: ExecutionStore conformance`, () => {
-    const made: ExecutionStore[] = [];
-    let n = 0;
-    const make = async (): Promise<ExecutionStore> => {
-      const s = await factory();
-      made.push(s);
-      return s;
-    };
-    const id = (label: string): string => `conformance-${label}-${process.pid}-${Date.now()}-${n++}`;
-    afterEach(async () => {
-      for (const s of made.splice(0)) await s.dispose?.();
-    });
-
-    it('has a name', async () => {
-      const s = await make();
-      expect(typeof s.name).toBe('string');
-      expect(s.name.length).toBeGreaterThan(0);
-    });
+    const make = suiteHarness(factory);
+    const id = uniqueIds();
 
     it('creates a run, reads its records back unchanged and summarises it', async () => {
       const s = await make();

@@ -1,5 +1,6 @@
 import type { AdmissionRequest, Lease, Scheduler } from '@flowlane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { suiteHarness } from './suite-harness.js';
 
 /** Options of {@link schedulerConformance}. */
 export interface SchedulerConformanceOptions {
@@ -57,15 +58,7 @@ export function schedulerConformance(
   const admitWithin = options.admitWithinMs ?? 2000;
 
   describe(`${name}: Scheduler conformance`, () => {
-    const made: Scheduler[] = [];
-    const make = async (concurrency: number): Promise<Scheduler> => {
-      const s = await factory({ concurrency });
-      made.push(s);
-      return s;
-    };
-    afterEach(async () => {
-      for (const s of made.splice(0)) await s.dispose?.();
-    });
+    const make = suiteHarness((concurrency: number) => factory({ concurrency }), 1);
 
     const ask = (s: Scheduler, request: AdmissionRequest, ctrl = new AbortController()): Pending => {
       const p: Pending = { request, ctrl, lease: undefined, error: undefined, settled: Promise.resolve() };
@@ -85,12 +78,6 @@ export function schedulerConformance(
       return p;
     };
     const granted = (ps: readonly Pending[]): string[] => ps.filter((p) => p.lease).map((p) => p.request.node.id);
-
-    it('has a name', async () => {
-      const s = await make(1);
-      expect(typeof s.name).toBe('string');
-      expect(s.name.length).toBeGreaterThan(0);
-    });
 
     it('grants up to `concurrency` leases at once, each for its own request', async () => {
       const s = await make(3);

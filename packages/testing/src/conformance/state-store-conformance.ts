@@ -1,5 +1,6 @@
 import type { StateStore } from '@flowlane/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { suiteHarness, uniqueIds } from './suite-harness.js';
 
 /** Options of {@link stateStoreConformance}. */
 export interface StateStoreConformanceOptions {
@@ -44,24 +45,8 @@ export function stateStoreConformance(
   const durable = options.retention === 'durable';
 
   describe(`${name}: StateStore conformance`, () => {
-    const made: StateStore[] = [];
-    let n = 0;
-    const make = async (): Promise<StateStore> => {
-      const s = await factory();
-      made.push(s);
-      return s;
-    };
-    // Unique execution ids, so durable stores shared between tests do not see each other's keys.
-    const id = (label: string): string => `conformance-${label}-${process.pid}-${Date.now()}-${n++}`;
-    afterEach(async () => {
-      for (const s of made.splice(0)) await s.dispose?.();
-    });
-
-    it('has a name', async () => {
-      const s = await make();
-      expect(typeof s.name).toBe('string');
-      expect(s.name.length).toBeGreaterThan(0);
-    });
+    const make = suiteHarness(factory);
+    const id = uniqueIds();
 
     it('returns undefined for a key never set (in a known and an unknown execution)', async () => {
       const s = await make();

@@ -1,3 +1,4 @@
+import { allKeys } from '@flowlane/core';
 import { createTransport, type Transporter } from 'nodemailer';
 import type { AlertChannel, AlertNotification } from '../types.js';
 import { checkKeys, fail, positive } from '../validate.js';
@@ -62,8 +63,8 @@ export function emailContent(n: AlertNotification, prefix: string): { subject: s
  */
 export function emailChannel(options: EmailChannelOptions): AlertChannel {
   const where = 'emailChannel()';
-  checkKeys(where, options, ['smtp', 'from', 'to', 'subjectPrefix']);
-  checkKeys(`${where} smtp`, options.smtp, ['host', 'port', 'secure', 'auth', 'requireTLS']);
+  checkKeys(where, options, allKeys<EmailChannelOptions>()(['smtp', 'from', 'to', 'subjectPrefix']));
+  checkKeys(`${where} smtp`, options.smtp, allKeys<SmtpOptions>()(['host', 'port', 'secure', 'auth', 'requireTLS']));
   const smtp = options.smtp;
   if (typeof smtp.host !== 'string' || smtp.host === '') fail(where, 'smtp.host', 'expected a host name');
   const port =

@@ -1,3 +1,4 @@
+import { allKeys } from '@flowlane/core';
 import type { AlertChannel, AlertNotification } from '../types.js';
 import { checkKeys, fail } from '../validate.js';
 import { checkUrl, postJson, redactUrl } from './http-post.js';
@@ -47,7 +48,7 @@ export function pagerDutyEvent(routingKey: string, n: AlertNotification): Record
  */
 export function pagerDutyChannel(options: PagerDutyChannelOptions): AlertChannel {
   const where = 'pagerDutyChannel()';
-  checkKeys(where, options, ['routingKey', 'url']);
+  checkKeys(where, options, allKeys<PagerDutyChannelOptions>()(['routingKey', 'url']));
   if (typeof options.routingKey !== 'string' || options.routingKey.length === 0)
     fail(where, 'routingKey', 'expected the integration key');
   const url = checkUrl(where, 'url', options.url ?? 'https://events.pagerduty.com/v2/enqueue', fail);

@@ -1,3 +1,4 @@
+import { allKeys } from '@flowlane/core';
 import type { AlertChannel, AlertNotification } from '../types.js';
 import { checkKeys, fail, optionalString } from '../validate.js';
 import { checkUrl, postJson, redactUrl } from './http-post.js';
@@ -55,7 +56,7 @@ export function slackMessage(n: AlertNotification): { text: string; blocks: unkn
  */
 export function slackChannel(options: SlackChannelOptions): AlertChannel {
   const where = 'slackChannel()';
-  checkKeys(where, options, ['webhookUrl', 'channel', 'username']);
+  checkKeys(where, options, allKeys<SlackChannelOptions>()(['webhookUrl', 'channel', 'username']));
   const url = checkUrl(where, 'webhookUrl', options.webhookUrl, fail);
   const channel = optionalString(where, 'channel', options.channel);
   const username = optionalString(where, 'username', options.username);

@@ -1,3 +1,4 @@
+import { allKeys } from '@flowlane/core';
 import type { AlertChannel, AlertNotification } from '../types.js';
 import { checkKeys, fail } from '../validate.js';
 import { checkUrl, postJson, redactUrl } from './http-post.js';
@@ -32,7 +33,7 @@ export interface WebhookPayload {
  */
 export function webhookChannel(options: WebhookChannelOptions): AlertChannel {
   const where = 'webhookChannel()';
-  checkKeys(where, options, ['url', 'headers']);
+  checkKeys(where, options, allKeys<WebhookChannelOptions>()(['url', 'headers']));
   const url = checkUrl(where, 'url', options.url, fail);
   const headers = options.headers ?? {};
   if (typeof headers !== 'object' || Object.values(headers).some((v) => typeof v !== 'string'))

@@ -1,4 +1,5 @@
 import type { FlowEvent } from '@flowlane/core';
+import { allKeys } from '@flowlane/core';
 import { mergeMap, type Observable } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, fail, severity } from '../validate.js';
@@ -36,7 +37,11 @@ export interface CustomRuleOptions {
  */
 export function rule(options: CustomRuleOptions): AlertRule {
   const where = 'rule()';
-  checkKeys(where, options, ['name', 'when', 'resolveWhen', 'key', 'severity', 'escalation']);
+  checkKeys(
+    where,
+    options,
+    allKeys<CustomRuleOptions>()(['name', 'when', 'resolveWhen', 'key', 'severity', 'escalation']),
+  );
   if (typeof options.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(options.name))
     fail(where, 'name', 'expected letters, digits, "_", "." or "-"');
   if (typeof options.when !== 'function') fail(where, 'when', 'expected a function (event) => boolean | string');

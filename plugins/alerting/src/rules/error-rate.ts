@@ -1,4 +1,5 @@
 import type { FlowEvent } from '@flowlane/core';
+import { allKeys } from '@flowlane/core';
 import { concat, defer, filter, map, mergeMap, type Observable, of, type SchedulerLike, timer } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, fail, humanMs, optionalString, positive, severity } from '../validate.js';
@@ -34,7 +35,11 @@ export interface ErrorRateOptions {
  */
 export function errorRate(options: ErrorRateOptions): AlertRule {
   const where = 'errorRate()';
-  checkKeys(where, options, ['above', 'window', 'minRuns', 'workflow', 'severity', 'escalation']);
+  checkKeys(
+    where,
+    options,
+    allKeys<ErrorRateOptions>()(['above', 'window', 'minRuns', 'workflow', 'severity', 'escalation']),
+  );
   const above = options.above;
   if (typeof above !== 'number' || !(above >= 0 && above < 1))
     fail(where, 'above', `expected a fraction in [0, 1), got ${JSON.stringify(above)}`);

@@ -1,9 +1,10 @@
 import type { FlowEvent } from '@flowlane/core';
-import { mergeMap, Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
+import { allKeys } from '@flowlane/core';
+import { Observable, type Subscription, timer } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
-import { checkKeys, escalation, humanMs, optionalString, positive, severity } from '../validate.js';
+import { humanMs } from '../validate.js';
 import { isRunEnd } from './events.js';
-import { perRun } from './per-run.js';
+import { runLimitRule } from './run-limit-rule.js';
 
 /** Options of {@link noProgress}. */
 export interface NoProgressOptions {
@@ -17,6 +18,8 @@ export interface NoProgressOptions {
   readonly escalation?: readonly EscalationStep[] | undefined;
 }
 
+const NO_PROGRESS_KEYS = allKeys<NoProgressOptions>()(['for', 'workflow', 'severity', 'escalation']);
+
 /**
  * Fires when a running run has emitted no event (no node started, finished, retried or logged) for `for` ms on the
  * engine's clock; resolves at its next event or when it settles.
@@ -29,61 +32,53 @@ export interface NoProgressOptions {
  * ```
  */
 export function noProgress(options: NoProgressOptions): AlertRule {
-  const where = 'noProgress()';
-  checkKeys(where, options, ['for', 'workflow', 'severity', 'escalation']);
-  const quietMs = positive(where, 'for', options.for);
-  const workflow = optionalString(where, 'workflow', options.workflow);
-  return {
-    name: 'noProgress',
-    severity: severity(where, options.severity, 'warning'),
-    escalation: escalation(where, options.escalation),
-    evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
-      return perRun(events$, workflow).pipe(
-        mergeMap(({ start, events$: run$ }) => {
-          const id = start.executionId;
-          const base = { key: id, workflow: start.workflow, executionId: id };
-          return new Observable<RuleSignal>((out) => {
-            let stalled = false;
-            let last: FlowEvent = start;
-            let quiet: Subscription | undefined;
-            const arm = (): void => {
-              quiet?.unsubscribe();
-              quiet = timer(quietMs, clock).subscribe(() => {
-                stalled = true;
-                out.next({
-                  ...base,
-                  state: 'firing',
-                  message: `Run ${id} of "${start.workflow}" made no progress for ${humanMs(quietMs)} (last event: ${last.type}${'nodeId' in last && last.nodeId ? ` of ${last.nodeId}` : ''})`,
-                  details: { forMs: quietMs },
-                });
-              });
-            };
-            arm();
-            const sub = run$.subscribe({
-              next: (e) => {
-                last = e;
-                if (stalled) {
-                  stalled = false;
-                  out.next({
-                    ...base,
-                    state: 'resolved',
-                    message: `Run ${id} of "${start.workflow}" is moving again (${e.type})`,
-                  });
-                }
-                if (!isRunEnd(e)) arm();
-              },
-              complete: () => {
-                quiet?.unsubscribe();
-                out.complete();
-              },
+  return runLimitRule(
+    'noProgress',
+    options,
+    NO_PROGRESS_KEYS,
+    'for',
+    ({ start, events$: run$, base, clock }, quietMs) => {
+      const { executionId: id, workflow } = base;
+      return new Observable<RuleSignal>((out) => {
+        let stalled = false;
+        let last: FlowEvent = start;
+        let quiet: Subscription | undefined;
+        const arm = (): void => {
+          quiet?.unsubscribe();
+          quiet = timer(quietMs, clock).subscribe(() => {
+            stalled = true;
+            out.next({
+              ...base,
+              state: 'firing',
+              message: `Run ${id} of "${workflow}" made no progress for ${humanMs(quietMs)} (last event: ${last.type}${'nodeId' in last && last.nodeId ? ` of ${last.nodeId}` : ''})`,
+              details: { forMs: quietMs },
             });
-            return () => {
-              quiet?.unsubscribe();
-              sub.unsubscribe();
-            };
           });
-        }),
-      );
+        };
+        arm();
+        const sub = run$.subscribe({
+          next: (e) => {
+            last = e;
+            if (stalled) {
+              stalled = false;
+              out.next({
+                ...base,
+                state: 'resolved',
+                message: `Run ${id} of "${workflow}" is moving again (${e.type})`,
+              });
+            }
+            if (!isRunEnd(e)) arm();
+          },
+          complete: () => {
+            quiet?.unsubscribe();
+            out.complete();
+          },
+        });
+        return () => {
+          quiet?.unsubscribe();
+          sub.unsubscribe();
+        };
+      });
     },
-  };
+  );
 }

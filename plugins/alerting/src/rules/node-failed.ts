@@ -1,4 +1,5 @@
 import type { FlowEvent } from '@flowlane/core';
+import { allKeys } from '@flowlane/core';
 import { mergeMap, type Observable } from 'rxjs';
 import type { AlertRule, EscalationStep, RuleSignal, Severity } from '../types.js';
 import { checkKeys, escalation, optionalString, severity } from '../validate.js';
@@ -28,7 +29,7 @@ export interface NodeFailedOptions {
  */
 export function nodeFailed(options: NodeFailedOptions = {}): AlertRule {
   const where = 'nodeFailed()';
-  checkKeys(where, options, ['nodeId', 'workflow', 'severity', 'escalation']);
+  checkKeys(where, options, allKeys<NodeFailedOptions>()(['nodeId', 'workflow', 'severity', 'escalation']));
   const nodeId = optionalString(where, 'nodeId', options.nodeId);
   const workflow = optionalString(where, 'workflow', options.workflow);
   return {

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { WorkflowDescription } from '../../contracts/descriptions.js';
 import type { FlowEvent, SystemEvent } from '../../engine/events.js';
+import type { FlowControlBackend } from '../../engine/flow-control/types.js';
 import type { ExecutionStore } from '../execution-store.js';
 import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
@@ -26,6 +27,8 @@ export interface PluginApi {
   readonly state: { setStore(store: StateStore): void };
   /** The durable execution log (`engine.resume`, `engine.runs`, `resume: 'auto'`). */
   readonly executions: { setStore(store: ExecutionStore): void };
+  /** Where flow control (`concurrency`, `rateLimit` of workflows) keeps its slots and windows; default in memory. */
+  readonly flowControl: { setBackend(backend: FlowControlBackend): void };
   readonly permissions: { setPolicy(policy: PermissionPolicy): void };
   /** The engine's tsyringe child container (`Tokens.*`). */
   readonly container: PluginContainer;
