@@ -2,7 +2,7 @@ import { markBuilt } from './builder/built-workflows.js';
 import type { EventHandlerDef } from './builder/node-def.js';
 import type { StandardSchemaV1 } from './builder/standard-schema.js';
 import type { NodeDescription, NodeOptions, WorkflowDescription } from './builder/types.js';
-import type { CompiledGraph } from './builder/validate.js';
+import type { CompiledGraph } from './compile/compiled-graph.js';
 import { pickFlowOptions } from './engine/flow-control/options.js';
 import type { WorkflowFlowOptions } from './engine/flow-control/types.js';
 import { FlowlaneError } from './errors.js';

@@ -1,10 +1,10 @@
+import { validateAndCompile } from '../compile/compile-graph.js';
 import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
 import type { WorkflowFlowOptions } from '../engine/flow-control/types.js';
 import { Workflow } from '../workflow.js';
 import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
-import { validateAndCompile } from './validate.js';
 import { checkWorkflowShape } from './validate-options.js';
 
 declare const typeErrorBrand: unique symbol;
@@ -255,6 +255,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     let ids: readonly unknown[];
     let fns: readonly unknown[];
     let options: ParallelOptions<unknown, object, string>;
+    let mismatch: number | undefined;
     if (Array.isArray(a)) {
       ids = a;
       fns = Array.isArray(b) ? b : [];
@@ -262,7 +263,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       if (!Array.isArray(b) || b.length !== a.length) {
         // Recorded as an invalid option; build() reports it with everything else.
         fns = ids.map((_, i) => (Array.isArray(b) ? b[i] : undefined));
-        options = { ...options, meta: { ...(options.meta ?? {}), parallelMismatch: Array.isArray(b) ? b.length : -1 } };
+        mismatch = Array.isArray(b) ? b.length : -1;
       }
     } else {
       const map = (a ?? {}) as Record<string, unknown>;
@@ -278,6 +279,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       fn: fns[i] as AnyFn,
       options: nodeOptions as NodeOptions,
       group: groupId,
+      ...(mismatch === undefined ? {} : { parallelMismatch: mismatch }),
     }));
     return this.#next(this.#push(defs, { id: groupId, nodes: ids as string[], concurrency }));
   }
