@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { CliError, ExitCode } from './cli-error.js';
 import { graphCommand } from './commands/graph.js';
 import { type CliIo, println, processIo } from './commands/io.js';
@@ -8,6 +8,7 @@ import { runCommand } from './commands/run.js';
 import { registerRunsCommands } from './commands/runs-program.js';
 import { registerAuditCommands, registerSecretsCommands } from './commands/secrets-audit.js';
 import { validateCommand } from './commands/validate.js';
+import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion/completion-script.js';
 import { GRAPH_FORMATS } from './graph-format.js';
 import { initPluginCommand } from './init/init-plugin.js';
 import { PLUGIN_KINDS } from './init/plugin-templates.js';
@@ -117,6 +118,22 @@ Needs @flowlane/monitor and @flowlane/store-redis installed. Runs until Ctrl-C.`
     .option('-d, --dir <path>', 'target directory (default: ./<name> without scope)')
     .action((name: string, opts: { kind?: string; dir?: string }) => {
       exit(initPluginCommand(name, opts, io));
+    });
+
+  program
+    .command('completion')
+    .description('Print a shell completion script (commands, options, --format values, file paths) to source.')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(COMPLETION_SHELLS))
+    .addHelpText(
+      'after',
+      `
+Install (bash):  echo 'source <(flowlane completion bash)' >> ~/.bashrc
+Install (zsh):   echo 'source <(flowlane completion zsh)' >> ~/.zshrc
+Install (fish):  flowlane completion fish > ~/.config/fish/completions/flowlane.fish`,
+    )
+    .action((shell: CompletionShell) => {
+      io.stdout.write(completionScript(program, shell));
+      exit(ExitCode.ok);
     });
 
   return program;
