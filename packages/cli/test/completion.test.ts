@@ -33,6 +33,7 @@ function complete(...words: string[]): string[] {
       '--norc',
       '--noprofile',
       '-c',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash array expansion, not a JS placeholder
       'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _flowlane_completion; printf "%s\\n" "${COMPREPLY[@]}"',
       'bash',
       bashScript,

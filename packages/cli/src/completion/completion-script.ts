@@ -207,12 +207,17 @@ function fish(root: Node, bin: string): string {
       ...(parts.length > 0 && subNames.length > 0 ? [`not __fish_seen_subcommand_from ${subNames.join(' ')}`] : []),
     ].join('; and ');
     for (const s of n.subcommands)
-      for (const name of s.names) lines.push(`complete -c ${bin} -n ${fishq(here)} -a ${name} -d ${fishq(s.description)}`);
+      for (const name of s.names)
+        lines.push(`complete -c ${bin} -n ${fishq(here)} -a ${name} -d ${fishq(s.description)}`);
     for (const o of n.options) {
       const flags = [o.short ? `-s ${o.short.slice(1)}` : '', o.long ? `-l ${o.long.slice(2)}` : '']
         .filter(Boolean)
         .join(' ');
-      const value = o.takesValue ? (o.fileValue ? ' -r -F' : ` -x${o.choices.length > 0 ? ` -a ${fishq(o.choices.join(' '))}` : ''}`) : '';
+      const value = o.takesValue
+        ? o.fileValue
+          ? ' -r -F'
+          : ` -x${o.choices.length > 0 ? ` -a ${fishq(o.choices.join(' '))}` : ''}`
+        : '';
       lines.push(`complete -c ${bin} -n ${fishq(here)} ${flags}${value} -d ${fishq(o.description)}`);
     }
     if (n.subcommands.length === 0 && n.argumentChoices.length > 0)
