@@ -5,7 +5,7 @@
 //
 //   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
 //                            [--cases none,noop,monitor,fast]
-//                            [--node system|PATH]  (default: Node 24, as `pnpm bench`)
+//                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
 //
 // Cases: none = createEngine(); noop = an exporter whose handle() does nothing (the cost of any exporter hook);
 // monitor = monitor({ port: 0, token }), no client; fast = the same plus a `ws` client in a separate process,
@@ -13,7 +13,7 @@
 // Processes are started alternately (case A, B, C, … then again); a case's figure is the minimum over repetitions of
 // each process's median per-run CPU time.
 import { spawn, spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveNode } from './node-bin.mjs';
 
@@ -21,6 +21,7 @@ const { values: a } = parseArgs({
   options: {
     child: { type: 'string' },
     node: { type: 'string' },
+    'alt-monitor': { type: 'string' },
     variant: { type: 'string', default: 'plain' },
     variants: { type: 'string', default: 'plain,async' },
     cases: { type: 'string', default: 'none,noop,monitor,fast' },
@@ -55,15 +56,17 @@ async function child(key, variant) {
         },
       }),
     ];
-  } else if (key === 'monitor' || key === 'fast') {
-    const { monitor } = await import('@flowlane/monitor');
+  } else if (key.startsWith('monitor') || key.startsWith('fast')) {
+    // `monitor-alt` / `fast-alt`: the same with another build of the package (`--alt-monitor path/to/index.js`),
+    // to A/B two implementations.
+    const { monitor } = await import(key.endsWith('-alt') ? pathToFileURL(a['alt-monitor']).href : '@flowlane/monitor');
     mon = monitor({ port: 0, token: TOKEN, maxBufferedBytes: 64 * 1024 * 1024 });
     plugins = [mon];
   }
   const impl = prepare(w, { engine: { plugins } });
   await impl.engine.ready();
   let reader;
-  if (key === 'fast') {
+  if (key.startsWith('fast')) {
     reader = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', `reader:${mon.url}`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -89,7 +92,7 @@ async function child(key, variant) {
     await new Promise((r) => reader.once('exit', r));
   }
   if (mon !== undefined && mon.stats().events < (warm + runs) * 2 * w.graph.n) throw new Error('events missing');
-  if (key === 'fast' && mon.stats().droppedSlowClients !== 0) throw new Error('fast client dropped');
+  if (key.startsWith('fast') && mon.stats().droppedSlowClients !== 0) throw new Error('fast client dropped');
   process.stdout.write(`${JSON.stringify({ key, variant, median: median(cpu), min: Math.min(...cpu) })}\n`);
 }
 
@@ -110,12 +113,27 @@ function runChild(key, variant) {
   return new Promise((resolve, reject) => {
     const p = spawn(
       nodeBin,
-      [fileURLToPath(import.meta.url), '--child', key, '--variant', variant, '--runs', a.runs, '--warmup', a.warmup],
+      [
+        fileURLToPath(import.meta.url),
+        '--child',
+        key,
+        '--variant',
+        variant,
+        '--runs',
+        a.runs,
+        '--warmup',
+        a.warmup,
+        ...(a['alt-monitor'] === undefined ? [] : ['--alt-monitor', a['alt-monitor']]),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    p.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${key} ${variant}: exit ${code}`))));
+    p.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()))
+        : reject(new Error(`${key} ${variant}: exit ${code}`)),
+    );
   });
 }
 
@@ -127,8 +145,10 @@ else {
     const best = Object.fromEntries(cases.map((k) => [k, []]));
     for (let r = 0; r < Number(a.repeats); r++)
       for (const k of cases) best[k].push((await runChild(k, variant)).median);
-    const none = Math.min(...best.none ?? [Number.NaN]);
-    console.log(`W3-10k ${variant} on Node ${nodeVersion()}: CPU ms per run (min over ${a.repeats} processes of each one's median)`);
+    const none = Math.min(...(best.none ?? [Number.NaN]));
+    console.log(
+      `W3-10k ${variant} on Node ${nodeVersion()}: CPU ms per run (min over ${a.repeats} processes of each one's median)`,
+    );
     for (const k of cases) {
       const m = Math.min(...best[k]);
       console.log(

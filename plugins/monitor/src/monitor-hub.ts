@@ -64,9 +64,9 @@ export class MonitorHub {
    */
   readonly #queue: (FlowEvent | undefined)[] = new Array<FlowEvent | undefined>(MAX_QUEUED).fill(undefined);
   /** Graphs of queued `workflow.started` events, same slot (read at event time, while the run is active). */
-  readonly #graphs: (WorkflowDescription | undefined)[] = new Array<WorkflowDescription | undefined>(
-    MAX_QUEUED,
-  ).fill(undefined);
+  readonly #graphs: (WorkflowDescription | undefined)[] = new Array<WorkflowDescription | undefined>(MAX_QUEUED).fill(
+    undefined,
+  );
   #queued = 0;
   #scheduled: NodeJS.Immediate | undefined;
   readonly #onImmediate = (): void => {

@@ -106,6 +106,23 @@ function executorOf(options: Readonly<Record<string, unknown>>): string {
   return 'local';
 }
 
+/** Non-`local` executors by node id, per description (core returns one cached description per workflow). */
+const executorCache = new WeakMap<WorkflowDescription, Map<string, string> | null>();
+
+/** The executor of every node that does not run locally (`undefined` when all do), computed once per workflow. */
+function executorsOf(description: WorkflowDescription): Map<string, string> | undefined {
+  let m = executorCache.get(description);
+  if (m === undefined) {
+    m = null;
+    for (const n of description.nodes) {
+      const ex = executorOf(n.options);
+      if (ex !== 'local') (m ??= new Map()).set(n.id, ex);
+    }
+    executorCache.set(description, m);
+  }
+  return m ?? undefined;
+}
+
 /**
  * The monitor's in-memory record of recent runs: per-run events (bounded), live summaries and the report, all
  * updated in O(1) per event. Oldest settled runs are evicted beyond `maxRuns`.
@@ -140,12 +157,7 @@ export class RunRecorder {
     let rec = id === this.#lastId ? this.#last : this.#runs.get(id);
     if (type === 'workflow.started') {
       if (rec !== undefined) this.#forget(e.executionId, rec);
-      let executors: Map<string, string> | undefined;
-      if (description !== undefined)
-        for (const n of description.nodes) {
-          const ex = executorOf(n.options);
-          if (ex !== 'local') (executors ??= new Map()).set(n.id, ex);
-        }
+      const executors = description === undefined ? undefined : executorsOf(description);
       rec = {
         summary: {
           executionId: e.executionId,
