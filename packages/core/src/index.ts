@@ -84,6 +84,20 @@ export type {
 } from './engine/events.js';
 /* Events */
 export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
+export { createMemoryFlowControlBackend } from './engine/flow-control/memory-backend.js';
+export type {
+  FlowCancelOn,
+  FlowConcurrencyOptions,
+  FlowControlBackend,
+  FlowDebounceOptions,
+  FlowFairness,
+  FlowInput,
+  FlowKeyContext,
+  FlowKeyFn,
+  FlowRateLimitOptions,
+  RateDecision,
+  WorkflowFlowOptions,
+} from './engine/flow-control/types.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
 export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';

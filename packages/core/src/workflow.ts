@@ -2,7 +2,9 @@ import { markBuilt } from './builder/built-workflows.js';
 import type { EventHandlerDef } from './builder/node-def.js';
 import type { StandardSchemaV1 } from './builder/standard-schema.js';
 import type { NodeDescription, NodeOptions, WorkflowDescription } from './builder/types.js';
-import type { CompiledGraph } from './builder/validate.js';
+import type { CompiledGraph } from './compile/compiled-graph.js';
+import { pickFlowOptions } from './engine/flow-control/options.js';
+import type { WorkflowFlowOptions } from './engine/flow-control/types.js';
 import { FlowlaneError } from './errors.js';
 
 /** Internal parts of a workflow, read by the engine (not exported from the package). */
@@ -46,6 +48,8 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
   readonly name: string;
   readonly version: string | undefined;
   readonly description: string | undefined;
+  /** Flow-control options between runs (`concurrency`, `rateLimit`, `debounce`, `fairness`, `cancelOn`, `priority`). */
+  readonly flowControl: WorkflowFlowOptions | undefined;
   /** Node ids in definition order. */
   readonly nodeIds: readonly string[];
   declare readonly __types?: { readonly input: TIn; readonly output: TOut };
@@ -54,7 +58,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
   /** @internal Use `WorkflowBuilder.build()`. */
   constructor(
     name: string,
-    options: { version?: string | undefined; description?: string | undefined },
+    options: { version?: string | undefined; description?: string | undefined } & WorkflowFlowOptions,
     graph: CompiledGraph,
     handlers: readonly EventHandlerDef[],
     inputSchema: StandardSchemaV1 | undefined,
@@ -62,6 +66,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
     this.name = name;
     this.version = options.version;
     this.description = options.description;
+    this.flowControl = pickFlowOptions(options);
     this.nodeIds = graph.ids;
     let descriptions: NodeDescription[] | undefined;
     internals.set(this, {

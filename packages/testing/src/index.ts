@@ -18,6 +18,8 @@ export type {
   ExecutorFeature,
 } from './conformance/executor-conformance.js';
 export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export type { FlowControlConformanceOptions } from './conformance/flow-control-conformance.js';
+export { flowControlBackendConformance } from './conformance/flow-control-conformance.js';
 export type { PackageConformanceOptions } from './conformance/package-conformance.js';
 export { checkPackage, packageConformance, README_SECTIONS } from './conformance/package-conformance.js';
 export type { SchedulerConformanceOptions } from './conformance/scheduler-conformance.js';

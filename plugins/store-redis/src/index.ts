@@ -9,6 +9,8 @@ export { redactRedisUrl, strictJsonCodec } from './options.js';
 /* Stores (for users wiring their own client) */
 export { createRedisCacheStore } from './redis-cache-store.js';
 export { createRedisExecutionStore } from './redis-execution-store.js';
+export type { RedisFlowControlOptions } from './redis-flow-control.js';
+export { createRedisFlowControlBackend } from './redis-flow-control.js';
 export { redisStore } from './redis-plugin.js';
 export { createRedisStateStore } from './redis-state-store.js';
 /* Control from other processes */

@@ -38,8 +38,15 @@ export interface RedisStoreOptions {
   readonly retentionMs?: number | undefined;
   /** Give up connecting at setup after this many ms (`FL_REDIS_UNREACHABLE`). Default 5 000. */
   readonly connectTimeoutMs?: number | undefined;
-  /** Which stores the plugin installs. Default all three: `['executions', 'cache', 'state']`. */
-  readonly stores?: readonly ('executions' | 'cache' | 'state')[] | undefined;
+  /**
+   * Which stores the plugin installs. Default `['executions', 'cache', 'state']`; add `'flowControl'` to share
+   * workflows' `concurrency` and `rateLimit` between every engine on this Redis.
+   */
+  readonly stores?: readonly ('executions' | 'cache' | 'state' | 'flowControl')[] | undefined;
+  /** Flow-control backend settings (with `'flowControl'` in `stores`). Default `{ leaseMs: 30_000, pollIntervalMs: 250 }`. */
+  readonly flowControl?:
+    | { readonly leaseMs?: number | undefined; readonly pollIntervalMs?: number | undefined }
+    | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
   /**
@@ -57,7 +64,8 @@ export interface ResolvedOptions {
   readonly prefix: string;
   readonly retentionMs: number;
   readonly connectTimeoutMs: number;
-  readonly stores: ReadonlySet<'executions' | 'cache' | 'state'>;
+  readonly stores: ReadonlySet<'executions' | 'cache' | 'state' | 'flowControl'>;
+  readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number };
   readonly codec: RedisCodec;
   readonly control: boolean;
 }
@@ -70,9 +78,12 @@ const KNOWN = allKeys<RedisStoreOptions>()([
   'connectTimeoutMs',
   'stores',
   'codec',
+  'flowControl',
   'control',
 ]);
-const STORES = ['executions', 'cache', 'state'] as const;
+const STORES = ['executions', 'cache', 'state', 'flowControl'] as const;
+const DEFAULT_STORES = ['executions', 'cache', 'state'] as const;
+const FLOW_KEYS = allKeys<NonNullable<RedisStoreOptions['flowControl']>>()(['leaseMs', 'pollIntervalMs']);
 
 const invalid = (option: string, reason: string) => new RedisStoreError('FL_REDIS_INVALID_OPTION', { option, reason });
 
@@ -155,7 +166,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
     throw invalid('connectTimeoutMs', `expected an integer > 0, got ${String(connectTimeoutMs)}`);
-  const stores = options.stores ?? STORES;
+  const stores = options.stores ?? DEFAULT_STORES;
   if (!Array.isArray(stores) || stores.length === 0)
     throw invalid('stores', `expected a non-empty array of ${STORES.join(', ')}`);
   for (const s of stores)
@@ -166,7 +177,28 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const codec = options.codec ?? strictJsonCodec;
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
     throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
+  const fc = options.flowControl ?? {};
+  if (typeof fc !== 'object' || fc === null) throw invalid('flowControl', 'expected { leaseMs?, pollIntervalMs? }');
+  const [unknownFc] = unknownKeys(fc, FLOW_KEYS);
+  if (unknownFc !== undefined)
+    throw invalid(`flowControl.${unknownFc.key}`, `unknown option; ${unknownKeyHint(unknownFc, FLOW_KEYS)}`);
+  const leaseMs = fc.leaseMs ?? 30_000;
+  const pollIntervalMs = fc.pollIntervalMs ?? 250;
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
+    throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
+  if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
+    throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
   const control = options.control ?? true;
   if (typeof control !== 'boolean') throw invalid('control', `expected a boolean, got ${typeof control}`);
-  return { url, client, prefix, retentionMs, connectTimeoutMs, stores: new Set(stores), codec, control };
+  return {
+    url,
+    client,
+    prefix,
+    retentionMs,
+    connectTimeoutMs,
+    stores: new Set(stores),
+    codec,
+    flowControl: { leaseMs, pollIntervalMs },
+    control,
+  };
 }

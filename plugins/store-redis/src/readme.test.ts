@@ -19,7 +19,17 @@ docSnippetsSuite({
 describe('package', () => {
   it('documents every error code and option in the README', () => {
     for (const code of Object.keys(RedisErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
-    for (const option of ['url', 'client', 'prefix', 'retentionMs', 'connectTimeoutMs', 'stores', 'codec'])
+    for (const option of [
+      'url',
+      'client',
+      'prefix',
+      'retentionMs',
+      'connectTimeoutMs',
+      'stores',
+      'codec',
+      'flowControl',
+      'control',
+    ])
       expect(readme).toContain(`### ${option}\n`);
   });
 

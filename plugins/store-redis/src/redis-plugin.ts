@@ -4,6 +4,7 @@ import { RedisStoreError } from './errors.js';
 import { type RedisStoreOptions, redactRedisUrl, resolveOptions } from './options.js';
 import { createRedisCacheStore } from './redis-cache-store.js';
 import { createRedisExecutionStore } from './redis-execution-store.js';
+import { createRedisFlowControlBackend } from './redis-flow-control.js';
 import { createRedisStateStore } from './redis-state-store.js';
 import { listenForControl } from './run-control.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -109,6 +110,10 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
       }
       if (o.stores.has('cache'))
         api.cache.setStore(createRedisCacheStore(client, { prefix: o.prefix, codec: o.codec }));
+      if (o.stores.has('flowControl')) {
+        const backend = createRedisFlowControlBackend(client, { prefix: o.prefix, ...o.flowControl });
+        api.flowControl.setBackend(backend);
+      }
       if (o.stores.has('state'))
         api.state.setStore(
           createRedisStateStore(client, { prefix: o.prefix, codec: o.codec, retentionMs: o.retentionMs }),

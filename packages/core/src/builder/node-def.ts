@@ -1,8 +1,16 @@
-import type { Workflow } from '../workflow.js';
 import type { ErrorMatcher, NodeKind, NodeOptions } from './types.js';
 
 /** Internal erasure of node functions: the one place where builder generics are dropped. */
 export type AnyFn = (...args: never[]) => unknown;
+
+/**
+ * A subworkflow node's child, erased like node functions: always a built `Workflow` (checked by validate-options);
+ * the engine reads it back as one. Kept structural so node definitions do not import `workflow.ts` (which imports
+ * them).
+ */
+export interface ChildWorkflowRef {
+  readonly name: string;
+}
 
 /** Internal definition of one node, as the builder records it. */
 export interface NodeDef {
@@ -13,6 +21,11 @@ export interface NodeDef {
   readonly group?: string | undefined;
   /** A `dependsOn` passed to `chain()`, which picks the dependencies itself (reported by build()). */
   readonly chainDependsOn?: unknown;
+  /**
+   * `parallel(ids, fns)` with `fns` not an array (-1) or of another length (its length): reported by build() with
+   * the other invalid options.
+   */
+  readonly parallelMismatch?: number | undefined;
   /** forEach */
   readonly items?: unknown;
   readonly concurrency?: number | undefined;
@@ -21,7 +34,7 @@ export interface NodeDef {
   readonly branchThen?: readonly string[] | undefined;
   readonly branchElse?: readonly string[] | undefined;
   /** subworkflow */
-  readonly child?: Workflow<unknown, object> | undefined;
+  readonly child?: ChildWorkflowRef | undefined;
   /** boundary */
   readonly forNodes?: readonly string[] | undefined;
   readonly errorTypes?: readonly ErrorMatcher[] | undefined;

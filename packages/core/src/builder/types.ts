@@ -1,6 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { CustomEvent } from '../engine/events.js';
+import type { FlowConcurrencyOptions, FlowRateLimitOptions } from '../engine/flow-control/types.js';
 import type {
   Actor,
   CacheStore,
@@ -209,6 +210,13 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
   readonly estimatedMs?: number | undefined;
   /** Free-form metadata for plugins. */
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Flow control of this node across runs: at most `limit` executions (attempts) of the node per key at once, across
+   * every run on the engine (or on a shared flow-control backend). Waiting does not count toward `timeout`.
+   */
+  readonly concurrency?: FlowConcurrencyOptions<TIn> | undefined;
+  /** Never more than `limit` attempts of this node per key in any window of `period` ms; excess attempts wait. */
+  readonly rateLimit?: Omit<FlowRateLimitOptions<TIn>, 'mode'> | undefined;
 }
 
 /** Options of an error-boundary node. */
@@ -237,33 +245,4 @@ export type SettledItem<R> =
 
 /* ───────────────────────────── Descriptions (JSON-safe) ───────────────────────────── */
 
-/** Kinds of nodes, as they appear in descriptions. */
-export type NodeKind = 'task' | 'forEach' | 'branch' | 'subworkflow' | 'boundary';
-
-/** JSON-safe description of one node (no functions). */
-export interface NodeDescription {
-  readonly id: string;
-  readonly kind: NodeKind;
-  readonly dependsOn: readonly string[];
-  /** Runs only as a fallback or boundary handler. */
-  readonly standby: boolean;
-  readonly group?: string | undefined;
-  readonly options: Readonly<Record<string, unknown>>;
-}
-
-/** JSON-safe description of a workflow, for storage, dashboards, audit and diffs. */
-export interface WorkflowDescription {
-  readonly name: string;
-  readonly version?: string | undefined;
-  readonly nodes: readonly NodeDescription[];
-  readonly edges: readonly {
-    readonly from: string;
-    readonly to: string;
-    readonly kind: 'dependency' | 'fallback' | 'boundary' | 'branch';
-  }[];
-  readonly groups: readonly {
-    readonly id: string;
-    readonly nodes: readonly string[];
-    readonly concurrency?: number | undefined;
-  }[];
-}
+export type { NodeDescription, NodeKind, WorkflowDescription } from '../contracts/descriptions.js';

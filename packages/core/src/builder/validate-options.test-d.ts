@@ -7,9 +7,13 @@ import type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } 
 // or build() would reject it as unknown). Checked here, not in validate-options.ts, to keep the builder's import
 // graph free of cycles.
 type ExtraOf<T> = Exclude<keyof T, keyof NodeOptions>;
-expectTypeOf<(typeof EXTRA_KEYS.parallel)[number]>().toEqualTypeOf<ExtraOf<ParallelOptions<unknown, object, string>>>();
+// `concurrency` is a node option ({ key, limit } across runs) that parallel and forEach replace by their own number.
+type GroupExtraOf<T> = Exclude<keyof T, Exclude<keyof NodeOptions, 'concurrency'>>;
+expectTypeOf<(typeof EXTRA_KEYS.parallel)[number]>().toEqualTypeOf<
+  GroupExtraOf<ParallelOptions<unknown, object, string>>
+>();
 expectTypeOf<(typeof EXTRA_KEYS.forEach)[number]>().toEqualTypeOf<
-  ExtraOf<ForEachOptions<unknown, object, string, 'fail-fast'>>
+  GroupExtraOf<ForEachOptions<unknown, object, string, 'fail-fast'>>
 >();
 expectTypeOf<(typeof EXTRA_KEYS.branch)[number]>().toEqualTypeOf<ExtraOf<BranchOptions<unknown, object, string>>>();
 expectTypeOf<(typeof EXTRA_KEYS.boundary)[number]>().toEqualTypeOf<

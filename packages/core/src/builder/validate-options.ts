@@ -4,6 +4,7 @@
  * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
  */
 
+import { checkFlowOptions, FLOW_KEYS } from '../engine/flow-control/options.js';
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
@@ -56,6 +57,8 @@ const NODE_KEYS = allKeys<NodeOptions>()([
   'rollback',
   'estimatedMs',
   'meta',
+  'concurrency',
+  'rateLimit',
 ]);
 /**
  * Keys of each builder call that the builder takes out before it stores the node's options (checked against
@@ -93,7 +96,7 @@ const ARTIFACT_KEYS = allKeys<ArtifactOptions>()(['out', 'in']);
 const PERMISSION_KEYS = allKeys<NodePermissions>()(['requiredRoles', 'allowedUsers', 'requireMFA']);
 const EXECUTOR_KEYS = allKeys<Exclude<ExecutorSelector, string>>()(['name', 'target']);
 /** Keys of `WorkflowOptions` (checked in validate-options.test-d.ts). */
-export const WORKFLOW_KEYS = ['version', 'description'] as const;
+export const WORKFLOW_KEYS = ['version', 'description', ...FLOW_KEYS] as const;
 
 function make(code: keyof typeof ErrorCodes, details: object, nodeId?: string): DefinitionProblem {
   const format = ErrorCodes[code] as (d: never) => string;
@@ -158,6 +161,16 @@ export function checkNodeShape(def: DefShape, out: DefinitionProblem[]): void {
   if (!isRecord(o)) return; // validate.ts reports "options: expected an object"
   const { known, suggest } = keysFor(def);
   checkKeys(out, id, o, known, '', suggest);
+
+  if (o.concurrency !== undefined || o.rateLimit !== undefined)
+    for (const p of checkFlowOptions({ concurrency: o.concurrency, rateLimit: o.rateLimit }))
+      out.push(
+        p.unknown === undefined
+          ? invalid(id, p.option, p.reason)
+          : make('FL_UNKNOWN_OPTION', { nodeId: id, option: p.option }, id),
+      );
+  if (isRecord(o.rateLimit) && o.rateLimit.mode !== undefined)
+    out.push(invalid(id, 'rateLimit.mode', "a node's attempts are always delayed, never dropped; remove mode"));
 
   const retry = o.retry;
   if (isRecord(retry)) {
@@ -287,9 +300,23 @@ export function checkWorkflowShape(
     out.push(invalid(undefined, 'options', `expected an object like { version: '1.0' }, got ${describe(options)}`));
   else {
     checkKeys(out, undefined, options, WORKFLOW_KEYS);
-    for (const k of WORKFLOW_KEYS)
+    for (const k of ['version', 'description'] as const)
       if (isRecord(options) && options[k] !== undefined && typeof options[k] !== 'string')
         out.push(invalid(undefined, k, `expected a string, got ${describe(options[k])}`));
+    if (isRecord(options))
+      for (const p of checkFlowOptions(options)) {
+        if (p.unknown === undefined) out.push(invalid(undefined, p.option, p.reason));
+        else {
+          const prefix = p.option.slice(0, p.option.length - p.unknown.key.length);
+          const suggestion = suggestKey(p.unknown.key, p.unknown.known);
+          out.push(
+            make('FL_UNKNOWN_OPTION', {
+              option: p.option,
+              ...(suggestion === undefined ? {} : { suggestion: `${prefix}${suggestion}` }),
+            }),
+          );
+        }
+      }
   }
   if (inputSchema !== undefined) {
     const std = (inputSchema as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];

@@ -1,9 +1,10 @@
+import { validateAndCompile } from '../compile/compile-graph.js';
 import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
+import type { WorkflowFlowOptions } from '../engine/flow-control/types.js';
 import { Workflow } from '../workflow.js';
 import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
-import { validateAndCompile } from './validate.js';
 import { checkWorkflowShape } from './validate-options.js';
 
 declare const typeErrorBrand: unique symbol;
@@ -29,7 +30,7 @@ type Settled<R, E> = 'continue' extends E ? R | undefined : R;
 
 /** Options of `parallel`: shared by every node of the group, plus the group's concurrency cap. */
 export interface ParallelOptions<TIn, TResults, D extends string>
-  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback'> {
+  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'concurrency'> {
   /** At most this many nodes of the group run at once. Default: unbounded. */
   readonly concurrency?: number | undefined;
   /** Group id for descriptions and metrics (default `parallel-<n>`). */
@@ -38,7 +39,7 @@ export interface ParallelOptions<TIn, TResults, D extends string>
 
 /** Options of `forEach`. */
 export interface ForEachOptions<TIn, TResults, D extends string, P extends 'fail-fast' | 'allSettled'>
-  extends NodeOptions<TIn, TResults, D> {
+  extends Omit<NodeOptions<TIn, TResults, D>, 'concurrency'> {
   /** At most this many items run at once. Default 1 … unbounded (Infinity). */
   readonly concurrency?: number | undefined;
   /** `fail-fast` (default): the first failing item fails the node; `allSettled`: every item settles, results describe each. */
@@ -55,7 +56,7 @@ export interface BranchOptions<TIn, TResults, D extends string>
 }
 
 /** Options of the builder itself. */
-export interface WorkflowOptions {
+export interface WorkflowOptions extends WorkflowFlowOptions {
   readonly version?: string | undefined;
   readonly description?: string | undefined;
 }
@@ -254,6 +255,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     let ids: readonly unknown[];
     let fns: readonly unknown[];
     let options: ParallelOptions<unknown, object, string>;
+    let mismatch: number | undefined;
     if (Array.isArray(a)) {
       ids = a;
       fns = Array.isArray(b) ? b : [];
@@ -261,7 +263,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       if (!Array.isArray(b) || b.length !== a.length) {
         // Recorded as an invalid option; build() reports it with everything else.
         fns = ids.map((_, i) => (Array.isArray(b) ? b[i] : undefined));
-        options = { ...options, meta: { ...(options.meta ?? {}), parallelMismatch: Array.isArray(b) ? b.length : -1 } };
+        mismatch = Array.isArray(b) ? b.length : -1;
       }
     } else {
       const map = (a ?? {}) as Record<string, unknown>;
@@ -277,6 +279,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
       fn: fns[i] as AnyFn,
       options: nodeOptions as NodeOptions,
       group: groupId,
+      ...(mismatch === undefined ? {} : { parallelMismatch: mismatch }),
     }));
     return this.#next(this.#push(defs, { id: groupId, nodes: ids as string[], concurrency }));
   }

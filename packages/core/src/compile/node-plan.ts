@@ -1,14 +1,14 @@
 import { catchError, defer, from, isObservable, map, mergeMap, type Observable, of, reduce } from 'rxjs';
 import type { AnyFn, NodeDef } from '../builder/node-def.js';
 import type { NodeContext } from '../builder/types.js';
-import type { EngineRuntime } from '../engine/runtime.js';
+import type { EngineServices } from '../engine/engine-services.js';
 import { FlowlaneError } from '../errors.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import { isThenable, toObservable } from './to-observable.js';
 
 /** How one node runs on one engine: compiled once per (engine, workflow). */
 export interface NodePlan {
-  /** Plain call, no operators: no retry, timeout, cache, middleware, permission check or health check. */
+  /** Plain call, no operators: no retry, timeout, cache, middleware, permission check, health check or flow control. */
   readonly fast: boolean;
   /** The permission policy must admit the node before anything of it runs (its `condition` included). */
   readonly guarded: boolean;
@@ -22,7 +22,7 @@ export interface WorkflowPlan {
 }
 
 /** Compiles the per-node plans of `wf` for `rt`. Nodes pay only for the options they use. */
-export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): WorkflowPlan {
+export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>): WorkflowPlan {
   const { graph } = internalsOf(wf);
   const nodes = graph.defs.map((def): NodePlan => {
     const o = def.options;
@@ -34,6 +34,8 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
       o.cache === undefined &&
       o.healthCheck === undefined &&
       o.artifacts === undefined &&
+      o.concurrency === undefined &&
+      o.rateLimit === undefined &&
       !guarded;
     const missing = missingExecutor(rt, def);
     return {
@@ -54,7 +56,7 @@ export function planWorkflow(rt: EngineRuntime, wf: Workflow<unknown, object>): 
  * `FL_EXECUTOR_NOT_FOUND` when the node names an executor this engine does not have: the node fails when it starts,
  * whether or not it would call `ctx.exec` (executors are fixed once plugins are set up, which is when plans are made).
  */
-function missingExecutor(rt: EngineRuntime, def: NodeDef): FlowlaneError | undefined {
+function missingExecutor(rt: EngineServices, def: NodeDef): FlowlaneError | undefined {
   const sel = def.options.executor;
   if (sel === undefined) return undefined;
   const name = typeof sel === 'string' ? sel : sel.name;

@@ -1,127 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { type Channel, channel } from 'node:diagnostics_channel';
-import { asyncScheduler, type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
-import semver from 'semver';
+import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxjs';
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
-import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
-import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
-import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
-import { createLocalExecutor } from '../defaults/local-executor.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
-import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
-import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
-import { createChildContainer, type DependencyContainer } from '../plugin/container.js';
-import { guardEvents } from '../plugin/guarded-events.js';
-import { Tokens } from '../plugin/tokens.js';
-import type {
-  Actor,
-  AuditSink,
-  CacheStore,
-  Executor,
-  FlowlanePlugin,
-  Logger,
-  Middleware,
-  PermissionPolicy,
-  PluginApi,
-  PluginContainer,
-  Scheduler,
-  SecretsProvider,
-  StateStore,
-} from '../plugin/types.js';
-import { CORE_VERSION } from '../version.js';
+import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
+import { TokenKeys as Tokens } from '../plugin/token-keys.js';
+import type { Actor, Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
-import { CustomEventBoard } from './custom-event-board.js';
-import { Durability, type DurabilityOptions, type RunsApi } from './durability.js';
-import { FLOW_EVENT_TYPES, type FlowEvent, type SystemEvent } from './events.js';
+import { Durability, type RunsApi } from './durability.js';
+import type { EngineOptions } from './engine-options.js';
+import { createEngineRegistry, createPublisher, type EngineRegistry } from './engine-registry.js';
+import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
+import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
-import type { RedactOptions, Run, RunOptions, RunResult } from './run-types.js';
-import type { EngineRuntime } from './runtime.js';
+import type { Run, RunOptions, RunResult } from './run-types.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
+import { relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
-/** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
-export interface EngineOptions extends DurabilityOptions {
-  /** Plugins, set up in order (dependencies first); disposed in reverse order by `close()`. */
-  readonly plugins?: readonly FlowlanePlugin[] | undefined;
-  /** Time source for delays, timeouts and timestamps (an RxJS scheduler; `TestScheduler` for virtual time). */
-  readonly clock?: SchedulerLike | undefined;
-  readonly logger?: Logger | undefined;
-  /** Runs beyond this many wait in a FIFO queue. Default: unbounded. */
-  readonly maxConcurrentRuns?: number | undefined;
-  /** Nodes running at once across all runs (FIFO admission). Default: unbounded. */
-  readonly concurrency?: number | undefined;
-  readonly cache?: CacheStore | undefined;
-  readonly state?: StateStore | undefined;
-  /** Secrets providers asked in order (default: environment variables `FLOWLANE_SECRET_<NAME>`). */
-  readonly secrets?: readonly SecretsProvider[] | undefined;
-  /** Audit sinks (default: one in-memory sink, see `engine.audit`). */
-  readonly audit?: readonly AuditSink[] | undefined;
-  readonly permissions?: PermissionPolicy | undefined;
-  /** Extra executors by name (`local` is always there unless replaced). */
-  readonly executors?: Readonly<Record<string, Executor>> | undefined;
-  readonly middleware?: readonly Middleware[] | undefined;
-  readonly scheduler?: Scheduler | undefined;
-  /** Base directory for each run's artifact staging area (default: the OS temp dir). */
-  readonly artifactsDir?: string | undefined;
-  /** Parent DI container (default: tsyringe's root). */
-  readonly container?: DependencyContainer | undefined;
-  /** Values redacted in every run, like resolved secrets (see docs/builder.md, Secrets). */
-  readonly redact?: RedactOptions | undefined;
-  /** Longest chain of runs started by triggers from runs started by triggers (loop protection). Default 10. */
-  readonly maxTriggerDepth?: number | undefined;
-}
-
-const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
-  FlowEvent['type'],
-  Channel
->;
-
-/** How many failures of one metrics exporter are logged one by one; later ones are counted and summed up on close. */
-const LOGGED_EXPORTER_FAILURES = 10;
-
-/** An exporter callback with the failure reporter of its exporter. */
-interface ExporterHook<E> {
-  readonly handle: (e: E) => unknown;
-  readonly fail: (e: E, error: unknown) => void;
-}
-
-/**
- * Failure reporting for one metrics exporter: a broken exporter must not flood the log with one line per event, so
- * the first {@link LOGGED_EXPORTER_FAILURES} failures are logged and `summary()` tells how many followed.
- */
-function exporterFailures(name: string, logger: Logger, what = 'metrics exporter') {
-  let failures = 0;
-  const fail =
-    (on: string) =>
-    (e: { readonly type: string }, error: unknown): void => {
-      failures++;
-      if (failures > LOGGED_EXPORTER_FAILURES) return;
-      logger.error(`${what} "${name}" failed on ${on}`, {
-        [what === 'plugin' ? 'plugin' : 'exporter']: name,
-        type: e.type,
-        error: serializeError(error, { stack: false }).message,
-        ...(failures === LOGGED_EXPORTER_FAILURES ? { further: 'counted, logged once on close' } : {}),
-      });
-    };
-  return {
-    onEvent: fail('an event'),
-    onSystemEvent: fail('a system event'),
-    /** A subscriber of the plugin's `events$` (its own or the one given to `attach`) threw. */
-    onSubscriber: (error: unknown, e?: { readonly type: string }) => fail('a subscriber')(e ?? { type: '-' }, error),
-    summary(): void {
-      if (failures > LOGGED_EXPORTER_FAILURES)
-        logger.error(`${what} "${name}" failed ${failures} times in all`, {
-          [what === 'plugin' ? 'plugin' : 'exporter']: name,
-          failures,
-          logged: LOGGED_EXPORTER_FAILURES,
-        });
-    },
-  };
-}
+export type { EngineOptions } from './engine-options.js';
 
 const consoleLogger: Logger = {
   debug: () => undefined,
@@ -144,17 +44,7 @@ const consoleLogger: Logger = {
  * ```
  */
 export class Engine {
-  readonly #rt: EngineRuntime & {
-    middleware: Middleware[];
-    scheduler: Scheduler | undefined;
-    executors: Map<string, Executor>;
-    secrets: SecretsProvider[];
-    auditSinks: AuditSink[];
-    cacheStore: CacheStore;
-    stateStore: StateStore;
-    permissionPolicy: PermissionPolicy;
-    defaultPermissions: boolean;
-  };
+  readonly #rt: EngineRegistry<Execution>;
   readonly #subject = new Subject<FlowEvent>();
   readonly #system = new Subject<SystemEvent>();
   /** Exporters' `handleSystem` callbacks. */
@@ -174,6 +64,8 @@ export class Engine {
   /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
   readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   readonly #triggers: TriggerHub;
+  /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
+  readonly #flow: FlowGate;
   readonly #schedules: ScheduleSet;
   #running = 0;
   #draining = false;
@@ -207,62 +99,33 @@ export class Engine {
     this.#maxRuns = maxRuns;
     if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     this.#durable = new Durability(options, clock, logger);
-    const container = createChildContainer(options.container);
-    const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
-    for (const [name, ex] of Object.entries(options.executors ?? {})) executors.set(name, ex);
-    const self = this;
-    this.#rt = {
+    this.#rt = createEngineRegistry<Execution>(
+      options,
       clock,
       logger,
-      middleware: [...(options.middleware ?? [])],
-      scheduler:
-        options.scheduler ??
-        (conc !== undefined && conc !== Number.POSITIVE_INFINITY
-          ? createFifoScheduler({ concurrency: conc })
-          : undefined),
-      executors,
-      secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
-      auditSinks: [...(options.audit ?? [memoryAudit])],
-      cacheStore: options.cache ?? createMemoryCacheStore({ now: () => clock.now() }),
-      stateStore: options.state ?? createMemoryStateStore(),
-      permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),
-      defaultPermissions: options.permissions === undefined,
-      inflight: new Map(),
-      container,
-      lastCustom: new CustomEventBoard(),
-      customListeners: new Map(),
-      publish(e) {
-        const hooks = self.#eventHandlers;
-        for (let k = 0; k < hooks.length; k++) {
-          const hook = hooks[k]!;
-          try {
-            const r = hook.handle(e);
-            // An async handle() that rejects is contained like a throwing one.
-            if (r !== undefined) contain(r, e, hook);
-          } catch (err) {
-            hook.fail(e, err);
-          }
-        }
-        if (self.#subject.observed) self.#subject.next(e);
-        if (e.type === 'custom') self.#triggers.onEvent(e);
-        const ch = CHANNELS[e.type];
-        if (ch.hasSubscribers) ch.publish(e);
+      memoryAudit,
+      createPublisher(this.#eventHandlers, this.#subject, (e) => {
+        this.#flow.onEvent(e.name, e.payload);
+        this.#triggers.onEvent(e);
+      }),
+      {
+        track: (work) => {
+          this.#background.add(work);
+          void work.finally(() => this.#background.delete(work));
+        },
+        startChild: (wf, input, opts, parent) => {
+          const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
+          // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
+          this.#children.set(exec.executionId, exec);
+          exec.start(this.#planFor(wf));
+          return exec;
+        },
+        settled: (exec) => this.#settled(exec),
+        flow: () => this.#flow,
       },
-      artifactsDir: options.artifactsDir,
-      redactAlso: options.redact?.also ?? [],
-      track: (work) => {
-        this.#background.add(work);
-        void work.finally(() => this.#background.delete(work));
-      },
-      startChild: (wf, input, opts, parent) => {
-        const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
-        // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
-        this.#children.set(exec.executionId, exec);
-        exec.start(this.#planFor(wf));
-        return exec;
-      },
-      settled: (exec) => this.#settled(exec),
-    };
+    );
+    const container = this.#rt.container;
+    const executors = this.#rt.executors;
     const depth = options.maxTriggerDepth ?? 10;
     if (!(Number.isInteger(depth) && depth >= 1))
       throw new FlowlaneError('FL_INVALID_OPTION', {
@@ -270,6 +133,12 @@ export class Engine {
         reason: `expected an integer ≥ 1, got ${String(depth)}`,
       });
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    this.#flow = new FlowGate({
+      clock,
+      logger,
+      room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
+      admit: (exec) => this.#start(exec),
+    });
     this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
     this.#schedules = new ScheduleSet({
       clock,
@@ -295,8 +164,9 @@ export class Engine {
       this.#watchScheduler();
       this.#durable.startScanning((id) => this.#autoResume(id));
     } else {
-      this.#ready = this.#setup(plugins).then(
-        () => {
+      this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
+        (disposers) => {
+          this.#disposers.push(...disposers);
           this.#isReady = true;
           this.#watchScheduler();
           this.#drain();
@@ -305,6 +175,7 @@ export class Engine {
         (e: unknown) => {
           this.#readyError = e;
           for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          this.#flow.failAll(e);
           throw e;
         },
       );
@@ -333,40 +204,12 @@ export class Engine {
 
   /** Subscribes to the installed scheduler's `events$` (once plugins are set up) and republishes them. */
   #watchScheduler(): void {
-    const scheduler = this.#rt.scheduler;
-    const source = scheduler?.events$;
-    if (scheduler === undefined || source === undefined) return;
-    const logger = this.#rt.logger;
-    this.#schedulerEvents = source.subscribe({
-      next: (raw) => {
-        const e: SystemEvent = { ...raw, scheduler: raw.scheduler ?? scheduler.name };
-        if (e.type === 'worker.down')
-          logger.warn(`worker down: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId, reason: e.reason });
-        else if (e.type === 'worker.up')
-          logger.info(`worker up: ${e.workerId}`, { scheduler: e.scheduler, workerId: e.workerId });
-        else
-          logger.warn(`resources of node ${e.nodeId} expired after ${e.heldMs} ms`, {
-            scheduler: e.scheduler,
-            executionId: e.executionId,
-            nodeId: e.nodeId,
-            amounts: e.amounts,
-          });
-        for (const hook of [...this.#systemHandlers]) {
-          try {
-            const r = hook.handle(e);
-            if (r !== undefined) contain(r, e, hook);
-          } catch (err) {
-            hook.fail(e, err);
-          }
-        }
-        this.#system.next(e);
-      },
-      error: (err: unknown) =>
-        logger.error('scheduler events$ failed', {
-          scheduler: scheduler.name,
-          error: serializeError(err, { stack: false }).message,
-        }),
-    });
+    this.#schedulerEvents = relaySchedulerEvents(
+      this.#rt.scheduler,
+      this.#rt.logger,
+      this.#systemHandlers,
+      this.#system,
+    );
   }
 
   /** Number of runs executing now (queued runs not included). */
@@ -397,6 +240,7 @@ export class Engine {
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
     this.#active.set(id, exec);
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
+    else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
     else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
     this.#triggers.watch(exec);
@@ -436,6 +280,8 @@ export class Engine {
    */
   emit(name: string, payload?: unknown): Run<object>[] {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // cancelOn first: a run this event starts is not cancelled by the same event.
+    this.#flow.onEvent(name, payload);
     return this.#triggers.emit(name, payload);
   }
 
@@ -610,6 +456,7 @@ export class Engine {
     this.#closed = true;
     this.#triggers.close();
     this.#schedules.close();
+    this.#flow.close();
     await this.#ready?.catch(() => undefined);
     this.#durable.close();
     const runs = [...this.#active.values()];
@@ -634,6 +481,7 @@ export class Engine {
     await safe(() => rt.cacheStore.dispose?.(), rt.logger);
     await safe(() => rt.stateStore.dispose?.(), rt.logger);
     await safe(() => this.#durable.store?.dispose?.(), rt.logger);
+    await safe(() => this.#flow.backend.dispose?.(), rt.logger);
     for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
     for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
     rt.inflight.clear();
@@ -641,6 +489,25 @@ export class Engine {
     this.#system.complete();
     this.#subject.complete();
     rt.container.dispose?.();
+  }
+
+  /** The engine as the plugin host sees it (registrations land in `#rt`). */
+  #pluginHost(): PluginHostTarget {
+    return {
+      registry: this.#rt,
+      ownerOf: this.#ownerOf,
+      eventHandlers: this.#eventHandlers,
+      systemHandlers: this.#systemHandlers,
+      events$: this.events$,
+      systemEvents$: this.systemEvents$,
+      setExecutionStore: (store) => {
+        this.#durable.store = store;
+      },
+      setFlowControlBackend: (backend) => {
+        this.#flow.backend = backend;
+      },
+      describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
+    };
   }
 
   #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
@@ -675,6 +542,7 @@ export class Engine {
       const k = this.#queued.indexOf(exec);
       if (k !== -1) this.#queued.splice(k, 1);
     }
+    this.#flow.settled(exec);
     this.#drain();
   }
 
@@ -688,209 +556,7 @@ export class Engine {
     } finally {
       this.#draining = false;
     }
-  }
-
-  async #setup(plugins: readonly FlowlanePlugin[]): Promise<void> {
-    const rt = this.#rt;
-    let sealedOwner: string | undefined;
-    const claim = (kind: string, name: string, owner: string): void => {
-      // Registrations change how workflows are planned: they are only allowed while the plugin's setup runs.
-      if (sealedOwner !== owner)
-        throw new FlowlaneError('FL_PLUGIN_INVALID', {
-          plugin: owner,
-          reason: `registered ${kind} "${name}" after its setup finished; register everything inside setup()`,
-        });
-      const key = `${kind}:${name}`;
-      const first = this.#ownerOf.get(key);
-      if (first !== undefined) throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind, name, first, second: owner });
-      this.#ownerOf.set(key, owner);
-    };
-    const setups: {
-      owner: string;
-      disposer?: (() => void | Promise<void>) | undefined;
-      onClose: (() => void | Promise<void>)[];
-    }[] = [];
-    try {
-      for (const plugin of plugins) {
-        const owner = plugin.name;
-        const entry: (typeof setups)[number] = { owner, onClose: [] };
-        setups.push(entry);
-        sealedOwner = owner;
-        const pluginFailures = exporterFailures(owner, rt.logger, 'plugin');
-        entry.onClose.push(() => pluginFailures.summary());
-        const api: PluginApi = {
-          coreVersion: CORE_VERSION,
-          executors: {
-            register: (name, executor) => {
-              claim('executor', name, owner);
-              rt.executors.set(name, executor);
-            },
-            get: (name) => rt.executors.get(name),
-          },
-          schedulers: {
-            set: (scheduler) => {
-              claim('scheduler', 'scheduler', owner);
-              rt.scheduler = scheduler;
-            },
-          },
-          middleware: {
-            use: (mw) => {
-              claim('middleware', String(rt.middleware.length), owner);
-              rt.middleware.push(mw);
-            },
-          },
-          secrets: {
-            addProvider: (p) => {
-              claim('secrets provider', p.name, owner);
-              rt.secrets.push(p);
-            },
-          },
-          audit: {
-            addSink: (s) => {
-              claim('audit sink', s.name, owner);
-              rt.auditSinks.push(s);
-            },
-          },
-          metrics: {
-            addExporter: (x) => {
-              claim('metrics exporter', x.name, owner);
-              if (
-                typeof x.handle !== 'function' &&
-                typeof x.attach !== 'function' &&
-                typeof x.handleSystem !== 'function'
-              )
-                throw new FlowlaneError('FL_PLUGIN_INVALID', {
-                  plugin: owner,
-                  reason: `metrics exporter "${x.name}" needs handle(), handleSystem() or attach()`,
-                });
-              const failures = exporterFailures(x.name, rt.logger);
-              entry.onClose.push(() => failures.summary());
-              if (typeof x.handle === 'function') {
-                const hook: ExporterHook<FlowEvent> = { handle: x.handle.bind(x), fail: failures.onEvent };
-                this.#eventHandlers.push(hook);
-                entry.onClose.push(() => {
-                  const k = this.#eventHandlers.indexOf(hook);
-                  if (k !== -1) this.#eventHandlers.splice(k, 1);
-                });
-              }
-              if (typeof x.handleSystem === 'function') {
-                const hook: ExporterHook<SystemEvent> = {
-                  handle: x.handleSystem.bind(x),
-                  fail: failures.onSystemEvent,
-                };
-                this.#systemHandlers.push(hook);
-                entry.onClose.push(() => {
-                  const k = this.#systemHandlers.indexOf(hook);
-                  if (k !== -1) this.#systemHandlers.splice(k, 1);
-                });
-              }
-              const teardown = x.attach?.(guardEvents(this.events$, failures.onSubscriber));
-              if (typeof teardown === 'function') entry.onClose.push(teardown);
-              if (x.dispose) entry.onClose.push(() => x.dispose!());
-            },
-          },
-          cache: {
-            setStore: (s) => {
-              claim('cache store', 'cache', owner);
-              rt.cacheStore = s;
-            },
-          },
-          state: {
-            setStore: (s) => {
-              claim('state store', 'state', owner);
-              rt.stateStore = s;
-            },
-          },
-          executions: {
-            setStore: (s) => {
-              claim('execution store', 'executions', owner);
-              this.#durable.store = s;
-            },
-          },
-          permissions: {
-            setPolicy: (p) => {
-              claim('permission policy', 'permissions', owner);
-              rt.permissionPolicy = p;
-              rt.defaultPermissions = false;
-            },
-          },
-          container: rt.container as unknown as PluginContainer,
-          events$: guardEvents(this.events$, pluginFailures.onSubscriber),
-          systemEvents$: guardEvents(this.systemEvents$, pluginFailures.onSubscriber),
-          describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
-          logger: rt.logger,
-          onClose: (fn) => void entry.onClose.push(fn),
-        };
-        let disposer: unknown;
-        try {
-          disposer = await plugin.setup(api);
-        } catch (e) {
-          if (isFlowlaneError(e, 'FL_PLUGIN_CONFLICT')) throw e;
-          throw new FlowlaneError(
-            'FL_PLUGIN_SETUP_FAILED',
-            { plugin: owner, reason: serializeError(e).message },
-            { cause: e },
-          );
-        }
-        if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
-        sealedOwner = undefined;
-      }
-    } catch (e) {
-      // Dispose what was set up, newest first, then report the first failure.
-      for (const s of setups.reverse()) {
-        for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
-      }
-      // Not closed: later runs fail with this error (FL_PLUGIN_SETUP_FAILED), also when setup threw synchronously.
-      throw e;
-    }
-    for (const s of setups) {
-      const fns = [s.disposer, ...s.onClose].filter((f): f is () => void | Promise<void> => f !== undefined);
-      this.#disposers.push({
-        owner: s.owner,
-        fn: async () => {
-          for (const f of fns) await f();
-        },
-      });
-    }
-  }
-}
-
-function checkPlugins(plugins: readonly FlowlanePlugin[]): void {
-  const seen = new Set<string>();
-  for (const p of plugins) {
-    if (typeof p !== 'object' || p === null || typeof p.setup !== 'function' || typeof p.name !== 'string')
-      throw new FlowlaneError('FL_PLUGIN_INVALID', {
-        plugin: String((p as { name?: unknown } | null)?.name ?? '(unnamed)'),
-        reason: 'not a plugin: create it with definePlugin()',
-      });
-    if (seen.has(p.name))
-      throw new FlowlaneError('FL_PLUGIN_CONFLICT', { kind: 'plugin', name: p.name, first: p.name, second: p.name });
-    if (
-      semver.validRange(p.flowlane) === null ||
-      !semver.satisfies(CORE_VERSION, p.flowlane, { includePrerelease: true })
-    )
-      throw new FlowlaneError('FL_PLUGIN_INCOMPATIBLE', {
-        plugin: p.name,
-        range: String(p.flowlane),
-        core: CORE_VERSION,
-      });
-    for (const dep of p.dependsOn ?? [])
-      if (!seen.has(dep)) throw new FlowlaneError('FL_PLUGIN_DEPENDENCY_MISSING', { plugin: p.name, dependency: dep });
-    seen.add(p.name);
-  }
-}
-
-/** Routes the rejection of an exporter's async callback to its failure reporter. */
-function contain<E>(r: unknown, e: E, hook: ExporterHook<E>): void {
-  if (typeof (r as PromiseLike<unknown>).then === 'function')
-    (r as PromiseLike<unknown>).then(undefined, (err: unknown) => hook.fail(e, err));
-}
-
-async function safe(fn: () => unknown, logger: Logger): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    logger.error('dispose failed', { error: serializeError(e).message });
+    this.#flow.pump();
   }
 }
 

@@ -1,102 +1,45 @@
 import { setMaxListeners } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  concatMap,
-  defer,
-  from,
-  isObservable,
-  lastValueFrom,
-  map,
-  Observable,
-  type Subscriber,
-  type Subscription,
-} from 'rxjs';
+import { isObservable, Observable, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { AuditInput, NodeOptions } from '../builder/types.js';
-import type { CompiledGraph } from '../builder/validate.js';
-import { composeMiddleware } from '../compile/compose-middleware.js';
+import type { AuditInput } from '../builder/types.js';
+import { defaultCacheKey } from '../compile/cache-key.js';
+import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
-import { withCache } from '../compile/with-cache.js';
-import { matchesError, withRetry } from '../compile/with-retry.js';
-import { withTimeout } from '../compile/with-timeout.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
-import type {
-  Actor,
-  ExecHandle,
-  ExecOptions,
-  ExecutionStorage,
-  Executor,
-  Lease,
-  MiddlewareContext,
-} from '../plugin/types.js';
-import { readableThrown } from '../runtime/readable-error.js';
+import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Executor, Lease } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
+import { ArtifactStage } from './artifacts.js';
 import { actionDenied } from './authorize-action.js';
-import type { CustomEvent, FlowEvent, NodeStatus, RunStatus } from './events.js';
+import type { EngineServices } from './engine-services.js';
+import {
+  nodeCancelled,
+  nodeCompleted,
+  nodeSkipped,
+  nodeStarted,
+  workflowCancelled,
+  workflowCompleted,
+  workflowFailed,
+  workflowStarted,
+} from './event-factory.js';
+import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import type { Journal } from './journal.js';
-import { NodeCtx } from './node-context.js';
+import { nodePipeline } from './node-pipeline.js';
+import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
+import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
+import { nodeDenial } from './permissions.js';
+import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
+import { rollbackRun } from './rollback.js';
+import { logHandlerFailure, RunEventLog } from './run-events.js';
+import type { RunHost } from './run-host.js';
+import { checkInput } from './run-input.js';
+import { type NodeServices, RunNodeContext } from './run-node-context.js';
+import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
-import type { EngineRuntime } from './runtime.js';
-
-/** Per-attempt limit of a health check command without `timeout`, ms. */
-const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 30_000;
-/** Limit of a rollback (command without `timeout`, or function), ms. */
-const DEFAULT_ROLLBACK_TIMEOUT_MS = 300_000;
-
-/** Exec options of a health check or rollback command: argv when `args` are given, else a shell script. */
-function commandOptions(
-  c: {
-    readonly args?: readonly string[] | undefined;
-    readonly env?: Readonly<Record<string, string>> | undefined;
-    readonly cwd?: string | undefined;
-    readonly timeout?: number | undefined;
-  },
-  defaultTimeout: number,
-): Omit<ExecOptions, 'signal'> {
-  return {
-    args: c.args,
-    shell: c.args === undefined,
-    timeout: c.timeout ?? defaultTimeout,
-    ...(c.env === undefined ? {} : { env: c.env }),
-    ...(c.cwd === undefined ? {} : { cwd: c.cwd }),
-  };
-}
-
-const PENDING = 0;
-const WAITING = 1; // condition, group slot or scheduler admission pending
-const RUNNING = 2;
-const SUCCESS = 3;
-const FAILED = 4;
-const SKIPPED = 5;
-const TIMEOUT = 6;
-const CANCELLED = 7;
-const STATUS_NAMES: readonly NodeStatus[] = [
-  'cancelled',
-  'cancelled',
-  'cancelled',
-  'success',
-  'failed',
-  'skipped',
-  'timeout',
-  'cancelled',
-];
-
-interface Extra {
-  error?: unknown;
-  fallbackUsed?: string;
-  handledBy?: string;
-  cacheHit?: boolean;
-}
-
-interface SignalBox {
-  readonly buffer: unknown[];
-  readonly waiters: ((payload: unknown) => void)[];
-}
+import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
+import { runSubworkflow } from './subworkflow.js';
 
 /**
  * One run of a workflow. The graph is driven by a ready-queue of in-degree counters in typed arrays, drained by a
@@ -104,7 +47,7 @@ interface SignalBox {
  * `then`, and only nodes with options (retry, timeout, cache, middleware, permissions, health checks) go through
  * their RxJS operator pipeline.
  */
-export class Execution implements Run {
+export class Execution implements Run, NodeServices {
   readonly executionId: string;
   readonly workflow: string;
   readonly result: Promise<RunResult>;
@@ -112,7 +55,7 @@ export class Execution implements Run {
   readonly actor: Actor | undefined;
   readonly outputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
 
-  readonly #rt: EngineRuntime;
+  readonly #rt: EngineServices<Execution>;
   readonly #wf: Workflow<unknown, object>;
   readonly #in: WorkflowInternals;
   readonly #g: CompiledGraph;
@@ -129,7 +72,7 @@ export class Execution implements Run {
   readonly #started: Float64Array;
   readonly #dur: Float64Array;
   readonly #attempts: Uint16Array;
-  #extra: Map<number, Extra> | undefined;
+  #extra: Map<number, NodeExtra> | undefined;
   #parentSkipped: Uint8Array | undefined;
   #groupRunning: Int32Array | undefined;
   #groupWaiting: number[][] | undefined;
@@ -141,25 +84,21 @@ export class Execution implements Run {
   #t0 = 0;
   #pumping = false;
   #done = false;
-  /** Set when the last event was emitted (after rollbacks): late subscribers then get the replay and complete. */
-  #finalized = false;
+  readonly #log: RunEventLog;
   #begun = false;
   #runError: FlowlaneError | undefined;
   /** Custom events emitted on the engine after this mark are visible to getEvent (see CustomEventBoard). */
   #customMark = 0;
 
-  #events: FlowEvent[] = [];
-  #observers: Subscriber<FlowEvent>[] | undefined;
-  #events$: Observable<FlowEvent> | undefined;
   #ctrl: AbortController | undefined;
   #redactor: Redactor | undefined;
   #signals: Map<string, SignalBox> | undefined;
   #custom: Map<string, CustomEvent> | undefined;
   #storage: ExecutionStorage | undefined;
-  #staging: Promise<string> | undefined;
-  #artifacts: Map<string, string> | undefined;
-  #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
-  #handlers: Map<string, ((e: FlowEvent) => unknown)[]> | undefined;
+  #artifacts: ArtifactStage | undefined;
+  #hostView: RunHost | undefined;
+  #recoveryView: RecoveryHost | undefined;
+  #failedNode: string | undefined;
   #resolve!: (r: RunResult) => void;
   /** The run's durable log (only with an execution store) and, for a resumed run, the state its log rebuilt. */
   #journal: Journal | undefined;
@@ -167,7 +106,7 @@ export class Execution implements Run {
   #onExternalAbort: (() => void) | undefined;
 
   constructor(
-    rt: EngineRuntime,
+    rt: EngineServices<Execution>,
     wf: Workflow<unknown, object>,
     input: unknown,
     options: RunOptions,
@@ -200,14 +139,10 @@ export class Execution implements Run {
     this.#attempts = new Uint16Array(buf, 28 * n, n);
     this.#st = new Uint8Array(buf, 30 * n, n);
     this.#remaining = this.#g.activeCount;
-    if (this.#in.handlers.length > 0) {
-      this.#handlers = new Map();
-      for (const h of this.#in.handlers) {
-        const list = this.#handlers.get(h.type) ?? [];
-        list.push(h.handler as (e: FlowEvent) => unknown);
-        this.#handlers.set(h.type, list);
-      }
-    }
+    this.#log = new RunEventLog(
+      this.#in.handlers,
+      logHandlerFailure(rt.logger, this.workflow, (e) => this.#serialize(e).message),
+    );
     this.result = new Promise((resolve) => {
       this.#resolve = resolve;
     });
@@ -216,28 +151,13 @@ export class Execution implements Run {
   /* ───────────── Run API ───────────── */
 
   get events$(): Observable<FlowEvent> {
-    this.#events$ ??= new Observable<FlowEvent>((sub) => {
-      const events = this.#events;
-      for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
-      if (this.#finalized) {
-        sub.complete();
-        return;
-      }
-      (this.#observers ??= []).push(sub);
-      return () => {
-        const list = this.#observers;
-        if (list === undefined) return;
-        const k = list.indexOf(sub);
-        if (k !== -1) list.splice(k, 1);
-      };
-    });
-    return this.#events$;
+    return this.#log.events$;
   }
 
   async signal(name: string, payload?: unknown): Promise<void> {
     if (this.#done) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId: this.executionId });
     const durable = this.#journal?.signalReceived(name, payload);
-    const box = this.#signalBox(name);
+    const box = signalBox((this.#signals ??= new Map()), name);
     const waiter = box.waiters.shift();
     if (waiter !== undefined) waiter(payload);
     else box.buffer.push(payload);
@@ -284,7 +204,7 @@ export class Execution implements Run {
       }
     }
     for (const [name, left] of replay.signals)
-      if (left.length > 0) this.#signalBox(name).buffer.push(...left.map((x) => x.payload));
+      if (left.length > 0) signalBox((this.#signals ??= new Map()), name).buffer.push(...left.map((x) => x.payload));
     for (const [name, c] of replay.custom)
       (this.#custom ??= new Map()).set(name, {
         type: 'custom',
@@ -313,6 +233,12 @@ export class Execution implements Run {
     if (this.#done) return;
     this.#runError = error;
     // Cancelled, not failed: no rollback runs here (another engine owns the run now, or it never became durable).
+    this.#finish('cancelled');
+  }
+  /** @internal Flow control ended this run before it started (e.g. `FL_RATE_LIMITED` with `rateLimit.mode: 'drop'`). */
+  dropBeforeStart(error: FlowlaneError): void {
+    if (this.#done) return;
+    this.#runError = error;
     this.#finish('cancelled');
   }
   /** @internal The engine could not start this run (plugin setup failed). */
@@ -361,31 +287,18 @@ export class Execution implements Run {
       this.#begin();
       return;
     }
-    let verdict: ReturnType<(typeof schema)['~standard']['validate']>;
-    try {
-      verdict = schema['~standard'].validate(this.input);
-    } catch (e) {
-      this.#invalidInput([String((e as Error)?.message ?? e)]);
-      return;
-    }
-    const apply = (r: Awaited<typeof verdict>): void => {
-      if (this.#done) return;
-      if (r.issues !== undefined) {
-        this.#invalidInput(
-          r.issues.map((i) =>
-            i.path?.length
-              ? `${i.path.map((p) => (typeof p === 'object' && p !== null && 'key' in p ? String(p.key) : String(p))).join('.')}: ${i.message}`
-              : i.message,
-          ),
-        );
-        return;
-      }
-      (this as { input: unknown }).input = r.value;
-      this.#begin();
-    };
-    if (isThenable(verdict))
-      (verdict as Promise<Awaited<typeof verdict>>).then(apply, (e: unknown) => this.#invalidInput([String(e)]));
-    else apply(verdict as Awaited<typeof verdict>);
+    checkInput(
+      schema,
+      this.input,
+      (value) => {
+        if (this.#done) return;
+        (this as { input: unknown }).input = value;
+        this.#begin();
+      },
+      (issues) => {
+        if (!this.#done) this.#invalidInput(issues);
+      },
+    );
   }
 
   #invalidInput(issues: string[]): void {
@@ -397,28 +310,17 @@ export class Execution implements Run {
     this.#begun = true;
     this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
-    if (this.#handlers !== undefined) {
-      for (const [type, list] of this.#handlers) {
-        if (type.includes('.') || type === 'custom') continue;
-        const listener = (e: CustomEvent): void => {
-          for (const h of list) this.#callHandler(h, e);
-        };
-        let set = this.#rt.customListeners.get(type);
-        if (set === undefined) this.#rt.customListeners.set(type, (set = new Set()));
-        set.add(listener);
-        (this.#customHandlers ??= []).push([type, listener]);
-      }
-    }
-    this.#emit({
-      type: 'workflow.started',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeCount: this.#g.activeCount,
-      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
-      ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
-      ...(this.#replay === undefined ? {} : { resumed: true }),
-    });
+    this.#log.listen(this.#rt.customListeners);
+    this.#emit(
+      workflowStarted(
+        this,
+        this.#now,
+        this.#g.activeCount,
+        this.actor?.id,
+        this.#triggeredBy,
+        this.#replay !== undefined,
+      ),
+    );
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
     if (this.#remaining === 0) this.#finish('success');
@@ -468,7 +370,7 @@ export class Execution implements Run {
       this.#st[i] = WAITING;
       let ok: unknown;
       try {
-        ok = condition(new NodeCtx(this, i, 0));
+        ok = condition(new RunNodeContext(this, i, 0));
       } catch (e) {
         this.#failBeforeRun(i, e);
         return;
@@ -628,15 +530,7 @@ export class Execution implements Run {
     this.#st[i] = RUNNING;
     this.#started[i] = this.#now;
     const worker = this.#leases?.get(i)?.workerId;
-    this.#emit({
-      type: 'node.started',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: this.#g.ids[i]!,
-      attempt: this.#attempts[i]! + 1,
-      ...(worker === undefined ? {} : { workerId: worker }),
-    });
+    this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
   }
 
   #run(i: number): void {
@@ -654,7 +548,7 @@ export class Execution implements Run {
     const attempt = ++this.#attempts[i]!;
     let r: unknown;
     try {
-      r = this.#invoke(i, new NodeCtx(this, i, attempt), undefined);
+      r = this.#invoke(i, new RunNodeContext(this, i, attempt), undefined);
     } catch (e) {
       this.#nodeError(i, e);
       return;
@@ -688,9 +582,9 @@ export class Execution implements Run {
     this.#succeed(i, r);
   }
 
-  #invoke(i: number, ctx: NodeCtx, error: unknown): unknown {
+  #invoke(i: number, ctx: RunNodeContext, error: unknown): unknown {
     const def = this.#g.defs[i]!;
-    if (def.kind === 'subworkflow') return this.#runChild(i, ctx);
+    if (def.kind === 'subworkflow') return runSubworkflow(this.#rt, def, ctx, this, this.actor);
     return this.#plan.nodes[i]!.invoke(ctx, error);
   }
 
@@ -718,236 +612,16 @@ export class Execution implements Run {
   /* ───────────── Per-node pipeline (only for nodes whose options need it) ───────────── */
 
   #pipeline(i: number, error: unknown): Observable<unknown> {
-    const rt = this.#rt;
-    const def = this.#g.defs[i]!;
-    const o: NodeOptions = def.options;
-    const nodeId = def.id;
-    const plan = this.#plan.nodes[i]!;
-    if (plan.fast)
-      return defer(() => {
-        const attempt = ++this.#attempts[i]!;
-        return toObservable(this.#invoke(i, new NodeCtx(this, i, attempt), error));
-      });
-
-    // 1, or in a resumed run the attempt after the last one logged (its node.started is emitted by #begin_).
-    const first = this.#attempts[i]! + 1;
-    const attempt$ = defer(() => {
-      const attempt = ++this.#attempts[i]!;
-      if (attempt > first)
-        this.#emit({
-          type: 'node.started',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: rt.clock.now(),
-          nodeId,
-          attempt,
-        });
-      const ctrl = o.timeout === undefined ? undefined : new AbortController();
-      const ctx = new NodeCtx(this, i, attempt, ctrl);
-      let inner$: Observable<unknown>;
-      if (rt.middleware.length > 0) {
-        const mctx: MiddlewareContext = {
-          executionId: this.executionId,
-          workflow: this.workflow,
-          nodeId,
-          attempt,
-          node: this.#in.descriptions()[i]!,
-          input: this.input,
-          results: this.outputs,
-          get signal() {
-            return ctx.signal;
-          },
-          log: ctx.log,
-          state: {},
-          redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
-        };
-        inner$ = defer(() =>
-          composeMiddleware(rt.middleware, mctx, () =>
-            lastValueFrom(toObservable(this.#invoke(i, ctx, error)), { defaultValue: undefined }),
-          ),
-        );
-      } else inner$ = defer(() => toObservable(this.#invoke(i, ctx, error)));
-      if (o.timeout !== undefined) {
-        const ms = o.timeout;
-        inner$ = inner$.pipe(
-          withTimeout(ms, rt.clock, () => {
-            const err = new FlowlaneError('FL_TIMEOUT', { nodeId, ms });
-            ctrl!.abort(err);
-            this.#emit({
-              type: 'node.timed-out',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              attempt,
-              timeoutMs: ms,
-            });
-            return err;
-          }),
-        );
-      }
-      return inner$;
-    });
-
-    let out$ = attempt$;
-    const policy = o.retry;
-    if (policy !== undefined && policy.maxAttempts > 1) {
-      out$ = out$.pipe(
-        withRetry(policy, rt.clock, {
-          decide:
-            policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, new NodeCtx(this, i, n)),
-          onRetrying: (err, n, delayMs) =>
-            this.#emit({
-              type: 'node.retrying',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              attempt: n,
-              delayMs,
-              // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
-              error: this.#serialize(err, false),
-            }),
-        }),
-      );
-    }
-    const health = o.healthCheck;
-    if (health !== undefined) out$ = out$.pipe(concatMap((v) => from(this.#healthCheck(i, health)).pipe(map(() => v))));
-    const artifacts = o.artifacts;
-    if (artifacts !== undefined) {
-      const body$ = out$;
-      out$ = defer(() => from(this.#deliverArtifacts(i))).pipe(
-        concatMap(() => body$),
-        concatMap((v) => from(this.#collectArtifacts(i)).pipe(map(() => v))),
-      );
-    }
-
-    const cache = o.cache;
-    if (cache !== undefined) {
-      const source = out$;
-      out$ = defer(() => {
-        const ctx = new NodeCtx(this, i, 1);
-        // Namespaced by workflow version: a new version never reads what an older one cached.
-        const version = this.#wf.version;
-        const key = `${this.workflow}${version === undefined ? '' : `@${version}`}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : this.#defaultCacheKey(i)}`;
-        return withCache(
-          cache.store ?? rt.cacheStore,
-          key,
-          cache.ttl,
-          rt.inflight,
-          {
-            onHit: (shared) => {
-              (this.#extra ??= new Map()).set(i, { ...this.#extra.get(i), cacheHit: true });
-              this.#emit({
-                type: 'node.cache-hit',
-                executionId: this.executionId,
-                workflow: this.workflow,
-                timestamp: rt.clock.now(),
-                nodeId,
-                shared,
-              });
-            },
-            onStoreError: (e) =>
-              rt.logger.warn('cache store failed to save a value', { nodeId, error: this.#serialize(e).message }),
-            gone: () => this.#done,
-            origin: this,
-            adopt: (leader) => this.#adoptSecrets(leader as Execution),
-          },
-          o.timeout ?? 30_000,
-        )(source);
-      });
-    }
-
-    // Nodes of the graph were checked by #startNode; fallbacks and boundaries (standby nodes) are checked here.
-    if (!plan.guarded || this.#g.standby[i] !== 1) return out$;
-    const checked$ = out$;
-    return defer(() => {
-      const denied = this.#denial(i);
-      if (denied !== undefined) throw denied;
-      return checked$;
-    });
+    return nodePipeline(this.#host(), i, error);
   }
 
   /** Asks the permission policy about node `i`: undefined when allowed, else the (audited) denial or its error. */
   #denial(i: number): unknown {
-    let verdict: ReturnType<EngineRuntime['permissionPolicy']['check']>;
-    try {
-      verdict = this.#rt.permissionPolicy.check({
-        actor: this.actor,
-        node: this.#in.descriptions()[i]!,
-        workflow: this.workflow,
-        executionId: this.executionId,
-      });
-    } catch (e) {
-      return e; // a throwing policy fails the node
-    }
-    if (verdict.allowed) return undefined;
-    void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason: verdict.reason } });
-    return new FlowlaneError('FL_PERMISSION_DENIED', { nodeId: this.#g.ids[i]!, reason: verdict.reason });
-  }
-
-  #defaultCacheKey(i: number): string {
-    const g = this.#g;
-    const parents = Object.create(null) as Record<string, unknown>;
-    for (let e = g.parentStart[i]!; e < g.parentStart[i + 1]!; e++) {
-      const p = g.ids[g.parents[e]!]!;
-      parents[p] = this.outputs[p];
-    }
-    return stableJson({ input: this.input, results: parents });
-  }
-
-  async #healthCheck(i: number, h: NonNullable<NodeOptions['healthCheck']>): Promise<void> {
-    const retries = h.retries ?? 1;
-    const interval = h.interval ?? 1000;
-    const nodeId = this.#g.ids[i]!;
-    const options = commandOptions(h, DEFAULT_HEALTH_CHECK_TIMEOUT_MS);
-    let last: unknown;
-    for (let k = 1; k <= retries; k++) {
-      const t0 = this.#rt.clock.now();
-      let error: unknown;
-      let passed = false;
-      try {
-        await this.execHandle(i, h.command, options, this.runSignal()).result;
-        passed = true;
-      } catch (e) {
-        error = last = e;
-      }
-      if (this.#done) return; // the run ended while the check ran: its outcome no longer matters
-      this.#emit({
-        type: 'node.health-checked',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId,
-        attempt: k,
-        maxAttempts: retries,
-        passed,
-        durationMs: this.#rt.clock.now() - t0,
-        ...(passed ? {} : { error: this.#serialize(error, false) }),
-      });
-      if (passed) return;
-      if (k < retries) await this.#sleep(interval);
-    }
-    throw new FlowlaneError(
-      'FL_HEALTH_CHECK_FAILED',
-      { nodeId: this.#g.ids[i]!, attempts: retries, reason: this.#serialize(last).message },
-      { cause: last },
+    return nodeDenial(
+      this.#rt.permissionPolicy,
+      { actor: this.actor, node: this.#in.descriptions()[i]!, workflow: this.workflow, executionId: this.executionId },
+      (reason) => void this.audit(i, { action: 'node.execute', outcome: 'denied', details: { reason } }),
     );
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const signal = this.runSignal();
-      const onAbort = (): void => {
-        action.unsubscribe();
-        reject(signal.reason);
-      };
-      const action = this.#rt.clock.schedule(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   /* ───────────── Settlement ───────────── */
@@ -956,29 +630,13 @@ export class Execution implements Run {
     if (this.#done) return;
     const now = (this.#now = this.#rt.clock.now());
     this.outputs[this.#g.ids[i]!] = value;
-    this.#emit({
-      type: 'node.completed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      nodeId: this.#g.ids[i]!,
-      attempt: this.#attempts[i]!,
-      durationMs: now - this.#started[i]!,
-      ...(via === undefined ? {} : via.kind === 'fallback' ? { fallbackUsed: via.id } : { handledBy: via.id }),
-    });
+    this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
     this.#settle(i, SUCCESS);
   }
 
   #skip(i: number, reason: 'condition' | 'dependency-skipped' | 'branch'): void {
     this.#started[i] = this.#now;
-    this.#emit({
-      type: 'node.skipped',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: this.#g.ids[i]!,
-      reason,
-    });
+    this.#emit(nodeSkipped(this, this.#now, this.#g.ids[i]!, reason));
     this.#settle(i, SKIPPED);
   }
 
@@ -1036,190 +694,12 @@ export class Execution implements Run {
     }
   }
 
-  /** Node `i` failed (after its own retries): fallback → boundary → onError. */
+  /** Node `i` failed (after its own retries): fallback → boundary → onError (see `recovery.ts`). */
   #nodeError(i: number, thrown: unknown): void {
-    if (this.#done) return;
-    const error = readableThrown(thrown, true);
-    this.#now = this.#rt.clock.now();
-    const g = this.#g;
-    const fb = g.fallbackOf[i]!;
-    if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
-      this.#setExtra(i, { error });
-      this.#emit({
-        type: 'node.fell-back',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId: g.ids[i]!,
-        fallbackId: g.ids[fb]!,
-        error: this.#serialize(error),
-      });
-      this.#runStandby(i, fb, error, 'fallback');
-      return;
-    }
-    this.#afterFallbacks(i, error);
+    nodeError(this.#recoveryHost(), i, thrown);
   }
 
-  /**
-   * Node `i` failed and no fallback recovered it: an error boundary, then `onError: 'continue'`, then the run fails.
-   * `boundaryFailed` is set when the boundary handling `i` failed itself (its `node.failed` was already emitted).
-   */
-  #afterFallbacks(i: number, error: unknown, boundaryFailed = false): void {
-    const g = this.#g;
-    const nodeId = g.ids[i]!;
-    this.#setExtra(i, { error });
-    const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    const continued = g.defs[i]!.options.onError === 'continue';
-    if (!boundaryFailed) {
-      const base = {
-        type: 'node.failed' as const,
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId,
-        attempt: this.#attempts[i]!,
-        durationMs: this.#now - this.#started[i]!,
-        error: this.#serialize(error),
-      };
-      const h = this.#boundaryFor(i, error);
-      if (h !== -1) {
-        this.#emit({ ...base, handledBy: g.ids[h]! });
-        this.#runStandby(i, h, error, 'boundary');
-        return;
-      }
-      this.#emit(continued ? { ...base, continued: true } : base);
-    }
-    if (continued) {
-      this.#settle(i, status);
-      return;
-    }
-    this.#st[i] = status;
-    this.#dur[i] = this.#now - this.#started[i]!;
-    this.#release(i, 'failed');
-    this.#runError = new FlowlaneError(
-      'FL_NODE_FAILED',
-      { nodeId, reason: this.#serialize(error).message },
-      { cause: this.#redactor?.active ? rebuildError(this.#serialize(error)) : error },
-    );
-    this.#failedNode = nodeId;
-    this.#finish('failed');
-  }
-
-  #failedNode: string | undefined;
-
-  /**
-   * Runs fallback or boundary node `s` on behalf of node `owner`. With a scheduler, the owner's lease is handed back
-   * first (released as `cancelled`: its work is over, and a recovered failure must not trip `failFast`), then `s` is
-   * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority.
-   */
-  #runStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-    const ownerLease = this.#leases?.get(owner);
-    if (ownerLease !== undefined) {
-      this.#leases!.delete(owner);
-      this.#rt.scheduler?.release(ownerLease, 'cancelled');
-    }
-    const defs = this.#g.defs;
-    this.#acquire(
-      s,
-      Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
-      () => this.#startStandby(owner, s, error, kind),
-      (e) => {
-        if (this.#done) return;
-        this.#begin_(s);
-        this.#standbyFailed(owner, s, kind, e);
-        this.#pump();
-      },
-    );
-  }
-
-  #startStandby(owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-    const g = this.#g;
-    this.#begin_(s);
-    this.#subscribe(
-      s,
-      this.#pipeline(s, kind === 'boundary' ? error : undefined),
-      (value) => {
-        this.#now = this.#rt.clock.now();
-        this.#succeedStandby(s, value);
-        this.#setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
-        this.#succeed(owner, value, { kind, id: g.ids[s]! });
-      },
-      (e) => this.#standbyFailed(owner, s, kind, e),
-    );
-  }
-
-  /** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
-  #standbyFailed(owner: number, s: number, kind: 'fallback' | 'boundary', thrown: unknown): void {
-    if (this.#done) return;
-    const e = readableThrown(thrown, true);
-    const g = this.#g;
-    this.#now = this.#rt.clock.now();
-    this.#setExtra(s, { error: e });
-    const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-    this.#emit({
-      type: 'node.failed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: this.#now,
-      nodeId: g.ids[s]!,
-      attempt: this.#attempts[s]!,
-      durationMs: this.#now - this.#started[s]!,
-      error: this.#serialize(e),
-    });
-    this.#st[s] = status;
-    this.#dur[s] = this.#now - this.#started[s]!;
-    const next = g.fallbackOf[s]!;
-    const cascades = kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED');
-    // 'failed' only when this failure is final for the owner (schedulers act on it, e.g. failFast).
-    const handled = cascades || (kind === 'fallback' && this.#boundaryFor(owner, e) !== -1);
-    this.#release(s, handled ? 'cancelled' : 'failed');
-    if (cascades) {
-      this.#emit({
-        type: 'node.fell-back',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#now,
-        nodeId: g.ids[s]!,
-        fallbackId: g.ids[next]!,
-        error: this.#serialize(e),
-      });
-      this.#runStandby(owner, next, e, 'fallback');
-    } else if (kind === 'fallback') this.#afterFallbacks(owner, e);
-    else {
-      // A failing boundary fails the node it guards.
-      this.#afterFallbacks(owner, e, true);
-    }
-  }
-
-  /** The error boundary that handles `error` of node `i`, or -1. */
-  #boundaryFor(i: number, error: unknown): number {
-    const boundaries = this.#g.boundariesOf.get(i);
-    if (boundaries === undefined || isFlowlaneError(error, 'FL_CANCELLED')) return -1;
-    for (const h of boundaries) {
-      const types = this.#g.defs[h]!.errorTypes;
-      if (types === undefined || matchesError(error, types)) return h;
-    }
-    return -1;
-  }
-
-  #succeedStandby(s: number, value: unknown): void {
-    const now = this.#now;
-    this.outputs[this.#g.ids[s]!] = value;
-    this.#emit({
-      type: 'node.completed',
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      nodeId: this.#g.ids[s]!,
-      attempt: this.#attempts[s]!,
-      durationMs: now - this.#started[s]!,
-    });
-    this.#st[s] = SUCCESS;
-    this.#dur[s] = now - this.#started[s]!;
-    this.#release(s, 'success');
-  }
-
-  #setExtra(i: number, patch: Extra): void {
+  #setExtra(i: number, patch: NodeExtra): void {
     const map = (this.#extra ??= new Map());
     map.set(i, { ...map.get(i), ...patch });
   }
@@ -1243,16 +723,9 @@ export class Execution implements Run {
           if (st[i] === RUNNING) {
             this.#dur[i] = this.#now - this.#started[i]!;
             // Nodes cut short get an event of their own, so exporters can close what node.started opened.
-            this.#emit({
-              type: 'node.cancelled',
-              executionId: this.executionId,
-              workflow: this.workflow,
-              timestamp: this.#now,
-              nodeId: this.#g.ids[i]!,
-              attempt: this.#attempts[i]!,
-              durationMs: this.#dur[i]!,
-              reason: reason.message,
-            });
+            this.#emit(
+              nodeCancelled(this, this.#now, this.#g.ids[i]!, this.#attempts[i]!, this.#dur[i]!, reason.message),
+            );
           }
           st[i] = CANCELLED;
           this.#release(i, 'cancelled');
@@ -1271,122 +744,32 @@ export class Execution implements Run {
     this.#finalize(status);
   }
 
-  async #rollback(): Promise<void> {
-    const g = this.#g;
-    const topo = g.topo;
-    for (let k = topo.length - 1; k >= 0; k--) {
-      const i = topo[k]!;
-      const rb = g.defs[i]!.options.rollback;
-      // Completed nodes are undone, and so are nodes whose work was done but whose health check failed.
-      const healthFailed =
-        this.#st[i] === FAILED && isFlowlaneError(this.#extra?.get(i)?.error, 'FL_HEALTH_CHECK_FAILED');
-      if (rb === undefined || (this.#st[i] !== SUCCESS && !healthFailed)) continue;
-      const nodeId = g.ids[i]!;
-      const t0 = this.#rt.clock.now();
-      try {
-        if (typeof rb === 'function') await this.#rollbackFunction(i, rb);
-        else
-          await this.execHandle(
-            i,
-            rb.command,
-            commandOptions(rb, DEFAULT_ROLLBACK_TIMEOUT_MS),
-            new AbortController().signal,
-          ).result;
-        this.#emit({
-          type: 'node.rolled-back',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: this.#rt.clock.now(),
-          nodeId,
-          durationMs: this.#rt.clock.now() - t0,
-        });
-      } catch (cause) {
-        const e = new FlowlaneError(
-          'FL_ROLLBACK_FAILED',
-          { nodeId, reason: this.#serialize(cause).message },
-          { cause },
-        );
-        this.#emit({
-          type: 'node.rolled-back',
-          executionId: this.executionId,
-          workflow: this.workflow,
-          timestamp: this.#rt.clock.now(),
-          nodeId,
-          durationMs: this.#rt.clock.now() - t0,
-          error: this.#serialize(e),
-        });
-        this.#rt.logger.error('rollback failed', {
-          executionId: this.executionId,
-          nodeId,
-          error: this.#serialize(e).message,
-        });
-      }
-    }
-  }
-
-  /** Runs a function rollback, given up (`FL_TIMEOUT`) after {@link DEFAULT_ROLLBACK_TIMEOUT_MS} of engine time. */
-  #rollbackFunction(i: number, rb: (ctx: never, output: unknown) => unknown): Promise<unknown> {
-    const nodeId = this.#g.ids[i]!;
-    return new Promise((resolve, reject) => {
-      const timer = this.#rt.clock.schedule(
-        () =>
-          reject(
-            new FlowlaneError('FL_TIMEOUT', {
-              nodeId,
-              ms: DEFAULT_ROLLBACK_TIMEOUT_MS,
-            }),
-          ),
-        DEFAULT_ROLLBACK_TIMEOUT_MS,
-      );
-      const settle =
-        <T>(fn: (v: T) => void) =>
-        (v: T) => {
-          timer.unsubscribe();
-          fn(v);
-        };
-      try {
-        const r = rb(new NodeCtx(this, i, this.#attempts[i]!) as never, this.outputs[nodeId]);
-        lastValueFrom(toObservable(r as never), { defaultValue: undefined }).then(settle(resolve), settle(reject));
-      } catch (e) {
-        settle(reject)(e);
-      }
+  #rollback(): Promise<void> {
+    return rollbackRun(this.#host(), {
+      st: this.#st,
+      attempts: this.#attempts,
+      extra: this.#extra,
+      outputs: this.outputs,
     });
   }
 
   #finalize(status: RunStatus): void {
-    this.#finalized = true;
     const now = this.#rt.clock.now();
     const durationMs = now - (this.#begun ? this.#t0 : now);
-    const base = {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      timestamp: now,
-      durationMs,
-    };
-    if (status === 'success') this.#emit({ type: 'workflow.completed', ...base });
+    if (status === 'success') this.#emit(workflowCompleted(this, now, durationMs));
     else if (status === 'cancelled')
-      this.#emit({
-        type: 'workflow.cancelled',
-        ...base,
-        reason: (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
-      });
-    else
-      this.#emit({
-        type: 'workflow.failed',
-        ...base,
-        ...(this.#failedNode === undefined ? {} : { nodeId: this.#failedNode }),
-        error: this.#serialize(this.#runError),
-      });
+      this.#emit(
+        workflowCancelled(
+          this,
+          now,
+          durationMs,
+          (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
+        ),
+      );
+    else this.#emit(workflowFailed(this, now, durationMs, this.#failedNode, this.#serialize(this.#runError)));
 
-    const observers = this.#observers;
-    this.#observers = undefined;
-    if (observers !== undefined) for (const o of observers) o.complete();
-    if (this.#customHandlers !== undefined)
-      for (const [type, listener] of this.#customHandlers) {
-        const set = this.#rt.customListeners.get(type);
-        set?.delete(listener);
-        if (set?.size === 0) this.#rt.customListeners.delete(type);
-      }
+    this.#log.complete();
+    this.#log.unlisten(this.#rt.customListeners);
     if (this.#onExternalAbort !== undefined) this.#externalSignal?.removeEventListener('abort', this.#onExternalAbort);
     if (this.#storage !== undefined) {
       try {
@@ -1397,16 +780,7 @@ export class Execution implements Run {
         this.#rt.logger.warn('state store release failed', { error: String(e) });
       }
     }
-    if (this.#staging !== undefined) {
-      const staging = this.#staging;
-      this.#rt.track(
-        staging
-          .then((dir) => rm(dir, { recursive: true, force: true }))
-          .catch((e: unknown) =>
-            this.#rt.logger.warn('could not remove the artifact staging dir', { error: String(e) }),
-          ),
-      );
-    }
+    this.#artifacts?.cleanup(this.#host());
     this.#rt.settled(this);
     const result = this.#buildResult(status, durationMs);
     // A durable run reports its outcome only once its last record is stored.
@@ -1421,54 +795,21 @@ export class Execution implements Run {
       status,
       outputs: this.outputs,
       nodes: this.#nodeRecords(),
-      ...(this.#runError === undefined ? {} : { error: this.#redactRunError(this.#runError) }),
+      ...(this.#runError === undefined ? {} : { error: redactRunError(this.#redactor, this.#runError) }),
       durationMs,
     };
   }
 
   #nodeRecords(): Record<string, NodeRecord> {
-    const g = this.#g;
-    // Null prototype: a node may be called `__proto__`.
-    const nodes = Object.create(null) as Record<string, NodeRecord>;
-    const st = this.#st;
-    const extra = this.#extra;
-    const redactor = this.#redactor;
-    for (let i = 0; i < g.ids.length; i++) {
-      const id = g.ids[i]!;
-      let s = st[i]!;
-      if (s === PENDING && g.standby[i] === 1) s = SKIPPED;
-      const x = extra?.get(i);
-      const rec: { -readonly [K in keyof NodeRecord]: NodeRecord[K] } = {
-        status: STATUS_NAMES[s]!,
-        attempts: this.#attempts[i]!,
-        durationMs: this.#dur[i]!,
-      };
-      if (s === SUCCESS) rec.output = redactor?.active ? redactor.value(this.outputs[id]) : this.outputs[id];
-      if (x !== undefined) {
-        if (x.error !== undefined) rec.error = this.#serialize(x.error);
-        if (x.fallbackUsed !== undefined) rec.fallbackUsed = x.fallbackUsed;
-        if (x.handledBy !== undefined) rec.handledBy = x.handledBy;
-        if (x.cacheHit === true) {
-          rec.cacheHit = true;
-        }
-      }
-      nodes[id] = rec;
-    }
-    return nodes;
-  }
-
-  #redactRunError(e: FlowlaneError): FlowlaneError {
-    const r = this.#redactor;
-    if (r === undefined || !r.active) return e;
-    const message = r.string(e.message);
-    if (
-      message === e.message &&
-      !(e.cause instanceof Error && r.string(String(e.cause.stack)) !== String(e.cause.stack))
-    )
-      return e;
-    return new FlowlaneError(e.code, r.value(e.details) as never, {
-      message,
-      cause: e.cause === undefined ? undefined : rebuildError(r.error(e.cause)),
+    return nodeRecords({
+      g: this.#g,
+      st: this.#st,
+      attempts: this.#attempts,
+      dur: this.#dur,
+      outputs: this.outputs,
+      extra: this.#extra,
+      redactor: this.#redactor,
+      serialize: (e) => this.#serialize(e),
     });
   }
 
@@ -1477,45 +818,17 @@ export class Execution implements Run {
   #emit(e: FlowEvent): void {
     // Events of subworkflow runs carry their parent's id (added here so hot event literals keep one shape).
     if (this.#parent !== undefined) (e as { parentExecutionId?: string }).parentExecutionId = this.#parent.executionId;
-    this.#events.push(e);
+    this.#log.push(e);
     this.#journal?.event(e);
-    const observers = this.#observers;
-    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
-    const handlers = this.#handlers;
-    if (handlers !== undefined) {
-      const list = handlers.get(e.type);
-      if (list !== undefined) for (const h of list) this.#callHandler(h, e);
-    }
+    this.#log.handle(e);
     this.#rt.publish(e);
     this.#parent?.forward(e);
   }
 
   /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */
   forward(e: FlowEvent): void {
-    this.#events.push(e);
-    const observers = this.#observers;
-    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+    this.#log.push(e);
     this.#parent?.forward(e);
-  }
-
-  #callHandler(h: (e: FlowEvent) => unknown, e: FlowEvent): void {
-    try {
-      const r = h(e);
-      if (isThenable(r))
-        r.then(undefined, (err: unknown) =>
-          this.#rt.logger.error('onEvent handler failed', {
-            workflow: this.workflow,
-            type: e.type,
-            error: this.#serialize(err).message,
-          }),
-        );
-    } catch (err) {
-      this.#rt.logger.error('onEvent handler failed', {
-        workflow: this.workflow,
-        type: e.type,
-        error: this.#serialize(err).message,
-      });
-    }
   }
 
   #serialize(e: unknown, stack = true): SerializedError {
@@ -1523,7 +836,87 @@ export class Execution implements Run {
     return this.#redactor?.active ? this.#redactor.error(e, options) : serializeError(e, options);
   }
 
-  /* ───────────── Services for NodeCtx ───────────── */
+  /* ───────────── The run as its services see it ───────────── */
+
+  /** The view of this run that health checks, rollback, artifacts and the option pipeline use (made on first use). */
+  #host(): RunHost {
+    if (this.#hostView !== undefined) return this.#hostView;
+    this.#hostView = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      actor: this.actor,
+      rt: this.#rt,
+      g: this.#g,
+      attempts: this.#attempts,
+      outputs: this.outputs,
+      version: this.#wf.version,
+      origin: this,
+      isDone: () => this.#done,
+      emit: (e) => this.#emit(e),
+      serialize: (e, stack) => this.#serialize(e, stack),
+      runSignal: () => this.runSignal(),
+      ctx: (i, attempt, ctrl) => new RunNodeContext(this, i, attempt, ctrl),
+      execHandle: (i, command, options, signal) => this.execHandle(i, command, options, signal),
+      executorFor: (i, target) => this.#executorFor(i, target),
+      input: () => this.input,
+      plan: (i) => this.#plan.nodes[i]!,
+      descriptions: () => this.#in.descriptions(),
+      invoke: (i, ctx, error) => this.#invoke(i, ctx as RunNodeContext, error),
+      redact: <T>(value: T): T => (this.#redactor?.active ? this.#redactor.value(value) : value),
+      markCacheHit: (i) => this.#setExtra(i, { cacheHit: true }),
+      defaultCacheKey: (i) => defaultCacheKey(this.#g, this.outputs, this.input, i),
+      adoptSecrets: (leader) => this.#adoptSecrets(leader as Execution),
+      denial: (i) => this.#denial(i),
+      artifacts: () => (this.#artifacts ??= new ArtifactStage(this.#rt.artifactsDir)),
+    };
+    return this.#hostView;
+  }
+
+  /** The view of this run that recovery (fallbacks, boundaries) uses (made on first failure). */
+  #recoveryHost(): RecoveryHost {
+    if (this.#recoveryView !== undefined) return this.#recoveryView;
+    this.#recoveryView = {
+      executionId: this.executionId,
+      workflow: this.workflow,
+      rt: this.#rt,
+      g: this.#g,
+      st: this.#st,
+      dur: this.#dur,
+      started: this.#started,
+      attempts: this.#attempts,
+      isDone: () => this.#done,
+      now: () => this.#now,
+      tick: () => (this.#now = this.#rt.clock.now()),
+      emit: (e) => this.#emit(e),
+      serialize: (e, stack) => this.#serialize(e, stack),
+      redacting: () => this.#redactor?.active === true,
+      setExtra: (i, patch) => this.#setExtra(i, patch),
+      setOutput: (i, value) => {
+        this.outputs[this.#g.ids[i]!] = value;
+      },
+      takeLease: (i) => {
+        const lease = this.#leases?.get(i);
+        if (lease !== undefined) this.#leases!.delete(i);
+        return lease;
+      },
+      release: (i, outcome) => this.#release(i, outcome),
+      settle: (i, status) => this.#settle(i, status),
+      succeed: (i, value, via) => this.#succeed(i, value, via),
+      acquire: (i, priority, go, fail) => this.#acquire(i, priority, go, fail),
+      beginNode: (i) => this.#begin_(i),
+      pipeline: (i, error) => this.#pipeline(i, error),
+      subscribe: (i, source, ok, fail) => this.#subscribe(i, source, ok, fail),
+      pump: () => this.#pump(),
+      failRun: (error, nodeId) => {
+        this.#runError = error;
+        this.#failedNode = nodeId;
+        this.#finish('failed');
+      },
+    };
+    return this.#recoveryView;
+  }
+
+  /* ───────────── Services for RunNodeContext ───────────── */
 
   idOf(i: number): string {
     return this.#g.ids[i]!;
@@ -1585,131 +978,22 @@ export class Execution implements Run {
     return this.#custom?.get(name) ?? this.#rt.lastCustom.since(name, this.#customMark);
   }
 
-  #signalBox(name: string): SignalBox {
-    const signals = (this.#signals ??= new Map());
-    let box = signals.get(name);
-    if (box === undefined) signals.set(name, (box = { buffer: [], waiters: [] }));
-    return box;
-  }
-
   waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown> {
-    const box = this.#signalBox(name);
-    const journal = this.#journal;
-    const nodeId = this.#g.ids[i]!;
-    if (box.buffer.length > 0) {
-      journal?.signalConsumed(name, nodeId);
-      return Promise.resolve(box.buffer.shift());
-    }
-    // A durable run keeps the wait's deadline in its log: a resumed wait gets the time that was left.
-    const ms = journal === undefined || timeout === undefined ? timeout : journal.waitStarted(nodeId, name, timeout);
-    return this.#waitFor<unknown>(
-      signal,
-      ms,
-      () => new FlowlaneError('FL_SIGNAL_TIMEOUT', { nodeId, signal: name, ms: timeout! }),
-      (deliver) => {
-        const take =
-          journal === undefined
-            ? deliver
-            : (payload: unknown): void => {
-                journal.signalConsumed(name, nodeId);
-                deliver(payload);
-              };
-        box.waiters.push(take);
-        return () => {
-          const k = box.waiters.indexOf(take);
-          if (k !== -1) box.waiters.splice(k, 1);
-        };
-      },
-    );
+    const box = signalBox((this.#signals ??= new Map()), name);
+    return waitForSignal(this.#rt.clock, box, this.#journal, this.#g.ids[i]!, name, timeout, signal);
   }
 
   waitForEvent(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<CustomEvent> {
-    const listeners = this.#rt.customListeners;
-    return this.#waitFor<CustomEvent>(
-      signal,
-      timeout,
-      () => new FlowlaneError('FL_EVENT_TIMEOUT', { nodeId: this.#g.ids[i]!, event: name, ms: timeout! }),
-      (deliver) => {
-        let set = listeners.get(name);
-        if (set === undefined) listeners.set(name, (set = new Set()));
-        set.add(deliver);
-        return () => {
-          const current = listeners.get(name);
-          current?.delete(deliver);
-          if (current?.size === 0) listeners.delete(name);
-        };
-      },
-    );
-  }
-
-  /**
-   * Waits for `subscribe`'s `deliver` to be called, rejecting with the abort reason when `signal` aborts or with
-   * `timeoutError()` after `timeout` ms on the engine clock; every path unregisters the waiter and clears the timer.
-   */
-  #waitFor<T>(
-    signal: AbortSignal,
-    timeout: number | undefined,
-    timeoutError: () => Error,
-    subscribe: (deliver: (value: T) => void) => () => void,
-  ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (signal.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      let action: Subscription | undefined;
-      let unsubscribe: (() => void) | undefined;
-      const cleanup = (): void => {
-        action?.unsubscribe();
-        signal.removeEventListener('abort', onAbort);
-        unsubscribe?.();
-      };
-      const onAbort = (): void => {
-        cleanup();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (timeout !== undefined)
-        action = this.#rt.clock.schedule(() => {
-          cleanup();
-          reject(timeoutError());
-        }, timeout);
-      unsubscribe = subscribe((value) => {
-        cleanup();
-        resolve(value);
-      });
-    });
+    return waitForEvent(this.#rt.clock, this.#rt.customListeners, this.#g.ids[i]!, name, timeout, signal);
   }
 
   storage(): ExecutionStorage {
-    if (this.#storage === undefined) {
-      const store = this.#rt.stateStore;
-      const id = this.executionId;
-      this.#storage = {
-        get: async <T>(key: string) => (await store.get(id, key)) as T | undefined,
-        set: async (key, value) => {
-          await store.set(id, key, value);
-          this.#journal?.storage(key, value, false);
-        },
-        delete: async (key) => {
-          await store.delete(id, key);
-          this.#journal?.storage(key, undefined, true);
-        },
-      };
-    }
+    this.#storage ??= runStorage(this.#rt.stateStore, this.executionId, () => this.#journal);
     return this.#storage;
   }
 
-  async getSecret(name: string): Promise<string> {
-    const providers = this.#rt.secrets;
-    for (const p of providers) {
-      const v = await p.get(name);
-      if (v !== undefined) {
-        this.sharedRedactor().add(v);
-        return v;
-      }
-    }
-    throw new FlowlaneError('FL_SECRET_NOT_FOUND', { name, providers: providers.map((p) => p.name) });
+  getSecret(name: string): Promise<string> {
+    return resolveSecret(this.#rt.secrets, () => this.sharedRedactor(), name);
   }
 
   /** `ctx.markSecret(value)`: redact a value that did not come from a secrets provider. */
@@ -1734,26 +1018,8 @@ export class Execution implements Run {
     return (this.#redactor ??= new Redactor());
   }
 
-  async audit(i: number, record: AuditInput): Promise<void> {
-    const r = this.#redactor;
-    const full = {
-      timestamp: this.#rt.clock.now(),
-      executionId: this.executionId,
-      workflow: this.workflow,
-      nodeId: this.#g.ids[i]!,
-      ...(this.actor === undefined ? {} : { actor: this.actor.id }),
-      ...record,
-    };
-    const safe = r?.active ? r.value(full) : full;
-    await Promise.all(
-      this.#rt.auditSinks.map(async (s) => {
-        try {
-          await s.write(safe);
-        } catch (e) {
-          this.#rt.logger.error('audit sink failed', { sink: s.name, error: this.#serialize(e).message });
-        }
-      }),
-    );
+  audit(i: number, record: AuditInput): Promise<void> {
+    return writeAudit(this.#host(), this.#redactor, i, record);
   }
 
   execHandle(
@@ -1772,98 +1038,12 @@ export class Execution implements Run {
     });
   }
 
-  /** The executor a node uses (its `executor` option, else `local`) and the target (explicit, option, lease). */
   #executorFor(i: number, explicitTarget?: string): { executor: Executor; target: string | undefined } {
-    const sel = this.#g.defs[i]!.options.executor;
-    const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
-    const executor = this.#rt.executors.get(name);
-    if (executor === undefined)
-      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', {
-        nodeId: this.#g.ids[i]!,
-        executor: name,
-        available: [...this.#rt.executors.keys()],
-      });
-    return {
-      executor,
-      target: explicitTarget ?? (typeof sel === 'object' ? sel.target : undefined) ?? this.workerOf(i),
-    };
-  }
-
-  /* ───────────── Artifacts ───────────── */
-
-  /** The run's staging directory, created on first use and removed when the run settles. */
-  #stagingDir(): Promise<string> {
-    this.#staging ??= mkdtemp(join(this.#rt.artifactsDir ?? tmpdir(), 'flowlane-artifacts-'));
-    return this.#staging;
-  }
-
-  /** Copies the node's `artifacts.in` from the staging area to its executor. */
-  async #deliverArtifacts(i: number): Promise<void> {
-    const wanted = this.#g.defs[i]!.options.artifacts?.in ?? [];
-    if (wanted.length === 0) return;
-    const { executor, target } = this.#executorFor(i);
-    for (const w of wanted) {
-      const path = this.#artifacts?.get(w.name);
-      if (path === undefined)
-        throw new FlowlaneError('FL_ARTIFACT_NOT_FOUND', { nodeId: this.#g.ids[i]!, name: w.name });
-      const r = await executor.copyIn(path, w.to, { target, signal: this.runSignal() });
-      this.#emit({
-        type: 'artifact.delivered',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId: this.#g.ids[i]!,
-        name: w.name,
-        to: w.to,
-        bytes: r.bytes,
-        files: r.files,
-      });
-    }
-  }
-
-  /** Copies the node's `artifacts.out` from its executor into the staging area. */
-  async #collectArtifacts(i: number): Promise<void> {
-    const produced = this.#g.defs[i]!.options.artifacts?.out ?? [];
-    if (produced.length === 0) return;
-    const { executor, target } = this.#executorFor(i);
-    const dir = await this.#stagingDir();
-    for (const o of produced) {
-      const dest = join(dir, o.name);
-      const r = await executor.copyOut(o.from, dest, { target, signal: this.runSignal() });
-      (this.#artifacts ??= new Map()).set(o.name, dest);
-      this.#emit({
-        type: 'artifact.collected',
-        executionId: this.executionId,
-        workflow: this.workflow,
-        timestamp: this.#rt.clock.now(),
-        nodeId: this.#g.ids[i]!,
-        name: o.name,
-        from: o.from,
-        bytes: r.bytes,
-        files: r.files,
-        ...(r.sha256 === undefined ? {} : { sha256: r.sha256 }),
-      });
-    }
+    return executorFor({ rt: this.#rt, g: this.#g }, i, explicitTarget, this.workerOf(i));
   }
 
   resolve<T>(token: InjectionToken<T>): T {
     return this.#rt.container.resolve(token);
-  }
-
-  #runChild(i: number, ctx: NodeCtx): Promise<unknown> {
-    const def = this.#g.defs[i]!;
-    const mapped = (def.fn as (c: NodeCtx) => unknown)(ctx);
-    return Promise.resolve(mapped).then(async (input) => {
-      const child = this.#rt.startChild(
-        def.child!,
-        input,
-        { executionId: `${this.executionId}/${def.id}`, actor: this.actor, signal: ctx.signal },
-        this,
-      );
-      const r = await child.result;
-      if (r.status === 'success') return r.outputs;
-      throw r.error ?? new FlowlaneError('FL_CANCELLED', { executionId: child.executionId, reason: r.status });
-    });
   }
 }
 
@@ -1877,24 +1057,4 @@ function reasonText(reason: unknown, fallback: string): string {
   if (reason instanceof Error) return reason.message;
   if (typeof reason === 'string') return reason;
   return fallback;
-}
-
-/** An Error carrying a serialised (redacted) error's message and stack. */
-function rebuildError(s: SerializedError): Error {
-  const e = new Error(s.message, s.cause === undefined ? undefined : { cause: rebuildError(s.cause) });
-  e.name = s.name;
-  if (s.stack !== undefined) e.stack = s.stack;
-  if (s.code !== undefined) Object.defineProperty(e, 'code', { value: s.code, enumerable: true });
-  return e;
-}
-
-/** JSON with sorted keys, for default cache keys. */
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x !== null && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(
-          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-        )
-      : x,
-  );
 }

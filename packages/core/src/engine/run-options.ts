@@ -25,6 +25,9 @@ export function checkRunOptions(options: RunOptions): RunOptions {
   if (signal !== undefined && !isAbortSignal(signal))
     throw invalid('signal', `expected an AbortSignal (e.g. new AbortController().signal), got ${describe(signal)}`);
   if (redact !== undefined) checkRedact(redact, 'redact');
+  const { priority } = options;
+  if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority)))
+    throw invalid('priority', `expected a finite number (higher runs first), got ${describe(priority)}`);
   if (actor === undefined) return options;
   return { ...options, actor: frozenActor(actor) };
 }

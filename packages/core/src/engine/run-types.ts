@@ -53,6 +53,12 @@ export interface RunOptions {
    * read from a file. Added to the values of `ctx.getSecret()`, `ctx.markSecret()` and the engine's `redact.also`.
    */
   readonly redact?: RedactOptions | undefined;
+  /**
+   * Admission priority among waiting runs of the same flow-control key (higher first; default the workflow's
+   * `priority`, else 0). Between keys, `fairness` decides. Applies while runs wait for `maxConcurrentRuns` or a
+   * flow-control limit.
+   */
+  readonly priority?: number | undefined;
   /** What started the run (set by triggers and schedules; shown on its `workflow.started` event). */
   readonly triggeredBy?: TriggeredBy | undefined;
 }

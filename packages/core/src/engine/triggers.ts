@@ -3,6 +3,7 @@ import { FlowlaneError, serializeError } from '../errors.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from './events.js';
+import { debounceKey } from './flow-control/options.js';
 import { checkOptionKeys } from './option-keys.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 
@@ -73,8 +74,15 @@ interface Entry {
   readonly opts: TriggerOptions;
   active: number;
   readonly waiting: Pending[];
-  debounced: Subscription | undefined;
+  /** Pending debounced events by debounce key (`'*'` for the trigger's own `debounce`). */
+  readonly debounced: Map<string, Debounced>;
   removed: boolean;
+}
+
+interface Debounced {
+  /** Engine time of the burst's first event (for `maxWait`). */
+  readonly first: number;
+  timer: Subscription;
 }
 
 /**
@@ -122,14 +130,14 @@ export class TriggerHub {
     positive('trigger.concurrency', opts.concurrency, true);
     positive('trigger.debounce', opts.debounce, false);
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    const entry: Entry = { opts, active: 0, waiting: [], debounced: undefined, removed: false };
+    const entry: Entry = { opts, active: 0, waiting: [], debounced: new Map(), removed: false };
     this.#entries.add(entry);
     if (LIFECYCLE.has(opts.on)) this.#lifecycle = true;
     return {
       remove: () => {
         entry.removed = true;
-        entry.debounced?.unsubscribe();
-        entry.debounced = undefined;
+        for (const d of entry.debounced.values()) d.timer.unsubscribe();
+        entry.debounced.clear();
         entry.waiting.length = 0;
         this.#entries.delete(entry);
       },
@@ -180,8 +188,8 @@ export class TriggerHub {
   close(): void {
     this.#closed = true;
     for (const e of [...this.#entries]) {
-      e.debounced?.unsubscribe();
-      e.debounced = undefined;
+      for (const d of e.debounced.values()) d.timer.unsubscribe();
+      e.debounced.clear();
       e.waiting.length = 0;
     }
     this.#entries.clear();
@@ -208,17 +216,44 @@ export class TriggerHub {
       }
       const pending: Pending = { event, chain };
       if (o.debounce !== undefined && o.debounce > 0) {
-        entry.debounced?.unsubscribe();
-        entry.debounced = this.#host.clock.schedule(() => {
-          entry.debounced = undefined;
-          if (!entry.removed && !this.#closed) this.#admit(entry, pending);
-        }, o.debounce);
+        this.#debounce(entry, '*', pending, o.debounce, undefined);
+        continue;
+      }
+      // The workflow's own `debounce: { key, period, maxWait }` (flow control) when the trigger sets none.
+      const wd = o.debounce === undefined ? o.run.flowControl?.debounce : undefined;
+      if (wd !== undefined) {
+        let key: string;
+        try {
+          const input = inputOf(o, event);
+          key = debounceKey(wd.key, { input, executionId: '', workflow: o.run.name });
+        } catch (error) {
+          this.#report(entry, new Error(`trigger on "${o.on}": debounce key: ${serializeError(error).message}`));
+          continue;
+        }
+        this.#debounce(entry, key, pending, wd.period, wd.maxWait);
         continue;
       }
       const run = this.#admit(entry, pending);
       if (run !== undefined) started.push(run);
     }
     return started;
+  }
+
+  /**
+   * Trailing debounce per key: the run starts `period` ms after the key's last event, with that event; with `maxWait`,
+   * at the latest `maxWait` ms after the burst's first event.
+   */
+  #debounce(entry: Entry, key: string, pending: Pending, period: number, maxWait: number | undefined): void {
+    const now = this.#host.clock.now();
+    const prev = entry.debounced.get(key);
+    prev?.timer.unsubscribe();
+    const first = prev?.first ?? now;
+    const delay = maxWait === undefined ? period : Math.max(0, Math.min(period, first + maxWait - now));
+    const timer = this.#host.clock.schedule(() => {
+      entry.debounced.delete(key);
+      if (!entry.removed && !this.#closed) this.#admit(entry, pending);
+    }, delay);
+    entry.debounced.set(key, { first, timer });
   }
 
   #admit(entry: Entry, p: Pending): Run<object> | undefined {
@@ -241,7 +276,7 @@ export class TriggerHub {
     }
     let input: unknown;
     try {
-      input = o.input === undefined ? event.payload : typeof o.input === 'function' ? (o.input as Fn)(event) : o.input;
+      input = inputOf(o, event);
     } catch (error) {
       this.#report(entry, new Error(`trigger on "${o.on}": input() threw: ${serializeError(error).message}`));
       return undefined;
@@ -287,6 +322,10 @@ export class TriggerHub {
 }
 
 type Fn = (e: TriggerEvent) => unknown;
+
+function inputOf(o: TriggerOptions, event: TriggerEvent): unknown {
+  return o.input === undefined ? event.payload : typeof o.input === 'function' ? (o.input as Fn)(event) : o.input;
+}
 
 /** `FL_TRIGGER_LOOP` naming the repeating part of a chain of workflow names (or the whole chain when none repeats). */
 export function loopError(chain: readonly string[], event: string, limit: number): FlowlaneError<'FL_TRIGGER_LOOP'> {

@@ -35,7 +35,7 @@ export const ENGINE_KEYS = [
   'instanceId',
   'unregisteredVersion',
 ] as const;
-const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor', 'triggeredBy', 'redact']);
+const RUN_KEYS = allKeys<RunOptions>()(['executionId', 'signal', 'actor', 'triggeredBy', 'redact', 'priority']);
 const EXECUTOR_METHODS = ['exec', 'copyIn', 'copyOut', 'healthCheck', 'dispose'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -15,11 +15,14 @@ import type {
 import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
-import type { Execution } from './execution.js';
+import type { NodeFlow } from './flow-control/types.js';
 import type { RunOptions } from './run-types.js';
 
-/** Internal: what an execution needs from its engine. */
-export interface EngineRuntime {
+/**
+ * Internal: what a run needs from its engine (clock, plugins' registrations, publishing, child runs). Generic in the
+ * run type so this contract does not depend on `Execution` (engine → execution, one way).
+ */
+export interface EngineServices<X = unknown> {
   readonly clock: SchedulerLike;
   readonly logger: Logger;
   readonly middleware: readonly Middleware[];
@@ -46,7 +49,9 @@ export interface EngineRuntime {
   /** Keep track of background work (cleanups) that `engine.close()` must wait for. */
   track(work: Promise<unknown>): void;
   /** Start a child execution (subworkflow) right away, outside the run queue. */
-  startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: Execution): Execution;
+  startChild(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, parent: X): X;
+  /** Flow control between runs (node-level `concurrency` / `rateLimit` wait here). */
+  readonly flow: NodeFlow;
   /** Called by an execution when it settles. */
-  settled(exec: Execution): void;
+  settled(exec: X): void;
 }

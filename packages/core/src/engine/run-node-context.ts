@@ -4,16 +4,51 @@ import { FlowlaneError } from '../errors.js';
 import { validateExecArgs } from '../executor/validate-exec-args.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
-import type { Actor, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
+import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
 import type { CustomEvent } from './events.js';
-import type { Execution } from './execution.js';
+
+/**
+ * What a node's context needs from its run (the run implements it; node `i` is the node's index in the graph).
+ * Owned here so the context does not depend on the run's class (execution → run-node-context, one way).
+ */
+export interface NodeServices {
+  readonly input: unknown;
+  readonly outputs: Readonly<Record<string, unknown>>;
+  readonly executionId: string;
+  readonly workflow: string;
+  readonly actor: Actor | undefined;
+  idOf(i: number): string;
+  workerOf(i: number): string | undefined;
+  runSignal(): AbortSignal;
+  log(
+    i: number,
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Readonly<Record<string, unknown>>,
+  ): void;
+  storage(): ExecutionStorage;
+  execHandle(
+    i: number,
+    command: string,
+    options: Omit<ExecOptions, 'signal'> | undefined,
+    signal: AbortSignal,
+  ): ExecHandle;
+  emitCustom(i: number, name: string, payload: unknown): void;
+  getCustom(name: string): CustomEvent | undefined;
+  waitForEvent(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<CustomEvent>;
+  waitForSignal(i: number, name: string, timeout: number | undefined, signal: AbortSignal): Promise<unknown>;
+  getSecret(name: string): Promise<string>;
+  markSecret(value: string): void;
+  audit(i: number, record: AuditInput): Promise<void>;
+  resolve<T>(token: InjectionToken<T>): T;
+}
 
 /**
  * The context object a node function receives. One small object per attempt; everything else (signal, logger,
  * storage, exec) is created on first use.
  */
-export class NodeCtx implements NodeContext {
-  readonly #x: Execution;
+export class RunNodeContext implements NodeContext {
+  readonly #x: NodeServices;
   readonly #i: number;
   readonly attempt: number;
   readonly #ctrl: AbortController | undefined;
@@ -21,7 +56,7 @@ export class NodeCtx implements NodeContext {
   #log: NodeLogger | undefined;
   #exec: ExecFn | undefined;
 
-  constructor(x: Execution, i: number, attempt: number, ctrl?: AbortController) {
+  constructor(x: NodeServices, i: number, attempt: number, ctrl?: AbortController) {
     this.#x = x;
     this.#i = i;
     this.attempt = attempt;

@@ -1,0 +1,122 @@
+import { Observable, type Subscriber } from 'rxjs';
+import { isThenable } from '../compile/to-observable.js';
+import type { Logger } from '../plugin/types.js';
+import type { CustomEvent, FlowEvent } from './events.js';
+
+type Handler = (e: FlowEvent) => unknown;
+
+/**
+ * A run's own event stream: every event it emitted (and its subworkflow runs forwarded), replayed to each new
+ * subscriber of `run.events$` and completed when the run is final; plus the workflow's `onEvent` handlers, which are
+ * called per event type (a handler for a custom event name also hears that event from other runs of the engine).
+ */
+export class RunEventLog {
+  readonly #events: FlowEvent[] = [];
+  #observers: Subscriber<FlowEvent>[] | undefined;
+  #events$: Observable<FlowEvent> | undefined;
+  #completed = false;
+  readonly #handlers: Map<string, Handler[]> | undefined;
+  #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
+  readonly #failed: (type: string, error: unknown) => void;
+
+  /** `failed` reports an `onEvent` handler that threw or rejected. */
+  constructor(
+    handlers: readonly { readonly type: string; readonly handler: unknown }[],
+    failed: (type: string, error: unknown) => void,
+  ) {
+    this.#failed = failed;
+    if (handlers.length === 0) return;
+    this.#handlers = new Map();
+    for (const h of handlers) {
+      const list = this.#handlers.get(h.type) ?? [];
+      list.push(h.handler as Handler);
+      this.#handlers.set(h.type, list);
+    }
+  }
+
+  /** The replaying stream (`run.events$`). */
+  get events$(): Observable<FlowEvent> {
+    this.#events$ ??= new Observable<FlowEvent>((sub) => {
+      const events = this.#events;
+      for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
+      if (this.#completed) {
+        sub.complete();
+        return;
+      }
+      (this.#observers ??= []).push(sub);
+      return () => {
+        const list = this.#observers;
+        if (list === undefined) return;
+        const k = list.indexOf(sub);
+        if (k !== -1) list.splice(k, 1);
+      };
+    });
+    return this.#events$;
+  }
+
+  /** Records `e` and passes it to the stream's current subscribers. */
+  push(e: FlowEvent): void {
+    this.#events.push(e);
+    const observers = this.#observers;
+    if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+  }
+
+  /** Calls the `onEvent` handlers of `e`'s type. */
+  handle(e: FlowEvent): void {
+    const handlers = this.#handlers;
+    if (handlers === undefined) return;
+    const list = handlers.get(e.type);
+    if (list !== undefined) for (const h of list) this.#call(h, e);
+  }
+
+  /** The run is final: subscribers complete; later ones get the whole log, then complete. */
+  complete(): void {
+    this.#completed = true;
+    const observers = this.#observers;
+    this.#observers = undefined;
+    if (observers !== undefined) for (const o of observers) o.complete();
+  }
+
+  /** While the run runs, handlers of custom event names hear those events from every run of the engine. */
+  listen(listeners: Map<string, Set<(e: CustomEvent) => void>>): void {
+    if (this.#handlers === undefined) return;
+    for (const [type, list] of this.#handlers) {
+      if (type.includes('.') || type === 'custom') continue;
+      const listener = (e: CustomEvent): void => {
+        for (const h of list) this.#call(h, e);
+      };
+      let set = listeners.get(type);
+      if (set === undefined) listeners.set(type, (set = new Set()));
+      set.add(listener);
+      (this.#customHandlers ??= []).push([type, listener]);
+    }
+  }
+
+  /** Undoes {@link listen}. */
+  unlisten(listeners: Map<string, Set<(e: CustomEvent) => void>>): void {
+    if (this.#customHandlers === undefined) return;
+    for (const [type, listener] of this.#customHandlers) {
+      const set = listeners.get(type);
+      set?.delete(listener);
+      if (set?.size === 0) listeners.delete(type);
+    }
+  }
+
+  #call(h: Handler, e: FlowEvent): void {
+    try {
+      const r = h(e);
+      if (isThenable(r)) r.then(undefined, (err: unknown) => this.#failed(e.type, err));
+    } catch (err) {
+      this.#failed(e.type, err);
+    }
+  }
+}
+
+/** The `failed` callback of a run's event log: handler failures are logged, never thrown into the run. */
+export function logHandlerFailure(
+  logger: Logger,
+  workflow: string,
+  message: (error: unknown) => string,
+): (type: string, error: unknown) => void {
+  return (type, error) => logger.error('onEvent handler failed', { workflow, type, error: message(error) });
+}

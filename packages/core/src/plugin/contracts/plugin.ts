@@ -1,0 +1,71 @@
+import type { Observable } from 'rxjs';
+import type { InjectionToken } from 'tsyringe';
+import type { WorkflowDescription } from '../../contracts/descriptions.js';
+import type { FlowEvent, SystemEvent } from '../../engine/events.js';
+import type { FlowControlBackend } from '../../engine/flow-control/types.js';
+import type { ExecutionStore } from '../execution-store.js';
+import type { Executor } from './executor.js';
+import type { Middleware } from './middleware.js';
+import type { Logger, MetricsExporter } from './observability.js';
+import type { Scheduler } from './scheduler.js';
+import type { AuditSink, PermissionPolicy, SecretsProvider } from './security.js';
+import type { CacheStore, StateStore } from './stores.js';
+
+/* Plugin contracts: plugins. */
+
+/** Everything a plugin may touch while it is set up. */
+export interface PluginApi {
+  /** The engine's core version (semver). */
+  readonly coreVersion: string;
+  readonly executors: { register(name: string, executor: Executor): void; get(name: string): Executor | undefined };
+  readonly schedulers: { set(scheduler: Scheduler): void };
+  readonly middleware: { use(middleware: Middleware): void };
+  readonly secrets: { addProvider(provider: SecretsProvider): void };
+  readonly audit: { addSink(sink: AuditSink): void };
+  readonly metrics: { addExporter(exporter: MetricsExporter): void };
+  readonly cache: { setStore(store: CacheStore): void };
+  readonly state: { setStore(store: StateStore): void };
+  /** The durable execution log (`engine.resume`, `engine.runs`, `resume: 'auto'`). */
+  readonly executions: { setStore(store: ExecutionStore): void };
+  /** Where flow control (`concurrency`, `rateLimit` of workflows) keeps its slots and windows; default in memory. */
+  readonly flowControl: { setBackend(backend: FlowControlBackend): void };
+  readonly permissions: { setPolicy(policy: PermissionPolicy): void };
+  /** The engine's tsyringe child container (`Tokens.*`). */
+  readonly container: PluginContainer;
+  /** Every event of every run on this engine. */
+  readonly events$: Observable<FlowEvent>;
+  /** The engine's {@link SystemEvent}s (worker health, resource expiry) from the installed scheduler. Not replayed. */
+  readonly systemEvents$: Observable<SystemEvent>;
+  /**
+   * The JSON-safe description (nodes, edges, groups) of the workflow of an active run (a subworkflow run's too), or
+   * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph.
+   */
+  describeRun(executionId: string): WorkflowDescription | undefined;
+  readonly logger: Logger;
+  /** Run `fn` when the engine closes (after the plugin's own disposer, in reverse setup order). */
+  onClose(fn: () => void | Promise<void>): void;
+}
+
+/** The part of tsyringe's container plugins use. */
+export interface PluginContainer {
+  register<T>(token: InjectionToken<T>, provider: { useValue: T } | { useFactory: (c: PluginContainer) => T }): void;
+  resolve<T>(token: InjectionToken<T>): T;
+  isRegistered<T>(token: InjectionToken<T>): boolean;
+}
+
+/** A disposer returned by `setup`. */
+export type PluginDisposer = () => void | Promise<void>;
+
+/** A plugin definition; create it with `definePlugin`. */
+export interface FlowlanePlugin {
+  readonly name: string;
+  readonly version: string;
+  /** The `@flowlane/core` semver range this plugin supports, checked before any setup runs. */
+  readonly flowlane: string;
+  /** Names of plugins that must be listed before this one. */
+  readonly dependsOn?: readonly string[] | undefined;
+  // biome-ignore lint/suspicious/noConfusingVoidType: setup functions that return nothing are the common case
+  setup(api: PluginApi): void | PluginDisposer | Promise<void | PluginDisposer>;
+}
+
+/** Description of a workflow given to plugins (never builder internals). */

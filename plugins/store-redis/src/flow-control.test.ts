@@ -1,0 +1,182 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createEngine, workflow } from '@flowlane/core';
+import { docSnippetsSuite, flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisStore } from './index.js';
+import { createRedisFlowControlBackend } from './redis-flow-control.js';
+
+const child = fileURLToPath(new URL('./flow-child.test-helper.ts', import.meta.url));
+const tsx = createRequire(import.meta.url).resolve('tsx');
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+// docs/flow-control.md: every block runs here with its printed output checked (the core-only ones too).
+docSnippetsSuite({
+  docs: [fileURLToPath(new URL('../../../docs/flow-control.md', import.meta.url))],
+  imports: {
+    '@flowlane/store-redis': fileURLToPath(new URL('./index.ts', import.meta.url)),
+    '@flowlane/core': fileURLToPath(import.meta.resolve('@flowlane/core')),
+  },
+  minSnippets: 3,
+  outDir: fileURLToPath(new URL('../.snippets-flow-control/', import.meta.url)),
+});
+
+const redis: RedisService = await startRedis();
+afterAll(() => redis.dispose());
+
+flowControlBackendConformance(
+  'redis',
+  () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const backend = createRedisFlowControlBackend(client, { prefix: `conf:${Math.random()}:`, leaseMs: 10_000 });
+    const stop = backend.dispose?.bind(backend);
+    return Object.assign(backend, {
+      async dispose() {
+        await stop?.();
+        await client.quit();
+      },
+    });
+  },
+  { clock: 'server' },
+);
+
+interface Child {
+  readonly proc: ChildProcess;
+  /** Resolves with the first stdout line starting with `prefix` (undefined if the process exits first). */
+  line(prefix: string): Promise<string | undefined>;
+  readonly exited: Promise<void>;
+}
+
+function startChild(args: readonly string[]): Child {
+  const proc = spawn(process.execPath, ['--import', tsx, child, redis.url, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const lines: string[] = [];
+  const waiting: { prefix: string; resolve: (l: string | undefined) => void }[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    lines.push(l);
+    for (const w of waiting.splice(0))
+      if (l.startsWith(w.prefix)) w.resolve(l);
+      else waiting.push(w);
+  });
+  const exited = new Promise<void>((resolve) =>
+    proc.on('exit', (code, signal) => {
+      if (signal === null && code !== 0) console.error(`flow child exited ${code}:\n${stderr}`);
+      for (const w of waiting.splice(0)) w.resolve(undefined);
+      resolve();
+    }),
+  );
+  return {
+    proc,
+    exited,
+    line: (prefix) =>
+      new Promise((resolve) => {
+        const seen = lines.find((l) => l.startsWith(prefix));
+        if (seen !== undefined) resolve(seen);
+        else if (proc.exitCode !== null || proc.signalCode !== null) resolve(undefined);
+        else waiting.push({ prefix, resolve });
+      }),
+  };
+}
+
+describe('flow control across processes on a real Redis', () => {
+  let r: Redis;
+  beforeAll(() => {
+    r = new Redis(redis.url, { maxRetriesPerRequest: null });
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
+
+  it('3 engines, 300 runs over 10 tenants with limit 2: never more than 2 of a tenant at once across engines', async () => {
+    await r.del('fcx:observed');
+    const children = [0, 1, 2].map((i) => startChild(['run', String(i * 100), '100']));
+    const done = await Promise.all(children.map((c) => c.line('DONE ')));
+    await Promise.all(children.map((c) => c.exited));
+    for (const d of done) expect(JSON.parse(d!.slice(5))).toEqual(Array(100).fill('success'));
+    const observed = (await r.lrange('fcx:observed', 0, -1)).map((l) => l.split(' '));
+    expect(observed).toHaveLength(300);
+    const peak = new Map<string, number>();
+    for (const [tenant, n] of observed) peak.set(tenant!, Math.max(peak.get(tenant!) ?? 0, Number(n)));
+    expect(peak.size).toBe(10);
+    for (const p of peak.values()) expect(p).toBeLessThanOrEqual(2);
+    // The limit was reached (the check is not vacuous), in more than one of the processes.
+    expect([...peak.values()].some((p) => p === 2)).toBe(true);
+    const pidsAtTwo = new Set(observed.filter(([, n]) => n === '2').map(([, , pid]) => pid));
+    expect(pidsAtTwo.size).toBeGreaterThan(1);
+    for (let t = 0; t < 10; t++) expect(await r.get(`fcx:active:t${t}`)).toBe('0');
+  });
+
+  it('two engines on one Redis share a rate window: never more than `limit` starts in any `period`', async () => {
+    const starts: number[] = [];
+    const wf = workflow('partner-api', { rateLimit: { key: (ctx) => ctx.input.partner, limit: 3, period: 500 } })
+      .input<{ partner: string }>()
+      .addNode('call', () => void starts.push(Date.now()))
+      .build();
+    const make = () =>
+      createEngine({
+        logger: quiet,
+        plugins: [redisStore({ url: redis.url, prefix: `rate-${process.pid}:`, stores: ['flowControl'] })],
+      });
+    const a = make();
+    const b = make();
+    try {
+      const runs = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).run(wf, { partner: 'p' }));
+      for (const r of runs) expect((await r.result).status).toBe('success');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+    starts.sort((x, y) => x - y);
+    expect(starts).toHaveLength(8);
+    // Windows are measured on Redis's clock at admission; a node records its start a little later, so allow 50 ms
+    // of scheduling jitter (8 runs without the shared window would all start within a few ms).
+    for (let i = 0; i + 3 < starts.length; i++) expect(starts[i + 3]! - starts[i]!).toBeGreaterThanOrEqual(450);
+  });
+
+  it("a kill -9'd engine's slots stay held while it lives (renewed) and come back after the lease", async () => {
+    await r.del('fcx:active:held');
+    const holder = startChild(['hold', '0', '0']);
+    expect(await holder.line('HOLDING')).toBe('HOLDING');
+    const engine = createEngine({
+      logger: quiet,
+      plugins: [
+        redisStore({
+          url: redis.url,
+          prefix: 'fcx:',
+          stores: ['flowControl'],
+          flowControl: { leaseMs: 1_000, pollIntervalMs: 20 },
+        }),
+      ],
+    });
+    try {
+      const started: number[] = [];
+      const wf = workflow('tenant-work', { concurrency: { key: (ctx) => ctx.input.tenant, limit: 2 } })
+        .input<{ tenant: string }>()
+        .addNode('work', () => void started.push(Date.now()))
+        .build();
+      const run = engine.run(wf, { tenant: 'held' });
+      // Twice the lease: the live holder renews its slots, so the run must still be waiting.
+      await new Promise((done) => setTimeout(done, 2_000));
+      expect(started).toEqual([]);
+      const killedAt = Date.now();
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      const result = await run.result;
+      expect(result.status).toBe('success');
+      expect(started).toHaveLength(1);
+      // Not before the last renewal's lease could run out, and well within a generous bound after it.
+      expect(started[0]! - killedAt).toBeGreaterThanOrEqual(600); // last renewal ≤ lease/3 before the kill
+      expect(started[0]! - killedAt).toBeLessThan(15_000);
+    } finally {
+      await engine.close();
+    }
+  });
+});
