@@ -124,6 +124,12 @@ export class MonitorHub {
   /** Queues an event (called synchronously by the engine for every event). */
   push(e: FlowEvent, d: WorkflowDescription | undefined): void {
     const k = this.#queued;
+    if (k === 0 && this.#clients.size === 0) {
+      // Nobody to send it to and nothing queued before it: record it in place (cheaper than holding it for the flush).
+      this.#events++;
+      this.#o.recorder.append(e, d);
+      return;
+    }
     this.#queue[k] = e;
     if (d !== undefined) this.#graphs[k] = d;
     this.#queued = k + 1;
