@@ -98,6 +98,8 @@ export type {
   RateDecision,
   WorkflowFlowOptions,
 } from './engine/flow-control/types.js';
+export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.js';
+export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
 export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';

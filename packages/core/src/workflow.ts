@@ -166,6 +166,7 @@ function describeNode(graph: CompiledGraph, i: number, o: NodeOptions): NodeDesc
     'healthCheck',
     'estimatedMs',
     'artifacts',
+    'runOn',
   ] as const)
     if (o[key] !== undefined) options[key] = o[key];
   if (o.meta !== undefined) options.meta = JSON.parse(JSON.stringify(o.meta)) as unknown;

@@ -101,6 +101,8 @@ export function checkOptions(def: NodeDef, out: DefinitionProblem[]): void {
   }
   if (o.priority !== undefined && !(typeof o.priority === 'number' && Number.isFinite(o.priority)))
     out.push(invalid(id, 'priority', `expected a finite number, got ${String(o.priority)}`));
+  if (o.runOn !== undefined && !(typeof o.runOn === 'string' && o.runOn.length > 0))
+    out.push(invalid(id, 'runOn', `expected a worker group name or 'local', got ${String(o.runOn)}`));
   if (o.estimatedMs !== undefined && !isNonNegative(o.estimatedMs))
     out.push(invalid(id, 'estimatedMs', `expected a number of ms ≥ 0, got ${String(o.estimatedMs)}`));
   if (o.healthCheck !== undefined) {

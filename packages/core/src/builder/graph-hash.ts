@@ -3,7 +3,7 @@ import type { GraphNodeSignature } from '../plugin/execution-store.js';
 import type { Workflow } from '../workflow.js';
 
 /** Options that only describe a node (for dashboards and metrics) and never change what a run does. */
-const DESCRIPTIVE = new Set(['tags', 'meta', 'estimatedMs']);
+const DESCRIPTIVE = new Set(['tags', 'meta', 'estimatedMs', 'runOn']);
 
 /** A workflow's graph signature: per node its parents and a hash of its behaviour, plus one hash of the whole. */
 export interface GraphSignature {

@@ -211,6 +211,11 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
   /** Free-form metadata for plugins. */
   readonly meta?: Readonly<Record<string, unknown>> | undefined;
   /**
+   * Where a dispatch plugin (e.g. `@flowlane/queue-bullmq`) runs the node: a worker group's name, or `'local'` for
+   * in-process. Without such a plugin the node runs in-process whatever the value.
+   */
+  readonly runOn?: string | undefined;
+  /**
    * Flow control of this node across runs: at most `limit` executions (attempts) of the node per key at once, across
    * every run on the engine (or on a shared flow-control backend). Waiting does not count toward `timeout`.
    */

@@ -57,6 +57,7 @@ const NODE_KEYS = allKeys<NodeOptions>()([
   'rollback',
   'estimatedMs',
   'meta',
+  'runOn',
   'concurrency',
   'rateLimit',
 ]);

@@ -68,7 +68,8 @@ function missingExecutor(rt: EngineServices, def: NodeDef): FlowlaneError | unde
   });
 }
 
-function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
+/** The callable behind a node (task function, forEach fan-out). Subworkflow nodes need an execution. */
+export function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => unknown {
   const fn = def.fn as (ctx: NodeContext, error: unknown) => unknown;
   switch (def.kind) {
     case 'forEach':

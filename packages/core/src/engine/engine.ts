@@ -16,8 +16,9 @@ import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
+import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
-import { relaySchedulerEvents } from './system-events.js';
+import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
@@ -151,6 +152,7 @@ export class Engine {
     container.register(Tokens.Logger, { useValue: logger });
     container.register(Tokens.Clock, { useValue: clock });
     container.register(Tokens.Executors, { useValue: executors });
+    registerRuntime(this, this.#rt as EngineRegistry<unknown>);
     container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
     container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
     container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
@@ -500,6 +502,8 @@ export class Engine {
       systemHandlers: this.#systemHandlers,
       events$: this.events$,
       systemEvents$: this.systemEvents$,
+      publishSystemEvent: (e, source) =>
+        publishSystemEvent(e, source, this.#rt.logger, this.#systemHandlers, this.#system),
       setExecutionStore: (store) => {
         this.#durable.store = store;
       },

@@ -48,9 +48,12 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
       const mctx: MiddlewareContext = {
         executionId: h.executionId,
         workflow: h.workflow,
+        version: h.version,
         nodeId,
         attempt,
         node: h.descriptions()[i]!,
+        actor: h.actor,
+        emitEvent: (name, payload) => ctx.emitEvent(name, payload),
         input: h.input(),
         results: h.outputs,
         get signal() {

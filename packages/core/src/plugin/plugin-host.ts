@@ -52,6 +52,8 @@ export interface PluginHostTarget {
   readonly systemHandlers: ExporterHook<SystemEvent>[];
   readonly events$: Observable<FlowEvent>;
   readonly systemEvents$: Observable<SystemEvent>;
+  /** Publish a plugin's system event (`api.publishSystemEvent`); `source` is the plugin's name. */
+  publishSystemEvent(event: SystemEvent, source: string): void;
   setExecutionStore(store: ExecutionStore): void;
   setFlowControlBackend(backend: FlowControlBackend): void;
   describeRun(executionId: string): WorkflowDescription | undefined;
@@ -243,6 +245,7 @@ export async function setupPlugins(
         container: rt.container as unknown as PluginContainer,
         events$: guardEvents(host.events$, pluginFailures.onSubscriber),
         systemEvents$: guardEvents(host.systemEvents$, pluginFailures.onSubscriber),
+        publishSystemEvent: (e) => host.publishSystemEvent(e, owner),
         describeRun: (id) => host.describeRun(id),
         logger: rt.logger,
         onClose: (fn) => void entry.onClose.push(fn),

@@ -1,5 +1,6 @@
 import type { NodeDescription } from '../../contracts/descriptions.js';
 import type { NodeLogger } from './observability.js';
+import type { Actor } from './security.js';
 
 /* Plugin contracts: middleware. */
 
@@ -7,9 +8,15 @@ import type { NodeLogger } from './observability.js';
 export interface MiddlewareContext {
   readonly executionId: string;
   readonly workflow: string;
+  /** The workflow's version, when it has one (dispatch plugins send it so workers run the same code). */
+  readonly version?: string | undefined;
   readonly nodeId: string;
   readonly attempt: number;
   readonly node: NodeDescription;
+  /** The identity the run acts for. */
+  readonly actor?: Actor | undefined;
+  /** Publish a `custom` event for this node, like `ctx.emitEvent` (for events a remote worker sends back). */
+  emitEvent?(name: string, payload?: unknown): void;
   readonly input: unknown;
   readonly results: Readonly<Record<string, unknown>>;
   readonly signal: AbortSignal;

@@ -37,6 +37,11 @@ export interface PluginApi {
   /** The engine's {@link SystemEvent}s (worker health, resource expiry) from the installed scheduler. Not replayed. */
   readonly systemEvents$: Observable<SystemEvent>;
   /**
+   * Publish a worker-health {@link SystemEvent} (`worker.up` / `worker.down`) on `engine.systemEvents$`, logged like a
+   * scheduler's; `scheduler` defaults to the plugin's name. For plugins that own workers outside the scheduler (queues).
+   */
+  publishSystemEvent(event: SystemEvent): void;
+  /**
    * The JSON-safe description (nodes, edges, groups) of the workflow of an active run (a subworkflow run's too), or
    * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph.
    */

@@ -1,0 +1,34 @@
+import { type RedisService, startRedis } from '@flowlane/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDistributedDemo } from './index.js';
+
+describe('examples/distributed (real Redis, real worker processes)', () => {
+  let redis: RedisService;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.dispose();
+  });
+
+  it('seed 004: tasks run by priority, the flaky one retried; seed 003: shards spread over 3 workers with health events', async () => {
+    const s = await runDistributedDemo(redis.url);
+    // One worker with concurrency 1 takes the five waiting jobs highest priority first; the retry comes last.
+    expect(s.order).toEqual([
+      'charge-cards',
+      'rebuild-search',
+      'flaky-export',
+      'send-newsletter',
+      'cleanup-tmp',
+      'flaky-export',
+    ]);
+    expect(s.attempts['flaky-export']).toBe(2);
+    expect(s.attempts['charge-cards']).toBe(1);
+    const counts = Object.values(s.shardsPerWorker);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(12);
+    for (const w of Object.keys(s.shardsPerWorker)) expect(['node-1', 'node-2', 'node-3']).toContain(w);
+    expect(Object.keys(s.shardsPerWorker).length).toBeGreaterThanOrEqual(2);
+    for (const id of ['node-1', 'node-2', 'node-3', 'tasks-1']) expect(s.health).toContain(`worker.up ${id}`);
+    expect(s.health).toContain('worker.down node-3');
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { workflow } from '../builder/workflow-builder.js';
+import { createEngine } from './engine.js';
+import { runNodeOnWorker } from './node-runner.js';
+
+describe('runNodeOnWorker', () => {
+  const wf = workflow('remote', { version: '1' })
+    .addNode('a', () => 1)
+    .addNode(
+      'b',
+      async (ctx) => {
+        const secret = await ctx.getSecret('API_KEY');
+        ctx.log.info(`key ${secret}`, { secret });
+        ctx.emitEvent('b.done', { secret, n: ctx.results.a });
+        return {
+          sum: (ctx.results.a as number) + (ctx.input as { k: number }).k,
+          attempt: ctx.attempt,
+          actor: ctx.actor?.id,
+        };
+      },
+      { dependsOn: ['a'] },
+    )
+    .addNode('c', (ctx) => ctx.storage.get('x'))
+    .addNode('d', async (ctx) => {
+      const secret = await ctx.getSecret('API_KEY');
+      throw new Error(`failed with ${secret}`);
+    })
+    .build();
+
+  it('runs one node with the given inputs, the engine secrets, and redacted logs, events and errors', async () => {
+    const engine = createEngine({
+      secrets: [{ name: 'test', get: (n) => (n === 'API_KEY' ? 'k-123456' : undefined) }],
+    });
+    const logs: unknown[] = [];
+    const events: unknown[] = [];
+    const base = { executionId: 'e1', attempt: 2, input: { k: 5 }, signal: new AbortController().signal };
+    const out = await runNodeOnWorker(engine, wf as never, {
+      ...base,
+      nodeId: 'b',
+      results: { a: 10 },
+      actor: { id: 'ada' },
+      onLog: (level, message, fields) => logs.push({ level, message, fields }),
+      onEvent: (name, payload) => events.push({ name, payload }),
+    });
+    expect(out).toEqual({ ok: true, value: { sum: 15, attempt: 2, actor: 'ada' } });
+    expect(logs).toEqual([{ level: 'info', message: 'key [REDACTED]', fields: { secret: '[REDACTED]' } }]);
+    expect(events).toEqual([{ name: 'b.done', payload: { secret: '[REDACTED]', n: 10 } }]);
+
+    const failed = await runNodeOnWorker(engine, wf as never, { ...base, nodeId: 'd', results: {} });
+    expect(failed.ok).toBe(false);
+    expect(!failed.ok && failed.error.message).toBe('failed with [REDACTED]');
+
+    const storage = await runNodeOnWorker(engine, wf as never, { ...base, nodeId: 'c', results: {} });
+    expect(!storage.ok && storage.error.code).toBe('FL_INVALID_OPTION');
+    await expect(runNodeOnWorker(engine, wf as never, { ...base, nodeId: 'zz', results: {} })).rejects.toThrow(
+      /no node "zz"/,
+    );
+    await engine.close();
+  });
+});

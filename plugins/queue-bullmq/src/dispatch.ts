@@ -1,0 +1,281 @@
+import { allKeys, definePlugin, type FlowlanePlugin, type MiddlewareContext, type PluginApi } from '@flowlane/core';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decodePayload, encodePayload } from './codec.js';
+import { BullmqError } from './errors.js';
+import {
+  bullPriority,
+  checkKeys,
+  connect,
+  jobIdOf,
+  keys,
+  type NodeJobData,
+  type NodeProgress,
+  reachable,
+} from './protocol.js';
+import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+/** Options of {@link bullmqDispatch}. */
+export interface BullmqDispatchOptions {
+  /** Redis URL (`redis://[user:password@]host:port[/db]`). */
+  readonly connection: string;
+  /** BullMQ key prefix shared with the workers. Default `'flowlane'`. */
+  readonly queuePrefix?: string | undefined;
+  /** Worker groups nodes may name in `runOn` (one BullMQ queue each). */
+  readonly groups: readonly string[];
+  /** Group of nodes without `runOn`; without it they run in-process. */
+  readonly defaultGroup?: string | undefined;
+  /** How long setup waits for Redis to answer, ms. Default 10,000. */
+  readonly connectTimeout?: number | undefined;
+  /** Largest encoded inputs of a node, bytes. Default 524,288. */
+  readonly maxPayloadBytes?: number | undefined;
+  /** How often worker heartbeats are checked, ms. Default 1,000. */
+  readonly heartbeatInterval?: number | undefined;
+  /** A worker is `worker.down` after this long without a heartbeat, ms. Default 3 × heartbeatInterval. */
+  readonly heartbeatTimeout?: number | undefined;
+}
+
+const KEYS = allKeys<BullmqDispatchOptions>()([
+  'connection',
+  'queuePrefix',
+  'groups',
+  'defaultGroup',
+  'maxPayloadBytes',
+  'connectTimeout',
+  'heartbeatInterval',
+  'heartbeatTimeout',
+]);
+
+/** How long a run's node → job mapping is kept after its last dispatch (a day). */
+const INFLIGHT_TTL_MS = 86_400_000;
+
+interface Waiter {
+  readonly nodeId: string;
+  readonly ctx: MiddlewareContext;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Coordinator side of distributed execution: nodes run as BullMQ jobs on worker processes made with
+ * {@link createWorker}. A node with `runOn: '<group>'` (or any node, with `defaultGroup`) is sent to that group's
+ * queue; `runOn: 'local'` runs in-process. The engine awaits the job like a local node, so retries, timeouts,
+ * fallbacks, boundaries, caching and events are unchanged; cancelling the run or a timeout aborts the job on its
+ * worker. Worker heartbeats appear on `engine.systemEvents$` as `worker.up` / `worker.down`.
+ *
+ * @example
+ * ```ts
+ * const engine = createEngine({ plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:6379', groups: ['gpu'] })] });
+ * ```
+ */
+export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
+  const where = 'bullmqDispatch()';
+  if (typeof options !== 'object' || options === null)
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option: 'options', reason: 'expected an object' });
+  checkKeys(where, options, KEYS);
+  const bad = (option: string, reason: string) =>
+    new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
+  if (!Array.isArray(options.groups) || options.groups.some((g) => typeof g !== 'string' || g === '' || g === 'local'))
+    throw bad('groups', "expected an array of non-empty group names other than 'local'");
+  const groups = [...options.groups];
+  if (options.defaultGroup !== undefined && !groups.includes(options.defaultGroup))
+    throw bad('defaultGroup', `expected one of groups (${groups.join(', ')})`);
+  const positive = (k: 'maxPayloadBytes' | 'heartbeatInterval' | 'heartbeatTimeout' | 'connectTimeout') => {
+    const v = options[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(k, `expected an integer > 0, got ${String(v)}`);
+  };
+  positive('maxPayloadBytes');
+  positive('heartbeatInterval');
+  positive('heartbeatTimeout');
+  positive('connectTimeout');
+  const prefix = options.queuePrefix ?? 'flowlane';
+  const beat = options.heartbeatInterval ?? 1000;
+  const deadAfter = options.heartbeatTimeout ?? 3 * beat;
+  const k = keys(prefix);
+
+  return definePlugin({
+    name: '@flowlane/queue-bullmq',
+    version: PKG_VERSION,
+    flowlane: CORE_RANGE,
+    async setup(api: PluginApi) {
+      const redis: Redis = connect(options.connection, where);
+      await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
+      // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
+      const own = redis.duplicate({ enableAutoPipelining: true });
+      const queues = new Map<string, Queue>();
+      const events = new Map<string, QueueEvents>();
+      const waiters = new Map<string, Waiter>();
+      const settle = (jobId: string, fn: (w: Waiter) => void) => {
+        const w = waiters.get(jobId);
+        if (w === undefined) return;
+        waiters.delete(jobId);
+        fn(w);
+      };
+      // A succeeded job stays mapped: a coordinator that resumes the run before the success reached the log adopts
+      // it (its value) instead of running the node again. A failed one is forgotten so the retry sends a new job.
+      const forget = (executionId: string, nodeId: string) =>
+        void own.hdel(k.inflight(executionId), nodeId).catch(() => undefined);
+      const finish = (w: Waiter, jobId: string, returnvalue: unknown) => {
+        const out = decodePayload(String(returnvalue)) as {
+          ok: boolean;
+          value?: unknown;
+          error?: { message: string; code?: string; name?: string };
+        };
+        if (out.ok) w.resolve(out.value);
+        else {
+          forget(w.ctx.executionId, w.nodeId);
+          const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
+            nodeId: w.nodeId,
+            message: out.error?.message ?? 'unknown error',
+          });
+          Object.assign(e, { remote: out.error, jobId });
+          w.reject(e);
+        }
+      };
+      const lost = (w: Waiter, jobId: string, reason: string) => {
+        forget(w.ctx.executionId, w.nodeId);
+        w.reject(new BullmqError('FL_BULLMQ_WORKER_LOST', { nodeId: w.nodeId, jobId, reason }));
+      };
+      const dups: Redis[] = [];
+      for (const g of groups) {
+        const connection = redis.duplicate();
+        dups.push(connection);
+        queues.set(g, new Queue(g, { connection: redis, prefix }));
+        const qe = new QueueEvents(g, { connection, prefix });
+        qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => finish(w, jobId, returnvalue)));
+        qe.on('failed', ({ jobId, failedReason }) => settle(jobId, (w) => lost(w, jobId, failedReason)));
+        qe.on('progress', ({ jobId, data }) => {
+          const w = waiters.get(jobId);
+          if (w === undefined || typeof data !== 'object' || data === null) return;
+          const p = data as NodeProgress;
+          if (p.t === 'log') w.ctx.log[p.level]?.(p.message, p.fields as Record<string, unknown> | undefined);
+          else if (p.t === 'event') w.ctx.emitEvent?.(p.name, p.payload);
+        });
+        qe.on('error', (e) => api.logger.warn('bullmq queue events failed', { group: g, error: e.message }));
+        events.set(g, qe);
+      }
+      await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+
+      // Worker health: workers ZADD `group|id` with the time of each heartbeat.
+      const known = new Set<string>();
+      const poll = async () => {
+        const rows = await redis.zrange(k.workers, 0, -1, 'WITHSCORES');
+        const now = Date.now();
+        const alive = new Set<string>();
+        for (let n = 0; n < rows.length; n += 2) {
+          const member = rows[n]!;
+          const at = Number(rows[n + 1]);
+          if (now - at <= deadAfter) alive.add(member);
+          else await redis.zrem(k.workers, member);
+        }
+        for (const m of alive)
+          if (!known.has(m)) {
+            known.add(m);
+            api.publishSystemEvent({ type: 'worker.up', workerId: m.slice(m.indexOf('|') + 1), timestamp: now });
+          }
+        for (const m of [...known])
+          if (!alive.has(m)) {
+            known.delete(m);
+            api.publishSystemEvent({
+              type: 'worker.down',
+              workerId: m.slice(m.indexOf('|') + 1),
+              reason: `no heartbeat for ${deadAfter} ms (closed or crashed)`,
+              timestamp: now,
+            });
+          }
+      };
+      let polling = Promise.resolve();
+      const timer = setInterval(() => {
+        polling = polling
+          .then(poll)
+          .catch((e: Error) => api.logger.warn('bullmq heartbeat check failed', { error: e.message }));
+      }, beat);
+      timer.unref();
+
+      api.middleware.use(async (ctx, next) => {
+        const runOn = ctx.node.options.runOn as string | undefined;
+        if (runOn === 'local' || ctx.node.kind === 'subworkflow') return next();
+        const group = runOn ?? options.defaultGroup;
+        if (group === undefined) return next();
+        const queue = queues.get(group);
+        if (queue === undefined)
+          throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
+        const results: Record<string, unknown> = {};
+        for (const d of ctx.node.dependsOn) if (d in ctx.results) results[d] = ctx.results[d];
+        const payload = encodePayload(
+          { input: ctx.input, results, actor: ctx.actor },
+          { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
+        );
+        ctx.signal.throwIfAborted();
+        const inflight = k.inflight(ctx.executionId);
+        // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): claim the
+        // node's slot for a new job id, or read the job id already there (one round trip).
+        const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt);
+        const claim = await own
+          .multi()
+          .hsetnx(inflight, ctx.nodeId, fresh)
+          .hget(inflight, ctx.nodeId)
+          .pexpire(inflight, INFLIGHT_TTL_MS)
+          .exec();
+        const current = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
+        const adopted = claim?.[0]?.[1] === 0 && current !== fresh ? current : undefined;
+        const jobId = adopted ?? fresh;
+        const done = new Promise<unknown>((resolve, reject) => {
+          waiters.set(jobId, { nodeId: ctx.nodeId, ctx, resolve, reject });
+        });
+        const onAbort = () => {
+          settle(jobId, (w) => w.reject(ctx.signal.reason));
+          forget(ctx.executionId, ctx.nodeId);
+          void redis.publish(k.cancel, jobId).catch(() => undefined);
+          void queue.remove(jobId).catch(() => undefined);
+        };
+        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          if (adopted === undefined) {
+            const data: NodeJobData = {
+              workflow: ctx.workflow,
+              version: ctx.version ?? '',
+              nodeId: ctx.nodeId,
+              executionId: ctx.executionId,
+              attempt: ctx.attempt,
+              payload,
+            };
+            await queue.add(ctx.nodeId, data, {
+              jobId,
+              priority: bullPriority(ctx.node.options.priority as number | undefined),
+              attempts: 1,
+              removeOnComplete: { age: 3600 },
+              removeOnFail: { age: 3600 },
+            });
+          }
+          // Finished before we listened (or while no coordinator was)?
+          const state = await queue.getJobState(jobId);
+          if (state === 'completed' || state === 'failed') {
+            // Read after the state: a job fetched before it finished has no return value yet.
+            const job = await queue.getJob(jobId);
+            if (state === 'completed') settle(jobId, (w) => finish(w, jobId, job?.returnvalue));
+            else settle(jobId, (w) => lost(w, jobId, job?.failedReason ?? 'failed'));
+          } else if (state === 'unknown' && adopted !== undefined) {
+            settle(jobId, (w) => lost(w, jobId, 'the job dispatched before the coordinator changed is gone'));
+          }
+          return await done;
+        } finally {
+          waiters.delete(jobId);
+          ctx.signal.removeEventListener('abort', onAbort);
+        }
+      });
+
+      return async () => {
+        clearInterval(timer);
+        await polling;
+        for (const w of waiters.values()) w.reject(new Error('bullmqDispatch closed'));
+        waiters.clear();
+        await Promise.all([...events.values()].map((qe) => qe.close()));
+        await Promise.all([...queues.values()].map((q) => q.close()));
+        for (const d of dups) d.disconnect();
+        own.disconnect();
+        redis.disconnect();
+      };
+    },
+  });
+}

@@ -1,0 +1,103 @@
+import { createEngine, workflow } from '@flowlane/core';
+import { describe, expect, it } from 'vitest';
+import { decodePayload, encodePayload } from './codec.js';
+import { bullmqDispatch } from './dispatch.js';
+import { BullmqError } from './errors.js';
+import { createWorker } from './worker.js';
+
+describe('options and codec', () => {
+  it('rejects unknown and invalid options with FL_BULLMQ_INVALID_OPTION', async () => {
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as BullmqError;
+      }
+      throw new Error('no error');
+    };
+    const e1 = err(() => bullmqDispatch({ connection: 'redis://x', groups: ['a'], gruops: [] } as never));
+    expect(BullmqError.is(e1, 'FL_BULLMQ_INVALID_OPTION')).toBe(true);
+    expect(e1.message).toContain('gruops');
+    expect(e1.message).toContain('groups');
+    const e2 = err(() => bullmqDispatch({ connection: 'redis://x', groups: ['a'], defaultGroup: 'b' }));
+    expect(e2.message).toContain('defaultGroup');
+    const e3 = err(() => bullmqDispatch({ connection: 'redis://x', groups: ['local'] }));
+    expect(e3.message).toContain("'local'");
+    await expect(
+      createWorker({ connection: 'redis://x', group: 'g', workflows: [], concurency: 2 } as never),
+    ).rejects.toThrow(/concurrency/);
+    await expect(createWorker({ connection: 'http://u:pw@x', group: 'g', workflows: [] })).rejects.toThrow(
+      /u:\*\*\*@x/,
+    );
+  });
+
+  it('an unreachable Redis fails setup with FL_BULLMQ_UNREACHABLE (password redacted) instead of hanging', async () => {
+    const url = 'redis://user:hunter2@127.0.0.1:1';
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: url, groups: ['g'], connectTimeout: 300 })] });
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err).toBeDefined();
+    const cause = (err as Error & { cause?: BullmqError }).cause;
+    expect(BullmqError.is(cause, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
+    expect(String(err?.message) + String(cause?.message)).not.toContain('hunter2');
+    await engine.close();
+    const w = await createWorker({ connection: url, group: 'g', workflows: [], connectTimeout: 300 }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(BullmqError.is(w, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
+    expect(w?.message).toContain('user:***@127.0.0.1:1');
+  });
+
+  it('runOn is a known node option, validated at build()', () => {
+    expect(() =>
+      workflow('w')
+        .addNode('a', () => 1, { runOn: '' })
+        .build(),
+    ).toThrow(/runOn/);
+    const wf = workflow('w')
+      .addNode('a', () => 1, { runOn: 'gpu' })
+      .build();
+    expect(wf.toJSON().nodes[0]?.options.runOn).toBe('gpu');
+  });
+
+  it('round-trips what JSON lacks and rejects what it cannot carry', () => {
+    const v = {
+      d: new Date(3),
+      b: 12345678901234567890n,
+      m: new Map([['k', [1, undefined]]]),
+      s: new Set([1]),
+      u: new Uint8Array([1, 2, 255]),
+      $fl: 'own key',
+      skip: undefined,
+    };
+    const back = decodePayload(encodePayload(v, { nodeId: 'n', what: 'inputs' }));
+    const { skip: _skip, ...rest } = v;
+    expect(back).toEqual(rest);
+    const bad = (x: unknown) => {
+      try {
+        encodePayload(x, { nodeId: 'n', what: 'result' });
+      } catch (e) {
+        return e as BullmqError;
+      }
+      throw new Error('encoded');
+    };
+    expect(bad({ f: () => 1 }).code).toBe('FL_BULLMQ_UNSERIALIZABLE');
+    expect(bad({ a: { n: Number.NaN } }).message).toContain('result.a.n');
+    const cyc: Record<string, unknown> = {};
+    cyc.self = cyc;
+    expect(bad(cyc).message).toContain('cycle');
+    expect(bad(new (class Thing {})()).message).toContain('Thing');
+    const e = (() => {
+      try {
+        encodePayload('x'.repeat(100), { nodeId: 'n', what: 'inputs', limit: 50 });
+      } catch (x) {
+        return x as BullmqError;
+      }
+      throw new Error('encoded');
+    })();
+    expect(BullmqError.is(e, 'FL_BULLMQ_PAYLOAD_TOO_LARGE')).toBe(true);
+  });
+});

@@ -1,0 +1,95 @@
+import { unknownKeyHint, unknownKeys } from '@flowlane/core';
+import { Redis } from 'ioredis';
+import { BullmqError } from './errors.js';
+
+/** What a job carries (the codec's text in `payload`: `{ input, results, actor }`). */
+export interface NodeJobData {
+  readonly workflow: string;
+  readonly version: string;
+  readonly nodeId: string;
+  readonly executionId: string;
+  readonly attempt: number;
+  readonly payload: string;
+}
+
+/** A log line or custom event a worker sends back through job progress. */
+export type NodeProgress =
+  | {
+      readonly t: 'log';
+      readonly level: 'debug' | 'info' | 'warn' | 'error';
+      readonly message: string;
+      readonly fields?: unknown;
+    }
+  | { readonly t: 'event'; readonly name: string; readonly payload?: unknown };
+
+/** Keys and channels shared by coordinators and workers under one prefix. */
+export function keys(prefix: string) {
+  return {
+    /** Pub/sub channel carrying the job ids to cancel. */
+    cancel: `${prefix}:flowlane:cancel`,
+    /** Sorted set of `group|workerId` scored by the last heartbeat (ms). */
+    workers: `${prefix}:flowlane:workers`,
+    /** Per run, hash nodeId → job id of the dispatched attempt (a resumed coordinator adopts it). */
+    inflight: (executionId: string) => `${prefix}:flowlane:inflight:${executionId}`,
+  };
+}
+
+/** BullMQ job ids may not contain ':'. */
+export function jobIdOf(executionId: string, nodeId: string, attempt: number): string {
+  return `${encodeURIComponent(executionId)}.${encodeURIComponent(nodeId)}.${attempt}`;
+}
+
+/** Flowlane priority (higher first, default 0) → BullMQ priority (1 = highest … 2,097,151). */
+export function bullPriority(priority: number | undefined): number {
+  const p = 1_048_576 - Math.round(priority ?? 0);
+  return Math.min(2_097_151, Math.max(1, p));
+}
+
+/** `redis://user:secret@host` → `redis://user:***@host` for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
+}
+
+/** An ioredis connection as BullMQ wants it (`maxRetriesPerRequest: null`). */
+export function connect(url: string, where: string): Redis {
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+      where,
+      option: 'connection',
+      reason: `expected a redis:// or rediss:// URL, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
+    });
+  return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/** Rejects unknown option keys with a "did you mean" hint. */
+export function checkKeys(where: string, options: object, known: readonly string[]): void {
+  const [u] = unknownKeys(options, known);
+  if (u !== undefined)
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+      where,
+      option: u.key,
+      reason: `unknown option; ${unknownKeyHint(u, known)}`,
+    });
+}
+
+/** Waits for `PING`; `FL_BULLMQ_UNREACHABLE` (URL redacted) after `ms`. Disconnects `redis` on failure. */
+export async function reachable(redis: Redis, url: string, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let last = 'no answer';
+  redis.on('error', (e: Error) => {
+    last = e.message;
+  });
+  try {
+    await Promise.race([
+      redis.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
+    ]);
+  } catch {
+    redis.disconnect();
+    throw new BullmqError('FL_BULLMQ_UNREACHABLE', { url: redactUrl(url), ms, reason: redactUrl(last) });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  type Actor,
+  allKeys,
+  createEngine,
+  type EngineOptions,
+  type FlowlanePlugin,
+  runNodeOnWorker,
+  type Workflow,
+} from '@flowlane/core';
+import { type Job, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { decodePayload, encodePayload } from './codec.js';
+import { BullmqError } from './errors.js';
+import { checkKeys, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
+
+/** Options of {@link createWorker}. */
+export interface CreateWorkerOptions {
+  /** Redis URL, the coordinator's. */
+  readonly connection: string;
+  /** The group whose queue this worker takes jobs from. */
+  readonly group: string;
+  /** The workflows this worker can run nodes of (the same code and version as the coordinator's). */
+  // biome-ignore lint/suspicious/noExplicitAny: any built workflow
+  readonly workflows: readonly Workflow<any, any>[];
+  /** Plugins of the worker's own engine: executors, secrets providers (they live on the worker). */
+  readonly plugins?: readonly FlowlanePlugin[] | undefined;
+  /** Other options of the worker's engine (`executors`, `secrets`, `redact`, `logger`…). */
+  readonly engine?: Omit<EngineOptions, 'plugins'> | undefined;
+  /** Jobs run at once. Default 1. */
+  readonly concurrency?: number | undefined;
+  /** BullMQ key prefix (the coordinator's `queuePrefix`). Default `'flowlane'`. */
+  readonly queuePrefix?: string | undefined;
+  /** BullMQ rate limit of this group's queue, e.g. `{ max: 100, duration: 1000 }`. */
+  readonly limiter?: { readonly max: number; readonly duration: number } | undefined;
+  /** Worker id in `worker.up` / `worker.down` events. Default `<hostname>-<pid>-<random>`. */
+  readonly id?: string | undefined;
+  /** Heartbeat period, ms. Default 1,000. */
+  readonly heartbeatInterval?: number | undefined;
+  /** BullMQ job lock, ms: a crashed worker's job is declared lost after about this long. Default 30,000. */
+  readonly lockDuration?: number | undefined;
+  /** How often this worker checks for stalled jobs of crashed workers, ms. Default 30,000. */
+  readonly stalledInterval?: number | undefined;
+  /** How long setup waits for Redis to answer, ms. Default 10,000. */
+  readonly connectTimeout?: number | undefined;
+  /** Largest encoded result, bytes. Default 524,288. */
+  readonly maxPayloadBytes?: number | undefined;
+}
+
+/** A running worker made by {@link createWorker}. */
+export interface FlowlaneWorker {
+  readonly id: string;
+  readonly group: string;
+  /** Stop taking jobs, let the running ones finish, stop heartbeats and close the worker's engine. */
+  close(): Promise<void>;
+}
+
+const KEYS = allKeys<CreateWorkerOptions>()([
+  'connection',
+  'group',
+  'workflows',
+  'plugins',
+  'engine',
+  'concurrency',
+  'queuePrefix',
+  'limiter',
+  'id',
+  'heartbeatInterval',
+  'lockDuration',
+  'stalledInterval',
+  'maxPayloadBytes',
+  'connectTimeout',
+]);
+
+/**
+ * Worker side of distributed execution: takes node jobs of one group's BullMQ queue and runs them with the
+ * worker's own engine (its executors and secrets), sending back the result, logs and custom events. Jobs of
+ * a killed worker are found stalled by the other workers and fail on the coordinator with `FL_BULLMQ_WORKER_LOST`
+ * (retried by the node's retry policy). A cancelled run or timed-out attempt aborts the job's `ctx.signal`.
+ *
+ * @example
+ * ```ts
+ * const worker = await createWorker({ connection: 'redis://127.0.0.1:6379', group: 'gpu', workflows: [wf] });
+ * await worker.close();
+ * ```
+ */
+export async function createWorker(options: CreateWorkerOptions): Promise<FlowlaneWorker> {
+  const where = 'createWorker()';
+  if (typeof options !== 'object' || options === null)
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option: 'options', reason: 'expected an object' });
+  checkKeys(where, options, KEYS);
+  const bad = (option: string, reason: string) =>
+    new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
+  if (typeof options.group !== 'string' || options.group === '' || options.group === 'local')
+    throw bad('group', "expected a non-empty group name other than 'local'");
+  if (!Array.isArray(options.workflows)) throw bad('workflows', 'expected an array of built workflows');
+  for (const key of [
+    'concurrency',
+    'heartbeatInterval',
+    'lockDuration',
+    'stalledInterval',
+    'maxPayloadBytes',
+  ] as const) {
+    const v = options[key];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(key, `expected an integer > 0, got ${String(v)}`);
+  }
+  const byName = new Map<string, Workflow<unknown, object>>();
+  for (const wf of options.workflows) byName.set(`${wf.name}@${wf.version ?? ''}`, wf as Workflow<unknown, object>);
+  const prefix = options.queuePrefix ?? 'flowlane';
+  const k = keys(prefix);
+  const id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const member = `${options.group}|${id}`;
+  const engine = createEngine({ ...options.engine, plugins: [...(options.plugins ?? [])] });
+  await engine.ready();
+  const redis: Redis = connect(options.connection, where);
+  try {
+    await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  const sub = redis.duplicate();
+  const beatMs = options.heartbeatInterval ?? 1000;
+
+  const run = async (job: Job<NodeJobData>, _token?: string, signal?: AbortSignal): Promise<string> => {
+    const d = job.data;
+    const wf = byName.get(`${d.workflow}@${d.version}`);
+    const fail = (e: { message: string; code?: string | undefined; name?: string | undefined }) =>
+      encodePayload({ ok: false, error: e }, { nodeId: d.nodeId, what: 'error' });
+    if (wf === undefined) {
+      const e = new BullmqError('FL_BULLMQ_UNKNOWN_WORKFLOW', { workflow: d.workflow, version: d.version, worker: id });
+      return fail({ message: e.message, code: e.code, name: e.name });
+    }
+    const { input, results, actor } = decodePayload(d.payload) as {
+      input: unknown;
+      results: Record<string, unknown>;
+      actor?: Actor;
+    };
+    const send = (p: NodeProgress) => void job.updateProgress(p as object).catch(() => undefined);
+    const out = await runNodeOnWorker(engine, wf, {
+      executionId: d.executionId,
+      nodeId: d.nodeId,
+      attempt: d.attempt,
+      input,
+      results,
+      actor,
+      signal: signal ?? new AbortController().signal,
+      workerId: id,
+      onLog: (level, message, fields) =>
+        send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
+      onEvent: (name, payload) => send({ t: 'event', name, payload }),
+    });
+    if (!out.ok) return fail(out.error);
+    try {
+      return encodePayload(
+        { ok: true, value: out.value },
+        { nodeId: d.nodeId, what: 'result', limit: options.maxPayloadBytes },
+      );
+    } catch (e) {
+      const err = e as BullmqError;
+      return fail({ message: err.message, code: err.code, name: err.name });
+    }
+  };
+
+  const worker = new Worker<NodeJobData, string>(options.group, run, {
+    connection: redis,
+    prefix,
+    concurrency: options.concurrency ?? 1,
+    maxStalledCount: 0,
+    ...(options.limiter === undefined ? {} : { limiter: { ...options.limiter } }),
+    ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
+    ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
+  });
+  worker.on('error', (e) => (options.engine?.logger ?? console).warn('bullmq worker error', { error: e.message }));
+  await sub.subscribe(k.cancel);
+  sub.on('message', (_channel: string, jobId: string) => {
+    worker.cancelJob(jobId, 'cancelled by the coordinator');
+  });
+  const heartbeat = () => redis.zadd(k.workers, Date.now(), member).catch(() => undefined);
+  await heartbeat();
+  const timer = setInterval(() => void heartbeat(), beatMs);
+  timer.unref();
+  await worker.waitUntilReady();
+
+  let closing: Promise<void> | undefined;
+  return {
+    id,
+    group: options.group,
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        clearInterval(timer);
+        await redis.zrem(k.workers, member).catch(() => undefined);
+        sub.disconnect();
+        redis.disconnect();
+        await engine.close();
+      })();
+      return closing;
+    },
+  };
+}
