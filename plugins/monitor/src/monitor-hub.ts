@@ -58,10 +58,21 @@ export class MonitorHub {
   readonly #o: HubOptions;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
   readonly #clients = new Set<Client>();
-  #pending: FlowEvent[] = [];
-  /** Graphs of runs whose `workflow.started` is still queued (read at event time, while the run is active). */
-  readonly #graphs = new Map<string, WorkflowDescription>();
+  /**
+   * Queued events: a preallocated ring filled from slot 0 and emptied by each flush, so queueing an event on the
+   * engine's path is one store (no allocation, no array growth, no lookup).
+   */
+  readonly #queue: (FlowEvent | undefined)[] = new Array<FlowEvent | undefined>(MAX_QUEUED).fill(undefined);
+  /** Graphs of queued `workflow.started` events, same slot (read at event time, while the run is active). */
+  readonly #graphs: (WorkflowDescription | undefined)[] = new Array<WorkflowDescription | undefined>(MAX_QUEUED).fill(
+    undefined,
+  );
+  #queued = 0;
   #scheduled: NodeJS.Immediate | undefined;
+  readonly #onImmediate = (): void => {
+    this.#scheduled = undefined;
+    this.#flush();
+  };
   #heartbeat: NodeJS.Timeout | undefined;
   #alerts: readonly MonitorAlert[] = [];
   #reportDirty = false;
@@ -112,10 +123,19 @@ export class MonitorHub {
 
   /** Queues an event (called synchronously by the engine for every event). */
   push(e: FlowEvent, d: WorkflowDescription | undefined): void {
-    if (d !== undefined) this.#graphs.set(e.executionId, d);
+    const k = this.#queued;
+    if (k === 0 && this.#clients.size === 0) {
+      // Nobody to send it to and nothing queued before it: record it in place (cheaper than holding it for the flush).
+      this.#events++;
+      this.#o.recorder.append(e, d);
+      return;
+    }
+    this.#queue[k] = e;
+    if (d !== undefined) this.#graphs[k] = d;
+    this.#queued = k + 1;
     // A long synchronous burst (runs of plain nodes never yield) is flushed in slices so the queue stays bounded.
-    if (this.#pending.push(e) >= MAX_QUEUED) this.#flushNow();
-    else this.#scheduled ??= setImmediate(() => this.#flush());
+    if (k + 1 >= MAX_QUEUED) this.#flushNow();
+    else if (this.#scheduled === undefined) this.#scheduled = setImmediate(this.#onImmediate);
   }
 
   setAlerts(alerts: readonly MonitorAlert[]): void {
@@ -123,25 +143,25 @@ export class MonitorHub {
     const text = JSON.stringify({ type: 'alerts', alerts } satisfies ServerMessage);
     for (const c of this.#clients) if (c.all) this.#send(c, text);
     this.#reportDirty = true;
-    this.#scheduled ??= setImmediate(() => this.#flush());
+    this.#scheduled ??= setImmediate(this.#onImmediate);
   }
 
   /** Records and sends every queued event, then a fresh report to `all` subscribers. */
   #flush(): void {
-    this.#scheduled = undefined;
-    const batch = this.#pending;
-    this.#pending = [];
+    const n = this.#queued;
+    this.#queued = 0;
+    this.#events += n;
+    const queue = this.#queue;
+    const graphs = this.#graphs;
     const rec = this.#o.recorder;
-    for (let k = 0; k < batch.length; k++) {
-      const e = batch[k]!;
-      let d: WorkflowDescription | undefined;
-      if (e.type === 'workflow.started') {
-        d = this.#graphs.get(e.executionId);
-        this.#graphs.delete(e.executionId);
-      }
-      this.#events++;
+    const clients = this.#clients;
+    for (let k = 0; k < n; k++) {
+      const e = queue[k]!;
+      queue[k] = undefined;
+      const d = graphs[k];
+      if (d !== undefined) graphs[k] = undefined;
       rec.append(e, d);
-      if (this.#clients.size === 0) continue;
+      if (clients.size === 0) continue;
       let text: string | undefined;
       for (const c of this.#clients) {
         if (c.dropped || !(c.all || c.runs.has(e.executionId) || c.workflows.has(e.workflow))) continue;
@@ -153,7 +173,7 @@ export class MonitorHub {
         this.#send(c, text);
       }
     }
-    if (batch.length > 0 || this.#reportDirty) {
+    if (n > 0 || this.#reportDirty) {
       this.#reportDirty = false;
       let text: string | undefined;
       for (const c of this.#clients)
@@ -273,8 +293,12 @@ export class MonitorHub {
   }
 
   #flushNow(): void {
-    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
-    if (this.#pending.length > 0 || this.#scheduled !== undefined) this.#flush();
+    const scheduled = this.#scheduled;
+    if (scheduled !== undefined) {
+      clearImmediate(scheduled);
+      this.#scheduled = undefined;
+    }
+    if (this.#queued > 0 || scheduled !== undefined) this.#flush();
   }
 
   #beat(): void {

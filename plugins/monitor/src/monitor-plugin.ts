@@ -114,14 +114,15 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
       api.metrics.addExporter({
         name: '@flowlane/monitor',
         handle(e) {
-          if (follows && e.type === 'workflow.started') {
+          if (e.type !== 'workflow.started') return h.push(e, undefined); // every event but one per run: one store
+          if (follows) {
             // Runs this engine executes come live from here: the store follower skips them. Bounded (FIFO): the
             // follower only looks at the newest `maxRuns` runs and the running ones.
             local.add(e.executionId);
             if (local.size > localCap) local.delete(local.values().next().value as string);
           }
           // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
-          h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined);
+          h.push(e, api.describeRun(e.executionId));
         },
       });
       let follower: StoreFollower | undefined;

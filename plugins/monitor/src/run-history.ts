@@ -49,7 +49,9 @@ interface RunRecord {
   };
   description: WorkflowDescription | undefined;
   executors: Map<string, string> | undefined;
-  events: FlowEvent[];
+  /** Preallocated for the run's expected event count (two per node plus start and end); `count` are filled. */
+  events: (FlowEvent | undefined)[];
+  count: number;
   truncated: boolean;
 }
 
@@ -66,6 +68,9 @@ class Stats {
     return { count: this.count, avgMs: this.count === 0 ? 0 : this.sum / this.count, maxMs: this.max };
   }
 }
+
+/** Largest per-run event array allocated up front (more events still fit: the array then grows). */
+const PREALLOCATE_MAX = 50_000;
 
 /** Final node statuses counted by the report, by index. */
 const FINAL_NAMES = ['success', 'failed', 'skipped', 'cancelled'] as const;
@@ -101,6 +106,23 @@ function executorOf(options: Readonly<Record<string, unknown>>): string {
   return 'local';
 }
 
+/** Non-`local` executors by node id, per description (core returns one cached description per workflow). */
+const executorCache = new WeakMap<WorkflowDescription, Map<string, string> | null>();
+
+/** The executor of every node that does not run locally (`undefined` when all do), computed once per workflow. */
+function executorsOf(description: WorkflowDescription): Map<string, string> | undefined {
+  let m = executorCache.get(description);
+  if (m === undefined) {
+    m = null;
+    for (const n of description.nodes) {
+      const ex = executorOf(n.options);
+      if (ex !== 'local') (m ??= new Map()).set(n.id, ex);
+    }
+    executorCache.set(description, m);
+  }
+  return m ?? undefined;
+}
+
 /**
  * The monitor's in-memory record of recent runs: per-run events (bounded), live summaries and the report, all
  * updated in O(1) per event. Oldest settled runs are evicted beyond `maxRuns`.
@@ -116,8 +138,9 @@ export class RunRecorder {
   /** Counts by executor; `local` (most nodes) has its own array so the common case needs no lookup. */
   readonly #local = new Float64Array(FINAL_NAMES.length);
   readonly #byExecutor = new Map<string, Float64Array>([['local', this.#local]]);
-  /** The run of the previous event: consecutive events mostly belong to one run. */
+  /** The run of the previous event (and its id): consecutive events mostly belong to one run. */
   #last: RunRecord | undefined;
+  #lastId: string | undefined;
   readonly #runDur = new Stats();
   readonly #nodeDur = new Stats();
 
@@ -129,18 +152,12 @@ export class RunRecorder {
 
   /** Records one event; returns the run's summary. */
   append(e: FlowEvent, description: WorkflowDescription | undefined): RunSummary | undefined {
-    let rec =
-      this.#last !== undefined && this.#last.summary.executionId === e.executionId
-        ? this.#last
-        : this.#runs.get(e.executionId);
-    if (e.type === 'workflow.started') {
+    const id = e.executionId;
+    const type = e.type;
+    let rec = id === this.#lastId ? this.#last : this.#runs.get(id);
+    if (type === 'workflow.started') {
       if (rec !== undefined) this.#forget(e.executionId, rec);
-      let executors: Map<string, string> | undefined;
-      if (description !== undefined)
-        for (const n of description.nodes) {
-          const ex = executorOf(n.options);
-          if (ex !== 'local') (executors ??= new Map()).set(n.id, ex);
-        }
+      const executors = description === undefined ? undefined : executorsOf(description);
       rec = {
         summary: {
           executionId: e.executionId,
@@ -154,7 +171,9 @@ export class RunRecorder {
         },
         description,
         executors,
-        events: [],
+        // Sized once: growing a 20,000-slot array by appends copies it a dozen times.
+        events: new Array<FlowEvent | undefined>(Math.min(this.#maxEvents, e.nodeCount * 2 + 2, PREALLOCATE_MAX)),
+        count: 0,
         truncated: false,
       };
       this.#runs.set(e.executionId, rec);
@@ -163,12 +182,13 @@ export class RunRecorder {
     }
     if (rec === undefined) return undefined; // a run that started before the monitor: nothing to attach it to
     this.#last = rec;
-    if (rec.events.length < this.#maxEvents) {
-      rec.events.push(e);
+    this.#lastId = id;
+    if (rec.count < this.#maxEvents) {
+      rec.events[rec.count++] = e;
       if (++this.#total > this.#maxTotal) this.#evict();
     } else rec.truncated = true;
     const s = rec.summary;
-    const final = finalIndex(e.type);
+    const final = finalIndex(type);
     if (final >= 0) {
       s.settledNodes++;
       if (final === 1) s.failedNodes++;
@@ -183,11 +203,12 @@ export class RunRecorder {
       byStatus[final]!++;
       const ms = (e as { durationMs?: number }).durationMs;
       if (ms !== undefined) this.#nodeDur.add(ms);
-    } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled') {
+    } else if (type === 'workflow.completed' || type === 'workflow.failed' || type === 'workflow.cancelled') {
       this.#runStatus[s.status]--;
-      s.status = e.type === 'workflow.completed' ? 'success' : e.type === 'workflow.failed' ? 'failed' : 'cancelled';
+      s.status = type === 'workflow.completed' ? 'success' : type === 'workflow.failed' ? 'failed' : 'cancelled';
       this.#runStatus[s.status]++;
       s.endedAt = e.timestamp;
+      if (rec.events.length > rec.count) rec.events.length = rec.count; // a run cut short frees its unused slots
       s.durationMs = e.durationMs;
       this.#runDur.add(e.durationMs);
     }
@@ -201,7 +222,7 @@ export class RunRecorder {
     return {
       run: { ...rec.summary },
       description: rec.description,
-      events: rec.events.slice(),
+      events: rec.events.slice(0, rec.count) as FlowEvent[],
       truncated: rec.truncated,
     };
   }
@@ -245,8 +266,11 @@ export class RunRecorder {
   /** Removes a run: run counts cover the runs kept; node counts and durations keep covering everything seen. */
   #forget(id: string, rec: RunRecord): void {
     this.#runs.delete(id);
-    if (this.#last === rec) this.#last = undefined;
-    this.#total -= rec.events.length;
+    if (this.#last === rec) {
+      this.#last = undefined;
+      this.#lastId = undefined;
+    }
+    this.#total -= rec.count;
     this.#runStatus[rec.summary.status]--;
   }
 }

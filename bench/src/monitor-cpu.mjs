@@ -1,0 +1,165 @@
+// M1's CPU-time A/B (issue 17): process CPU time (`process.cpuUsage()`, user + system) per run of W3 (10k nodes,
+// seed 42), plain or async, in one process per (case, repetition). Wall-clock medians of different processes were
+// noise on the loaded 2-core machine; CPU time is far less sensitive to other sessions' load. Each timed run
+// includes one `setImmediate` turn after the run settles, so the monitor's deferred work (its flush) is counted.
+//
+//   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
+//                            [--cases none,noop,monitor,fast]
+//                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
+//
+// Cases: none = createEngine(); noop = an exporter whose handle() does nothing (the cost of any exporter hook);
+// monitor = monitor({ port: 0, token }), no client; fast = the same plus a `ws` client in a separate process,
+// subscribed to everything and reading every message (its CPU is not in the engine process's figure); each run waits
+// until the client has read the previous run's last event.
+// Processes are started alternately (case A, B, C, … then again); a case's figure is the minimum over repetitions of
+// each process's median per-run CPU time.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { resolveNode } from './node-bin.mjs';
+
+const { values: a } = parseArgs({
+  options: {
+    child: { type: 'string' },
+    node: { type: 'string' },
+    'alt-monitor': { type: 'string' },
+    variant: { type: 'string', default: 'plain' },
+    variants: { type: 'string', default: 'plain,async' },
+    cases: { type: 'string', default: 'none,noop,monitor,fast' },
+    repeats: { type: 'string', default: '7' },
+    runs: { type: 'string', default: '40' },
+    warmup: { type: 'string', default: '10' },
+  },
+});
+
+const TOKEN = 'bench-token-0123456789';
+const tick = () => new Promise((r) => setImmediate(r));
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function child(key, variant) {
+  const { instantiate } = await import('./workloads.mjs');
+  const { prepare } = await import('./systems/flowlane.mjs');
+  const w = instantiate('W3', variant);
+  let plugins = [];
+  let mon;
+  if (key === 'noop') {
+    const { definePlugin } = await import('@flowlane/core');
+    plugins = [
+      definePlugin({
+        name: 'noop-exporter',
+        version: '0.0.0',
+        flowlane: '>=0.0.0',
+        setup(api) {
+          api.metrics.addExporter({ name: 'noop', handle() {} });
+        },
+      }),
+    ];
+  } else if (key.startsWith('monitor') || key.startsWith('fast')) {
+    // `monitor-alt` / `fast-alt`: the same with another build of the package (`--alt-monitor path/to/index.js`),
+    // to A/B two implementations.
+    const { monitor } = await import(key.endsWith('-alt') ? pathToFileURL(a['alt-monitor']).href : '@flowlane/monitor');
+    mon = monitor({ port: 0, token: TOKEN, maxBufferedBytes: 64 * 1024 * 1024 });
+    plugins = [mon];
+  }
+  const impl = prepare(w, { engine: { plugins } });
+  await impl.engine.ready();
+  let reader;
+  if (key.startsWith('fast')) {
+    reader = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', `reader:${mon.url}`], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise((resolve, reject) => {
+      reader.stdout.once('data', resolve);
+      reader.once('exit', (c) => reject(new Error(`reader exited ${c}`)));
+    });
+  }
+  const runs = Number(a.runs);
+  const warm = Number(a.warmup);
+  const cpu = [];
+  for (let r = 0; r < warm + runs; r++) {
+    const c0 = process.cpuUsage();
+    // `fast`: the next run starts once the client has read this one's last event (it keeps up; it is never dropped).
+    const read = reader === undefined ? undefined : new Promise((r) => reader.stdout.once('data', r));
+    const out = await impl.run();
+    await tick();
+    await read;
+    const c = process.cpuUsage(c0);
+    if (out[0][1].status !== 'success') throw new Error('run failed');
+    if (r >= warm) cpu.push((c.user + c.system) / 1000);
+  }
+  await impl.close();
+  if (reader !== undefined) {
+    reader.kill();
+    await new Promise((r) => reader.once('exit', r));
+  }
+  if (mon !== undefined && mon.stats().events < (warm + runs) * 2 * w.graph.n) throw new Error('events missing');
+  if (key.startsWith('fast') && mon.stats().droppedSlowClients !== 0) throw new Error('fast client dropped');
+  process.stdout.write(`${JSON.stringify({ key, variant, median: median(cpu), min: Math.min(...cpu) })}\n`);
+}
+
+async function reader(url) {
+  const { default: WebSocket } = await import('ws');
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  ws.on('message', (data) => {
+    const text = String(data);
+    if (text.startsWith('{"type":"runs"')) process.stdout.write('subscribed\n');
+    else if (text.includes('"type":"workflow.completed"')) process.stdout.write('run\n');
+  });
+  ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', all: true })));
+  ws.on('close', () => process.exit(0));
+}
+
+let nodeBin;
+const nodeVersion = () => spawnSync(nodeBin, ['-p', 'process.version'], { encoding: 'utf8' }).stdout.trim();
+function runChild(key, variant) {
+  nodeBin ??= resolveNode(a.node);
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      nodeBin,
+      [
+        fileURLToPath(import.meta.url),
+        '--child',
+        key,
+        '--variant',
+        variant,
+        '--runs',
+        a.runs,
+        '--warmup',
+        a.warmup,
+        ...(a['alt-monitor'] === undefined ? [] : ['--alt-monitor', a['alt-monitor']]),
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()))
+        : reject(new Error(`${key} ${variant}: exit ${code}`)),
+    );
+  });
+}
+
+if (a.child?.startsWith('reader:')) await reader(a.child.slice('reader:'.length));
+else if (a.child !== undefined) await child(a.child, a.variant);
+else {
+  const cases = a.cases.split(',');
+  for (const variant of a.variants.split(',')) {
+    const best = Object.fromEntries(cases.map((k) => [k, []]));
+    for (let r = 0; r < Number(a.repeats); r++)
+      for (const k of cases) best[k].push((await runChild(k, variant)).median);
+    const none = Math.min(...(best.none ?? [Number.NaN]));
+    console.log(
+      `W3-10k ${variant} on Node ${nodeVersion()}: CPU ms per run (min over ${a.repeats} processes of each one's median)`,
+    );
+    for (const k of cases) {
+      const m = Math.min(...best[k]);
+      console.log(
+        `  ${k.padEnd(8)} ${m.toFixed(2).padStart(7)} ms  ×none ${(m / none).toFixed(3)}   all: ${best[k].map((x) => x.toFixed(1)).join(' ')}`,
+      );
+    }
+  }
+}
