@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEngine, type Engine, type FlowEvent, type Logger, workflow } from '@flowlane/core';
+import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorError } from './errors.js';
 import { monitor } from './monitor-plugin.js';
@@ -199,6 +200,58 @@ describe('monitor: subscriptions and history', () => {
     watcher.send({ type: 'subscribe', executionId: 'late-2' });
     expect((await watcher.waitFor(isType('history'))).run?.status).toBe('success');
     expect(afterwards.events().length).toBe(count);
+  });
+
+  it("gives a settled run's history exactly as its events$ replay: every kind of event", async () => {
+    const { engine, wsUrl } = await started();
+    let calls = 0;
+    const wf = workflow('mixed')
+      .addNode(
+        'flaky',
+        () => {
+          if (++calls < 2) throw new Error(`try ${calls}`);
+          return 1;
+        },
+        { retry: { maxAttempts: 2, initialInterval: 1 } },
+      )
+      .addNode('chatty', (ctx) => {
+        ctx.log.info('hello', { n: 1 });
+        ctx.emitEvent('thing.done', { n: 2 });
+        return 2;
+      })
+      .addNode(
+        'broken',
+        () => {
+          throw new RangeError('no');
+        },
+        { onError: 'continue' },
+      )
+      .addNode('skipped', () => 0, { condition: () => false })
+      .addNode(
+        'primary',
+        () => {
+          throw new Error('down');
+        },
+        { fallback: 'backup' },
+      )
+      .addNode('backup', () => 'copy')
+      .addNode('last', (ctx) => `${String(ctx.results.primary)}!`, { dependsOn: ['primary'] })
+      .build();
+    const run = engine.run(wf, undefined, { executionId: 'mixed-1' });
+    const replay = await lastValueFrom(run.events$.pipe(toArray()));
+    expect((await run.result).status).toBe('success');
+    const c = await client(wsUrl);
+    c.send({ type: 'subscribe', executionId: 'mixed-1' });
+    const h = await c.waitFor(isType('history'));
+    // The run has the bulk shapes, events with optional fields, and events of other types.
+    const kinds = new Set(replay.map((e) => e.type));
+    for (const t of ['node.started', 'node.completed', 'node.log', 'custom', 'node.failed', 'node.skipped'] as const)
+      expect(kinds).toContain(t);
+    expect(replay.some((e) => e.type === 'node.started' && e.attempt === 2)).toBe(true);
+    expect(replay.some((e) => e.type === 'node.completed' && e.fallbackUsed === 'backup')).toBe(true);
+    expect(h.truncated).toBe(false);
+    expect(h.events).toEqual(replay);
+    expect(JSON.stringify(h.events)).toBe(JSON.stringify(replay));
   });
 
   it('reads runs it never saw from the history source (the durable-log seam)', async () => {
