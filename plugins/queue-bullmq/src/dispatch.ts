@@ -223,6 +223,10 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         const done = new Promise<unknown>((resolve, reject) => {
           waiters.set(jobId, { nodeId: ctx.nodeId, ctx, resolve, reject });
         });
+        // The job can fail (QueueEvents) while this function still awaits `queue.add` / `getJobState` below, before
+        // `await done` is reached: mark the rejection handled now so it is not reported as unhandled (it is still
+        // thrown by `await done`).
+        done.catch(() => undefined);
         const onAbort = () => {
           settle(jobId, (w) => w.reject(ctx.signal.reason));
           forget(ctx.executionId, ctx.nodeId);
