@@ -98,6 +98,7 @@ export type {
   RateDecision,
   WorkflowFlowOptions,
 } from './engine/flow-control/types.js';
+export { describeLoggedRun, recordToEvent } from './engine/logged-run.js';
 export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.js';
 export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';

@@ -1,65 +1,25 @@
-import type { ExecutionRecord, FlowEvent, RunsApi, WorkflowDescription } from '@flowlane/core';
+import {
+  describeLoggedRun,
+  type ExecutionRecord,
+  type FlowEvent,
+  type RunsApi,
+  recordToEvent,
+  type WorkflowDescription,
+} from '@flowlane/core';
 import type { HistorySource } from './run-history.js';
-
-/**
- * The event a record was written for (records are the durable form of events: same `type`, `at` for `timestamp`), or
- * `undefined` for facts that are not events (signals, timers, storage writes, takeovers).
- */
-function toEvent(r: ExecutionRecord, executionId: string, workflow: string, nodeCount: number): FlowEvent | undefined {
-  switch (r.type) {
-    case 'signal.received':
-    case 'signal.consumed':
-    case 'timer.started':
-    case 'storage.set':
-    case 'storage.deleted':
-    case 'workflow.resumed':
-      return undefined;
-    default: {
-      const { seq: _seq, at, ...rest } = r as ExecutionRecord & Record<string, unknown>;
-      return {
-        ...rest,
-        ...(r.type === 'workflow.started' ? { nodeCount } : {}),
-        executionId,
-        workflow,
-        timestamp: at,
-      } as unknown as FlowEvent;
-    }
-  }
-}
-
-/** The graph of a logged run (ids and dependencies; node options are not in the log). */
-function describeLogged(first: ExecutionRecord | undefined): WorkflowDescription | undefined {
-  if (first?.type !== 'workflow.started') return undefined;
-  const ids = Object.keys(first.graph);
-  return {
-    name: first.workflow,
-    ...(first.version === undefined ? {} : { version: first.version }),
-    nodes: ids.map((id) => ({
-      id,
-      kind: 'task' as const,
-      dependsOn: [...(first.graph[id]?.dependsOn ?? [])],
-      standby: false,
-      options: {},
-    })),
-    edges: ids.flatMap((id) =>
-      (first.graph[id]?.dependsOn ?? []).map((from) => ({ from, to: id, kind: 'dependency' as const })),
-    ),
-    groups: [],
-  };
-}
 
 /** A log read back as the monitor's events and graph. */
 function fromLog(
   executionId: string,
   records: readonly ExecutionRecord[],
 ): { events: FlowEvent[]; description: WorkflowDescription | undefined } {
-  const description = describeLogged(records[0]);
+  const description = describeLoggedRun(records[0]);
   const workflow = description?.name ?? '?';
-  const n = description?.nodes.length ?? 0;
+  const run = { executionId, workflow, nodeCount: description?.nodes.length ?? 0 };
   return {
     description,
     events: records.flatMap((r) => {
-      const e = toEvent(r, executionId, workflow, n);
+      const e = recordToEvent(r, run);
       return e === undefined ? [] : [e];
     }),
   };
@@ -136,11 +96,12 @@ export class StoreFollower {
       if (records === undefined) continue;
       const from = seen?.count ?? 0;
       if (records.length <= from) continue;
-      const description = seen === undefined ? describeLogged(records[0]) : undefined;
+      const description = seen === undefined ? describeLoggedRun(records[0]) : undefined;
       const workflow = seen?.workflow ?? description?.name ?? s.workflow;
       const nodes = seen?.nodes ?? description?.nodes.length ?? 0;
+      const run = { executionId: s.executionId, workflow, nodeCount: nodes };
       for (const r of records.slice(from)) {
-        const e = toEvent(r, s.executionId, workflow, nodes);
+        const e = recordToEvent(r, run);
         if (e !== undefined) this.push(e, e.type === 'workflow.started' ? description : undefined);
       }
       this.#seen.set(s.executionId, { count: records.length, workflow, nodes });

@@ -1,8 +1,15 @@
-import type { Engine, ExecutionRecord, ExecutionStatus, ExecutionSummary, FlowEvent } from '@flowlane/core';
+import {
+  type Engine,
+  type ExecutionRecord,
+  type ExecutionStatus,
+  type ExecutionSummary,
+  type FlowEvent,
+  recordToEvent,
+} from '@flowlane/core';
 import { CliError, ExitCode } from '../cli-error.js';
 import { coreFor, engineFor, importWorkflowFile, isBuilder, isWorkflow } from '../load-workflow.js';
 import { applyEvent, createRows, describeEvent } from '../progress/progress-view.js';
-import { describeRecordedGraph, recordedRun, recordToEvent } from '../progress/records.js';
+import { recordedRun } from '../progress/records.js';
 import { seconds } from '../progress/summary-table.js';
 import { loadStoreRedis, openReadOnlyStore, type StoreOptions, storeUrl } from '../store/open-store.js';
 import { type CliIo, println } from './io.js';
@@ -98,7 +105,7 @@ export async function runsListCommand(opts: RunsListOptions, io: CliIo): Promise
 /** The node table of a run, from its log. */
 function nodeTable(executionId: string, records: readonly ExecutionRecord[]): string {
   const run = recordedRun(executionId, records);
-  const rows = createRows(describeRecordedGraph(run));
+  const rows = createRows(run.description);
   for (const r of records) {
     const e = recordToEvent(r, run);
     if (e !== undefined) applyEvent(rows, e);
@@ -219,7 +226,7 @@ export async function runsWatchCommand(
     let records = (await engine.runs.records(executionId)) ?? [];
     const run = recordedRun(executionId, records);
     const mode = viewMode(opts.json, io);
-    const view = createView(mode, run.workflow, describeRecordedGraph(run), io);
+    const view = createView(mode, run.workflow, run.description, io);
     let interrupted = false;
     let wake: (() => void) | undefined;
     const onSignal = (): void => {
@@ -306,7 +313,7 @@ export async function runsResumeCommand(
     workflows.find((w) => w.name === summary.workflow && w.version === summary.version) ??
     workflows.find((w) => w.name === summary.workflow);
   const recorded = recordedRun(executionId, records);
-  const description = wf?.toJSON() ?? describeRecordedGraph(recorded);
+  const description = wf?.toJSON() ?? recorded.description;
   const seed = records.flatMap((r) => {
     const e = recordToEvent(r, recorded);
     return e === undefined ? [] : [e];
