@@ -10,6 +10,11 @@ import { isThenable, toObservable } from './to-observable.js';
 export interface NodePlan {
   /** Plain call, no operators: no retry, timeout, cache, middleware, permission check, health check or flow control. */
   readonly fast: boolean;
+  /**
+   * No option but `retry` (with more than one attempt): the ready-queue retries the node itself
+   * (`engine/fast-retry.ts`) instead of running the operator pipeline.
+   */
+  readonly retryOnly: boolean;
   /** The permission policy must admit the node before anything of it runs (its `condition` included). */
   readonly guarded: boolean;
   /** Calls the node's behaviour (task function, forEach fan-out, subworkflow, boundary handler). */
@@ -27,9 +32,8 @@ export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>):
   const nodes = graph.defs.map((def): NodePlan => {
     const o = def.options;
     const guarded = rt.defaultPermissions ? o.permissions !== undefined : true;
-    const fast =
+    const plain =
       rt.middleware.length === 0 &&
-      o.retry === undefined &&
       o.timeout === undefined &&
       o.cache === undefined &&
       o.healthCheck === undefined &&
@@ -37,9 +41,13 @@ export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>):
       o.concurrency === undefined &&
       o.rateLimit === undefined &&
       !guarded;
+    // A policy of one attempt retries nothing: such a node runs as a plain one (the pipeline would add no operator).
+    const retries = o.retry !== undefined && o.retry.maxAttempts > 1;
+    const fast = plain && !retries;
     const missing = missingExecutor(rt, def);
     return {
       fast,
+      retryOnly: plain && retries,
       guarded,
       invoke:
         missing === undefined

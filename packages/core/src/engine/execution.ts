@@ -24,6 +24,7 @@ import {
   workflowStarted,
 } from './event-factory.js';
 import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
+import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
@@ -104,6 +105,7 @@ export class Execution implements Run, NodeServices {
   #journal: Journal | undefined;
   #replay: ReplayState | undefined;
   #onExternalAbort: (() => void) | undefined;
+  #retries: DirectRetries | undefined;
 
   constructor(
     rt: EngineServices<Execution>,
@@ -536,6 +538,10 @@ export class Execution implements Run, NodeServices {
   #run(i: number): void {
     this.#begin_(i);
     const plan = this.#plan.nodes[i]!;
+    if (plan.retryOnly) {
+      this.#directRetries().start(i, this.#g.defs[i]!.options.retry!);
+      return;
+    }
     if (!plan.fast) {
       this.#subscribe(
         i,
@@ -580,6 +586,18 @@ export class Execution implements Run, NodeServices {
       }
     }
     this.#succeed(i, r);
+  }
+
+  /** Retries run by the ready-queue for nodes whose only option is `retry` (see `fast-retry.ts`; made on first use). */
+  #directRetries(): DirectRetries {
+    return (this.#retries ??= new DirectRetries(this.#host(), {
+      succeed: (i, v) => this.#succeed(i, v),
+      fail: (i, e) => this.#nodeError(i, e),
+      track: (i, sub) => {
+        if (sub === undefined) this.#subs?.delete(i);
+        else (this.#subs ??= new Map()).set(i, sub);
+      },
+    }));
   }
 
   #invoke(i: number, ctx: RunNodeContext, error: unknown): unknown {

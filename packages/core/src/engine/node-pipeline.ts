@@ -7,6 +7,7 @@ import { withRetry } from '../compile/with-retry.js';
 import { withTimeout } from '../compile/with-timeout.js';
 import { FlowlaneError } from '../errors.js';
 import type { MiddlewareContext } from '../plugin/types.js';
+import { attemptStarted, nodeRetrying } from './fast-retry.js';
 import { runHealthCheck } from './health-check.js';
 import type { RunHost } from './run-host.js';
 
@@ -32,15 +33,7 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
   const first = h.attempts[i]! + 1;
   const attempt$ = defer(() => {
     const attempt = ++h.attempts[i]!;
-    if (attempt > first)
-      h.emit({
-        type: 'node.started',
-        executionId: h.executionId,
-        workflow: h.workflow,
-        timestamp: rt.clock.now(),
-        nodeId,
-        attempt,
-      });
+    if (attempt > first) h.emit(attemptStarted(h.executionId, h.workflow, rt.clock.now(), nodeId, attempt));
     const ctrl = o.timeout === undefined ? undefined : new AbortController();
     const ctx = h.ctx(i, attempt, ctrl);
     let inner$: Observable<unknown>;
@@ -112,17 +105,10 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
       withRetry(policy, rt.clock, {
         decide: policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, h.ctx(i, n)),
         onRetrying: (err, n, delayMs) =>
-          h.emit({
-            type: 'node.retrying',
-            executionId: h.executionId,
-            workflow: h.workflow,
-            timestamp: rt.clock.now(),
-            nodeId,
-            attempt: n,
-            delayMs,
+          h.emit(
             // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
-            error: h.serialize(err, false),
-          }),
+            nodeRetrying(h.executionId, h.workflow, rt.clock.now(), nodeId, n, delayMs, h.serialize(err, false)),
+          ),
       }),
     );
   }
