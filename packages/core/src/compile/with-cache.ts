@@ -47,7 +47,8 @@ export interface CacheFlight {
  * again. A caller whose leader was cancelled (its computation failed after its run ended) runs the lookup again
  * itself and leads the next flight; only the cancelled run is cancelled. When the store implements `acquire`, a miss
  * is also single-flight across processes: the store's lock (held for at most `lockMs`) decides who computes, and the
- * others read what it stored.
+ * others read what it stored. `looked` is a lookup of `key` the caller has just made (synchronously, when no flight of
+ * the key was registered): the first subscriber uses it instead of asking the store again.
  *
  * @example
  * ```ts
@@ -61,18 +62,25 @@ export function withCache<T>(
   inflight: Map<string, CacheFlight>,
   hooks: CacheHooks,
   lockMs = 30_000,
+  looked?: { readonly got: CacheEntry | undefined | Promise<CacheEntry | undefined> },
 ): (source: Observable<T>) => Observable<T> {
   return (source) => {
     const attempt = (sub: Subscriber<T>): Subscription | (() => void) | undefined => {
-      const running = inflight.get(key);
+      // The caller's own lookup, made just before (synchronously, with no flight of the key): used once, for the
+      // first subscriber, instead of asking the store again.
+      const first = looked;
+      looked = undefined;
+      const running = first === undefined ? inflight.get(key) : undefined;
       if (running !== undefined) return join(running, sub);
       let got: CacheEntry | undefined | Promise<CacheEntry | undefined>;
-      try {
-        got = store.get(key);
-      } catch (e) {
-        sub.error(e);
-        return undefined;
-      }
+      if (first !== undefined) got = first.got;
+      else
+        try {
+          got = store.get(key);
+        } catch (e) {
+          sub.error(e);
+          return undefined;
+        }
       // A synchronous hit needs no flight (the common case of a warm in-memory cache).
       if (!isThenable(got) && got !== undefined) {
         hooks.onHit(false);

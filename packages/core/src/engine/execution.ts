@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { isObservable, Observable, type Subscription } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { AuditInput } from '../builder/types.js';
+import type { AuditInput, CacheOptions } from '../builder/types.js';
 import { defaultCacheKey } from '../compile/cache-key.js';
 import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
@@ -24,6 +24,7 @@ import {
   workflowStarted,
 } from './event-factory.js';
 import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
+import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fast-cache.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import { nodePipeline } from './node-pipeline.js';
@@ -543,6 +544,11 @@ export class Execution implements Run, NodeServices {
       return;
     }
     if (!plan.fast) {
+      const cache = this.#g.defs[i]!.options.cache;
+      if (cache !== undefined) {
+        this.#cacheFirst(i, cache);
+        return;
+      }
       this.#subscribe(
         i,
         this.#pipeline(i, undefined),
@@ -586,6 +592,39 @@ export class Execution implements Run, NodeServices {
       }
     }
     this.#succeed(i, r);
+  }
+
+  /**
+   * A cached node looks its key up first (`fast-cache.ts`): a synchronous hit settles it at once, as the pipeline's
+   * cache stage would (same events and record); otherwise the pipeline runs with this lookup.
+   */
+  #cacheFirst(i: number, cache: CacheOptions): void {
+    const id = this.#g.ids[i]!;
+    let lookup: CacheLookup;
+    try {
+      const part =
+        cache.keyFn === undefined
+          ? defaultCacheKey(this.#g, this.outputs, this.input, i)
+          : cache.keyFn(new RunNodeContext(this, i, 1) as never);
+      const key = nodeCacheKey(this.workflow, this.#wf.version, id, part);
+      lookup = lookUp(cache.store ?? this.#rt.cacheStore, this.#rt.inflight, key);
+    } catch (e) {
+      this.#nodeError(i, e);
+      return;
+    }
+    const hit = syncHit(lookup);
+    if (hit === undefined) {
+      this.#subscribe(
+        i,
+        nodePipeline(this.#host(), i, undefined, lookup),
+        (v) => this.#succeed(i, v),
+        (e) => this.#nodeError(i, e),
+      );
+      return;
+    }
+    this.#setExtra(i, { cacheHit: true });
+    this.#emit(cacheHit(this.executionId, this.workflow, this.#rt.clock.now(), id, false));
+    this.#succeed(i, hit.value);
   }
 
   /** Retries run by the ready-queue for nodes whose only option is `retry` (see `fast-retry.ts`; made on first use). */

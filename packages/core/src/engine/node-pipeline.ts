@@ -7,6 +7,7 @@ import { withRetry } from '../compile/with-retry.js';
 import { withTimeout } from '../compile/with-timeout.js';
 import { FlowlaneError } from '../errors.js';
 import type { MiddlewareContext } from '../plugin/types.js';
+import { type CacheLookup, cacheHit, nodeCacheKey } from './fast-cache.js';
 import { attemptStarted, nodeRetrying } from './fast-retry.js';
 import { runHealthCheck } from './health-check.js';
 import type { RunHost } from './run-host.js';
@@ -17,7 +18,7 @@ import type { RunHost } from './run-host.js';
  * retry → health check → artifacts in/out → cache → permission check for fallbacks and boundaries. `error` is the
  * error an error boundary handles (undefined for other nodes).
  */
-export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<unknown> {
+export function nodePipeline(h: RunHost, i: number, error: unknown, lookup?: CacheLookup): Observable<unknown> {
   const rt = h.rt;
   const def = h.g.defs[i]!;
   const o: NodeOptions = def.options;
@@ -125,11 +126,19 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
   const cache = o.cache;
   if (cache !== undefined) {
     const source = out$;
+    let looked = lookup;
     out$ = defer(() => {
-      const ctx = h.ctx(i, 1);
-      // Namespaced by workflow version: a new version never reads what an older one cached.
-      const version = h.version;
-      const key = `${h.workflow}${version === undefined ? '' : `@${version}`}:${nodeId}:${cache.keyFn ? cache.keyFn(ctx as never) : h.defaultCacheKey(i)}`;
+      // The run's own lookup (it made it to settle a synchronous hit without this pipeline), else the key here.
+      const pre = looked;
+      looked = undefined;
+      const key =
+        pre?.key ??
+        nodeCacheKey(
+          h.workflow,
+          h.version,
+          nodeId,
+          cache.keyFn ? cache.keyFn(h.ctx(i, 1) as never) : h.defaultCacheKey(i),
+        );
       return withCache(
         cache.store ?? rt.cacheStore,
         key,
@@ -138,14 +147,7 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
         {
           onHit: (shared) => {
             h.markCacheHit(i);
-            h.emit({
-              type: 'node.cache-hit',
-              executionId: h.executionId,
-              workflow: h.workflow,
-              timestamp: rt.clock.now(),
-              nodeId,
-              shared,
-            });
+            h.emit(cacheHit(h.executionId, h.workflow, rt.clock.now(), nodeId, shared));
           },
           onStoreError: (e) =>
             rt.logger.warn('cache store failed to save a value', { nodeId, error: h.serialize(e).message }),
@@ -154,6 +156,7 @@ export function nodePipeline(h: RunHost, i: number, error: unknown): Observable<
           adopt: (leader) => h.adoptSecrets(leader),
         },
         o.timeout ?? 30_000,
+        pre?.store,
       )(source);
     });
   }
