@@ -51,6 +51,7 @@ export class CustomEventBoard {
 
   /** Forget everything (no run is active: nobody can see these events any more). */
   clear(): void {
-    this.#latest.clear();
+    // Clearing allocates a new table even when empty (once per run that ends with no other run active).
+    if (this.#latest.size > 0) this.#latest.clear();
   }
 }

@@ -24,6 +24,9 @@ import { validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 export type { EngineOptions } from './engine-options.js';
 
+/** The options of a run started without any (shared: nothing writes to them). */
+const NO_OPTIONS: RunOptions = Object.freeze({});
+
 const consoleLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,
@@ -232,7 +235,7 @@ export class Engine {
    * const run = engine.run(wf, { version: '1.4.2' }, { actor: { id: 'alice', roles: ['deployer'] } });
    * ```
    */
-  run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = {}): Run<TOut> {
+  run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = NO_OPTIONS): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
     validateRunArgs(wf, options);

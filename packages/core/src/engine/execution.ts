@@ -41,6 +41,7 @@ import { type NodeServices, RunNodeContext } from './run-node-context.js';
 import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
+import { claimState, stateBuffer } from './state-slab.js';
 import { runSubworkflow } from './subworkflow.js';
 
 /**
@@ -132,15 +133,16 @@ export class Execution implements Run, NodeServices {
     else if (rt.redactAlso.length > 0 || options.redact?.also !== undefined)
       this.#redactor = redactorWith(rt.redactAlso, options.redact?.also);
     const n = this.#g.ids.length;
-    // One backing buffer for all per-node state (one allocation per run instead of six).
-    const buf = new ArrayBuffer(31 * n);
-    this.#started = new Float64Array(buf, 0, n);
-    this.#dur = new Float64Array(buf, 8 * n, n);
-    this.#indeg = new Int32Array(buf, 16 * n, n);
+    // One backing region for all per-node state (small runs share a block: see state-slab.ts).
+    const at = claimState(31 * n);
+    const buf = stateBuffer();
+    this.#started = new Float64Array(buf, at, n);
+    this.#dur = new Float64Array(buf, at + 8 * n, n);
+    this.#indeg = new Int32Array(buf, at + 16 * n, n);
     this.#indeg.set(this.#g.indegree);
-    this.#queue = new Int32Array(buf, 20 * n, 2 * n);
-    this.#attempts = new Uint16Array(buf, 28 * n, n);
-    this.#st = new Uint8Array(buf, 30 * n, n);
+    this.#queue = new Int32Array(buf, at + 20 * n, 2 * n);
+    this.#attempts = new Uint16Array(buf, at + 28 * n, n);
+    this.#st = new Uint8Array(buf, at + 30 * n, n);
     this.#remaining = this.#g.activeCount;
     this.#log = new RunEventLog(
       this.#in.handlers,
@@ -263,7 +265,7 @@ export class Execution implements Run, NodeServices {
     if (this.#done) return;
     this.#plan = plan;
     const denied =
-      this.#parent === undefined
+      this.#parent === undefined && typeof this.#rt.permissionPolicy.authorize === 'function'
         ? actionDenied(this.#rt.permissionPolicy, {
             action: 'run',
             actor: this.actor,
@@ -623,8 +625,10 @@ export class Execution implements Run, NodeServices {
       return;
     }
     this.#setExtra(i, { cacheHit: true });
-    this.#emit(cacheHit(this.executionId, this.workflow, this.#rt.clock.now(), id, false));
-    this.#succeed(i, hit.value);
+    // One clock read for both events: nothing runs between them.
+    const now = this.#rt.clock.now();
+    this.#emit(cacheHit(this.executionId, this.workflow, now, id, false));
+    this.#succeed(i, hit.value, undefined, now);
   }
 
   /** Retries run by the ready-queue for nodes whose only option is `retry` (see `fast-retry.ts`; made on first use). */
@@ -683,9 +687,15 @@ export class Execution implements Run, NodeServices {
 
   /* ───────────── Settlement ───────────── */
 
-  #succeed(i: number, value: unknown, via?: { kind: 'fallback' | 'boundary'; id: string }): void {
+  /** `now`: a clock read made just before by the caller (a synchronous cache hit), else read here. */
+  #succeed(
+    i: number,
+    value: unknown,
+    via?: { kind: 'fallback' | 'boundary'; id: string },
+    now = this.#rt.clock.now(),
+  ): void {
     if (this.#done) return;
-    const now = (this.#now = this.#rt.clock.now());
+    this.#now = now;
     this.outputs[this.#g.ids[i]!] = value;
     this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
     this.#settle(i, SUCCESS);
@@ -793,12 +803,12 @@ export class Execution implements Run, NodeServices {
     }
     if (status === 'failed' && this.#begun) {
       this.#rollback().then(
-        () => this.#finalize(status),
-        () => this.#finalize(status),
+        () => this.#finalize(status, this.#rt.clock.now()),
+        () => this.#finalize(status, this.#rt.clock.now()),
       );
       return;
     }
-    this.#finalize(status);
+    this.#finalize(status, this.#now);
   }
 
   #rollback(): Promise<void> {
@@ -810,8 +820,8 @@ export class Execution implements Run, NodeServices {
     });
   }
 
-  #finalize(status: RunStatus): void {
-    const now = this.#rt.clock.now();
+  /** `now`: the clock read at the end of the run (by `#finish`, or after the rollback). */
+  #finalize(status: RunStatus, now: number): void {
     const durationMs = now - (this.#begun ? this.#t0 : now);
     if (status === 'success') this.#emit(workflowCompleted(this, now, durationMs));
     else if (status === 'cancelled')
