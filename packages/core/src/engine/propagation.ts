@@ -43,8 +43,9 @@ export function propagationCarrier(
 }
 
 /**
- * `options` with the propagators' variables merged under the node's own `env` (the node's values win). Invalid names
- * and non-string values are dropped. Returns `options` itself when there is nothing to add.
+ * `options` with the propagators' variables added to the node's own `env`. The node wins: a propagator whose variables
+ * the node sets itself (even one of them, e.g. its own `TRACEPARENT`) adds none, so a context is never mixed from two
+ * sources. Invalid names and non-string values are dropped. Returns `options` itself when there is nothing to add.
  */
 export function withPropagatedEnv<O extends Pick<ExecOptions, 'env'>>(
   propagators: readonly ContextPropagator[],
@@ -53,10 +54,14 @@ export function withPropagatedEnv<O extends Pick<ExecOptions, 'env'>>(
   options: O | undefined,
 ): O | undefined {
   let added: Record<string, string> | undefined;
+  const own = options?.env ?? {};
   for (const p of propagators) {
     if (typeof p.env !== 'function') continue;
-    for (const [k, v] of ask(logger, p, 'env', () => p.env?.(scope)))
-      if (typeof v === 'string' && ENV_NAME.test(k) && !v.includes('\0')) (added ??= {})[k] = v;
+    const vars = ask(logger, p, 'env', () => p.env?.(scope)).filter(
+      ([k, v]) => typeof v === 'string' && ENV_NAME.test(k) && !v.includes('\0'),
+    );
+    if (vars.some(([k]) => Object.hasOwn(own, k))) continue;
+    for (const [k, v] of vars) (added ??= {})[k] = v as string;
   }
   if (added === undefined) return options;
   return { ...(options ?? ({} as O)), env: { ...added, ...(options?.env ?? {}) } };

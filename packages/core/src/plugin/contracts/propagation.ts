@@ -22,7 +22,7 @@ export type PropagationCarrier = Readonly<Record<string, string>>;
  * Carries a node attempt's context (e.g. an OpenTelemetry span) to what the attempt starts in other processes. Added
  * by observability plugins with `api.propagation.add()`; core stays agnostic of the format:
  *
- * - **commands**: `ctx.exec` merges {@link ContextPropagator.env} under the node's own `env` (the node wins), for
+ * - **commands**: `ctx.exec` adds {@link ContextPropagator.env} to the node's own `env` (the node wins), for
  *   every executor (local, SSH, Docker, Kubernetes — each passes `env` its own way);
  * - **remote workers**: a dispatch plugin asks `api.propagation.carrier(scope)` and sends the fields with the job;
  *   the worker hands them to `runNodeOnWorker` as `request.carrier`, where the worker engine's propagators
@@ -34,7 +34,10 @@ export interface ContextPropagator {
   readonly name: string;
   /** The attempt's context as carrier fields, or `undefined` when it has none (not traced, opted out). */
   carrier?(scope: PropagationScope): PropagationCarrier | undefined;
-  /** Environment variables for a command the attempt runs (e.g. `TRACEPARENT`). Merged under the node's `env`. */
+  /**
+   * Environment variables for a command the attempt runs (e.g. `TRACEPARENT`). Added to the node's `env` unless the
+   * node sets one of them itself (then none of this propagator's are added: the node's context wins whole).
+   */
   env?(scope: PropagationScope): Readonly<Record<string, string>> | undefined;
   /**
    * On a worker: run a remote attempt inside the context `carrier` names (`{}` when the coordinator sent none).
