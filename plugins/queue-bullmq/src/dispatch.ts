@@ -237,7 +237,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         try {
           if (adopted === undefined) {
             const { executionId, workflow, nodeId, attempt } = ctx;
-            const carrier = api.propagation.carrier({ executionId, workflow, nodeId, attempt });
+            const carrier =
+              (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
             const data: NodeJobData = {
               workflow: ctx.workflow,
               version: ctx.version ?? '',

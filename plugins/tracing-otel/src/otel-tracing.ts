@@ -78,7 +78,8 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       const runs = new RunTracer(tracer, (id) => api.describeRun(id), options.attributes ?? {});
       api.metrics.addExporter({ name: '@flowlane/tracing-otel', handle: (e) => runs.handle(e) });
       const propagator = new TracePropagator(tracer, runs, options.propagate !== false);
-      api.propagation.add(propagator);
+      // A core older than api.propagation: spans only.
+      (api as Partial<typeof api>).propagation?.add(propagator);
       if (options.propagateContext !== false)
         api.middleware.use((ctx, next) => {
           const span = runs.nodeSpan(ctx.executionId, ctx.nodeId);
