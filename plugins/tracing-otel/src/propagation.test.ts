@@ -43,6 +43,16 @@ const spanNamed = (spans: readonly ReadableSpan[], name: string): ReadableSpan =
 const traceparentOf = (c: SpanContext) =>
   `00-${c.traceId}-${c.spanId}-${(c.traceFlags & TraceFlags.SAMPLED) === 1 ? '01' : '00'}`;
 
+/** The environment the command printed (the run must have succeeded). */
+function envOf(result: {
+  status: string;
+  outputs: { dump?: Record<string, string> | undefined };
+}): Record<string, string> {
+  expect(result.status).toBe('success');
+  expect(result.outputs.dump).toBeTypeOf('object');
+  return result.outputs.dump!;
+}
+
 /** Samples every span and gives it `traceState` (the SDK then carries it to every child span). */
 const tracestateSampler = (traceState: string): Sampler => ({
   shouldSample: () => ({ decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: createTraceState(traceState) }),
@@ -70,7 +80,7 @@ describe('trace context in the environment of commands (local executor, real chi
       engine = createEngine({ plugins: [otelTracing({ tracerProvider })], logger: quiet });
       const result = await engine.run(envNode(), undefined).result;
       expect(result.status).toBe('success');
-      const childEnv = result.outputs.dump;
+      const childEnv = envOf(result);
       const node = spanNamed(exporter.getFinishedSpans(), 'node dump');
       const run = spanNamed(exporter.getFinishedSpans(), 'workflow env-dump');
       expect(node.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
@@ -96,8 +106,8 @@ describe('trace context in the environment of commands (local executor, real chi
     const result = await engine.run(envNode(), undefined).result;
     const node = spanNamed(exporter.getFinishedSpans(), 'node dump');
     expect(node.spanContext().traceState?.serialize()).toBe('ot=th:0,vendor=abc');
-    expect(result.outputs.dump.TRACEPARENT).toBe(traceparentOf(node.spanContext()));
-    expect(result.outputs.dump.TRACESTATE).toBe('ot=th:0,vendor=abc');
+    expect(envOf(result).TRACEPARENT).toBe(traceparentOf(node.spanContext()));
+    expect(envOf(result).TRACESTATE).toBe('ot=th:0,vendor=abc');
   });
 
   it('an unsampled trace gives a traceparent with flags 00 (the attempt span is then not recording)', async () => {
@@ -113,6 +123,7 @@ describe('trace context in the environment of commands (local executor, real chi
     const result = await engine.run(wf, undefined).result;
     expect(active).toBeDefined();
     expect(active!.traceFlags).toBe(TraceFlags.NONE);
+    expect(result.status).toBe('success');
     expect(result.outputs.dump).toBe(traceparentOf(active!));
     expect(result.outputs.dump).toMatch(/-00$/);
   });
@@ -125,10 +136,10 @@ describe('trace context in the environment of commands (local executor, real chi
       engine.run(envNode({ TRACEPARENT: mine, OTHER: 'kept' }), undefined).result,
       engine.run(envNode(), undefined).result,
     ]);
-    expect(injected.outputs.dump.TRACESTATE).toBe('vendor=abc'); // what would have been added
-    expect(own.outputs.dump.TRACEPARENT).toBe(mine);
-    expect(own.outputs.dump.TRACESTATE).toBeUndefined();
-    expect(own.outputs.dump.OTHER).toBe('kept');
+    expect(envOf(injected).TRACESTATE).toBe('vendor=abc'); // what would have been added
+    expect(envOf(own).TRACEPARENT).toBe(mine);
+    expect(envOf(own).TRACESTATE).toBeUndefined();
+    expect(envOf(own).OTHER).toBe('kept');
   });
 
   it('each retry attempt passes its own span', async () => {
@@ -161,8 +172,8 @@ describe('trace context in the environment of commands (local executor, real chi
     engine = createEngine({ plugins: [otelTracing({ tracerProvider, propagate: false })], logger: quiet });
     const result = await engine.run(envNode(), undefined).result;
     expect(spanNamed(exporter.getFinishedSpans(), 'node dump').spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
-    expect(result.outputs.dump.TRACEPARENT).toBeUndefined();
-    expect(Object.keys(result.outputs.dump).sort()).toEqual(
+    expect(envOf(result).TRACEPARENT).toBeUndefined();
+    expect(Object.keys(envOf(result)).sort()).toEqual(
       Object.keys(process.env)
         .filter((k) => !k.startsWith('FLOWLANE_SECRET_'))
         .sort(),
@@ -223,7 +234,7 @@ describe('trace context over SSH (executor-ssh against a real sshd)', () => {
       .build();
     const result = await engine.run(wf, undefined).result;
     expect(result.status).toBe('success');
-    const [traceparent, sshConnection] = result.outputs.deploy.split('|');
+    const [traceparent, sshConnection] = String(result.outputs.deploy).split('|');
     expect(sshConnection).toMatch(/^127\.0\.0\.1 \d+ 127\.0\.0\.1 \d+$/); // it really ran in an SSH session
     const node = spanNamed(exporter.getFinishedSpans(), 'node deploy');
     expect(node.attributes['flowlane.executor']).toBe('ssh');
