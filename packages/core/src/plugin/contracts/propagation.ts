@@ -29,6 +29,15 @@ export type PropagationCarrier = Readonly<Record<string, string>>;
  *   {@link ContextPropagator.runRemote | run the node inside} that context.
  *
  * Every method is optional and must not throw (a failure is logged and ignored: propagation never fails a node).
+ *
+ * @example
+ * ```ts
+ * api.propagation.add({
+ *   name: 'request-id',
+ *   carrier: (s) => ({ 'x-request-id': `${s.executionId}/${s.nodeId}/${s.attempt}` }),
+ *   env: (s) => ({ REQUEST_ID: `${s.executionId}/${s.nodeId}/${s.attempt}` }),
+ * });
+ * ```
  */
 export interface ContextPropagator {
   readonly name: string;
