@@ -1,4 +1,4 @@
-import { firstValueFrom, Observable, throwError, toArray } from 'rxjs';
+import { firstValueFrom, Observable, of, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
@@ -227,6 +227,24 @@ describe('direct retries (nodes whose only option is retry) behave as the operat
       outputs: { stream: 2 },
       nodes: { stream: { attempts: 2 } },
     });
+  });
+
+  it('observables that fail while subscribed are retried in a loop (5,000 zero-delay attempts, no deep stack)', async () => {
+    const { direct, pipeline } = await bothPaths((clock, times) =>
+      workflow('sync-obs')
+        .addNode(
+          'fails',
+          () => {
+            times.push(clock.now());
+            return times.length < 5000 ? throwError(() => new Transient('again')) : of('done');
+          },
+          { retry: { maxAttempts: 5000, initialInterval: 0 } },
+        )
+        .build(),
+    );
+    expect(direct.times).toHaveLength(5000);
+    expect(direct).toEqual(pipeline);
+    expect(direct.result).toMatchObject({ status: 'success', outputs: { fails: 'done' } });
   });
 
   it('cancelling during a retry delay clears the timer and the node is not called again', async () => {

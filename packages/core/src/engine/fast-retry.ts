@@ -115,29 +115,53 @@ export class DirectRetries {
       if (this.#retry(i, policy, first, failures + 1, e) === 0) this.#attempts(i, policy, first, failures + 1);
     };
     if (kind === 1) {
-      (r as PromiseLike<unknown>).then((v) => {
-        if (!h.isDone()) this.#settle.succeed(i, v);
-      }, later);
+      try {
+        (r as PromiseLike<unknown>).then((v) => {
+          if (!h.isDone()) this.#settle.succeed(i, v);
+        }, later);
+      } catch (e) {
+        // A thenable whose `then` throws: that attempt failed (the pipeline's `from` reports it the same way).
+        this.#error = e;
+        return FAILED;
+      }
       return PENDING;
     }
+    // An observable settles while it is subscribed (the caller's loop then goes on: no recursion however many
+    // attempts fail at once) or later.
     let value: unknown;
-    let settled = false;
+    let state = 0; // 0 pending, 1 completed, 2 errored
+    let sync = true;
+    let error: unknown;
     const sub = toObservable(r as Observable<unknown>).subscribe({
       next: (v) => {
         value = v;
       },
       error: (e: unknown) => {
-        settled = true;
+        state = 2;
+        if (sync) {
+          error = e;
+          return;
+        }
         this.#settle.track(i, undefined);
         later(e);
       },
       complete: () => {
-        settled = true;
+        state = 1;
+        if (sync) return;
         this.#settle.track(i, undefined);
         if (!h.isDone()) this.#settle.succeed(i, value);
       },
     });
-    if (!settled && !h.isDone()) this.#settle.track(i, sub);
+    sync = false;
+    if (state === 1) {
+      this.#value = value;
+      return VALUE;
+    }
+    if (state === 2) {
+      this.#error = error;
+      return FAILED;
+    }
+    if (!h.isDone()) this.#settle.track(i, sub);
     return PENDING;
   }
 
