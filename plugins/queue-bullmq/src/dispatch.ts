@@ -283,6 +283,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         try {
+          const { executionId, workflow, nodeId, attempt } = ctx;
+          const carrier =
+            (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
           const data: NodeJobData = {
             workflow: ctx.workflow,
             version: ctx.version ?? '',
@@ -290,6 +293,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
             executionId: ctx.executionId,
             attempt: ctx.attempt,
             payload,
+            ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
           };
           const outcome = await batcher.dispatch({
             queue,
