@@ -4,7 +4,9 @@ import { checkKeys } from './protocol.js';
 
 /** A BullMQ rate limit: at most `max` jobs started per `duration` ms, over all workers of the group. */
 export interface BullmqLimiter {
+  /** Most jobs started per window (integer > 0). */
   readonly max: number;
+  /** The window, ms (integer > 0). */
   readonly duration: number;
 }
 
