@@ -295,20 +295,26 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
             payload,
             ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
           };
-          const outcome = await batcher.dispatch({
-            queue,
-            inflightKey: k.inflight(ctx.executionId),
-            nodeId: ctx.nodeId,
-            fresh,
-            data,
-            opts: {
-              priority: bullPriority(ctx.node.options.priority as number | undefined),
-              attempts: 1,
-              removeOnComplete: { age: 3600 },
-              removeOnFail: { age: 3600 },
-            },
-            signal: ctx.signal,
-          });
+          const outcome = await batcher
+            .dispatch({
+              queue,
+              inflightKey: k.inflight(ctx.executionId),
+              nodeId: ctx.nodeId,
+              fresh,
+              data,
+              opts: {
+                priority: bullPriority(ctx.node.options.priority as number | undefined),
+                attempts: 1,
+                removeOnComplete: { age: 3600 },
+                removeOnFail: { age: 3600 },
+              },
+              signal: ctx.signal,
+            })
+            .catch((e: unknown) => {
+              // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
+              forget(ctx.executionId, ctx.nodeId);
+              throw e;
+            });
           const w = waiters.get(jobId);
           if (outcome !== undefined && w !== undefined) {
             w.since = Date.now();
