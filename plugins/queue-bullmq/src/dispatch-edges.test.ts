@@ -143,6 +143,43 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
     }
   });
 
+  it('a job that completes while the coordinator’s event reader is disconnected is still seen from the event stream (read from the id pinned at setup)', async () => {
+    await client.flushall();
+    const wf = workflow('unseen', { version: '1' })
+      .addNode('a', () => 'done while nobody listened', { runOn: 'cpu' })
+      .build();
+    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
+    // heartbeatInterval 60 s: the direct check of long-waiting jobs cannot run within this test, so only the event
+    // stream can deliver the completion.
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'], heartbeatInterval: 60_000 })],
+    });
+    const queue = new Queue('cpu', { connection: client, prefix: 'flowlane' });
+    let reenabled = false;
+    try {
+      await engine.ready();
+      // Cut the coordinator's QueueEvents connection and keep it from coming back (the default user is disabled for
+      // new connections; connections already open — the worker's, the coordinator's queue, this client — go on).
+      const clients = String(await client.client('LIST')).split('\n');
+      const reader = clients.find((l) => / name=\S+:qe( |$)/.test(l));
+      expect(reader).toBeDefined();
+      await client.acl('SETUSER', 'default', 'off');
+      await client.client('KILL', 'ID', /id=(\d+)/.exec(reader!)![1]!);
+      const run = engine.run(wf, {});
+      await expect.poll(async () => (await queue.getJobs(['completed'])).length, { timeout: 15_000 }).toBe(1);
+      await client.acl('SETUSER', 'default', 'on');
+      reenabled = true;
+      const r = await run.result;
+      expect(r.status).toBe('success');
+      expect(r.outputs.a).toBe('done while nobody listened');
+    } finally {
+      if (!reenabled) await client.acl('SETUSER', 'default', 'on');
+      await queue.close();
+      await engine.close();
+      await worker.close();
+    }
+  });
+
   it('a job removed from its queue behind the coordinator’s back (no completion event ever) fails the node with FL_BULLMQ_WORKER_LOST instead of hanging', async () => {
     await client.flushall();
     const wf = workflow('orphan', { version: '1' })
