@@ -104,7 +104,7 @@ export interface NodeAdmission {
   readonly nodeId: string;
   readonly ctx: FlowKeyContext;
   readonly concurrency: FlowConcurrencyOptions | undefined;
-  readonly rateLimit: Omit<FlowRateLimitOptions, 'mode'> | undefined;
+  readonly rateLimit: FlowRateLimitOptions | undefined;
   /** Unique per attempt. */
   readonly holder: string;
   readonly signal: AbortSignal;
