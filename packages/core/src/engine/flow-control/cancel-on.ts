@@ -2,20 +2,23 @@ import { serializeError } from '../../errors.js';
 import type { Logger } from '../../plugin/types.js';
 import type { Entry } from './fair-lanes.js';
 
+/** A run that listens for `cancelOn` events (a top-level run in the gate, or a subworkflow run). */
+export type CancelOnListener = Pick<Entry, 'exec' | 'opts' | 'ctx'>;
+
 /**
  * `cancelOn`: the runs that listen for custom events, by event name. A matching event (`engine.emit`,
  * `ctx.emitEvent`) cancels the run, waiting or running, with the reason `cancelOn: event "<name>"`.
  */
 export class CancelOnBoard {
   readonly #logger: Logger;
-  readonly #listeners = new Map<string, Set<Entry>>();
+  readonly #listeners = new Map<string, Set<CancelOnListener>>();
 
   constructor(logger: Logger) {
     this.#logger = logger;
   }
 
   /** Start listening for `entry`'s `cancelOn` events. */
-  watch(entry: Entry): void {
+  watch(entry: CancelOnListener): void {
     for (const rule of entry.opts.cancelOn ?? []) {
       let set = this.#listeners.get(rule.event);
       if (set === undefined) this.#listeners.set(rule.event, (set = new Set()));
@@ -24,7 +27,7 @@ export class CancelOnBoard {
   }
 
   /** Stop listening for `entry` (it settled). */
-  unwatch(entry: Entry): void {
+  unwatch(entry: CancelOnListener): void {
     for (const rule of entry.opts.cancelOn ?? []) {
       const set = this.#listeners.get(rule.event);
       set?.delete(entry);

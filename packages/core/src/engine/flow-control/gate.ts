@@ -5,6 +5,7 @@ import type { Workflow } from '../../workflow.js';
 import type { Execution } from '../execution.js';
 import { BackendLink } from './backend-link.js';
 import { CancelOnBoard } from './cancel-on.js';
+import { ChildGate } from './child-gate.js';
 import { type Entry, FairLanes, type Lane } from './fair-lanes.js';
 import { isPromise, keyOf, priorityOf } from './keys.js';
 import { NodeGate } from './node-gate.js';
@@ -40,6 +41,7 @@ export class FlowGate implements NodeFlow {
   readonly #nodes: NodeGate;
   readonly #lanes = new FairLanes();
   readonly #cancelOn: CancelOnBoard;
+  readonly #children: ChildGate;
   readonly #entries = new Map<Execution, Entry>();
   #seq = 0;
   #inflight = 0;
@@ -56,6 +58,10 @@ export class FlowGate implements NodeFlow {
       if (this.#lanes.freed(slot)) this.pump();
     });
     this.#cancelOn = new CancelOnBoard(host.logger);
+    this.#children = new ChildGate(this.#nodes, this.#cancelOn, (exec) => {
+      const e = this.#entries.get(exec);
+      return e?.holds === true ? e.lane.slot : undefined;
+    });
   }
 
   /** Where slots and windows are kept (set by a plugin through `api.flowControl.setBackend`). */
@@ -77,7 +83,13 @@ export class FlowGate implements NodeFlow {
     return this.#lanes.size;
   }
 
-  enqueue(exec: Execution, input: unknown, runPriority: number | undefined): void {
+  /**
+   * A top-level run waits here for its key, its rate window and engine room. A `resumed` run (continued from its log)
+   * counts against its concurrency key again — the backend's slots are per holder (the execution id), so a slot
+   * its crashed owner still holds in a shared backend is taken over, not counted twice — but not against its rate
+   * limit (it started once already, and is never dropped); it goes first among its key's waiting runs.
+   */
+  enqueue(exec: Execution, input: unknown, runPriority: number | undefined, resumed = false): void {
     const wf = exec.workflowRef;
     const opts = wf.flowControl ?? {};
     const ctx: FlowKeyContext = { input, executionId: exec.executionId, workflow: wf.name };
@@ -86,8 +98,8 @@ export class FlowGate implements NodeFlow {
     let priority = 0;
     try {
       if (opts.concurrency !== undefined) ckey = keyOf(opts.concurrency.key, ctx, 'concurrency.key');
-      if (opts.rateLimit !== undefined) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
-      priority = runPriority ?? priorityOf(opts.priority, ctx);
+      if (opts.rateLimit !== undefined && !resumed) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
+      priority = resumed ? Number.POSITIVE_INFINITY : (runPriority ?? priorityOf(opts.priority, ctx));
     } catch (e) {
       exec.failBeforeStart(e);
       return;
@@ -113,8 +125,17 @@ export class FlowGate implements NodeFlow {
     this.#cancelOn.onEvent(name, payload);
   }
 
+  /** A subworkflow run of a workflow with flow-control options: see {@link ChildGate}. */
+  enterChild(exec: Execution, input: unknown, signal: AbortSignal | undefined, start: () => void): void {
+    this.#children.enter(exec, input, signal, start);
+  }
+
   /** A run ended (or was cancelled while it waited): free its slot and wake the lanes waiting for it. */
   settled(exec: Execution): void {
+    if (exec.isChild) {
+      this.#children.settled(exec);
+      return;
+    }
     const entry = this.#entries.get(exec);
     if (entry === undefined) return;
     this.#entries.delete(exec);
