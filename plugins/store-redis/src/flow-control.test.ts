@@ -6,10 +6,12 @@ import { createEngine, workflow } from '@flowlane/core';
 import { docSnippetsSuite, flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { durableJob, RESUME_PREFIX } from './flow-resume-workflow.test-helper.js';
 import { redisStore } from './index.js';
 import { createRedisFlowControlBackend } from './redis-flow-control.js';
 
 const child = fileURLToPath(new URL('./flow-child.test-helper.ts', import.meta.url));
+const resumeChild = fileURLToPath(new URL('./flow-resume-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -50,8 +52,8 @@ interface Child {
   readonly exited: Promise<void>;
 }
 
-function startChild(args: readonly string[]): Child {
-  const proc = spawn(process.execPath, ['--import', tsx, child, redis.url, ...args], {
+function startChild(args: readonly string[], script = child): Child {
+  const proc = spawn(process.execPath, ['--import', tsx, script, redis.url, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
   });
@@ -175,6 +177,66 @@ describe('flow control across processes on a real Redis', () => {
       // Not before the last renewal's lease could run out, and well within a generous bound after it.
       expect(started[0]! - killedAt).toBeGreaterThanOrEqual(600); // last renewal ≤ lease/3 before the kill
       expect(started[0]! - killedAt).toBeLessThan(15_000);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("a run resumed after its engine's kill -9 takes over its own slot (no double count) and counts against the key again", async () => {
+    const slots = `${RESUME_PREFIX}fc:slots:durable-job:concurrency:acme`;
+    const holder = startChild(['dur-1'], resumeChild);
+    expect(await holder.line('HOLDING')).toBe('HOLDING');
+    expect(await r.zrange(slots, 0, -1)).toEqual(['dur-1']);
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+
+    const entered = new Map<string, () => void>();
+    const go = new Map<string, () => void>();
+    const inside: string[] = [];
+    const log: string[] = [];
+    const waitFor = (m: Map<string, () => void>, id: string) => new Promise<void>((r) => m.set(id, r));
+    const enteredOld = waitFor(entered, 'dur-1');
+    const enteredFresh = waitFor(entered, 'dur-2');
+    const wf = durableJob(async (id) => {
+      inside.push(id);
+      log.push(`in ${id} with ${inside.length} inside`);
+      const release = waitFor(go, id);
+      entered.get(id)?.();
+      await release;
+      inside.splice(inside.indexOf(id), 1);
+      log.push(`out ${id}`);
+    });
+    // The slot lease (2 min) outlives the test: only the resumed run itself can free dur-1's slot in time.
+    const engine = createEngine({
+      logger: quiet,
+      workflows: [wf],
+      plugins: [
+        redisStore({
+          url: redis.url,
+          prefix: RESUME_PREFIX,
+          stores: ['executions', 'flowControl'],
+          flowControl: { leaseMs: 120_000, pollIntervalMs: 20 },
+        }),
+      ],
+    });
+    try {
+      const resumed = await engine.resume('dur-1');
+      await enteredOld; // admitted at once: its own slot (held by the dead engine) is taken over, not counted twice
+      const fresh = engine.run(wf, { tenant: 'acme' }, { executionId: 'dur-2' });
+      // While the resumed run is inside, acme's only slot is its own and the new run waits (many polls later).
+      for (let i = 0; i < 10; i++) {
+        await new Promise((done) => setTimeout(done, 20));
+        expect(await r.zrange(slots, 0, -1)).toEqual(['dur-1']);
+      }
+      expect(log).toEqual(['in dur-1 with 1 inside']);
+      go.get('dur-1')!();
+      expect((await resumed.result).status).toBe('success');
+      await enteredFresh; // the resumed run gave the slot back when it ended
+      expect(await r.zrange(slots, 0, -1)).toEqual(['dur-2']);
+      go.get('dur-2')!();
+      expect((await fresh.result).status).toBe('success');
+      expect(log).toEqual(['in dur-1 with 1 inside', 'out dur-1', 'in dur-2 with 1 inside', 'out dur-2']);
+      expect(await r.zcard(slots)).toBe(0);
     } finally {
       await engine.close();
     }
