@@ -241,4 +241,110 @@ describe('flow control across processes on a real Redis', () => {
       await engine.close();
     }
   });
+
+  it('cancelOn across engines: an event emitted on one engine cancels matching runs on another (Redis pub/sub)', async () => {
+    const prefix = `cancel-${process.pid}:`;
+    const channel = `${prefix}fc:event:order.cancelled`;
+    const subscribers = async () => Number(((await r.pubsub('NUMSUB', channel)) as [string, number])[1]);
+    const make = () =>
+      createEngine({
+        logger: quiet,
+        plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'], flowControl: { pollIntervalMs: 20 } })],
+      });
+    const entered: string[] = [];
+    const order = workflow('order', {
+      concurrency: { key: (ctx) => ctx.input.customer, limit: 1 },
+      cancelOn: [
+        {
+          event: 'order.cancelled',
+          match: (event, ctx) => (event.payload as { orderId: string }).orderId === ctx.input.orderId,
+        },
+      ],
+    })
+      .input<{ orderId: string; customer: string }>()
+      .addNode('fulfil', (ctx) => {
+        entered.push(ctx.input.orderId);
+        // Holds until the run is cancelled.
+        return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      })
+      .build();
+    const emitter = workflow('support-desk')
+      .input<{ orderId: string }>()
+      .addNode('cancel', (ctx) => ctx.emitEvent('order.cancelled', { orderId: ctx.input.orderId }))
+      .build();
+    const a = make();
+    const b = make();
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      const running = a.run(order, { orderId: 'o-1', customer: 'c-1' });
+      const waiting = a.run(order, { orderId: 'o-2', customer: 'c-1' }); // waits for c-1's slot on engine a
+      const other = a.run(order, { orderId: 'o-3', customer: 'c-2' });
+      let otherSettled = false;
+      void other.result.then(() => {
+        otherSettled = true;
+      });
+      while (entered.length < 2 || (await subscribers()) < 1) await new Promise((done) => setTimeout(done, 5));
+      expect(entered.sort()).toEqual(['o-1', 'o-3']);
+
+      // From outside any run on engine b: the waiting run on engine a is cancelled.
+      b.emit('order.cancelled', { orderId: 'o-2' });
+      const w = await waiting.result;
+      expect(w.status).toBe('cancelled');
+      expect(w.error?.message).toContain('cancelOn: event "order.cancelled"');
+      // From a run on engine b (ctx.emitEvent): the running run on engine a is cancelled, its node aborted.
+      expect((await b.run(emitter, { orderId: 'o-1' }).result).status).toBe('success');
+      const r1 = await running.result;
+      expect(r1.status).toBe('cancelled');
+      expect(r1.error?.message).toContain('cancelOn: event "order.cancelled"');
+      expect(entered).not.toContain('o-2'); // cancelled while it waited: never started
+      // Events for o-1 and o-2 did not match o-3: it still runs until its own event comes.
+      expect(otherSettled).toBe(false);
+      b.emit('order.cancelled', { orderId: 'o-3' });
+      expect((await other.result).status).toBe('cancelled');
+      // Every listening run settled: engine a left the channel.
+      while ((await subscribers()) > 0) await new Promise((done) => setTimeout(done, 5));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('shareEvents: false keeps events on their engine; a payload JSON cannot carry is logged, not thrown', async () => {
+    const prefix = `noshare-${process.pid}:`;
+    const errors: string[] = [];
+    const logger = {
+      ...quiet,
+      error: (m: string, f?: Record<string, unknown>) => void errors.push(`${m} ${String(f?.error)}`),
+    };
+    const a = createEngine({
+      logger,
+      plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'], flowControl: { shareEvents: false } })],
+    });
+    try {
+      await a.ready();
+      const wf = workflow('listener', { cancelOn: [{ event: 'stop' }] })
+        .addNode(
+          'wait',
+          (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        )
+        .build();
+      const run = a.run(wf, {});
+      expect(await r.pubsub('NUMSUB', `${prefix}fc:event:stop`)).toEqual([`${prefix}fc:event:stop`, 0]);
+      a.emit('stop', { big: 1n }); // local only: no publish, nothing to serialise
+      expect((await run.result).status).toBe('cancelled');
+      expect(errors).toEqual([]);
+    } finally {
+      await a.close();
+    }
+    const b = createEngine({ logger, plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'] })] });
+    try {
+      await b.ready();
+      b.emit('anything', { big: 1n });
+      while (errors.length === 0) await new Promise((done) => setTimeout(done, 5));
+      expect(errors[0]).toMatch(
+        /flow-control backend failed .*FL_REDIS_UNSERIALIZABLE|cannot keep the value of "anything"/,
+      );
+    } finally {
+      await b.close();
+    }
+  });
 });

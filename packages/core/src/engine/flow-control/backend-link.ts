@@ -10,13 +10,30 @@ import type { FlowControlBackend } from './types.js';
  * throwing or rejecting backend is logged and never breaks admission.
  */
 export class BackendLink {
-  backend: FlowControlBackend = createMemoryFlowControlBackend();
+  #backend: FlowControlBackend = createMemoryFlowControlBackend();
   readonly #logger: Logger;
+  /** Called when a plugin installs another backend. */
+  readonly #onChange: ((previous: FlowControlBackend) => void)[] = [];
   /** Called after a slot this engine held was given back (in registration order). */
   readonly #onRelease: ((slot: string) => void)[] = [];
 
   constructor(logger: Logger) {
     this.#logger = logger;
+  }
+
+  get backend(): FlowControlBackend {
+    return this.#backend;
+  }
+
+  set backend(backend: FlowControlBackend) {
+    const previous = this.#backend;
+    this.#backend = backend;
+    for (const fn of this.#onChange) fn(previous);
+  }
+
+  /** Call `fn` when another backend is installed (with the previous one). */
+  onChange(fn: (previous: FlowControlBackend) => void): void {
+    this.#onChange.push(fn);
   }
 
   /** Call `fn` whenever this engine gives back a slot (after the backend answered). */

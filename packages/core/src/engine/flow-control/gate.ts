@@ -57,7 +57,7 @@ export class FlowGate implements NodeFlow {
     this.#link.onRelease((slot) => {
       if (this.#lanes.freed(slot)) this.pump();
     });
-    this.#cancelOn = new CancelOnBoard(host.logger);
+    this.#cancelOn = new CancelOnBoard(host.logger, this.#link);
     this.#children = new ChildGate(this.#nodes, this.#cancelOn, (exec) => {
       const e = this.#entries.get(exec);
       return e?.holds === true ? e.lane.slot : undefined;
