@@ -6,10 +6,15 @@ import { useEngines } from '../engines.test-helper.js';
 const engines = useEngines();
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
+interface Deferred {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+}
+
 /** A promise with its resolve function. */
-function deferred<T = void>() {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => {
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
     resolve = r;
   });
   return { promise, resolve };
@@ -20,9 +25,9 @@ function deferred<T = void>() {
  * `<execution id>#<attempt>`: the attempt in flight at the "crash" never ends; the resumed run's is the next one.
  */
 function heldJobs(extra: Record<string, unknown> = {}) {
-  const entered = new Map<string, ReturnType<typeof deferred>>();
-  const go = new Map<string, ReturnType<typeof deferred>>();
-  const on = (m: Map<string, ReturnType<typeof deferred>>, id: string) => {
+  const entered = new Map<string, Deferred>();
+  const go = new Map<string, Deferred>();
+  const on = (m: Map<string, Deferred>, id: string) => {
     let d = m.get(id);
     if (d === undefined) m.set(id, (d = deferred()));
     return d;
