@@ -103,6 +103,14 @@ export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.
 export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
+export type {
+  EnqueuedRun,
+  EnqueueOptions,
+  QueuedRun,
+  QueuedRunResult,
+  RemoteChildRun,
+  RunQueue,
+} from './engine/run-queue.js';
 export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';

@@ -114,6 +114,11 @@ export class Durability {
     versions.set(key, wf);
   }
 
+  /** The definition registered under this name and version, if any. */
+  lookup(name: string, version: string | undefined): Workflow<unknown, object> | undefined {
+    return this.#registry.get(name)?.get(versionKey(version));
+  }
+
   /** A journal for a new run, or undefined when no execution store is set. */
   journalForNew(exec: Execution): Journal | undefined {
     const store = this.store;

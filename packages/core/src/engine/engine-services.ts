@@ -16,6 +16,7 @@ import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { NodeFlow } from './flow-control/types.js';
+import type { RunQueue } from './run-queue.js';
 import type { RunOptions } from './run-types.js';
 
 /**
@@ -35,6 +36,8 @@ export interface EngineServices<X = unknown> {
   readonly permissionPolicy: PermissionPolicy;
   /** True when the policy is the default one (only nodes that declare permissions are checked). */
   readonly defaultPermissions: boolean;
+  /** The queue plugin's run queue (`engine.enqueue`, subworkflow nodes with `runOn`), if one is installed. */
+  readonly runQueue: RunQueue | undefined;
   readonly inflight: Map<string, CacheFlight>;
   readonly container: DependencyContainer;
   /** Latest custom event per name, engine-wide, bounded; each run sees those emitted while it runs. */

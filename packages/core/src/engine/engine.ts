@@ -15,6 +15,13 @@ import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
+import {
+  type EnqueuedRun,
+  type EnqueueOptions,
+  enqueueRun,
+  type QueuedRunResult,
+  waitForQueuedResult,
+} from './run-queue.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
@@ -247,6 +254,46 @@ export class Engine {
     else this.#queued.push(exec);
     this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Put a whole run on the installed run queue (a queue plugin such as `bullmqDispatch` from
+   * `@flowlane/queue-bullmq`) for any coordinator serving it to run, instead of running it here. Resolves once the
+   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data).
+   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   *
+   * @example
+   * ```ts
+   * const queued = await engine.enqueue(wf, { n: 1 });
+   * const result = await queued.result(); // or, from any process: engine.waitForResult(queued.executionId)
+   * ```
+   */
+  async enqueue<TIn, TOut extends object>(
+    wf: Workflow<TIn, TOut>,
+    input: TIn,
+    options?: EnqueueOptions,
+  ): Promise<EnqueuedRun<TOut>> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    await this.ready();
+    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options);
+  }
+
+  /**
+   * The result of an enqueued run, from whichever coordinator runs it; works from any process that shares the
+   * queue, for runs enqueued anywhere. The error of a failed run is serialised (it crossed a process).
+   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   *
+   * @example
+   * ```ts
+   * const { status, outputs } = await engine.waitForResult(executionId);
+   * ```
+   */
+  async waitForResult(
+    executionId: string,
+    options?: { readonly signal?: AbortSignal | undefined },
+  ): Promise<QueuedRunResult> {
+    await this.ready();
+    return waitForQueuedResult(this.#rt.runQueue, executionId, options);
   }
 
   /**
@@ -510,6 +557,7 @@ export class Engine {
       setFlowControlBackend: (backend) => {
         this.#flow.backend = backend;
       },
+      workflow: (name, version) => this.#durable.lookup(name, version),
       describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
     };
   }

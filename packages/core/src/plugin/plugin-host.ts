@@ -2,8 +2,10 @@ import type { Observable } from 'rxjs';
 import semver from 'semver';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { FlowControlBackend } from '../engine/flow-control/types.js';
+import type { RunQueue } from '../engine/run-queue.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
+import type { Workflow } from '../workflow.js';
 import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
 import type {
@@ -41,6 +43,7 @@ export interface PluginRegistry {
   stateStore: StateStore;
   permissionPolicy: PermissionPolicy;
   defaultPermissions: boolean;
+  runQueue: RunQueue | undefined;
 }
 
 /** The engine as the plugin host sees it. */
@@ -56,6 +59,8 @@ export interface PluginHostTarget {
   publishSystemEvent(event: SystemEvent, source: string): void;
   setExecutionStore(store: ExecutionStore): void;
   setFlowControlBackend(backend: FlowControlBackend): void;
+  /** A registered workflow definition by name and version (`createEngine({ workflows })`, `engine.register`). */
+  workflow(name: string, version: string | undefined): Workflow<unknown, object> | undefined;
   describeRun(executionId: string): WorkflowDescription | undefined;
 }
 
@@ -234,6 +239,13 @@ export async function setupPlugins(
             claim('flow-control backend', 'flowControl', owner);
             host.setFlowControlBackend(b);
           },
+        },
+        runQueue: {
+          set: (q) => {
+            claim('run queue', 'runQueue', owner);
+            rt.runQueue = q;
+          },
+          workflow: (name, version) => host.workflow(name, version),
         },
         permissions: {
           setPolicy: (p) => {

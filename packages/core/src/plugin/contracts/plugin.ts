@@ -3,6 +3,8 @@ import type { InjectionToken } from 'tsyringe';
 import type { WorkflowDescription } from '../../contracts/descriptions.js';
 import type { FlowEvent, SystemEvent } from '../../engine/events.js';
 import type { FlowControlBackend } from '../../engine/flow-control/types.js';
+import type { RunQueue } from '../../engine/run-queue.js';
+import type { Workflow } from '../../workflow.js';
 import type { ExecutionStore } from '../execution-store.js';
 import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
@@ -30,6 +32,15 @@ export interface PluginApi {
   /** Where flow control (`concurrency`, `rateLimit` of workflows) keeps its slots and windows; default in memory. */
   readonly flowControl: { setBackend(backend: FlowControlBackend): void };
   readonly permissions: { setPolicy(policy: PermissionPolicy): void };
+  /**
+   * Whole-run dispatch: `set` installs the queue behind `engine.enqueue` / `engine.waitForResult` (and remote
+   * subworkflows, when the queue implements `runChild`); `workflow` finds a definition registered on this engine
+   * (`createEngine({ workflows })`, `engine.register`) to run a run taken from the queue.
+   */
+  readonly runQueue: {
+    set(queue: RunQueue): void;
+    workflow(name: string, version: string | undefined): Workflow<unknown, object> | undefined;
+  };
   /** The engine's tsyringe child container (`Tokens.*`). */
   readonly container: PluginContainer;
   /** Every event of every run on this engine. */
