@@ -19,7 +19,8 @@ export function closeCounter(): void {
  * The child of the hierarchical tests (runs on the `eu` coordinator): `a` reports its process and emits a custom
  * event, `b` fails when asked or waits for cancellation when asked.
  */
-export const euChild = workflow<{ n: number; fail?: boolean; hang?: boolean }>('eu-child', { version: '1' })
+export const euChild = workflow('eu-child', { version: '1' })
+  .input<{ n: number; fail?: boolean; hang?: boolean }>()
   .addNode('a', async (ctx) => {
     ctx.emitEvent('eu.progress', { n: ctx.input.n });
     await count(`${ctx.executionId}:a`);
@@ -36,7 +37,8 @@ export const euChild = workflow<{ n: number; fail?: boolean; hang?: boolean }>('
   .build();
 
 /** The parent of the hierarchical tests: `remote` runs {@link euChild} on a coordinator of group `eu`. */
-export const hierParent = workflow<{ n: number; fail?: boolean; hang?: boolean }>('hier-parent', { version: '1' })
+export const hierParent = workflow('hier-parent', { version: '1' })
+  .input<{ n: number; fail?: boolean; hang?: boolean }>()
   .addNode('prep', (ctx) => ctx.input.n + 1)
   .subworkflow('remote', euChild, (ctx) => ({ ...ctx.input, n: ctx.results.prep }), {
     dependsOn: ['prep'],
@@ -46,7 +48,8 @@ export const hierParent = workflow<{ n: number; fail?: boolean; hang?: boolean }
   .build();
 
 /** The whole-run workflow the 200-run tests enqueue: two 60 ms steps, bodies counted per run. */
-export const countedRun = workflow<{ k: number }>('counted', { version: '1' })
+export const countedRun = workflow('counted', { version: '1' })
+  .input<{ k: number }>()
   .addNode('first', async (ctx) => {
     await sleep(60);
     await count(`${ctx.executionId}:first`);
