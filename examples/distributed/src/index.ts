@@ -59,7 +59,9 @@ export async function runDistributedDemo(url: string): Promise<DemoSummary> {
   const redis = new Redis(url);
   const health: string[] = [];
   const engine = createEngine({
-    plugins: [bullmqDispatch({ connection: url, groups: ['tasks', 'shards', 'child-1', 'child-2'], heartbeatInterval: 200 })],
+    plugins: [
+      bullmqDispatch({ connection: url, groups: ['tasks', 'shards', 'child-1', 'child-2'], heartbeatInterval: 200 }),
+    ],
     logger: { debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
   });
   engine.systemEvents$.subscribe((e: SystemEvent) => {

@@ -80,7 +80,10 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
     await client.flushall();
     const eu = startCoordinator(redis.url, false, 'eu', 4);
     const engine = createEngine({
-      plugins: [redisStore({ url: redis.url, prefix: 'log:' }), bullmqDispatch({ connection: redis.url, groups: ['eu'] })],
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+      ],
       logger: quiet,
     });
     try {
@@ -123,20 +126,26 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       // Cancel: cancelling the parent cancels the remote child run (its log says so).
       const hanging = engine.run(hierParent, { n: 7, hang: true });
       const hangId = `${hanging.executionId}/remote`;
-      await until('the remote child to start node b', () =>
-        new Promise<boolean>((resolve) => {
-          const sub = hanging.events$.subscribe((e) => {
-            if (e.executionId === hangId && e.type === 'node.started' && e.nodeId === 'b') resolve(true);
-          });
-          setTimeout(() => {
-            sub.unsubscribe();
-            resolve(false);
-          }, 200);
-        }),
+      await until(
+        'the remote child to start node b',
+        () =>
+          new Promise<boolean>((resolve) => {
+            const sub = hanging.events$.subscribe((e) => {
+              if (e.executionId === hangId && e.type === 'node.started' && e.nodeId === 'b') resolve(true);
+            });
+            setTimeout(() => {
+              sub.unsubscribe();
+              resolve(false);
+            }, 200);
+          }),
       );
       hanging.cancel('test cancels');
       expect((await hanging.result).status).toBe('cancelled');
-      await until('the remote child run to be cancelled', async () => (await engine.runs.get(hangId))?.status === 'cancelled', 10_000);
+      await until(
+        'the remote child run to be cancelled',
+        async () => (await engine.runs.get(hangId))?.status === 'cancelled',
+        10_000,
+      );
     } finally {
       await engine.close();
       await stopAll([eu]);
@@ -208,14 +217,16 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
   it('without a queue plugin engine.enqueue rejects with FL_NO_RUN_QUEUE; bad serve options are typed', async () => {
     const engine = createEngine({ logger: quiet });
     try {
-      await expect(engine.enqueue(countedRun, { k: 1 })).rejects.toSatisfy((e) => isFlowlaneError(e, 'FL_NO_RUN_QUEUE'));
+      await expect(engine.enqueue(countedRun, { k: 1 })).rejects.toSatisfy((e) =>
+        isFlowlaneError(e, 'FL_NO_RUN_QUEUE'),
+      );
       await expect(engine.waitForResult('x')).rejects.toSatisfy((e) => isFlowlaneError(e, 'FL_NO_RUN_QUEUE'));
     } finally {
       await engine.close();
     }
-    expect(() =>
-      bullmqDispatch({ connection: redis.url, groups: [], serve: { concurency: 2 } as never }),
-    ).toThrow(/serve.*"concurency".*did you mean "concurrency"/s);
+    expect(() => bullmqDispatch({ connection: redis.url, groups: [], serve: { concurency: 2 } as never })).toThrow(
+      /serve.*"concurency".*did you mean "concurrency"/s,
+    );
     expect(() => bullmqDispatch({ connection: redis.url, groups: [], serve: { groups: ['local'] } })).toThrow(
       BullmqError,
     );

@@ -59,7 +59,13 @@ export interface BullmqServeOptions {
   readonly stalledInterval?: number | undefined;
 }
 
-const SERVE_KEYS = allKeys<BullmqServeOptions>()(['enqueued', 'groups', 'concurrency', 'lockDuration', 'stalledInterval']);
+const SERVE_KEYS = allKeys<BullmqServeOptions>()([
+  'enqueued',
+  'groups',
+  'concurrency',
+  'lockDuration',
+  'stalledInterval',
+]);
 
 /** Checks `serve` (unknown keys, types): `FL_BULLMQ_INVALID_OPTION`. */
 export function checkServe(where: string, serve: BullmqServeOptions): void {
@@ -123,8 +129,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     for (const w of set) fn(w);
   };
   const decodeResult = (text: unknown): QueuedRunResult => decodePayload(String(text)) as QueuedRunResult;
-  const lost = (executionId: string, reason: string) =>
-    new BullmqError('FL_BULLMQ_RUN_LOST', { executionId, reason });
+  const lost = (executionId: string, reason: string) => new BullmqError('FL_BULLMQ_RUN_LOST', { executionId, reason });
   // One QueueEvents per queue we await results on, made on first use (a producer that never waits opens none).
   const eventsOf = (name: string): Promise<QueueEvents> => {
     let p = events.get(name);
@@ -186,9 +191,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         if (state === 'completed') waiter.resolve(decodeResult(job?.returnvalue));
         else waiter.reject(lost(executionId, job?.failedReason ?? 'failed'));
       } else if (state === 'unknown')
-        waiter.reject(
-          new BullmqError('FL_BULLMQ_RUN_NOT_FOUND', { executionId, queue: name, prefix: deps.prefix }),
-        );
+        waiter.reject(new BullmqError('FL_BULLMQ_RUN_NOT_FOUND', { executionId, queue: name, prefix: deps.prefix }));
       return await done;
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -212,7 +215,11 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     executionId: run.executionId,
     payload: encodePayload(
       { input: run.input, ...(run.actor === undefined ? {} : { actor: run.actor }) },
-      { nodeId: parentExecutionId === undefined ? '(enqueued run)' : run.executionId, what: 'run input', limit: deps.maxPayloadBytes },
+      {
+        nodeId: parentExecutionId === undefined ? '(enqueued run)' : run.executionId,
+        what: 'run input',
+        limit: deps.maxPayloadBytes,
+      },
     ),
     ...(parentExecutionId === undefined ? {} : { parentExecutionId }),
   });
@@ -371,7 +378,8 @@ async function runJob(
     void job.updateProgress({ t: 'run-event', e: text } satisfies RunProgress).catch(() => undefined);
   };
   const sub = d.parentExecutionId === undefined ? undefined : run.events$.subscribe(send);
-  const onAbort = () => run.cancel(String((signal?.reason as Error | undefined)?.message ?? 'cancelled by the parent run'));
+  const onAbort = () =>
+    run.cancel(String((signal?.reason as Error | undefined)?.message ?? 'cancelled by the parent run'));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const r = await run.result;
