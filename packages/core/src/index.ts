@@ -103,14 +103,6 @@ export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.
 export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
-export type {
-  EnqueuedRun,
-  EnqueueOptions,
-  QueuedRun,
-  QueuedRunResult,
-  RemoteChildRun,
-  RunQueue,
-} from './engine/run-queue.js';
 export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
@@ -138,6 +130,14 @@ export { allKeys } from './options/all-keys.js';
 /* Option checks (for plugin factories: reject unknown keys with "did you mean …?") */
 export type { UnknownKey } from './options/unknown-keys.js';
 export { suggestKey, unknownKeyHint, unknownKeys } from './options/unknown-keys.js';
+export type {
+  EnqueuedRun,
+  EnqueueOptions,
+  QueuedRun,
+  QueuedRunResult,
+  RemoteChildRun,
+  RunQueue,
+} from './plugin/contracts/run-queue.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';

@@ -342,15 +342,6 @@ async function runJob(
       error: serializeError(error),
       durationMs: Date.now() - started,
     });
-  const wf = api.runQueue.workflow(d.workflow, d.version === '' ? undefined : d.version);
-  if (wf === undefined)
-    return failed(
-      new BullmqError('FL_BULLMQ_UNKNOWN_WORKFLOW', {
-        workflow: d.workflow,
-        version: d.version,
-        worker: `the coordinator that took run ${d.executionId}`,
-      }),
-    );
   const { input, actor } = decodePayload(d.payload) as { input: unknown; actor?: Actor };
   let run: Run;
   try {
@@ -359,7 +350,13 @@ async function runJob(
     if (logged !== undefined && logged.status !== 'running') return encode(await fromLog(engine, d, started));
     run =
       logged === undefined
-        ? engine.run(wf, input, { executionId: d.executionId, ...(actor === undefined ? {} : { actor }) })
+        ? api.runQueue.start({
+            executionId: d.executionId,
+            workflow: d.workflow,
+            version: d.version === '' ? undefined : d.version,
+            input,
+            ...(actor === undefined ? {} : { actor }),
+          })
         : await engine.resume(d.executionId);
   } catch (e) {
     if (isFlowlaneError(e, 'FL_EXECUTION_FINISHED')) return encode(await fromLog(engine, d, started));

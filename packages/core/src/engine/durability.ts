@@ -119,6 +119,11 @@ export class Durability {
     return this.#registry.get(name)?.get(versionKey(version));
   }
 
+  /** The versions registered under a workflow name, for `FL_VERSION_NOT_REGISTERED` (`'(none)'` for no version). */
+  versionsOf(name: string): string[] {
+    return [...(this.#registry.get(name)?.keys() ?? [])].map((v) => v || '(none)');
+  }
+
   /** A journal for a new run, or undefined when no execution store is set. */
   journalForNew(exec: Execution): Journal | undefined {
     const store = this.store;

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
+import type { RunQueue } from '../plugin/contracts/run-queue.js';
 import type {
   AuditSink,
   CacheStore,
@@ -16,7 +17,6 @@ import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { NodeFlow } from './flow-control/types.js';
-import type { RunQueue } from './run-queue.js';
 import type { RunOptions } from './run-types.js';
 
 /**

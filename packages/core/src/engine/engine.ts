@@ -3,6 +3,7 @@ import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxj
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
+import type { EnqueuedRun, EnqueueOptions, QueuedRun, QueuedRunResult } from '../plugin/contracts/run-queue.js';
 import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
 import { TokenKeys as Tokens } from '../plugin/token-keys.js';
 import type { Actor, Logger } from '../plugin/types.js';
@@ -15,13 +16,7 @@ import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
-import {
-  type EnqueuedRun,
-  type EnqueueOptions,
-  enqueueRun,
-  type QueuedRunResult,
-  waitForQueuedResult,
-} from './run-queue.js';
+import { enqueueRun, waitForQueuedResult } from './run-queue.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
@@ -557,9 +552,27 @@ export class Engine {
       setFlowControlBackend: (backend) => {
         this.#flow.backend = backend;
       },
-      workflow: (name, version) => this.#durable.lookup(name, version),
+      startQueued: (run) => this.#startQueued(run),
       describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
     };
+  }
+
+  /** A run a queue plugin took from its run queue (`api.runQueue.start`). */
+  #startQueued(q: QueuedRun): Run {
+    const wf = this.#durable.lookup(q.workflow, q.version);
+    if (wf === undefined)
+      throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
+        executionId: q.executionId,
+        workflow: q.workflow,
+        version: q.version ?? '(none)',
+        registered: this.#durable.versionsOf(q.workflow),
+      });
+    const { executionId, actor, priority } = q;
+    return this.run(wf, q.input, {
+      executionId,
+      ...(actor === undefined ? {} : { actor }),
+      ...(priority === undefined ? {} : { priority }),
+    });
   }
 
   #planFor(wf: Workflow<unknown, object>): WorkflowPlan {

@@ -2,11 +2,11 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { isFlowlaneError } from '../errors.js';
+import type { QueuedRun, QueuedRunResult, RemoteChildRun, RunQueue } from '../plugin/contracts/run-queue.js';
 import { definePlugin } from '../plugin/define-plugin.js';
 import type { PluginApi } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
-import { createEngine, type Engine } from './engine.js';
-import type { QueuedRun, QueuedRunResult, RemoteChildRun, RunQueue } from './run-queue.js';
+import { createEngine } from './engine.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -22,17 +22,12 @@ const doubler = workflow('doubler', { version: '2', priority: (c) => (c.input as
 function sharedQueue() {
   const stored: QueuedRun[] = [];
   const results = new Map<string, Promise<QueuedRunResult>>();
-  let server: { api: PluginApi; engine: () => Engine } | undefined;
+  let server: { api: PluginApi } | undefined;
   const start = (run: QueuedRun) => {
     if (server === undefined) throw new Error('no serving engine');
-    const wf = server.api.runQueue.workflow(run.workflow, run.version);
-    if (wf === undefined) throw new Error(`not registered: ${run.workflow}`);
     results.set(
       run.executionId,
-      server
-        .engine()
-        .run(wf, run.input, { executionId: run.executionId, actor: run.actor })
-        .result.then((r) => ({ ...r, error: undefined }) as QueuedRunResult),
+      server.api.runQueue.start(run).result.then((r) => ({ ...r, error: undefined }) as QueuedRunResult),
     );
   };
   const queue: RunQueue = {
@@ -45,14 +40,14 @@ function sharedQueue() {
       return r ?? Promise.reject(new Error(`unknown run ${executionId}`));
     },
   };
-  const plugin = (serve: boolean, engine?: () => Engine) =>
+  const plugin = (serve: boolean) =>
     definePlugin({
       name: 'test-run-queue',
       version: '1.0.0',
       flowlane: '*',
       setup(api) {
         api.runQueue.set(queue);
-        if (serve) server = { api, engine: engine! };
+        if (serve) server = { api };
       },
     });
   return { stored, plugin };
@@ -87,8 +82,7 @@ describe('engine.enqueue and the run queue extension point', () => {
 
   it('hands the run to the queue (name, version, input, actor, priority); another engine runs it by its registered definition', async () => {
     const q = sharedQueue();
-    let runner!: Engine;
-    runner = createEngine({ plugins: [q.plugin(true, () => runner)], workflows: [doubler], logger: quiet });
+    const runner = createEngine({ plugins: [q.plugin(true)], workflows: [doubler], logger: quiet });
     const producer = createEngine({ plugins: [q.plugin(false)], logger: quiet });
     try {
       await runner.ready();
@@ -104,6 +98,16 @@ describe('engine.enqueue and the run queue extension point', () => {
       const auto = await producer.enqueue(doubler, { n: 1 }, { priority: 9 });
       expect(auto.executionId).toMatch(/^[0-9a-f-]{36}$/);
       expect(q.stored[1]?.priority).toBe(9);
+      // A queued run whose workflow version is not registered on the taking engine.
+      await expect(
+        producer.enqueue(
+          workflow('unknown-here')
+            .addNode('a', () => 1)
+            .build(),
+          {},
+          { executionId: 'e-x' },
+        ),
+      ).rejects.toSatisfy((e) => isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED'));
     } finally {
       await producer.close();
       await runner.close();

@@ -2,10 +2,10 @@ import type { Observable } from 'rxjs';
 import semver from 'semver';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { FlowControlBackend } from '../engine/flow-control/types.js';
-import type { RunQueue } from '../engine/run-queue.js';
+import type { Run } from '../engine/run-types.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
-import type { Workflow } from '../workflow.js';
+import type { QueuedRun, RunQueue } from './contracts/run-queue.js';
 import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
 import type {
@@ -59,8 +59,8 @@ export interface PluginHostTarget {
   publishSystemEvent(event: SystemEvent, source: string): void;
   setExecutionStore(store: ExecutionStore): void;
   setFlowControlBackend(backend: FlowControlBackend): void;
-  /** A registered workflow definition by name and version (`createEngine({ workflows })`, `engine.register`). */
-  workflow(name: string, version: string | undefined): Workflow<unknown, object> | undefined;
+  /** Start a queued run with the definition registered under its name and version (`FL_VERSION_NOT_REGISTERED`). */
+  startQueued(run: QueuedRun): Run;
   describeRun(executionId: string): WorkflowDescription | undefined;
 }
 
@@ -245,7 +245,7 @@ export async function setupPlugins(
             claim('run queue', 'runQueue', owner);
             rt.runQueue = q;
           },
-          workflow: (name, version) => host.workflow(name, version),
+          start: (run) => host.startQueued(run),
         },
         permissions: {
           setPolicy: (p) => {
