@@ -214,6 +214,54 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
     }
   });
 
+  it('engine.close() on a serving coordinator puts its runs back on the queue; another coordinator finishes them (none cancelled)', async () => {
+    await client.flushall();
+    const serving = (id: string) =>
+      createEngine({
+        plugins: [
+          redisStore({ url: redis.url, prefix: 'log:' }),
+          bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 4 } }),
+        ],
+        workflows: [countedRun],
+        instanceId: id,
+        logger: quiet,
+      });
+    const first = serving('first');
+    const client2 = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] })], logger: quiet });
+    let second: ReturnType<typeof createEngine> | undefined;
+    try {
+      await first.ready();
+      const queued = await Promise.all(
+        Array.from({ length: 12 }, (_, k) => client2.enqueue(countedRun, { k }, { executionId: `close-${k}` })),
+      );
+      const started: string[] = [];
+      first.events$.subscribe((e) => {
+        if (e.type === 'workflow.started') started.push(e.executionId);
+      });
+      await until('the first coordinator to run some runs', () => started.length >= 4);
+      await first.close();
+      const next = serving('second');
+      second = next;
+      const results = await Promise.all(queued.map((q) => q.result()));
+      expect(results.map((r) => r.status)).toEqual(Array(12).fill('success'));
+      expect(results.map((r) => r.outputs.second)).toEqual(Array.from({ length: 12 }, (_, k) => k * 3 + 1));
+      let resumed = 0;
+      for (let k = 0; k < 12; k++) {
+        const records = (await next.runs.records(`close-${k}`)) ?? [];
+        expect(records.filter((x) => x.type === 'workflow.cancelled')).toHaveLength(0);
+        expect(records.filter((x) => x.type === 'workflow.completed')).toHaveLength(1);
+        if (records.some((x) => x.type === 'workflow.resumed')) resumed++;
+      }
+      // The runs the first coordinator had started were continued from their logs by the second.
+      expect(resumed).toBeGreaterThanOrEqual(1);
+      expect(resumed).toBeLessThanOrEqual(4);
+    } finally {
+      await first.close();
+      await second?.close();
+      await client2.close();
+    }
+  });
+
   it('without a queue plugin engine.enqueue rejects with FL_NO_RUN_QUEUE; bad serve options are typed', async () => {
     const engine = createEngine({ logger: quiet });
     try {
