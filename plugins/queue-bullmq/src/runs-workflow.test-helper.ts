@@ -20,13 +20,16 @@ export function closeCounter(): void {
  * event, `b` fails when asked or waits for cancellation when asked.
  */
 export const euChild = workflow('eu-child', { version: '1' })
-  .input<{ n: number; fail?: boolean; hang?: boolean }>()
+  .input<{ n: number; fail?: boolean; hang?: boolean; slowMs?: number; failOnce?: string }>()
   .addNode('a', async (ctx) => {
     ctx.emitEvent('eu.progress', { n: ctx.input.n });
     await count(`${ctx.executionId}:a`);
     return { pid: process.pid, doubled: ctx.input.n * 2 };
   })
   .chain('b', async (ctx) => {
+    if (ctx.input.slowMs !== undefined) await sleep(ctx.input.slowMs);
+    if (ctx.input.failOnce !== undefined && (await counter?.incr(ctx.input.failOnce)) === 1)
+      throw new Error('first child run fails');
     if (ctx.input.fail === true) throw new Error(`boom in eu for ${ctx.input.n}`);
     if (ctx.input.hang === true)
       await new Promise((_, reject) => {
@@ -38,7 +41,7 @@ export const euChild = workflow('eu-child', { version: '1' })
 
 /** The parent of the hierarchical tests: `remote` runs {@link euChild} on a coordinator of group `eu`. */
 export const hierParent = workflow('hier-parent', { version: '1' })
-  .input<{ n: number; fail?: boolean; hang?: boolean }>()
+  .input<{ n: number; fail?: boolean; hang?: boolean; slowMs?: number }>()
   .addNode('prep', (ctx) => ctx.input.n + 1)
   .subworkflow('remote', euChild, (ctx) => ({ ...ctx.input, n: ctx.results.prep }), {
     dependsOn: ['prep'],
@@ -60,4 +63,10 @@ export const countedRun = workflow('counted', { version: '1' })
     await count(`${ctx.executionId}:second`);
     return ctx.results.first.k * 3 + 1;
   })
+  .build();
+
+/** Like {@link hierParent}, with a retry policy on the remote subworkflow node. */
+export const hierRetry = workflow('hier-retry', { version: '1' })
+  .input<{ n: number; failOnce: string }>()
+  .subworkflow('remote', euChild, (ctx) => ctx.input, { runOn: 'eu', retry: { maxAttempts: 2, initialInterval: 10 } })
   .build();

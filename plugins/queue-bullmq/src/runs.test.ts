@@ -5,11 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { createEngine, type FlowEvent, isFlowlaneError } from '@flowlane/core';
 import { redisStore } from '@flowlane/store-redis';
 import { type RedisService, startRedis } from '@flowlane/testing';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import { BullmqError } from './errors.js';
-import { countedRun, hierParent } from './runs-workflow.test-helper.js';
+import { countedRun, hierParent, hierRetry } from './runs-workflow.test-helper.js';
 
 const helper = fileURLToPath(new URL('./run-coordinator-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
@@ -123,6 +124,15 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       expect(failed.nodes.remote?.error?.code).toBe('FL_BULLMQ_CHILD_FAILED');
       expect(failed.nodes.remote?.error?.message).toContain('boom in eu for 2');
 
+      // A retry of the node is a new child run (`~<attempt>`), the failed one stays failed in its log.
+      const retried = engine.run(hierRetry, { n: 3, failOnce: 'test:fail-once' });
+      const rr = await retried.result;
+      expect(rr.status).toBe('success');
+      expect(rr.outputs.remote).toEqual({ a: { pid: eu.proc.pid, doubled: 6 }, b: 7 });
+      expect(rr.nodes.remote?.attempts).toBe(2);
+      expect((await engine.runs.get(`${retried.executionId}/remote`))?.status).toBe('failed');
+      expect((await engine.runs.get(`${retried.executionId}/remote~2`))?.status).toBe('success');
+
       // Cancel: cancelling the parent cancels the remote child run (its log says so).
       const hanging = engine.run(hierParent, { n: 7, hang: true });
       const hangId = `${hanging.executionId}/remote`;
@@ -146,6 +156,39 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         async () => (await engine.runs.get(hangId))?.status === 'cancelled',
         10_000,
       );
+
+      // The parent's coordinator closes mid-child: the child keeps running on eu; the parent resumed by another
+      // coordinator adopts it (same child run id, one BullMQ job) instead of starting a second one.
+      const slow = engine.run(hierParent, { n: 2, slowMs: 1500 });
+      const slowId = `${slow.executionId}/remote`;
+      await until('the remote child to start node b', async () => {
+        const records = (await engine.runs.records(slowId)) ?? [];
+        return records.some((x) => x.type === 'node.started' && x.nodeId === 'b');
+      });
+      await engine.close();
+      const euQueue = new Queue('flowlane-runs-eu', { connection: client.duplicate(), prefix: 'flowlane' });
+      expect(await euQueue.getJobState(`run.${encodeURIComponent(slowId)}`)).toBe('active');
+      await euQueue.close();
+      const successor = createEngine({
+        plugins: [
+          redisStore({ url: redis.url, prefix: 'log:' }),
+          bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+        ],
+        workflows: [hierParent],
+        logger: quiet,
+      });
+      try {
+        const resumed = await (await successor.resume(slow.executionId)).result;
+        expect(resumed.error?.message).toBeUndefined();
+        expect(resumed.status).toBe('success');
+        expect(resumed.outputs.after).toEqual({ fromChild: 7, pid: eu.proc.pid });
+        expect((await successor.runs.get(slowId))?.status).toBe('success');
+        // The child ran once: its first node's body once, no second child run for another attempt.
+        expect(await client.hget('test:bodies', `${slowId}:a`)).toBe('1');
+        expect(await client.keys(`*${encodeURIComponent(slowId)}~*`)).toEqual([]);
+      } finally {
+        await successor.close();
+      }
     } finally {
       await engine.close();
       await stopAll([eu]);

@@ -45,6 +45,12 @@ export const childRunsQueue = (group: string): string => `flowlane-runs-${group}
 /** A run's job id (BullMQ job ids may not contain ':'). */
 const runJobId = (executionId: string): string => `run.${encodeURIComponent(executionId)}`;
 
+/** How long a parent's node → child run mapping is kept after its last use (a day). */
+const INFLIGHT_TTL_MS = 86_400_000;
+/** Deletes a hash field only if it still holds the given value (a newer child run id is left alone). */
+const FORGET_IF_SAME =
+  "if redis.call('hget', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('hdel', KEYS[1], ARGV[1]) end return 0";
+
 /** Options of `bullmqDispatch({ serve })`: this coordinator takes runs from the queue and runs them. */
 export interface BullmqServeOptions {
   /** Take the runs of `engine.enqueue` (any process). Default `true`. */
@@ -235,18 +241,45 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     async runChild(req: RemoteChildRun) {
       if (!deps.groups.includes(req.group))
         throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: req.nodeId, group: req.group, groups: deps.groups });
-      // A retry of the node is a new child run; the first attempt keeps the local subworkflow id `<parent>/<node>`.
-      // A resumed parent sends the same id again and adopts the job already there (BullMQ ignores a duplicate id).
-      const executionId = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
+      // The node's child run id is kept in the parent's in-flight hash (field `run:<nodeId>`): a parent resumed on
+      // another coordinator (its attempt count goes on) finds it and awaits the child already there instead of
+      // starting a second one. A child that did not succeed is forgotten, so the node's retry starts a new child:
+      // the first keeps the local subworkflow id `<parent>/<node>`, a retry's is `<parent>/<node>~<attempt>`.
+      const slot = k.inflight(req.parentExecutionId);
+      const field = `run:${req.nodeId}`;
+      const fresh = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
+      const claim = await redis
+        .multi()
+        .hsetnx(slot, field, fresh)
+        .hget(slot, field)
+        .pexpire(slot, INFLIGHT_TTL_MS)
+        .exec();
+      const executionId = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
+      const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const name = childRunsQueue(req.group);
       const data = dataOf({ ...req, executionId }, req.parentExecutionId);
-      const onAbort = () => void redis.publish(k.cancel, runJobId(executionId)).catch(() => undefined);
+      const onAbort = () => {
+        // The parent's engine is closing (its run stays resumable): leave the child running, a resumed parent
+        // finds its id and awaits it. Any other abort (cancel, timeout) cancels the child.
+        const reason = req.signal.reason as unknown;
+        if (isFlowlaneError(reason, 'FL_CANCELLED') && reason.details.reason === 'engine closed') return;
+        forget();
+        void redis.publish(k.cancel, runJobId(executionId)).catch(() => undefined);
+      };
       req.signal.addEventListener('abort', onAbort, { once: true });
       try {
-        const r = await await_(name, executionId, { onEvent: req.onEvent }, req.signal, () =>
-          queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined)),
-        );
+        let r: QueuedRunResult;
+        try {
+          // BullMQ keeps one job per id: adding an id already there (a resumed parent) only awaits it.
+          r = await await_(name, executionId, { onEvent: req.onEvent }, req.signal, () =>
+            queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined)),
+          );
+        } catch (e) {
+          if (BullmqError.is(e, 'FL_BULLMQ_RUN_LOST')) forget();
+          throw e;
+        }
         if (r.status === 'success') return r.outputs;
+        forget();
         const e = new BullmqError('FL_BULLMQ_CHILD_FAILED', {
           nodeId: req.nodeId,
           executionId,
@@ -372,14 +405,19 @@ async function runJob(
       const { payload: _p, output: _o, ...rest } = e as FlowEvent & { payload?: unknown; output?: unknown };
       text = encodePayload(rest, { nodeId: d.executionId, what: 'event' });
     }
-    void job.updateProgress({ t: 'run-event', e: text } satisfies RunProgress).catch(() => undefined);
+    // In order, and all sent before the job completes (a completed job's later progress would reach no one).
+    progress = progress.then(() =>
+      job.updateProgress({ t: 'run-event', e: text } satisfies RunProgress).catch(() => undefined),
+    );
   };
+  let progress: Promise<unknown> = Promise.resolve();
   const sub = d.parentExecutionId === undefined ? undefined : run.events$.subscribe(send);
   const onAbort = () =>
     run.cancel(String((signal?.reason as Error | undefined)?.message ?? 'cancelled by the parent run'));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const r = await run.result;
+    await progress;
     // Cancelled because this coordinator's engine is closing (not by the parent): the run goes back to the queue
     // for another coordinator (its log, when a store is installed, lets that one resume it).
     if (
