@@ -100,8 +100,16 @@ export const ErrorCodes = {
   FL_NO_RUN_QUEUE: (p: { operation: string }) =>
     `${p.operation} needs a run queue shared by coordinators. Install a queue plugin that provides one, such as bullmqDispatch() from @flowlane/queue-bullmq.`,
 
-  FL_RATE_LIMITED: (p: { executionId: string; workflow: string; key: string; limit: number; period: number }) =>
-    `Run "${p.executionId}" of "${p.workflow}" was dropped: key "${p.key}" already had ${p.limit} starts in the last ${p.period} ms (rateLimit.mode 'drop'). Use mode 'delay' to wait instead, or raise the limit.`,
+  FL_RATE_LIMITED: (p: {
+    executionId: string;
+    workflow: string;
+    /** Set when a node's attempt was dropped (node-level `rateLimit`). */
+    nodeId?: string | undefined;
+    key: string;
+    limit: number;
+    period: number;
+  }) =>
+    `${p.nodeId === undefined ? 'Run' : `Node "${p.nodeId}" of run`} "${p.executionId}" of "${p.workflow}" was dropped: key "${p.key}" already had ${p.limit} starts in the last ${p.period} ms (rateLimit.mode 'drop'). Use mode 'delay' to wait instead, or raise the limit.`,
 
   /* Plugins */
   FL_PLUGIN_INVALID: (p: { plugin: string; reason: string }) => `Plugin "${p.plugin}" is invalid: ${p.reason}.`,

@@ -120,7 +120,10 @@ export class Engine {
           const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
           // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
           this.#children.set(exec.executionId, exec);
-          exec.start(this.#planFor(wf));
+          const plan = this.#planFor(wf);
+          // A child of a workflow with flow-control options waits for its own keys (never for engine room).
+          if (wf.flowControl !== undefined) this.#flow.enterChild(exec, input, opts.signal, () => exec.start(plan));
+          else exec.start(plan);
           return exec;
         },
         settled: (exec) => this.#settled(exec),
@@ -435,7 +438,9 @@ export class Engine {
         ? this.#rt.stateStore.delete(executionId, key)
         : this.#rt.stateStore.set(executionId, key, v.value));
     this.#active.set(executionId, exec);
-    if (this.#running < this.#maxRuns) this.#start(exec);
+    // Flow control again: the resumed run counts against its concurrency key (flow-control/gate.ts).
+    if (this.#flow.controls(r.workflow, undefined)) this.#flow.enqueue(exec, started.input, undefined, true);
+    else if (this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
     return exec;
   }
@@ -597,6 +602,7 @@ export class Engine {
   #settled(exec: Execution): void {
     if (exec.isChild) {
       if (this.#children.get(exec.executionId) === exec) this.#children.delete(exec.executionId);
+      if (exec.workflowRef.flowControl !== undefined) this.#flow.settled(exec);
       return;
     }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);

@@ -181,6 +181,10 @@ export class Execution implements Run, NodeServices {
   get isChild(): boolean {
     return this.#parent !== undefined;
   }
+  /** @internal The run whose subworkflow node started this one (flow control walks it to find held slots). */
+  get parentRun(): Execution | undefined {
+    return this.#parent;
+  }
   /** @internal */
   get wasStarted(): boolean {
     return this.#plan !== undefined;
