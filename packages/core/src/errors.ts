@@ -97,6 +97,8 @@ export const ErrorCodes = {
     `Execution "${p.executionId}" already finished (${p.status}); there is nothing to resume. Read it with engine.runs.get().`,
   FL_NO_EXECUTION_STORE: (p: { operation: string }) =>
     `${p.operation} needs an execution store. Pass createEngine({ executions: createMemoryExecutionStore() }) or install a store plugin such as @flowlane/store-redis.`,
+  FL_NO_RUN_QUEUE: (p: { operation: string }) =>
+    `${p.operation} needs a run queue shared by coordinators. Install a queue plugin that provides one, such as bullmqDispatch() from @flowlane/queue-bullmq.`,
 
   FL_RATE_LIMITED: (p: {
     executionId: string;

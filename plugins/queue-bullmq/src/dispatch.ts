@@ -16,6 +16,7 @@ import {
   type NodeProgress,
   reachable,
 } from './protocol.js';
+import { type BullmqServeOptions, checkServe, createRunQueue } from './runs.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */
@@ -40,6 +41,11 @@ export interface BullmqDispatchOptions {
   readonly heartbeatInterval?: number | undefined;
   /** A worker is `worker.down` after this long without a heartbeat, ms. Default 3 × heartbeatInterval. */
   readonly heartbeatTimeout?: number | undefined;
+  /**
+   * Make this coordinator take whole runs from the queue (`engine.enqueue` of any process, and child runs of
+   * subworkflow nodes with `runOn` naming one of `serve.groups`) and run them with its engine. Default: it takes none.
+   */
+  readonly serve?: BullmqServeOptions | undefined;
 }
 
 const KEYS = allKeys<BullmqDispatchOptions>()([
@@ -51,6 +57,7 @@ const KEYS = allKeys<BullmqDispatchOptions>()([
   'connectTimeout',
   'heartbeatInterval',
   'heartbeatTimeout',
+  'serve',
 ]);
 
 /** How long a run's node → job mapping is kept after its last dispatch (a day). */
@@ -99,6 +106,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   positive('heartbeatInterval');
   positive('heartbeatTimeout');
   positive('connectTimeout');
+  if (options.serve !== undefined) checkServe(where, options.serve);
   const prefix = options.queuePrefix ?? 'flowlane';
   const beat = options.heartbeatInterval ?? 1000;
   const deadAfter = options.heartbeatTimeout ?? 3 * beat;
@@ -173,6 +181,16 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         events.set(g, qe);
       }
       await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+      // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
+      const runQueue = await createRunQueue({
+        api,
+        redis,
+        prefix,
+        groups,
+        serve: options.serve,
+        maxPayloadBytes: options.maxPayloadBytes,
+      });
+      api.runQueue.set(runQueue);
 
       // Worker health: workers ZADD `group|id` with the time of each heartbeat.
       const known = new Set<string>();
@@ -340,6 +358,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         await batcher.drain().catch(() => undefined);
         for (const w of waiters.values()) w.reject(new Error('bullmqDispatch closed'));
         waiters.clear();
+        await runQueue.close();
         await Promise.all([...events.values()].map((qe) => qe.close()));
         await Promise.all([...queues.values()].map((q) => q.close()));
         for (const d of dups) d.disconnect();

@@ -10,7 +10,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 docSnippetsSuite({
   docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
   imports: { '@flowlane/queue-bullmq': fileURLToPath(new URL('./index.ts', import.meta.url)) },
-  minSnippets: 2,
+  minSnippets: 4,
 });
 
 describe('package', () => {
@@ -34,6 +34,12 @@ describe('package', () => {
       'id',
       'lockDuration',
       'stalledInterval',
+      'serve',
+      'serve.enqueued',
+      'serve.groups',
+      'serve.concurrency',
+      'serve.lockDuration',
+      'serve.stalledInterval',
     ])
       expect(readme).toContain(`### ${option}\n`);
   });
