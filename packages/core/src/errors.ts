@@ -68,6 +68,8 @@ export const ErrorCodes = {
     `Command "${p.command}" failed with ${p.exitCode === null ? `signal ${p.signal ?? 'unknown'}` : `exit code ${p.exitCode}`}${p.stderr ? `: ${p.stderr.slice(0, 500)}` : ''}. Pass allowFailure: true to accept non-zero exits.`,
   FL_EXEC_OUTPUT_LIMIT: (p: { command: string; limit: number }) =>
     `Command "${p.command}" wrote more than ${p.limit} bytes of output and was stopped. Raise maxOutputBytes or stream the output.`,
+  FL_EXEC_UNSUPPORTED: (p: { executor: string; feature: string; instead: string }) =>
+    `Executor "${p.executor}" does not support ${p.feature}. ${p.instead}`,
   FL_HEALTH_CHECK_FAILED: (p: { nodeId: string; attempts: number; reason: string }) =>
     `Health check of node "${p.nodeId}" failed after ${p.attempts} attempt(s): ${p.reason}.`,
   FL_ROLLBACK_FAILED: (p: { nodeId: string; reason: string }) => `Rollback of node "${p.nodeId}" failed: ${p.reason}.`,
