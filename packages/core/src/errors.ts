@@ -97,6 +97,8 @@ export const ErrorCodes = {
     `Execution "${p.executionId}" was taken over by another engine (lease epoch ${p.epoch}${p.current === undefined ? '' : ` < ${p.current}`}); this engine stopped writing to its log. Nothing to fix unless takeovers are unexpected: then raise leaseMs.`,
   FL_EXECUTION_FINISHED: (p: { executionId: string; status: string }) =>
     `Execution "${p.executionId}" already finished (${p.status}); there is nothing to resume. Read it with engine.runs.get().`,
+  FL_STORE_WRITE_FAILED: (p: { executionId: string; store: string; attempts: number; reason: string }) =>
+    `Execution "${p.executionId}" could not be written to the ${p.store} execution store (${p.attempts === 1 ? 'a permanent error' : `${p.attempts} failed attempts`}): ${p.reason}. The run was failed because retrying cannot help. Fix the store (its scripts, data, permissions or configuration), then run the workflow again.`,
   FL_NO_EXECUTION_STORE: (p: { operation: string }) =>
     `${p.operation} needs an execution store. Pass createEngine({ executions: createMemoryExecutionStore() }) or install a store plugin such as @flowlane/store-redis.`,
 
