@@ -35,7 +35,8 @@ export interface BullmqDispatchOptions {
   readonly heartbeatTimeout?: number | undefined;
 }
 
-const KEYS = allKeys<BullmqDispatchOptions>()([
+/** Every option of `bullmqDispatch()` (internal: also the README test's list). */
+export const KEYS = allKeys<BullmqDispatchOptions>()([
   'connection',
   'queuePrefix',
   'groups',
