@@ -237,6 +237,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         try {
           if (adopted === undefined) {
+            const { executionId, workflow, nodeId, attempt } = ctx;
+            const carrier =
+              (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
             const data: NodeJobData = {
               workflow: ctx.workflow,
               version: ctx.version ?? '',
@@ -244,6 +247,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
               executionId: ctx.executionId,
               attempt: ctx.attempt,
               payload,
+              ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
             };
             await queue.add(ctx.nodeId, data, {
               jobId,

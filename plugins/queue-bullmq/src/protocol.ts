@@ -10,6 +10,11 @@ export interface NodeJobData {
   readonly executionId: string;
   readonly attempt: number;
   readonly payload: string;
+  /**
+   * The attempt's observability context from the coordinator's context propagators (core's
+   * `api.propagation.carrier()`, e.g. W3C `traceparent`), handed to the worker's `runNodeOnWorker`. Absent when empty.
+   */
+  readonly carrier?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A log line or custom event a worker sends back through job progress. */

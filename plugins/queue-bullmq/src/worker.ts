@@ -147,6 +147,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
       actor,
       signal: signal ?? new AbortController().signal,
       workerId: id,
+      carrier: d.carrier,
       onLog: (level, message, fields) =>
         send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
       onEvent: (name, payload) => send({ t: 'event', name, payload }),

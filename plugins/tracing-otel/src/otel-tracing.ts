@@ -1,6 +1,7 @@
 import { allKeys, definePlugin, type FlowlanePlugin, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { type Attributes, context, type TracerProvider, trace } from '@opentelemetry/api';
 import { OtelTracingError } from './errors.js';
+import { TracePropagator } from './propagator.js';
 import { RunTracer } from './run-tracer.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -10,17 +11,27 @@ export interface OtelTracingOptions {
   readonly tracerProvider?: TracerProvider | undefined;
   /** Make each node attempt's span the active context while the node runs (needs a context manager). Default true. */
   readonly propagateContext?: boolean | undefined;
+  /**
+   * Send each node attempt's trace context out of the process: `TRACEPARENT` (and `TRACESTATE`, or the fields of the
+   * propagator your SDK registered, upper-cased) in the environment of commands run with `ctx.exec` on any executor,
+   * and the context in the job data of nodes dispatched to remote workers. A worker with `otelTracing()` installed
+   * records its own span of the attempt as a child of it. Default true; `false` sends nothing (a worker still honours
+   * the context it receives).
+   */
+  readonly propagate?: boolean | undefined;
   /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
   readonly attributes?: Attributes | undefined;
 }
 
-const OPTION_KEYS = allKeys<OtelTracingOptions>()(['tracerProvider', 'propagateContext', 'attributes']);
+const OPTION_KEYS = allKeys<OtelTracingOptions>()(['tracerProvider', 'propagateContext', 'propagate', 'attributes']);
 
 /**
  * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
  * (`node <id>`, attributes `flowlane.workflow`, `flowlane.node`, `flowlane.executor`, `flowlane.attempt`), failed
- * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. Uses only
- * `@opentelemetry/api`: bring your own SDK and exporter.
+ * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. Each attempt's trace context
+ * reaches the commands it runs (`TRACEPARENT`, any executor) and remote workers (`@flowlane/queue-bullmq`; a worker
+ * with this plugin records a `worker node <id>` child span). Uses `@opentelemetry/api`: bring your own SDK and
+ * exporter.
  *
  * @example
  * ```ts
@@ -52,6 +63,11 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
     });
   if (options.propagateContext !== undefined && typeof options.propagateContext !== 'boolean')
     throw new OtelTracingError('FL_OTEL_INVALID_OPTION', { option: 'propagateContext', reason: 'expected a boolean' });
+  if (options.propagate !== undefined && typeof options.propagate !== 'boolean')
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
+      option: 'propagate',
+      reason: `expected a boolean, got ${options.propagate === null ? 'null' : typeof options.propagate}`,
+    });
   return definePlugin({
     name: '@flowlane/tracing-otel',
     version: PKG_VERSION,
@@ -61,12 +77,18 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       const tracer = provider.getTracer('@flowlane/tracing-otel', PKG_VERSION);
       const runs = new RunTracer(tracer, (id) => api.describeRun(id), options.attributes ?? {});
       api.metrics.addExporter({ name: '@flowlane/tracing-otel', handle: (e) => runs.handle(e) });
+      const propagator = new TracePropagator(tracer, runs, options.propagate !== false);
+      // A core older than api.propagation: spans only.
+      (api as Partial<typeof api>).propagation?.add(propagator);
       if (options.propagateContext !== false)
         api.middleware.use((ctx, next) => {
           const span = runs.nodeSpan(ctx.executionId, ctx.nodeId);
           return span === undefined ? next() : context.with(trace.setSpan(context.active(), span), next);
         });
-      return () => runs.endAll();
+      return () => {
+        propagator.endAll();
+        runs.endAll();
+      };
     },
   });
 }

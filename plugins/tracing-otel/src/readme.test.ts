@@ -16,5 +16,5 @@ packageConformance('@flowlane/tracing-otel', {
   coreRange: CORE_RANGE,
   plugin: () => otelTracing(),
   errorCodes: OtelErrorCodes,
-  options: ['tracerProvider', 'propagateContext', 'attributes'],
+  options: ['tracerProvider', 'propagateContext', 'propagate', 'attributes'],
 });

@@ -37,6 +37,9 @@ interface RunState {
 const executorOf = (options: Readonly<Record<string, unknown>>): string | undefined => {
   const ex = options.executor;
   if (typeof ex === 'string') return ex;
+  // `executor: { name, target }`
+  if (typeof ex === 'object' && ex !== null && typeof (ex as { name?: unknown }).name === 'string')
+    return (ex as { name: string }).name;
   return undefined;
 };
 

@@ -80,6 +80,7 @@ export function createEngineRegistry<X>(
     executors,
     secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
     auditSinks: [...(options.audit ?? [memoryAudit])],
+    propagators: [],
     cacheStore: options.cache ?? createMemoryCacheStore({ now: () => clock.now() }),
     stateStore: options.state ?? createMemoryStateStore(),
     permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),

@@ -1,6 +1,7 @@
 import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
+import type { ContextPropagator } from '../plugin/contracts/propagation.js';
 import type {
   AuditSink,
   CacheStore,
@@ -30,6 +31,7 @@ export interface EngineServices<X = unknown> {
   readonly executors: ReadonlyMap<string, Executor>;
   readonly secrets: readonly SecretsProvider[];
   readonly auditSinks: readonly AuditSink[];
+  readonly propagators: readonly ContextPropagator[];
   readonly cacheStore: CacheStore;
   readonly stateStore: StateStore;
   readonly permissionPolicy: PermissionPolicy;

@@ -29,6 +29,7 @@ import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
 import { nodeDenial } from './permissions.js';
+import { withPropagatedEnv } from './propagation.js';
 import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
@@ -1045,11 +1046,13 @@ export class Execution implements Run, NodeServices {
     signal: AbortSignal,
   ): ExecHandle {
     const { executor, target } = this.#executorFor(i, options?.target);
+    const nodeId = this.#g.ids[i]!;
+    const scope = { executionId: this.executionId, workflow: this.workflow, nodeId, attempt: this.#attempts[i]! };
     return executor.exec(command, {
-      ...options,
+      ...withPropagatedEnv(this.#rt.propagators, scope, this.#rt.logger, options),
       signal,
       executionId: this.executionId,
-      nodeId: this.#g.ids[i]!,
+      nodeId,
       ...(target === undefined ? {} : { target }),
     });
   }

@@ -4,10 +4,11 @@ import { invokerFor } from '../compile/node-plan.js';
 import { toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, type SerializedError } from '../errors.js';
 import { validateExecArgs } from '../executor/validate-exec-args.js';
-import type { Actor, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
+import type { Actor, ExecOptions, ExecutionStorage, NodeLogger, PropagationCarrier } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { Engine } from './engine.js';
+import { runWithinPropagators, withPropagatedEnv } from './propagation.js';
 import { runtimeOf } from './runtime-registry.js';
 
 /** One node attempt to run outside its run's engine (on a worker), as {@link runNodeOnWorker} takes it. */
@@ -27,6 +28,11 @@ export interface RemoteNodeRequest {
   readonly onLog?: ((level: 'debug' | 'info' | 'warn' | 'error', message: string, fields: unknown) => void) | undefined;
   /** A `ctx.emitEvent(name, payload)` call, the payload already redacted. */
   readonly onEvent?: ((name: string, payload: unknown) => void) | undefined;
+  /**
+   * The coordinator's context for this attempt (`api.propagation.carrier()` there, e.g. W3C trace context), sent with
+   * the job. The worker engine's context propagators run the node inside it. Default `{}`.
+   */
+  readonly carrier?: PropagationCarrier | undefined;
 }
 
 /** What {@link runNodeOnWorker} settles with: the node's value, or its error serialised and redacted. */
@@ -77,6 +83,13 @@ export async function runNodeOnWorker(
   const redactor = new Redactor();
   for (const v of rt.redactAlso) redactor.add(v);
   const nodeId = def.id;
+  const scope = {
+    executionId: request.executionId,
+    workflow: workflow.name,
+    nodeId,
+    attempt: request.attempt,
+    ...(request.workerId === undefined ? {} : { workerId: request.workerId }),
+  };
   const unsupported = (what: string) =>
     new FlowlaneError('FL_INVALID_OPTION', {
       nodeId,
@@ -105,7 +118,7 @@ export async function runNodeOnWorker(
     validateExecArgs(nodeId, command, options);
     const { executor, target } = executorFor(options?.target);
     return executor.exec(command, {
-      ...options,
+      ...withPropagatedEnv(rt.propagators, scope, rt.logger, options),
       signal: request.signal,
       executionId: request.executionId,
       nodeId,
@@ -182,10 +195,14 @@ export async function runNodeOnWorker(
     exec,
     resolve: (token) => rt.container.resolve(token),
   } as NodeContext;
-  try {
-    const value = await lastValueFrom(toObservable(invokerFor(def)(ctx, undefined)), { defaultValue: undefined });
-    return { ok: true, value };
-  } catch (e) {
-    return { ok: false, error: redactor.error(e) };
-  }
+  const run = async (): Promise<RemoteNodeOutcome> => {
+    try {
+      const value = await lastValueFrom(toObservable(invokerFor(def)(ctx, undefined)), { defaultValue: undefined });
+      return { ok: true, value };
+    } catch (e) {
+      return { ok: false, error: redactor.error(e) };
+    }
+  };
+  const carrier = request.carrier !== null && typeof request.carrier === 'object' ? request.carrier : {};
+  return runWithinPropagators(rt.propagators, scope, carrier, rt.logger, run) as Promise<RemoteNodeOutcome>;
 }

@@ -2,8 +2,10 @@ import type { Observable } from 'rxjs';
 import semver from 'semver';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { FlowControlBackend } from '../engine/flow-control/types.js';
+import { propagationCarrier } from '../engine/propagation.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
+import type { ContextPropagator } from './contracts/propagation.js';
 import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
 import type {
@@ -37,6 +39,8 @@ export interface PluginRegistry {
   executors: Map<string, Executor>;
   secrets: SecretsProvider[];
   auditSinks: AuditSink[];
+  /** Context propagators (`api.propagation.add`), asked by `ctx.exec` and dispatch plugins. */
+  propagators: ContextPropagator[];
   cacheStore: CacheStore;
   stateStore: StateStore;
   permissionPolicy: PermissionPolicy;
@@ -148,6 +152,18 @@ export async function setupPlugins(
             rt.executors.set(name, executor);
           },
           get: (name) => rt.executors.get(name),
+        },
+        propagation: {
+          add: (propagator) => {
+            if (typeof propagator !== 'object' || propagator === null || typeof propagator.name !== 'string')
+              throw new FlowlaneError('FL_PLUGIN_INVALID', {
+                plugin: owner,
+                reason: 'api.propagation.add() expects a propagator object with a name',
+              });
+            claim('context propagator', propagator.name, owner);
+            rt.propagators.push(propagator);
+          },
+          carrier: (scope) => propagationCarrier(rt.propagators, scope, rt.logger),
         },
         schedulers: {
           set: (scheduler) => {

@@ -31,6 +31,12 @@ export type {
   PluginDisposer,
 } from './contracts/plugin.js';
 export type {
+  ContextPropagator,
+  PropagatedOutcome,
+  PropagationCarrier,
+  PropagationScope,
+} from './contracts/propagation.js';
+export type {
   AdmissionRequest,
   Lease,
   Scheduler,

@@ -7,6 +7,7 @@ import type { ExecutionStore } from '../execution-store.js';
 import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
 import type { Logger, MetricsExporter } from './observability.js';
+import type { ContextPropagator, PropagationCarrier, PropagationScope } from './propagation.js';
 import type { Scheduler } from './scheduler.js';
 import type { AuditSink, PermissionPolicy, SecretsProvider } from './security.js';
 import type { CacheStore, StateStore } from './stores.js';
@@ -20,6 +21,15 @@ export interface PluginApi {
   readonly executors: { register(name: string, executor: Executor): void; get(name: string): Executor | undefined };
   readonly schedulers: { set(scheduler: Scheduler): void };
   readonly middleware: { use(middleware: Middleware): void };
+  /**
+   * Context propagation to what a node attempt starts elsewhere (see {@link ContextPropagator}): observability
+   * plugins `add` a propagator (one per name); dispatch plugins ask for an attempt's `carrier` (merged fields of every
+   * propagator, `{}` when none) and send it with the job.
+   */
+  readonly propagation: {
+    add(propagator: ContextPropagator): void;
+    carrier(scope: PropagationScope): PropagationCarrier;
+  };
   readonly secrets: { addProvider(provider: SecretsProvider): void };
   readonly audit: { addSink(sink: AuditSink): void };
   readonly metrics: { addExporter(exporter: MetricsExporter): void };

@@ -1,0 +1,122 @@
+/* Internal: the plugin's core context propagator (commands' TRACEPARENT, remote workers' parent span). */
+import type { ContextPropagator, PropagatedOutcome, PropagationCarrier, PropagationScope } from '@flowlane/core';
+import {
+  type Context,
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  propagation,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type TextMapSetter,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { Attr, type RunTracer } from './run-tracer.js';
+
+/** What this module needs of a propagator (the global `propagation` API or a `TextMapPropagator`). */
+interface Propagator {
+  inject<C>(ctx: Context, carrier: C, setter?: TextMapSetter<C>): void;
+  extract<C>(ctx: Context, carrier: C, getter?: TextMapGetter<C>): Context;
+}
+
+const w3c = new W3CTraceContextPropagator();
+
+/**
+ * The propagator the user's SDK registered globally (`propagation.setGlobalPropagator`, done by `NodeSDK` and
+ * `provider.register()`), or W3C trace context when none is registered (the global no-op has no fields).
+ */
+export function activePropagator(): Propagator {
+  return propagation.fields().length > 0 ? propagation : w3c;
+}
+
+/** A carrier field as an environment variable name (OpenTelemetry's env carrier: upper case, `_` for the rest). */
+export const envName = (field: string): string => field.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+
+const keyOf = (s: PropagationScope) => `${s.executionId}\u0000${s.nodeId}\u0000${s.attempt}`;
+
+export class TracePropagator implements ContextPropagator {
+  readonly name = '@flowlane/tracing-otel';
+  readonly #tracer: Tracer;
+  readonly #runs: RunTracer;
+  readonly #outbound: boolean;
+  /** Open spans of remote attempts this process runs as a worker. */
+  readonly #remote = new Map<string, Span>();
+
+  /** `outbound: false` (option `propagate: false`): no carrier, no env; incoming carriers are still honoured. */
+  constructor(tracer: Tracer, runs: RunTracer, outbound: boolean) {
+    this.#tracer = tracer;
+    this.#runs = runs;
+    this.#outbound = outbound;
+  }
+
+  #fields(scope: PropagationScope): Record<string, string> | undefined {
+    if (!this.#outbound) return undefined;
+    const span = this.#runs.nodeSpan(scope.executionId, scope.nodeId) ?? this.#remote.get(keyOf(scope));
+    if (span === undefined) return undefined;
+    const out: Record<string, string> = {};
+    activePropagator().inject(trace.setSpan(context.active(), span), out, defaultTextMapSetter);
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+
+  carrier(scope: PropagationScope): PropagationCarrier | undefined {
+    return this.#fields(scope);
+  }
+
+  env(scope: PropagationScope): Readonly<Record<string, string>> | undefined {
+    const fields = this.#fields(scope);
+    if (fields === undefined) return undefined;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(fields)) env[envName(k)] = v;
+    return env;
+  }
+
+  async runRemote(
+    scope: PropagationScope,
+    carrier: PropagationCarrier,
+    run: () => Promise<PropagatedOutcome>,
+  ): Promise<PropagatedOutcome> {
+    const parent = activePropagator().extract(context.active(), carrier, defaultTextMapGetter);
+    const span = this.#tracer.startSpan(
+      `worker node ${scope.nodeId}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [Attr.WORKFLOW]: scope.workflow,
+          [Attr.EXECUTION_ID]: scope.executionId,
+          [Attr.NODE]: scope.nodeId,
+          [Attr.ATTEMPT]: scope.attempt,
+          ...(scope.workerId === undefined ? {} : { [Attr.WORKER]: scope.workerId }),
+        },
+      },
+      parent,
+    );
+    const key = keyOf(scope);
+    this.#remote.set(key, span);
+    try {
+      const out = await context.with(trace.setSpan(parent, span), run);
+      if (out.ok) {
+        span.setAttribute(Attr.STATUS, 'success');
+        span.setStatus({ code: SpanStatusCode.OK });
+      } else {
+        span.recordException({ name: out.error.name ?? 'Error', message: out.error.message });
+        span.setAttribute(Attr.STATUS, 'failed');
+        if (out.error.code !== undefined) span.setAttribute(Attr.ERROR_CODE, out.error.code);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: out.error.message });
+      }
+      return out;
+    } finally {
+      this.#remote.delete(key);
+      span.end();
+    }
+  }
+
+  /** Ends the spans of remote attempts still running (engine closing). */
+  endAll(): void {
+    for (const span of this.#remote.values()) span.end();
+    this.#remote.clear();
+  }
+}
