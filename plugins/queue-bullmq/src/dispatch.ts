@@ -48,7 +48,8 @@ export interface BullmqDispatchOptions {
   readonly serve?: BullmqServeOptions | undefined;
 }
 
-const KEYS = allKeys<BullmqDispatchOptions>()([
+/** Every option of `bullmqDispatch()` (internal: also the README test's list). */
+export const KEYS = allKeys<BullmqDispatchOptions>()([
   'connection',
   'queuePrefix',
   'groups',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { docSnippetsSuite } from '@flowlane/testing';
 import { describe, expect, it } from 'vitest';
+import { KEYS as DISPATCH_KEYS } from './dispatch.js';
 import { BullmqErrorCodes, bullmqDispatch } from './index.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -17,14 +18,7 @@ describe('package', () => {
   it('documents every error code and option in the README', () => {
     for (const code of Object.keys(BullmqErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
     for (const option of [
-      'connection',
-      'queuePrefix',
-      'groups',
-      'defaultGroup',
-      'maxPayloadBytes',
-      'connectTimeout',
-      'heartbeatInterval',
-      'heartbeatTimeout',
+      ...DISPATCH_KEYS,
       'group',
       'workflows',
       'plugins',

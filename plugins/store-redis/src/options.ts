@@ -77,7 +77,8 @@ export interface ResolvedOptions {
   readonly control: boolean;
 }
 
-const KNOWN = allKeys<RedisStoreOptions>()([
+/** Every option of `redisStore()` (internal: also the README test's list). */
+export const KNOWN = allKeys<RedisStoreOptions>()([
   'url',
   'client',
   'prefix',

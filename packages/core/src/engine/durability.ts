@@ -334,7 +334,7 @@ function hostOf(exec: Execution) {
     executionId: exec.executionId,
     outputOf: (nodeId: string) => exec.outputs[nodeId],
     redact: (v: unknown) => exec.redactValue(v),
-    fatal: (e: FlowlaneError) => exec.stopDurable(e),
+    fatal: (e: FlowlaneError, status?: 'cancelled' | 'failed') => exec.stopDurable(e, status),
   };
 }
 
