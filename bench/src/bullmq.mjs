@@ -1,11 +1,14 @@
 // D2 (issue 16): distributed execution on BullMQ. Nodes/s through Flowlane (bullmqDispatch + createWorker, one
 // workflow of D2_NODES independent trivial nodes) against raw BullMQ jobs/s (the same number of jobs added with
 // Queue.add one by one — as a coordinator dispatches them — and waited for through QueueEvents, same Redis, same
-// worker processes and concurrency), for 1 to 4 worker processes. `node src/bullmq.mjs [--reps=N] [--concurrency=C]`
-// writes results/bullmq.json and prints a table. Needs redis-server.
+// worker processes and concurrency), for 1 to 4 worker processes; also raw BullMQ with all jobs added in one
+// Queue.addBulk (the batched baseline: Flowlane batches a tick's dispatches too). `node src/bullmq.mjs [--reps=N]
+// [--concurrency=C]` writes results/bullmq.json and prints a table. Needs redis-server.
+// Each row also has the CPU time all processes (this coordinator/producer, the workers, redis-server) spent per 1,000
+// jobs: on a 2-core machine shared with other work, wall-clock throughput swings with the load, CPU time far less.
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEngine } from '@flowlane/core';
@@ -42,7 +45,7 @@ async function stop(procs) {
   await Promise.all(procs.map((p) => p.exited));
 }
 
-async function raw(url) {
+async function raw(url, bulk = false) {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
   const queue = new Queue('raw', { connection, prefix: 'd2' });
   const eventsConnection = connection.duplicate();
@@ -59,11 +62,9 @@ async function raw(url) {
     if (++done === D2_NODES) finish();
   });
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: D2_NODES }, (_, i) =>
-      queue.add('job', { i }, { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } }),
-    ),
-  );
+  const opts = { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } };
+  if (bulk) await queue.addBulk(Array.from({ length: D2_NODES }, (_, i) => ({ name: 'job', data: { i }, opts })));
+  else await Promise.all(Array.from({ length: D2_NODES }, (_, i) => queue.add('job', { i }, opts)));
   await all;
   const ms = performance.now() - t0;
   await events.close();
@@ -82,8 +83,31 @@ async function flowlane(engine, wf) {
   return ms;
 }
 
+/** CPU ms (user + system) of a process, from /proc (clock ticks of 10 ms). */
+const procCpuMs = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const x = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(x[11]) + Number(x[12])) * 10;
+};
+/** CPU ms of this process, the worker processes and redis-server. */
+const cpuNow = (workers, redisPid) => {
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1000 + workers.reduce((a, w) => a + procCpuMs(w.proc.pid), 0) + procCpuMs(redisPid);
+};
+/** Runs `fn` (which returns wall ms) and returns [wall ms, CPU ms over all processes]. */
+const measure = async (workers, redisPid, fn) => {
+  const c0 = cpuNow(workers, redisPid);
+  const ms = await fn();
+  return [ms, cpuNow(workers, redisPid) - c0];
+};
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const redis = await startRedis();
+const redisPid = await (async () => {
+  const c = new Redis(redis.url);
+  const info = await c.info('server');
+  c.disconnect();
+  return Number(/process_id:(\d+)/.exec(info)[1]);
+})();
 const rows = [];
 try {
   const wf = d2Workflow();
@@ -95,7 +119,18 @@ try {
     await Promise.all(rawWorkers.map((w) => w.ready));
     await raw(redis.url); // warm-up
     const rawMs = [];
-    for (let k = 0; k < REPS; k++) rawMs.push(await raw(redis.url));
+    const bulkMs = [];
+    const rawCpu = [];
+    const bulkCpu = [];
+    // Alternate the two raw variants so load changes hit both alike.
+    for (let k = 0; k < REPS; k++) {
+      const [a, ac] = await measure(rawWorkers, redisPid, () => raw(redis.url));
+      rawMs.push(a);
+      rawCpu.push(ac);
+      const [b, bc] = await measure(rawWorkers, redisPid, () => raw(redis.url, true));
+      bulkMs.push(b);
+      bulkCpu.push(bc);
+    }
     await stop(rawWorkers);
 
     const flWorkers = startWorkers('flowlane', redis.url, n);
@@ -105,12 +140,18 @@ try {
     });
     await flowlane(engine, wf); // warm-up
     const flMs = [];
-    for (let k = 0; k < REPS; k++) flMs.push(await flowlane(engine, wf));
+    const flCpu = [];
+    for (let k = 0; k < REPS; k++) {
+      const [f, fc] = await measure(flWorkers, redisPid, () => flowlane(engine, wf));
+      flMs.push(f);
+      flCpu.push(fc);
+    }
     await engine.close();
     await stop(flWorkers);
 
     const rawPerS = D2_NODES / (median(rawMs) / 1000);
     const flPerS = D2_NODES / (median(flMs) / 1000);
+    const bulkPerS = D2_NODES / (median(bulkMs) / 1000);
     rows.push({
       workers: n,
       concurrency: CONC,
@@ -118,6 +159,14 @@ try {
       rawJobsPerS: Math.round(rawPerS),
       flowlaneNodesPerS: Math.round(flPerS),
       ratio: Math.round((flPerS / rawPerS) * 1000) / 1000,
+      rawBulkJobsPerS: Math.round(bulkPerS),
+      ratioVsBulk: Math.round((flPerS / bulkPerS) * 1000) / 1000,
+      cpuMsPer1000: {
+        raw: Math.round((median(rawCpu) * 1000) / D2_NODES),
+        rawBulk: Math.round((median(bulkCpu) * 1000) / D2_NODES),
+        flowlane: Math.round((median(flCpu) * 1000) / D2_NODES),
+      },
+      cpuRatio: Math.round((median(rawCpu) / median(flCpu)) * 1000) / 1000,
     });
     console.log(rows.at(-1));
   }
@@ -128,7 +177,11 @@ writeFileSync(
   new URL('../results/bullmq.json', import.meta.url),
   `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, rows }, null, 2)}\n`,
 );
-console.log('| D2 workers | raw BullMQ jobs/s | Flowlane nodes/s | ratio |');
-console.log('|--:|--:|--:|--:|');
+console.log(
+  '| D2 workers | raw BullMQ jobs/s | Flowlane nodes/s | ratio | raw addBulk jobs/s | ratio vs addBulk | CPU ms / 1,000: raw · addBulk · Flowlane | CPU ratio |',
+);
+console.log('|--:|--:|--:|--:|--:|--:|--:|--:|');
 for (const r of rows)
-  console.log(`| ${r.workers} | ${r.rawJobsPerS} | ${r.flowlaneNodesPerS} | ${Math.round(r.ratio * 100)} % |`);
+  console.log(
+    `| ${r.workers} | ${r.rawJobsPerS} | ${r.flowlaneNodesPerS} | ${Math.round(r.ratio * 100)} % | ${r.rawBulkJobsPerS} | ${Math.round(r.ratioVsBulk * 100)} % | ${r.cpuMsPer1000.raw} · ${r.cpuMsPer1000.rawBulk} · ${r.cpuMsPer1000.flowlane} | ${Math.round(r.cpuRatio * 100)} % |`,
+  );

@@ -11,7 +11,7 @@ describe('examples/distributed (real Redis, real worker processes)', () => {
     await redis?.dispose();
   });
 
-  it('seed 004: tasks run by priority, the flaky one retried; seed 003: shards spread over 3 workers with health events', async () => {
+  it('seed 004: tasks run by priority, the flaky one retried; seed 003: shards spread over 3 workers with health events, and subworkflows delegated to 2 child coordinator processes', async () => {
     const s = await runDistributedDemo(redis.url);
     // One worker with concurrency 1 takes the five waiting jobs highest priority first; the retry comes last.
     expect(s.order).toEqual([
@@ -30,5 +30,13 @@ describe('examples/distributed (real Redis, real worker processes)', () => {
     expect(Object.keys(s.shardsPerWorker).length).toBeGreaterThanOrEqual(2);
     for (const id of ['node-1', 'node-2', 'node-3', 'tasks-1']) expect(s.health).toContain(`worker.up ${id}`);
     expect(s.health).toContain('worker.down node-3');
+    // Seed 003 hierarchical: each region's subworkflow ran on its own child coordinator process.
+    expect(s.hierarchy.reports).toEqual({
+      'child-1': { region: 'eu', total: 30, coordinator: 'child-1' },
+      'child-2': { region: 'us', total: 5, coordinator: 'child-2' },
+    });
+    expect(s.hierarchy.total).toBe(35);
+    expect(s.hierarchy.childEvents.filter((t) => t === 'workflow.completed')).toHaveLength(2);
+    expect(s.hierarchy.childEvents.filter((t) => t === 'node.completed')).toHaveLength(4);
   });
 });

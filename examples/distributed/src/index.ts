@@ -6,11 +6,12 @@ import { createEngine, type SystemEvent } from '@flowlane/core';
 import { bullmqDispatch } from '@flowlane/queue-bullmq';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { shardsWorkflow, tasksWorkflow } from './workflows.js';
+import { hierarchicalWorkflow, shardsWorkflow, tasksWorkflow } from './workflows.js';
 
-export { shardsWorkflow, TASKS, tasksWorkflow } from './workflows.js';
+export { hierarchicalWorkflow, regionReport, shardsWorkflow, TASKS, tasksWorkflow } from './workflows.js';
 
 const workerEntry = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const coordinatorEntry = fileURLToPath(new URL('./coordinator.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 
 /** What {@link runDistributedDemo} observed. */
@@ -22,14 +23,22 @@ export interface DemoSummary {
   readonly shardsPerWorker: Readonly<Record<string, number>>;
   /** `worker.up` / `worker.down` seen on `engine.systemEvents$`. */
   readonly health: readonly string[];
+  /** Seed 003 hierarchical: each child run's report (with the coordinator that ran it) and the parent's summary. */
+  readonly hierarchy: {
+    readonly reports: Readonly<Record<string, { region: string; total: number; coordinator: string }>>;
+    readonly total: number;
+    /** Events of the child runs seen on the parent run's stream (with `parentExecutionId`), by type. */
+    readonly childEvents: readonly string[];
+  };
 }
 
 function startWorker(
   url: string,
   group: string,
   id: string,
+  entry = workerEntry,
 ): { proc: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
-  const proc = spawn(process.execPath, ['--import', tsx, workerEntry, url, group, id], {
+  const proc = spawn(process.execPath, ['--import', tsx, entry, url, group, id], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', EXAMPLE_REDIS: url },
   });
@@ -43,13 +52,16 @@ function startWorker(
 
 /**
  * Runs seed 004's distributed orchestrator (priorities, attempts) and seed 003's distributed strategy (three worker
- * processes, health) against the Redis at `url`, with real worker processes; stops them all before returning.
+ * processes, health) and hierarchical strategy (two child coordinator processes running the parent's subworkflows)
+ * against the Redis at `url`, with real processes; stops them all before returning.
  */
 export async function runDistributedDemo(url: string): Promise<DemoSummary> {
   const redis = new Redis(url);
   const health: string[] = [];
   const engine = createEngine({
-    plugins: [bullmqDispatch({ connection: url, groups: ['tasks', 'shards'], heartbeatInterval: 200 })],
+    plugins: [
+      bullmqDispatch({ connection: url, groups: ['tasks', 'shards', 'child-1', 'child-2'], heartbeatInterval: 200 }),
+    ],
     logger: { debug() {}, info() {}, warn() {}, error: (m) => console.error(m) },
   });
   engine.systemEvents$.subscribe((e: SystemEvent) => {
@@ -80,7 +92,26 @@ export async function runDistributedDemo(url: string): Promise<DemoSummary> {
     const shardsPerWorker = (s.outputs as Record<string, unknown>).merge as Record<string, number>;
     shardWorkers[2]!.proc.kill('SIGKILL');
     while (!health.includes('worker.down node-3')) await new Promise((r) => setTimeout(r, 50));
-    return { order, attempts, shardsPerWorker, health: [...health] };
+
+    // Seed 003 hierarchical: the parent delegates one subworkflow to each child coordinator process.
+    const children = ['child-1', 'child-2'].map((g) => startWorker(url, g, g, coordinatorEntry));
+    workers.push(...children);
+    await Promise.all(children.map((c) => c.ready));
+    const parent = engine.run(hierarchicalWorkflow, { eu: [10, 20], us: [5] });
+    const childEvents: string[] = [];
+    parent.events$.subscribe((e) => {
+      if (e.parentExecutionId === parent.executionId) childEvents.push(e.type);
+    });
+    const h = await parent.result;
+    if (h.status !== 'success') throw new Error(`hierarchical failed: ${h.error?.message}`);
+    type Report = { region: string; total: number; coordinator: string };
+    const out = h.outputs as Record<string, { report: Report } | { total: number }>;
+    const reports = {
+      'child-1': (out['child-1'] as { report: Report }).report,
+      'child-2': (out['child-2'] as { report: Report }).report,
+    };
+    const total = (out.summary as { total: number }).total;
+    return { order, attempts, shardsPerWorker, health: [...health], hierarchy: { reports, total, childEvents } };
   } finally {
     await engine.close();
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');

@@ -8,3 +8,4 @@ console.log('seed 004 — task order by priority:', summary.order.join(' → '))
 console.log('seed 004 — attempts:', summary.attempts);
 console.log('seed 003 — shards per worker:', summary.shardsPerWorker);
 console.log('health:', summary.health.join(', '));
+console.log('seed 003 — hierarchical reports:', summary.hierarchy.reports, 'total', summary.hierarchy.total);

@@ -72,3 +72,35 @@ export function shardsWorkflow() {
     )
     .build();
 }
+
+/** The coordinator a process serves (set by `src/coordinator.ts` from its argument). */
+let coordinatorName = 'parent';
+export function setCoordinatorName(name: string): void {
+  coordinatorName = name;
+}
+
+/** Seed 003's child orchestrators' work: one region's report, run on the coordinator of that region's group. */
+export const regionReport = workflow('region-report', { version: '1' })
+  .input<{ region: string; orders: readonly number[] }>()
+  .addNode('total', (ctx) => ctx.input.orders.reduce((a, b) => a + b, 0))
+  .chain('report', (ctx) => ({
+    region: ctx.input.region,
+    total: ctx.results.total,
+    coordinator: coordinatorName,
+  }))
+  .build();
+
+/**
+ * Seed 003's hierarchical orchestration (`new Orchestrator({ name: 'child-1', parent })`): the parent run delegates
+ * each region's subworkflow to another coordinator with `runOn: '<coordinator group>'`.
+ */
+export const hierarchicalWorkflow = workflow('hierarchical', {
+  version: '1',
+})
+  .input<{ eu: readonly number[]; us: readonly number[] }>()
+  .subworkflow('child-1', regionReport, (ctx) => ({ region: 'eu', orders: ctx.input.eu }), { runOn: 'child-1' })
+  .subworkflow('child-2', regionReport, (ctx) => ({ region: 'us', orders: ctx.input.us }), { runOn: 'child-2' })
+  .addNode('summary', (ctx) => ({ total: (ctx.results['child-1'].total ?? 0) + (ctx.results['child-2'].total ?? 0) }), {
+    dependsOn: ['child-1', 'child-2'],
+  })
+  .build();

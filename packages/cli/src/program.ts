@@ -6,7 +6,12 @@ import { type CliIo, println, processIo } from './commands/io.js';
 import { monitorCommand } from './commands/monitor.js';
 import { runCommand } from './commands/run.js';
 import { registerRunsCommands } from './commands/runs-program.js';
-import { registerAuditCommands, registerSecretsCommands } from './commands/secrets-audit.js';
+import {
+  loadPluginCommands,
+  type PluginCommands,
+  registerAuditCommands,
+  registerSecretsCommands,
+} from './commands/secrets-audit.js';
 import { validateCommand } from './commands/validate.js';
 import { COMPLETION_SHELLS, type CompletionShell, completionScript } from './completion/completion-script.js';
 import { GRAPH_FORMATS } from './graph-format.js';
@@ -19,9 +24,11 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 
 /**
  * The `flowlane` program (commander). Each command sets the exit code through `exit`; command groups (`init`,
- * `runs`) are sub-commands registered here, each in its own module.
+ * `runs`) are sub-commands registered here, each in its own module. `flowlane secrets` and `flowlane audit` come from
+ * the plugins' command modules in `plugins` (`main` loads the installed ones); without them those groups only say
+ * which package to install.
  */
-export function createProgram(io: CliIo, exit: (code: number) => void): Command {
+export function createProgram(io: CliIo, exit: (code: number) => void, plugins: PluginCommands = {}): Command {
   const program = new Command('flowlane')
     .description('Run, validate and draw Flowlane workflows; scaffold plugins.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -88,8 +95,8 @@ Engine: the file may export \`engineOptions\` (createEngine options, e.g. plugin
     });
 
   registerRunsCommands(program, io, exit);
-  registerSecretsCommands(program, io, exit);
-  registerAuditCommands(program, io, exit);
+  registerSecretsCommands(program, io, exit, plugins.secrets);
+  registerAuditCommands(program, io, exit, plugins.audit);
 
   program
     .command('monitor')
@@ -150,9 +157,19 @@ Install (fish):  flowlane completion fish > ~/.config/fish/completions/flowlane.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let code: number = ExitCode.ok;
-  const program = createProgram(io, (c) => {
-    code = c;
-  });
+  // The plugins' command modules are loaded only for the commands (and help, completion) that show them.
+  const first = argv[0];
+  const plugins =
+    first === undefined || ['secrets', 'audit', 'completion', 'help', '-h', '--help'].includes(first)
+      ? await loadPluginCommands(io)
+      : {};
+  const program = createProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    plugins,
+  );
   for (const cmd of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)])
     cmd.exitOverride().configureOutput({
       writeOut: (s) => io.stdout.write(s),

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openAuditLog } from '@flowlane/audit-file';
 import { openSecretsFile } from '@flowlane/secrets-file';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,5 +79,50 @@ describe('flowlane audit verify', () => {
     const noKey = await cli(['audit', 'verify', path, '--key-env', 'UNSET_KEY']);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toMatch(/UNSET_KEY is not set/);
+  });
+});
+
+describe('one implementation with the packages’ own bins', () => {
+  const pluginBin = (pkg: string) =>
+    fileURLToPath(new URL(`../node_modules/@flowlane/${pkg}/dist/bin.js`, import.meta.url));
+  const run = async (bin: string, args: string[]) => {
+    const p = start(process.execPath, [bin, ...args], {});
+    p.child.stdin!.end('');
+    return p.done;
+  };
+  /** Help without its usage line (which names the program). */
+  const body = (help: string) => help.split('\n').slice(1).join('\n');
+
+  it('every secrets and audit subcommand has the same flags and help text under flowlane and the bin', async () => {
+    const cases = [
+      ...['keygen', 'set', 'get', 'list', 'delete', 'rotate'].map((sub) => ['secrets-file', 'secrets', sub] as const),
+      ['audit-file', 'audit', 'verify'] as const,
+    ];
+    await Promise.all(
+      cases.map(async ([pkg, group, sub]) => {
+        const [viaCli, viaBin] = await Promise.all([cli([group, sub, '--help']), run(pluginBin(pkg), [sub, '--help'])]);
+        expect(viaCli.code).toBe(0);
+        expect(viaCli.stdout).toMatch(new RegExp(`^Usage: flowlane ${group} ${sub}`));
+        expect(body(viaCli.stdout)).toBe(body(viaBin.stdout));
+      }),
+    );
+  }, 90_000);
+
+  it('keygen, and usage errors exit 2 naming the flag with a suggestion or the missing argument', async () => {
+    const key = await cli(['secrets', 'keygen']);
+    expect(key.code).toBe(0);
+    expect(key.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
+    const unknown = await cli(['secrets', 'get', 'f.enc', 'n', '--kye-env', 'K']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('Did you mean --key-env?');
+    const missing = await cli(['audit', 'verify']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'path'");
+    const env = { FLOWLANE_SECRETS_KEY: randomBytes(32).toString('base64') };
+    const file = join(tmp, 'hints.enc');
+    expect((await cli(['secrets', 'set', file, 'a'], env, 'x')).code).toBe(0);
+    const hint = await cli(['secrets', 'get', file, 'nope'], env);
+    expect(hint.code).toBe(1);
+    expect(hint.stderr).toContain(`hint: List them: flowlane secrets list ${file}.`);
   });
 });

@@ -68,6 +68,8 @@ export const ErrorCodes = {
     `Command "${p.command}" failed with ${p.exitCode === null ? `signal ${p.signal ?? 'unknown'}` : `exit code ${p.exitCode}`}${p.stderr ? `: ${p.stderr.slice(0, 500)}` : ''}. Pass allowFailure: true to accept non-zero exits.`,
   FL_EXEC_OUTPUT_LIMIT: (p: { command: string; limit: number }) =>
     `Command "${p.command}" wrote more than ${p.limit} bytes of output and was stopped. Raise maxOutputBytes or stream the output.`,
+  FL_EXEC_UNSUPPORTED: (p: { executor: string; feature: string; instead: string }) =>
+    `Executor "${p.executor}" does not support ${p.feature}. ${p.instead}`,
   FL_HEALTH_CHECK_FAILED: (p: { nodeId: string; attempts: number; reason: string }) =>
     `Health check of node "${p.nodeId}" failed after ${p.attempts} attempt(s): ${p.reason}.`,
   FL_ROLLBACK_FAILED: (p: { nodeId: string; reason: string }) => `Rollback of node "${p.nodeId}" failed: ${p.reason}.`,
@@ -95,11 +97,23 @@ export const ErrorCodes = {
     `Execution "${p.executionId}" was taken over by another engine (lease epoch ${p.epoch}${p.current === undefined ? '' : ` < ${p.current}`}); this engine stopped writing to its log. Nothing to fix unless takeovers are unexpected: then raise leaseMs.`,
   FL_EXECUTION_FINISHED: (p: { executionId: string; status: string }) =>
     `Execution "${p.executionId}" already finished (${p.status}); there is nothing to resume. Read it with engine.runs.get().`,
+  FL_STORE_WRITE_FAILED: (p: { executionId: string; store: string; attempts: number; reason: string }) =>
+    `Execution "${p.executionId}" could not be written to the ${p.store} execution store (${p.attempts === 1 ? 'a permanent error' : `${p.attempts} failed attempts`}): ${p.reason}. The run was failed because retrying cannot help. Fix the store (its scripts, data, permissions or configuration), then run the workflow again.`,
   FL_NO_EXECUTION_STORE: (p: { operation: string }) =>
     `${p.operation} needs an execution store. Pass createEngine({ executions: createMemoryExecutionStore() }) or install a store plugin such as @flowlane/store-redis.`,
+  FL_NO_RUN_QUEUE: (p: { operation: string }) =>
+    `${p.operation} needs a run queue shared by coordinators. Install a queue plugin that provides one, such as bullmqDispatch() from @flowlane/queue-bullmq.`,
 
-  FL_RATE_LIMITED: (p: { executionId: string; workflow: string; key: string; limit: number; period: number }) =>
-    `Run "${p.executionId}" of "${p.workflow}" was dropped: key "${p.key}" already had ${p.limit} starts in the last ${p.period} ms (rateLimit.mode 'drop'). Use mode 'delay' to wait instead, or raise the limit.`,
+  FL_RATE_LIMITED: (p: {
+    executionId: string;
+    workflow: string;
+    /** Set when a node's attempt was dropped (node-level `rateLimit`). */
+    nodeId?: string | undefined;
+    key: string;
+    limit: number;
+    period: number;
+  }) =>
+    `${p.nodeId === undefined ? 'Run' : `Node "${p.nodeId}" of run`} "${p.executionId}" of "${p.workflow}" was dropped: key "${p.key}" already had ${p.limit} starts in the last ${p.period} ms (rateLimit.mode 'drop'). Use mode 'delay' to wait instead, or raise the limit.`,
 
   /* Plugins */
   FL_PLUGIN_INVALID: (p: { plugin: string; reason: string }) => `Plugin "${p.plugin}" is invalid: ${p.reason}.`,

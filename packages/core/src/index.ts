@@ -130,6 +130,14 @@ export { allKeys } from './options/all-keys.js';
 /* Option checks (for plugin factories: reject unknown keys with "did you mean …?") */
 export type { UnknownKey } from './options/unknown-keys.js';
 export { suggestKey, unknownKeyHint, unknownKeys } from './options/unknown-keys.js';
+export type {
+  EnqueuedRun,
+  EnqueueOptions,
+  QueuedRun,
+  QueuedRunResult,
+  RemoteChildRun,
+  RunQueue,
+} from './plugin/contracts/run-queue.js';
 /* Plugins */
 export { definePlugin } from './plugin/define-plugin.js';
 export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';

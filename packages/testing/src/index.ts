@@ -16,8 +16,9 @@ export type {
   ExecutorConformanceCommands,
   ExecutorConformanceOptions,
   ExecutorFeature,
+  UnsupportedExecutorFeatures,
 } from './conformance/executor-conformance.js';
-export { executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
+export { EXECUTOR_FEATURES, executorConformance, HOSTILE_TEXT } from './conformance/executor-conformance.js';
 export type { FlowControlConformanceOptions } from './conformance/flow-control-conformance.js';
 export { flowControlBackendConformance } from './conformance/flow-control-conformance.js';
 export type { PackageConformanceOptions } from './conformance/package-conformance.js';

@@ -9,9 +9,13 @@ import { useTempDirs } from './temp-dirs.test-helper.js';
 const tempDir = useTempDirs();
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env } }, (err, stdout) =>
-      resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? 1), stdout }),
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (err, stdout, stderr) =>
+        resolve({ code: err === null ? 0 : Number((err as { code?: number }).code ?? 1), stdout, stderr }),
     );
   });
 
@@ -23,7 +27,7 @@ describe('flowlane-audit verify', () => {
     const log = await openAuditLog({ path, hmacKey: key });
     for (let n = 0; n < 3; n++) await log.append({ timestamp: n, executionId: 'e', workflow: 'w', action: `a${n}` });
     await log.close();
-    expect(await cli(['verify', path, '--key-env', 'AUDIT_KEY'], { AUDIT_KEY: key })).toEqual({
+    expect(await cli(['verify', path, '--key-env', 'AUDIT_KEY'], { AUDIT_KEY: key })).toMatchObject({
       code: 0,
       stdout: 'ok: 3 records in 1 file(s)\n',
     });
@@ -33,5 +37,18 @@ describe('flowlane-audit verify', () => {
     const broken = await cli(['verify', path, '--key-env', 'AUDIT_KEY'], { AUDIT_KEY: key });
     expect(broken.code).toBe(1);
     expect(broken.stdout).toMatch(/^broken at seq 2 \(.*audit\.jsonl:2\): hash mismatch/);
+  }, 30_000);
+
+  it('usage errors exit 2 naming the flag (with a suggestion), the missing argument or the unset variable', async () => {
+    const unknown = await cli(['verify', 'audit.jsonl', '--jsn']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--jsn'");
+    expect(unknown.stderr).toContain('Did you mean --json?');
+    const missing = await cli(['verify']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'path'");
+    const unset = await cli(['verify', 'audit.jsonl', '--key-env', 'UNSET_KEY']);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('Environment variable UNSET_KEY is not set.');
   }, 30_000);
 });

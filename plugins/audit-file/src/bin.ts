@@ -1,31 +1,53 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { verifyAuditLog } from './verify-audit-log.js';
+import { isFlowlaneError } from '@flowlane/core';
+import { Command, CommanderError } from 'commander';
+import { registerAuditCommands } from './commands.js';
 import { PKG_VERSION } from './version.js';
 
+/** A failure the user can fix, reported as its message and a hint. */
+class Failure extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `flowlane-audit`: the same commands as `flowlane audit` (one implementation, `registerAuditCommands`), for projects
+ * without the CLI. Exit codes: 0 intact, 1 broken or an error, 2 usage error (unknown or missing flag or argument).
+ */
 const program: Command = new Command('flowlane-audit')
-  .description('Tools for Flowlane hash-chained audit logs (until `flowlane audit` exists in the CLI).')
-  .version(PKG_VERSION);
+  .description('Tools for Flowlane hash-chained audit logs.')
+  .version(PKG_VERSION, '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'show help')
+  .showHelpAfterError()
+  .exitOverride();
+registerAuditCommands(program, {
+  cwd: process.cwd(),
+  env: process.env,
+  stdout: process.stdout,
+  fail: (message, hint, exitCode) => {
+    throw new Failure(message, hint, exitCode);
+  },
+  exit: (code) => {
+    process.exitCode = code;
+  },
+});
 
-program
-  .command('verify')
-  .description('verify the chain of an audit log and its rotated files; exit 0 when intact, 1 when broken')
-  .argument('<path>', 'the log file given to auditFile({ path })')
-  .option('--key-env <name>', 'read the HMAC key from this environment variable')
-  .option('--key-file <file>', 'read the HMAC key from this file (trailing newline ignored)')
-  .option('--json', 'print the report as JSON')
-  .action(async (path: string, opts: { keyEnv?: string; keyFile?: string; json?: boolean }) => {
-    let key: string | undefined;
-    if (opts.keyEnv !== undefined) {
-      key = process.env[opts.keyEnv];
-      if (key === undefined) program.error(`environment variable ${opts.keyEnv} is not set`, { exitCode: 2 });
-    } else if (opts.keyFile !== undefined) key = readFileSync(opts.keyFile, 'utf8').replace(/\r?\n$/, '');
-    const report = await verifyAuditLog(path, { key });
-    if (opts.json) console.log(JSON.stringify(report));
-    else if (report.ok) console.log(`ok: ${report.records} records in ${report.files.length} file(s)`);
-    else console.log(`broken at seq ${report.brokenAt} (${report.file}:${report.line}): ${report.reason}`);
-    process.exitCode = report.ok ? 0 : 1;
-  });
-
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (e) {
+  if (e instanceof CommanderError) {
+    // commander printed the message (unknown option with "did you mean", missing argument…) or the help.
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof Failure) {
+    console.error(`✖ ${e.message}\n  hint: ${e.hint}`);
+    process.exitCode = e.exitCode;
+  } else {
+    console.error(isFlowlaneError(e) ? `${e.code}: ${e.message}` : String((e as Error | undefined)?.message ?? e));
+    process.exitCode = 1;
+  }
+}

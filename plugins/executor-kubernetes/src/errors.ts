@@ -46,7 +46,7 @@ export const KubernetesErrorCodes = {
   FL_K8S_JOB_LOST: (p: { namespace: string; job: string; reason: string }) =>
     `Job "${p.namespace}/${p.job}" ended without an exit code from its container: ${p.reason}. Check the Job's events (eviction, deadline, deletion by someone else).`,
   FL_K8S_JOB_UNSUPPORTED: (p: { target: string; feature: string }) =>
-    `Target "${p.target}" runs commands as Kubernetes Jobs, which do not support ${p.feature}. Use a pod target (exec) for it.`,
+    `Target "${p.target}" runs commands as Kubernetes Jobs, which do not support ${p.feature}. Use a pod target (exec) for it${p.feature === 'stdin' ? ', or pass the data through env or args' : ', or put the files in the image or a volume'}.`,
   FL_K8S_API_ERROR: (p: { operation: string; status: number | null; reason: string }) =>
     `Kubernetes API call "${p.operation}" failed${p.status === null ? '' : ` (HTTP ${p.status})`}: ${p.reason}.`,
 } as const;

@@ -192,6 +192,10 @@ export function createKubernetesExecutor(options: KubernetesExecutorOptions = {}
     async copyIn(localPath: string, remotePath: string, opts: CopyOptions = {}): Promise<CopyResult> {
       const { signal } = opts;
       if (signal?.aborted) throw copyCancelled(signal, localPath);
+      // A Job target refuses copies before the local path is looked at (the fix is the target, not the path).
+      const dest = destination(opts.target);
+      if (dest.kind === 'job')
+        throw new KubernetesExecutorError('FL_K8S_JOB_UNSUPPORTED', { target: dest.name, feature: 'copyIn' });
       try {
         await lstat(localPath);
       } catch (error) {

@@ -89,7 +89,12 @@ const jobPods = () => api.pods.filter((p) => p.labels['job-name'] !== undefined 
 executorConformance('kubernetes Jobs (fake API server, split log streams)', () => make(), {
   target: 'split',
   // A Job's container has no stdin to write to, and its pod is gone when the command ends: nothing to copy from.
-  skip: ['stdin', 'copyFile', 'copyDirectory'],
+  // The suite checks that each fails with FL_K8S_JOB_UNSUPPORTED, naming what to use instead.
+  unsupported: {
+    stdin: 'FL_K8S_JOB_UNSUPPORTED',
+    copyFile: 'FL_K8S_JOB_UNSUPPORTED',
+    copyDirectory: 'FL_K8S_JOB_UNSUPPORTED',
+  },
 });
 
 describe('Jobs mode', () => {
@@ -273,6 +278,10 @@ describe('Jobs mode', () => {
       'FL_K8S_JOB_UNSUPPORTED stdin',
     );
     expect(await code(executor.copyIn(dir, '/tmp/x', { target: 'plain' }))).toBe('FL_K8S_JOB_UNSUPPORTED copyIn');
+    // Refused for the target before the local path is looked at.
+    expect(await code(executor.copyIn(join(dir, 'no-such-file'), '/tmp/x', { target: 'plain' }))).toBe(
+      'FL_K8S_JOB_UNSUPPORTED copyIn',
+    );
     expect(await code(executor.copyOut('/tmp/x', join(dir, 'x'), { target: 'plain' }))).toBe(
       'FL_K8S_JOB_UNSUPPORTED copyOut',
     );

@@ -72,7 +72,8 @@ export interface ResolvedOptions {
   readonly followStoreMs: number | undefined;
 }
 
-const KNOWN = allKeys<MonitorOptions>()([
+/** Every option of `monitor()` (internal: also the package test's list). */
+export const KNOWN = allKeys<MonitorOptions>()([
   'port',
   'host',
   'server',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { docSnippetsSuite, packageConformance } from '@flowlane/testing';
 import { describe, expect, it } from 'vitest';
 import { MonitorErrorCodes, monitor } from './index.js';
+import { KNOWN } from './options.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 docSnippetsSuite({
@@ -18,22 +19,7 @@ packageConformance('@flowlane/monitor', {
   coreRange: CORE_RANGE,
   plugin: () => monitor({ port: 0, token: 'long-enough-token' }),
   errorCodes: MonitorErrorCodes,
-  options: [
-    'port',
-    'host',
-    'server',
-    'token',
-    'authenticate',
-    'allowedOrigins',
-    'maxRuns',
-    'maxEventsPerRun',
-    'maxEvents',
-    'maxBufferedBytes',
-    'heartbeatInterval',
-    'history',
-    'alerts',
-    'followStore',
-  ],
+  options: KNOWN,
 });
 
 describe('package', () => {

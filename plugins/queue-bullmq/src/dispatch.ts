@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { allKeys, definePlugin, type FlowlanePlugin, type MiddlewareContext, type PluginApi } from '@flowlane/core';
 import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { DispatchBatcher } from './batch.js';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
+import { type BullmqGroupOptions, normalizeGroups } from './groups.js';
 import {
   bullPriority,
   checkKeys,
@@ -13,6 +16,7 @@ import {
   type NodeProgress,
   reachable,
 } from './protocol.js';
+import { type BullmqServeOptions, checkServe, createRunQueue } from './runs.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */
@@ -21,8 +25,12 @@ export interface BullmqDispatchOptions {
   readonly connection: string;
   /** BullMQ key prefix shared with the workers. Default `'flowlane'`. */
   readonly queuePrefix?: string | undefined;
-  /** Worker groups nodes may name in `runOn` (one BullMQ queue each). */
-  readonly groups: readonly string[];
+  /**
+   * Worker groups nodes may name in `runOn` (one BullMQ queue each): names, or an object from name to the group's
+   * options (`{ gpu: { limiter: { max: 10, duration: 1000 } } }`), in which form setup sets each group queue's rate
+   * limit (or removes it for a group without `limiter`).
+   */
+  readonly groups: readonly string[] | Readonly<Record<string, BullmqGroupOptions>>;
   /** Group of nodes without `runOn`; without it they run in-process. */
   readonly defaultGroup?: string | undefined;
   /** How long setup waits for Redis to answer, ms. Default 10,000. */
@@ -33,9 +41,15 @@ export interface BullmqDispatchOptions {
   readonly heartbeatInterval?: number | undefined;
   /** A worker is `worker.down` after this long without a heartbeat, ms. Default 3 × heartbeatInterval. */
   readonly heartbeatTimeout?: number | undefined;
+  /**
+   * Make this coordinator take whole runs from the queue (`engine.enqueue` of any process, and child runs of
+   * subworkflow nodes with `runOn` naming one of `serve.groups`) and run them with its engine. Default: it takes none.
+   */
+  readonly serve?: BullmqServeOptions | undefined;
 }
 
-const KEYS = allKeys<BullmqDispatchOptions>()([
+/** Every option of `bullmqDispatch()` (internal: also the README test's list). */
+export const KEYS = allKeys<BullmqDispatchOptions>()([
   'connection',
   'queuePrefix',
   'groups',
@@ -44,13 +58,20 @@ const KEYS = allKeys<BullmqDispatchOptions>()([
   'connectTimeout',
   'heartbeatInterval',
   'heartbeatTimeout',
+  'serve',
 ]);
 
 /** How long a run's node → job mapping is kept after its last dispatch (a day). */
 const INFLIGHT_TTL_MS = 86_400_000;
 
+/** Waiting jobs older than this are checked directly (a completion missed by the event stream is still seen). */
+const RECHECK_AFTER_MS = 5000;
+
 interface Waiter {
   readonly nodeId: string;
+  readonly queue: Queue;
+  /** When the job was sent (or adopted), ms. */
+  since: number;
   readonly ctx: MiddlewareContext;
   resolve(v: unknown): void;
   reject(e: unknown): void;
@@ -75,9 +96,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   checkKeys(where, options, KEYS);
   const bad = (option: string, reason: string) =>
     new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
-  if (!Array.isArray(options.groups) || options.groups.some((g) => typeof g !== 'string' || g === '' || g === 'local'))
-    throw bad('groups', "expected an array of non-empty group names other than 'local'");
-  const groups = [...options.groups];
+  const { names: groups, limits } = normalizeGroups(where, options.groups);
   if (options.defaultGroup !== undefined && !groups.includes(options.defaultGroup))
     throw bad('defaultGroup', `expected one of groups (${groups.join(', ')})`);
   const positive = (k: 'maxPayloadBytes' | 'heartbeatInterval' | 'heartbeatTimeout' | 'connectTimeout') => {
@@ -88,6 +107,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   positive('heartbeatInterval');
   positive('heartbeatTimeout');
   positive('connectTimeout');
+  if (options.serve !== undefined) checkServe(where, options.serve);
   const prefix = options.queuePrefix ?? 'flowlane';
   const beat = options.heartbeatInterval ?? 1000;
   const deadAfter = options.heartbeatTimeout ?? 3 * beat;
@@ -140,8 +160,15 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       for (const g of groups) {
         const connection = redis.duplicate();
         dups.push(connection);
-        queues.set(g, new Queue(g, { connection: redis, prefix }));
-        const qe = new QueueEvents(g, { connection, prefix });
+        const queue = new Queue(g, { connection: redis, prefix });
+        queues.set(g, queue);
+        const limit = limits?.get(g);
+        if (limit === null) await queue.removeGlobalRateLimit();
+        else if (limit !== undefined) await queue.setGlobalRateLimit(limit.max, limit.duration);
+        // Read the group's event stream from its last entry now, not from whenever the first XREAD happens to run:
+        // every job sent from here on has its completion after this id, so none completes unseen.
+        const last = await redis.xrevrange(queue.keys.events ?? `${prefix}:${g}:events`, '+', '-', 'COUNT', 1);
+        const qe = new QueueEvents(g, { connection, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
         qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => finish(w, jobId, returnvalue)));
         qe.on('failed', ({ jobId, failedReason }) => settle(jobId, (w) => lost(w, jobId, failedReason)));
         qe.on('progress', ({ jobId, data }) => {
@@ -155,6 +182,16 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         events.set(g, qe);
       }
       await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+      // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
+      const runQueue = await createRunQueue({
+        api,
+        redis,
+        prefix,
+        groups,
+        serve: options.serve,
+        maxPayloadBytes: options.maxPayloadBytes,
+      });
+      api.runQueue.set(runQueue);
 
       // Worker health: workers ZADD `group|id` with the time of each heartbeat.
       const known = new Set<string>();
@@ -184,13 +221,52 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
             });
           }
       };
+      // Safety net for completions the event stream no longer holds (it is trimmed to BullMQ's `maxLenEvents`, so a
+      // coordinator far behind could miss some): jobs waited for longer than RECHECK_AFTER_MS are read directly.
+      const recheck = async () => {
+        const now = Date.now();
+        const old = [...waiters].filter(([, w]) => now - w.since >= RECHECK_AFTER_MS);
+        await Promise.all(
+          old.map(async ([jobId, w]) => {
+            w.since = now;
+            await settleFromState(w.queue, jobId, false);
+          }),
+        );
+      };
       let polling = Promise.resolve();
+      let ticks = 0;
+      const recheckEvery = Math.max(1, Math.round(RECHECK_AFTER_MS / beat));
       const timer = setInterval(() => {
         polling = polling
           .then(poll)
           .catch((e: Error) => api.logger.warn('bullmq heartbeat check failed', { error: e.message }));
+        if (++ticks % recheckEvery === 0)
+          polling = polling
+            .then(recheck)
+            .catch((e: Error) => api.logger.warn('bullmq job check failed', { error: e.message }));
       }, beat);
       timer.unref();
+      /** Settles the waiter of `jobId` if its job has finished (or is gone, for an adopted job). */
+      const settleFromState = async (queue: Queue, jobId: string, adopted: boolean) => {
+        const state = await queue.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') {
+          // Read after the state: a job fetched before it finished has no return value yet.
+          const job = await queue.getJob(jobId);
+          if (state === 'completed') settle(jobId, (w) => finish(w, jobId, job?.returnvalue));
+          else settle(jobId, (w) => lost(w, jobId, job?.failedReason ?? 'failed'));
+        } else if (state === 'unknown')
+          settle(jobId, (w) =>
+            lost(
+              w,
+              jobId,
+              adopted ? 'the job dispatched before the coordinator changed is gone' : 'the job is gone from the queue',
+            ),
+          );
+      };
+      const batcher = new DispatchBatcher(own, INFLIGHT_TTL_MS);
+      // One random id per coordinator and a counter: every dispatch gets a job id of its own.
+      const nonce = randomBytes(4).toString('hex');
+      let sent = 0;
 
       api.middleware.use(async (ctx, next) => {
         const runOn = ctx.node.options.runOn as string | undefined;
@@ -207,25 +283,16 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
         );
         ctx.signal.throwIfAborted();
-        const inflight = k.inflight(ctx.executionId);
-        // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): claim the
-        // node's slot for a new job id, or read the job id already there (one round trip).
-        const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt);
-        const claim = await own
-          .multi()
-          .hsetnx(inflight, ctx.nodeId, fresh)
-          .hget(inflight, ctx.nodeId)
-          .pexpire(inflight, INFLIGHT_TTL_MS)
-          .exec();
-        const current = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
-        const adopted = claim?.[0]?.[1] === 0 && current !== fresh ? current : undefined;
-        const jobId = adopted ?? fresh;
+        // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): the batcher
+        // claims the node's slot for a new job id, or reads the job id already there. The dispatches of every node that
+        // became ready in this turn of the event loop go together (one claim script per run, one addBulk per group).
+        const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt, `${nonce}${(++sent).toString(36)}`);
+        let jobId = fresh;
         const done = new Promise<unknown>((resolve, reject) => {
-          waiters.set(jobId, { nodeId: ctx.nodeId, ctx, resolve, reject });
+          waiters.set(jobId, { nodeId: ctx.nodeId, queue, since: Number.POSITIVE_INFINITY, ctx, resolve, reject });
         });
-        // The job can fail (QueueEvents) while this function still awaits `queue.add` / `getJobState` below, before
-        // `await done` is reached: mark the rejection handled now so it is not reported as unhandled (it is still
-        // thrown by `await done`).
+        // The job can finish (QueueEvents) while this function still awaits the dispatch below, before `await done` is
+        // reached: mark the rejection handled now so it is not reported as unhandled (it is still thrown by `await done`).
         done.catch(() => undefined);
         const onAbort = () => {
           settle(jobId, (w) => w.reject(ctx.signal.reason));
@@ -235,37 +302,50 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         };
         ctx.signal.addEventListener('abort', onAbort, { once: true });
         try {
-          if (adopted === undefined) {
-            const { executionId, workflow, nodeId, attempt } = ctx;
-            const carrier =
-              (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
-            const data: NodeJobData = {
-              workflow: ctx.workflow,
-              version: ctx.version ?? '',
+          const { executionId, workflow, nodeId, attempt } = ctx;
+          const carrier =
+            (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
+          const data: NodeJobData = {
+            workflow: ctx.workflow,
+            version: ctx.version ?? '',
+            nodeId: ctx.nodeId,
+            executionId: ctx.executionId,
+            attempt: ctx.attempt,
+            payload,
+            ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
+          };
+          const outcome = await batcher
+            .dispatch({
+              queue,
+              inflightKey: k.inflight(ctx.executionId),
               nodeId: ctx.nodeId,
-              executionId: ctx.executionId,
-              attempt: ctx.attempt,
-              payload,
-              ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
-            };
-            await queue.add(ctx.nodeId, data, {
-              jobId,
-              priority: bullPriority(ctx.node.options.priority as number | undefined),
-              attempts: 1,
-              removeOnComplete: { age: 3600 },
-              removeOnFail: { age: 3600 },
+              fresh,
+              data,
+              opts: {
+                priority: bullPriority(ctx.node.options.priority as number | undefined),
+                attempts: 1,
+                removeOnComplete: { age: 3600 },
+                removeOnFail: { age: 3600 },
+              },
+              signal: ctx.signal,
+            })
+            .catch((e: unknown) => {
+              // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
+              forget(ctx.executionId, ctx.nodeId);
+              throw e;
             });
+          const w = waiters.get(jobId);
+          if (outcome !== undefined && w !== undefined) {
+            w.since = Date.now();
+            if (outcome.adopted) {
+              // Listen under the adopted id, then look whether it finished while no coordinator was listening.
+              waiters.delete(jobId);
+              jobId = outcome.jobId;
+              waiters.set(jobId, w);
+              await settleFromState(queue, jobId, true);
+            }
           }
-          // Finished before we listened (or while no coordinator was)?
-          const state = await queue.getJobState(jobId);
-          if (state === 'completed' || state === 'failed') {
-            // Read after the state: a job fetched before it finished has no return value yet.
-            const job = await queue.getJob(jobId);
-            if (state === 'completed') settle(jobId, (w) => finish(w, jobId, job?.returnvalue));
-            else settle(jobId, (w) => lost(w, jobId, job?.failedReason ?? 'failed'));
-          } else if (state === 'unknown' && adopted !== undefined) {
-            settle(jobId, (w) => lost(w, jobId, 'the job dispatched before the coordinator changed is gone'));
-          }
+          // A fresh job needs no state check: the group's event stream is read from before it was sent.
           return await done;
         } finally {
           waiters.delete(jobId);
@@ -276,8 +356,10 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       return async () => {
         clearInterval(timer);
         await polling;
+        await batcher.drain().catch(() => undefined);
         for (const w of waiters.values()) w.reject(new Error('bullmqDispatch closed'));
         waiters.clear();
+        await runQueue.close();
         await Promise.all([...events.values()].map((qe) => qe.close()));
         await Promise.all([...queues.values()].map((q) => q.close()));
         for (const d of dups) d.disconnect();

@@ -27,6 +27,20 @@ export const BullmqErrorCodes = {
     `The worker running node "${p.nodeId}" (job ${p.jobId}) was lost: ${p.reason}. The node's retry policy decides whether it runs again.`,
   FL_BULLMQ_REMOTE_FAILED: (p: { nodeId: string; message: string }) =>
     `Node "${p.nodeId}" failed on its worker: ${p.message}`,
+  FL_BULLMQ_CHILD_FAILED: (p: {
+    nodeId: string;
+    executionId: string;
+    group: string;
+    status: string;
+    message: string;
+  }) =>
+    `The child run ${p.executionId} of subworkflow node "${p.nodeId}" on coordinator group "${p.group}" ended ${p.status}: ${p.message}`,
+  FL_BULLMQ_RUN_LOST: (p: { executionId: string; reason: string }) =>
+    `Run ${p.executionId} was lost by the coordinators of its queue: ${p.reason}. Enqueue it again (with a store installed, the coordinator that takes it resumes it from its log).`,
+  FL_BULLMQ_RUN_NOT_FOUND: (p: { executionId: string; queue: string; prefix: string }) =>
+    `No run ${p.executionId} on queue "${p.queue}" (prefix "${p.prefix}"): it was never enqueued there, or it finished over a day ago and its result was removed. Check the id and queuePrefix.`,
+  FL_BULLMQ_CLOSED: (p: { operation: string }) =>
+    `Cannot do ${p.operation}: the engine's bullmqDispatch() plugin is closed.`,
 } as const;
 
 /** Every `FL_BULLMQ_` code. */

@@ -31,6 +31,38 @@ describe('options and codec', () => {
     );
   });
 
+  it('validates groups in object form and limiters (typed errors, unknown keys with a hint)', async () => {
+    const err = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e as BullmqError;
+      }
+      throw new Error('no error');
+    };
+    const dispatch = (groups: unknown) => () => bullmqDispatch({ connection: 'redis://x', groups: groups as never });
+    expect(dispatch({ gpu: { limiter: { max: 2, duration: 1000 } }, cpu: {} })).not.toThrow();
+    const unknownGroupKey = err(dispatch({ gpu: { limter: { max: 1, duration: 1 } } }));
+    expect(BullmqError.is(unknownGroupKey, 'FL_BULLMQ_INVALID_OPTION')).toBe(true);
+    expect(unknownGroupKey.message).toContain('limter');
+    expect(unknownGroupKey.message).toContain('limiter');
+    const unknownLimiterKey = err(dispatch({ gpu: { limiter: { max: 1, duraton: 1 } } }));
+    expect(unknownLimiterKey.message).toContain('duraton');
+    expect(unknownLimiterKey.message).toContain('duration');
+    const zero = err(dispatch({ gpu: { limiter: { max: 0, duration: 1000 } } }));
+    expect(zero.details).toMatchObject({ option: 'groups.gpu.limiter' });
+    expect(zero.message).toContain('max to be an integer > 0, got 0');
+    expect(err(dispatch({ gpu: { limiter: 5 } })).message).toContain('{ max, duration }');
+    expect(err(dispatch({ local: {} })).message).toContain("'local'");
+    expect(err(dispatch({ gpu: 'fast' })).message).toContain('groups.gpu');
+    expect(err(dispatch('gpu')).message).toContain('expected an array of group names, or an object');
+    const d = err(() => bullmqDispatch({ connection: 'redis://x', groups: { gpu: {} }, defaultGroup: 'cpu' }));
+    expect(d.message).toContain('defaultGroup');
+    await expect(
+      createWorker({ connection: 'redis://x', group: 'g', workflows: [], limiter: { max: 1, duration: -5 } }),
+    ).rejects.toThrow(/duration to be an integer > 0, got -5/);
+  });
+
   it('an unreachable Redis fails setup with FL_BULLMQ_UNREACHABLE (password redacted) instead of hanging', async () => {
     const url = 'redis://user:hunter2@127.0.0.1:1';
     const engine = createEngine({ plugins: [bullmqDispatch({ connection: url, groups: ['g'], connectTimeout: 300 })] });

@@ -39,9 +39,14 @@ export function keys(prefix: string) {
   };
 }
 
-/** BullMQ job ids may not contain ':'. */
-export function jobIdOf(executionId: string, nodeId: string, attempt: number): string {
-  return `${encodeURIComponent(executionId)}.${encodeURIComponent(nodeId)}.${attempt}`;
+/**
+ * A node attempt's job id (BullMQ job ids may not contain ':'). `nonce` makes it unique per dispatch: BullMQ ignores
+ * an `add` whose job id exists (kept for an hour after it finishes), so a node sent again under the id of an earlier
+ * dispatch would silently get that old job back instead of running.
+ */
+export function jobIdOf(executionId: string, nodeId: string, attempt: number, nonce?: string): string {
+  const base = `${encodeURIComponent(executionId)}.${encodeURIComponent(nodeId)}.${attempt}`;
+  return nonce === undefined ? base : `${base}.${nonce}`;
 }
 
 /** Flowlane priority (higher first, default 0) → BullMQ priority (1 = highest … 2,097,151). */

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { docSnippetsSuite } from '@flowlane/testing';
 import { describe, expect, it } from 'vitest';
+import { KEYS as DISPATCH_KEYS } from './dispatch.js';
 import { BullmqErrorCodes, bullmqDispatch } from './index.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
@@ -10,21 +11,14 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 docSnippetsSuite({
   docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
   imports: { '@flowlane/queue-bullmq': fileURLToPath(new URL('./index.ts', import.meta.url)) },
-  minSnippets: 2,
+  minSnippets: 4,
 });
 
 describe('package', () => {
   it('documents every error code and option in the README', () => {
     for (const code of Object.keys(BullmqErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
     for (const option of [
-      'connection',
-      'queuePrefix',
-      'groups',
-      'defaultGroup',
-      'maxPayloadBytes',
-      'connectTimeout',
-      'heartbeatInterval',
-      'heartbeatTimeout',
+      ...DISPATCH_KEYS,
       'group',
       'workflows',
       'plugins',
@@ -34,6 +28,12 @@ describe('package', () => {
       'id',
       'lockDuration',
       'stalledInterval',
+      'serve',
+      'serve.enqueued',
+      'serve.groups',
+      'serve.concurrency',
+      'serve.lockDuration',
+      'serve.stalledInterval',
     ])
       expect(readme).toContain(`### ${option}\n`);
   });

@@ -13,6 +13,7 @@ import { type Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
+import { checkLimiter } from './groups.js';
 import { checkKeys, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
 
 /** Options of {@link createWorker}. */
@@ -105,6 +106,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(key, `expected an integer > 0, got ${String(v)}`);
   }
+  const limiter = options.limiter === undefined ? undefined : checkLimiter(where, 'limiter', options.limiter);
   const byName = new Map<string, Workflow<unknown, object>>();
   for (const wf of options.workflows) byName.set(`${wf.name}@${wf.version ?? ''}`, wf as Workflow<unknown, object>);
   const prefix = options.queuePrefix ?? 'flowlane';
@@ -169,7 +171,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
     prefix,
     concurrency: options.concurrency ?? 1,
     maxStalledCount: 0,
-    ...(options.limiter === undefined ? {} : { limiter: { ...options.limiter } }),
+    ...(limiter === undefined ? {} : { limiter: { ...limiter } }),
     ...(options.lockDuration === undefined ? {} : { lockDuration: options.lockDuration }),
     ...(options.stalledInterval === undefined ? {} : { stalledInterval: options.stalledInterval }),
   });

@@ -47,4 +47,20 @@ describe('flowlane-secrets', () => {
     expect(await (await openSecretsFile(path, { key: next })).get('token')).toBe('tok-env');
     expect((await cli(['get', path, 'missing'], { FLOWLANE_SECRETS_KEY: next })).code).toBe(1);
   }, 30_000);
+
+  it('usage errors exit 2 naming the flag (with a suggestion) or the missing argument; failures exit 1 with a hint', async () => {
+    const unknown = await cli(['get', 'f.enc', 'n', '--kye-env', 'K'], {});
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--kye-env'");
+    expect(unknown.stderr).toContain('Did you mean --key-env?');
+    const missing = await cli(['set', 'f.enc'], {});
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing required argument 'name'");
+    const noValue = await cli(['set', join(await tempDir(), 's.enc'), 'n', '--from-env', 'UNSET'], {
+      FLOWLANE_SECRETS_KEY: 'a'.repeat(64),
+    });
+    expect(noValue.code).toBe(2);
+    expect(noValue.stderr).toContain('Environment variable UNSET is not set.');
+    expect(noValue.stderr).toContain('hint: Export it, or pipe the value.');
+  }, 30_000);
 });

@@ -16,23 +16,34 @@ const redis: RedisService = await startRedis();
 afterAll(() => redis.dispose());
 
 /** A store on its own client, closed with the store (the suites dispose every store they make). */
-function withClient<T extends object>(make: (client: Redis) => T): T & { dispose(): Promise<void> } {
+function withClient<T extends { dispose?(): unknown }>(make: (client: Redis) => T): T & { dispose(): Promise<void> } {
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
-  return Object.assign(make(client), {
+  const store = make(client);
+  const own = store.dispose?.bind(store);
+  return Object.assign(store, {
     async dispose() {
+      await own?.();
       await client.quit();
     },
   });
 }
 
+/** The prefix of each cache store made, so a peer (another process's view) opens the same keys. */
+const cachePrefixes = new WeakMap<object, string>();
+const cacheStore = (prefix: string) => {
+  const store = withClient((c) => createRedisCacheStore(c, { prefix, codec: strictJsonCodec }));
+  cachePrefixes.set(store, prefix);
+  return store;
+};
+
 executionStoreConformance('redis', () =>
   withClient((c) => createRedisExecutionStore(c, { prefix: 'conf:', retentionMs: 60_000 })),
 );
-cacheStoreConformance(
-  'redis',
-  () => withClient((c) => createRedisCacheStore(c, { prefix: `conf:${Math.random()}:`, codec: strictJsonCodec })),
-  { clock: 'real' },
-);
+cacheStoreConformance('redis', () => cacheStore(`conf:${Math.random()}:`), {
+  clock: 'real',
+  // Another process's view: its own connection (and subscriber) on the same keys.
+  peer: (store) => cacheStore(cachePrefixes.get(store)!),
+});
 stateStoreConformance(
   'redis',
   () => withClient((c) => createRedisStateStore(c, { prefix: 'conf:', codec: strictJsonCodec, retentionMs: 60_000 })),

@@ -1,6 +1,6 @@
 /**
  * Child process of the crash test: `node --import tsx crash-child.test-helper.ts <redisUrl> <executionId> <start|resume> <bodiesFile>`.
- * Starts (or resumes) the crash workflow on Redis, prints `READY` once the run is in the log, sends the `approve`
+ * Starts (or resumes) the crash workflow on Redis, prints `READY` once the run (or this takeover) is in the log, sends the `approve`
  * signal unless the log already has it, and prints `RESULT <json>` when the run settles. The parent kills it with
  * SIGKILL at random points.
  */
@@ -19,10 +19,19 @@ const engine = createEngine({
   logger: { debug() {}, info() {}, warn() {}, error: (m, f) => console.error(m, f) },
 });
 let run: Run;
+async function countResumed(): Promise<number> {
+  return ((await engine.runs.records(executionId)) ?? []).filter((r) => r.type === 'workflow.resumed').length;
+}
 if (mode === 'start') {
   run = engine.run(wf, {}, { executionId });
   while ((await engine.runs.get(executionId)) === undefined) await new Promise((r) => setTimeout(r, 2));
-} else run = await engine.resume(executionId);
+} else {
+  // READY means this process's takeover is in the log: a kill right after it still leaves a `workflow.resumed`
+  // record behind (under load the record's write can lag the resume call by more than the shortest kill point).
+  const resumedBefore = await countResumed();
+  run = await engine.resume(executionId);
+  while ((await countResumed()) === resumedBefore) await new Promise((r) => setTimeout(r, 2));
+}
 console.log('READY');
 const records = (await engine.runs.records(executionId)) ?? [];
 if (!records.some((r) => r.type === 'signal.received')) await run.signal('approve', 'yes');

@@ -6,10 +6,12 @@ import { createEngine, workflow } from '@flowlane/core';
 import { docSnippetsSuite, flowControlBackendConformance, type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { durableJob, RESUME_PREFIX } from './flow-resume-workflow.test-helper.js';
 import { redisStore } from './index.js';
 import { createRedisFlowControlBackend } from './redis-flow-control.js';
 
 const child = fileURLToPath(new URL('./flow-child.test-helper.ts', import.meta.url));
+const resumeChild = fileURLToPath(new URL('./flow-resume-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -50,8 +52,8 @@ interface Child {
   readonly exited: Promise<void>;
 }
 
-function startChild(args: readonly string[]): Child {
-  const proc = spawn(process.execPath, ['--import', tsx, child, redis.url, ...args], {
+function startChild(args: readonly string[], script = child): Child {
+  const proc = spawn(process.execPath, ['--import', tsx, script, redis.url, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
   });
@@ -177,6 +179,172 @@ describe('flow control across processes on a real Redis', () => {
       expect(started[0]! - killedAt).toBeLessThan(15_000);
     } finally {
       await engine.close();
+    }
+  });
+
+  it("a run resumed after its engine's kill -9 takes over its own slot (no double count) and counts against the key again", async () => {
+    const slots = `${RESUME_PREFIX}fc:slots:durable-job:concurrency:acme`;
+    const holder = startChild(['dur-1'], resumeChild);
+    expect(await holder.line('HOLDING')).toBe('HOLDING');
+    expect(await r.zrange(slots, 0, -1)).toEqual(['dur-1']);
+    holder.proc.kill('SIGKILL');
+    await holder.exited;
+
+    const entered = new Map<string, () => void>();
+    const go = new Map<string, () => void>();
+    const inside: string[] = [];
+    const log: string[] = [];
+    const waitFor = (m: Map<string, () => void>, id: string) => new Promise<void>((r) => m.set(id, r));
+    const enteredOld = waitFor(entered, 'dur-1');
+    const enteredFresh = waitFor(entered, 'dur-2');
+    const wf = durableJob(async (id) => {
+      inside.push(id);
+      log.push(`in ${id} with ${inside.length} inside`);
+      const release = waitFor(go, id);
+      entered.get(id)?.();
+      await release;
+      inside.splice(inside.indexOf(id), 1);
+      log.push(`out ${id}`);
+    });
+    // The slot lease (2 min) outlives the test: only the resumed run itself can free dur-1's slot in time.
+    const engine = createEngine({
+      logger: quiet,
+      workflows: [wf],
+      plugins: [
+        redisStore({
+          url: redis.url,
+          prefix: RESUME_PREFIX,
+          stores: ['executions', 'flowControl'],
+          flowControl: { leaseMs: 120_000, pollIntervalMs: 20 },
+        }),
+      ],
+    });
+    try {
+      const resumed = await engine.resume('dur-1');
+      await enteredOld; // admitted at once: its own slot (held by the dead engine) is taken over, not counted twice
+      const fresh = engine.run(wf, { tenant: 'acme' }, { executionId: 'dur-2' });
+      // While the resumed run is inside, acme's only slot is its own and the new run waits (many polls later).
+      for (let i = 0; i < 10; i++) {
+        await new Promise((done) => setTimeout(done, 20));
+        expect(await r.zrange(slots, 0, -1)).toEqual(['dur-1']);
+      }
+      expect(log).toEqual(['in dur-1 with 1 inside']);
+      go.get('dur-1')!();
+      expect((await resumed.result).status).toBe('success');
+      await enteredFresh; // the resumed run gave the slot back when it ended
+      expect(await r.zrange(slots, 0, -1)).toEqual(['dur-2']);
+      go.get('dur-2')!();
+      expect((await fresh.result).status).toBe('success');
+      expect(log).toEqual(['in dur-1 with 1 inside', 'out dur-1', 'in dur-2 with 1 inside', 'out dur-2']);
+      expect(await r.zcard(slots)).toBe(0);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('cancelOn across engines: an event emitted on one engine cancels matching runs on another (Redis pub/sub)', async () => {
+    const prefix = `cancel-${process.pid}:`;
+    const channel = `${prefix}fc:event:order.cancelled`;
+    const subscribers = async () => Number(((await r.pubsub('NUMSUB', channel)) as [string, number])[1]);
+    const make = () =>
+      createEngine({
+        logger: quiet,
+        plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'], flowControl: { pollIntervalMs: 20 } })],
+      });
+    const entered: string[] = [];
+    const order = workflow('order', {
+      concurrency: { key: (ctx) => ctx.input.customer, limit: 1 },
+      cancelOn: [
+        {
+          event: 'order.cancelled',
+          match: (event, ctx) => (event.payload as { orderId: string }).orderId === ctx.input.orderId,
+        },
+      ],
+    })
+      .input<{ orderId: string; customer: string }>()
+      .addNode('fulfil', (ctx) => {
+        entered.push(ctx.input.orderId);
+        // Holds until the run is cancelled.
+        return new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      })
+      .build();
+    const emitter = workflow('support-desk')
+      .input<{ orderId: string }>()
+      .addNode('cancel', (ctx) => ctx.emitEvent('order.cancelled', { orderId: ctx.input.orderId }))
+      .build();
+    const a = make();
+    const b = make();
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      const running = a.run(order, { orderId: 'o-1', customer: 'c-1' });
+      const waiting = a.run(order, { orderId: 'o-2', customer: 'c-1' }); // waits for c-1's slot on engine a
+      const other = a.run(order, { orderId: 'o-3', customer: 'c-2' });
+      let otherSettled = false;
+      void other.result.then(() => {
+        otherSettled = true;
+      });
+      while (entered.length < 2 || (await subscribers()) < 1) await new Promise((done) => setTimeout(done, 5));
+      expect(entered.sort()).toEqual(['o-1', 'o-3']);
+
+      // From outside any run on engine b: the waiting run on engine a is cancelled.
+      b.emit('order.cancelled', { orderId: 'o-2' });
+      const w = await waiting.result;
+      expect(w.status).toBe('cancelled');
+      expect(w.error?.message).toContain('cancelOn: event "order.cancelled"');
+      // From a run on engine b (ctx.emitEvent): the running run on engine a is cancelled, its node aborted.
+      expect((await b.run(emitter, { orderId: 'o-1' }).result).status).toBe('success');
+      const r1 = await running.result;
+      expect(r1.status).toBe('cancelled');
+      expect(r1.error?.message).toContain('cancelOn: event "order.cancelled"');
+      expect(entered).not.toContain('o-2'); // cancelled while it waited: never started
+      // Events for o-1 and o-2 did not match o-3: it still runs until its own event comes.
+      expect(otherSettled).toBe(false);
+      b.emit('order.cancelled', { orderId: 'o-3' });
+      expect((await other.result).status).toBe('cancelled');
+      // Every listening run settled: engine a left the channel.
+      while ((await subscribers()) > 0) await new Promise((done) => setTimeout(done, 5));
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('shareEvents: false keeps events on their engine; a payload JSON cannot carry is logged, not thrown', async () => {
+    const prefix = `noshare-${process.pid}:`;
+    const errors: string[] = [];
+    const logger = {
+      ...quiet,
+      error: (m: string, f?: Record<string, unknown>) => void errors.push(`${m} ${String(f?.error)}`),
+    };
+    const a = createEngine({
+      logger,
+      plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'], flowControl: { shareEvents: false } })],
+    });
+    try {
+      await a.ready();
+      const wf = workflow('listener', { cancelOn: [{ event: 'stop' }] })
+        .addNode(
+          'wait',
+          (ctx) => new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+        )
+        .build();
+      const run = a.run(wf, {});
+      expect(await r.pubsub('NUMSUB', `${prefix}fc:event:stop`)).toEqual([`${prefix}fc:event:stop`, 0]);
+      a.emit('stop', { big: 1n }); // local only: no publish, nothing to serialise
+      expect((await run.result).status).toBe('cancelled');
+      expect(errors).toEqual([]);
+    } finally {
+      await a.close();
+    }
+    const b = createEngine({ logger, plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'] })] });
+    try {
+      await b.ready();
+      b.emit('anything', { big: 1n });
+      while (errors.length === 0) await new Promise((done) => setTimeout(done, 5));
+      expect(errors[0]).toMatch(
+        /flow-control backend failed .*FL_REDIS_UNSERIALIZABLE|cannot keep the value of "anything"/,
+      );
+    } finally {
+      await b.close();
     }
   });
 });

@@ -43,9 +43,16 @@ export interface RedisStoreOptions {
    * workflows' `concurrency` and `rateLimit` between every engine on this Redis.
    */
   readonly stores?: readonly ('executions' | 'cache' | 'state' | 'flowControl')[] | undefined;
-  /** Flow-control backend settings (with `'flowControl'` in `stores`). Default `{ leaseMs: 30_000, pollIntervalMs: 250 }`. */
+  /**
+   * Flow-control backend settings (with `'flowControl'` in `stores`). Default
+   * `{ leaseMs: 30_000, pollIntervalMs: 250, shareEvents: true }` (see `RedisFlowControlOptions`).
+   */
   readonly flowControl?:
-    | { readonly leaseMs?: number | undefined; readonly pollIntervalMs?: number | undefined }
+    | {
+        readonly leaseMs?: number | undefined;
+        readonly pollIntervalMs?: number | undefined;
+        readonly shareEvents?: boolean | undefined;
+      }
     | undefined;
   /** Codec of cached values and `ctx.storage` values. Default: strict JSON (see {@link RedisCodec}). */
   readonly codec?: RedisCodec | undefined;
@@ -65,12 +72,13 @@ export interface ResolvedOptions {
   readonly retentionMs: number;
   readonly connectTimeoutMs: number;
   readonly stores: ReadonlySet<'executions' | 'cache' | 'state' | 'flowControl'>;
-  readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number };
+  readonly flowControl: { readonly leaseMs: number; readonly pollIntervalMs: number; readonly shareEvents: boolean };
   readonly codec: RedisCodec;
   readonly control: boolean;
 }
 
-const KNOWN = allKeys<RedisStoreOptions>()([
+/** Every option of `redisStore()` (internal: also the README test's list). */
+export const KNOWN = allKeys<RedisStoreOptions>()([
   'url',
   'client',
   'prefix',
@@ -83,7 +91,11 @@ const KNOWN = allKeys<RedisStoreOptions>()([
 ]);
 const STORES = ['executions', 'cache', 'state', 'flowControl'] as const;
 const DEFAULT_STORES = ['executions', 'cache', 'state'] as const;
-const FLOW_KEYS = allKeys<NonNullable<RedisStoreOptions['flowControl']>>()(['leaseMs', 'pollIntervalMs']);
+const FLOW_KEYS = allKeys<NonNullable<RedisStoreOptions['flowControl']>>()([
+  'leaseMs',
+  'pollIntervalMs',
+  'shareEvents',
+]);
 
 const invalid = (option: string, reason: string) => new RedisStoreError('FL_REDIS_INVALID_OPTION', { option, reason });
 
@@ -178,7 +190,8 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   if (typeof codec?.encode !== 'function' || typeof codec.decode !== 'function')
     throw invalid('codec', 'expected { encode(value): string, decode(text): unknown }');
   const fc = options.flowControl ?? {};
-  if (typeof fc !== 'object' || fc === null) throw invalid('flowControl', 'expected { leaseMs?, pollIntervalMs? }');
+  if (typeof fc !== 'object' || fc === null)
+    throw invalid('flowControl', 'expected { leaseMs?, pollIntervalMs?, shareEvents? }');
   const [unknownFc] = unknownKeys(fc, FLOW_KEYS);
   if (unknownFc !== undefined)
     throw invalid(`flowControl.${unknownFc.key}`, `unknown option; ${unknownKeyHint(unknownFc, FLOW_KEYS)}`);
@@ -188,6 +201,9 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
   if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
     throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
+  const shareEvents = fc.shareEvents ?? true;
+  if (typeof shareEvents !== 'boolean')
+    throw invalid('flowControl.shareEvents', `expected true or false, got ${String(shareEvents)}`);
   const control = options.control ?? true;
   if (typeof control !== 'boolean') throw invalid('control', `expected a boolean, got ${typeof control}`);
   return {
@@ -198,7 +214,7 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     connectTimeoutMs,
     stores: new Set(stores),
     codec,
-    flowControl: { leaseMs, pollIntervalMs },
+    flowControl: { leaseMs, pollIntervalMs, shareEvents },
     control,
   };
 }

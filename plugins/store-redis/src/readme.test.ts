@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { docSnippetsSuite } from '@flowlane/testing';
 import { describe, expect, it } from 'vitest';
 import { RedisErrorCodes, redisStore } from './index.js';
+import { KNOWN } from './options.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -19,18 +20,7 @@ docSnippetsSuite({
 describe('package', () => {
   it('documents every error code and option in the README', () => {
     for (const code of Object.keys(RedisErrorCodes)) expect(readme).toContain(`| \`${code}\` |`);
-    for (const option of [
-      'url',
-      'client',
-      'prefix',
-      'retentionMs',
-      'connectTimeoutMs',
-      'stores',
-      'codec',
-      'flowControl',
-      'control',
-    ])
-      expect(readme).toContain(`### ${option}\n`);
+    for (const option of KNOWN) expect(readme).toContain(`### ${option}\n`);
   });
 
   it('keeps PKG_VERSION equal to package.json and names itself after the package', () => {

@@ -9,6 +9,7 @@ import {
   type RunStartedRecord,
 } from '@flowlane/core';
 import type { Redis } from 'ioredis';
+import { isTransientRedisError } from './transient-errors.js';
 
 /*
  * Keys (prefix p):
@@ -238,6 +239,7 @@ export function createRedisExecutionStore(
           ...(current === undefined ? {} : { current: Number(current) }),
         });
     },
+    isTransientError: isTransientRedisError,
     async read(id) {
       const [[, exists], [, items]] = (await client.multi().exists(hash(id)).lrange(log(id), 0, -1).exec()) as [
         [unknown, number],

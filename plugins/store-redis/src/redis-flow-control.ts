@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import type { FlowControlBackend, RateDecision } from '@flowlane/core';
 import type { Redis } from 'ioredis';
+import { RedisStoreError } from './errors.js';
 
 /** Options of {@link createRedisFlowControlBackend}. */
 export interface RedisFlowControlOptions {
@@ -12,6 +14,18 @@ export interface RedisFlowControlOptions {
   readonly leaseMs?: number | undefined;
   /** How often a blocked key is retried, since slots are freed by other engines too. Default 250. */
   readonly pollIntervalMs?: number | undefined;
+  /**
+   * Carry custom events between the engines on this Redis (pub/sub), so a `cancelOn` event emitted on one engine
+   * cancels matching runs on every engine: each custom event costs one pipelined `PUBLISH` (not awaited), and an
+   * engine whose runs listen for events keeps one extra subscriber connection. Default `true`.
+   */
+  readonly shareEvents?: boolean | undefined;
+}
+
+/** A custom event on `<prefix>fc:event:<name>`: JSON of the payload and the publishing backend's id. */
+interface EventMessage {
+  readonly origin: string;
+  readonly payload?: unknown;
 }
 
 // Server time in ms: every engine sharing the Redis measures leases and windows on one clock.
@@ -103,8 +117,10 @@ export function createRedisFlowControlBackend(
     timer = setInterval(renew, Math.max(1, Math.floor(leaseMs / 3)));
     timer.unref();
   };
+  const events = options.shareEvents === false ? undefined : redisEvents(client, `${prefix}event:`);
   return {
     name: 'redis',
+    ...events?.methods,
     pollInterval: options.pollIntervalMs ?? 250,
     async acquire({ key, limit, holder }) {
       const ok = (await c.flowlaneFcAcquire(`${prefix}slots:${key}`, limit, holder, leaseMs)) === 1;
@@ -130,6 +146,76 @@ export function createRedisFlowControlBackend(
       clearInterval(timer);
       timer = undefined;
       held.clear();
+      events?.close();
+    },
+  };
+}
+
+/**
+ * Custom events between engines over Redis pub/sub, one channel per event name (an engine only receives the names
+ * its runs listen for). Publishing uses the shared connection (auto-pipelined); subscribing needs a connection of
+ * its own (`client.duplicate()`, made on first use). An engine ignores its own messages (it handled them already).
+ */
+function redisEvents(client: Redis, channelPrefix: string) {
+  const origin = randomUUID();
+  const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  let sub: Redis | undefined;
+  const subscriber = (): Redis => {
+    if (sub !== undefined) return sub;
+    sub = client.duplicate();
+    sub.on('error', () => undefined); // reconnects on its own; the main client reports outages
+    sub.on('message', (channel: string, text: string) => {
+      const set = listeners.get(channel);
+      if (set === undefined) return;
+      let msg: EventMessage;
+      try {
+        msg = JSON.parse(text) as EventMessage;
+      } catch {
+        return; // not ours
+      }
+      if (msg?.origin === origin) return;
+      for (const fn of [...set]) fn(msg.payload);
+    });
+    return sub;
+  };
+  const methods: Pick<FlowControlBackend, 'publishEvent' | 'subscribeEvents'> = {
+    async publishEvent({ name, payload }) {
+      let text: string;
+      try {
+        text = JSON.stringify({ origin, payload } satisfies EventMessage);
+      } catch (e) {
+        throw new RedisStoreError('FL_REDIS_UNSERIALIZABLE', {
+          store: 'flow-control event',
+          key: name,
+          reason: e instanceof Error ? e.message : String(e),
+        });
+      }
+      await client.publish(`${channelPrefix}${name}`, text);
+    },
+    subscribeEvents(name, listener) {
+      const channel = `${channelPrefix}${name}`;
+      let set = listeners.get(channel);
+      if (set === undefined) {
+        listeners.set(channel, (set = new Set()));
+        subscriber()
+          .subscribe(channel)
+          .catch(() => undefined);
+      }
+      set.add(listener);
+      return () => {
+        set.delete(listener);
+        if (set.size > 0 || listeners.get(channel) !== set) return;
+        listeners.delete(channel);
+        sub?.unsubscribe(channel).catch(() => undefined);
+      };
+    },
+  };
+  return {
+    methods,
+    close: () => {
+      listeners.clear();
+      sub?.disconnect();
+      sub = undefined;
     },
   };
 }

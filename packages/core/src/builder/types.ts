@@ -220,8 +220,12 @@ export interface NodeOptions<TIn = unknown, TResults = Record<string, unknown>, 
    * every run on the engine (or on a shared flow-control backend). Waiting does not count toward `timeout`.
    */
   readonly concurrency?: FlowConcurrencyOptions<TIn> | undefined;
-  /** Never more than `limit` attempts of this node per key in any window of `period` ms; excess attempts wait. */
-  readonly rateLimit?: Omit<FlowRateLimitOptions<TIn>, 'mode'> | undefined;
+  /**
+   * Never more than `limit` attempts of this node per key in any window of `period` ms. Excess attempts wait
+   * (`mode: 'delay'`, the default) or fail at once with `FL_RATE_LIMITED` (`mode: 'drop'`; `retry`, `fallback` and
+   * `onError` apply as to any failure).
+   */
+  readonly rateLimit?: FlowRateLimitOptions<TIn> | undefined;
 }
 
 /** Options of an error-boundary node. */

@@ -168,10 +168,8 @@ export function checkNodeShape(def: DefShape, out: DefinitionProblem[]): void {
       out.push(
         p.unknown === undefined
           ? invalid(id, p.option, p.reason)
-          : make('FL_UNKNOWN_OPTION', { nodeId: id, option: p.option }, id),
+          : make('FL_UNKNOWN_OPTION', { nodeId: id, option: p.option, ...nestedSuggestion(p.option, p.unknown) }, id),
       );
-  if (isRecord(o.rateLimit) && o.rateLimit.mode !== undefined)
-    out.push(invalid(id, 'rateLimit.mode', "a node's attempts are always delayed, never dropped; remove mode"));
 
   const retry = o.retry;
   if (isRecord(retry)) {
@@ -335,4 +333,13 @@ export function checkWorkflowShape(
       );
   }
   return out;
+}
+
+/** "did you mean" for an unknown key inside a node's `concurrency` / `rateLimit` (`rateLimit.mod` → `rateLimit.mode`). */
+function nestedSuggestion(
+  option: string,
+  u: { readonly key: string; readonly known: readonly string[] },
+): { suggestion?: string } {
+  const s = suggestKey(u.key, u.known);
+  return s === undefined ? {} : { suggestion: `${option.slice(0, option.length - u.key.length)}${s}` };
 }

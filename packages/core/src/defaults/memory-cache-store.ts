@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { CacheEntry, CacheStore } from '../plugin/types.js';
+import type { CacheEntry, CacheLock, CacheStore } from '../plugin/types.js';
 
 /** Options of {@link createMemoryCacheStore}. */
 export interface MemoryCacheStoreOptions {
@@ -9,15 +9,34 @@ export interface MemoryCacheStoreOptions {
   readonly now?: (() => number) | undefined;
 }
 
+/** A key's single-flight lock: who waits for it, and the timer that drops it after `lockMs`. */
+interface KeyLock {
+  readonly waiters: Set<() => void>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /**
  * The default cache store: an in-memory LRU with per-entry TTL (`lru-cache`). `get` answers synchronously.
+ * `acquire` makes a miss single-flight across the engines that share this store (one computation per key): the first
+ * caller computes while the others wait until it stored the value and released the lock (or the lock expired after
+ * `lockMs`, a real-time timer that does not keep the process alive).
  *
  * @example
  * ```ts
- * const engine = createEngine({ cache: createMemoryCacheStore({ max: 1000 }) });
+ * const cache = createMemoryCacheStore({ max: 1000 });
+ * const a = createEngine({ cache });
+ * const b = createEngine({ cache }); // a cached node computes once for both engines
  * ```
  */
 export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheStore {
+  const locks = new Map<string, KeyLock>();
+  /** Drops `lock` if it still holds `key` and wakes its waiters (idempotent). */
+  const drop = (key: string, lock: KeyLock): void => {
+    if (locks.get(key) !== lock) return;
+    locks.delete(key);
+    clearTimeout(lock.timer);
+    for (const wake of lock.waiters) wake();
+  };
   const now = options.now;
   const lru = new LRUCache<string, CacheEntry>({
     max: options.max ?? 10_000,
@@ -35,6 +54,19 @@ export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): C
     delete: (key) => {
       lru.delete(key);
     },
-    dispose: () => lru.clear(),
+    acquire: (key, lockMs): Promise<CacheLock> => {
+      const held = locks.get(key);
+      if (held !== undefined)
+        return new Promise((resolve) => held.waiters.add(() => resolve({ compute: false, entry: lru.get(key) })));
+      const lock: KeyLock = { waiters: new Set(), timer: undefined };
+      lock.timer = setTimeout(() => drop(key, lock), Math.min(Math.max(0, lockMs), 2_147_483_647));
+      lock.timer.unref?.();
+      locks.set(key, lock);
+      return Promise.resolve({ compute: true, release: () => drop(key, lock) });
+    },
+    dispose: () => {
+      for (const [key, lock] of [...locks]) drop(key, lock);
+      lru.clear();
+    },
   };
 }

@@ -114,6 +114,16 @@ export class Durability {
     versions.set(key, wf);
   }
 
+  /** The definition registered under this name and version, if any. */
+  lookup(name: string, version: string | undefined): Workflow<unknown, object> | undefined {
+    return this.#registry.get(name)?.get(versionKey(version));
+  }
+
+  /** The versions registered under a workflow name, for `FL_VERSION_NOT_REGISTERED` (`'(none)'` for no version). */
+  versionsOf(name: string): string[] {
+    return [...(this.#registry.get(name)?.keys() ?? [])].map((v) => v || '(none)');
+  }
+
   /** A journal for a new run, or undefined when no execution store is set. */
   journalForNew(exec: Execution): Journal | undefined {
     const store = this.store;
@@ -324,7 +334,7 @@ function hostOf(exec: Execution) {
     executionId: exec.executionId,
     outputOf: (nodeId: string) => exec.outputs[nodeId],
     redact: (v: unknown) => exec.redactValue(v),
-    fatal: (e: FlowlaneError) => exec.stopDurable(e),
+    fatal: (e: FlowlaneError, status?: 'cancelled' | 'failed') => exec.stopDurable(e, status),
   };
 }
 

@@ -85,6 +85,7 @@ export function createEngineRegistry<X>(
     stateStore: options.state ?? createMemoryStateStore(),
     permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),
     defaultPermissions: options.permissions === undefined,
+    runQueue: undefined,
     inflight: new Map(),
     container: createChildContainer(options.container),
     lastCustom: new CustomEventBoard(),

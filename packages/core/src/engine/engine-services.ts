@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
 import type { ContextPropagator } from '../plugin/contracts/propagation.js';
+import type { RunQueue } from '../plugin/contracts/run-queue.js';
 import type {
   AuditSink,
   CacheStore,
@@ -37,6 +38,8 @@ export interface EngineServices<X = unknown> {
   readonly permissionPolicy: PermissionPolicy;
   /** True when the policy is the default one (only nodes that declare permissions are checked). */
   readonly defaultPermissions: boolean;
+  /** The queue plugin's run queue (`engine.enqueue`, subworkflow nodes with `runOn`), if one is installed. */
+  readonly runQueue: RunQueue | undefined;
   readonly inflight: Map<string, CacheFlight>;
   readonly container: DependencyContainer;
   /** Latest custom event per name, engine-wide, bounded; each run sees those emitted while it runs. */

@@ -3,6 +3,7 @@ import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxj
 import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
+import type { EnqueuedRun, EnqueueOptions, QueuedRun, QueuedRunResult } from '../plugin/contracts/run-queue.js';
 import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
 import { TokenKeys as Tokens } from '../plugin/token-keys.js';
 import type { Actor, Logger } from '../plugin/types.js';
@@ -15,6 +16,7 @@ import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
+import { enqueueRun, waitForQueuedResult } from './run-queue.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
@@ -121,7 +123,10 @@ export class Engine {
           const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
           // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
           this.#children.set(exec.executionId, exec);
-          exec.start(this.#planFor(wf));
+          const plan = this.#planFor(wf);
+          // A child of a workflow with flow-control options waits for its own keys (never for engine room).
+          if (wf.flowControl !== undefined) this.#flow.enterChild(exec, input, opts.signal, () => exec.start(plan));
+          else exec.start(plan);
           return exec;
         },
         settled: (exec) => this.#settled(exec),
@@ -250,6 +255,46 @@ export class Engine {
     else this.#queued.push(exec);
     this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
+  }
+
+  /**
+   * Put a whole run on the installed run queue (a queue plugin such as `bullmqDispatch` from
+   * `@flowlane/queue-bullmq`) for any coordinator serving it to run, instead of running it here. Resolves once the
+   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data).
+   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   *
+   * @example
+   * ```ts
+   * const queued = await engine.enqueue(wf, { n: 1 });
+   * const result = await queued.result(); // or, from any process: engine.waitForResult(queued.executionId)
+   * ```
+   */
+  async enqueue<TIn, TOut extends object>(
+    wf: Workflow<TIn, TOut>,
+    input: TIn,
+    options?: EnqueueOptions,
+  ): Promise<EnqueuedRun<TOut>> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    await this.ready();
+    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options);
+  }
+
+  /**
+   * The result of an enqueued run, from whichever coordinator runs it; works from any process that shares the
+   * queue, for runs enqueued anywhere. The error of a failed run is serialised (it crossed a process).
+   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   *
+   * @example
+   * ```ts
+   * const { status, outputs } = await engine.waitForResult(executionId);
+   * ```
+   */
+  async waitForResult(
+    executionId: string,
+    options?: { readonly signal?: AbortSignal | undefined },
+  ): Promise<QueuedRunResult> {
+    await this.ready();
+    return waitForQueuedResult(this.#rt.runQueue, executionId, options);
   }
 
   /**
@@ -396,7 +441,9 @@ export class Engine {
         ? this.#rt.stateStore.delete(executionId, key)
         : this.#rt.stateStore.set(executionId, key, v.value));
     this.#active.set(executionId, exec);
-    if (this.#running < this.#maxRuns) this.#start(exec);
+    // Flow control again: the resumed run counts against its concurrency key (flow-control/gate.ts).
+    if (this.#flow.controls(r.workflow, undefined)) this.#flow.enqueue(exec, started.input, undefined, true);
+    else if (this.#running < this.#maxRuns) this.#start(exec);
     else this.#queued.push(exec);
     return exec;
   }
@@ -513,8 +560,27 @@ export class Engine {
       setFlowControlBackend: (backend) => {
         this.#flow.backend = backend;
       },
+      startQueued: (run) => this.#startQueued(run),
       describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
     };
+  }
+
+  /** A run a queue plugin took from its run queue (`api.runQueue.start`). */
+  #startQueued(q: QueuedRun): Run {
+    const wf = this.#durable.lookup(q.workflow, q.version);
+    if (wf === undefined)
+      throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
+        executionId: q.executionId,
+        workflow: q.workflow,
+        version: q.version ?? '(none)',
+        registered: this.#durable.versionsOf(q.workflow),
+      });
+    const { executionId, actor, priority } = q;
+    return this.run(wf, q.input, {
+      executionId,
+      ...(actor === undefined ? {} : { actor }),
+      ...(priority === undefined ? {} : { priority }),
+    });
   }
 
   #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
@@ -539,6 +605,7 @@ export class Engine {
   #settled(exec: Execution): void {
     if (exec.isChild) {
       if (this.#children.get(exec.executionId) === exec) this.#children.delete(exec.executionId);
+      if (exec.workflowRef.flowControl !== undefined) this.#flow.settled(exec);
       return;
     }
     if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);

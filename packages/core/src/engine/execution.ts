@@ -104,6 +104,8 @@ export class Execution implements Run, NodeServices {
   #recoveryView: RecoveryHost | undefined;
   #failedNode: string | undefined;
   #resolve!: (r: RunResult) => void;
+  /** Set when the log failed for good after the run ended (`FL_STORE_WRITE_FAILED`): the result is then failed. */
+  #storeFailure: FlowlaneError | undefined;
   /** The run's durable log (only with an execution store) and, for a resumed run, the state its log rebuilt. */
   #journal: Journal | undefined;
   #replay: ReplayState | undefined;
@@ -186,6 +188,10 @@ export class Execution implements Run, NodeServices {
   get isChild(): boolean {
     return this.#parent !== undefined;
   }
+  /** @internal The run whose subworkflow node started this one (flow control walks it to find held slots). */
+  get parentRun(): Execution | undefined {
+    return this.#parent;
+  }
   /** @internal */
   get wasStarted(): boolean {
     return this.#plan !== undefined;
@@ -235,11 +241,16 @@ export class Execution implements Run, NodeServices {
     return this.#redactor?.active ? this.#redactor.value(value) : value;
   }
   /** @internal The log can no longer be written (fenced, duplicate id): the run stops here without a final record. */
-  stopDurable(error: FlowlaneError): void {
-    if (this.#done) return;
+  stopDurable(error: FlowlaneError, status: 'cancelled' | 'failed' = 'cancelled'): void {
+    if (this.#done) {
+      // The run ended but its last records cannot be stored: it is not durable, so its result is a failure.
+      if (status === 'failed') this.#storeFailure = error;
+      return;
+    }
     this.#runError = error;
-    // Cancelled, not failed: no rollback runs here (another engine owns the run now, or it never became durable).
-    this.#finish('cancelled');
+    // Cancelled when another engine owns the run now or it never became durable (no rollback runs here); failed when
+    // the store refused the log for good (FL_STORE_WRITE_FAILED): the run ends as any failed run does.
+    this.#finish(status);
   }
   /** @internal Flow control ended this run before it started (e.g. `FL_RATE_LIMITED` with `rateLimit.mode: 'drop'`). */
   dropBeforeStart(error: FlowlaneError): void {
@@ -853,7 +864,16 @@ export class Execution implements Run, NodeServices {
     const result = this.#buildResult(status, durationMs);
     // A durable run reports its outcome only once its last record is stored.
     if (this.#journal === undefined) this.#resolve(result);
-    else this.#journal.flushed().then(() => this.#resolve(result));
+    else
+      this.#journal
+        .flushed()
+        .then(() =>
+          this.#resolve(
+            this.#storeFailure === undefined
+              ? result
+              : { ...result, status: 'failed', error: redactRunError(this.#redactor, this.#storeFailure) },
+          ),
+        );
   }
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {

@@ -4,6 +4,7 @@ import type { ExecutionFence, ExecutionRecord, ExecutionStore, GraphNodeSignatur
 import type { Actor, Logger } from '../plugin/types.js';
 import type { FlowEvent } from './events.js';
 import type { ReplayState } from './replay.js';
+import { classifyStoreFailure, describeStoreError, UNKNOWN_FAILURE_LIMIT } from './store-write-errors.js';
 
 /** Events that are not facts of the run's state (high volume or about side channels): not written to the log. */
 const NOT_LOGGED = new Set<string>([
@@ -21,8 +22,11 @@ export interface JournalHost {
   outputOf(nodeId: string): unknown;
   /** Redacts the run's resolved secrets from a value (deep copy when anything is redacted). */
   redact(value: unknown): unknown;
-  /** The log cannot be written any more (taken over, or the id exists): stop the run locally. */
-  fatal(error: FlowlaneError): void;
+  /**
+   * The log cannot be written any more: stop the run locally — `cancelled` when taken over or the id exists,
+   * `failed` when the store failed permanently (`FL_STORE_WRITE_FAILED`).
+   */
+  fatal(error: FlowlaneError, status?: 'cancelled' | 'failed'): void;
 }
 
 /** How the first record of a new run is completed. */
@@ -64,6 +68,8 @@ export class Journal {
   /** Records of a new run made before its `workflow.started` (a signal sent while input validation runs). */
   #early: ExecutionRecord[] | undefined;
   #retryMs = RETRY_MIN_MS;
+  /** Consecutive failed writes (reset by a successful one). */
+  #failures = 0;
   #retryTimer: Subscription | undefined;
   /** Per signal name: arrival numbers of the signals buffered (not yet taken), in FIFO order like the run's buffer. */
   readonly #signalQueue = new Map<string, number[]>();
@@ -329,6 +335,7 @@ export class Journal {
     this.#inflight = false;
     this.#needsCreate = false;
     this.#retryMs = RETRY_MIN_MS;
+    this.#failures = 0;
     const done = this.#waitCurrent;
     this.#waitCurrent = [];
     if (this.#pending.length > 0) this.#flush();
@@ -361,13 +368,36 @@ export class Journal {
       this.#host.fatal(e as FlowlaneError);
       return;
     }
+    // A write that retrying cannot fix (a broken script, a key of the wrong type, a typed store error) fails the
+    // run instead of pausing it forever; unclassified errors get a few attempts first.
+    this.#failures++;
+    const kind = classifyStoreFailure(this.#store, e);
+    if (kind === 'permanent' || (kind === 'unknown' && this.#failures >= UNKNOWN_FAILURE_LIMIT)) {
+      const error = new FlowlaneError('FL_STORE_WRITE_FAILED', {
+        executionId: this.#host.executionId,
+        store: this.#store.name,
+        attempts: this.#failures,
+        reason: describeStoreError(e, (v) => this.#host.redact(v)),
+      });
+      this.#logger.error('execution store write failed permanently; failing the run', {
+        executionId: this.#host.executionId,
+        store: this.#store.name,
+        attempts: this.#failures,
+        error: error.message,
+      });
+      // Stop the run before releasing anyone waiting for durability (they would let dependents start).
+      this.#dead = true;
+      this.#host.fatal(error, 'failed');
+      this.abandon();
+      return;
+    }
     // Store unreachable or failing: keep the batch (records carry their seq, so a resent batch is not duplicated)
     // and try again; the run pauses at its next transition meanwhile.
     this.#logger.warn('execution store append failed; retrying', {
       executionId: this.#host.executionId,
       store: this.#store.name,
       retryInMs: this.#retryMs,
-      error: serializeError(e, { stack: false }).message,
+      error: describeStoreError(e, (v) => this.#host.redact(v)),
     });
     this.#pending = batch.concat(this.#pending);
     this.#waitNext = this.#waitCurrent.concat(this.#waitNext);

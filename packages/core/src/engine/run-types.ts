@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { FlowlaneError, SerializedError } from '../errors.js';
-import type { Actor } from '../plugin/types.js';
+import type { Actor } from '../plugin/contracts/security.js';
 import type { FlowEvent, NodeStatus, RunStatus, TriggeredBy } from './events.js';
 
 /** What happened to one node in a run. */

@@ -233,6 +233,14 @@ export interface ExecutionStore {
    * not duplicated). A `workflow.completed|failed|cancelled` record marks the run finished and drops its lease.
    */
   append(executionId: string, records: readonly ExecutionRecord[], fence: ExecutionFence): void | Promise<void>;
+  /**
+   * Optional: whether an error thrown by `create` / `append` may go away when the same write is retried (connection
+   * lost, server loading or failing over). The engine retries transient failures with backoff without limit and fails
+   * the run with `FL_STORE_WRITE_FAILED` on the others. Without it, errors carrying `transient: true|false` or a
+   * network error code (`ECONNRESET`, …) are classified by those, typed Flowlane errors and programming errors are
+   * permanent, and other errors are retried 8 times before the run is failed.
+   */
+  isTransientError?(error: unknown): boolean;
   /** Every record of a run in `seq` order; `undefined` when unknown (or removed by retention). */
   read(executionId: string): readonly ExecutionRecord[] | undefined | Promise<readonly ExecutionRecord[] | undefined>;
   get(executionId: string): ExecutionSummary | undefined | Promise<ExecutionSummary | undefined>;

@@ -3,9 +3,11 @@ import semver from 'semver';
 import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { FlowControlBackend } from '../engine/flow-control/types.js';
 import { propagationCarrier } from '../engine/propagation.js';
+import type { Run } from '../engine/run-types.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
 import type { ContextPropagator } from './contracts/propagation.js';
+import type { QueuedRun, RunQueue } from './contracts/run-queue.js';
 import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
 import type {
@@ -45,6 +47,7 @@ export interface PluginRegistry {
   stateStore: StateStore;
   permissionPolicy: PermissionPolicy;
   defaultPermissions: boolean;
+  runQueue: RunQueue | undefined;
 }
 
 /** The engine as the plugin host sees it. */
@@ -60,6 +63,8 @@ export interface PluginHostTarget {
   publishSystemEvent(event: SystemEvent, source: string): void;
   setExecutionStore(store: ExecutionStore): void;
   setFlowControlBackend(backend: FlowControlBackend): void;
+  /** Start a queued run with the definition registered under its name and version (`FL_VERSION_NOT_REGISTERED`). */
+  startQueued(run: QueuedRun): Run;
   describeRun(executionId: string): WorkflowDescription | undefined;
 }
 
@@ -250,6 +255,13 @@ export async function setupPlugins(
             claim('flow-control backend', 'flowControl', owner);
             host.setFlowControlBackend(b);
           },
+        },
+        runQueue: {
+          set: (q) => {
+            claim('run queue', 'runQueue', owner);
+            rt.runQueue = q;
+          },
+          start: (run) => host.startQueued(run),
         },
         permissions: {
           setPolicy: (p) => {

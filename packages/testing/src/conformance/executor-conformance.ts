@@ -3,12 +3,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  type CopyResult,
   type ErrorCode,
   type ExecHandle,
   type ExecOptions,
   type Executor,
   FlowlaneError,
   isFlowlaneError,
+  unknownKeyHint,
+  unknownKeys,
 } from '@flowlane/core';
 import { firstValueFrom, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,25 +51,50 @@ export interface ExecutorConformanceCommands {
   missing(): CommandSpec;
 }
 
-/** Parts of the contract an executor may opt out of (say why in its README). */
+/**
+ * Parts of the contract an executor may declare unsupported (everything else — results, exit codes, `allowFailure`,
+ * streaming, abort and `kill()`, health, dispose — is required of every executor).
+ */
 export type ExecutorFeature =
   | 'shell'
   | 'env'
   | 'cwd'
   | 'stdin'
-  | 'streaming'
   | 'timeout'
-  | 'abort'
   | 'outputLimit'
   | 'copyFile'
   | 'copyDirectory';
+
+/** Every {@link ExecutorFeature}. */
+export const EXECUTOR_FEATURES: readonly ExecutorFeature[] = [
+  'shell',
+  'env',
+  'cwd',
+  'stdin',
+  'timeout',
+  'outputLimit',
+  'copyFile',
+  'copyDirectory',
+];
+
+/**
+ * What an executor does not support, each with the error `code` it fails with: core's `FL_EXEC_UNSUPPORTED`
+ * (`new FlowlaneError('FL_EXEC_UNSUPPORTED', { executor, feature, instead })`) or a code of the plugin's own table.
+ */
+export type UnsupportedExecutorFeatures = { readonly [F in ExecutorFeature]?: string };
 
 /** Options of {@link executorConformance}. */
 export interface ExecutorConformanceOptions {
   /** Replacements for the default POSIX commands. */
   readonly commands?: Partial<ExecutorConformanceCommands> | undefined;
-  /** Features not checked. Default: none (everything is checked). */
-  readonly skip?: readonly ExecutorFeature[] | undefined;
+  /**
+   * Features the executor does not support, with the error code each fails with. The suite does not skip them: it
+   * checks that using one fails with a Flowlane error of that code (through `result` for `exec`, never thrown by
+   * `exec()` itself; a rejection for copies) whose message names the option or method (`stdin`, `shell`, `env`,
+   * `cwd`, `timeout`, `maxOutputBytes`, `copyIn`, `copyOut`) and says what to use instead. Default: none
+   * (everything is checked as supported).
+   */
+  readonly unsupported?: UnsupportedExecutorFeatures | undefined;
   /** `target` passed to every call (an SSH host, a container, …). */
   readonly target?: string | undefined;
   /** A directory that exists on the executor's side, used as `cwd`. Default `/`. */
@@ -98,6 +126,122 @@ const POSIX: ExecutorConformanceCommands = {
 
 /** Text with shell metacharacters that must reach the program as one verbatim argument. */
 export const HOSTILE_TEXT = `$(echo injected) \`id\` ; | && > out * ? ~ 'single' "double" $HOME`;
+
+/** What a declared-unsupported check needs from the suite. */
+interface UseContext {
+  readonly cmd: ExecutorConformanceCommands;
+  readonly target: { readonly target?: string };
+  readonly cwd: string;
+  readonly scratch: string;
+  readonly remote: (leaf: string) => Promise<string>;
+}
+
+/** One use of an unsupported feature: `names` is what its error message must mention. */
+interface Use {
+  readonly name: string;
+  readonly names: string;
+  call(): Promise<unknown>;
+}
+
+const execUse = (ex: Executor, c: UseContext, names: string, spec: CommandSpec, extra: ExecOptions): Use => ({
+  name: `exec() with ${names}`,
+  names,
+  call: () =>
+    ex.exec(spec.command, {
+      ...(spec.args === undefined ? {} : { args: spec.args }),
+      ...(spec.shell === undefined ? {} : { shell: spec.shell }),
+      ...c.target,
+      ...extra,
+    }).result,
+});
+
+const copyUses = async (ex: Executor, c: UseContext, local: string, leaf: string): Promise<Use[]> => {
+  const there = await c.remote(leaf);
+  return [
+    { name: 'copyIn()', names: 'copyIn', call: (): Promise<CopyResult> => ex.copyIn(local, there, c.target) },
+    {
+      name: 'copyOut()',
+      names: 'copyOut',
+      call: (): Promise<CopyResult> => ex.copyOut(there, join(c.scratch, `${leaf}-back`), c.target),
+    },
+  ];
+};
+
+/** How the suite uses each feature when the executor declares it unsupported. */
+const UNSUPPORTED_USE: Record<
+  ExecutorFeature,
+  { readonly what: string; attempts(ex: Executor, c: UseContext): Promise<Use[]> }
+> = {
+  shell: { what: 'shell: true', attempts: async (ex, c) => [execUse(ex, c, 'shell', c.cmd.shellEcho('x'), {})] },
+  env: {
+    what: 'env',
+    attempts: async (ex, c) => [
+      execUse(ex, c, 'env', c.cmd.printEnv('FLOWLANE_CONFORMANCE'), { env: { FLOWLANE_CONFORMANCE: '1' } }),
+    ],
+  },
+  cwd: { what: 'cwd', attempts: async (ex, c) => [execUse(ex, c, 'cwd', c.cmd.pwd(), { cwd: c.cwd })] },
+  stdin: {
+    what: 'stdin',
+    attempts: async (ex, c) => [
+      execUse(ex, c, 'stdin', c.cmd.cat(), { stdin: 'line\n' }),
+      execUse(ex, c, 'stdin', c.cmd.cat(), { stdin: new TextEncoder().encode('bytes') }),
+    ],
+  },
+  timeout: {
+    what: 'a timeout',
+    attempts: async (ex, c) => [execUse(ex, c, 'timeout', c.cmd.echo('x'), { timeout: 60_000 })],
+  },
+  outputLimit: {
+    what: 'maxOutputBytes',
+    attempts: async (ex, c) => [execUse(ex, c, 'maxOutputBytes', c.cmd.echo('x'), { maxOutputBytes: 1_000_000 })],
+  },
+  copyFile: {
+    what: 'file copies (copyIn, copyOut)',
+    attempts: async (ex, c) => {
+      const local = join(c.scratch, 'unsupported.txt');
+      await writeFile(local, 'never copied');
+      return copyUses(ex, c, local, 'unsupported.txt');
+    },
+  },
+  copyDirectory: {
+    what: 'directory copies (copyIn, copyOut)',
+    attempts: async (ex, c) => {
+      const local = join(c.scratch, 'unsupported-tree');
+      await mkdir(join(local, 'sub'), { recursive: true });
+      await writeFile(join(local, 'sub', 'a.txt'), 'never copied');
+      return copyUses(ex, c, local, 'unsupported-tree');
+    },
+  },
+};
+
+const OPTION_KEYS = ['commands', 'unsupported', 'target', 'cwd', 'remotePath', 'settleWithinMs'];
+const COMMAND_KEYS = Object.keys(POSIX);
+
+/** Unknown option keys (a typo, or `skip` from before `unsupported`) are a typed error, not an unchecked feature. */
+function checkConformanceOptions(options: ExecutorConformanceOptions): void {
+  const where = 'executorConformance';
+  for (const [keys, known, prefix] of [
+    [unknownKeys(options, OPTION_KEYS), OPTION_KEYS, ''],
+    [unknownKeys(options.commands ?? {}, COMMAND_KEYS), COMMAND_KEYS, 'commands.'],
+    [unknownKeys(options.unsupported ?? {}, EXECUTOR_FEATURES), EXECUTOR_FEATURES, 'unsupported.'],
+  ] as const)
+    for (const u of keys)
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where,
+        option: `${prefix}${u.key}`,
+        reason:
+          u.key === 'skip' && prefix === ''
+            ? 'skipping was replaced by `unsupported: { <feature>: <error code> }` — declare what the executor does not support and the suite checks that using it fails with that code'
+            : `unknown key, ${unknownKeyHint(u, known)}`,
+      });
+  for (const [feature, code] of Object.entries(options.unsupported ?? {}))
+    if (typeof code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(code))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where,
+        option: `unsupported.${feature}`,
+        reason: `expected the error code the executor fails with (e.g. 'FL_EXEC_UNSUPPORTED'), got ${JSON.stringify(code)}`,
+      });
+}
 
 const sha256 = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
@@ -132,12 +276,12 @@ export function executorConformance(
   factory: () => Executor | Promise<Executor>,
   options: ExecutorConformanceOptions = {},
 ): void {
+  checkConformanceOptions(options);
   const cmd: ExecutorConformanceCommands = { ...POSIX, ...options.commands };
-  const skip = new Set(options.skip ?? []);
+  const unsupported: UnsupportedExecutorFeatures = options.unsupported ?? {};
   const settle = options.settleWithinMs ?? 10_000;
   const slow = settle + 10_000;
   const target = options.target === undefined ? {} : { target: options.target };
-  const check = (feature: ExecutorFeature) => (skip.has(feature) ? it.skip : it);
 
   describe(`${name}: Executor conformance`, () => {
     let ex: Executor;
@@ -161,6 +305,44 @@ export function executorConformance(
     const run = (spec: CommandSpec, extra?: ExecOptions): ExecHandle => runOn(ex, spec, extra);
     const remote = async (leaf: string): Promise<string> =>
       options.remotePath ? options.remotePath(leaf) : join(await mkdtemp(join(scratch, 'remote-')), leaf);
+    const declared = new Set<ExecutorFeature>();
+    /** The test of a supported feature, or — for a feature declared unsupported — the test that it fails typed. */
+    const check =
+      (feature: ExecutorFeature) =>
+      (title: string, body: () => Promise<void>, timeout?: number): void => {
+        const code = unsupported[feature];
+        if (code === undefined) it(title, body, timeout);
+        else if (!declared.has(feature)) {
+          declared.add(feature);
+          it(
+            `fails ${UNSUPPORTED_USE[feature].what} with ${code} (declared unsupported)`,
+            async () => {
+              for (const use of await UNSUPPORTED_USE[feature].attempts(ex, {
+                cmd,
+                target,
+                cwd: options.cwd ?? '/',
+                scratch,
+                remote,
+              })) {
+                let sync: unknown;
+                let pending: Promise<unknown> | undefined;
+                try {
+                  pending = use.call();
+                } catch (e) {
+                  sync = e;
+                }
+                expect(sync, `${use.name} threw instead of rejecting its result`).toBeUndefined();
+                const e = await rejection(pending!);
+                expect(isFlowlaneError(e) ? e.code : e, use.name).toBe(code);
+                const message = (e as Error).message;
+                expect(message, `${use.name}: the message names what is unsupported`).toContain(use.names);
+                expect(message, `${use.name}: the message says what to use instead`).toMatch(/\b(use|instead)\b/i);
+              }
+            },
+            slow,
+          );
+        }
+      };
 
     it('resolves a successful command to { exitCode: 0, stdout, stderr, durationMs }', async () => {
       const r = await run(cmd.echo('hello')).result;
@@ -200,7 +382,7 @@ export function executorConformance(
       expect((await outChunks).map((c) => c.data).join('')).toBe(r2.stdout);
     });
 
-    check('streaming')('streams output while the command runs (before the result settles)', async () => {
+    it('streams output while the command runs (before the result settles)', async () => {
       const handle = run(cmd.ticks());
       let settled = false;
       void handle.result.finally(() => {
@@ -247,8 +429,15 @@ export function executorConformance(
       expect((await run(cmd.cat(), { stdin: 'line 1\nline 2\n' }).result).stdout).toBe('line 1\nline 2\n');
       const bytes = new TextEncoder().encode('bytes ✓');
       expect((await run(cmd.cat(), { stdin: bytes }).result).stdout).toBe('bytes ✓');
-      expect((await run(cmd.cat(), { timeout: settle }).result).stdout).toBe('');
     });
+
+    it(
+      'gives a command without stdin an empty, closed input (it does not wait for input)',
+      async () => {
+        expect((await run(cmd.cat(), { timeout: settle }).result).stdout).toBe('');
+      },
+      slow,
+    );
 
     check('timeout')(
       'stops a command at its timeout with FL_TIMEOUT',
@@ -260,7 +449,7 @@ export function executorConformance(
       slow,
     );
 
-    check('abort')(
+    it(
       'stops a command when its signal aborts, or on kill(), with FL_CANCELLED',
       async () => {
         const ctrl = new AbortController();

@@ -267,9 +267,9 @@ describe('flow control', () => {
     ).toThrow(/concurrency\.limit/);
     expect(() =>
       workflow('x')
-        .addNode('a', () => 1, { rateLimit: { limit: 1, period: 10, mode: 'drop' } as never })
+        .addNode('a', () => 1, { rateLimit: { limit: 1, period: 10, mode: 'skip' as 'drop' } })
         .build(),
-    ).toThrow(/rateLimit\.mode/);
+    ).toThrow(/rateLimit\.mode.*expected 'delay' or 'drop', got "skip"/);
     // parallel and forEach keep their own numeric concurrency.
     expect(() =>
       workflow('x')

@@ -1,17 +1,15 @@
-import type { SchedulerLike, Subscription } from 'rxjs';
-import { FlowlaneError, serializeError } from '../../errors.js';
+import type { SchedulerLike } from 'rxjs';
+import { FlowlaneError } from '../../errors.js';
 import type { Logger } from '../../plugin/types.js';
 import type { Workflow } from '../../workflow.js';
 import type { Execution } from '../execution.js';
-import { createMemoryFlowControlBackend } from './memory-backend.js';
-import type {
-  FlowControlBackend,
-  FlowKeyContext,
-  NodeAdmission,
-  NodeFlow,
-  RateDecision,
-  WorkflowFlowOptions,
-} from './types.js';
+import { BackendLink } from './backend-link.js';
+import { CancelOnBoard } from './cancel-on.js';
+import { ChildGate } from './child-gate.js';
+import { type Entry, FairLanes, type Lane } from './fair-lanes.js';
+import { isPromise, keyOf, priorityOf } from './keys.js';
+import { NodeGate } from './node-gate.js';
+import type { FlowControlBackend, FlowKeyContext, NodeAdmission, NodeFlow, RateDecision } from './types.js';
 
 /** What the gate needs from its engine. */
 export interface FlowGateHost {
@@ -23,69 +21,29 @@ export interface FlowGateHost {
   admit(exec: Execution): void;
 }
 
-interface Entry {
-  readonly exec: Execution;
-  readonly ctx: FlowKeyContext;
-  readonly opts: WorkflowFlowOptions;
-  readonly lane: Lane;
-  readonly priority: number;
-  readonly seq: number;
-  holds: boolean;
-  gone: boolean;
-}
-
 /** What an acquire answered: a slot or not, or the backend failed. */
 type Acquired = boolean | typeof FAILED;
 const FAILED = 'failed' as const;
 /** Retry delay after a backend failure when the backend has no poll interval. */
 const BACKEND_RETRY_MS = 1_000;
 
-interface Lane {
-  readonly id: string;
-  readonly byId: Map<string, Lane>;
-  /** Backend key of the lane's concurrency slots (undefined: no concurrency option). */
-  readonly slot: string | undefined;
-  /** Backend key of the lane's rate window (undefined: no rateLimit option). */
-  readonly rate: string | undefined;
-  /** The rate key as the user's function returned it (for FL_RATE_LIMITED). */
-  readonly rateKey: string | undefined;
-  readonly weight: number;
-  readonly queue: Entry[];
-  /** Stride scheduling: the lane's virtual time (grows by 1 / weight per admission). */
-  pass: number;
-  /** When the lane was last picked or created (ties between equal passes: least recently served first). */
-  stamp: number;
-  /** An admission is being decided by an asynchronous backend. */
-  busy: boolean;
-  /** Waiting for a slot of this key to be released. */
-  blockedOn: string | undefined;
-  /** Waiting for a rate window (or a poll). */
-  timer: Subscription | undefined;
-}
-
 /**
- * Internal: flow control between runs (issue 20) — per-key concurrency slots, sliding-window rate limits, fairness
- * between keys (smooth weighted round-robin), priority within a key, `cancelOn`. Runs of workflows with flow-control
- * options (or a run `priority`) wait here before they take an engine slot; the engine calls {@link pump} whenever
- * it has room, {@link settled} when a run ends and {@link onEvent} for every custom event.
+ * Internal: flow control between runs (issue 20) — run-level admission: per-key concurrency slots, sliding-window
+ * rate limits (`mode: 'delay' | 'drop'`), fairness between keys ({@link FairLanes}), priority within a key and
+ * `cancelOn` ({@link CancelOnBoard}). Runs of workflows with flow-control options (or a run `priority`) wait here
+ * before they take an engine slot; the engine calls {@link pump} whenever it has room, {@link settled} when a run
+ * ends and {@link onEvent} for every custom event. Node-level limits are the {@link NodeGate}'s; both share one
+ * backend through a {@link BackendLink}.
  */
 export class FlowGate implements NodeFlow {
   readonly #host: FlowGateHost;
-  backend: FlowControlBackend = createMemoryFlowControlBackend();
+  readonly #link: BackendLink;
+  readonly #nodes: NodeGate;
+  readonly #lanes = new FairLanes();
+  readonly #cancelOn: CancelOnBoard;
+  readonly #children: ChildGate;
   readonly #entries = new Map<Execution, Entry>();
-  /** Lanes by workflow, then by `<concurrency key>\0<rate key>`. */
-  readonly #lanes = new WeakMap<object, Map<string, Lane>>();
-  #laneCount = 0;
-  /** Lanes with waiting runs, in arrival order. */
-  readonly #waiting = new Set<Lane>();
-  readonly #blocked = new Map<string, Set<Lane>>();
-  readonly #listeners = new Map<string, Set<Entry>>();
-  /** Node attempts waiting for a slot, by backend key: woken when this engine releases one. */
-  readonly #nodeWaiters = new Map<string, Set<() => void>>();
   #seq = 0;
-  /** Virtual time of fairness: the pass of the last admitted lane. */
-  #vtime = 0;
-  #stamp = 0;
   #inflight = 0;
   #pumping = false;
   #again = false;
@@ -93,6 +51,26 @@ export class FlowGate implements NodeFlow {
 
   constructor(host: FlowGateHost) {
     this.#host = host;
+    this.#link = new BackendLink(host.logger);
+    // Node waiters first (registered by the node gate), then the lanes blocked on the slot.
+    this.#nodes = new NodeGate(this.#link, host.clock);
+    this.#link.onRelease((slot) => {
+      if (this.#lanes.freed(slot)) this.pump();
+    });
+    this.#cancelOn = new CancelOnBoard(host.logger, this.#link);
+    this.#children = new ChildGate(this.#nodes, this.#cancelOn, (exec) => {
+      const e = this.#entries.get(exec);
+      return e?.holds === true ? e.lane.slot : undefined;
+    });
+  }
+
+  /** Where slots and windows are kept (set by a plugin through `api.flowControl.setBackend`). */
+  get backend(): FlowControlBackend {
+    return this.#link.backend;
+  }
+
+  set backend(backend: FlowControlBackend) {
+    this.#link.backend = backend;
   }
 
   /** Whether runs of `wf` (with these run options) go through the gate. */
@@ -102,12 +80,16 @@ export class FlowGate implements NodeFlow {
 
   /** Runs waiting in the gate (admitted runs not included). */
   get waiting(): number {
-    let n = 0;
-    for (const l of this.#waiting) n += l.queue.length;
-    return n;
+    return this.#lanes.size;
   }
 
-  enqueue(exec: Execution, input: unknown, runPriority: number | undefined): void {
+  /**
+   * A top-level run waits here for its key, its rate window and engine room. A `resumed` run (continued from its log)
+   * counts against its concurrency key again — the backend's slots are per holder (the execution id), so a slot
+   * its crashed owner still holds in a shared backend is taken over, not counted twice — but not against its rate
+   * limit (it started once already, and is never dropped); it goes first among its key's waiting runs.
+   */
+  enqueue(exec: Execution, input: unknown, runPriority: number | undefined, resumed = false): void {
     const wf = exec.workflowRef;
     const opts = wf.flowControl ?? {};
     const ctx: FlowKeyContext = { input, executionId: exec.executionId, workflow: wf.name };
@@ -116,99 +98,51 @@ export class FlowGate implements NodeFlow {
     let priority = 0;
     try {
       if (opts.concurrency !== undefined) ckey = keyOf(opts.concurrency.key, ctx, 'concurrency.key');
-      if (opts.rateLimit !== undefined) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
-      priority = runPriority ?? priorityOf(opts.priority, ctx);
+      if (opts.rateLimit !== undefined && !resumed) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
+      priority = resumed ? Number.POSITIVE_INFINITY : (runPriority ?? priorityOf(opts.priority, ctx));
     } catch (e) {
       exec.failBeforeStart(e);
       return;
-    }
-    const fairKey = ckey ?? rkey ?? '';
-    const laneId = rkey === undefined ? fairKey : `${ckey ?? ''}\u0000${rkey}`;
-    let byId = this.#lanes.get(wf);
-    if (byId === undefined) this.#lanes.set(wf, (byId = new Map()));
-    let lane = byId.get(laneId);
-    if (lane === undefined) {
-      const weights = typeof opts.fairness === 'object' ? opts.fairness.weights : undefined;
-      lane = {
-        id: laneId,
-        byId,
-        slot: ckey === undefined ? undefined : `${wf.name}:concurrency:${ckey}`,
-        rate: rkey === undefined ? undefined : `${wf.name}:rate:${rkey}`,
-        rateKey: rkey,
-        weight: weights?.[fairKey] ?? 1,
-        queue: [],
-        pass: 0,
-        stamp: this.#stamp++,
-        busy: false,
-        blockedOn: undefined,
-        timer: undefined,
-      };
-      byId.set(laneId, lane);
-      this.#laneCount++;
     }
     const entry: Entry = {
       exec,
       ctx,
       opts,
-      lane,
+      lane: this.#lanes.laneFor(wf, opts, ckey, rkey),
       priority,
       seq: this.#seq++,
       holds: false,
       gone: false,
     };
     this.#entries.set(exec, entry);
-    insertByPriority(lane.queue, entry);
-    this.#waiting.add(lane);
-    for (const rule of opts.cancelOn ?? []) {
-      let set = this.#listeners.get(rule.event);
-      if (set === undefined) this.#listeners.set(rule.event, (set = new Set()));
-      set.add(entry);
-    }
+    this.#lanes.add(entry);
+    this.#cancelOn.watch(entry);
     this.pump();
   }
 
   /** A custom event (`engine.emit`, `ctx.emitEvent`): cancels the runs whose `cancelOn` matches it. */
   onEvent(name: string, payload: unknown): void {
-    const set = this.#listeners.get(name);
-    if (set === undefined) return;
-    for (const entry of [...set]) {
-      for (const rule of entry.opts.cancelOn ?? []) {
-        if (rule.event !== name) continue;
-        let hit = false;
-        try {
-          hit = rule.match === undefined || rule.match({ name, payload }, entry.ctx) === true;
-        } catch (e) {
-          this.#host.logger.error(`cancelOn "${name}": match threw`, {
-            workflow: entry.ctx.workflow,
-            executionId: entry.ctx.executionId,
-            error: serializeError(e, { stack: false }).message,
-          });
-        }
-        if (hit) {
-          entry.exec.cancel(`cancelOn: event "${name}"`);
-          break;
-        }
-      }
-    }
+    this.#cancelOn.onEvent(name, payload);
+  }
+
+  /** A subworkflow run of a workflow with flow-control options: see {@link ChildGate}. */
+  enterChild(exec: Execution, input: unknown, signal: AbortSignal | undefined, start: () => void): void {
+    this.#children.enter(exec, input, signal, start);
   }
 
   /** A run ended (or was cancelled while it waited): free its slot and wake the lanes waiting for it. */
   settled(exec: Execution): void {
+    if (exec.isChild) {
+      this.#children.settled(exec);
+      return;
+    }
     const entry = this.#entries.get(exec);
     if (entry === undefined) return;
     this.#entries.delete(exec);
     entry.gone = true;
-    for (const rule of entry.opts.cancelOn ?? []) {
-      const set = this.#listeners.get(rule.event);
-      set?.delete(entry);
-      if (set?.size === 0) this.#listeners.delete(rule.event);
-    }
-    const k = entry.lane.queue.indexOf(entry);
-    if (k !== -1) {
-      entry.lane.queue.splice(k, 1);
-      this.#forget(entry.lane);
-    }
-    if (entry.holds && entry.lane.slot !== undefined) this.#release(entry.lane.slot, exec.executionId);
+    this.#cancelOn.unwatch(entry);
+    this.#lanes.remove(entry);
+    if (entry.holds && entry.lane.slot !== undefined) this.#link.release(entry.lane.slot, exec.executionId);
     this.pump();
   }
 
@@ -223,7 +157,7 @@ export class FlowGate implements NodeFlow {
       do {
         this.#again = false;
         while (!this.#closed && this.#host.room() - this.#inflight > 0) {
-          const lane = this.#pick();
+          const lane = this.#lanes.pick();
           if (lane === undefined) break;
           this.#try(lane, lane.queue[0]!);
         }
@@ -233,67 +167,9 @@ export class FlowGate implements NodeFlow {
     }
   }
 
-  /**
-   * Node-level flow control (`concurrency` / `rateLimit` in a node's options): resolves with the function that
-   * releases the slot once the attempt may start; rejects with `signal.reason` when the run ends while it waits.
-   */
-  async enterNode(n: NodeAdmission): Promise<() => void> {
-    const base = `${n.ctx.workflow}/${n.nodeId}`;
-    const slot =
-      n.concurrency === undefined
-        ? undefined
-        : `${base}:concurrency:${keyOf(n.concurrency.key, n.ctx, 'concurrency.key')}`;
-    const rate =
-      n.rateLimit === undefined ? undefined : `${base}:rate:${keyOf(n.rateLimit.key, n.ctx, 'rateLimit.key')}`;
-    for (;;) {
-      n.signal.throwIfAborted();
-      if (slot !== undefined) {
-        const ok = await this.backend.acquire({ key: slot, limit: n.concurrency!.limit, holder: n.holder });
-        if (!ok) {
-          await this.#nodeWait(slot, this.backend.pollInterval, n.signal);
-          continue;
-        }
-      }
-      if (rate !== undefined) {
-        const r = n.rateLimit!;
-        const now = this.#host.clock.now();
-        const d = await this.backend.take({ key: rate, limit: r.limit, period: r.period, now, holder: n.holder });
-        if (!d.admitted) {
-          if (slot !== undefined) this.#release(slot, n.holder);
-          await this.#nodeWait(undefined, Math.max(0, d.retryAt - now), n.signal);
-          continue;
-        }
-      }
-      let released = false;
-      return () => {
-        if (released || slot === undefined) return;
-        released = true;
-        this.#release(slot, n.holder);
-      };
-    }
-  }
-
-  /** Waits for a release of `slot` on this engine, `ms` on the engine clock, or the end of the run. */
-  #nodeWait(slot: string | undefined, ms: number | undefined, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        timer?.unsubscribe();
-        signal.removeEventListener('abort', onAbort);
-        if (slot !== undefined) this.#nodeWaiters.get(slot)?.delete(done);
-        resolve();
-      };
-      const onAbort = (): void => {
-        done();
-        reject(signal.reason);
-      };
-      const timer = ms === undefined ? undefined : this.#host.clock.schedule(done, ms);
-      if (slot !== undefined) {
-        let set = this.#nodeWaiters.get(slot);
-        if (set === undefined) this.#nodeWaiters.set(slot, (set = new Set()));
-        set.add(done);
-      }
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  /** Node-level flow control: see {@link NodeGate.enterNode}. */
+  enterNode(n: NodeAdmission): Promise<() => void> {
+    return this.#nodes.enterNode(n);
   }
 
   /** Fail every waiting run (plugin setup failed). */
@@ -303,34 +179,7 @@ export class FlowGate implements NodeFlow {
 
   close(): void {
     this.#closed = true;
-    for (const l of this.#waiting) {
-      l.timer?.unsubscribe();
-      l.timer = undefined;
-    }
-  }
-
-  /**
-   * Stride scheduling between lanes that have a run to try: the lane with the lowest pass goes next and its pass
-   * grows by 1 / weight. A lane that was idle or blocked rejoins at the current virtual time (no catch-up burst), so
-   * with equal weights no other lane is served twice between two admissions of a waiting lane.
-   */
-  #pick(): Lane | undefined {
-    let best: Lane | undefined;
-    let bestPass = 0;
-    for (const l of this.#waiting) {
-      if (l.busy || l.blockedOn !== undefined || l.timer !== undefined) continue;
-      const pass = Math.max(l.pass, this.#vtime);
-      if (best === undefined || pass < bestPass || (pass === bestPass && l.stamp < best.stamp)) {
-        best = l;
-        bestPass = pass;
-      }
-    }
-    if (best !== undefined) {
-      this.#vtime = bestPass;
-      best.pass = bestPass + 1 / best.weight;
-      best.stamp = this.#stamp++;
-    }
-    return best;
+    this.#lanes.stopTimers();
   }
 
   #try(lane: Lane, entry: Entry): void {
@@ -340,7 +189,7 @@ export class FlowGate implements NodeFlow {
     }
     let got: Acquired | Promise<Acquired>;
     try {
-      got = this.backend.acquire({
+      got = this.#link.backend.acquire({
         key: entry.lane.slot,
         limit: entry.opts.concurrency!.limit,
         holder: entry.exec.executionId,
@@ -348,10 +197,10 @@ export class FlowGate implements NodeFlow {
       if (isPromise(got))
         got = got.then(
           (v) => v,
-          (e: unknown) => this.#failed(e, FAILED),
+          (e: unknown) => this.#link.failed(e, FAILED),
         );
     } catch (e) {
-      got = this.#failed(e, FAILED);
+      got = this.#link.failed(e, FAILED);
     }
     if (!isPromise(got)) {
       this.#afterAcquire(lane, entry, got);
@@ -362,20 +211,17 @@ export class FlowGate implements NodeFlow {
 
   #afterAcquire(lane: Lane, entry: Entry, ok: Acquired): void {
     if (entry.gone) {
-      if (ok === true) this.#release(entry.lane.slot!, entry.exec.executionId);
+      if (ok === true) this.#link.release(entry.lane.slot!, entry.exec.executionId);
       return;
     }
     if (ok === FAILED) {
       // The backend failed (logged): try again later rather than wait for a release that may never come.
-      this.#wake(lane, this.backend.pollInterval ?? BACKEND_RETRY_MS);
+      this.#wake(lane, this.#link.backend.pollInterval ?? BACKEND_RETRY_MS);
       return;
     }
     if (!ok) {
-      lane.blockedOn = entry.lane.slot;
-      let set = this.#blocked.get(entry.lane.slot!);
-      if (set === undefined) this.#blocked.set(entry.lane.slot!, (set = new Set()));
-      set.add(lane);
-      const poll = this.backend.pollInterval;
+      this.#lanes.block(lane, entry.lane.slot!);
+      const poll = this.#link.backend.pollInterval;
       if (poll !== undefined) this.#wake(lane, poll);
       return;
     }
@@ -392,7 +238,7 @@ export class FlowGate implements NodeFlow {
     const now = this.#host.clock.now();
     let d: RateDecision | Promise<RateDecision>;
     try {
-      d = this.backend.take({
+      d = this.#link.backend.take({
         key: entry.lane.rate,
         limit: r.limit,
         period: r.period,
@@ -402,10 +248,10 @@ export class FlowGate implements NodeFlow {
       if (isPromise(d))
         d = d.then(
           (v) => v,
-          (e: unknown) => this.#failed(e, this.#retryLater(now, r.period)),
+          (e: unknown) => this.#link.failed(e, this.#retryLater(now, r.period)),
         );
     } catch (e) {
-      d = this.#failed(e, this.#retryLater(now, r.period));
+      d = this.#link.failed(e, this.#retryLater(now, r.period));
     }
     if (!isPromise(d)) {
       this.#afterTake(lane, entry, d);
@@ -416,7 +262,7 @@ export class FlowGate implements NodeFlow {
 
   #afterTake(lane: Lane, entry: Entry, d: RateDecision): void {
     if (entry.gone) {
-      if (entry.holds) this.#release(entry.lane.slot!, entry.exec.executionId);
+      if (entry.holds) this.#link.release(entry.lane.slot!, entry.exec.executionId);
       return;
     }
     if (d.admitted) {
@@ -425,7 +271,7 @@ export class FlowGate implements NodeFlow {
     }
     if (entry.holds) {
       entry.holds = false;
-      this.#release(entry.lane.slot!, entry.exec.executionId);
+      this.#link.release(entry.lane.slot!, entry.exec.executionId);
     }
     const r = entry.opts.rateLimit!;
     if (r.mode === 'drop') {
@@ -449,7 +295,7 @@ export class FlowGate implements NodeFlow {
       return;
     }
     lane.queue.shift();
-    this.#forget(lane);
+    this.#lanes.forget(lane);
     this.#host.admit(entry.exec);
   }
 
@@ -458,44 +304,9 @@ export class FlowGate implements NodeFlow {
     lane.timer?.unsubscribe();
     lane.timer = this.#host.clock.schedule(() => {
       lane.timer = undefined;
-      this.#unblock(lane);
+      this.#lanes.unblock(lane);
       this.pump();
     }, ms);
-  }
-
-  #unblock(lane: Lane): void {
-    if (lane.blockedOn === undefined) return;
-    this.#blocked.get(lane.blockedOn)?.delete(lane);
-    if (this.#blocked.get(lane.blockedOn)?.size === 0) this.#blocked.delete(lane.blockedOn);
-    lane.blockedOn = undefined;
-  }
-
-  #release(slot: string, holder: string): void {
-    let r: void | Promise<void>;
-    try {
-      r = this.backend.release({ key: slot, holder });
-      if (isPromise(r)) r = r.then(undefined, (e: unknown) => this.#failed(e, undefined));
-    } catch (e) {
-      r = this.#failed(e, undefined);
-    }
-    const after = (): void => {
-      const wake = this.#nodeWaiters.get(slot);
-      if (wake !== undefined) {
-        this.#nodeWaiters.delete(slot);
-        for (const w of wake) w();
-      }
-      const set = this.#blocked.get(slot);
-      if (set === undefined) return;
-      this.#blocked.delete(slot);
-      for (const l of set) {
-        l.blockedOn = undefined;
-        l.timer?.unsubscribe();
-        l.timer = undefined;
-      }
-      this.pump();
-    };
-    if (isPromise(r)) void r.then(after);
-    else after();
   }
 
   #await<T>(lane: Lane, p: Promise<T>, then: (v: T) => void): void {
@@ -510,83 +321,8 @@ export class FlowGate implements NodeFlow {
     });
   }
 
-  /** A throwing or rejecting backend is logged and answers `fallback`: it never breaks admission. */
-  #failed<T>(e: unknown, fallback: T): T {
-    this.#host.logger.error('flow-control backend failed', {
-      backend: this.backend.name,
-      error: serializeError(e, { stack: false }).message,
-    });
-    return fallback;
-  }
-
   /** What a failed rate check answers: try again after a poll interval (or a period). */
   #retryLater(now: number, period: number): RateDecision {
-    return { admitted: false, retryAt: now + (this.backend.pollInterval ?? period) };
+    return { admitted: false, retryAt: now + (this.#link.backend.pollInterval ?? period) };
   }
-
-  #forget(lane: Lane): void {
-    if (lane.queue.length > 0) return;
-    this.#waiting.delete(lane);
-    this.#unblock(lane);
-    lane.timer?.unsubscribe();
-    lane.timer = undefined;
-    // Idle lanes are kept for reuse (no allocation per run) unless there are many keys.
-    if (!lane.busy && this.#laneCount > 4_096 && lane.byId.get(lane.id) === lane) {
-      lane.byId.delete(lane.id);
-      this.#laneCount--;
-    }
-  }
-}
-
-function isPromise<T>(v: T | Promise<T>): v is Promise<T> {
-  return typeof (v as { then?: unknown } | null)?.then === 'function';
-}
-
-function keyOf(
-  fn: ((ctx: FlowKeyContext) => string | number) | undefined,
-  ctx: FlowKeyContext,
-  option: string,
-): string {
-  if (fn === undefined) return '*';
-  let k: unknown;
-  try {
-    k = fn(ctx);
-  } catch (e) {
-    throw new FlowlaneError(
-      'FL_INVALID_OPTION',
-      { where: ctx.workflow, option, reason: `the key function threw: ${serializeError(e, { stack: false }).message}` },
-      { cause: e },
-    );
-  }
-  if ((typeof k === 'string' && k !== '') || (typeof k === 'number' && Number.isFinite(k))) return String(k);
-  throw new FlowlaneError('FL_INVALID_OPTION', {
-    where: ctx.workflow,
-    option,
-    reason: `the key function must return a non-empty string or a finite number, got ${k === null ? 'null' : typeof k}`,
-  });
-}
-
-function priorityOf(p: WorkflowFlowOptions['priority'], ctx: FlowKeyContext): number {
-  if (p === undefined) return 0;
-  const v = typeof p === 'function' ? p(ctx) : p;
-  if (typeof v !== 'number' || !Number.isFinite(v))
-    throw new FlowlaneError('FL_INVALID_OPTION', {
-      where: ctx.workflow,
-      option: 'priority',
-      reason: `expected a finite number, got ${typeof v}`,
-    });
-  return v;
-}
-
-/** Higher priority first, then arrival order (binary search: O(log n) per run). */
-function insertByPriority(queue: Entry[], e: Entry): void {
-  let lo = 0;
-  let hi = queue.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    const q = queue[mid]!;
-    if (q.priority > e.priority || (q.priority === e.priority && q.seq < e.seq)) lo = mid + 1;
-    else hi = mid;
-  }
-  queue.splice(lo, 0, e);
 }

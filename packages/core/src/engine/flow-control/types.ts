@@ -96,6 +96,17 @@ export interface FlowControlBackend {
     readonly now: number;
     readonly holder: string;
   }): RateDecision | Promise<RateDecision>;
+  /**
+   * Optional, with {@link subscribeEvents}: carry custom events to the other engines sharing this backend, so that a
+   * `cancelOn` event published on one engine (`engine.emit`, `ctx.emitEvent`) cancels matching runs on all of them.
+   * Called for every custom event of the engine (payloads are already redacted); a rejection is logged.
+   */
+  publishEvent?(event: { readonly name: string; readonly payload: unknown }): void | Promise<void>;
+  /**
+   * Optional: receive the events named `name` that **other** engines publish (not this engine's own). Called when
+   * a run on this engine starts listening for `name` (`cancelOn`); returns the function that stops listening.
+   */
+  subscribeEvents?(name: string, listener: (payload: unknown) => void): () => void;
   dispose?(): void | Promise<void>;
 }
 
@@ -104,7 +115,7 @@ export interface NodeAdmission {
   readonly nodeId: string;
   readonly ctx: FlowKeyContext;
   readonly concurrency: FlowConcurrencyOptions | undefined;
-  readonly rateLimit: Omit<FlowRateLimitOptions, 'mode'> | undefined;
+  readonly rateLimit: FlowRateLimitOptions | undefined;
   /** Unique per attempt. */
   readonly holder: string;
   readonly signal: AbortSignal;

@@ -3,11 +3,13 @@ import type { InjectionToken } from 'tsyringe';
 import type { WorkflowDescription } from '../../contracts/descriptions.js';
 import type { FlowEvent, SystemEvent } from '../../engine/events.js';
 import type { FlowControlBackend } from '../../engine/flow-control/types.js';
+import type { Run } from '../../engine/run-types.js';
 import type { ExecutionStore } from '../execution-store.js';
 import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
 import type { Logger, MetricsExporter } from './observability.js';
 import type { ContextPropagator, PropagationCarrier, PropagationScope } from './propagation.js';
+import type { QueuedRun, RunQueue } from './run-queue.js';
 import type { Scheduler } from './scheduler.js';
 import type { AuditSink, PermissionPolicy, SecretsProvider } from './security.js';
 import type { CacheStore, StateStore } from './stores.js';
@@ -40,6 +42,16 @@ export interface PluginApi {
   /** Where flow control (`concurrency`, `rateLimit` of workflows) keeps its slots and windows; default in memory. */
   readonly flowControl: { setBackend(backend: FlowControlBackend): void };
   readonly permissions: { setPolicy(policy: PermissionPolicy): void };
+  /**
+   * Whole-run dispatch: `set` installs the queue behind `engine.enqueue` / `engine.waitForResult` (and remote
+   * subworkflows, when the queue implements `runChild`); `start` runs a run taken from the queue on this engine with
+   * the definition registered under its workflow name and version (`createEngine({ workflows })`,
+   * `engine.register`), or throws `FL_VERSION_NOT_REGISTERED`.
+   */
+  readonly runQueue: {
+    set(queue: RunQueue): void;
+    start(run: QueuedRun): Run;
+  };
   /** The engine's tsyringe child container (`Tokens.*`). */
   readonly container: PluginContainer;
   /** Every event of every run on this engine. */

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { FlowlaneError } from '../errors.js';
+import type { EnqueuedRun, EnqueueOptions, QueuedRunResult, RunQueue } from '../plugin/contracts/run-queue.js';
+import { internalsOf, type Workflow } from '../workflow.js';
+
+const ENQUEUE_KEYS = new Set(['executionId', 'actor', 'priority']);
+
+/** `engine.enqueue`: checks the arguments and hands the run to the installed queue (`FL_NO_RUN_QUEUE` without one). */
+export async function enqueueRun<TOut extends object>(
+  queue: RunQueue | undefined,
+  wf: Workflow<unknown, TOut>,
+  input: unknown,
+  options: EnqueueOptions = {},
+): Promise<EnqueuedRun<TOut>> {
+  internalsOf(wf as Workflow<unknown, object>);
+  if (queue === undefined) throw new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.enqueue()' });
+  if (typeof options !== 'object' || options === null)
+    throw new FlowlaneError('FL_INVALID_OPTION', { option: 'enqueue options', reason: 'expected an object' });
+  for (const k of Object.keys(options))
+    if (!ENQUEUE_KEYS.has(k))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: k,
+        reason: `unknown engine.enqueue() option; known options: ${[...ENQUEUE_KEYS].join(', ')}`,
+      });
+  if (options.executionId !== undefined && (typeof options.executionId !== 'string' || options.executionId === ''))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      option: 'executionId',
+      reason: `expected a non-empty string, got ${String(options.executionId)}`,
+    });
+  if (options.priority !== undefined && !Number.isFinite(options.priority))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      option: 'priority',
+      reason: `expected a finite number, got ${String(options.priority)}`,
+    });
+  const executionId = options.executionId ?? randomUUID();
+  const p = wf.flowControl?.priority;
+  const priority = options.priority ?? (typeof p === 'function' ? p({ input, executionId, workflow: wf.name }) : p);
+  await queue.enqueue({
+    executionId,
+    workflow: wf.name,
+    version: wf.version,
+    input,
+    ...(options.actor === undefined ? {} : { actor: options.actor }),
+    ...(priority === undefined ? {} : { priority }),
+  });
+  return {
+    executionId,
+    result: (o) => queue.result(executionId, o) as Promise<QueuedRunResult<TOut>>,
+  };
+}
+
+/** `engine.waitForResult`: the run's result through the installed queue (`FL_NO_RUN_QUEUE` without one). */
+export function waitForQueuedResult(
+  queue: RunQueue | undefined,
+  executionId: string,
+  options?: { readonly signal?: AbortSignal | undefined },
+): Promise<QueuedRunResult> {
+  if (queue === undefined)
+    return Promise.reject(new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.waitForResult()' }));
+  return queue.result(executionId, options);
+}

@@ -1,0 +1,219 @@
+import { createEngine, workflow } from '@flowlane/core';
+import { type RedisService, startRedis } from '@flowlane/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bullmqDispatch } from './dispatch.js';
+import { createWorker, type FlowlaneWorker } from './worker.js';
+
+describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, completions nobody was listening for', () => {
+  let redis: RedisService;
+  let client: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await redis?.dispose();
+  });
+
+  it('a group with limiter { max: 2, duration: 1000 } starts at most 2 jobs per second over its workers; a group without limiter lifts it', async () => {
+    await client.flushall();
+    const starts: number[] = [];
+    // biome-ignore lint/suspicious/noExplicitAny: a generated graph
+    let b: any = workflow('limited', { version: '1' });
+    for (let i = 0; i < 6; i++)
+      b = b.addNode(
+        `n${i}`,
+        () => {
+          starts.push(Date.now());
+          return i;
+        },
+        { runOn: 'slow' },
+      );
+    const wf = b.build();
+    // Two workers with room for all six jobs at once: only the group's rate limit spaces them.
+    const workers = await Promise.all([
+      createWorker({ connection: redis.url, group: 'slow', workflows: [wf], concurrency: 6 }),
+      createWorker({ connection: redis.url, group: 'slow', workflows: [wf], concurrency: 6 }),
+    ]);
+    const engine = createEngine({
+      plugins: [
+        bullmqDispatch({ connection: redis.url, groups: { slow: { limiter: { max: 2, duration: 1000 } }, other: {} } }),
+      ],
+    });
+    try {
+      const r = await engine.run(wf, {}).result;
+      expect(r.status).toBe('success');
+      expect(r.outputs).toEqual({ n0: 0, n1: 1, n2: 2, n3: 3, n4: 4, n5: 5 });
+      starts.sort((x, y) => x - y);
+      expect(starts).toHaveLength(6);
+      // Jobs k and k + 2 never share a one-second window (a little slack for the time between a job's start in
+      // Redis and its body's first line).
+      for (let k = 0; k + 2 < starts.length; k++) expect(starts[k + 2]! - starts[k]!).toBeGreaterThanOrEqual(800);
+      expect(starts[5]! - starts[0]!).toBeGreaterThanOrEqual(1600);
+      expect(await client.hget('flowlane:slow:meta', 'max')).toBe('2');
+      expect(await client.hget('flowlane:slow:meta', 'duration')).toBe('1000');
+    } finally {
+      await engine.close();
+    }
+    // The object form is authoritative: a coordinator whose group has no limiter removes the queue's rate limit.
+    const unlimited = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: { slow: {} } })] });
+    try {
+      await unlimited.ready();
+      expect(await client.hget('flowlane:slow:meta', 'max')).toBeNull();
+    } finally {
+      await unlimited.close();
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
+  it('a node that failed on a worker and is dispatched again for the same run, node and attempt really runs again (its own job id, not the old job)', async () => {
+    await client.flushall();
+    let calls = 0;
+    const wf = workflow('flaky', { version: '1' })
+      .addNode(
+        'f',
+        () => {
+          calls++;
+          if (calls === 1) throw new Error('first dispatch fails');
+          return 'ran again';
+        },
+        { runOn: 'cpu', retry: { maxAttempts: 1 } },
+      )
+      .build();
+    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
+    try {
+      const first = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+      const r1 = await first.run(wf, {}, { executionId: 'exec-retry' }).result;
+      await first.close();
+      expect(r1.status).toBe('failed');
+      expect(r1.error?.message).toContain('first dispatch fails');
+      // The failed job is still in Redis (kept an hour). Attempt 1 of node f in run exec-retry is sent again: BullMQ
+      // ignores an add under an existing job id, so the same id would hand back the old failure without running.
+      const second = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+      const r2 = await second.run(wf, {}, { executionId: 'exec-retry' }).result;
+      await second.close();
+      expect(r2.error?.message).toBeUndefined();
+      expect(r2.status).toBe('success');
+      expect(r2.outputs.f).toBe('ran again');
+      expect(r2.nodes.f?.attempts).toBe(1);
+      expect(calls).toBe(2);
+      const queue = new Queue('cpu', { connection: client, prefix: 'flowlane' });
+      const ids = (await queue.getJobs(['completed', 'failed'])).map((j) => j.id).sort();
+      await queue.close();
+      expect(ids).toHaveLength(2);
+      expect(new Set(ids).size).toBe(2);
+      for (const id of ids) expect(id).toMatch(/^exec-retry\.f\.1\.[0-9a-f]{8}[0-9a-z]+$/);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a job that completed before this coordinator listened (a predecessor dispatched it) is still seen: adopted, its body not run again', async () => {
+    await client.flushall();
+    let bodies = 0;
+    const wf = workflow('once', { version: '1' })
+      .addNode(
+        'a',
+        () => {
+          bodies++;
+          return { v: 'value-1' };
+        },
+        { runOn: 'cpu' },
+      )
+      .build();
+    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
+    try {
+      const first = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+      const r1 = await first.run(wf, {}, { executionId: 'exec-adopt' }).result;
+      await first.close();
+      expect(r1.outputs.a).toEqual({ v: 'value-1' });
+      // A new coordinator (its event reader starts after the job completed) runs the node of the same run: the node's
+      // slot names the finished job, whose result is read from the job itself.
+      const second = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+      const r2 = await second.run(wf, {}, { executionId: 'exec-adopt' }).result;
+      await second.close();
+      expect(r2.status).toBe('success');
+      expect(r2.outputs.a).toEqual({ v: 'value-1' });
+      expect(bodies).toBe(1);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a job that completes while the coordinator’s event reader is disconnected is still seen from the event stream (read from the id pinned at setup)', async () => {
+    await client.flushall();
+    const wf = workflow('unseen', { version: '1' })
+      .addNode('a', () => 'done while nobody listened', { runOn: 'cpu' })
+      .build();
+    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
+    // heartbeatInterval 60 s: the direct check of long-waiting jobs cannot run within this test, so only the event
+    // stream can deliver the completion.
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'], heartbeatInterval: 60_000 })],
+    });
+    const queue = new Queue('cpu', { connection: client, prefix: 'flowlane' });
+    let reenabled = false;
+    try {
+      await engine.ready();
+      // Cut the coordinator's QueueEvents connection and keep it from coming back (the default user is disabled for
+      // new connections; connections already open — the worker's, the coordinator's queue, this client — go on).
+      const clients = String(await client.client('LIST')).split('\n');
+      const reader = clients.find((l) => / name=\S+:qe( |$)/.test(l));
+      expect(reader).toBeDefined();
+      await client.acl('SETUSER', 'default', 'off');
+      await client.client('KILL', 'ID', /id=(\d+)/.exec(reader!)![1]!);
+      const run = engine.run(wf, {});
+      await expect.poll(async () => (await queue.getJobs(['completed'])).length, { timeout: 15_000 }).toBe(1);
+      await client.acl('SETUSER', 'default', 'on');
+      reenabled = true;
+      const r = await run.result;
+      expect(r.status).toBe('success');
+      expect(r.outputs.a).toBe('done while nobody listened');
+    } finally {
+      if (!reenabled) await client.acl('SETUSER', 'default', 'on');
+      await queue.close();
+      await engine.close();
+      await worker.close();
+    }
+  });
+
+  it('a job removed from its queue behind the coordinator’s back (no completion event ever) fails the node with FL_BULLMQ_WORKER_LOST instead of hanging', async () => {
+    await client.flushall();
+    const wf = workflow('orphan', { version: '1' })
+      .addNode('o', () => 'never runs: no worker serves this group', { runOn: 'nobody' })
+      .build();
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['nobody'], heartbeatInterval: 200 })],
+    });
+    const queue = new Queue('nobody', { connection: client, prefix: 'flowlane' });
+    let worker: FlowlaneWorker | undefined;
+    try {
+      const run = engine.run(wf, {});
+      // Every node job has a priority: it waits in BullMQ's `prioritized` set.
+      await expect
+        .poll(async () => (await queue.getJobs(['prioritized', 'waiting'])).length, { timeout: 10_000 })
+        .toBe(1);
+      const [job] = await queue.getJobs(['prioritized', 'waiting']);
+      await queue.remove(job!.id!);
+      const r = await run.result;
+      expect(r.status).toBe('failed');
+      expect(r.nodes.o?.error?.code).toBe('FL_BULLMQ_WORKER_LOST');
+      expect(r.nodes.o?.error?.message).toContain('the job is gone from the queue');
+      // A worker that comes later finds nothing left to run.
+      worker = await createWorker({ connection: redis.url, group: 'nobody', workflows: [wf] });
+      expect(await queue.getJobCounts('prioritized', 'waiting', 'active', 'completed')).toEqual({
+        prioritized: 0,
+        waiting: 0,
+        active: 0,
+        completed: 0,
+      });
+    } finally {
+      await queue.close();
+      await engine.close();
+      await worker?.close();
+    }
+  });
+});
