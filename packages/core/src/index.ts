@@ -205,6 +205,8 @@ export type {
   PropagatedOutcome,
   PropagationCarrier,
   PropagationScope,
+  RunEventsView,
+  RunWatcher,
   Scheduler,
   SecretsProvider,
   StateStore,

@@ -22,6 +22,8 @@ export interface HubOptions {
   readonly heartbeatMs: number;
   readonly closeGraceMs: number;
   readonly logger: Logger;
+  /** Called with true when the first client connects and with false when the last one is gone. */
+  readonly listen: (on: boolean) => void;
 }
 
 interface Client {
@@ -41,7 +43,7 @@ export interface MonitorStats {
   readonly droppedSlowClients: number;
   /** Upgrade requests refused (401/403) since start. */
   readonly refused: number;
-  /** Events recorded since start. */
+  /** Events of the runs seen since start (this engine's and those followed from the store). */
   readonly events: number;
 }
 
@@ -50,9 +52,9 @@ const STREAM_PATH = '/ws';
 const MAX_QUEUED = 8192;
 
 /**
- * Owns the `ws` server (in `noServer` mode: the HTTP server's `upgrade` is routed here after authorisation). Engine
- * events are queued by `push` (O(1), no I/O) and fanned out on the next `setImmediate`, so sockets never run on
- * the engine's hot path.
+ * Owns the `ws` server (in `noServer` mode: the HTTP server's `upgrade` is routed here after authorisation). While a
+ * client is connected, engine events are queued by `push` (O(1), no I/O) and fanned out on the next `setImmediate`,
+ * so sockets never run on the engine's hot path; with none, `push` only counts.
  */
 export class MonitorHub {
   readonly #o: HubOptions;
@@ -78,7 +80,7 @@ export class MonitorHub {
   #reportDirty = false;
   #dropped = 0;
   #refused = 0;
-  #events = 0;
+  #listening = false;
   #closed = false;
   readonly #graceTimers = new Set<NodeJS.Timeout>();
 
@@ -95,7 +97,7 @@ export class MonitorHub {
       clients: this.#clients.size,
       droppedSlowClients: this.#dropped,
       refused: this.#refused,
-      events: this.#events,
+      events: this.#o.recorder.seen(),
     };
   }
 
@@ -121,15 +123,13 @@ export class MonitorHub {
     return true;
   }
 
-  /** Queues an event (called synchronously by the engine for every event). */
+  /**
+   * Queues an event for the clients (called synchronously for every event while a client is connected). Runs are
+   * kept by the recorder, not by the hub: with no client and nothing queued, an event is dropped here.
+   */
   push(e: FlowEvent, d: WorkflowDescription | undefined): void {
     const k = this.#queued;
-    if (k === 0 && this.#clients.size === 0) {
-      // Nobody to send it to and nothing queued before it: record it in place (cheaper than holding it for the flush).
-      this.#events++;
-      this.#o.recorder.append(e, d);
-      return;
-    }
+    if (k === 0 && this.#clients.size === 0) return;
     this.#queue[k] = e;
     if (d !== undefined) this.#graphs[k] = d;
     this.#queued = k + 1;
@@ -146,11 +146,10 @@ export class MonitorHub {
     this.#scheduled ??= setImmediate(this.#onImmediate);
   }
 
-  /** Records and sends every queued event, then a fresh report to `all` subscribers. */
+  /** Sends every queued event, then a fresh report to `all` subscribers. */
   #flush(): void {
     const n = this.#queued;
     this.#queued = 0;
-    this.#events += n;
     const queue = this.#queue;
     const graphs = this.#graphs;
     const rec = this.#o.recorder;
@@ -160,7 +159,6 @@ export class MonitorHub {
       queue[k] = undefined;
       const d = graphs[k];
       if (d !== undefined) graphs[k] = undefined;
-      rec.append(e, d);
       if (clients.size === 0) continue;
       let text: string | undefined;
       for (const c of this.#clients) {
@@ -192,10 +190,19 @@ export class MonitorHub {
     else c.ws.send(text);
   }
 
+  /** Starts or stops listening to the engine's events as the first client comes or the last one goes. */
+  #clientsChanged(): void {
+    const any = this.#clients.size > 0 && !this.#closed;
+    if (any === this.#listening) return;
+    this.#listening = any;
+    this.#o.listen(any);
+  }
+
   #drop(c: Client): void {
     c.dropped = true;
     this.#dropped++;
     this.#clients.delete(c);
+    this.#clientsChanged();
     this.#o.logger.warn('monitor: dropped a slow client', {
       bufferedBytes: c.ws.bufferedAmount,
       maxBufferedBytes: this.#o.maxBufferedBytes,
@@ -216,11 +223,15 @@ export class MonitorHub {
   #connected(ws: WebSocket): void {
     const c: Client = { ws, runs: new Set(), workflows: new Set(), all: false, alive: true, dropped: false };
     this.#clients.add(c);
+    this.#clientsChanged();
     ws.on('pong', () => {
       c.alive = true;
     });
     ws.on('error', () => undefined);
-    ws.on('close', () => this.#clients.delete(c));
+    ws.on('close', () => {
+      this.#clients.delete(c);
+      this.#clientsChanged();
+    });
     ws.on('message', (data, isBinary) => {
       if (isBinary) return this.#send(c, errorText('invalid-message', 'Send JSON text frames.'));
       void this.#onMessage(c, data.toString());
@@ -250,7 +261,8 @@ export class MonitorHub {
     const rec = this.#o.recorder;
     if ('executionId' in target) {
       const id = target.executionId;
-      // Queued events are not recorded yet: flush first so history + live stream have no gap and no duplicate.
+      // The history is the run's log as it is now, which already holds the queued events: send them to the other
+      // clients first, then subscribe this one after its history — no gap and no duplicate.
       this.#flushNow();
       const own = rec.history(id);
       c.runs.add(id);
@@ -305,6 +317,7 @@ export class MonitorHub {
     for (const c of this.#clients) {
       if (!c.alive) {
         this.#clients.delete(c);
+        this.#clientsChanged();
         c.ws.terminate();
         continue;
       }
@@ -338,6 +351,7 @@ export class MonitorHub {
         });
     });
     this.#clients.clear();
+    this.#clientsChanged();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 }

@@ -68,7 +68,10 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
     flowlane: CORE_RANGE,
     async setup(api) {
       const recorder = new RunRecorder(o.maxRuns, o.maxEventsPerRun, o.maxEvents);
-      const h = new MonitorHub({
+      // Live events only while a client is connected: the monitor listens to the engine's stream from the first
+      // client's connection to the last one's close.
+      let live: Subscription | undefined;
+      const h: MonitorHub = new MonitorHub({
         authorize: createAuthorizer(o),
         recorder,
         history: o.history ?? (o.followStoreMs === undefined ? undefined : storeHistory(() => engineOf(api).runs)),
@@ -76,6 +79,15 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         heartbeatMs: o.heartbeatInterval,
         closeGraceMs: 2000,
         logger: api.logger,
+        listen: (on) => {
+          live?.unsubscribe();
+          live = undefined;
+          // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
+          if (on)
+            live = api.events$.subscribe((e) =>
+              h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined),
+            );
+        },
       });
       hub = h;
       const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -111,25 +123,30 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
       const follows = o.followStoreMs !== undefined;
       const local = new Set<string>();
       const localCap = Math.max(10_000, o.maxRuns * 10);
-      api.metrics.addExporter({
+      // Runs are kept by reference to core's own log of each (`watchRuns`): the engine calls the monitor once when a
+      // run starts and once when it settles, never per event, while no client is connected.
+      api.watchRuns({
         name: '@flowlane/monitor',
-        handle(e) {
-          if (e.type !== 'workflow.started') return h.push(e, undefined); // every event but one per run: one store
+        started(run, e) {
+          const id = run.executionId;
           if (follows) {
             // Runs this engine executes come live from here: the store follower skips them. Bounded (FIFO): the
             // follower only looks at the newest `maxRuns` runs and the running ones.
-            local.add(e.executionId);
+            local.add(id);
             if (local.size > localCap) local.delete(local.values().next().value as string);
           }
-          // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
-          h.push(e, api.describeRun(e.executionId));
+          recorder.start(e, api.describeRun(id), run);
         },
+        settled: (run) => recorder.settle(run.executionId),
       });
       let follower: StoreFollower | undefined;
       if (o.followStoreMs !== undefined) {
         follower = new StoreFollower(
           () => engineOf(api).runs,
-          (e, d) => h.push(e, d),
+          (e, d) => {
+            recorder.append(e, d);
+            h.push(e, d);
+          },
           (id) => local.has(id),
           o.followStoreMs,
           o.maxRuns,
@@ -148,6 +165,7 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         await follower?.stop();
         alerts?.unsubscribe();
         await h.close();
+        live?.unsubscribe();
         stats = h.stats();
         if (own !== undefined) {
           own.closeAllConnections();

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEngine, type Engine, type FlowEvent, type Logger, workflow } from '@flowlane/core';
+import { createEngine, createLocalExecutor, type Engine, type FlowEvent, type Logger, workflow } from '@flowlane/core';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorError } from './errors.js';
@@ -252,6 +252,115 @@ describe('monitor: subscriptions and history', () => {
     expect(h.truncated).toBe(false);
     expect(h.events).toEqual(replay);
     expect(JSON.stringify(h.events)).toBe(JSON.stringify(replay));
+  });
+
+  it('folds history, run summaries and the report on demand exactly as per-event recording would (subworkflows, evicted runs, a client that connects mid-run)', async () => {
+    const mon = monitor({ port: 0, token: TOKEN, maxRuns: 3 });
+    const engine = createEngine({ plugins: [mon], logger, executors: { remote: createLocalExecutor() } });
+    cleanup.push(() => engine.close());
+    await engine.ready();
+    const wsUrl = `${mon.url.replace('http', 'ws')}/ws`;
+    // The per-event truth: every event of every run, as the engine publishes it.
+    const seen: FlowEvent[] = [];
+    const sub = engine.events$.subscribe((e) => seen.push(e));
+    cleanup.push(() => sub.unsubscribe());
+
+    const child = workflow('child')
+      .addNode('x', () => 1, { executor: 'remote' })
+      .chain(
+        'y',
+        () => {
+          throw new Error('child node down');
+        },
+        { onError: 'continue' },
+      )
+      .build();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const parent = (gated: boolean) =>
+      workflow('parent')
+        .addNode('a', () => 1, { executor: 'remote' })
+        .subworkflow('sub', child, () => undefined, { dependsOn: ['a'] })
+        .addNode('skipped', () => 0, { condition: () => false })
+        .addNode('gate', () => (gated ? gate.then(() => 2) : 2), { dependsOn: ['sub'] })
+        .chain('last', () => {
+          throw new RangeError('last node down');
+        })
+        .build();
+    // No client connected: six runs (three of them subworkflow runs); the three oldest are evicted.
+    for (let i = 1; i <= 3; i++)
+      expect((await engine.run(parent(false), undefined, { executionId: `p-${i}` }).result).status).toBe('failed');
+    expect(mon.stats().clients).toBe(0);
+
+    // A run in progress when a client connects: its history comes from the run's log, then live events.
+    const live = engine.run(parent(true), undefined, { executionId: 'p-live' });
+    const replay = lastValueFrom(live.events$.pipe(toArray()));
+    while (!seen.some((e) => e.executionId === 'p-live' && e.type === 'node.started' && e.nodeId === 'gate'))
+      await new Promise((r) => setTimeout(r, 5));
+    const mid = await client(wsUrl);
+    mid.send({ type: 'subscribe', executionId: 'p-live' });
+    const h = await mid.waitFor(isType('history'));
+    expect(h.run).toMatchObject({ status: 'running', settledNodes: 3, failedNodes: 0 });
+    expect(h.events.at(-1)).toMatchObject({ type: 'node.started', nodeId: 'gate' });
+    open();
+    await live.result;
+    await mid.waitFor(
+      (m) => m.type === 'event' && m.event.executionId === 'p-live' && m.event.type === 'workflow.failed',
+    );
+    const own = (id: string, events: readonly FlowEvent[]) => events.filter((e) => e.executionId === id);
+    const key = (e: FlowEvent) => JSON.stringify(e);
+    // run.events$ also replays the subworkflow run's events; the monitor streams a run's own events.
+    expect(mid.events().map(key)).toEqual(own('p-live', await replay).map(key));
+    expect(mid.events().map(key)).toEqual(own('p-live', seen).map(key));
+
+    // Settled runs, asked for afterwards: the subworkflow run of p-live, and p-live itself.
+    const childId = seen.find((e) => e.parentExecutionId === 'p-live' && e.type === 'workflow.started')!.executionId;
+    const later = await client(wsUrl);
+    later.send({ type: 'subscribe', executionId: childId });
+    const ch = await later.waitFor(isType('history'));
+    expect(ch.events.map(key)).toEqual(own(childId, seen).map(key));
+    expect(ch.run).toMatchObject({
+      status: 'success',
+      parentExecutionId: 'p-live',
+      nodeCount: 2,
+      settledNodes: 2,
+      failedNodes: 1,
+    });
+    later.send({ type: 'subscribe', all: true });
+    const runs = (await later.waitFor(isType('runs'))).runs;
+    const report = (await later.waitFor(isType('report'))).report;
+    // Kept: the newest three runs (maxRuns); summaries as if every event had been recorded as it came.
+    expect(runs.map((r) => r.executionId)).toEqual([
+      childId,
+      'p-live',
+      seen.filter((e) => e.type === 'workflow.started').at(-3)!.executionId,
+    ]);
+    const pl = runs.find((r) => r.executionId === 'p-live')!;
+    const end = seen.find((e) => e.executionId === 'p-live' && e.type === 'workflow.failed')!;
+    expect(pl).toMatchObject({ status: 'failed', settledNodes: 5, failedNodes: 1, endedAt: end.timestamp });
+    // (a parent fails at its last node; its subworkflow run succeeds)
+    expect(report.runs).toEqual({ running: 0, success: 2, failed: 1, cancelled: 0 });
+    // Node counts and durations cover every run seen, evicted ones included.
+    const finals = seen.filter((e) => ['node.completed', 'node.failed', 'node.skipped'].includes(e.type));
+    const durations = finals.flatMap((e) => ('durationMs' in e ? [e.durationMs] : []));
+    const runEnds = seen.flatMap((e) =>
+      e.type === 'workflow.completed' || e.type === 'workflow.failed' ? [e.durationMs] : [],
+    );
+    const stats = (xs: number[]) => ({
+      count: xs.length,
+      avgMs: xs.reduce((a, b) => a + b, 0) / xs.length,
+      maxMs: Math.max(...xs),
+    });
+    expect(report.nodes).toEqual({ success: 4 * 4, failed: 4 * 2, skipped: 4 });
+    expect(report.byExecutor).toEqual({ remote: { success: 8 }, local: { success: 8, failed: 8, skipped: 4 } });
+    expect(report.nodeDurations.count).toBe(durations.length);
+    expect(report.nodeDurations.avgMs).toBeCloseTo(stats(durations).avgMs, 9);
+    expect(report.nodeDurations.maxMs).toBe(stats(durations).maxMs);
+    expect(report.runDurations).toEqual(stats(runEnds));
+    expect(runEnds).toHaveLength(8);
+    expect(mon.stats().events).toBe(seen.length);
   });
 
   it('reads runs it never saw from the history source (the durable-log seam)', async () => {

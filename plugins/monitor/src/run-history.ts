@@ -1,4 +1,4 @@
-import type { FlowEvent, WorkflowDescription } from '@flowlane/core';
+import type { FlowEvent, RunEventsView, WorkflowDescription, WorkflowStartedEvent } from '@flowlane/core';
 import type { DurationStats, MonitorAlert, MonitorReport, RunSummary } from './protocol.js';
 
 /** A run's recorded history: what a late subscriber receives first. */
@@ -44,14 +44,22 @@ export interface HistorySource {
 }
 
 interface RunRecord {
+  readonly id: string;
   summary: {
     -readonly [K in keyof RunSummary]: RunSummary[K];
   };
   description: WorkflowDescription | undefined;
   executors: Map<string, string> | undefined;
-  /** Preallocated for the run's expected event count (two per node plus start and end); `count` are filled. */
-  events: (FlowEvent | undefined)[];
-  count: number;
+  /** A run of this engine: core's own log of the run, read when someone asks (nothing is copied per event). */
+  view: RunEventsView | undefined;
+  /** A run followed from the store (or a long run cut to `maxEventsPerRun`): its events, kept here. */
+  own: FlowEvent[] | undefined;
+  /** Events `[0, folded)` of the run's log are in its summary and in the report. */
+  folded: number;
+  /** The run's final event was seen. */
+  final: boolean;
+  /** What this run counts against `maxEvents`. */
+  weight: number;
   truncated: boolean;
 }
 
@@ -68,9 +76,6 @@ class Stats {
     return { count: this.count, avgMs: this.count === 0 ? 0 : this.sum / this.count, maxMs: this.max };
   }
 }
-
-/** Largest per-run event array allocated up front (more events still fit: the array then grows). */
-const PREALLOCATE_MAX = 50_000;
 
 /** Final node statuses counted by the report, by index. */
 const FINAL_NAMES = ['success', 'failed', 'skipped', 'cancelled'] as const;
@@ -123,26 +128,34 @@ function executorsOf(description: WorkflowDescription): Map<string, string> | un
   return m ?? undefined;
 }
 
+const isFinalRunEvent = (type: FlowEvent['type']): boolean =>
+  type === 'workflow.completed' || type === 'workflow.failed' || type === 'workflow.cancelled';
+
 /**
- * The monitor's in-memory record of recent runs: per-run events (bounded), live summaries and the report, all
- * updated in O(1) per event. Oldest settled runs are evicted beyond `maxRuns`.
+ * The monitor's in-memory record of recent runs, bounded by `maxRuns`, `maxEventsPerRun` and `maxEvents` (oldest
+ * settled runs are evicted first; a running run never is).
+ *
+ * A run of this engine is kept by reference to core's own log of it (`PluginApi.runEvents`): the engine hands the
+ * monitor nothing per event while no client is connected, only each run's start and end. Summaries and the report
+ * are folded from the logs when asked for (a client subscribes, a batch is sent to `all` subscribers) — each event
+ * once: a run remembers how far it was folded, and a run about to be evicted is folded first, so node counts and
+ * durations keep covering every run seen. Runs followed from the execution store are recorded event by event here.
  */
 export class RunRecorder {
   readonly #runs = new Map<string, RunRecord>();
   readonly #maxRuns: number;
   readonly #maxEvents: number;
   readonly #maxTotal: number;
+  /** Sum of the kept runs' weights. */
   #total = 0;
-  readonly #runStatus: Record<RunSummary['status'], number> = { running: 0, success: 0, failed: 0, cancelled: 0 };
   readonly #nodes = new Float64Array(FINAL_NAMES.length);
   /** Counts by executor; `local` (most nodes) has its own array so the common case needs no lookup. */
   readonly #local = new Float64Array(FINAL_NAMES.length);
   readonly #byExecutor = new Map<string, Float64Array>([['local', this.#local]]);
-  /** The run of the previous event (and its id): consecutive events mostly belong to one run. */
-  #last: RunRecord | undefined;
-  #lastId: string | undefined;
   readonly #runDur = new Stats();
   readonly #nodeDur = new Stats();
+  /** Events folded: every event of every run seen, once. */
+  #seen = 0;
 
   constructor(maxRuns: number, maxEventsPerRun: number, maxEvents: number) {
     this.#maxRuns = maxRuns;
@@ -150,99 +163,107 @@ export class RunRecorder {
     this.#maxTotal = maxEvents;
   }
 
-  /** Records one event; returns the run's summary. */
-  append(e: FlowEvent, description: WorkflowDescription | undefined): RunSummary | undefined {
-    const id = e.executionId;
-    const type = e.type;
-    let rec = id === this.#lastId ? this.#last : this.#runs.get(id);
-    if (type === 'workflow.started') {
-      if (rec !== undefined) this.#forget(e.executionId, rec);
-      const executors = description === undefined ? undefined : executorsOf(description);
-      rec = {
-        summary: {
-          executionId: e.executionId,
-          workflow: e.workflow,
-          status: 'running',
-          startedAt: e.timestamp,
-          nodeCount: e.nodeCount,
-          settledNodes: 0,
-          failedNodes: 0,
-          ...(e.parentExecutionId === undefined ? {} : { parentExecutionId: e.parentExecutionId }),
-        },
-        description,
-        executors,
-        // Sized once: growing a 20,000-slot array by appends copies it a dozen times.
-        events: new Array<FlowEvent | undefined>(Math.min(this.#maxEvents, e.nodeCount * 2 + 2, PREALLOCATE_MAX)),
-        count: 0,
-        truncated: false,
-      };
-      this.#runs.set(e.executionId, rec);
-      this.#runStatus.running++;
+  /**
+   * A run of this engine started: kept by reference to its log (`view`, from `PluginApi.runEvents`). Until it
+   * settles it counts as two events per node against `maxEvents`.
+   */
+  start(e: WorkflowStartedEvent, description: WorkflowDescription | undefined, view: RunEventsView | undefined): void {
+    this.#add(e, description, view, view === undefined ? [e] : undefined);
+  }
+
+  /** A run of this engine settled (its final event is in its log). */
+  settle(executionId: string): void {
+    const rec = this.#runs.get(executionId);
+    if (rec === undefined || rec.final) return;
+    rec.final = true;
+    const view = rec.view;
+    if (view === undefined) {
       this.#evict();
+      return;
     }
-    if (rec === undefined) return undefined; // a run that started before the monitor: nothing to attach it to
-    this.#last = rec;
-    this.#lastId = id;
-    if (rec.count < this.#maxEvents) {
-      rec.events[rec.count++] = e;
+    let weight = view.count;
+    if (weight > this.#maxEvents) {
+      // A long run: keep its first `maxEventsPerRun` events, not the whole log.
+      this.#fold(rec);
+      const own = ownEvents(view.events(), executionId);
+      rec.truncated = own.length > this.#maxEvents;
+      if (rec.truncated) own.length = this.#maxEvents;
+      rec.own = own;
+      rec.view = undefined;
+      weight = own.length;
+    }
+    this.#total += weight - rec.weight;
+    rec.weight = weight;
+    this.#evict();
+  }
+
+  /** Records one event of a run this recorder keeps itself (followed from the store); returns false if unknown. */
+  append(e: FlowEvent, description: WorkflowDescription | undefined): boolean {
+    if (e.type === 'workflow.started') {
+      this.#add(e, description, undefined, [e]);
+      return true;
+    }
+    const rec = this.#runs.get(e.executionId);
+    if (rec?.own === undefined || rec.view !== undefined) return false;
+    // Folded as it comes: events past `maxEventsPerRun` are not kept but still counted.
+    this.#fold(rec);
+    this.#foldEvent(rec, e);
+    if (rec.own.length < this.#maxEvents) {
+      rec.own.push(e);
+      rec.folded++;
+      rec.weight++;
       if (++this.#total > this.#maxTotal) this.#evict();
     } else rec.truncated = true;
-    const s = rec.summary;
-    const final = finalIndex(type);
-    if (final >= 0) {
-      s.settledNodes++;
-      if (final === 1) s.failedNodes++;
-      this.#nodes[final]!++;
-      const ex = rec.executors?.get((e as { nodeId: string }).nodeId);
-      let byStatus: Float64Array = this.#local;
-      if (ex !== undefined) {
-        let c = this.#byExecutor.get(ex);
-        if (c === undefined) this.#byExecutor.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
-        byStatus = c;
-      }
-      byStatus[final]!++;
-      const ms = (e as { durationMs?: number }).durationMs;
-      if (ms !== undefined) this.#nodeDur.add(ms);
-    } else if (type === 'workflow.completed' || type === 'workflow.failed' || type === 'workflow.cancelled') {
-      this.#runStatus[s.status]--;
-      s.status = type === 'workflow.completed' ? 'success' : type === 'workflow.failed' ? 'failed' : 'cancelled';
-      this.#runStatus[s.status]++;
-      s.endedAt = e.timestamp;
-      if (rec.events.length > rec.count) rec.events.length = rec.count; // a run cut short frees its unused slots
-      s.durationMs = e.durationMs;
-      this.#runDur.add(e.durationMs);
+    if (isFinalRunEvent(e.type)) {
+      rec.final = true;
+      this.#evict();
     }
-    return s;
+    return true;
+  }
+
+  /** How many events of the runs seen there were (their own events; the kept runs are folded first). */
+  seen(): number {
+    for (const rec of this.#runs.values()) this.#fold(rec);
+    return this.#seen;
   }
 
   /** The history of a run this recorder holds. */
   history(executionId: string): RunHistory | undefined {
     const rec = this.#runs.get(executionId);
     if (rec === undefined) return undefined;
-    return {
-      run: { ...rec.summary },
-      description: rec.description,
-      events: rec.events.slice(0, rec.count) as FlowEvent[],
-      truncated: rec.truncated,
-    };
-  }
-
-  /** The description of a run this recorder holds. */
-  description(executionId: string): WorkflowDescription | undefined {
-    return this.#runs.get(executionId)?.description;
+    this.#fold(rec);
+    let events: FlowEvent[];
+    let truncated = rec.truncated;
+    if (rec.view === undefined) events = rec.own!.slice();
+    else {
+      events = ownEvents(rec.view.events(), executionId);
+      if (events.length > this.#maxEvents) {
+        events.length = this.#maxEvents;
+        truncated = true;
+      }
+    }
+    return { run: { ...rec.summary }, description: rec.description, events, truncated };
   }
 
   /** Summaries, newest first, optionally of one workflow. */
   runs(workflow?: string): RunSummary[] {
     const out: RunSummary[] = [];
     for (const rec of this.#runs.values())
-      if (workflow === undefined || rec.summary.workflow === workflow) out.push({ ...rec.summary });
+      if (workflow === undefined || rec.summary.workflow === workflow) {
+        this.#fold(rec);
+        out.push({ ...rec.summary });
+      }
     return out.reverse();
   }
 
   report(alerts: readonly MonitorAlert[]): MonitorReport {
+    const runs: Record<RunSummary['status'], number> = { running: 0, success: 0, failed: 0, cancelled: 0 };
+    for (const rec of this.#runs.values()) {
+      this.#fold(rec);
+      runs[rec.summary.status]++;
+    }
     return {
-      runs: { ...this.#runStatus },
+      runs,
       nodes: countsToRecord(this.#nodes),
       byExecutor: Object.fromEntries(
         [...this.#byExecutor].filter(([, c]) => c.some((n) => n > 0)).map(([k, c]) => [k, countsToRecord(c)]),
@@ -253,24 +274,102 @@ export class RunRecorder {
     };
   }
 
+  #add(
+    e: WorkflowStartedEvent,
+    description: WorkflowDescription | undefined,
+    view: RunEventsView | undefined,
+    own: FlowEvent[] | undefined,
+  ): void {
+    const id = e.executionId;
+    const old = this.#runs.get(id);
+    if (old !== undefined) this.#forget(old);
+    const weight = view === undefined ? 1 : e.nodeCount * 2 + 2;
+    this.#runs.set(id, {
+      id,
+      summary: {
+        executionId: id,
+        workflow: e.workflow,
+        status: 'running',
+        startedAt: e.timestamp,
+        nodeCount: e.nodeCount,
+        settledNodes: 0,
+        failedNodes: 0,
+        ...(e.parentExecutionId === undefined ? {} : { parentExecutionId: e.parentExecutionId }),
+      },
+      description,
+      executors: description === undefined ? undefined : executorsOf(description),
+      view,
+      own,
+      folded: 0, // the started event made the summary; folding skips it
+      final: false,
+      weight,
+      truncated: false,
+    });
+    this.#total += weight;
+    this.#evict();
+  }
+
+  /** Folds the events of `rec` not folded yet into its summary and the report. */
+  #fold(rec: RunRecord): void {
+    const events = rec.view === undefined ? rec.own! : rec.view.events();
+    const n = events.length;
+    const id = rec.id;
+    for (let k = rec.folded; k < n; k++) {
+      const e = events[k]!;
+      if (e.executionId === id) this.#foldEvent(rec, e); // else a subworkflow run's event (it has its own record)
+    }
+    rec.folded = n;
+  }
+
+  #foldEvent(rec: RunRecord, e: FlowEvent): void {
+    this.#seen++;
+    const type = e.type;
+    const s = rec.summary;
+    const final = finalIndex(type);
+    if (final >= 0) {
+      s.settledNodes++;
+      if (final === 1) s.failedNodes++;
+      this.#nodes[final]!++;
+      let byStatus: Float64Array = this.#local;
+      const ex = rec.executors?.get((e as { nodeId: string }).nodeId);
+      if (ex !== undefined) {
+        let c = this.#byExecutor.get(ex);
+        if (c === undefined) this.#byExecutor.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
+        byStatus = c;
+      }
+      byStatus[final]!++;
+      const ms = (e as { durationMs?: number }).durationMs;
+      if (ms !== undefined) this.#nodeDur.add(ms);
+    } else if (isFinalRunEvent(type) && s.status === 'running') {
+      const end = e as Extract<FlowEvent, { type: 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled' }>;
+      s.status = type === 'workflow.completed' ? 'success' : type === 'workflow.failed' ? 'failed' : 'cancelled';
+      s.endedAt = end.timestamp;
+      s.durationMs = end.durationMs;
+      this.#runDur.add(end.durationMs);
+    }
+  }
+
   /** Drops the oldest settled runs beyond `maxRuns` or `maxEvents` kept events (running runs are kept). */
   #evict(): void {
     const over = () => this.#runs.size > this.#maxRuns || this.#total > this.#maxTotal;
     if (!over()) return;
-    for (const [id, rec] of this.#runs) {
+    for (const rec of this.#runs.values()) {
       if (!over()) return;
-      if (rec.summary.status !== 'running') this.#forget(id, rec);
+      if (rec.final) this.#forget(rec);
     }
   }
 
-  /** Removes a run: run counts cover the runs kept; node counts and durations keep covering everything seen. */
-  #forget(id: string, rec: RunRecord): void {
-    this.#runs.delete(id);
-    if (this.#last === rec) {
-      this.#last = undefined;
-      this.#lastId = undefined;
-    }
-    this.#total -= rec.count;
-    this.#runStatus[rec.summary.status]--;
+  /** Removes a run, folded first: run counts cover the runs kept; node counts and durations everything seen. */
+  #forget(rec: RunRecord): void {
+    this.#fold(rec);
+    this.#runs.delete(rec.id);
+    this.#total -= rec.weight;
   }
+}
+
+/** The events of run `id` in a log that may also hold its subworkflow runs' events. */
+function ownEvents(events: readonly FlowEvent[], id: string): FlowEvent[] {
+  const out: FlowEvent[] = [];
+  for (let k = 0; k < events.length; k++) if (events[k]!.executionId === id) out.push(events[k]!);
+  return out;
 }

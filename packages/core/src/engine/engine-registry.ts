@@ -13,6 +13,7 @@ import { CustomEventBoard } from './custom-event-board.js';
 import type { EngineOptions } from './engine-options.js';
 import type { EngineServices } from './engine-services.js';
 import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent } from './events.js';
+import { RunWatchers } from './run-watchers.js';
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<
   FlowEvent['type'],
@@ -91,6 +92,7 @@ export function createEngineRegistry<X>(
     lastCustom: new CustomEventBoard(),
     customListeners: new Map(),
     publish,
+    runWatchers: new RunWatchers(),
     artifactsDir: options.artifactsDir,
     redactAlso: options.redact?.also ?? [],
     track: hooks.track,

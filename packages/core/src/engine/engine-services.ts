@@ -19,6 +19,7 @@ import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { NodeFlow } from './flow-control/types.js';
 import type { RunOptions } from './run-types.js';
+import type { RunWatchers } from './run-watchers.js';
 
 /**
  * Internal: what a run needs from its engine (clock, plugins' registrations, publishing, child runs). Generic in the
@@ -47,6 +48,8 @@ export interface EngineServices<X = unknown> {
   /** onEvent handlers of active runs for custom event names. */
   readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
   publish(event: FlowEvent): void;
+  /** Plugins' run watchers (`PluginApi.watchRuns`), told when each run starts and settles. */
+  readonly runWatchers: RunWatchers;
   /** Base directory for run staging areas (artifacts); default the OS temp dir. */
   readonly artifactsDir: string | undefined;
   /** Values every run redacts (engine option `redact.also`). */

@@ -562,6 +562,7 @@ export class Engine {
       },
       startQueued: (run) => this.#startQueued(run),
       describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
+      runEvents: (id) => (this.#active.get(id) ?? this.#children.get(id))?.eventsView(),
     };
   }
 

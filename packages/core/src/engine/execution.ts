@@ -7,6 +7,7 @@ import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { WorkflowPlan } from '../compile/node-plan.js';
 import { isThenable, toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, isFlowlaneError, type SerializedError, serializeError } from '../errors.js';
+import type { RunEventsView } from '../plugin/contracts/run-events.js';
 import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, Executor, Lease } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
@@ -160,6 +161,11 @@ export class Execution implements Run, NodeServices {
 
   get events$(): Observable<FlowEvent> {
     return this.#log.events$;
+  }
+
+  /** @internal The run's event log as plugins read it (`PluginApi.runEvents`). */
+  eventsView(): RunEventsView {
+    return this.#log.view(this.executionId, this.workflow);
   }
 
   async signal(name: string, payload?: unknown): Promise<void> {
@@ -328,16 +334,17 @@ export class Execution implements Run, NodeServices {
     this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
     this.#log.listen(this.#rt.customListeners);
-    this.#emit(
-      workflowStarted(
-        this,
-        this.#now,
-        this.#g.activeCount,
-        this.actor?.id,
-        this.#triggeredBy,
-        this.#replay !== undefined,
-      ),
+    const started = workflowStarted(
+      this,
+      this.#now,
+      this.#g.activeCount,
+      this.actor?.id,
+      this.#triggeredBy,
+      this.#replay !== undefined,
     );
+    this.#emit(started);
+    const watchers = this.#rt.runWatchers;
+    if (watchers.hooks.length > 0) watchers.started(this.eventsView(), started);
     const roots = this.#g.roots;
     for (let k = 0; k < roots.length; k++) this.#queue[this.#qt++] = roots[k]!;
     if (this.#remaining === 0) this.#finish('success');
@@ -835,19 +842,22 @@ export class Execution implements Run, NodeServices {
   /** `now`: the clock read at the end of the run (by `#finish`, or after the rollback). */
   #finalize(status: RunStatus, now: number): void {
     const durationMs = now - (this.#begun ? this.#t0 : now);
-    if (status === 'success') this.#emit(workflowCompleted(this, now, durationMs));
-    else if (status === 'cancelled')
-      this.#emit(
-        workflowCancelled(
-          this,
-          now,
-          durationMs,
-          (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
-        ),
-      );
-    else this.#emit(workflowFailed(this, now, durationMs, this.#failedNode, this.#serialize(this.#runError)));
+    const end =
+      status === 'success'
+        ? workflowCompleted(this, now, durationMs)
+        : status === 'cancelled'
+          ? workflowCancelled(
+              this,
+              now,
+              durationMs,
+              (this.#runError?.details as { reason?: string } | undefined)?.reason ?? 'cancelled',
+            )
+          : workflowFailed(this, now, durationMs, this.#failedNode, this.#serialize(this.#runError));
+    this.#emit(end);
 
     this.#log.complete();
+    const watchers = this.#rt.runWatchers;
+    if (this.#begun && watchers.hooks.length > 0) watchers.settled(this.eventsView(), end);
     this.#log.unlisten(this.#rt.customListeners);
     if (this.#onExternalAbort !== undefined) this.#externalSignal?.removeEventListener('abort', this.#onExternalAbort);
     if (this.#storage !== undefined) {

@@ -2,6 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { isThenable } from '../compile/to-observable.js';
 import type { Logger } from '../plugin/types.js';
 import type { CustomEvent, FlowEvent } from './events.js';
+import { RunEventsHandle } from './run-events-view.js';
 
 type Handler = (e: FlowEvent) => unknown;
 
@@ -15,6 +16,8 @@ export class RunEventLog {
   #observers: Subscriber<FlowEvent>[] | undefined;
   #events$: Observable<FlowEvent> | undefined;
   #completed = false;
+  /** The plugins' read-only view (`PluginApi.runEvents`), made on first request. */
+  #view: RunEventsHandle | undefined;
   readonly #handlers: Map<string, Handler[]> | undefined;
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   readonly #failed: (type: string, error: unknown) => void;
@@ -54,6 +57,22 @@ export class RunEventLog {
     return this.#events$;
   }
 
+  /** The log as plugins read it (`PluginApi.runEvents`): one view per run, made on first request. */
+  view(executionId: string, workflow: string): RunEventsHandle {
+    if (this.#view === undefined) {
+      // Closures over the storage only (not `this`, whose failure callback holds the run).
+      const events = this.#events;
+      this.#view = new RunEventsHandle(
+        executionId,
+        workflow,
+        () => events,
+        () => events.length,
+        this.#completed,
+      );
+    }
+    return this.#view;
+  }
+
   /** Records `e` and passes it to the stream's current subscribers. */
   push(e: FlowEvent): void {
     this.#events.push(e);
@@ -72,6 +91,7 @@ export class RunEventLog {
   /** The run is final: subscribers complete; later ones get the whole log, then complete. */
   complete(): void {
     this.#completed = true;
+    this.#view?.close();
     const observers = this.#observers;
     this.#observers = undefined;
     if (observers !== undefined) for (const o of observers) o.complete();

@@ -4,9 +4,11 @@ import type { FlowEvent, SystemEvent } from '../engine/events.js';
 import type { FlowControlBackend } from '../engine/flow-control/types.js';
 import { propagationCarrier } from '../engine/propagation.js';
 import type { Run } from '../engine/run-types.js';
+import type { RunWatcherHook, RunWatchers } from '../engine/run-watchers.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
 import type { ContextPropagator } from './contracts/propagation.js';
+import type { RunEventsView } from './contracts/run-events.js';
 import type { QueuedRun, RunQueue } from './contracts/run-queue.js';
 import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
@@ -36,6 +38,7 @@ import type {
 export interface PluginRegistry {
   readonly logger: Logger;
   readonly container: unknown;
+  readonly runWatchers: RunWatchers;
   middleware: Middleware[];
   scheduler: Scheduler | undefined;
   executors: Map<string, Executor>;
@@ -66,6 +69,7 @@ export interface PluginHostTarget {
   /** Start a queued run with the definition registered under its name and version (`FL_VERSION_NOT_REGISTERED`). */
   startQueued(run: QueuedRun): Run;
   describeRun(executionId: string): WorkflowDescription | undefined;
+  runEvents(executionId: string): RunEventsView | undefined;
 }
 
 /** One plugin's teardown (its disposer, then its `onClose` callbacks), run by `engine.close()`. */
@@ -275,6 +279,28 @@ export async function setupPlugins(
         systemEvents$: guardEvents(host.systemEvents$, pluginFailures.onSubscriber),
         publishSystemEvent: (e) => host.publishSystemEvent(e, owner),
         describeRun: (id) => host.describeRun(id),
+        runEvents: (id) => host.runEvents(id),
+        watchRuns: (watcher) => {
+          if (
+            typeof watcher !== 'object' ||
+            watcher === null ||
+            typeof watcher.name !== 'string' ||
+            (typeof watcher.started !== 'function' && typeof watcher.settled !== 'function')
+          )
+            throw new FlowlaneError('FL_PLUGIN_INVALID', {
+              plugin: owner,
+              reason: 'api.watchRuns() expects { name, started?(run, event), settled?(run, event) } with a callback',
+            });
+          claim('run watcher', watcher.name, owner);
+          const failures = exporterFailures(watcher.name, rt.logger, 'run watcher');
+          entry.onClose.push(() => failures.summary());
+          const hook: RunWatcherHook = { watcher, fail: failures.onEvent };
+          rt.runWatchers.hooks.push(hook);
+          entry.onClose.push(() => {
+            const k = rt.runWatchers.hooks.indexOf(hook);
+            if (k !== -1) rt.runWatchers.hooks.splice(k, 1);
+          });
+        },
         logger: rt.logger,
         onClose: (fn) => void entry.onClose.push(fn),
       };

@@ -36,6 +36,7 @@ export type {
   PropagationCarrier,
   PropagationScope,
 } from './contracts/propagation.js';
+export type { RunEventsView, RunWatcher } from './contracts/run-events.js';
 export type {
   AdmissionRequest,
   Lease,

@@ -9,6 +9,7 @@ import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
 import type { Logger, MetricsExporter } from './observability.js';
 import type { ContextPropagator, PropagationCarrier, PropagationScope } from './propagation.js';
+import type { RunEventsView, RunWatcher } from './run-events.js';
 import type { QueuedRun, RunQueue } from './run-queue.js';
 import type { Scheduler } from './scheduler.js';
 import type { AuditSink, PermissionPolicy, SecretsProvider } from './security.js';
@@ -68,6 +69,19 @@ export interface PluginApi {
    * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph.
    */
   describeRun(executionId: string): WorkflowDescription | undefined;
+  /**
+   * A read-only view of an active run's event log (a subworkflow run's too) — the events core keeps for
+   * `run.events$` replay — or `undefined` when no such run is active. Ask while the run is active (e.g. from an
+   * exporter's `handle` on `workflow.started`, or on its final event); the view stays readable after the run settles
+   * while the plugin holds it. See {@link RunEventsView}.
+   */
+  runEvents(executionId: string): RunEventsView | undefined;
+  /**
+   * Be told when each run of the engine (a subworkflow run too) starts and settles, with the run's
+   * {@link RunEventsView} — without being called per event (see {@link RunWatcher}). One watcher per name; removed
+   * when the engine closes. Call it during `setup` (`FL_PLUGIN_INVALID` afterwards or for a malformed watcher).
+   */
+  watchRuns(watcher: RunWatcher): void;
   readonly logger: Logger;
   /** Run `fn` when the engine closes (after the plugin's own disposer, in reverse setup order). */
   onClose(fn: () => void | Promise<void>): void;
