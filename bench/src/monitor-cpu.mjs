@@ -4,13 +4,15 @@
 // includes one `setImmediate` turn after the run settles, so the monitor's deferred work (its flush) is counted.
 //
 //   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
-//                            [--cases none,noop,monitor,fast]
+//                            [--cases none,noop,monitor,fast,slow]
 //                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
 //
 // Cases: none = createEngine(); noop = an exporter whose handle() does nothing (the cost of any exporter hook);
 // monitor = monitor({ port: 0, token }), no client; fast = the same plus a `ws` client in a separate process,
 // subscribed to everything and reading every message (its CPU is not in the engine process's figure); each run waits
-// until the client has read the previous run's last event.
+// until the client has read the previous run's last event; slow = the monitor with a `ws` client in a separate process,
+// subscribed to everything, whose socket is paused right after subscribing: with maxBufferedBytes 256 KiB (as in M1)
+// it is dropped (close code 4008) within the first (warm-up) runs — checked at the end.
 // Processes are started alternately (case A, B, C, … then again); a case's figure is the minimum over repetitions of
 // each process's median per-run CPU time.
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,7 +27,7 @@ const { values: a } = parseArgs({
     'alt-monitor': { type: 'string' },
     variant: { type: 'string', default: 'plain' },
     variants: { type: 'string', default: 'plain,async' },
-    cases: { type: 'string', default: 'none,noop,monitor,fast' },
+    cases: { type: 'string', default: 'none,noop,monitor,fast,slow' },
     repeats: { type: 'string', default: '7' },
     runs: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '10' },
@@ -57,18 +59,19 @@ async function child(key, variant) {
         },
       }),
     ];
-  } else if (key.startsWith('monitor') || key.startsWith('fast')) {
+  } else if (key.startsWith('monitor') || key.startsWith('fast') || key.startsWith('slow')) {
     // `monitor-alt` / `fast-alt`: the same with another build of the package (`--alt-monitor path/to/index.js`),
     // to A/B two implementations.
     const { monitor } = await import(key.endsWith('-alt') ? pathToFileURL(a['alt-monitor']).href : '@flowlane/monitor');
-    mon = monitor({ port: 0, token: TOKEN, maxBufferedBytes: 64 * 1024 * 1024 });
+    mon = monitor({ port: 0, token: TOKEN, maxBufferedBytes: (key.startsWith('slow') ? 256 : 64 * 1024) * 1024 });
     plugins = [mon];
   }
   const impl = prepare(w, { engine: { plugins } });
   await impl.engine.ready();
   let reader;
-  if (key.startsWith('fast')) {
-    reader = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', `reader:${mon.url}`], {
+  if (key.startsWith('fast') || key.startsWith('slow')) {
+    const mode = key.startsWith('slow') ? 'slow' : 'reader';
+    reader = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', `${mode}:${mon.url}`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise((resolve, reject) => {
@@ -82,7 +85,8 @@ async function child(key, variant) {
   for (let r = 0; r < warm + runs; r++) {
     const c0 = process.cpuUsage();
     // `fast`: the next run starts once the client has read this one's last event (it keeps up; it is never dropped).
-    const read = reader === undefined ? undefined : new Promise((r) => reader.stdout.once('data', r));
+    const read =
+      reader === undefined || key.startsWith('slow') ? undefined : new Promise((r) => reader.stdout.once('data', r));
     const out = await impl.run();
     await tick();
     await read;
@@ -97,16 +101,19 @@ async function child(key, variant) {
   }
   if (mon !== undefined && mon.stats().events < (warm + runs) * 2 * w.graph.n) throw new Error('events missing');
   if (key.startsWith('fast') && mon.stats().droppedSlowClients !== 0) throw new Error('fast client dropped');
+  if (key.startsWith('slow') && mon.stats().droppedSlowClients !== 1) throw new Error('slow client not dropped');
   process.stdout.write(`${JSON.stringify({ key, variant, median: median(cpu), min: Math.min(...cpu) })}\n`);
 }
 
-async function reader(url) {
+async function reader(url, slow) {
   const { default: WebSocket } = await import('ws');
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`, { headers: { authorization: `Bearer ${TOKEN}` } });
   ws.on('message', (data) => {
     const text = String(data);
-    if (text.startsWith('{"type":"runs"')) process.stdout.write('subscribed\n');
-    else if (text.includes('"type":"workflow.completed"')) process.stdout.write('run\n');
+    if (text.startsWith('{"type":"runs"')) {
+      process.stdout.write('subscribed\n');
+      if (slow) ws._socket.pause(); // stops reading: the monitor's send buffer for it fills up
+    } else if (text.includes('"type":"workflow.completed"')) process.stdout.write('run\n');
   });
   ws.on('open', () => ws.send(JSON.stringify({ type: 'subscribe', all: true })));
   ws.on('close', () => process.exit(0));
@@ -143,7 +150,8 @@ function runChild(key, variant) {
   });
 }
 
-if (a.child?.startsWith('reader:')) await reader(a.child.slice('reader:'.length));
+if (a.child?.startsWith('reader:')) await reader(a.child.slice('reader:'.length), false);
+else if (a.child?.startsWith('slow:')) await reader(a.child.slice('slow:'.length), true);
 else if (a.child !== undefined) await child(a.child, a.variant);
 else {
   const cases = a.cases.split(',');
@@ -152,13 +160,14 @@ else {
     for (let r = 0; r < Number(a.repeats); r++)
       for (const k of cases) best[k].push((await runChild(k, variant)).median);
     const none = Math.min(...(best.none ?? [Number.NaN]));
+    const medNone = median(best.none ?? [Number.NaN]);
     console.log(
-      `W3-10k ${variant} on Node ${nodeVersion()}: CPU ms per run (min over ${a.repeats} processes of each one's median)`,
+      `W3-10k ${variant} on Node ${nodeVersion()}: CPU ms per run (min, and median, over ${a.repeats} processes of each one's median)`,
     );
     for (const k of cases) {
       const m = Math.min(...best[k]);
       console.log(
-        `  ${k.padEnd(8)} ${m.toFixed(2).padStart(7)} ms  ×none ${(m / none).toFixed(3)}   all: ${best[k].map((x) => x.toFixed(1)).join(' ')}`,
+        `  ${k.padEnd(8)} ${m.toFixed(2).padStart(7)} ms  ×none ${(m / none).toFixed(3)}   median ${median(best[k]).toFixed(2)} ms ×none ${(median(best[k]) / medNone).toFixed(3)}   all: ${best[k].map((x) => x.toFixed(1)).join(' ')}`,
       );
     }
   }

@@ -1,4 +1,4 @@
-import type { FlowEvent, WorkflowDescription } from '@flowlane/core';
+import type { FlowEvent, RunEventsView, WorkflowDescription, WorkflowStartedEvent } from '@flowlane/core';
 import { describe, expect, it } from 'vitest';
 import { RunRecorder } from './run-history.js';
 
@@ -63,5 +63,55 @@ describe('RunRecorder', () => {
     expect(r.history('a')).toBeUndefined();
     // Events of a run the recorder never saw start are not attached anywhere.
     expect(r.append(node('ghost', 'x', 'node.completed', 1), undefined)).toBe(false);
+  });
+
+  it("keeps a run of this engine by reference to its log: folded on demand, cut to maxEventsPerRun once settled", () => {
+    /** A log as core keeps it: the run's events and, interleaved, its subworkflow run's. */
+    const log = (id: string, n: number, child?: string): FlowEvent[] => {
+      const out: FlowEvent[] = [started(id)];
+      for (let i = 0; i < n; i++) {
+        out.push(node(id, i === 1 ? 'b' : `n${i}`, i === 0 ? 'node.failed' : 'node.completed', i + 1));
+        if (child !== undefined) out.push({ ...node(child, `c${i}`, 'node.completed', 1), parentExecutionId: id });
+      }
+      out.push(done(id, 100, 100));
+      return out;
+    };
+    const viewOf = (id: string, events: FlowEvent[]): RunEventsView & { final: boolean } => ({
+      executionId: id,
+      workflow: 'w',
+      final: false,
+      get count() {
+        return events.length;
+      },
+      events: () => events,
+    });
+    const r = new RunRecorder(10, 5, 1000);
+    const plain = log('plain', 6);
+    const withChild = log('parent', 6, 'kid');
+    const live = [started('live')];
+    r.start(plain[0] as WorkflowStartedEvent, description, viewOf('plain', plain));
+    r.start(withChild[0] as WorkflowStartedEvent, undefined, viewOf('parent', withChild));
+    r.start(live[0] as WorkflowStartedEvent, undefined, viewOf('live', live));
+    // Nothing is read until asked for.
+    live.push(node('live', 'a', 'node.completed', 7));
+    expect(r.history('live')?.run).toMatchObject({ status: 'running', settledNodes: 1 });
+    live.push(node('live', 'b', 'node.completed', 9));
+    expect(r.history('live')?.events).toHaveLength(3);
+    r.settle('plain');
+    r.settle('parent');
+    for (const id of ['plain', 'parent']) {
+      const h = r.history(id)!;
+      // Cut to its first 5 own events once settled; the summary still counts every event.
+      expect(h.truncated).toBe(true);
+      expect(h.events).toEqual(log(id, 6).slice(0, 5));
+      expect(h.run).toMatchObject({ status: 'success', settledNodes: 6, failedNodes: 1, durationMs: 100 });
+    }
+    expect(r.report([])).toMatchObject({
+      runs: { running: 1, success: 2 },
+      nodes: { success: 12, failed: 2 },
+      byExecutor: { local: { success: 11, failed: 2 }, ssh: { success: 1 } },
+      nodeDurations: { count: 14, maxMs: 9 }, // the subworkflow run's events are not counted: it has no record
+      runDurations: { count: 2, avgMs: 100, maxMs: 100 },
+    });
   });
 });

@@ -56,6 +56,8 @@ interface RunRecord {
   own: FlowEvent[] | undefined;
   /** Events `[0, folded)` of the run's log are in its summary and in the report. */
   folded: number;
+  /** Of those, events of its subworkflow runs (skipped: they have records of their own). */
+  foreign: number;
   /** The run's final event was seen. */
   final: boolean;
   /** What this run counts against `maxEvents`. */
@@ -185,7 +187,9 @@ export class RunRecorder {
     if (weight > this.#maxEvents) {
       // A long run: keep its first `maxEventsPerRun` events, not the whole log.
       this.#fold(rec);
-      const own = ownEvents(view.events(), executionId);
+      // Most runs have no subworkflow: their log is their own events, and a slice is a block copy.
+      const own =
+        rec.foreign === 0 ? view.events().slice(0, this.#maxEvents + 1) : ownEvents(view.events(), executionId);
       rec.truncated = own.length > this.#maxEvents;
       if (rec.truncated) own.length = this.#maxEvents;
       rec.own = own;
@@ -301,6 +305,7 @@ export class RunRecorder {
       view,
       own,
       folded: 0, // the started event made the summary; folding skips it
+      foreign: 0,
       final: false,
       weight,
       truncated: false,
@@ -309,44 +314,79 @@ export class RunRecorder {
     this.#evict();
   }
 
-  /** Folds the events of `rec` not folded yet into its summary and the report. */
+  /** Folds the events of `rec` not folded yet into its summary and the report (the loop of {@link #foldEvent}). */
   #fold(rec: RunRecord): void {
     const events = rec.view === undefined ? rec.own! : rec.view.events();
     const n = events.length;
+    let k = rec.folded;
+    if (k >= n) return;
     const id = rec.id;
-    for (let k = rec.folded; k < n; k++) {
+    const s = rec.summary;
+    const executors = rec.executors;
+    const nodes = this.#nodes;
+    const local = this.#local;
+    const nodeDur = this.#nodeDur;
+    let foreign = 0;
+    let settled = 0;
+    let failed = 0;
+    for (; k < n; k++) {
       const e = events[k]!;
-      if (e.executionId === id) this.#foldEvent(rec, e); // else a subworkflow run's event (it has its own record)
+      if (e.executionId !== id) {
+        foreign++; // a subworkflow run's event (it has its own record)
+        continue;
+      }
+      const final = finalIndex(e.type);
+      if (final < 0) {
+        if (isFinalRunEvent(e.type)) this.#foldEnd(s, e);
+        continue;
+      }
+      settled++;
+      if (final === 1) failed++;
+      nodes[final]!++;
+      const ex = executors === undefined ? undefined : executors.get((e as { nodeId: string }).nodeId);
+      if (ex === undefined) local[final]!++;
+      else this.#byExecutorOf(ex)[final]!++;
+      const ms = (e as { durationMs?: number }).durationMs;
+      if (ms !== undefined) nodeDur.add(ms);
     }
+    s.settledNodes += settled;
+    s.failedNodes += failed;
+    this.#seen += n - rec.folded - foreign;
+    rec.foreign += foreign;
     rec.folded = n;
   }
 
+  #byExecutorOf(ex: string): Float64Array {
+    let c = this.#byExecutor.get(ex);
+    if (c === undefined) this.#byExecutor.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
+    return c;
+  }
+
+  #foldEnd(s: RunRecord['summary'], e: FlowEvent): void {
+    if (s.status !== 'running') return;
+    const end = e as Extract<FlowEvent, { type: 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled' }>;
+    s.status = end.type === 'workflow.completed' ? 'success' : end.type === 'workflow.failed' ? 'failed' : 'cancelled';
+    s.endedAt = end.timestamp;
+    s.durationMs = end.durationMs;
+    this.#runDur.add(end.durationMs);
+  }
+
+  /** Folds one event of `rec` (its own) that is not in its event list. */
   #foldEvent(rec: RunRecord, e: FlowEvent): void {
     this.#seen++;
-    const type = e.type;
     const s = rec.summary;
-    const final = finalIndex(type);
-    if (final >= 0) {
-      s.settledNodes++;
-      if (final === 1) s.failedNodes++;
-      this.#nodes[final]!++;
-      let byStatus: Float64Array = this.#local;
-      const ex = rec.executors?.get((e as { nodeId: string }).nodeId);
-      if (ex !== undefined) {
-        let c = this.#byExecutor.get(ex);
-        if (c === undefined) this.#byExecutor.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
-        byStatus = c;
-      }
-      byStatus[final]!++;
-      const ms = (e as { durationMs?: number }).durationMs;
-      if (ms !== undefined) this.#nodeDur.add(ms);
-    } else if (isFinalRunEvent(type) && s.status === 'running') {
-      const end = e as Extract<FlowEvent, { type: 'workflow.completed' | 'workflow.failed' | 'workflow.cancelled' }>;
-      s.status = type === 'workflow.completed' ? 'success' : type === 'workflow.failed' ? 'failed' : 'cancelled';
-      s.endedAt = end.timestamp;
-      s.durationMs = end.durationMs;
-      this.#runDur.add(end.durationMs);
+    const final = finalIndex(e.type);
+    if (final < 0) {
+      if (isFinalRunEvent(e.type)) this.#foldEnd(s, e);
+      return;
     }
+    s.settledNodes++;
+    if (final === 1) s.failedNodes++;
+    this.#nodes[final]!++;
+    const ex = rec.executors?.get((e as { nodeId: string }).nodeId);
+    (ex === undefined ? this.#local : this.#byExecutorOf(ex))[final]!++;
+    const ms = (e as { durationMs?: number }).durationMs;
+    if (ms !== undefined) this.#nodeDur.add(ms);
   }
 
   /** Drops the oldest settled runs beyond `maxRuns` or `maxEvents` kept events (running runs are kept). */

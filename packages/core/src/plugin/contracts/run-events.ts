@@ -31,7 +31,9 @@ import type {
  * ```
  */
 export interface RunEventsView {
+  /** The run's id. */
   readonly executionId: string;
+  /** Its workflow's name. */
   readonly workflow: string;
   /** How many events the log holds so far (its subworkflow runs' included), without materialising them. */
   readonly count: number;
@@ -52,6 +54,7 @@ export interface RunEventsView {
  * synchronously; keep it cheap and non-throwing (a throw is caught and logged with the watcher's name).
  */
 export interface RunWatcher {
+  /** Names the watcher in failure logs; unique per engine (`FL_PLUGIN_CONFLICT` otherwise). */
   readonly name: string;
   /** The run began: its `workflow.started` event is the first of its log. Not called for a run that never began. */
   started?(run: RunEventsView, event: WorkflowStartedEvent): void;
