@@ -65,7 +65,7 @@ describe('RunRecorder', () => {
     expect(r.append(node('ghost', 'x', 'node.completed', 1), undefined)).toBe(false);
   });
 
-  it("keeps a run of this engine by reference to its log: folded on demand, cut to maxEventsPerRun once settled", () => {
+  it('keeps a run of this engine by reference to its log: folded on demand, cut to maxEventsPerRun once settled', () => {
     /** A log as core keeps it: the run's events and, interleaved, its subworkflow run's. */
     const log = (id: string, n: number, child?: string): FlowEvent[] => {
       const out: FlowEvent[] = [started(id)];
