@@ -103,3 +103,40 @@ export async function reachable(redis: Redis, url: string, ms: number): Promise<
     clearTimeout(timer);
   }
 }
+
+/**
+ * A close that settles when Redis is unreachable: runs `graceful` (which talks to Redis) unless `client` is not
+ * connected when it starts, and gives up waiting for it as soon as the connection drops on the way. ioredis keeps the
+ * commands of an unreachable Redis queued until it reconnects (forever, with `maxRetriesPerRequest: null`, which BullMQ
+ * needs), so a graceful close could never settle then; `force` must drop every connection without awaiting Redis.
+ * Resolves `true` when the close was forced.
+ */
+export async function closeOrForce(
+  client: Redis,
+  graceful: () => Promise<void>,
+  force: () => void,
+): Promise<boolean> {
+  let onDown!: () => void;
+  const down = new Promise<'down'>((resolve) => {
+    onDown = () => resolve('down');
+  });
+  if (client.status !== 'ready') {
+    force();
+    return true;
+  }
+  client.on('close', onDown);
+  try {
+    const outcome = await Promise.race([
+      down,
+      graceful().then(
+        () => 'done' as const,
+        () => 'done' as const,
+      ),
+    ]);
+    if (outcome === 'done') return false;
+    force();
+    return true;
+  } finally {
+    client.off('close', onDown);
+  }
+}

@@ -20,7 +20,7 @@ import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { bullPriority, checkKeys, keys } from './protocol.js';
+import { bullPriority, checkKeys, closeOrForce, keys } from './protocol.js';
 
 /** What a run job carries (the codec's text in `payload`: `{ input, actor }`). */
 export interface RunJobData {
@@ -110,7 +110,10 @@ export interface RunQueueDeps {
 
 /** The run queue of `bullmqDispatch`: producer (`enqueue`, `result`, `runChild`) and, with `serve`, consumer. */
 export interface BullmqRunQueue extends RunQueue {
+  /** Stops consuming and closes the queue's connections; forced (see `closeOrForce`) when Redis is unreachable. */
   close(): Promise<void>;
+  /** Drops every connection at once without awaiting Redis (the dispatch plugin's close found Redis unreachable). */
+  abort(): void;
 }
 
 /** Makes the run queue; starts the consumers of `serve` (their workers are ready when this resolves). */
@@ -122,6 +125,12 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const waiters = new Map<string, Set<Waiter>>();
   const connections: Redis[] = [];
   let closed = false;
+  let closing: Promise<void> | undefined;
+  const rejectWaiters = () => {
+    for (const set of waiters.values())
+      for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
+    waiters.clear();
+  };
 
   const queueOf = (name: string): Queue => {
     let q = queues.get(name);
@@ -293,15 +302,35 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         req.signal.removeEventListener('abort', onAbort);
       }
     },
-    async close() {
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        rejectWaiters();
+        await closeOrForce(
+          redis,
+          async () => {
+            await Promise.all([...consumers].map((c) => c.close()));
+            sub?.disconnect();
+            await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
+            await Promise.all([...queues.values()].map((q) => q.close()));
+          },
+          () => queue.abort(),
+        );
+        for (const c of connections) c.disconnect();
+      })();
+      return closing;
+    },
+    abort() {
       closed = true;
-      for (const set of waiters.values())
-        for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
-      waiters.clear();
-      await Promise.all([...consumers].map((c) => c.close()));
-      sub?.disconnect();
-      await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
-      await Promise.all([...queues.values()].map((q) => q.close()));
+      rejectWaiters();
+      // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
+      // their locks expire).
+      for (const c of consumers) {
+        void c.close(true).catch(() => undefined);
+        void c.disconnect().catch(() => undefined);
+      }
+      for (const p of events.values()) void p.then((qe) => qe.close()).catch(() => undefined);
+      for (const q of queues.values()) void q.disconnect().catch(() => undefined);
       for (const c of connections) c.disconnect();
     },
   };
@@ -334,6 +363,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       consumers.add(worker);
     }
     sub = redis.duplicate();
+    sub.on('error', () => undefined);
     connections.push(sub);
     await sub.subscribe(k.cancel);
     sub.on('message', (_channel: string, jobId: string) => {

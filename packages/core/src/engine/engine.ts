@@ -557,6 +557,7 @@ export class Engine {
       setExecutionStore: (store) => {
         this.#durable.store = store;
       },
+      resumeMode: this.#durable.mode,
       setFlowControlBackend: (backend) => {
         this.#flow.backend = backend;
       },
