@@ -39,13 +39,22 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       started = r;
     });
     const wf = workflow('close-probe', { version: '1' })
-      .addNode('slow', async (ctx) => {
-        started();
-        await sleep(60_000, undefined, { signal: ctx.signal }).catch(() => undefined);
-        return 1;
-      }, { runOn: 'g' })
+      .addNode(
+        'slow',
+        async (ctx) => {
+          started();
+          await sleep(60_000, undefined, { signal: ctx.signal }).catch(() => undefined);
+          return 1;
+        },
+        { runOn: 'g' },
+      )
       .build();
-    const worker = await createWorker({ connection: redis.url, group: 'g', workflows: [wf], engine: { logger: quiet } });
+    const worker = await createWorker({
+      connection: redis.url,
+      group: 'g',
+      workflows: [wf],
+      engine: { logger: quiet },
+    });
     const coordinator = createEngine({
       plugins: [bullmqDispatch({ connection: redis.url, groups: ['g'], serve: { groups: ['eu'] } })],
       workflows: [wf],

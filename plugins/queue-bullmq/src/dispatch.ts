@@ -193,9 +193,20 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         events.set(g, qe);
       }
       await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+      // Runs this engine resumed from their log: only they adopt the jobs (and child runs) a predecessor dispatched.
+      // A fresh run reusing an earlier run's id (the node → job map is kept a day) must not get that run's results.
+      const resumed = new Set<string>();
+      const lifecycle = api.events$.subscribe((e) => {
+        if (e.type === 'workflow.started') {
+          if (e.resumed === true) resumed.add(e.executionId);
+          else resumed.delete(e.executionId);
+        } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled')
+          resumed.delete(e.executionId);
+      });
       // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
       const runQueue = await createRunQueue({
         api,
+        isResumed: (executionId) => resumed.has(executionId),
         redis,
         prefix,
         groups,
@@ -339,6 +350,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
                 removeOnFail: { age: 3600 },
               },
               signal: ctx.signal,
+              adopt: resumed.has(ctx.executionId),
             })
             .catch((e: unknown) => {
               // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
@@ -370,6 +382,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       };
       return async () => {
         clearInterval(timer);
+        lifecycle.unsubscribe();
         // Redis unreachable (before or during the close): give up on what needs it instead of waiting forever
         // (ioredis queues commands until Redis is back); the runs this coordinator serves stall and are taken over.
         await closeOrForce(

@@ -36,6 +36,8 @@ export function keys(prefix: string) {
     workers: `${prefix}:flowlane:workers`,
     /** Per run, hash nodeId → job id of the dispatched attempt (a resumed coordinator adopts it). */
     inflight: (executionId: string) => `${prefix}:flowlane:inflight:${executionId}`,
+    /** Set for a day by `engine.enqueue` of a run id: a second enqueue of the id is refused. */
+    runClaim: (executionId: string) => `${prefix}:flowlane:run-id:${executionId}`,
   };
 }
 
@@ -111,11 +113,7 @@ export async function reachable(redis: Redis, url: string, ms: number): Promise<
  * needs), so a graceful close could never settle then; `force` must drop every connection without awaiting Redis.
  * Resolves `true` when the close was forced.
  */
-export async function closeOrForce(
-  client: Redis,
-  graceful: () => Promise<void>,
-  force: () => void,
-): Promise<boolean> {
+export async function closeOrForce(client: Redis, graceful: () => Promise<void>, force: () => void): Promise<boolean> {
   let onDown!: () => void;
   const down = new Promise<'down'>((resolve) => {
     onDown = () => resolve('down');

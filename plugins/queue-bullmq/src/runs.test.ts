@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import { BullmqError } from './errors.js';
-import { countedRun, hierParent, hierRetry } from './runs-workflow.test-helper.js';
+import { closeCounter, countedRun, euChild, hierParent, hierRetry } from './runs-workflow.test-helper.js';
 
 const helper = fileURLToPath(new URL('./run-coordinator-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
@@ -302,6 +302,73 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       await first.close();
       await second?.close();
       await client2.close();
+    }
+  });
+
+  it("a reused run id never gets the earlier run's result: enqueue refuses it (FL_BULLMQ_DUPLICATE_RUN), a coordinator whose log holds it fails the run, a fresh parent gets a child run of its own", async () => {
+    await client.flushall();
+    process.env.FL_TEST_REDIS = redis.url;
+    const serving = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 2, groups: ['eu'] } }),
+      ],
+      workflows: [countedRun, euChild],
+      logger: quiet,
+    });
+    const producer = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['eu'] })],
+      logger: quiet,
+    });
+    try {
+      await serving.ready();
+      const first = await producer.enqueue(countedRun, { k: 1 }, { executionId: 'dup-1' });
+      expect((await first.result()).outputs.second).toBe(4);
+      // The same id again: refused while its job is kept (a day), before and after the run finished.
+      const again = await producer.enqueue(countedRun, { k: 2 }, { executionId: 'dup-1' }).catch((e: unknown) => e);
+      expect(BullmqError.is(again, 'FL_BULLMQ_DUPLICATE_RUN')).toBe(true);
+      expect((again as Error).message).toContain('dup-1');
+      const pending = await producer.enqueue(countedRun, { k: 3 }, { executionId: 'dup-2' });
+      const racing = await Promise.allSettled([
+        producer.enqueue(countedRun, { k: 4 }, { executionId: 'dup-3' }),
+        producer.enqueue(countedRun, { k: 5 }, { executionId: 'dup-3' }),
+      ]);
+      expect(racing.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((await pending.result()).outputs.second).toBe(10);
+      // A day later the job and the claim are gone, the log stays: the coordinator that takes the new run finds the
+      // id in its log and fails the run instead of answering with the earlier run's outputs.
+      const queue = new Queue('flowlane-runs', { connection: client.duplicate(), prefix: 'flowlane' });
+      await queue.remove('run.dup-1');
+      await queue.close();
+      await client.del('flowlane:flowlane:run-id:dup-1');
+      const late = await (await producer.enqueue(countedRun, { k: 9 }, { executionId: 'dup-1' })).result();
+      expect(late.status).toBe('failed');
+      expect(late.error?.code).toBe('FL_BULLMQ_DUPLICATE_RUN');
+      expect(late.outputs.second).toBeUndefined();
+      const log = (await serving.runs.records('dup-1')) ?? [];
+      expect(log.filter((x) => x.type === 'workflow.started')).toHaveLength(1);
+
+      // A fresh parent run under a reused id: its remote child is a new run (its own id), its body runs again.
+      const p1 = await producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' }).result;
+      expect(p1.status).toBe('success');
+      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+      const p2run = producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' });
+      const childIds = new Set<string>();
+      p2run.events$.subscribe((e) => {
+        if (e.parentExecutionId === 'parent-1') childIds.add(e.executionId);
+      });
+      const p2 = await p2run.result;
+      expect(p2.status).toBe('success');
+      expect([...childIds]).toHaveLength(1);
+      const [second] = [...childIds];
+      expect(second).toMatch(/^parent-1\/remote\.[0-9a-f]{8}$/);
+      expect(await client.hget('test:bodies', `${second}:a`)).toBe('1');
+      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+    } finally {
+      await producer.close();
+      await serving.close();
+      closeCounter();
+      delete process.env.FL_TEST_REDIS;
     }
   });
 

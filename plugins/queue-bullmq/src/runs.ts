@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Actor,
   allKeys,
@@ -101,6 +102,8 @@ interface Waiter {
 /** What the run queue needs from the dispatch plugin's setup. */
 export interface RunQueueDeps {
   readonly api: PluginApi;
+  /** The run was resumed from its log on this engine (it adopts the child runs its predecessor started). */
+  readonly isResumed: (executionId: string) => boolean;
   readonly redis: Redis;
   readonly prefix: string;
   readonly groups: readonly string[];
@@ -149,26 +152,45 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const eventsOf = (name: string): Promise<QueueEvents> => {
     let p = events.get(name);
     if (p === undefined) {
-      const connection = redis.duplicate();
-      connections.push(connection);
-      const qe = new QueueEvents(name, { connection, prefix });
-      qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
-      qe.on('failed', ({ jobId, failedReason }) =>
-        settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
-      );
-      qe.on('progress', ({ jobId, data }) => {
-        const set = waiters.get(jobId);
-        if (set === undefined || typeof data !== 'object' || data === null) return;
-        const p = data as RunProgress;
-        if (p.t !== 'run-event') return;
-        const e = decodePayload(p.e) as FlowEvent;
-        for (const w of set) w.onEvent?.(e);
-      });
-      qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
-      p = qe.waitUntilReady().then(() => qe);
+      p = (async () => {
+        // Read the stream from its last entry now: QueueEvents is "ready" before its first XREAD, which (from `$`)
+        // would miss every completion in between — waiters registered meanwhile would hang (their state check ran
+        // before the job finished).
+        const last = await redis.xrevrange(
+          queueOf(name).keys.events ?? `${prefix}:${name}:events`,
+          '+',
+          '-',
+          'COUNT',
+          1,
+        );
+        const qe = listen(name, last[0]?.[0] ?? '0-0');
+        await qe.waitUntilReady();
+        return qe;
+      })();
+      // A failed start (Redis gone) is not kept: the next wait tries again.
+      p.catch(() => events.delete(name));
       events.set(name, p);
     }
     return p;
+  };
+  const listen = (name: string, lastEventId: string): QueueEvents => {
+    const connection = redis.duplicate();
+    connections.push(connection);
+    const qe = new QueueEvents(name, { connection, prefix, lastEventId });
+    qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
+    qe.on('failed', ({ jobId, failedReason }) =>
+      settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
+    );
+    qe.on('progress', ({ jobId, data }) => {
+      const set = waiters.get(jobId);
+      if (set === undefined || typeof data !== 'object' || data === null) return;
+      const p = data as RunProgress;
+      if (p.t !== 'run-event') return;
+      const e = decodePayload(p.e) as FlowEvent;
+      for (const w of set) w.onEvent?.(e);
+    });
+    qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
+    return qe;
   };
 
   /** Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents). */
@@ -242,7 +264,23 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
-      await queueOf(ENQUEUED_RUNS_QUEUE).add(run.workflow, dataOf(run), jobOptions(run.executionId, run.priority));
+      const data = dataOf(run);
+      // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
+      // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)
+      // and refused while a job holds it.
+      const q = queueOf(ENQUEUED_RUNS_QUEUE);
+      const jobId = runJobId(run.executionId);
+      const taken = await redis
+        .multi()
+        .set(k.runClaim(run.executionId), '1', 'PX', INFLIGHT_TTL_MS, 'NX')
+        .exists(q.toKey(jobId))
+        .exec();
+      if (taken?.[0]?.[1] !== 'OK' || taken[1]?.[1] !== 0)
+        throw new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+          executionId: run.executionId,
+          where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
+        });
+      await q.add(run.workflow, data, jobOptions(run.executionId, run.priority));
     },
     result(executionId, options) {
       return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
@@ -256,16 +294,27 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       // the first keeps the local subworkflow id `<parent>/<node>`, a retry's is `<parent>/<node>~<attempt>`.
       const slot = k.inflight(req.parentExecutionId);
       const field = `run:${req.nodeId}`;
-      const fresh = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
-      const claim = await redis
-        .multi()
-        .hsetnx(slot, field, fresh)
-        .hget(slot, field)
-        .pexpire(slot, INFLIGHT_TTL_MS)
-        .exec();
-      const executionId = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
-      const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const name = childRunsQueue(req.group);
+      let fresh = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
+      let executionId: string;
+      if (deps.isResumed(req.parentExecutionId)) {
+        const claim = await redis
+          .multi()
+          .hsetnx(slot, field, fresh)
+          .hget(slot, field)
+          .pexpire(slot, INFLIGHT_TTL_MS)
+          .exec();
+        executionId = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
+      } else {
+        // A fresh parent run: what the slot holds belongs to an earlier run under the same id, and so does a child run
+        // job already under the usual child id (kept a day) — awaiting it would hand back that run's result. Such a
+        // child gets an id of its own.
+        const held = await redis.exists(queueOf(name).toKey(runJobId(fresh)));
+        if (held !== 0) fresh = `${fresh}.${randomBytes(4).toString('hex')}`;
+        await redis.multi().hset(slot, field, fresh).pexpire(slot, INFLIGHT_TTL_MS).exec();
+        executionId = fresh;
+      }
+      const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const data = dataOf({ ...req, executionId }, req.parentExecutionId);
       const onAbort = () => {
         // The parent's engine is closing (its run stays resumable): leave the child running, a resumed parent
@@ -410,6 +459,15 @@ async function runJob(
   try {
     // Taken before by a coordinator that died? Continue from the log (completed nodes keep their outputs).
     const logged = await engine.runs.get(d.executionId);
+    // A job taken for the first time (never started before, never stalled) whose run id is already in the log: the id
+    // belongs to an earlier run (its job gone after a day); resuming or reading that run would answer for another.
+    if (logged !== undefined && job.attemptsStarted <= 1 && job.stalledCounter === 0)
+      return failed(
+        new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+          executionId: d.executionId,
+          where: `the execution log of the coordinator that took it already holds a run with this id (${logged.status})`,
+        }),
+      );
     if (logged !== undefined && logged.status !== 'running') return encode(await fromLog(engine, d, started));
     run =
       logged === undefined
