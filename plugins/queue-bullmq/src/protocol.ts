@@ -36,6 +36,8 @@ export function keys(prefix: string) {
     workers: `${prefix}:flowlane:workers`,
     /** Per run, hash nodeId → job id of the dispatched attempt (a resumed coordinator adopts it). */
     inflight: (executionId: string) => `${prefix}:flowlane:inflight:${executionId}`,
+    /** A remote child run's events (codec text, in order), kept a day for a parent that re-attaches. */
+    childEvents: (executionId: string) => `${prefix}:flowlane:child-events:${executionId}`,
     /** Set for a day by `engine.enqueue` of a run id: a second enqueue of the id is refused. */
     runClaim: (executionId: string) => `${prefix}:flowlane:run-id:${executionId}`,
   };

@@ -167,7 +167,10 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       });
       await engine.close();
       const euQueue = new Queue('flowlane-runs-eu', { connection: client.duplicate(), prefix: 'flowlane' });
-      expect(await euQueue.getJobState(`run.${encodeURIComponent(slowId)}`)).toBe('active');
+      const slowJob = `run.${encodeURIComponent(slowId)}`;
+      expect(await euQueue.getJobState(slowJob)).toBe('active');
+      // The child finishes while no parent listens: its last events reach no one now.
+      await until('the remote child to finish', async () => (await euQueue.getJobState(slowJob)) === 'completed');
       await euQueue.close();
       const successor = createEngine({
         plugins: [
@@ -178,8 +181,22 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         logger: quiet,
       });
       try {
-        const resumed = await (await successor.resume(slow.executionId)).result;
+        const resumedRun = await successor.resume(slow.executionId);
+        const replayed: FlowEvent[] = [];
+        resumedRun.events$.subscribe((e) => {
+          if (e.executionId === slowId) replayed.push(e);
+        });
+        const resumed = await resumedRun.result;
         expect(resumed.error?.message).toBeUndefined();
+        // The resumed parent re-attached to the child and got its events from the child's kept list, each once, in
+        // order — those emitted while no parent listened (b's completion, the run's) included.
+        const kinds = replayed.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`);
+        expect(kinds.filter((x) => x === 'node.completed:a')).toHaveLength(1);
+        expect(kinds.filter((x) => x === 'node.completed:b')).toHaveLength(1);
+        expect(kinds.filter((x) => x === 'workflow.completed')).toHaveLength(1);
+        expect(kinds.indexOf('node.completed:a')).toBeLessThan(kinds.indexOf('node.completed:b'));
+        expect(kinds.at(-1)).toBe('workflow.completed');
+        expect(replayed.every((e) => e.parentExecutionId === slow.executionId)).toBe(true);
         expect(resumed.status).toBe('success');
         expect(resumed.outputs.after).toEqual({ fromChild: 7, pid: eu.proc.pid });
         expect((await successor.runs.get(slowId))?.status).toBe('success');
@@ -192,6 +209,72 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
     } finally {
       await engine.close();
       await stopAll([eu]);
+    }
+  });
+
+  it('kill -9 the eu coordinator running a remote child: the other eu coordinator takes the child over and resumes it from its log; the parent gets its result once, no child node completes twice, its events arrive once each', async () => {
+    await client.flushall();
+    const eu1 = startCoordinator(redis.url, false, 'eu', 4);
+    const eu2 = startCoordinator(redis.url, false, 'eu', 4);
+    const engine = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+      ],
+      logger: quiet,
+    });
+    try {
+      await Promise.all([eu1.ready, eu2.ready]);
+      const run = engine.run(hierParent, { n: 2, slowMs: 2500 });
+      const childId = `${run.executionId}/remote`;
+      const fromChild: FlowEvent[] = [];
+      run.events$.subscribe((e) => {
+        if (e.executionId === childId) fromChild.push(e);
+      });
+      // Wait until the child is in node b (a completed in its log), on whichever eu coordinator took it.
+      let owner: number | undefined;
+      await until('the child to start node b', async () => {
+        const records = (await engine.runs.records(childId)) ?? [];
+        const a = records.find((x) => x.type === 'node.completed' && x.nodeId === 'a');
+        if (a?.type === 'node.completed') owner = (a.output as { pid: number }).pid;
+        return owner !== undefined && records.some((x) => x.type === 'node.started' && x.nodeId === 'b');
+      });
+      const [victim, survivor] = owner === eu1.proc.pid ? [eu1, eu2] : [eu2, eu1];
+      expect(victim.proc.pid).toBe(owner);
+      victim.proc.kill('SIGKILL');
+      await victim.exited;
+
+      const r = await run.result;
+      expect(r.error?.message).toBeUndefined();
+      expect(r.status).toBe('success');
+      // a's output comes from the log of the killed coordinator; b ran again on the survivor.
+      expect(r.outputs.remote).toEqual({ a: { pid: victim.proc.pid, doubled: 6 }, b: 7 });
+      expect(r.outputs.after).toEqual({ fromChild: 7, pid: victim.proc.pid });
+      expect(r.nodes.remote?.attempts).toBe(1);
+      // The parent got the child's result once: one completion of its node in its log.
+      const parentLog = (await engine.runs.records(run.executionId)) ?? [];
+      expect(parentLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'remote')).toHaveLength(1);
+      // The child's log: started once, resumed by the survivor, each node completed once, completed once.
+      const childLog = (await engine.runs.records(childId)) ?? [];
+      expect(childLog.filter((x) => x.type === 'workflow.started')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'workflow.resumed').length).toBeGreaterThanOrEqual(1);
+      expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'a')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'b')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'workflow.completed')).toHaveLength(1);
+      expect(await client.hget('test:bodies', `${childId}:a`)).toBe('1');
+      // One child run, one job: no second child id for the node.
+      expect(await client.keys(`*${encodeURIComponent(childId)}~*`)).toEqual([]);
+      // The child's events reached the parent run once each, the survivor's included.
+      const kinds = fromChild.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`);
+      expect(kinds.filter((x) => x === 'node.completed:a')).toHaveLength(1);
+      expect(kinds.filter((x) => x === 'node.completed:b')).toHaveLength(1);
+      expect(kinds.filter((x) => x === 'workflow.completed')).toHaveLength(1);
+      expect(kinds.at(-1)).toBe('workflow.completed');
+      // The survivor ran b: the child's run job completed there (its pid is the one still alive).
+      expect(survivor.proc.exitCode).toBeNull();
+    } finally {
+      await engine.close();
+      await stopAll([eu1, eu2]);
     }
   });
 

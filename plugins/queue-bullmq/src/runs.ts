@@ -37,6 +37,8 @@ export interface RunJobData {
 interface RunProgress {
   readonly t: 'run-event';
   readonly e: string;
+  /** The event's place (1, 2, …) in the child run's event list (`keys.childEvents`), absent if it could not be kept. */
+  readonly i?: number | undefined;
 }
 
 /** BullMQ queue of the runs of `engine.enqueue`, and of the child runs sent to a coordinator group. */
@@ -96,7 +98,7 @@ export function checkServe(where: string, serve: BullmqServeOptions): void {
 interface Waiter {
   resolve(r: QueuedRunResult): void;
   reject(e: unknown): void;
-  onEvent?: ((e: FlowEvent) => void) | undefined;
+  onEvent?: ((e: FlowEvent, i: number | undefined) => void) | undefined;
 }
 
 /** What the run queue needs from the dispatch plugin's setup. */
@@ -187,7 +189,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       const p = data as RunProgress;
       if (p.t !== 'run-event') return;
       const e = decodePayload(p.e) as FlowEvent;
-      for (const w of set) w.onEvent?.(e);
+      for (const w of set) w.onEvent?.(e, p.i);
     });
     qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
     return qe;
@@ -316,6 +318,37 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       }
       const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const data = dataOf({ ...req, executionId }, req.parentExecutionId);
+      // The serving coordinator keeps every event of the child in a list (numbered 1, 2, …): events are forwarded in
+      // that order, one after the other; a gap (an event kept by a coordinator killed before it sent it) is filled
+      // from the list, and a resumed parent that (re-)attaches to a child which ran while no parent listened gets the
+      // child's events so far from the list before the live ones. None is forwarded twice.
+      const reattach = deps.isResumed(req.parentExecutionId);
+      const listKey = k.childEvents(executionId);
+      let seen = 0;
+      let forwarding: Promise<void> = Promise.resolve();
+      const fill = async (upTo: number) => {
+        // LRANGE's end is inclusive and 0-based: items seen+1 … upTo are indexes seen … upTo - 1 (-1: to the end).
+        const past = await redis.lrange(listKey, seen, upTo < 0 ? -1 : upTo - 1);
+        for (const text of past) req.onEvent(decodePayload(text) as FlowEvent);
+        seen += past.length;
+      };
+      const later = (step: () => Promise<void> | void) => {
+        forwarding = forwarding.then(step).catch((e: unknown) =>
+          api.logger.warn('bullmq child run events could not be read back', {
+            executionId,
+            error: (e as Error).message,
+          }),
+        );
+      };
+      const onEvent = (e: FlowEvent, i: number | undefined) =>
+        later(async () => {
+          if (i !== undefined) {
+            if (i <= seen) return;
+            if (i > seen + 1) await fill(i - 1);
+            seen = i;
+          }
+          req.onEvent(e);
+        });
       const onAbort = () => {
         // The parent's engine is closing (its run stays resumable): leave the child running, a resumed parent
         // finds its id and awaits it. Any other abort (cancel, timeout) cancels the child.
@@ -329,9 +362,15 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         let r: QueuedRunResult;
         try {
           // BullMQ keeps one job per id: adding an id already there (a resumed parent) only awaits it.
-          r = await await_(name, executionId, { onEvent: req.onEvent }, req.signal, () =>
-            queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined)),
-          );
+          r = await await_(name, executionId, { onEvent }, req.signal, async () => {
+            await queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined));
+            if (reattach) {
+              later(() => fill(-1));
+              await forwarding;
+            }
+          });
+          // Every event of the child reaches the parent before the node settles.
+          await forwarding;
         } catch (e) {
           if (BullmqError.is(e, 'FL_BULLMQ_RUN_LOST')) forget();
           throw e;
@@ -394,8 +433,16 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       ...(serve.groups ?? []).map(childRunsQueue),
     ];
     const engine = api.container.resolve(Tokens.Engine);
+    // Each event of a child run is kept (a day, like its job) for a parent that re-attaches later; its place in the
+    // list travels with it.
+    const keep = async (executionId: string, text: string): Promise<number | undefined> => {
+      const key = k.childEvents(executionId);
+      const out = await redis.multi().rpush(key, text).pexpire(key, INFLIGHT_TTL_MS).exec();
+      const i = out?.[0]?.[1];
+      return typeof i === 'number' ? i : undefined;
+    };
     const process = (job: Job<RunJobData>, token: string | undefined, signal?: AbortSignal) =>
-      runJob(engine, api, job, token, signal, deps.maxPayloadBytes);
+      runJob(engine, api, job, token, signal, deps.maxPayloadBytes, keep);
     for (const name of names) {
       const connection = redis.duplicate({ maxRetriesPerRequest: null });
       connections.push(connection);
@@ -431,6 +478,7 @@ async function runJob(
   token: string | undefined,
   signal: AbortSignal | undefined,
   maxPayloadBytes: number | undefined,
+  keep: (executionId: string, text: string) => Promise<number | undefined>,
 ): Promise<string> {
   const d = job.data;
   const started = Date.now();
@@ -494,9 +542,12 @@ async function runJob(
       text = encodePayload(rest, { nodeId: d.executionId, what: 'event' });
     }
     // In order, and all sent before the job completes (a completed job's later progress would reach no one).
-    progress = progress.then(() =>
-      job.updateProgress({ t: 'run-event', e: text } satisfies RunProgress).catch(() => undefined),
-    );
+    progress = progress.then(async () => {
+      const i = await keep(d.executionId, text).catch(() => undefined);
+      await job
+        .updateProgress({ t: 'run-event', e: text, ...(i === undefined ? {} : { i }) } satisfies RunProgress)
+        .catch(() => undefined);
+    });
   };
   let progress: Promise<unknown> = Promise.resolve();
   const sub = d.parentExecutionId === undefined ? undefined : run.events$.subscribe(send);
