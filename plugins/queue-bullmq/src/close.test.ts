@@ -89,4 +89,34 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       await redis.dispose();
     }
   }, 60_000);
+
+  it('a coordinator whose node dispatch is stuck on the dead Redis (the claim never answers) still closes within 5 s', async () => {
+    const redis = await startRedis();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const wf = workflow('stuck-dispatch', { version: '1' })
+      .addNode('local', () => gate, { runOn: 'local' })
+      .chain('remote', () => 'never', { runOn: 'g' })
+      .build();
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['g'], heartbeatInterval: 60_000 })],
+      logger: quiet,
+    });
+    try {
+      await engine.ready();
+      const run = engine.run(wf, {});
+      await sleep(100);
+      await redis.stop();
+      // The remote node becomes ready now: its dispatch waits on Redis.
+      release();
+      await sleep(100);
+      expect(await timed('coordinator close', engine.close(), 5000)).toBeLessThan(5000);
+      expect((await run.result).status).toBe('cancelled');
+    } finally {
+      await engine.close();
+      await redis.dispose();
+    }
+  }, 30_000);
 });

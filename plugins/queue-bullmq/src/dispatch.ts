@@ -170,6 +170,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       const dups: Redis[] = [];
       for (const g of groups) {
         const connection = redis.duplicate();
+        connection.on('error', () => undefined);
         dups.push(connection);
         const queue = new Queue(g, { connection: redis, prefix });
         queues.set(g, queue);

@@ -177,6 +177,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   };
   const listen = (name: string, lastEventId: string): QueueEvents => {
     const connection = redis.duplicate();
+    connection.on('error', () => undefined);
     connections.push(connection);
     const qe = new QueueEvents(name, { connection, prefix, lastEventId });
     qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
