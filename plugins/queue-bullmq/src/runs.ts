@@ -283,7 +283,13 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
           executionId: run.executionId,
           where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
         });
-      await q.add(run.workflow, data, jobOptions(run.executionId, run.priority));
+      try {
+        await q.add(run.workflow, data, jobOptions(run.executionId, run.priority));
+      } catch (e) {
+        // Not stored: the id is free again for a retry of this enqueue.
+        await redis.del(k.runClaim(run.executionId)).catch(() => undefined);
+        throw e;
+      }
     },
     result(executionId, options) {
       return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
