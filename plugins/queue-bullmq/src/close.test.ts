@@ -119,4 +119,48 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       await redis.dispose();
     }
   }, 30_000);
+
+  it('a worker whose graceful close is waiting for its running job settles within 5 s once Redis dies, and aborts the job', async () => {
+    const redis = await startRedis();
+    let started!: () => void;
+    const running = new Promise<void>((r) => {
+      started = r;
+    });
+    let aborted = false;
+    const wf = workflow('close-during', { version: '1' })
+      .addNode(
+        'slow',
+        async (ctx) => {
+          started();
+          await sleep(60_000, undefined, { signal: ctx.signal }).catch(() => {
+            aborted = true;
+          });
+          return 1;
+        },
+        { runOn: 'g' },
+      )
+      .build();
+    const worker = await createWorker({
+      connection: redis.url,
+      group: 'g',
+      workflows: [wf],
+      engine: { logger: quiet },
+    });
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['g'] })], logger: quiet });
+    try {
+      void engine.run(wf, {}).result.catch(() => undefined);
+      await running;
+      // Graceful: the close waits for the job (it would for a minute).
+      const closing = worker.close();
+      await sleep(200);
+      expect(aborted).toBe(false);
+      await redis.stop();
+      expect(await timed('worker close', closing, 5000)).toBeLessThan(5000);
+      expect(aborted).toBe(true);
+      expect(await timed('coordinator close', engine.close(), 5000)).toBeLessThan(5000);
+    } finally {
+      await Promise.all([engine.close(), worker.close()]);
+      await redis.dispose();
+    }
+  }, 30_000);
 });
