@@ -936,6 +936,7 @@ export class Execution implements Run, NodeServices {
       rt: this.#rt,
       g: this.#g,
       attempts: this.#attempts,
+      priorFailures: (i) => this.#replay?.failures.get(this.#g.ids[i]!) ?? 0,
       outputs: this.outputs,
       version: this.#wf.version,
       origin: this,
