@@ -21,9 +21,24 @@ export interface OtelTracingOptions {
   readonly propagate?: boolean | undefined;
   /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
   readonly attributes?: Attributes | undefined;
+  /**
+   * What a top-level run's span is a child of. `'caller'` (default): the span active where the run was asked for —
+   * in `engine.run()` (even when the run waits for `maxConcurrentRuns` or flow control), `engine.resume()`,
+   * `engine.emit()` / `ctx.emitEvent()` for triggered runs, and `engine.enqueue()` for the run a coordinator serves
+   * (the context travels in the queued job unless `propagate: false`); a run nobody asked for (a schedule, a trigger on
+   * another run's end, `resume: 'auto'`) starts a new trace. `'none'`: every top-level run starts a new trace.
+   * Subworkflow runs always nest under their node's span.
+   */
+  readonly parentRuns?: 'caller' | 'none' | undefined;
 }
 
-const OPTION_KEYS = allKeys<OtelTracingOptions>()(['tracerProvider', 'propagateContext', 'propagate', 'attributes']);
+const OPTION_KEYS = allKeys<OtelTracingOptions>()([
+  'tracerProvider',
+  'propagateContext',
+  'propagate',
+  'attributes',
+  'parentRuns',
+]);
 
 /**
  * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
@@ -68,6 +83,11 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       option: 'propagate',
       reason: `expected a boolean, got ${options.propagate === null ? 'null' : typeof options.propagate}`,
     });
+  if (options.parentRuns !== undefined && options.parentRuns !== 'caller' && options.parentRuns !== 'none')
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
+      option: 'parentRuns',
+      reason: `expected 'caller' or 'none', got ${typeof options.parentRuns === 'string' ? JSON.stringify(options.parentRuns) : String(options.parentRuns)}`,
+    });
   return definePlugin({
     name: '@flowlane/tracing-otel',
     version: PKG_VERSION,
@@ -77,7 +97,7 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       const tracer = provider.getTracer('@flowlane/tracing-otel', PKG_VERSION);
       const runs = new RunTracer(tracer, (id) => api.describeRun(id), options.attributes ?? {});
       api.metrics.addExporter({ name: '@flowlane/tracing-otel', handle: (e) => runs.handle(e) });
-      const propagator = new TracePropagator(tracer, runs, options.propagate !== false);
+      const propagator = new TracePropagator(tracer, runs, options.propagate !== false, options.parentRuns !== 'none');
       // A core older than api.propagation: spans only.
       (api as Partial<typeof api>).propagation?.add(propagator);
       if (options.propagateContext !== false)

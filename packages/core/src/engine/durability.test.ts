@@ -286,12 +286,7 @@ describe('durable executions (memory store)', () => {
         [4, 30_000],
         [5, 70_000],
       ]);
-      expect(events).toEqual([
-        'node.started 4',
-        'node.retrying 4',
-        'node.started 5',
-        'node.failed 5',
-      ]);
+      expect(events).toEqual(['node.started 4', 'node.retrying 4', 'node.started 5', 'node.failed 5']);
       const logged = (await store.read(`rb-${path}`))!
         .filter((x) => x.type === 'node.retrying')
         .map((x) => [x.attempt, (x as { delayMs: number }).delayMs]);
