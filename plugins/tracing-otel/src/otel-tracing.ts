@@ -15,8 +15,9 @@ export interface OtelTracingOptions {
    * Send each node attempt's trace context out of the process: `TRACEPARENT` (and `TRACESTATE`, or the fields of the
    * propagator your SDK registered, upper-cased) in the environment of commands run with `ctx.exec` on any executor,
    * and the context in the job data of nodes dispatched to remote workers. A worker with `otelTracing()` installed
-   * records its own span of the attempt as a child of it. Default true; `false` sends nothing (a worker still honours
-   * the context it receives).
+   * records its own span of the attempt as a child of it; and the caller's context with a run put on the run queue by
+   * `engine.enqueue()` (see `parentRuns`). Default true; `false` sends nothing (a worker still honours the context it
+   * receives).
    */
   readonly propagate?: boolean | undefined;
   /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
@@ -43,7 +44,9 @@ const OPTION_KEYS = allKeys<OtelTracingOptions>()([
 /**
  * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
  * (`node <id>`, attributes `flowlane.workflow`, `flowlane.node`, `flowlane.executor`, `flowlane.attempt`), failed
- * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. Each attempt's trace context
+ * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. A run's span is a child of
+ * the span active where the run was asked for (`engine.run`, `engine.enqueue`, …; option `parentRuns`). Each attempt's
+ * trace context
  * reaches the commands it runs (`TRACEPARENT`, any executor) and remote workers (`@flowlane/queue-bullmq`; a worker
  * with this plugin records a `worker node <id>` child span). Uses `@opentelemetry/api`: bring your own SDK and
  * exporter.

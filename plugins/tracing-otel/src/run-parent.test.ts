@@ -313,5 +313,15 @@ describe('engine.enqueue → a served run (real Redis, queue-bullmq)', () => {
     const lone = await producer.enqueue(report, { day: '2026-12-08' });
     await lone.result();
     expect(runSpan(coordinator.exporter, lone.executionId).parentSpanContext).toBeUndefined();
+    // A client with propagate: false sends no context: a new trace on the coordinator.
+    const closed = traced({ propagate: false });
+    const quietClient = keep(
+      createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] }), closed.plugin], logger: quiet }),
+    );
+    const silent = await inSpan(closed.tracer, 'POST /reports', () =>
+      quietClient.enqueue(report, { day: '2026-12-09' }),
+    );
+    await silent.result();
+    expect(runSpan(coordinator.exporter, silent.executionId).parentSpanContext).toBeUndefined();
   }, 30_000);
 });
