@@ -324,4 +324,35 @@ describe('engine.enqueue → a served run (real Redis, queue-bullmq)', () => {
     await silent.result();
     expect(runSpan(coordinator.exporter, silent.executionId).parentSpanContext).toBeUndefined();
   }, 30_000);
+
+  it('a subworkflow run on another coordinator (runOn) is a child of its node’s attempt span there', async () => {
+    const child = workflow('regional', { version: '1' })
+      .addNode('deploy', () => 'eu-ok')
+      .build();
+    const parent = workflow('global', { version: '1' })
+      .subworkflow('eu', child, () => undefined, { runOn: 'eu' })
+      .build();
+    const eu = traced();
+    keep(
+      createEngine({
+        plugins: [
+          bullmqDispatch({ connection: redis.url, groups: [], serve: { enqueued: false, groups: ['eu'] } }),
+          eu.plugin,
+        ],
+        workflows: [child],
+        logger: quiet,
+      }),
+    );
+    const top = traced();
+    const engine = keep(
+      createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['eu'] }), top.plugin], logger: quiet }),
+    );
+    await Promise.all(engines.map((e) => e.ready()));
+    const request = inSpan(top.tracer, 'POST /release', (span) => ({ span, run: engine.run(parent, undefined) }));
+    expect((await request.run.result).status).toBe('success');
+    expect(childOf(runSpan(top.exporter, request.run.executionId), request.span)).toBe(true);
+    const node = top.exporter.getFinishedSpans().find((s) => s.name === 'node eu')!;
+    const remote = runSpan(eu.exporter, `${request.run.executionId}/eu`);
+    expect(childOf(remote, node)).toBe(true);
+  }, 30_000);
 });

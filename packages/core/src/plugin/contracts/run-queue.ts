@@ -17,9 +17,10 @@ export interface QueuedRun {
   /** Higher first among waiting runs (default 0). */
   readonly priority?: number | undefined;
   /**
-   * The enqueuer's context from its engine's context propagators (e.g. W3C `traceparent` of the caller's span;
-   * absent when there is none). A queue stores it with the run and passes it back to `api.runQueue.start`, where the
-   * serving engine's propagators make it the run's origin.
+   * The context the run belongs to, from the asking engine's context propagators (e.g. W3C `traceparent`; absent
+   * when there is none): the `engine.enqueue()` caller's, or for a {@link RemoteChildRun} its subworkflow node
+   * attempt's. A queue stores it with the run and passes it back to `api.runQueue.start`, where the serving engine's
+   * propagators make it the run's origin.
    */
   readonly carrier?: PropagationCarrier | undefined;
 }
