@@ -2,6 +2,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
 import type { ContextPropagator } from '../plugin/contracts/propagation.js';
+import type { CapturedOrigin } from './propagation.js';
 import type { RunQueue } from '../plugin/contracts/run-queue.js';
 import type {
   AuditSink,
@@ -33,6 +34,11 @@ export interface EngineServices<X = unknown> {
   readonly secrets: readonly SecretsProvider[];
   readonly auditSinks: readonly AuditSink[];
   readonly propagators: readonly ContextPropagator[];
+  /**
+   * Where top-level runs waiting to start were asked for (the caller's context from the propagators), by run; only
+   * runs with an origin have an entry (kept off the run object: most engines have no propagator).
+   */
+  readonly runOrigins: WeakMap<object, CapturedOrigin>;
   readonly cacheStore: CacheStore;
   readonly stateStore: StateStore;
   readonly permissionPolicy: PermissionPolicy;

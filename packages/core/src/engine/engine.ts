@@ -275,7 +275,7 @@ export class Engine {
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
-    if (origin !== undefined) exec.setOrigin(origin);
+    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
     this.#active.set(id, exec);
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
     else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
@@ -475,7 +475,7 @@ export class Engine {
       executionId,
     );
     exec.attachJournal(this.#durable.journalForResumed(exec, r), r.state);
-    if (origin !== undefined) exec.setOrigin(origin);
+    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
     // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
     for (const [key, v] of r.state.storage)
       await (v.deleted

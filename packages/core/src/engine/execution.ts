@@ -31,7 +31,7 @@ import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
 import { nodeDenial } from './permissions.js';
-import { announceRunStart, type CapturedOrigin, withPropagatedEnv } from './propagation.js';
+import { announceRunStart, withPropagatedEnv } from './propagation.js';
 import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
@@ -111,8 +111,6 @@ export class Execution implements Run, NodeServices {
   #replay: ReplayState | undefined;
   #onExternalAbort: (() => void) | undefined;
   #retries: DirectRetries | undefined;
-  /** Where a top-level run was asked for (the caller's context, from context propagators); see `propagation.ts`. */
-  #origin: CapturedOrigin | undefined;
 
   constructor(
     rt: EngineServices<Execution>,
@@ -230,10 +228,6 @@ export class Execution implements Run, NodeServices {
         payload: c.payload,
       });
   }
-  /** @internal Where the run was asked for (set by the engine before `start`; announced to propagators at begin). */
-  setOrigin(origin: CapturedOrigin | undefined): void {
-    this.#origin = origin;
-  }
   /** @internal Engine clock time the run began (0 while queued or validating its input). */
   get startedAt(): number {
     return this.#t0;
@@ -335,6 +329,9 @@ export class Execution implements Run, NodeServices {
     this.#t0 = this.#now = this.#rt.clock.now();
     this.#log.listen(this.#rt.customListeners);
     if (this.#parent === undefined && this.#rt.propagators.length > 0) {
+      // Where the run was asked for (the engine kept it while the run waited: see propagation.ts).
+      const origin = this.#rt.runOrigins.get(this);
+      this.#rt.runOrigins.delete(this);
       announceRunStart(
         this.#rt.propagators,
         {
@@ -343,10 +340,9 @@ export class Execution implements Run, NodeServices {
           resumed: this.#replay !== undefined,
           ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
         },
-        this.#origin,
+        origin,
         this.#rt.logger,
       );
-      this.#origin = undefined;
     }
     this.#emit(
       workflowStarted(
