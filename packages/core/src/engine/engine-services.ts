@@ -2,7 +2,6 @@ import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
 import type { ContextPropagator } from '../plugin/contracts/propagation.js';
-import type { CapturedOrigin } from './propagation.js';
 import type { RunQueue } from '../plugin/contracts/run-queue.js';
 import type {
   AuditSink,
@@ -19,6 +18,7 @@ import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { NodeFlow } from './flow-control/types.js';
+import type { CapturedOrigin } from './propagation.js';
 import type { RunOptions } from './run-types.js';
 
 /**
