@@ -15,7 +15,7 @@ import { createEngineRegistry, createPublisher, type EngineRegistry } from './en
 import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
-import { type CapturedOrigin, captureRunOrigin, NO_ORIGIN, runOriginCarrier } from './propagation.js';
+import { type CapturedOrigin, captureRunOrigin, runOriginCarrier } from './propagation.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import { enqueueRun, waitForQueuedResult } from './run-queue.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
@@ -142,9 +142,10 @@ export class Engine {
         option: 'maxTriggerDepth',
         reason: `expected an integer ≥ 1, got ${String(depth)}`,
       });
-    // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none.
+    // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none (a
+    // schedule, a run's end: not the context the clock callback or the finished run happens to run in).
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions, origin?: CapturedOrigin) =>
-      this.#run(wf, input, o, origin ?? NO_ORIGIN);
+      this.#run(wf, input, o, origin);
     this.#flow = new FlowGate({
       clock,
       logger,
@@ -493,7 +494,8 @@ export class Engine {
   async #autoResume(executionId: string): Promise<void> {
     if (this.#active.has(executionId)) return;
     try {
-      await this.#resume(executionId, false, NO_ORIGIN);
+      // Nobody asked for it: no origin.
+      await this.#resume(executionId, false, undefined);
     } catch (e) {
       if (this.#durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
         await this.#durable.failUnregistered(executionId, e as FlowlaneError);
@@ -626,7 +628,8 @@ export class Engine {
         ...(actor === undefined ? {} : { actor }),
         ...(priority === undefined ? {} : { priority }),
       },
-      carrier === undefined ? NO_ORIGIN : { carrier },
+      // The enqueuer's context, not the queue consumer's.
+      carrier === undefined ? undefined : { carrier },
     );
   }
 

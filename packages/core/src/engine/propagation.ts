@@ -112,7 +112,8 @@ export function runWithinPropagators(
 
 /**
  * Where a top-level run was asked for (see `RunOrigin`), kept with the run until it starts. Internal: propagators
- * get it back through `runStarting`.
+ * get it back through `runStarting`. A run without one (a schedule, a trigger on another run's end, `resume: 'auto'`,
+ * or no propagator captured anything) is announced with `{}`.
  */
 export interface CapturedOrigin {
   /** What each propagator's `captureRun` returned, in the order of the engine's propagators. */
@@ -125,9 +126,6 @@ export interface CapturedOrigin {
    */
   readonly pending?: AsyncResource | undefined;
 }
-
-/** A run with no caller to belong to (a schedule, a trigger on another run's end, `resume: 'auto'`). */
-export const NO_ORIGIN: CapturedOrigin = Object.freeze({});
 
 function captureValues(propagators: readonly ContextPropagator[], logger: Logger): unknown[] | undefined {
   let values: unknown[] | undefined;
