@@ -206,6 +206,8 @@ export type {
   PropagationCarrier,
   PropagationScope,
   RunEventsView,
+  RunOrigin,
+  RunPropagationScope,
   RunWatcher,
   Scheduler,
   SecretsProvider,
