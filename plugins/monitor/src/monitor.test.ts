@@ -344,7 +344,7 @@ describe('monitor: subscriptions and history', () => {
     expect(report.runs).toEqual({ running: 0, success: 2, failed: 1, cancelled: 0 });
     // Node counts and durations cover every run seen, evicted ones included.
     const finals = seen.filter((e) => ['node.completed', 'node.failed', 'node.skipped'].includes(e.type));
-    const durations = finals.flatMap((e) => ('durationMs' in e ? [e.durationMs] : []));
+    const durations = finals.flatMap((e) => ('durationMs' in e && e.durationMs !== undefined ? [e.durationMs] : []));
     const runEnds = seen.flatMap((e) =>
       e.type === 'workflow.completed' || e.type === 'workflow.failed' ? [e.durationMs] : [],
     );
