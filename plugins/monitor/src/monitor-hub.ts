@@ -54,7 +54,7 @@ const MAX_QUEUED = 8192;
 /**
  * Owns the `ws` server (in `noServer` mode: the HTTP server's `upgrade` is routed here after authorisation). While a
  * client is connected, engine events are queued by `push` (O(1), no I/O) and fanned out on the next `setImmediate`,
- * so sockets never run on the engine's hot path; with none, `push` only counts.
+ * so sockets never run on the engine's hot path; with none, the monitor does not listen (`HubOptions.listen`).
  */
 export class MonitorHub {
   readonly #o: HubOptions;
