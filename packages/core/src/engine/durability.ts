@@ -182,9 +182,9 @@ export class Durability {
   ): Promise<Resumable | undefined> {
     const store = this.#require('engine.resume');
     const before = await store.read(executionId);
-    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     const first = replay(before);
-    if (first === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (first === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     if (first.finished !== undefined)
       throw new FlowlaneError('FL_EXECUTION_FINISHED', { executionId, status: first.finished });
     const wf = this.definitionFor(executionId, first);
@@ -200,7 +200,7 @@ export class Durability {
     // Read again under the new lease: whatever the previous owner wrote before it was fenced is in.
     const records = await store.read(executionId);
     const state = records === undefined ? undefined : replay(records);
-    if (state === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (state === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     return { workflow: wf, state, epoch };
   }
 
