@@ -43,7 +43,9 @@ describe('examples/distributed (real Redis, real worker processes)', () => {
     // to the stopped Redis for ever.
     const checker = new Redis(redis.url);
     const others = async () =>
-      (await checker.client('LIST')).split('\n').filter((l) => l.includes('cmd=') && !l.includes('cmd=client')).length;
+      String(await checker.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l: string) => l.includes('cmd=') && !l.includes('cmd=client')).length;
     const deadline = Date.now() + 5_000;
     while ((await others()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await others()).toBe(0);
