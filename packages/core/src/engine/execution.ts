@@ -27,6 +27,7 @@ import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fast-cache.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
+import { lazyRunResult } from './lazy-result.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
@@ -39,8 +40,8 @@ import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
 import { checkInput } from './run-input.js';
 import { type NodeServices, RunNodeContext } from './run-node-context.js';
-import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
-import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
+import { nodeRecords, type RecordState, rebuildError, redactRunError } from './run-result.js';
+import type { Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
 import { claimState, stateBuffer } from './state-slab.js';
 import { runSubworkflow } from './subworkflow.js';
@@ -150,6 +151,8 @@ export class Execution implements Run, NodeServices {
     this.#log = new RunEventLog(
       this.#in.handlers,
       logHandlerFailure(rt.logger, this.workflow, (e) => this.#serialize(e).message),
+      this,
+      this.#g.ids,
     );
     this.result = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -547,7 +550,8 @@ export class Execution implements Run, NodeServices {
     this.#st[i] = RUNNING;
     this.#started[i] = this.#now;
     const worker = this.#leases?.get(i)?.workerId;
-    this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
+    if (worker === undefined && this.#unheard('node.started')) this.#log.started(i, this.#attempts[i]! + 1, this.#now);
+    else this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
   }
 
   #run(i: number): void {
@@ -709,7 +713,9 @@ export class Execution implements Run, NodeServices {
     if (this.#done) return;
     this.#now = now;
     this.outputs[this.#g.ids[i]!] = value;
-    this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
+    if (via === undefined && this.#unheard('node.completed'))
+      this.#log.completed(i, this.#attempts[i]!, now, now - this.#started[i]!);
+    else this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
     this.#settle(i, SUCCESS);
   }
 
@@ -877,28 +883,31 @@ export class Execution implements Run, NodeServices {
   }
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {
-    return {
+    const error = this.#runError === undefined ? undefined : redactRunError(this.#redactor, this.#runError);
+    const fields = {
       executionId: this.executionId,
       workflow: this.workflow,
       status,
       outputs: this.outputs,
-      nodes: this.#nodeRecords(),
-      ...(this.#runError === undefined ? {} : { error: redactRunError(this.#redactor, this.#runError) }),
+      error,
       durationMs,
     };
-  }
-
-  #nodeRecords(): Record<string, NodeRecord> {
-    return nodeRecords({
+    // Records are built on first read (lazy-result.ts) from state that no longer changes. A run that redacts builds
+    // them now: its redaction set is shared with its family and may grow after it ended.
+    const redacting = this.#redactor?.active === true;
+    const state: RecordState = {
       g: this.#g,
       st: this.#st,
       attempts: this.#attempts,
       dur: this.#dur,
       outputs: this.outputs,
       extra: this.#extra,
-      redactor: this.#redactor,
-      serialize: (e) => this.#serialize(e),
-    });
+      redactor: redacting ? this.#redactor : undefined,
+      serialize: redacting ? (e) => this.#serialize(e) : (e) => serializeError(e),
+    };
+    const result = lazyRunResult(fields, () => nodeRecords(state));
+    if (redacting) void result.nodes;
+    return result;
   }
 
   /* ───────────── Events ───────────── */
@@ -911,6 +920,14 @@ export class Execution implements Run, NodeServices {
     this.#log.handle(e);
     this.#rt.publish(e);
     this.#parent?.forward(e);
+  }
+
+  /**
+   * True when no one would hear an event of `type` now (no parent run, journal, engine listener, `onEvent` handler
+   * or live `events$` subscriber): the log then keeps it compact, as an object only once read.
+   */
+  #unheard(type: 'node.started' | 'node.completed'): boolean {
+    return this.#parent === undefined && this.#journal === undefined && this.#log.quiet(type) && !this.#rt.heard(type);
   }
 
   /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */
