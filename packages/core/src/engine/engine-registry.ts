@@ -65,7 +65,12 @@ export function createHeard(
   hooks: readonly ExporterHook<FlowEvent>[],
   subject: Subject<FlowEvent>,
 ): (type: FlowEvent['type']) => boolean {
-  return (type) => hooks.length > 0 || subject.observed || CHANNELS[type].hasSubscribers;
+  const started = CHANNELS['node.started'];
+  const completed = CHANNELS['node.completed'];
+  return (type) =>
+    hooks.length > 0 ||
+    subject.observed ||
+    (type === 'node.started' ? started : type === 'node.completed' ? completed : CHANNELS[type]).hasSubscribers;
 }
 
 /** The engine's services from its options, with an in-memory default for everything not given. */

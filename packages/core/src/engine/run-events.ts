@@ -90,12 +90,21 @@ export class RunEventLog {
 
   /** A `node.started` nobody hears now (see {@link quiet}; no `workerId`, no parent run), kept compact. */
   started(node: number, attempt: number, timestamp: number): void {
-    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids)).started(node, attempt, timestamp);
+    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids, 2 * this.#ids.length)).started(
+      node,
+      attempt,
+      timestamp,
+    );
   }
 
   /** A `node.completed` nobody hears now (see {@link quiet}; not via a fallback or boundary), kept compact. */
   completed(node: number, attempt: number, timestamp: number, durationMs: number): void {
-    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids)).completed(node, attempt, timestamp, durationMs);
+    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids, 2 * this.#ids.length)).completed(
+      node,
+      attempt,
+      timestamp,
+      durationMs,
+    );
   }
 
   /** Calls the `onEvent` handlers of `e`'s type. */
