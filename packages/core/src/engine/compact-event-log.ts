@@ -1,5 +1,6 @@
 import { type EventSource, nodeCompleted, nodeStarted } from './event-factory.js';
 import type { FlowEvent } from './events.js';
+import { claimState, stateBuffer } from './state-slab.js';
 
 /** Entry kinds (the low two bits of an entry's first number; the node index or object index is the rest). */
 const OBJECT = 0;
@@ -33,7 +34,10 @@ export class CompactEventLog {
   constructor(src: EventSource, ids: readonly string[], expected: number) {
     this.#src = src;
     this.#ids = ids;
-    this.#nums = new Float64Array(Math.max(16, Math.ceil(expected * 3.5) + 8));
+    // Small logs take a region of the shared state block (state-slab.ts): an ArrayBuffer per small run costs more.
+    const length = Math.max(16, Math.ceil(expected * 3.5) + 8);
+    const at = claimState(8 * length);
+    this.#nums = new Float64Array(stateBuffer(), at, length);
   }
 
   /** True when nothing is held. */

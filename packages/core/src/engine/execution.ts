@@ -27,7 +27,7 @@ import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fast-cache.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
-import { lazyRunResult } from './lazy-result.js';
+import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
@@ -41,7 +41,7 @@ import type { RunHost } from './run-host.js';
 import { checkInput } from './run-input.js';
 import { type NodeServices, RunNodeContext } from './run-node-context.js';
 import { nodeRecords, type RecordState, rebuildError, redactRunError } from './run-result.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
+import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
 import { claimState, stateBuffer } from './state-slab.js';
 import { runSubworkflow } from './subworkflow.js';
@@ -884,17 +884,18 @@ export class Execution implements Run, NodeServices {
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {
     const error = this.#runError === undefined ? undefined : redactRunError(this.#redactor, this.#runError);
-    const fields = {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      status,
-      outputs: this.outputs,
-      error,
-      durationMs,
-    };
-    // Records are built on first read (lazy-result.ts) from state that no longer changes. A run that redacts builds
-    // them now: its redaction set is shared with its family and may grow after it ended.
-    const redacting = this.#redactor?.active === true;
+    // Records of a large run are built on first read (lazy-result.ts) from state that no longer changes. A run that
+    // redacts builds them now (its redaction set is shared with its family and may grow after it ended).
+    if (this.#g.ids.length < LAZY_RECORDS_MIN_NODES || this.#redactor?.active === true)
+      return {
+        executionId: this.executionId,
+        workflow: this.workflow,
+        status,
+        outputs: this.outputs,
+        nodes: this.#nodeRecords(),
+        ...(error === undefined ? {} : { error }),
+        durationMs,
+      };
     const state: RecordState = {
       g: this.#g,
       st: this.#st,
@@ -902,12 +903,24 @@ export class Execution implements Run, NodeServices {
       dur: this.#dur,
       outputs: this.outputs,
       extra: this.#extra,
-      redactor: redacting ? this.#redactor : undefined,
-      serialize: redacting ? (e) => this.#serialize(e) : (e) => serializeError(e),
+      redactor: undefined,
+      serialize: (e) => serializeError(e),
     };
-    const result = lazyRunResult(fields, () => nodeRecords(state));
-    if (redacting) void result.nodes;
-    return result;
+    const fields = { executionId: this.executionId, workflow: this.workflow, status, outputs: this.outputs, error };
+    return lazyRunResult({ ...fields, durationMs }, () => nodeRecords(state));
+  }
+
+  #nodeRecords(): Record<string, NodeRecord> {
+    return nodeRecords({
+      g: this.#g,
+      st: this.#st,
+      attempts: this.#attempts,
+      dur: this.#dur,
+      outputs: this.outputs,
+      extra: this.#extra,
+      redactor: this.#redactor,
+      serialize: (e) => this.#serialize(e),
+    });
   }
 
   /* ───────────── Events ───────────── */

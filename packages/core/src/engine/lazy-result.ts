@@ -2,6 +2,12 @@ import type { FlowlaneError } from '../errors.js';
 import type { RunStatus } from './events.js';
 import type { NodeRecord, RunResult } from './run-types.js';
 
+/**
+ * Runs of fewer nodes build their records when they end: an object with an accessor costs V8 about as much as
+ * building a few hundred records (it is created in dictionary mode), so laziness pays only for larger runs.
+ */
+export const LAZY_RECORDS_MIN_NODES = 256;
+
 /** The fields of a run's result other than its records. */
 export interface ResultFields {
   readonly executionId: string;

@@ -7,6 +7,9 @@ import type { CustomEvent, FlowEvent } from './events.js';
 
 type Handler = (e: FlowEvent) => unknown;
 
+/** Runs of fewer nodes keep every event as an object: for them the compact buffer costs more than it saves. */
+const COMPACT_MIN_NODES = 32;
+
 /**
  * A run's own event stream: every event it emitted (and its subworkflow runs forwarded), replayed to each new
  * subscriber of `run.events$` and completed when the run is final; plus the workflow's `onEvent` handlers, which are
@@ -85,7 +88,11 @@ export class RunEventLog {
    */
   quiet(type: FlowEvent['type']): boolean {
     const observers = this.#observers;
-    return (observers === undefined || observers.length === 0) && this.#handlers?.has(type) !== true;
+    return (
+      this.#ids.length >= COMPACT_MIN_NODES &&
+      (observers === undefined || observers.length === 0) &&
+      this.#handlers?.has(type) !== true
+    );
   }
 
   /** A `node.started` nobody hears now (see {@link quiet}; no `workerId`, no parent run), kept compact. */
