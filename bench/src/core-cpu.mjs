@@ -2,10 +2,12 @@
 // system) per run of a workload, in one fresh process per (case, repetition), started alternately (floor, A, B, floor,
 // A, B, …) so slow drift of the shared machine spreads over all cases alike. CPU time is far less sensitive to other
 // sessions' load than wall time (see monitor-cpu.mjs). A case's figure per process is the median per-run CPU time;
-// the table shows the min and the median over processes, and each build's ratio to the floor (min ÷ min).
+// the table shows the min and the median over processes, and each build's ratio to the floor (min ÷ min), then each
+// case's peak RSS (`maxRSS` of its process, median over processes; for W5a/W5b this is the 100k-node figure).
 //
 //   node src/core-cpu.mjs --a ../path/to/core/dist/index.js --b ../packages/core/dist/index.js
 //        [--workloads W1,W3] [--variants plain,async] [--repeats 5] [--runs 30] [--warmup 10] [--node system|PATH]
+//        [--no-check]   (skip the per-run check: shows what a caller that never reads records or events pays)
 //
 // Cases: floor = the hand-written floor (systems/floor.mjs), the fastest of its forms in that process; a, b =
 // `createEngine()` defaults from the given build, events and records on (the workflow is built once; each run is
@@ -30,6 +32,7 @@ const { values: a } = parseArgs({
     workloads: { type: 'string', default: 'W1,W3' },
     variants: { type: 'string', default: 'plain,async' },
     repeats: { type: 'string', default: '5' },
+    'no-check': { type: 'boolean', default: false },
     runs: { type: 'string', default: '30' },
     warmup: { type: 'string', default: '10' },
   },
@@ -45,7 +48,7 @@ const cpuMs = () => {
 };
 
 async function measure(prep, runs, warmup) {
-  const check = process.env.NOCHECK ? () => {} : (o) => prep.check(o);
+  const check = a['no-check'] ? () => {} : (o) => prep.check(o);
   for (let k = 0; k < warmup; k++) check(await prep.run());
   const times = [];
   for (let k = 0; k < runs; k++) {
@@ -131,7 +134,7 @@ async function child() {
     }
     ms = Math.min(...figures);
   } else ms = await measure(await flowlanePrep(a.core, w), runs, warmup);
-  process.stdout.write(JSON.stringify({ ms }));
+  process.stdout.write(JSON.stringify({ ms, rssMb: process.resourceUsage().maxRSS / 1024 }));
 }
 
 if (a.child !== undefined) await child();
@@ -145,14 +148,18 @@ else {
   for (const workload of a.workloads.split(',')) {
     for (const variant of a.variants.split(',')) {
       const figures = { floor: [], a: [], b: [] };
+      const rss = { floor: [], a: [], b: [] };
       for (let rep = 0; rep < Number(a.repeats); rep++) {
         for (const [key, core] of Object.entries(cases)) {
           const args = [self, '--child', key, '--workload', workload, '--variant', variant];
           args.push('--runs', a.runs, '--warmup', a.warmup);
+          if (a['no-check']) args.push('--no-check');
           if (core !== undefined) args.push('--core', core);
           const r = spawnSync(nodeBin, args, { encoding: 'utf8' });
           if (r.status !== 0) throw new Error(`${key} ${workload} ${variant}: ${r.stderr}`);
-          figures[key].push(JSON.parse(r.stdout).ms);
+          const out = JSON.parse(r.stdout);
+          figures[key].push(out.ms);
+          rss[key].push(out.rssMb);
         }
       }
       const f = (xs) => `${Math.min(...xs).toFixed(3)}/${median(xs).toFixed(3)} ms`;
@@ -160,6 +167,11 @@ else {
       console.log(
         `${workload} ${variant}: floor ${f(figures.floor)} · a ${f(figures.a)} ×${ratio(figures.a)} · ` +
           `b ${f(figures.b)} ×${ratio(figures.b)} · b/a ${(Math.min(...figures.b) / Math.min(...figures.a)).toFixed(3)}`,
+      );
+      const m = (xs) => median(xs).toFixed(0);
+      const rr = (xs) => (median(xs) / median(rss.floor)).toFixed(2);
+      console.log(
+        `  peak RSS (median MB): floor ${m(rss.floor)} · a ${m(rss.a)} ×${rr(rss.a)} · b ${m(rss.b)} ×${rr(rss.b)}`,
       );
     }
   }
