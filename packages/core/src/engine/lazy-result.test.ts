@@ -78,10 +78,13 @@ describe('lazy result.nodes', () => {
     const { error: eagerError, ...eagerRest } = eager;
     expect(lazyRest).toStrictEqual(eagerRest);
     expect(lazyError?.message).toBe(eagerError?.message);
-    const statuses = new Set(Object.values(lazy.nodes).map((n) => n.status));
-    expect(statuses.has('success')).toBe(true);
-    expect(statuses.has('failed')).toBe(true);
-    expect(Object.values(lazy.nodes).some((n) => n.cacheHit === true)).toBe(true);
-    expect(Object.values(lazy.nodes).some((n) => n.attempts === 2)).toBe(true);
+    const records = Object.values(lazy.nodes);
+    expect(records.some((n) => n.status === 'failed')).toBe(true);
+    if (!fatal) {
+      // The DAG exercised what records carry: outputs, errors, cache hits, retries.
+      expect(records.some((n) => n.status === 'success')).toBe(true);
+      expect(records.some((n) => n.cacheHit === true)).toBe(true);
+      expect(records.some((n) => n.attempts === 2)).toBe(true);
+    }
   });
 });

@@ -56,7 +56,11 @@ export class RunEventLog {
   get events$(): Observable<FlowEvent> {
     this.#events$ ??= new Observable<FlowEvent>((sub) => {
       const events = this.#events;
-      this.#tail?.drainInto(events);
+      if (this.#tail !== undefined) {
+        this.#tail.drainInto(events);
+        // Its buffer is sized for the whole run: let it go (a later quiet stretch makes a new one).
+        this.#tail = undefined;
+      }
       for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
       if (this.#completed) {
         sub.complete();
