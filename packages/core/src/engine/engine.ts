@@ -15,6 +15,7 @@ import { createEngineRegistry, createHeard, createPublisher, type EngineRegistry
 import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
+import { type CapturedOrigin, captureRunOrigin, runOriginCarrier } from './propagation.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import { enqueueRun, waitForQueuedResult } from './run-queue.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
@@ -142,14 +143,23 @@ export class Engine {
         option: 'maxTriggerDepth',
         reason: `expected an integer ≥ 1, got ${String(depth)}`,
       });
-    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none (a
+    // schedule, a run's end: not the context the clock callback or the finished run happens to run in).
+    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions, origin?: CapturedOrigin) =>
+      this.#run(wf, input, o, origin);
     this.#flow = new FlowGate({
       clock,
       logger,
       room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
       admit: (exec) => this.#start(exec),
     });
-    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
+    this.#triggers = new TriggerHub({
+      clock,
+      logger,
+      maxChainDepth: depth,
+      run: start,
+      capture: () => this.#captureOrigin(),
+    });
     this.#schedules = new ScheduleSet({
       clock,
       logger,
@@ -234,7 +244,9 @@ export class Engine {
   }
 
   /**
-   * Start a run. Returns at once; the run waits for plugin setup and for a slot under `maxConcurrentRuns`.
+   * Start a run. Returns at once; the run waits for plugin setup and for a slot under `maxConcurrentRuns`. The
+   * caller's context is taken here, synchronously, by the context propagators of observability plugins (with
+   * `@flowlane/tracing-otel`, the run's span is a child of the span active in this call, even when the run waits).
    *
    * @example
    * ```ts
@@ -243,12 +255,29 @@ export class Engine {
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = NO_OPTIONS): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // The caller's context (e.g. its active span), taken now: the run may wait for admission (see propagation.ts).
+    return this.#run(wf, input, options, this.#captureOrigin());
+  }
+
+  /** The caller's context for a run asked for now, from the context propagators (`undefined` when none captures). */
+  #captureOrigin(): CapturedOrigin | undefined {
+    return captureRunOrigin(this.#rt.propagators, this.#rt.logger, this.#isReady);
+  }
+
+  #run<TIn, TOut extends object>(
+    wf: Workflow<TIn, TOut>,
+    input: TIn,
+    options: RunOptions,
+    origin: CapturedOrigin | undefined,
+  ): Run<TOut> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
     validateRunArgs(wf, options);
     options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
     if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
+    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
     this.#active.set(id, exec);
     if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
     else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
@@ -261,8 +290,9 @@ export class Engine {
   /**
    * Put a whole run on the installed run queue (a queue plugin such as `bullmqDispatch` from
    * `@flowlane/queue-bullmq`) for any coordinator serving it to run, instead of running it here. Resolves once the
-   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data).
-   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data), and
+   * so does the caller's context from the context propagators (e.g. its trace context: the served run's span is a
+   * child of the caller's). Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
    *
    * @example
    * ```ts
@@ -276,8 +306,12 @@ export class Engine {
     options?: EnqueueOptions,
   ): Promise<EnqueuedRun<TOut>> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // The caller's context, taken synchronously when the propagators are known (else after setup, in the same
+    // async context).
+    let carrier = this.#isReady ? runOriginCarrier(this.#rt.propagators, this.#rt.logger) : undefined;
     await this.ready();
-    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options);
+    carrier ??= runOriginCarrier(this.#rt.propagators, this.#rt.logger);
+    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options, carrier);
   }
 
   /**
@@ -401,6 +435,8 @@ export class Engine {
    * `options.actor` is who asks, checked by a permission policy that implements `authorize` (action `resume`,
    * before the lease is taken). Rejects with `FL_EXECUTION_NOT_FOUND`, `FL_EXECUTION_FINISHED`,
    * `FL_VERSION_NOT_REGISTERED`, `FL_VERSION_MISMATCH`, `FL_ACTION_DENIED` or `FL_NO_EXECUTION_STORE`.
+   * Context propagators see the caller of `resume` as the resumed run's origin (a tracing plugin parents the
+   * continuation on the caller's span).
    *
    * @example
    * ```ts
@@ -410,10 +446,15 @@ export class Engine {
    * ```
    */
   async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
-    return this.#resume(executionId, true, options?.actor) as Promise<Run>;
+    return this.#resume(executionId, true, this.#captureOrigin(), options?.actor) as Promise<Run>;
   }
 
-  async #resume(executionId: string, force: boolean, actor?: Actor): Promise<Run | undefined> {
+  async #resume(
+    executionId: string,
+    force: boolean,
+    origin: CapturedOrigin | undefined,
+    actor?: Actor,
+  ): Promise<Run | undefined> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     await this.ready();
     if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
@@ -436,6 +477,7 @@ export class Engine {
       executionId,
     );
     exec.attachJournal(this.#durable.journalForResumed(exec, r), r.state);
+    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
     // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
     for (const [key, v] of r.state.storage)
       await (v.deleted
@@ -453,7 +495,8 @@ export class Engine {
   async #autoResume(executionId: string): Promise<void> {
     if (this.#active.has(executionId)) return;
     try {
-      await this.#resume(executionId, false);
+      // Nobody asked for it: no origin.
+      await this.#resume(executionId, false, undefined);
     } catch (e) {
       if (this.#durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
         await this.#durable.failUnregistered(executionId, e as FlowlaneError);
@@ -558,6 +601,7 @@ export class Engine {
       setExecutionStore: (store) => {
         this.#durable.store = store;
       },
+      resumeMode: this.#durable.mode,
       setFlowControlBackend: (backend) => {
         this.#flow.backend = backend;
       },
@@ -577,11 +621,18 @@ export class Engine {
         registered: this.#durable.versionsOf(q.workflow),
       });
     const { executionId, actor, priority } = q;
-    return this.run(wf, q.input, {
-      executionId,
-      ...(actor === undefined ? {} : { actor }),
-      ...(priority === undefined ? {} : { priority }),
-    });
+    const carrier = carrierOf(q.carrier);
+    return this.#run(
+      wf,
+      q.input,
+      {
+        executionId,
+        ...(actor === undefined ? {} : { actor }),
+        ...(priority === undefined ? {} : { priority }),
+      },
+      // The enqueuer's context, not the queue consumer's.
+      carrier === undefined ? undefined : { carrier },
+    );
   }
 
   #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
@@ -633,6 +684,14 @@ export class Engine {
     }
     this.#flow.pump();
   }
+}
+
+/** The string fields of a queued run's carrier (it crossed a process: anything else is dropped); none → undefined. */
+function carrierOf(c: unknown): Readonly<Record<string, string>> | undefined {
+  if (typeof c !== 'object' || c === null) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(c)) if (typeof v === 'string') (out ??= {})[k] = v;
+  return out;
 }
 
 /**

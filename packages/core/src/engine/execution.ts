@@ -32,7 +32,7 @@ import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
 import { nodeDenial } from './permissions.js';
-import { withPropagatedEnv } from './propagation.js';
+import { announceRunStart, withPropagatedEnv } from './propagation.js';
 import { nodeError, type RecoveryHost } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { rollbackRun } from './rollback.js';
@@ -331,6 +331,22 @@ export class Execution implements Run, NodeServices {
     this.#customMark = this.#rt.lastCustom.mark();
     this.#t0 = this.#now = this.#rt.clock.now();
     this.#log.listen(this.#rt.customListeners);
+    if (this.#parent === undefined && this.#rt.propagators.length > 0) {
+      // Where the run was asked for (the engine kept it while the run waited: see propagation.ts).
+      const origin = this.#rt.runOrigins.get(this);
+      this.#rt.runOrigins.delete(this);
+      announceRunStart(
+        this.#rt.propagators,
+        {
+          executionId: this.executionId,
+          workflow: this.workflow,
+          resumed: this.#replay !== undefined,
+          ...(this.#triggeredBy === undefined ? {} : { triggeredBy: this.#triggeredBy }),
+        },
+        origin,
+        this.#rt.logger,
+      );
+    }
     this.#emit(
       workflowStarted(
         this,
@@ -966,6 +982,7 @@ export class Execution implements Run, NodeServices {
       rt: this.#rt,
       g: this.#g,
       attempts: this.#attempts,
+      priorFailures: (i) => this.#replay?.failures.get(this.#g.ids[i]!) ?? 0,
       outputs: this.outputs,
       version: this.#wf.version,
       origin: this,

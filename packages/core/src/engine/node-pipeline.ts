@@ -101,16 +101,35 @@ export function nodePipeline(h: RunHost, i: number, error: unknown, lookup?: Cac
 
   let out$ = attempt$;
   const policy = o.retry;
-  if (policy !== undefined && policy.maxAttempts > 1) {
+  // A resumed run: the failures its log holds count against the budget (an attempt cut short by the crash does not).
+  const prior = policy === undefined ? 0 : h.priorFailures(i);
+  if (policy !== undefined && policy.maxAttempts - prior > 1) {
     out$ = out$.pipe(
-      withRetry(policy, rt.clock, {
-        decide: policy.onRetry === undefined ? undefined : (err, n) => policy.onRetry!(err, n, h.ctx(i, n)),
-        onRetrying: (err, n, delayMs) =>
-          h.emit(
-            // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
-            nodeRetrying(h.executionId, h.workflow, rt.clock.now(), nodeId, n, delayMs, h.serialize(err, false)),
-          ),
-      }),
+      withRetry(
+        policy,
+        rt.clock,
+        {
+          // The attempt that failed is the current one (the retry number differs after a crashed attempt).
+          decide:
+            policy.onRetry === undefined
+              ? undefined
+              : (err) => policy.onRetry!(err, h.attempts[i]!, h.ctx(i, h.attempts[i]!)),
+          onRetrying: (err, _n, delayMs) =>
+            h.emit(
+              // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
+              nodeRetrying(
+                h.executionId,
+                h.workflow,
+                rt.clock.now(),
+                nodeId,
+                h.attempts[i]!,
+                delayMs,
+                h.serialize(err, false),
+              ),
+            ),
+        },
+        prior,
+      ),
     );
   }
   const health = o.healthCheck;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowlaneError } from '../errors.js';
+import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type { EnqueuedRun, EnqueueOptions, QueuedRunResult, RunQueue } from '../plugin/contracts/run-queue.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 
@@ -11,6 +12,7 @@ export async function enqueueRun<TOut extends object>(
   wf: Workflow<unknown, TOut>,
   input: unknown,
   options: EnqueueOptions = {},
+  carrier: PropagationCarrier = {},
 ): Promise<EnqueuedRun<TOut>> {
   internalsOf(wf as Workflow<unknown, object>);
   if (queue === undefined) throw new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.enqueue()' });
@@ -42,6 +44,7 @@ export async function enqueueRun<TOut extends object>(
     input,
     ...(options.actor === undefined ? {} : { actor: options.actor }),
     ...(priority === undefined ? {} : { priority }),
+    ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
   });
   return {
     executionId,
