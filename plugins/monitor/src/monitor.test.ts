@@ -363,6 +363,21 @@ describe('monitor: subscriptions and history', () => {
     expect(mon.stats().events).toBe(seen.length);
   });
 
+  it('gives the history of a run nobody listened to (core kept its node events compact) as its events$ replay', async () => {
+    const { engine, wsUrl } = await started();
+    let b = workflow('quiet').addNode('n0', () => 0);
+    for (let i = 1; i < 64; i++) b = b.addNode(`n${i}`, () => i, { dependsOn: [`n${i - 1}`] });
+    const run = engine.run(b.build(), undefined, { executionId: 'quiet-1' });
+    expect((await run.result).status).toBe('success');
+    const c = await client(wsUrl);
+    c.send({ type: 'subscribe', executionId: 'quiet-1' });
+    const h = await c.waitFor(isType('history'));
+    const replay = await lastValueFrom(run.events$.pipe(toArray()));
+    expect(replay).toHaveLength(2 + 2 * 64);
+    expect(JSON.stringify(h.events)).toBe(JSON.stringify(replay));
+    expect(h.run).toMatchObject({ status: 'success', settledNodes: 64, nodeCount: 64 });
+  });
+
   it('reads runs it never saw from the history source (the durable-log seam)', async () => {
     const archived: FlowEvent[] = [
       { type: 'workflow.started', executionId: 'old-1', workflow: 'w', timestamp: 1, nodeCount: 0 },

@@ -56,6 +56,8 @@ export interface EngineServices<X = unknown> {
   publish(event: FlowEvent): void;
   /** Plugins' run watchers (`PluginApi.watchRuns`), told when each run starts and settles. */
   readonly runWatchers: RunWatchers;
+  /** Whether {@link publish} would pass an event of `type` to anyone now (exporter, `engine.events$`, channel). */
+  heard(type: FlowEvent['type']): boolean;
   /** Base directory for run staging areas (artifacts); default the OS temp dir. */
   readonly artifactsDir: string | undefined;
   /** Values every run redacts (engine option `redact.also`). */

@@ -124,3 +124,39 @@ describe('PluginApi.watchRuns: bad watchers', () => {
     await engine.close();
   });
 });
+
+describe('PluginApi.runEvents on a compact log', () => {
+  it('counts and materialises the node events nobody heard while the run ran (a watcher is not a listener)', async () => {
+    const views: RunEventsView[] = [];
+    let countAtEnd = -1;
+    const plugin = definePlugin({
+      name: 'watcher',
+      version: '1.0.0',
+      flowlane: `^${CORE_VERSION}`,
+      setup(api) {
+        api.watchRuns({
+          name: 'watcher',
+          started: (run) => void views.push(run),
+          settled: (run) => {
+            countAtEnd = run.count;
+          },
+        });
+      },
+    });
+    const engine = createEngine({ plugins: [plugin], logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    let b = workflow('wide').addNode('n0', () => 0);
+    for (let i = 1; i < 64; i++) b = b.addNode(`n${i}`, () => i, { dependsOn: [`n${i - 1}`] });
+    const run = engine.run(b.build(), undefined, { executionId: 'wide-1' });
+    expect((await run.result).status).toBe('success');
+    const view = views[0]!;
+    expect(countAtEnd).toBe(2 + 2 * 64);
+    expect(view.count).toBe(2 + 2 * 64);
+    const events = view.events();
+    expect(events).toHaveLength(2 + 2 * 64);
+    expect(view.count).toBe(2 + 2 * 64);
+    const replay = await lastValueFrom(run.events$.pipe(toArray()));
+    expect(JSON.stringify(events)).toBe(JSON.stringify(replay));
+    expect(events.map((e) => e.type).slice(0, 3)).toEqual(['workflow.started', 'node.started', 'node.completed']);
+    await engine.close();
+  });
+});
