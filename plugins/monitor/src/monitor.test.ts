@@ -1,6 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEngine, createLocalExecutor, type Engine, type FlowEvent, type Logger, workflow } from '@flowlane/core';
+import {
+  createEngine,
+  createLocalExecutor,
+  type Engine,
+  type FlowEvent,
+  type Logger,
+  type Workflow,
+  workflow,
+} from '@flowlane/core';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MonitorError } from './errors.js';
@@ -365,7 +373,9 @@ describe('monitor: subscriptions and history', () => {
 
   it('gives the history of a run nobody listened to (core kept its node events compact) as its events$ replay', async () => {
     const { engine, wsUrl } = await started();
-    let b = workflow('quiet').addNode('n0', () => 0);
+    // A chain of 64 nodes, built in a loop (the builder's types track each id: a loop needs a plain view of it).
+    type Chain = { addNode(id: string, fn: () => number, o?: { dependsOn: string[] }): Chain; build(): Workflow };
+    let b = (workflow('quiet') as unknown as Chain).addNode('n0', () => 0);
     for (let i = 1; i < 64; i++) b = b.addNode(`n${i}`, () => i, { dependsOn: [`n${i - 1}`] });
     const run = engine.run(b.build(), undefined, { executionId: 'quiet-1' });
     expect((await run.result).status).toBe('success');

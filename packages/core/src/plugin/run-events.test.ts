@@ -4,6 +4,7 @@ import { workflow } from '../builder/workflow-builder.js';
 import { createEngine } from '../engine/engine.js';
 import type { FlowEvent } from '../engine/events.js';
 import { CORE_VERSION } from '../version.js';
+import type { Workflow } from '../workflow.js';
 import { definePlugin } from './define-plugin.js';
 import type { RunEventsView } from './types.js';
 
@@ -144,7 +145,9 @@ describe('PluginApi.runEvents on a compact log', () => {
       },
     });
     const engine = createEngine({ plugins: [plugin], logger: { debug() {}, info() {}, warn() {}, error() {} } });
-    let b = workflow('wide').addNode('n0', () => 0);
+    // A chain of 64 nodes, built in a loop (the builder's types track each id: a loop needs a plain view of it).
+    type Chain = { addNode(id: string, fn: () => number, o?: { dependsOn: string[] }): Chain; build(): Workflow };
+    let b = (workflow('wide') as unknown as Chain).addNode('n0', () => 0);
     for (let i = 1; i < 64; i++) b = b.addNode(`n${i}`, () => i, { dependsOn: [`n${i - 1}`] });
     const run = engine.run(b.build(), undefined, { executionId: 'wide-1' });
     expect((await run.result).status).toBe('success');
