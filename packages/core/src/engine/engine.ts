@@ -11,7 +11,7 @@ import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
 import { Durability, type RunsApi } from './durability.js';
 import type { EngineOptions } from './engine-options.js';
-import { createEngineRegistry, createPublisher, type EngineRegistry } from './engine-registry.js';
+import { createEngineRegistry, createHeard, createPublisher, type EngineRegistry } from './engine-registry.js';
 import { type FlowEvent, type SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
@@ -133,6 +133,7 @@ export class Engine {
         settled: (exec) => this.#settled(exec),
         flow: () => this.#flow,
       },
+      createHeard(this.#eventHandlers, this.#subject),
     );
     const container = this.#rt.container;
     const executors = this.#rt.executors;

@@ -27,6 +27,7 @@ import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fast-cache.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
+import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
 import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { CANCELLED, FAILED, type NodeExtra, PENDING, RUNNING, SKIPPED, SUCCESS, WAITING } from './node-status.js';
@@ -39,7 +40,7 @@ import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
 import { checkInput } from './run-input.js';
 import { type NodeServices, RunNodeContext } from './run-node-context.js';
-import { nodeRecords, rebuildError, redactRunError } from './run-result.js';
+import { nodeRecords, type RecordState, rebuildError, redactRunError } from './run-result.js';
 import type { NodeRecord, Run, RunOptions, RunResult } from './run-types.js';
 import { type SignalBox, signalBox, waitForEvent, waitForSignal } from './signals.js';
 import { claimState, stateBuffer } from './state-slab.js';
@@ -150,6 +151,8 @@ export class Execution implements Run, NodeServices {
     this.#log = new RunEventLog(
       this.#in.handlers,
       logHandlerFailure(rt.logger, this.workflow, (e) => this.#serialize(e).message),
+      this,
+      this.#g.ids,
     );
     this.result = new Promise((resolve) => {
       this.#resolve = resolve;
@@ -563,7 +566,8 @@ export class Execution implements Run, NodeServices {
     this.#st[i] = RUNNING;
     this.#started[i] = this.#now;
     const worker = this.#leases?.get(i)?.workerId;
-    this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
+    if (worker === undefined && this.#unheard('node.started')) this.#log.started(i, this.#attempts[i]! + 1, this.#now);
+    else this.#emit(nodeStarted(this, this.#now, this.#g.ids[i]!, this.#attempts[i]! + 1, worker));
   }
 
   #run(i: number): void {
@@ -725,7 +729,9 @@ export class Execution implements Run, NodeServices {
     if (this.#done) return;
     this.#now = now;
     this.outputs[this.#g.ids[i]!] = value;
-    this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
+    if (via === undefined && this.#unheard('node.completed'))
+      this.#log.completed(i, this.#attempts[i]!, now, now - this.#started[i]!);
+    else this.#emit(nodeCompleted(this, now, this.#g.ids[i]!, this.#attempts[i]!, now - this.#started[i]!, via));
     this.#settle(i, SUCCESS);
   }
 
@@ -893,15 +899,31 @@ export class Execution implements Run, NodeServices {
   }
 
   #buildResult(status: RunStatus, durationMs: number): RunResult {
-    return {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      status,
+    const error = this.#runError === undefined ? undefined : redactRunError(this.#redactor, this.#runError);
+    // Records of a large run are built on first read (lazy-result.ts) from state that no longer changes. A run that
+    // redacts builds them now (its redaction set is shared with its family and may grow after it ended).
+    if (this.#g.ids.length < LAZY_RECORDS_MIN_NODES || this.#redactor?.active === true)
+      return {
+        executionId: this.executionId,
+        workflow: this.workflow,
+        status,
+        outputs: this.outputs,
+        nodes: this.#nodeRecords(),
+        ...(error === undefined ? {} : { error }),
+        durationMs,
+      };
+    const state: RecordState = {
+      g: this.#g,
+      st: this.#st,
+      attempts: this.#attempts,
+      dur: this.#dur,
       outputs: this.outputs,
-      nodes: this.#nodeRecords(),
-      ...(this.#runError === undefined ? {} : { error: redactRunError(this.#redactor, this.#runError) }),
-      durationMs,
+      extra: this.#extra,
+      redactor: undefined,
+      serialize: (e) => serializeError(e),
     };
+    const fields = { executionId: this.executionId, workflow: this.workflow, status, outputs: this.outputs, error };
+    return lazyRunResult({ ...fields, durationMs }, () => nodeRecords(state));
   }
 
   #nodeRecords(): Record<string, NodeRecord> {
@@ -927,6 +949,14 @@ export class Execution implements Run, NodeServices {
     this.#log.handle(e);
     this.#rt.publish(e);
     this.#parent?.forward(e);
+  }
+
+  /**
+   * True when no one would hear an event of `type` now (no parent run, journal, engine listener, `onEvent` handler
+   * or live `events$` subscriber): the log then keeps it compact, as an object only once read.
+   */
+  #unheard(type: 'node.started' | 'node.completed'): boolean {
+    return this.#parent === undefined && this.#journal === undefined && this.#log.quiet(type) && !this.#rt.heard(type);
   }
 
   /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */
