@@ -114,7 +114,11 @@ export class DispatchBatcher {
           if (mode[0] === '0') {
             // A fresh run takes every slot: one HSET and the expiry in a transaction, nothing to read back (a per-node
             // HSET + HGET in a script cost Redis about 1 ms more per 1,000 nodes, and the reply as much to parse).
-            const replies = await this.#redis.multi().hset(key, ...pairs).pexpire(key, this.#ttlMs).exec();
+            const replies = await this.#redis
+              .multi()
+              .hset(key, ...pairs)
+              .pexpire(key, this.#ttlMs)
+              .exec();
             const failed = replies?.find(([err]) => err !== null)?.[0];
             if (replies === null || failed !== undefined) throw failed ?? new Error('claim transaction aborted');
             for (const entry of entries) claimed.push({ entry, held: entry.req.fresh });

@@ -63,7 +63,8 @@ describe('runNodeOnWorker', () => {
     const shapes = workflow('shapes', { version: '1' })
       .addNode('plain', () => 7)
       .addNode('promised', async () => 8)
-      .addNode('thenable', () => ({ then: (ok: (v: number) => void) => ok(9) }))
+      // A thenable that is not a Promise.
+      .addNode('thenable', () => ({ then: (ok: (v: number) => void) => ok(9) }) as unknown as PromiseLike<number>)
       .addNode('observable', () => of(1, 2, 10))
       .addNode('empty', () => EMPTY)
       .addNode('throws', () => {
