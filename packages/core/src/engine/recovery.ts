@@ -1,14 +1,12 @@
-import type { Observable } from 'rxjs';
-import type { CompiledGraph } from '../compile/compiled-graph.js';
 import { matchesError } from '../compile/with-retry.js';
-import { FlowlaneError, isFlowlaneError, type SerializedError } from '../errors.js';
-import type { Lease } from '../plugin/types.js';
+import { FlowlaneError, isFlowlaneError } from '../errors.js';
 import { readableThrown } from '../runtime/readable-error.js';
-import type { EngineServices } from './engine-services.js';
 import { nodeCompleted, nodeFailed, nodeFellBack } from './event-factory.js';
-import type { FlowEvent } from './events.js';
-import { FAILED, type NodeExtra, SUCCESS, TIMEOUT } from './node-status.js';
+import { acquire, release, takeLease } from './node-gates.js';
+import { FAILED, SUCCESS, TIMEOUT } from './node-status.js';
+import { failRun } from './run-finish.js';
 import { rebuildError } from './run-result.js';
+import type { RunState } from './run-state.js';
 
 /**
  * Recovery of a failed node: its fallbacks in order (`node.fell-back`, each admitted like a node), then the error
@@ -17,52 +15,16 @@ import { rebuildError } from './run-result.js';
  * recover settles with their output.
  */
 
-/** What recovery needs from its run (the ready-queue's settlement steps and per-node state). */
-export interface RecoveryHost {
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly rt: EngineServices;
-  readonly g: CompiledGraph;
-  readonly st: Uint8Array;
-  readonly dur: Float64Array;
-  readonly started: Float64Array;
-  readonly attempts: Uint16Array;
-  isDone(): boolean;
-  /** The run's current time (the time of the step being processed). */
-  now(): number;
-  /** Reads the clock into the run's current time and returns it. */
-  tick(): number;
-  emit(e: FlowEvent): void;
-  serialize(e: unknown, stack?: boolean): SerializedError;
-  /** True when the run redacts secrets (errors are then rebuilt from their redacted form). */
-  redacting(): boolean;
-  setExtra(i: number, patch: NodeExtra): void;
-  setOutput(i: number, value: unknown): void;
-  /** Takes node `i`'s scheduler lease away from it (the caller releases it). */
-  takeLease(i: number): Lease | undefined;
-  release(i: number, outcome: 'success' | 'failed' | 'cancelled'): void;
-  settle(i: number, status: number): void;
-  succeed(i: number, value: unknown, via?: { kind: 'fallback' | 'boundary'; id: string }): void;
-  acquire(i: number, priority: number, go: () => void, fail: (e: unknown) => void): void;
-  /** Marks node `i` running and emits its `node.started`. */
-  beginNode(i: number): void;
-  pipeline(i: number, error: unknown): Observable<unknown>;
-  subscribe(i: number, source: Observable<unknown>, ok: (v: unknown) => void, fail: (e: unknown) => void): void;
-  pump(): void;
-  /** The run fails with `error`, because of node `nodeId`. */
-  failRun(error: FlowlaneError, nodeId: string): void;
-}
-
 /** Node `i` failed (after its own retries): fallback → boundary → onError. */
-export function nodeError(h: RecoveryHost, i: number, thrown: unknown): void {
-  if (h.isDone()) return;
+export function nodeError(h: RunState, i: number, thrown: unknown): void {
+  if (h.done) return;
   const error = readableThrown(thrown, true);
-  h.tick();
+  h.now = h.rt.clock.now();
   const g = h.g;
   const fb = g.fallbackOf[i]!;
   if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
     h.setExtra(i, { error });
-    h.emit(nodeFellBack(h, h.now(), g.ids[i]!, g.ids[fb]!, h.serialize(error)));
+    h.emit(nodeFellBack(h, h.now, g.ids[i]!, g.ids[fb]!, h.serialize(error)));
     runStandby(h, i, fb, error, 'fallback');
     return;
   }
@@ -73,7 +35,7 @@ export function nodeError(h: RecoveryHost, i: number, thrown: unknown): void {
  * Node `i` failed and no fallback recovered it: an error boundary, then `onError: 'continue'`, then the run fails.
  * `boundaryFailed` is set when the boundary handling `i` failed itself (its `node.failed` was already emitted).
  */
-function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFailed = false): void {
+function afterFallbacks(h: RunState, i: number, error: unknown, boundaryFailed = false): void {
   const g = h.g;
   const nodeId = g.ids[i]!;
   h.setExtra(i, { error });
@@ -81,7 +43,7 @@ function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFail
   const continued = g.defs[i]!.options.onError === 'continue';
   if (!boundaryFailed) {
     const failed = (extra?: { readonly handledBy: string } | { readonly continued: true }) =>
-      nodeFailed(h, h.now(), nodeId, h.attempts[i]!, h.now() - h.started[i]!, h.serialize(error), extra);
+      nodeFailed(h, h.now, nodeId, h.attempts[i]!, h.now - h.started[i]!, h.serialize(error), extra);
     const b = boundaryFor(h, i, error);
     if (b !== -1) {
       h.emit(failed({ handledBy: g.ids[b]! }));
@@ -95,13 +57,14 @@ function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFail
     return;
   }
   h.st[i] = status;
-  h.dur[i] = h.now() - h.started[i]!;
-  h.release(i, 'failed');
-  h.failRun(
+  h.dur[i] = h.now - h.started[i]!;
+  release(h, i, 'failed');
+  failRun(
+    h,
     new FlowlaneError(
       'FL_NODE_FAILED',
       { nodeId, reason: h.serialize(error).message },
-      { cause: h.redacting() ? rebuildError(h.serialize(error)) : error },
+      { cause: h.redactor?.active === true ? rebuildError(h.serialize(error)) : error },
     ),
     nodeId,
   );
@@ -112,16 +75,17 @@ function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFail
  * first (released as `cancelled`: its work is over, and a recovered failure must not trip `failFast`), then `s` is
  * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority.
  */
-function runStandby(h: RecoveryHost, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-  const ownerLease = h.takeLease(owner);
+function runStandby(h: RunState, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
+  const ownerLease = takeLease(h, owner);
   if (ownerLease !== undefined) h.rt.scheduler?.release(ownerLease, 'cancelled');
   const defs = h.g.defs;
-  h.acquire(
+  acquire(
+    h,
     s,
     Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
     () => startStandby(h, owner, s, error, kind),
     (e) => {
-      if (h.isDone()) return;
+      if (h.done) return;
       h.beginNode(s);
       standbyFailed(h, owner, s, kind, e);
       h.pump();
@@ -129,14 +93,14 @@ function runStandby(h: RecoveryHost, owner: number, s: number, error: unknown, k
   );
 }
 
-function startStandby(h: RecoveryHost, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
+function startStandby(h: RunState, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
   const g = h.g;
   h.beginNode(s);
   h.subscribe(
     s,
     h.pipeline(s, kind === 'boundary' ? error : undefined),
     (value) => {
-      h.tick();
+      h.now = h.rt.clock.now();
       succeedStandby(h, s, value);
       h.setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
       h.succeed(owner, value, { kind, id: g.ids[s]! });
@@ -146,29 +110,23 @@ function startStandby(h: RecoveryHost, owner: number, s: number, error: unknown,
 }
 
 /** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
-function standbyFailed(
-  h: RecoveryHost,
-  owner: number,
-  s: number,
-  kind: 'fallback' | 'boundary',
-  thrown: unknown,
-): void {
-  if (h.isDone()) return;
+function standbyFailed(h: RunState, owner: number, s: number, kind: 'fallback' | 'boundary', thrown: unknown): void {
+  if (h.done) return;
   const e = readableThrown(thrown, true);
   const g = h.g;
-  h.tick();
+  h.now = h.rt.clock.now();
   h.setExtra(s, { error: e });
   const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-  h.emit(nodeFailed(h, h.now(), g.ids[s]!, h.attempts[s]!, h.now() - h.started[s]!, h.serialize(e)));
+  h.emit(nodeFailed(h, h.now, g.ids[s]!, h.attempts[s]!, h.now - h.started[s]!, h.serialize(e)));
   h.st[s] = status;
-  h.dur[s] = h.now() - h.started[s]!;
+  h.dur[s] = h.now - h.started[s]!;
   const next = g.fallbackOf[s]!;
   const cascades = kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED');
   // 'failed' only when this failure is final for the owner (schedulers act on it, e.g. failFast).
   const handled = cascades || (kind === 'fallback' && boundaryFor(h, owner, e) !== -1);
-  h.release(s, handled ? 'cancelled' : 'failed');
+  release(h, s, handled ? 'cancelled' : 'failed');
   if (cascades) {
-    h.emit(nodeFellBack(h, h.now(), g.ids[s]!, g.ids[next]!, h.serialize(e)));
+    h.emit(nodeFellBack(h, h.now, g.ids[s]!, g.ids[next]!, h.serialize(e)));
     runStandby(h, owner, next, e, 'fallback');
   } else if (kind === 'fallback') afterFallbacks(h, owner, e);
   else {
@@ -178,7 +136,7 @@ function standbyFailed(
 }
 
 /** The error boundary that handles `error` of node `i`, or -1. */
-function boundaryFor(h: RecoveryHost, i: number, error: unknown): number {
+function boundaryFor(h: RunState, i: number, error: unknown): number {
   const boundaries = h.g.boundariesOf.get(i);
   if (boundaries === undefined || isFlowlaneError(error, 'FL_CANCELLED')) return -1;
   for (const b of boundaries) {
@@ -188,11 +146,11 @@ function boundaryFor(h: RecoveryHost, i: number, error: unknown): number {
   return -1;
 }
 
-function succeedStandby(h: RecoveryHost, s: number, value: unknown): void {
-  const now = h.now();
-  h.setOutput(s, value);
+function succeedStandby(h: RunState, s: number, value: unknown): void {
+  const now = h.now;
+  h.outputs[h.g.ids[s]!] = value;
   h.emit(nodeCompleted(h, now, h.g.ids[s]!, h.attempts[s]!, now - h.started[s]!));
   h.st[s] = SUCCESS;
   h.dur[s] = now - h.started[s]!;
-  h.release(s, 'success');
+  release(h, s, 'success');
 }
