@@ -1,28 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxjs';
-import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
-import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
+import { FlowlaneError } from '../errors.js';
 import type { EnqueuedRun, EnqueueOptions, QueuedRun, QueuedRunResult } from '../plugin/contracts/run-queue.js';
-import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
-import { TokenKeys as Tokens } from '../plugin/token-keys.js';
-import type { Actor, Logger } from '../plugin/types.js';
+import { checkPlugins, type ExporterHook, type PluginHostTarget, setupPlugins } from '../plugin/plugin-host.js';
+import type { Actor, AuditRecord, Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
+import { closeEngine } from './close-engine.js';
 import { Durability, type RunsApi } from './durability.js';
 import type { EngineOptions } from './engine-options.js';
-import { createEngineRegistry, createPublisher, type EngineRegistry } from './engine-registry.js';
-import { type FlowEvent, type SystemEvent } from './events.js';
+import { createEngineRegistry, createPublisher, type EngineRegistry, registerEngineTokens } from './engine-registry.js';
+import type { FlowEvent, SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
+import { autoResume, type ResumeHost, resumeRun } from './resume-run.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import { enqueueRun, waitForQueuedResult } from './run-queue.js';
+import { RunTable } from './run-table.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
 import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
-import { validateEngineOptions, validateRunArgs } from './validate-options.js';
+import { engineLimits, validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 export type { EngineOptions } from './engine-options.js';
 
@@ -56,12 +57,8 @@ export class Engine {
   /** Exporters' `handleSystem` callbacks. */
   readonly #systemHandlers: ExporterHook<SystemEvent>[] = [];
   #schedulerEvents: Subscription | undefined;
-  readonly #plans = new WeakMap<object, WorkflowPlan>();
-  readonly #active = new Map<string, Execution>();
-  /** Subworkflow runs executing now, by id (`<parent id>/<node id>`). */
-  readonly #children = new Map<string, Execution>();
-  readonly #queued: Execution[] = [];
-  readonly #maxRuns: number;
+  /** Active, queued and subworkflow runs, and each workflow's plan on this engine (see run-table.ts). */
+  readonly #runs: RunTable;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
@@ -73,15 +70,13 @@ export class Engine {
   /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
   readonly #flow: FlowGate;
   readonly #schedules: ScheduleSet;
-  #running = 0;
-  #draining = false;
   #ready: Promise<void> | undefined;
   #readyError: unknown;
   #isReady = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The default in-memory audit sink's records (empty when `audit` sinks were given). */
-  readonly audit: { readonly records: readonly import('../plugin/types.js').AuditRecord[] };
+  readonly audit: { readonly records: readonly AuditRecord[] };
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
@@ -90,19 +85,7 @@ export class Engine {
     const logger = options.logger ?? consoleLogger;
     const memoryAudit = createMemoryAuditSink();
     this.audit = memoryAudit;
-    const maxRuns = options.maxConcurrentRuns ?? Number.POSITIVE_INFINITY;
-    if (!(maxRuns === Number.POSITIVE_INFINITY || (Number.isInteger(maxRuns) && maxRuns >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'maxConcurrentRuns',
-        reason: `expected an integer ≥ 1, got ${String(maxRuns)}`,
-      });
-    const conc = options.concurrency;
-    if (conc !== undefined && !(conc === Number.POSITIVE_INFINITY || (Number.isInteger(conc) && conc >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'concurrency',
-        reason: `expected an integer ≥ 1, got ${String(conc)}`,
-      });
-    this.#maxRuns = maxRuns;
+    const { maxRuns, maxTriggerDepth } = engineLimits(options);
     if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     this.#durable = new Durability(options, clock, logger);
     this.#rt = createEngineRegistry<Execution>(
@@ -119,36 +102,23 @@ export class Engine {
           this.#background.add(work);
           void work.finally(() => this.#background.delete(work));
         },
-        startChild: (wf, input, opts, parent) => {
-          const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
-          // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
-          this.#children.set(exec.executionId, exec);
-          const plan = this.#planFor(wf);
-          // A child of a workflow with flow-control options waits for its own keys (never for engine room).
-          if (wf.flowControl !== undefined) this.#flow.enterChild(exec, input, opts.signal, () => exec.start(plan));
-          else exec.start(plan);
-          return exec;
-        },
-        settled: (exec) => this.#settled(exec),
+        startChild: (wf, input, opts, parent) => this.#runs.startChild(wf, input, opts, parent),
+        settled: (exec) => this.#runs.settled(exec),
         flow: () => this.#flow,
       },
     );
-    const container = this.#rt.container;
-    const executors = this.#rt.executors;
-    const depth = options.maxTriggerDepth ?? 10;
-    if (!(Number.isInteger(depth) && depth >= 1))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'maxTriggerDepth',
-        reason: `expected an integer ≥ 1, got ${String(depth)}`,
-      });
+    this.#runs = new RunTable(
+      { rt: this.#rt, durable: this.#durable, flow: () => this.#flow, isReady: () => this.#isReady },
+      maxRuns,
+    );
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
     this.#flow = new FlowGate({
       clock,
       logger,
-      room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
-      admit: (exec) => this.#start(exec),
+      room: () => this.#runs.room(),
+      admit: (exec) => this.#runs.start(exec),
     });
-    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: depth, run: start });
+    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: maxTriggerDepth, run: start });
     this.#schedules = new ScheduleSet({
       clock,
       logger,
@@ -156,35 +126,27 @@ export class Engine {
       stateStore: () => this.#rt.stateStore,
       run: start,
     });
-    container.register(Tokens.Engine, { useValue: this });
-    container.register(Tokens.Logger, { useValue: logger });
-    container.register(Tokens.Clock, { useValue: clock });
-    container.register(Tokens.Executors, { useValue: executors });
+    registerEngineTokens(this, this.#rt, logger, clock);
     registerRuntime(this, this.#rt as EngineRegistry<unknown>);
-    container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
-    container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
-    container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
-    container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
-    container.register(Tokens.Scheduler, { useFactory: () => this.#rt.scheduler });
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
     if (plugins.length === 0) {
       this.#isReady = true;
       this.#watchScheduler();
-      this.#durable.startScanning((id) => this.#autoResume(id));
+      this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
     } else {
       this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
         (disposers) => {
           this.#disposers.push(...disposers);
           this.#isReady = true;
           this.#watchScheduler();
-          this.#drain();
-          this.#durable.startScanning((id) => this.#autoResume(id));
+          this.#runs.drain();
+          this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
         },
         (e: unknown) => {
           this.#readyError = e;
-          for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          for (const x of this.#runs.queued.splice(0)) x.failBeforeStart(e);
           this.#flow.failAll(e);
           throw e;
         },
@@ -224,7 +186,7 @@ export class Engine {
 
   /** Number of runs executing now (queued runs not included). */
   get activeRuns(): number {
-    return this.#running;
+    return this.#runs.running;
   }
 
   /** Resolves when every plugin is set up; rejects with the setup error (`FL_PLUGIN_CONFLICT`, `FL_PLUGIN_SETUP_FAILED`). */
@@ -246,13 +208,11 @@ export class Engine {
     validateRunArgs(wf, options);
     options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
-    if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
+    if (this.#runs.active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
-    this.#active.set(id, exec);
-    if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
-    else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
-    else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
-    else this.#queued.push(exec);
+    this.#runs.active.set(id, exec);
+    if (this.#readyError !== undefined) exec.failBeforeStart(this.#readyError);
+    else this.#runs.admit(exec, input, options.priority);
     this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
   }
@@ -388,7 +348,7 @@ export class Engine {
    */
   get runs(): RunsApi {
     return this.#durable.runs(
-      () => this.#active.values(),
+      () => this.#runs.active.values(),
       () => this.ready(),
     );
   }
@@ -409,57 +369,7 @@ export class Engine {
    * ```
    */
   async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
-    return this.#resume(executionId, true, options?.actor) as Promise<Run>;
-  }
-
-  async #resume(executionId: string, force: boolean, actor?: Actor): Promise<Run | undefined> {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    await this.ready();
-    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
-    const r = await this.#durable.take(
-      executionId,
-      force,
-      force
-        ? (workflow) => authorizeAction(this.#rt.permissionPolicy, { action: 'resume', actor, workflow, executionId })
-        : undefined,
-    );
-    if (r === undefined) return undefined;
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
-    const started = r.state.started;
-    const exec = new Execution(
-      this.#rt,
-      r.workflow,
-      started.input,
-      started.actor === undefined ? {} : { actor: started.actor },
-      executionId,
-    );
-    exec.attachJournal(this.#durable.journalForResumed(exec, r), r.state);
-    // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
-    for (const [key, v] of r.state.storage)
-      await (v.deleted
-        ? this.#rt.stateStore.delete(executionId, key)
-        : this.#rt.stateStore.set(executionId, key, v.value));
-    this.#active.set(executionId, exec);
-    // Flow control again: the resumed run counts against its concurrency key (flow-control/gate.ts).
-    if (this.#flow.controls(r.workflow, undefined)) this.#flow.enqueue(exec, started.input, undefined, true);
-    else if (this.#running < this.#maxRuns) this.#start(exec);
-    else this.#queued.push(exec);
-    return exec;
-  }
-
-  /** One run found by `resume: 'auto'`: resumed when its lease expired and this engine wins the claim. */
-  async #autoResume(executionId: string): Promise<void> {
-    if (this.#active.has(executionId)) return;
-    try {
-      await this.#resume(executionId, false);
-    } catch (e) {
-      if (this.#durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
-        await this.#durable.failUnregistered(executionId, e as FlowlaneError);
-        return;
-      }
-      throw e;
-    }
+    return resumeRun(this.#resumeHost(), executionId, true, options?.actor) as Promise<Run>;
   }
 
   /**
@@ -472,7 +382,7 @@ export class Engine {
     payload?: unknown,
     options?: { readonly actor?: Actor | undefined },
   ): Promise<void> {
-    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
+    const exec = this.#runs.find(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     const { workflow } = exec;
     authorizeAction(this.#rt.permissionPolicy, {
@@ -491,7 +401,7 @@ export class Engine {
    * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
   cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
-    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
+    const exec = this.#runs.find(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     const { workflow } = exec;
     authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
@@ -504,43 +414,30 @@ export class Engine {
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  #close(): Promise<void> {
     this.#closed = true;
-    this.#triggers.close();
-    this.#schedules.close();
-    this.#flow.close();
-    await this.#ready?.catch(() => undefined);
-    this.#durable.close();
-    const runs = [...this.#active.values()];
-    // Durable runs stay resumable: what they logged so far is kept, their cancellation is not logged.
-    for (const r of runs) r.journal?.detach();
-    for (const r of runs) r.cancel('engine closed');
-    await Promise.all(runs.map((r) => r.result));
-    await Promise.all(this.#background);
-    const errors: unknown[] = [];
-    for (const d of this.#disposers.reverse()) {
-      try {
-        await d.fn();
-      } catch (e) {
-        errors.push(e);
-        this.#rt.logger.error('plugin dispose failed', { plugin: d.owner, error: serializeError(e).message });
-      }
-    }
-    this.#disposers.length = 0;
-    const rt = this.#rt;
-    for (const ex of new Set(rt.executors.values())) await safe(() => ex.dispose(), rt.logger);
-    await safe(() => rt.scheduler?.dispose?.(), rt.logger);
-    await safe(() => rt.cacheStore.dispose?.(), rt.logger);
-    await safe(() => rt.stateStore.dispose?.(), rt.logger);
-    await safe(() => this.#durable.store?.dispose?.(), rt.logger);
-    await safe(() => this.#flow.backend.dispose?.(), rt.logger);
-    for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
-    for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
-    rt.inflight.clear();
-    this.#schedulerEvents?.unsubscribe();
-    this.#system.complete();
-    this.#subject.complete();
-    rt.container.dispose?.();
+    return closeEngine({
+      rt: this.#rt,
+      stopIntake: [this.#triggers, this.#schedules],
+      flow: this.#flow,
+      ready: this.#ready,
+      durable: this.#durable,
+      runs: () => [...this.#runs.active.values()],
+      background: this.#background,
+      disposers: this.#disposers,
+      schedulerEvents: () => this.#schedulerEvents,
+      subjects: [this.#system, this.#subject],
+    });
+  }
+
+  #resumeHost(): ResumeHost {
+    return {
+      rt: this.#rt,
+      durable: this.#durable,
+      runs: this.#runs,
+      closed: () => this.#closed,
+      ready: () => this.ready(),
+    };
   }
 
   /** The engine as the plugin host sees it (registrations land in `#rt`). */
@@ -561,7 +458,7 @@ export class Engine {
         this.#flow.backend = backend;
       },
       startQueued: (run) => this.#startQueued(run),
-      describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
+      describeRun: (id) => this.#runs.find(id)?.workflowRef.toJSON(),
     };
   }
 
@@ -581,56 +478,6 @@ export class Engine {
       ...(actor === undefined ? {} : { actor }),
       ...(priority === undefined ? {} : { priority }),
     });
-  }
-
-  #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
-    let plan = this.#plans.get(wf);
-    if (plan === undefined) this.#plans.set(wf, (plan = planWorkflow(this.#rt, wf)));
-    return plan;
-  }
-
-  #start(exec: Execution): void {
-    this.#running++;
-    if (exec.journal === undefined) {
-      const journal = this.#durable.journalForNew(exec);
-      if (journal !== undefined) exec.attachJournal(journal);
-    }
-    exec.start(this.#planFor(exec.workflowRef));
-  }
-
-  #failQueued(exec: Execution, error: unknown): void {
-    exec.failBeforeStart(error);
-  }
-
-  #settled(exec: Execution): void {
-    if (exec.isChild) {
-      if (this.#children.get(exec.executionId) === exec) this.#children.delete(exec.executionId);
-      if (exec.workflowRef.flowControl !== undefined) this.#flow.settled(exec);
-      return;
-    }
-    if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
-    if (exec.journal !== undefined) this.#durable.leases.delete(exec.executionId);
-    if (this.#active.size === 0) this.#rt.lastCustom.clear();
-    if (exec.wasStarted) this.#running--;
-    else {
-      const k = this.#queued.indexOf(exec);
-      if (k !== -1) this.#queued.splice(k, 1);
-    }
-    this.#flow.settled(exec);
-    this.#drain();
-  }
-
-  #drain(): void {
-    // Not re-entrant: a run that settles synchronously inside #start calls #drain again through #settled; the outer
-    // loop picks up the slot instead, so 1,000 queued runs never nest 1,000 deep.
-    if (!this.#isReady || this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#running < this.#maxRuns && this.#queued.length > 0) this.#start(this.#queued.shift()!);
-    } finally {
-      this.#draining = false;
-    }
-    this.#flow.pump();
   }
 }
 
