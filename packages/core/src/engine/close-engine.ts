@@ -1,9 +1,7 @@
-import type { Subject, Subscription } from 'rxjs';
 import { serializeError } from '../errors.js';
 import { safe } from '../plugin/plugin-host.js';
 import type { Durability } from './durability.js';
 import type { EngineRegistry } from './engine-registry.js';
-import type { FlowEvent, SystemEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
 
@@ -18,8 +16,8 @@ export interface ClosingEngine {
   runs(): readonly Execution[];
   readonly background: ReadonlySet<Promise<unknown>>;
   readonly disposers: { owner: string; fn: () => void | Promise<void> }[];
-  schedulerEvents(): Subscription | undefined;
-  readonly subjects: readonly (Subject<FlowEvent> | Subject<SystemEvent>)[];
+  /** The engine's event streams (completed last). */
+  readonly events: { close(): void };
 }
 
 /**
@@ -56,7 +54,6 @@ export async function closeEngine(c: ClosingEngine): Promise<void> {
   for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
   for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
   rt.inflight.clear();
-  c.schedulerEvents()?.unsubscribe();
-  for (const s of c.subjects) s.complete();
+  c.events.close();
   rt.container.dispose?.();
 }

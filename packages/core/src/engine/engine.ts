@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxjs';
+import { asyncScheduler, type Observable } from 'rxjs';
+import { consoleLogger } from '../defaults/console-logger.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import { FlowlaneError } from '../errors.js';
-import type { EnqueuedRun, EnqueueOptions, QueuedRun, QueuedRunResult } from '../plugin/contracts/run-queue.js';
-import { checkPlugins, type ExporterHook, type PluginHostTarget, setupPlugins } from '../plugin/plugin-host.js';
-import type { Actor, AuditRecord, Logger } from '../plugin/types.js';
+import type { EnqueuedRun, EnqueueOptions, QueuedRunResult } from '../plugin/contracts/run-queue.js';
+import { checkPlugins, type PluginHostTarget, setupPlugins } from '../plugin/plugin-host.js';
+import type { Actor, AuditRecord } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
 import { closeEngine } from './close-engine.js';
 import { Durability, type RunsApi } from './durability.js';
+import { EngineEvents, pluginHostTarget } from './engine-events.js';
 import type { EngineOptions } from './engine-options.js';
-import { createEngineRegistry, createPublisher, type EngineRegistry, registerEngineTokens } from './engine-registry.js';
+import { createEngineRegistry, type EngineRegistry, registerEngineTokens } from './engine-registry.js';
 import type { FlowEvent, SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
@@ -21,7 +23,6 @@ import { RunTable } from './run-table.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
-import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
 import { engineLimits, validateEngineOptions, validateRunArgs } from './validate-options.js';
 
@@ -29,13 +30,6 @@ export type { EngineOptions } from './engine-options.js';
 
 /** The options of a run started without any (shared: nothing writes to them). */
 const NO_OPTIONS: RunOptions = Object.freeze({});
-
-const consoleLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (m, f) => console.warn(`[flowlane] ${m}`, f ?? ''),
-  error: (m, f) => console.error(`[flowlane] ${m}`, f ?? ''),
-};
 
 /**
  * Runs workflows. Create one with {@link createEngine}; close it with `close()` (cancels runs, disposes plugins,
@@ -52,11 +46,8 @@ const consoleLogger: Logger = {
  */
 export class Engine {
   readonly #rt: EngineRegistry<Execution>;
-  readonly #subject = new Subject<FlowEvent>();
-  readonly #system = new Subject<SystemEvent>();
-  /** Exporters' `handleSystem` callbacks. */
-  readonly #systemHandlers: ExporterHook<SystemEvent>[] = [];
-  #schedulerEvents: Subscription | undefined;
+  /** `events$`, `systemEvents$` and exporters' hooks (see engine-events.ts). */
+  readonly #events = new EngineEvents();
   /** Active, queued and subworkflow runs, and each workflow's plan on this engine (see run-table.ts). */
   readonly #runs: RunTable;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
@@ -64,8 +55,6 @@ export class Engine {
   readonly #background = new Set<Promise<unknown>>();
   /** Execution log, leases, resume (see durability.ts). */
   readonly #durable: Durability;
-  /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
-  readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   readonly #triggers: TriggerHub;
   /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
   readonly #flow: FlowGate;
@@ -93,7 +82,7 @@ export class Engine {
       clock,
       logger,
       memoryAudit,
-      createPublisher(this.#eventHandlers, this.#subject, (e) => {
+      this.#events.publisher((e) => {
         this.#flow.onEvent(e.name, e.payload);
         this.#triggers.onEvent(e);
       }),
@@ -131,18 +120,12 @@ export class Engine {
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
-    if (plugins.length === 0) {
-      this.#isReady = true;
-      this.#watchScheduler();
-      this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
-    } else {
+    if (plugins.length === 0) this.#becomeReady();
+    else {
       this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
         (disposers) => {
           this.#disposers.push(...disposers);
-          this.#isReady = true;
-          this.#watchScheduler();
-          this.#runs.drain();
-          this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
+          this.#becomeReady();
         },
         (e: unknown) => {
           this.#readyError = e;
@@ -157,7 +140,7 @@ export class Engine {
 
   /** Every event of every run on this engine (for exporters and monitors). Not replayed. */
   get events$(): Observable<FlowEvent> {
-    return this.#subject.asObservable();
+    return this.#events.events$();
   }
 
   /**
@@ -171,17 +154,15 @@ export class Engine {
    * ```
    */
   get systemEvents$(): Observable<SystemEvent> {
-    return this.#system.asObservable();
+    return this.#events.systemEvents$();
   }
 
-  /** Subscribes to the installed scheduler's `events$` (once plugins are set up) and republishes them. */
-  #watchScheduler(): void {
-    this.#schedulerEvents = relaySchedulerEvents(
-      this.#rt.scheduler,
-      this.#rt.logger,
-      this.#systemHandlers,
-      this.#system,
-    );
+  /** Plugins are set up: the scheduler's events are relayed, queued runs start, `resume: 'auto'` scans. */
+  #becomeReady(): void {
+    this.#isReady = true;
+    this.#events.watchScheduler(this.#rt.scheduler, this.#rt.logger);
+    this.#runs.drain();
+    this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
   }
 
   /** Number of runs executing now (queued runs not included). */
@@ -425,8 +406,7 @@ export class Engine {
       runs: () => [...this.#runs.active.values()],
       background: this.#background,
       disposers: this.#disposers,
-      schedulerEvents: () => this.#schedulerEvents,
-      subjects: [this.#system, this.#subject],
+      events: this.#events,
     });
   }
 
@@ -442,41 +422,14 @@ export class Engine {
 
   /** The engine as the plugin host sees it (registrations land in `#rt`). */
   #pluginHost(): PluginHostTarget {
-    return {
-      registry: this.#rt,
+    return pluginHostTarget({
+      rt: this.#rt,
       ownerOf: this.#ownerOf,
-      eventHandlers: this.#eventHandlers,
-      systemHandlers: this.#systemHandlers,
-      events$: this.events$,
-      systemEvents$: this.systemEvents$,
-      publishSystemEvent: (e, source) =>
-        publishSystemEvent(e, source, this.#rt.logger, this.#systemHandlers, this.#system),
-      setExecutionStore: (store) => {
-        this.#durable.store = store;
-      },
-      setFlowControlBackend: (backend) => {
-        this.#flow.backend = backend;
-      },
-      startQueued: (run) => this.#startQueued(run),
-      describeRun: (id) => this.#runs.find(id)?.workflowRef.toJSON(),
-    };
-  }
-
-  /** A run a queue plugin took from its run queue (`api.runQueue.start`). */
-  #startQueued(q: QueuedRun): Run {
-    const wf = this.#durable.lookup(q.workflow, q.version);
-    if (wf === undefined)
-      throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
-        executionId: q.executionId,
-        workflow: q.workflow,
-        version: q.version ?? '(none)',
-        registered: this.#durable.versionsOf(q.workflow),
-      });
-    const { executionId, actor, priority } = q;
-    return this.run(wf, q.input, {
-      executionId,
-      ...(actor === undefined ? {} : { actor }),
-      ...(priority === undefined ? {} : { priority }),
+      events: this.#events,
+      durable: this.#durable,
+      flow: this.#flow,
+      runs: this.#runs,
+      run: (wf, input, options) => this.run(wf, input, options),
     });
   }
 }
