@@ -1,7 +1,6 @@
 import { isObservable, type Observable } from 'rxjs';
 import type { CacheOptions } from '../builder/types.js';
 import { defaultCacheKey } from '../compile/cache-key.js';
-import type { WorkflowPlan } from '../compile/node-plan.js';
 import { toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import type { Workflow } from '../workflow.js';
@@ -12,12 +11,12 @@ import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fas
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import { acquire, checkCondition, failBeforeRun, release, waitForGroupSlot } from './node-gates.js';
-import { nodePipeline } from './node-pipeline.js';
 import { RUNNING, SKIPPED, SUCCESS } from './node-status.js';
 import { nodeError } from './recovery.js';
 import type { ReplayState } from './replay.js';
 import { cancelRun, finishRun } from './run-finish.js';
 import { RunNodeContext } from './run-node-context.js';
+import type { RunPlan } from './run-plan.js';
 import { attachJournal, replayNode } from './run-replay.js';
 import { RunServices } from './run-services.js';
 import { startRun } from './run-start.js';
@@ -126,7 +125,7 @@ export class Execution extends RunServices implements Run {
     this.finish('failed');
   }
   /** Called by the engine when the run is admitted, with the workflow's plan on this engine (see `run-start.ts`). */
-  start(plan: WorkflowPlan): void {
+  start(plan: RunPlan): void {
     startRun(this, plan);
   }
 
@@ -286,7 +285,7 @@ export class Execution extends RunServices implements Run {
     if (hit === undefined) {
       this.subscribe(
         i,
-        nodePipeline(this.host(), i, undefined, lookup),
+        this.plan.chains[i]!(this.host(), i, undefined, lookup),
         (v) => this.succeed(i, v),
         (e) => this.nodeError(i, e),
       );

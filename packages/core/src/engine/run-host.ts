@@ -1,5 +1,4 @@
 import type { CompiledGraph } from '../compile/compiled-graph.js';
-import type { NodePlan } from '../compile/node-plan.js';
 import type { NodeDescription } from '../contracts/descriptions.js';
 import type { SerializedError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
@@ -41,7 +40,6 @@ export interface RunHost {
   readonly origin: object;
   /** The run's input (after its schema). */
   input(): unknown;
-  plan(i: number): NodePlan;
   descriptions(): readonly NodeDescription[];
   /** Calls node `i`'s function (or starts its subworkflow). */
   invoke(i: number, ctx: RunNodeContext, error: unknown): unknown;

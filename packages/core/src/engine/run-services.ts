@@ -6,7 +6,6 @@ import { FlowlaneError } from '../errors.js';
 import type { ExecHandle, ExecOptions, ExecutionStorage, Executor } from '../plugin/types.js';
 import { ArtifactStage } from './artifacts.js';
 import type { CustomEvent } from './events.js';
-import { nodePipeline } from './node-pipeline.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { nodeDenial } from './permissions.js';
 import { withPropagatedEnv } from './propagation.js';
@@ -147,7 +146,7 @@ export abstract class RunServices extends RunState implements NodeServices {
 
   /** @internal Node `i`'s operator pipeline (`error`: the error a boundary handles). */
   pipeline(i: number, error: unknown): Observable<unknown> {
-    return nodePipeline(this.host(), i, error);
+    return this.plan.chains[i]!(this.host(), i, error);
   }
 
   /** @internal The view of this run that health checks, rollback, artifacts and the pipeline use (made on first use). */
@@ -171,7 +170,6 @@ export abstract class RunServices extends RunState implements NodeServices {
       execHandle: (i, command, options, signal) => this.execHandle(i, command, options, signal),
       executorFor: (i, target) => this.executorFor(i, target),
       input: () => this.input,
-      plan: (i) => this.plan.nodes[i]!,
       descriptions: () => this.internals.descriptions(),
       invoke: (i, ctx, error) => this.invoke(i, ctx, error),
       redact: <T>(value: T): T => this.redactValue(value),

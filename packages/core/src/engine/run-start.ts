@@ -1,9 +1,9 @@
-import type { WorkflowPlan } from '../compile/node-plan.js';
 import { FlowlaneError } from '../errors.js';
 import { actionDenied } from './authorize-action.js';
 import { workflowStarted } from './event-factory.js';
 import { cancelRun, failRun, finishRun } from './run-finish.js';
 import { checkInput } from './run-input.js';
+import type { RunPlan } from './run-plan.js';
 import type { RunState } from './run-state.js';
 
 /**
@@ -11,7 +11,7 @@ import type { RunState } from './run-state.js';
  * authorizes actions), the caller's abort signal, the input schema; then `workflow.started` and the roots enter the
  * ready-queue.
  */
-export function startRun(x: RunState, plan: WorkflowPlan): void {
+export function startRun(x: RunState, plan: RunPlan): void {
   if (x.done) return;
   x.plan = plan;
   const denied =

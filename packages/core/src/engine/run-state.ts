@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Observable, Subscription } from 'rxjs';
 import type { CompiledGraph } from '../compile/compiled-graph.js';
-import type { WorkflowPlan } from '../compile/node-plan.js';
 import type { FlowlaneError, SerializedError } from '../errors.js';
 import { serializeError } from '../errors.js';
 import type { Actor, ExecutionStorage, Lease } from '../plugin/types.js';
@@ -16,6 +15,7 @@ import type { NodeExtra } from './node-status.js';
 import type { ReplayState } from './replay.js';
 import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
+import type { RunPlan } from './run-plan.js';
 import type { RunOptions, RunResult } from './run-types.js';
 import type { SignalBox } from './signals.js';
 import { claimState, stateBuffer } from './state-slab.js';
@@ -40,7 +40,7 @@ export abstract class RunState {
   /** @internal */ readonly wf: Workflow<unknown, object>;
   /** @internal */ readonly internals: WorkflowInternals;
   /** @internal */ readonly g: CompiledGraph;
-  /** @internal The workflow's plan on this engine (set by `start`). */ plan!: WorkflowPlan;
+  /** @internal The workflow's plan on this engine (set by `start`). */ plan!: RunPlan;
   /** @internal */ readonly parent: RunState | undefined;
   /** @internal */ readonly externalSignal: AbortSignal | undefined;
   /** @internal */ readonly triggeredBy: RunOptions['triggeredBy'];

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import type { Workflow } from '../workflow.js';
 import type { Durability } from './durability.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
+import { planRun, type RunPlan } from './run-plan.js';
 import type { RunOptions } from './run-types.js';
 
 /** What the run table needs from its engine. */
@@ -27,7 +27,7 @@ export class RunTable {
   readonly queued: Execution[] = [];
   readonly maxRuns: number;
   running = 0;
-  readonly #plans = new WeakMap<object, WorkflowPlan>();
+  readonly #plans = new WeakMap<object, RunPlan>();
   readonly #host: RunTableHost;
   #draining = false;
 
@@ -66,10 +66,10 @@ export class RunTable {
     return exec;
   }
 
-  /** The workflow's plan on this engine, compiled on its first run and kept while the workflow is reachable. */
-  planFor(wf: Workflow<unknown, object>): WorkflowPlan {
+  /** The workflow's plan on this engine (operator chains included), compiled on its first run, kept while the workflow is reachable. */
+  planFor(wf: Workflow<unknown, object>): RunPlan {
     let plan = this.#plans.get(wf);
-    if (plan === undefined) this.#plans.set(wf, (plan = planWorkflow(this.#host.rt, wf)));
+    if (plan === undefined) this.#plans.set(wf, (plan = planRun(this.#host.rt, wf)));
     return plan;
   }
 
