@@ -1,13 +1,11 @@
 import { isObservable, type Observable } from 'rxjs';
-import type { CacheOptions } from '../builder/types.js';
-import { defaultCacheKey } from '../compile/cache-key.js';
 import { toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import type { Workflow } from '../workflow.js';
+import { startCached } from './cache-first.js';
 import type { EngineServices } from './engine-services.js';
 import { nodeCompleted, nodeSkipped, nodeStarted } from './event-factory.js';
 import type { FlowEvent, RunStatus } from './events.js';
-import { type CacheLookup, cacheHit, lookUp, nodeCacheKey, syncHit } from './fast-cache.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import { acquire, checkCondition, failBeforeRun, release, waitForGroupSlot } from './node-gates.js';
@@ -215,7 +213,7 @@ export class Execution extends RunServices implements Run {
     if (!plan.fast) {
       const cache = this.g.defs[i]!.options.cache;
       if (cache !== undefined) {
-        this.#cacheFirst(i, cache);
+        startCached(this, i, cache);
         return;
       }
       this.subscribe(
@@ -261,41 +259,6 @@ export class Execution extends RunServices implements Run {
       }
     }
     this.succeed(i, r);
-  }
-
-  /**
-   * A cached node looks its key up first (`fast-cache.ts`): a synchronous hit settles it at once, as the pipeline's
-   * cache stage would (same events and record); otherwise the pipeline runs with this lookup.
-   */
-  #cacheFirst(i: number, cache: CacheOptions): void {
-    const id = this.g.ids[i]!;
-    let lookup: CacheLookup;
-    try {
-      const part =
-        cache.keyFn === undefined
-          ? defaultCacheKey(this.g, this.outputs, this.input, i)
-          : cache.keyFn(new RunNodeContext(this, i, 1) as never);
-      const key = nodeCacheKey(this.workflow, this.wf.version, id, part);
-      lookup = lookUp(cache.store ?? this.rt.cacheStore, this.rt.inflight, key);
-    } catch (e) {
-      this.nodeError(i, e);
-      return;
-    }
-    const hit = syncHit(lookup);
-    if (hit === undefined) {
-      this.subscribe(
-        i,
-        this.plan.chains[i]!(this.host(), i, undefined, lookup),
-        (v) => this.succeed(i, v),
-        (e) => this.nodeError(i, e),
-      );
-      return;
-    }
-    this.setExtra(i, { cacheHit: true });
-    // One clock read for both events: nothing runs between them.
-    const now = this.rt.clock.now();
-    this.emit(cacheHit(this.executionId, this.workflow, now, id, false));
-    this.succeed(i, hit.value, undefined, now);
   }
 
   /** Retries run by the ready-queue for nodes whose only option is `retry` (see `fast-retry.ts`; made on first use). */

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { inspect } from 'node:util';
 import type { Observable, Subscription } from 'rxjs';
 import type { CompiledGraph } from '../compile/compiled-graph.js';
 import type { FlowlaneError, SerializedError } from '../errors.js';
@@ -134,6 +135,20 @@ export abstract class RunState {
     this.result = new Promise((resolve) => {
       this.resolveResult = resolve;
     });
+  }
+
+  /**
+   * The run as users saw it before its state moved here: its public fields only (the internals below are enumerable
+   * own properties, and reach the engine's services, which `JSON.stringify` must not walk).
+   */
+  toJSON(): object {
+    const { outputs, executionId, workflow, input, actor, result } = this;
+    return { outputs, executionId, workflow, input, actor, result };
+  }
+
+  /** `console.log(run)` / `util.inspect(run)`: the public fields, as {@link toJSON}. */
+  [inspect.custom](_depth: number, options: object): string {
+    return `${this.constructor.name} ${inspect(this.toJSON(), options)}`;
   }
 
   /* ───────────── The ready-queue's steps (implemented by Execution) ───────────── */
