@@ -8,7 +8,9 @@ const makeEngine = useEngines();
 describe('a run object', () => {
   it('serialises and prints as its public fields only, not the run state behind them', async () => {
     const engine = makeEngine();
-    const wf = workflow('shown').addNode('a', () => 1).build();
+    const wf = workflow('shown')
+      .addNode('a', () => 1)
+      .build();
     const run = engine.run(wf, { x: 1 }, { actor: { id: 'alice' } });
     await run.result;
     expect(JSON.parse(JSON.stringify(run))).toEqual({
