@@ -41,7 +41,7 @@ export class Execution extends RunServices implements Run {
     executionId: string,
     parent?: Execution,
   ) {
-    super(rt as EngineServices<never>, wf, input, options, executionId, parent);
+    super(rt, wf, input, options, executionId, parent);
   }
 
   /* ───────────── Run API ───────────── */
