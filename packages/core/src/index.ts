@@ -205,6 +205,8 @@ export type {
   PropagatedOutcome,
   PropagationCarrier,
   PropagationScope,
+  RunOrigin,
+  RunPropagationScope,
   Scheduler,
   SecretsProvider,
   StateStore,

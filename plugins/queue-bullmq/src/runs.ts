@@ -30,6 +30,11 @@ export interface RunJobData {
   readonly payload: string;
   /** Set on a subworkflow node's child run: its events are sent back to the parent run (job progress). */
   readonly parentExecutionId?: string | undefined;
+  /**
+   * The enqueuer's context (`engine.enqueue`: core's context propagators, e.g. W3C `traceparent`), handed to
+   * `api.runQueue.start` on the coordinator that serves the run. Absent when empty.
+   */
+  readonly carrier?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A child run's event sent back through job progress (the codec's text of the event). */
@@ -228,6 +233,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       },
     ),
     ...(parentExecutionId === undefined ? {} : { parentExecutionId }),
+    ...(run.carrier === undefined || Object.keys(run.carrier).length === 0 ? {} : { carrier: run.carrier }),
   });
 
   const queue: BullmqRunQueue = {
@@ -389,6 +395,7 @@ async function runJob(
             version: d.version === '' ? undefined : d.version,
             input,
             ...(actor === undefined ? {} : { actor }),
+            ...(d.carrier === undefined ? {} : { carrier: d.carrier }),
           })
         : await engine.resume(d.executionId);
   } catch (e) {

@@ -15,15 +15,22 @@ import { createRedisStateStore } from './redis-state-store.js';
 const redis: RedisService = await startRedis();
 afterAll(() => redis.dispose());
 
-/** A store on its own client, closed with the store (the suites dispose every store they make). */
+/**
+ * A store on its own client, closed with the store. Disposed once: the suites dispose every store they make, and an
+ * engine given the store disposes it too on `close()` (a second `quit()` of an ended client rejects).
+ */
 function withClient<T extends { dispose?(): unknown }>(make: (client: Redis) => T): T & { dispose(): Promise<void> } {
   const client = new Redis(redis.url, { maxRetriesPerRequest: null });
   const store = make(client);
   const own = store.dispose?.bind(store);
+  let disposed: Promise<void> | undefined;
   return Object.assign(store, {
-    async dispose() {
-      await own?.();
-      await client.quit();
+    dispose() {
+      disposed ??= (async () => {
+        await own?.();
+        await client.quit();
+      })();
+      return disposed;
     },
   });
 }

@@ -15,20 +15,38 @@ export interface OtelTracingOptions {
    * Send each node attempt's trace context out of the process: `TRACEPARENT` (and `TRACESTATE`, or the fields of the
    * propagator your SDK registered, upper-cased) in the environment of commands run with `ctx.exec` on any executor,
    * and the context in the job data of nodes dispatched to remote workers. A worker with `otelTracing()` installed
-   * records its own span of the attempt as a child of it. Default true; `false` sends nothing (a worker still honours
-   * the context it receives).
+   * records its own span of the attempt as a child of it; and the caller's context with a run put on the run queue by
+   * `engine.enqueue()` (see `parentRuns`). Default true; `false` sends nothing (a worker still honours the context it
+   * receives).
    */
   readonly propagate?: boolean | undefined;
   /** Attributes added to every run span (e.g. `{ 'deployment.environment': 'prod' }`). Default none. */
   readonly attributes?: Attributes | undefined;
+  /**
+   * What a top-level run's span is a child of. `'caller'` (default): the span active where the run was asked for —
+   * in `engine.run()` (even when the run waits for `maxConcurrentRuns` or flow control), `engine.resume()`,
+   * `engine.emit()` / `ctx.emitEvent()` for triggered runs, and `engine.enqueue()` for the run a coordinator serves
+   * (the context travels in the queued job unless `propagate: false`); a run nobody asked for (a schedule, a trigger on
+   * another run's end, `resume: 'auto'`) starts a new trace. `'none'`: every top-level run starts a new trace.
+   * Subworkflow runs always nest under their node's span.
+   */
+  readonly parentRuns?: 'caller' | 'none' | undefined;
 }
 
-const OPTION_KEYS = allKeys<OtelTracingOptions>()(['tracerProvider', 'propagateContext', 'propagate', 'attributes']);
+const OPTION_KEYS = allKeys<OtelTracingOptions>()([
+  'tracerProvider',
+  'propagateContext',
+  'propagate',
+  'attributes',
+  'parentRuns',
+]);
 
 /**
  * OpenTelemetry traces for Flowlane runs: a span per run (`workflow <name>`) and a child span per node attempt
  * (`node <id>`, attributes `flowlane.workflow`, `flowlane.node`, `flowlane.executor`, `flowlane.attempt`), failed
- * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. Each attempt's trace context
+ * attempts with an exception event and ERROR status, retries as `flowlane.retry` events. A run's span is a child of
+ * the span active where the run was asked for (`engine.run`, `engine.enqueue`, …; option `parentRuns`). Each attempt's
+ * trace context
  * reaches the commands it runs (`TRACEPARENT`, any executor) and remote workers (`@flowlane/queue-bullmq`; a worker
  * with this plugin records a `worker node <id>` child span). Uses `@opentelemetry/api`: bring your own SDK and
  * exporter.
@@ -68,6 +86,11 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       option: 'propagate',
       reason: `expected a boolean, got ${options.propagate === null ? 'null' : typeof options.propagate}`,
     });
+  if (options.parentRuns !== undefined && options.parentRuns !== 'caller' && options.parentRuns !== 'none')
+    throw new OtelTracingError('FL_OTEL_INVALID_OPTION', {
+      option: 'parentRuns',
+      reason: `expected 'caller' or 'none', got ${typeof options.parentRuns === 'string' ? JSON.stringify(options.parentRuns) : String(options.parentRuns)}`,
+    });
   return definePlugin({
     name: '@flowlane/tracing-otel',
     version: PKG_VERSION,
@@ -77,7 +100,7 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       const tracer = provider.getTracer('@flowlane/tracing-otel', PKG_VERSION);
       const runs = new RunTracer(tracer, (id) => api.describeRun(id), options.attributes ?? {});
       api.metrics.addExporter({ name: '@flowlane/tracing-otel', handle: (e) => runs.handle(e) });
-      const propagator = new TracePropagator(tracer, runs, options.propagate !== false);
+      const propagator = new TracePropagator(tracer, runs, options.propagate !== false, options.parentRuns !== 'none');
       // A core older than api.propagation: spans only.
       (api as Partial<typeof api>).propagation?.add(propagator);
       if (options.propagateContext !== false)

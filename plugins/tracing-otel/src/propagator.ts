@@ -1,11 +1,19 @@
 /* Internal: the plugin's core context propagator (commands' TRACEPARENT, remote workers' parent span). */
-import type { ContextPropagator, PropagatedOutcome, PropagationCarrier, PropagationScope } from '@flowlane/core';
+import type {
+  ContextPropagator,
+  PropagatedOutcome,
+  PropagationCarrier,
+  PropagationScope,
+  RunOrigin,
+  RunPropagationScope,
+} from '@flowlane/core';
 import {
   type Context,
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
   propagation,
+  ROOT_CONTEXT,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -43,14 +51,47 @@ export class TracePropagator implements ContextPropagator {
   readonly #tracer: Tracer;
   readonly #runs: RunTracer;
   readonly #outbound: boolean;
+  readonly #parentRuns: boolean;
   /** Open spans of remote attempts this process runs as a worker. */
   readonly #remote = new Map<string, Span>();
 
-  /** `outbound: false` (option `propagate: false`): no carrier, no env; incoming carriers are still honoured. */
-  constructor(tracer: Tracer, runs: RunTracer, outbound: boolean) {
+  /**
+   * `outbound: false` (option `propagate: false`): no carrier, no env, no context with enqueued runs; incoming
+   * carriers are still honoured. `parentRuns: false` (option `parentRuns: 'none'`): every top-level run is a new trace.
+   */
+  constructor(tracer: Tracer, runs: RunTracer, outbound: boolean, parentRuns: boolean) {
     this.#tracer = tracer;
     this.#runs = runs;
     this.#outbound = outbound;
+    this.#parentRuns = parentRuns;
+  }
+
+  /** `engine.run` / `engine.resume` / a trigger's event: the caller's context (its active span). */
+  captureRun(): unknown {
+    return this.#parentRuns ? context.active() : undefined;
+  }
+
+  /** `engine.enqueue`: the caller's trace context as carrier fields, sent with the queued run. */
+  runCarrier(): PropagationCarrier | undefined {
+    if (!this.#parentRuns || !this.#outbound) return undefined;
+    const out: Record<string, string> = {};
+    activePropagator().inject(context.active(), out, defaultTextMapSetter);
+    return Object.keys(out).length === 0 ? undefined : out;
+  }
+
+  /**
+   * A top-level run starts: its span's parent is the context it was asked for in, or the enqueuer's (a served run),
+   * else none (a schedule, a trigger on a run's end, `resume: 'auto'`, `parentRuns: 'none'`) — never whatever context
+   * happens to be active when a waiting run is admitted.
+   */
+  runStarting(run: RunPropagationScope, origin: RunOrigin): void {
+    let parent: Context = ROOT_CONTEXT;
+    if (this.#parentRuns) {
+      if (origin.captured !== undefined) parent = origin.captured as Context;
+      else if (origin.carrier !== undefined)
+        parent = activePropagator().extract(ROOT_CONTEXT, origin.carrier, defaultTextMapGetter);
+    }
+    this.#runs.setOrigin(run.executionId, parent);
   }
 
   #fields(scope: PropagationScope): Record<string, string> | undefined {

@@ -6,7 +6,7 @@ import { CORE_RANGE, PKG_VERSION } from './version.js';
 docSnippetsSuite({
   docs: [fileURLToPath(new URL('../README.md', import.meta.url))],
   imports: { '@flowlane/tracing-otel': fileURLToPath(new URL('./index.ts', import.meta.url)) },
-  minSnippets: 2,
+  minSnippets: 3,
 });
 
 // Version, plugin identity, README error table (every code documented, no stale rows), options and sections.
@@ -16,5 +16,5 @@ packageConformance('@flowlane/tracing-otel', {
   coreRange: CORE_RANGE,
   plugin: () => otelTracing(),
   errorCodes: OtelErrorCodes,
-  options: ['tracerProvider', 'propagateContext', 'propagate', 'attributes'],
+  options: ['tracerProvider', 'propagateContext', 'propagate', 'attributes', 'parentRuns'],
 });

@@ -1,6 +1,15 @@
 /* Internal: turns one engine's events into spans. */
 import type { FlowEvent, SerializedError, WorkflowDescription } from '@flowlane/core';
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
+import {
+  type Attributes,
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
 
 /**
  * Span attribute names this package sets (`flowlane.*`).
@@ -25,6 +34,10 @@ export const Attr = {
   CACHE_HIT: 'flowlane.cache_hit',
   FALLBACK: 'flowlane.fallback_used',
   ERROR_CODE: 'flowlane.error.code',
+  /** On a run span: the run continues from its execution log (`engine.resume`, `resume: 'auto'`). */
+  RESUMED: 'flowlane.resumed',
+  /** On a run span: what started it, for runs started by a trigger (the event name) or a schedule (`schedule`). */
+  TRIGGERED_BY: 'flowlane.triggered_by',
 } as const;
 
 interface RunState {
@@ -58,11 +71,18 @@ export class RunTracer {
   readonly #describe: (id: string) => WorkflowDescription | undefined;
   readonly #extra: Attributes;
   readonly #runs = new Map<string, RunState>();
+  /** The parent context of a top-level run about to start (set by the propagator's `runStarting`, read at once). */
+  readonly #origins = new Map<string, Context>();
 
   constructor(tracer: Tracer, describe: (id: string) => WorkflowDescription | undefined, extra: Attributes) {
     this.#tracer = tracer;
     this.#describe = describe;
     this.#extra = extra;
+  }
+
+  /** The parent context of top-level run `executionId`, which emits `workflow.started` right after this call. */
+  setOrigin(executionId: string, parent: Context): void {
+    this.#origins.set(executionId, parent);
   }
 
   /** The open span of a node attempt (for context propagation into the node's code). */
@@ -196,7 +216,10 @@ export class RunTracer {
   }
 
   #start(e: Extract<FlowEvent, { type: 'workflow.started' }>): void {
-    let parent = context.active();
+    // A top-level run: the context it was asked for in (runStarting, just before this event); with a core older than
+    // `runStarting`, the context active now.
+    let parent = this.#origins.get(e.executionId) ?? context.active();
+    this.#origins.delete(e.executionId);
     if (e.parentExecutionId !== undefined) {
       // A subworkflow run nests under its node's attempt span (id `<parent>/<node>`), else under the parent run.
       const p = this.#runs.get(e.parentExecutionId);
@@ -224,6 +247,8 @@ export class RunTracer {
           [Attr.NODE_COUNT]: e.nodeCount,
           ...(e.actor === undefined ? {} : { [Attr.ACTOR]: e.actor }),
           ...(e.parentExecutionId === undefined ? {} : { [Attr.PARENT_EXECUTION_ID]: e.parentExecutionId }),
+          ...(e.resumed === true ? { [Attr.RESUMED]: true } : {}),
+          ...(e.triggeredBy === undefined ? {} : { [Attr.TRIGGERED_BY]: e.triggeredBy.event }),
         },
       },
       parent,
@@ -238,5 +263,6 @@ export class RunTracer {
       run.span.end();
     }
     this.#runs.clear();
+    this.#origins.clear();
   }
 }

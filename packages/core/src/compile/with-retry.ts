@@ -48,14 +48,15 @@ export function delayFor(policy: RetryPolicy, retryNumber: number, random: () =>
 
 /** Hooks of {@link withRetry}. */
 export interface RetryHooks {
-  /** Ask `policy.onRetry` (given the failed attempt number); returns its verdict. */
-  readonly decide?: ((error: unknown, failedAttempt: number) => number | false | undefined) | undefined;
-  /** Called when a retry is scheduled. */
-  readonly onRetrying?: ((error: unknown, failedAttempt: number, delayMs: number) => void) | undefined;
+  /** Ask `policy.onRetry` (given the retry number: failures so far, prior ones included); returns its verdict. */
+  readonly decide?: ((error: unknown, retryNumber: number) => number | false | undefined) | undefined;
+  /** Called when a retry is scheduled (same retry number). */
+  readonly onRetrying?: ((error: unknown, retryNumber: number, delayMs: number) => void) | undefined;
 }
 
 /**
- * Retries the source per `policy`, waiting each delay on `clock` (virtual time in tests).
+ * Retries the source per `policy`, waiting each delay on `clock` (virtual time in tests). `priorFailures` (a resumed
+ * run: failures its log holds) count against `maxAttempts`, and retry numbers (backoff, hooks) go on from them.
  *
  * @example
  * ```ts
@@ -66,16 +67,18 @@ export function withRetry<T>(
   policy: RetryPolicy,
   clock: SchedulerLike,
   hooks: RetryHooks = {},
+  priorFailures = 0,
 ): MonoTypeOperatorFunction<T> {
   return retry<T>({
-    count: policy.maxAttempts - 1,
+    count: Math.max(0, policy.maxAttempts - 1 - priorFailures),
     delay: (error: unknown, retryCount: number): Observable<unknown> => {
       if (!isRetryable(policy, error)) return throwError(() => error);
-      let d = delayFor(policy, retryCount);
-      const verdict = hooks.decide?.(error, retryCount);
+      const n = priorFailures + retryCount;
+      let d = delayFor(policy, n);
+      const verdict = hooks.decide?.(error, n);
       if (verdict === false) return throwError(() => error);
       if (typeof verdict === 'number' && Number.isFinite(verdict) && verdict >= 0) d = verdict;
-      hooks.onRetrying?.(error, retryCount, d);
+      hooks.onRetrying?.(error, n, d);
       return d === 0 ? of(0) : timer(d, clock);
     },
   });

@@ -235,6 +235,70 @@ describe('durable executions (memory store)', () => {
     await b.close();
   });
 
+  // Both retry paths: `retry` alone runs in the ready-queue (fast-retry.ts); with `timeout` too, in the option pipeline.
+  for (const path of ['direct', 'pipeline'] as const)
+    it(`${path} retries after a resume: attempt numbers, backoff and the retry budget continue from the log`, async () => {
+      const store = createMemoryExecutionStore();
+      const clock = createVirtualClock();
+      const seen: [number, number][] = [];
+      let hang = false;
+      const build = () =>
+        workflow('retry-budget')
+          .addNode(
+            'flaky',
+            (ctx) => {
+              seen.push([ctx.attempt, clock.now()]);
+              if (hang) return new Promise<never>(() => undefined);
+              throw new Error(`attempt ${ctx.attempt} fails`);
+            },
+            {
+              retry: { maxAttempts: 4, initialInterval: 10_000 },
+              ...(path === 'pipeline' ? { timeout: 3_600_000 } : {}),
+            },
+          )
+          .build();
+      // Engine a: attempt 1 fails, attempt 2 (at 10 s) fails; attempt 3 (at 30 s) is in flight when a dies.
+      const a = createEngine({ executions: store, clock, leaseMs: 600_000 });
+      a.run(build(), undefined, { executionId: `rb-${path}` });
+      await clock.advanceBy(29_000);
+      hang = true;
+      await clock.advanceBy(1_000);
+      await a.close();
+      hang = false;
+      expect(seen).toEqual([
+        [1, 0],
+        [2, 10_000],
+        [3, 30_000],
+      ]);
+      // Engine b: two failures are logged and the crash of attempt 3 does not count, so one retry is left:
+      // attempt 4 fails (retry 3: 40 s later), attempt 5 fails and is the last (4 failures = maxAttempts).
+      const b = createEngine({ executions: store, clock, leaseMs: 600_000, workflows: [build()] });
+      const events: string[] = [];
+      const run = await b.resume(`rb-${path}`);
+      run.events$.subscribe((e) => {
+        if (e.type === 'node.started' || e.type === 'node.retrying' || e.type === 'node.failed')
+          events.push(`${e.type} ${e.attempt}`);
+      });
+      await clock.advanceBy(100_000);
+      const r = await run.result;
+      expect(r.status).toBe('failed');
+      expect(seen.slice(3)).toEqual([
+        [4, 30_000],
+        [5, 70_000],
+      ]);
+      expect(events).toEqual(['node.started 4', 'node.retrying 4', 'node.started 5', 'node.failed 5']);
+      const logged = (await store.read(`rb-${path}`))!
+        .filter((x) => x.type === 'node.retrying')
+        .map((x) => [x.attempt, (x as { delayMs: number }).delayMs]);
+      expect(logged).toEqual([
+        [1, 10_000],
+        [2, 20_000],
+        [4, 40_000],
+      ]);
+      expect(r.nodes.flaky?.attempts).toBe(5);
+      await b.close();
+    });
+
   it('a node in flight at the crash runs again as the next attempt (ctx.attempt tells it ran before)', async () => {
     const store = createMemoryExecutionStore();
     const attempts: number[] = [];

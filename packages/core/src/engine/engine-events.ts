@@ -7,6 +7,7 @@ import { createPublisher, type EngineRegistry } from './engine-registry.js';
 import type { CustomEvent, FlowEvent, SystemEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
+import type { CapturedOrigin } from './propagation.js';
 import { dequeuedRun } from './run-queue.js';
 import type { RunTable } from './run-table.js';
 import type { Run, RunOptions } from './run-types.js';
@@ -66,7 +67,12 @@ export function pluginHostTarget(e: {
   readonly durable: Durability;
   readonly flow: FlowGate;
   readonly runs: RunTable;
-  readonly run: (wf: Workflow<unknown, object>, input: unknown, options: RunOptions) => Run;
+  readonly run: (
+    wf: Workflow<unknown, object>,
+    input: unknown,
+    options: RunOptions,
+    origin: CapturedOrigin | undefined,
+  ) => Run;
 }): PluginHostTarget {
   return {
     registry: e.rt,
@@ -83,8 +89,9 @@ export function pluginHostTarget(e: {
       e.flow.backend = backend;
     },
     startQueued: (q) => {
-      const { wf, options } = dequeuedRun(e.durable, q);
-      return e.run(wf, q.input, options);
+      const { wf, options, carrier } = dequeuedRun(e.durable, q);
+      // The enqueuer's context, not the queue consumer's.
+      return e.run(wf, q.input, options, carrier === undefined ? undefined : { carrier });
     },
     describeRun: (id) => e.runs.find(id)?.workflowRef.toJSON(),
   };

@@ -82,6 +82,7 @@ export function createEngineRegistry<X>(
     secrets: [...(options.secrets ?? [createEnvSecretsProvider()])],
     auditSinks: [...(options.audit ?? [memoryAudit])],
     propagators: [],
+    runOrigins: new WeakMap(),
     cacheStore: options.cache ?? createMemoryCacheStore({ now: () => clock.now() }),
     stateStore: options.state ?? createMemoryStateStore(),
     permissionPolicy: options.permissions ?? createDefaultPermissionPolicy(),

@@ -18,6 +18,7 @@ import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import type { NodeFlow } from './flow-control/types.js';
+import type { CapturedOrigin } from './propagation.js';
 import type { RunOptions } from './run-types.js';
 
 /**
@@ -33,6 +34,11 @@ export interface EngineServices<X = unknown> {
   readonly secrets: readonly SecretsProvider[];
   readonly auditSinks: readonly AuditSink[];
   readonly propagators: readonly ContextPropagator[];
+  /**
+   * Where top-level runs waiting to start were asked for (the caller's context from the propagators), by run; only
+   * runs with an origin have an entry (kept off the run object: most engines have no propagator).
+   */
+  readonly runOrigins: WeakMap<object, CapturedOrigin>;
   readonly cacheStore: CacheStore;
   readonly stateStore: StateStore;
   readonly permissionPolicy: PermissionPolicy;

@@ -16,6 +16,7 @@ import { createEngineRegistry, type EngineRegistry, registerEngineTokens } from 
 import type { FlowEvent, SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
+import { type CapturedOrigin, captureRunOrigin, runOriginCarrier } from './propagation.js';
 import { autoResume, type ResumeHost, resumeRun } from './resume-run.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import { enqueueRun, waitForQueuedResult } from './run-queue.js';
@@ -100,14 +101,23 @@ export class Engine {
       { rt: this.#rt, durable: this.#durable, flow: () => this.#flow, isReady: () => this.#isReady },
       maxRuns,
     );
-    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions) => this.run(wf, input, o);
+    // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none (a
+    // schedule, a run's end: not the context the clock callback or the finished run happens to run in).
+    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions, origin?: CapturedOrigin) =>
+      this.#run(wf, input, o, origin);
     this.#flow = new FlowGate({
       clock,
       logger,
       room: () => this.#runs.room(),
       admit: (exec) => this.#runs.start(exec),
     });
-    this.#triggers = new TriggerHub({ clock, logger, maxChainDepth: maxTriggerDepth, run: start });
+    this.#triggers = new TriggerHub({
+      clock,
+      logger,
+      maxChainDepth: maxTriggerDepth,
+      run: start,
+      capture: () => this.#captureOrigin(),
+    });
     this.#schedules = new ScheduleSet({
       clock,
       logger,
@@ -176,7 +186,9 @@ export class Engine {
   }
 
   /**
-   * Start a run. Returns at once; the run waits for plugin setup and for a slot under `maxConcurrentRuns`.
+   * Start a run. Returns at once; the run waits for plugin setup and for a slot under `maxConcurrentRuns`. The
+   * caller's context is taken here, synchronously, by the context propagators of observability plugins (with
+   * `@flowlane/tracing-otel`, the run's span is a child of the span active in this call, even when the run waits).
    *
    * @example
    * ```ts
@@ -185,12 +197,29 @@ export class Engine {
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = NO_OPTIONS): Run<TOut> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // The caller's context (e.g. its active span), taken now: the run may wait for admission (see propagation.ts).
+    return this.#run(wf, input, options, this.#captureOrigin());
+  }
+
+  /** The caller's context for a run asked for now, from the context propagators (`undefined` when none captures). */
+  #captureOrigin(): CapturedOrigin | undefined {
+    return captureRunOrigin(this.#rt.propagators, this.#rt.logger, this.#isReady);
+  }
+
+  #run<TIn, TOut extends object>(
+    wf: Workflow<TIn, TOut>,
+    input: TIn,
+    options: RunOptions,
+    origin: CapturedOrigin | undefined,
+  ): Run<TOut> {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
     validateRunArgs(wf, options);
     options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
     if (this.#runs.active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
+    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
     this.#runs.active.set(id, exec);
     if (this.#readyError !== undefined) exec.failBeforeStart(this.#readyError);
     else this.#runs.admit(exec, input, options.priority);
@@ -201,8 +230,9 @@ export class Engine {
   /**
    * Put a whole run on the installed run queue (a queue plugin such as `bullmqDispatch` from
    * `@flowlane/queue-bullmq`) for any coordinator serving it to run, instead of running it here. Resolves once the
-   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data).
-   * Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
+   * run is stored, with its id and `result()`; the run's input and `actor` travel through the queue (plain data), and
+   * so does the caller's context from the context propagators (e.g. its trace context: the served run's span is a
+   * child of the caller's). Rejects with `FL_NO_RUN_QUEUE` when no queue plugin is installed.
    *
    * @example
    * ```ts
@@ -216,8 +246,12 @@ export class Engine {
     options?: EnqueueOptions,
   ): Promise<EnqueuedRun<TOut>> {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    // The caller's context, taken synchronously when the propagators are known (else after setup, in the same
+    // async context).
+    let carrier = this.#isReady ? runOriginCarrier(this.#rt.propagators, this.#rt.logger) : undefined;
     await this.ready();
-    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options);
+    carrier ??= runOriginCarrier(this.#rt.propagators, this.#rt.logger);
+    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options, carrier);
   }
 
   /**
@@ -341,6 +375,8 @@ export class Engine {
    * `options.actor` is who asks, checked by a permission policy that implements `authorize` (action `resume`,
    * before the lease is taken). Rejects with `FL_EXECUTION_NOT_FOUND`, `FL_EXECUTION_FINISHED`,
    * `FL_VERSION_NOT_REGISTERED`, `FL_VERSION_MISMATCH`, `FL_ACTION_DENIED` or `FL_NO_EXECUTION_STORE`.
+   * Context propagators see the caller of `resume` as the resumed run's origin (a tracing plugin parents the
+   * continuation on the caller's span).
    *
    * @example
    * ```ts
@@ -350,7 +386,7 @@ export class Engine {
    * ```
    */
   async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
-    return resumeRun(this.#resumeHost(), executionId, true, options?.actor) as Promise<Run>;
+    return resumeRun(this.#resumeHost(), executionId, true, this.#captureOrigin(), options?.actor) as Promise<Run>;
   }
 
   /**
@@ -429,7 +465,7 @@ export class Engine {
       durable: this.#durable,
       flow: this.#flow,
       runs: this.#runs,
-      run: (wf, input, options) => this.run(wf, input, options),
+      run: (wf, input, options, origin) => this.#run(wf, input, options, origin),
     });
   }
 }

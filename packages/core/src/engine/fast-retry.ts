@@ -48,7 +48,7 @@ const PENDING = 2;
  * or flow control), run by the ready-queue itself instead of the RxJS operator chain of `node-pipeline.ts`.
  * It behaves exactly as `withRetry` does in that pipeline — the same events in the same order (`node.retrying`, then
  * `node.started` of the next attempt), the same delays on the engine clock (virtual time in tests), the same retry
- * numbering (counted from where this run started the node, as RxJS `retry` counts), synchronous retries when the
+ * numbering (failures over the whole run: a resumed run's go on from its log), synchronous retries when the
  * delay is 0 (in a loop, never recursion) — with no operator chain, subscription or closure per attempt.
  */
 export class DirectRetries {
@@ -63,9 +63,12 @@ export class DirectRetries {
     this.#settle = settle;
   }
 
-  /** Runs node `i` (already marked started, its first `node.started` emitted) under `policy`. */
+  /**
+   * Runs node `i` (already marked started, its first `node.started` emitted) under `policy`. In a resumed run the
+   * failures its log holds count: retry numbers (budget, backoff) go on from them.
+   */
   start(i: number, policy: RetryPolicy): void {
-    this.#attempts(i, policy, this.#h.attempts[i]! + 1, 0);
+    this.#attempts(i, policy, this.#h.attempts[i]! + 1, this.#h.priorFailures(i));
   }
 
   /**
@@ -166,7 +169,8 @@ export class DirectRetries {
   }
 
   /**
-   * Attempt `first + failures - 1` failed with `error` (retry number `failures`): fails the node, or emits
+   * The node's current attempt failed with `error`, its `failures`-th failure (retry number `failures`, counted over
+   * the whole run, before a resume too): fails the node, or emits
    * `node.retrying` and either returns 0 (retry now) or schedules the next attempt on the clock (returns 1 — also
    * when the node failed for good).
    */
@@ -183,7 +187,9 @@ export class DirectRetries {
         return 1;
       }
       d = delayFor(policy, failures);
-      const verdict = policy.onRetry === undefined ? undefined : policy.onRetry(error, failures, h.ctx(i, failures));
+      // The attempt that failed (the same as `failures` unless a resumed run's log holds an attempt cut short).
+      const attempt = h.attempts[i]!;
+      const verdict = policy.onRetry === undefined ? undefined : policy.onRetry(error, attempt, h.ctx(i, attempt));
       if (verdict === false) {
         this.#settle.fail(i, error);
         return 1;
@@ -195,7 +201,7 @@ export class DirectRetries {
           h.workflow,
           h.rt.clock.now(),
           h.g.ids[i]!,
-          failures,
+          attempt,
           d,
           // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
           h.serialize(error, false),

@@ -157,17 +157,35 @@ function gate(
 
 function retryStage(rt: EngineServices, nodeId: string, policy: RetryPolicy): Stage {
   const onRetry = policy.onRetry;
-  return (inner$, h, i) =>
-    inner$.pipe(
-      withRetry(policy, rt.clock, {
-        decide: onRetry === undefined ? undefined : (err, n) => onRetry(err, n, h.ctx(i, n)),
-        onRetrying: (err, n, delayMs) =>
-          h.emit(
-            // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
-            nodeRetrying(h.executionId, h.workflow, rt.clock.now(), nodeId, n, delayMs, h.serialize(err, false)),
-          ),
-      }),
+  return (inner$, h, i) => {
+    // A resumed run: the failures its log holds count against the budget (an attempt cut short by the crash does not).
+    const prior = h.priorFailures(i);
+    if (policy.maxAttempts - prior <= 1) return inner$;
+    return inner$.pipe(
+      withRetry(
+        policy,
+        rt.clock,
+        {
+          // The attempt that failed is the current one (the retry number differs after a crashed attempt).
+          decide: onRetry === undefined ? undefined : (err) => onRetry(err, h.attempts[i]!, h.ctx(i, h.attempts[i]!)),
+          onRetrying: (err, _n, delayMs) =>
+            h.emit(
+              // The attempt is retried: its stack is not worth formatting (the final failure keeps one).
+              nodeRetrying(
+                h.executionId,
+                h.workflow,
+                rt.clock.now(),
+                nodeId,
+                h.attempts[i]!,
+                delayMs,
+                h.serialize(err, false),
+              ),
+            ),
+        },
+        prior,
+      ),
     );
+  };
 }
 
 function healthStage(health: HealthCheckOptions): Stage {

@@ -1,5 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { QueuedRun } from '../plugin/contracts/run-queue.js';
 import { definePlugin } from '../plugin/define-plugin.js';
 import type {
   ContextPropagator,
@@ -8,6 +10,7 @@ import type {
   PluginApi,
   PropagationCarrier,
   PropagationScope,
+  RunOrigin,
 } from '../plugin/types.js';
 import { createEngine, type Engine } from './engine.js';
 import { runNodeOnWorker } from './node-runner.js';
@@ -180,5 +183,106 @@ describe('context propagators: carriers and remote attempts', () => {
     expect(out).toEqual({ ok: true, value: 1 });
     expect(calls).toBe(1);
     expect(warnings.map((w) => (w.fields as { propagator: string }).propagator)).toEqual(['thrower']);
+  });
+});
+
+describe('run origins (captureRun / runStarting / runCarrier)', () => {
+  it('a run waiting for admission is announced with what captureRun returned in the call that asked for it', async () => {
+    const caller = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const { logger, warnings } = recordingLogger();
+    const engine = createEngine({
+      logger,
+      maxConcurrentRuns: 1,
+      plugins: [
+        withPropagators(
+          {
+            name: 'caller',
+            captureRun: () => caller.getStore(),
+            runStarting: (run, origin) =>
+              void seen.push(
+                `${run.workflow}:${String(origin.captured)}:${run.resumed}:${origin.carrier === undefined}`,
+              ),
+          },
+          {
+            name: 'broken',
+            captureRun: () => {
+              throw new Error('capture failed');
+            },
+            runStarting: () => {
+              throw new Error('start failed');
+            },
+          },
+        ),
+      ],
+    });
+    engines.push(engine);
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = workflow('slow')
+      .addNode('a', () => held)
+      .build();
+    const quick = workflow('quick')
+      .addNode('a', () => 1)
+      .build();
+    // The first run is asked for before plugin setup finished: its caller's async context is kept until then.
+    const first = caller.run('request-1', () => engine.run(slow, undefined));
+    await engine.ready();
+    const second = caller.run('request-2', () => engine.run(quick, undefined));
+    const third = engine.run(quick, undefined);
+    release();
+    const results = await Promise.all([first.result, second.result, third.result]);
+    expect(results.map((r) => r.status)).toEqual(['success', 'success', 'success']);
+    expect(seen).toEqual(['slow:request-1:false:true', 'quick:request-2:false:true', 'quick:undefined:false:true']);
+    // A throwing propagator is logged and skipped: runs start all the same.
+    expect(warnings.map((w) => w.message)).toContain(
+      'context propagator failed to capture the caller of a run; the run starts without it',
+    );
+    expect(warnings.map((w) => w.message)).toContain(
+      'context propagator failed when a run started; the run starts without its context',
+    );
+  });
+
+  it('engine.enqueue sends runCarrier with the queued run; api.runQueue.start hands it back as origin.carrier', async () => {
+    const caller = new AsyncLocalStorage<string>();
+    const queued: QueuedRun[] = [];
+    const origins: RunOrigin[] = [];
+    let startQueued!: (run: QueuedRun) => unknown;
+    const wf = workflow('served', { version: '1' })
+      .addNode('a', () => 1)
+      .build();
+    const engine = createEngine({
+      workflows: [wf],
+      plugins: [
+        withPropagators({
+          name: 'caller',
+          captureRun: () => caller.getStore(),
+          runCarrier: () => ({ 'x-request': caller.getStore() ?? 'none' }),
+          runStarting: (_run, origin) => void origins.push(origin),
+        }),
+        definePlugin({
+          name: 'test-queue',
+          version: '1.0.0',
+          flowlane: '>=0.0.0',
+          setup(api: PluginApi) {
+            startQueued = (run) => api.runQueue.start(run);
+            api.runQueue.set({
+              enqueue: async (run) => void queued.push(run),
+              result: () => new Promise(() => undefined),
+            });
+          },
+        }),
+      ],
+    });
+    engines.push(engine);
+    await engine.ready();
+    await caller.run('request-9', () => engine.enqueue(wf, undefined, { executionId: 'q-1' }));
+    expect(queued[0]?.carrier).toEqual({ 'x-request': 'request-9' });
+    // Served by this engine (a coordinator): the carrier is the origin, nothing is captured from the queue's context.
+    const run = caller.run('queue-consumer', () => startQueued(queued[0]!)) as { result: Promise<unknown> };
+    await run.result;
+    expect(origins).toEqual([{ carrier: { 'x-request': 'request-9' } }]);
   });
 });

@@ -1,9 +1,12 @@
-/* Internal: asks the engine's context propagators (observability plugins) for a node attempt's carrier and env. */
+/* Internal: asks the engine's context propagators (observability plugins) for a node attempt's carrier and env, and
+   for the context a run was asked for in. */
+import { AsyncResource } from 'node:async_hooks';
 import type {
   ContextPropagator,
   PropagatedOutcome,
   PropagationCarrier,
   PropagationScope,
+  RunPropagationScope,
 } from '../plugin/contracts/propagation.js';
 import type { ExecOptions, Logger } from '../plugin/types.js';
 
@@ -105,4 +108,94 @@ export function runWithinPropagators(
     };
   }
   return inner();
+}
+
+/**
+ * Where a top-level run was asked for (see `RunOrigin`), kept with the run until it starts. Internal: propagators
+ * get it back through `runStarting`. A run without one (a schedule, a trigger on another run's end, `resume: 'auto'`,
+ * or no propagator captured anything) is announced with `{}`.
+ */
+export interface CapturedOrigin {
+  /** What each propagator's `captureRun` returned, in the order of the engine's propagators. */
+  readonly values?: readonly unknown[] | undefined;
+  /** A run taken from the run queue: the fields its enqueuer sent. */
+  readonly carrier?: PropagationCarrier | undefined;
+  /**
+   * Asked for before plugins were set up (no propagator registered yet): the caller's async context, in which the
+   * propagators capture once the run starts.
+   */
+  readonly pending?: AsyncResource | undefined;
+}
+
+function captureValues(propagators: readonly ContextPropagator[], logger: Logger): unknown[] | undefined {
+  let values: unknown[] | undefined;
+  for (let k = 0; k < propagators.length; k++) {
+    const p = propagators[k]!;
+    if (typeof p.captureRun !== 'function') continue;
+    try {
+      const v = p.captureRun();
+      if (v !== undefined) (values ??= new Array<unknown>(propagators.length))[k] = v;
+    } catch (e) {
+      logger.warn('context propagator failed to capture the caller of a run; the run starts without it', {
+        propagator: p.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
+  return values;
+}
+
+/**
+ * The caller's context for a run asked for now (`engine.run`, `engine.resume`, a trigger's event), synchronously.
+ * `undefined` when no propagator captures anything (the common case: no observability plugin). Before plugin setup
+ * finished the propagators are not known yet: the caller's async context is kept instead.
+ */
+export function captureRunOrigin(
+  propagators: readonly ContextPropagator[],
+  logger: Logger,
+  ready: boolean,
+): CapturedOrigin | undefined {
+  if (!ready) return { pending: new AsyncResource('flowlane.run-origin') };
+  if (propagators.length === 0) return undefined;
+  const values = captureValues(propagators, logger);
+  return values === undefined ? undefined : { values };
+}
+
+/** `engine.enqueue`: the caller's context as the merged `runCarrier` fields of every propagator (`{}` when none). */
+export function runOriginCarrier(propagators: readonly ContextPropagator[], logger: Logger): PropagationCarrier {
+  const out: Record<string, string> = {};
+  for (const p of propagators) {
+    if (typeof p.runCarrier !== 'function') continue;
+    for (const [k, v] of ask(logger, p, 'runCarrier', () => p.runCarrier?.())) if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+/** Tells every propagator a top-level run is starting (right before its `workflow.started`), with its origin. */
+export function announceRunStart(
+  propagators: readonly ContextPropagator[],
+  run: RunPropagationScope,
+  origin: CapturedOrigin | undefined,
+  logger: Logger,
+): void {
+  let values = origin?.values;
+  const pending = origin?.pending;
+  if (pending !== undefined) values = pending.runInAsyncScope(() => captureValues(propagators, logger));
+  const carrier = origin?.carrier;
+  for (let k = 0; k < propagators.length; k++) {
+    const p = propagators[k]!;
+    if (typeof p.runStarting !== 'function') continue;
+    const captured = values?.[k];
+    try {
+      p.runStarting(run, {
+        ...(captured === undefined ? {} : { captured }),
+        ...(carrier === undefined ? {} : { carrier }),
+      });
+    } catch (e) {
+      logger.warn('context propagator failed when a run started; the run starts without its context', {
+        propagator: p.name,
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+  }
 }

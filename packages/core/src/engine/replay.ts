@@ -27,6 +27,11 @@ export interface ReplayState {
   readonly inFlight: ReadonlySet<string>;
   /** Last attempt logged of each node in flight (the resumed run's first attempt is the next one). */
   readonly attempts: Map<string, number>;
+  /**
+   * Failed attempts logged (`node.retrying`) of each node in flight: they count against `retry.maxAttempts` and the
+   * backoff goes on from them. An attempt cut short by the crash logged no failure and is not counted.
+   */
+  readonly failures: ReadonlyMap<string, number>;
   /** Nodes in flight whose last fact was `node.retrying`: when their next attempt is due (engine clock). */
   readonly retryAt: Map<string, number>;
   /** Signals received and not taken by a node with a final outcome, per name, in arrival order. */
@@ -61,6 +66,7 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
   const custom = new Map<string, { nodeId?: string | undefined; payload: unknown; at: number }>();
   const fallbackOf = new Map<string, string>();
   const retryAt = new Map<string, number>();
+  const failed = new Map<string, number>();
   const cacheHits = new Set<string>();
   let finished: ReplayState['finished'];
   let lastSeq = 0;
@@ -74,6 +80,7 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
         break;
       case 'node.retrying':
         retryAt.set(r.nodeId, r.at + r.delayMs);
+        failed.set(r.nodeId, (failed.get(r.nodeId) ?? 0) + 1);
         break;
       case 'node.completed':
         nodes.set(r.nodeId, {
@@ -140,10 +147,13 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
   }
   const inFlight = new Set<string>();
   const inFlightAttempts = new Map<string, number>();
+  const failures = new Map<string, number>();
   for (const id of started)
     if (!nodes.has(id)) {
       inFlight.add(id);
       inFlightAttempts.set(id, attempts.get(id) ?? 0);
+      const f = failed.get(id);
+      if (f !== undefined) failures.set(id, f);
     }
   for (const id of [...retryAt.keys()]) if (!inFlight.has(id)) retryAt.delete(id);
   // A signal taken by a node whose outcome is final stays taken; one taken by a node in flight goes back to the
@@ -168,6 +178,7 @@ export function replay(records: readonly ExecutionRecord[]): ReplayState | undef
     nodes,
     inFlight,
     attempts: inFlightAttempts,
+    failures,
     retryAt,
     signals,
     signalsReceived,

@@ -4,6 +4,7 @@ import { authorizeAction } from './authorize-action.js';
 import type { Durability } from './durability.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { Execution } from './execution.js';
+import type { CapturedOrigin } from './propagation.js';
 import type { RunTable } from './run-table.js';
 
 /** What resuming a run needs from its engine. */
@@ -24,6 +25,7 @@ export async function resumeRun(
   h: ResumeHost,
   executionId: string,
   force: boolean,
+  origin: CapturedOrigin | undefined,
   actor?: Actor,
 ): Promise<Execution | undefined> {
   if (h.closed()) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
@@ -48,6 +50,7 @@ export async function resumeRun(
     executionId,
   );
   exec.attachJournal(h.durable.journalForResumed(exec, r), r.state);
+  if (origin !== undefined) h.rt.runOrigins.set(exec, origin);
   // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
   for (const [key, v] of r.state.storage)
     await (v.deleted ? h.rt.stateStore.delete(executionId, key) : h.rt.stateStore.set(executionId, key, v.value));
@@ -61,7 +64,8 @@ export async function resumeRun(
 export async function autoResume(h: ResumeHost, executionId: string): Promise<void> {
   if (h.runs.active.has(executionId)) return;
   try {
-    await resumeRun(h, executionId, false);
+    // Nobody asked for it: no origin.
+    await resumeRun(h, executionId, false, undefined);
   } catch (e) {
     if (h.durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
       await h.durable.failUnregistered(executionId, e as FlowlaneError);

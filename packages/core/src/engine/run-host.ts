@@ -33,6 +33,11 @@ export interface RunHost {
   executorFor(i: number, explicitTarget?: string): { executor: Executor; target: string | undefined };
   /** Attempts made so far, per node (the pipeline counts them). */
   readonly attempts: Uint16Array;
+  /**
+   * Failed attempts of node `i` logged before this run took it over (a resumed run; 0 otherwise): retries go on
+   * from them — the same retry budget, the same backoff.
+   */
+  priorFailures(i: number): number;
   readonly outputs: Readonly<Record<string, unknown>>;
   /** The workflow's version (namespaces cache keys). */
   readonly version: string | undefined;

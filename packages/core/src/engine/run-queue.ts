@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FlowlaneError } from '../errors.js';
+import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type {
   EnqueuedRun,
   EnqueueOptions,
@@ -19,6 +20,7 @@ export async function enqueueRun<TOut extends object>(
   wf: Workflow<unknown, TOut>,
   input: unknown,
   options: EnqueueOptions = {},
+  carrier: PropagationCarrier = {},
 ): Promise<EnqueuedRun<TOut>> {
   internalsOf(wf as Workflow<unknown, object>);
   if (queue === undefined) throw new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.enqueue()' });
@@ -50,6 +52,7 @@ export async function enqueueRun<TOut extends object>(
     input,
     ...(options.actor === undefined ? {} : { actor: options.actor }),
     ...(priority === undefined ? {} : { priority }),
+    ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
   });
   return {
     executionId,
@@ -75,7 +78,7 @@ export function waitForQueuedResult(
 export function dequeuedRun(
   durable: Pick<Durability, 'lookup' | 'versionsOf'>,
   q: QueuedRun,
-): { wf: Workflow<unknown, object>; options: RunOptions } {
+): { wf: Workflow<unknown, object>; options: RunOptions; carrier: Readonly<Record<string, string>> | undefined } {
   const wf = durable.lookup(q.workflow, q.version);
   if (wf === undefined)
     throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
@@ -87,10 +90,19 @@ export function dequeuedRun(
   const { executionId, actor, priority } = q;
   return {
     wf,
+    carrier: carrierOf(q.carrier),
     options: {
       executionId,
       ...(actor === undefined ? {} : { actor }),
       ...(priority === undefined ? {} : { priority }),
     },
   };
+}
+
+/** The string fields of a queued run's carrier (it crossed a process: anything else is dropped); none → undefined. */
+function carrierOf(c: unknown): Readonly<Record<string, string>> | undefined {
+  if (typeof c !== 'object' || c === null) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(c)) if (typeof v === 'string') (out ??= {})[k] = v;
+  return out;
 }

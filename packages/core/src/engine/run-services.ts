@@ -159,6 +159,7 @@ export abstract class RunServices extends RunState implements NodeServices {
       rt: this.rt,
       g: this.g,
       attempts: this.attempts,
+      priorFailures: (i) => this.replay?.failures.get(this.g.ids[i]!) ?? 0,
       outputs: this.outputs,
       version: this.wf.version,
       origin: this,

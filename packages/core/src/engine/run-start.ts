@@ -1,6 +1,7 @@
 import { FlowlaneError } from '../errors.js';
 import { actionDenied } from './authorize-action.js';
 import { workflowStarted } from './event-factory.js';
+import { announceRunStart } from './propagation.js';
 import { cancelRun, failRun, finishRun } from './run-finish.js';
 import { checkInput } from './run-input.js';
 import type { RunPlan } from './run-plan.js';
@@ -61,6 +62,22 @@ function beginRun(x: RunState): void {
   x.customMark = x.rt.lastCustom.mark();
   x.t0 = x.now = x.rt.clock.now();
   x.eventLog.listen(x.rt.customListeners);
+  if (x.parent === undefined && x.rt.propagators.length > 0) {
+    // Where the run was asked for (the engine kept it while the run waited: see propagation.ts).
+    const origin = x.rt.runOrigins.get(x);
+    x.rt.runOrigins.delete(x);
+    announceRunStart(
+      x.rt.propagators,
+      {
+        executionId: x.executionId,
+        workflow: x.workflow,
+        resumed: x.replay !== undefined,
+        ...(x.triggeredBy === undefined ? {} : { triggeredBy: x.triggeredBy }),
+      },
+      origin,
+      x.rt.logger,
+    );
+  }
   x.emit(workflowStarted(x, x.now, x.g.activeCount, x.actor?.id, x.triggeredBy, x.replay !== undefined));
   const roots = x.g.roots;
   for (let k = 0; k < roots.length; k++) x.queue[x.qt++] = roots[k]!;

@@ -4,6 +4,7 @@ import type { Actor } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
 import type { FlowEvent } from './events.js';
+import { propagationCarrier } from './propagation.js';
 import type { RunNodeContext } from './run-node-context.js';
 import type { Run } from './run-types.js';
 
@@ -27,7 +28,13 @@ export function runSubworkflow<X extends Run & { forward(e: FlowEvent): void }>(
     const executionId = `${parent.executionId}/${def.id}`;
     const runOn = def.options.runOn;
     const queue = rt.runQueue;
-    if (runOn !== undefined && runOn !== 'local' && queue?.runChild !== undefined)
+    if (runOn !== undefined && runOn !== 'local' && queue?.runChild !== undefined) {
+      // The node attempt's context (e.g. its span): the child run on the other coordinator is its child.
+      const carrier = propagationCarrier(
+        rt.propagators,
+        { executionId: parent.executionId, workflow: parent.workflow, nodeId: def.id, attempt: ctx.attempt },
+        rt.logger,
+      );
       return queue.runChild({
         executionId,
         workflow: child.name,
@@ -40,7 +47,9 @@ export function runSubworkflow<X extends Run & { forward(e: FlowEvent): void }>(
         attempt: ctx.attempt,
         signal: ctx.signal,
         onEvent: (e) => parent.forward({ ...e, parentExecutionId: parent.executionId }),
+        ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
       });
+    }
     const run = rt.startChild(child, input, { executionId, actor, signal: ctx.signal }, parent);
     const r = await run.result;
     if (r.status === 'success') return r.outputs;

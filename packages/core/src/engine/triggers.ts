@@ -5,6 +5,7 @@ import type { Workflow } from '../workflow.js';
 import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from './events.js';
 import { debounceKey } from './flow-control/options.js';
 import { checkOptionKeys } from './option-keys.js';
+import type { CapturedOrigin } from './propagation.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 
 /** Lifecycle events a trigger can listen to. */
@@ -62,12 +63,17 @@ export interface TriggerHost {
   readonly clock: SchedulerLike;
   readonly logger: Logger;
   readonly maxChainDepth: number;
-  run(wf: Workflow<unknown, object>, input: unknown, options: RunOptions): Run<object>;
+  /** `origin`: where the triggering event was emitted (`undefined`: nowhere to belong to, e.g. a run's end). */
+  run(wf: Workflow<unknown, object>, input: unknown, options: RunOptions, origin?: CapturedOrigin): Run<object>;
+  /** The context of the code emitting an event now (`engine.emit`, `ctx.emitEvent`), for the runs it triggers. */
+  capture(): CapturedOrigin | undefined;
 }
 
 interface Pending {
   readonly event: TriggerEvent;
   readonly chain: readonly string[];
+  /** Where the event was emitted: the triggered run's origin, however long it waits (debounce, concurrency). */
+  readonly origin?: CapturedOrigin | undefined;
 }
 
 interface Entry {
@@ -153,7 +159,7 @@ export class TriggerHub {
         option: 'emit name',
         reason: `"${name}" is emitted by the engine when a run ends; use a name of your own`,
       });
-    return this.#dispatch({ name, payload, timestamp: this.#host.clock.now() }, []);
+    return this.#dispatch({ name, payload, timestamp: this.#host.clock.now() }, [], true);
   }
 
   /** Custom events emitted inside runs (`ctx.emitEvent`). */
@@ -166,7 +172,7 @@ export class TriggerHub {
       workflow: e.workflow,
       timestamp: e.timestamp,
     };
-    this.#dispatch(event, this.#chainOf(e.parentExecutionId ?? e.executionId, e.workflow));
+    this.#dispatch(event, this.#chainOf(e.parentExecutionId ?? e.executionId, e.workflow), true);
   }
 
   /** Every top-level run of the engine: dispatches its end as `workflow.completed` / `workflow.failed`. */
@@ -180,6 +186,7 @@ export class TriggerHub {
       this.#dispatch(
         { name, payload: r, executionId: r.executionId, workflow: r.workflow, timestamp: this.#host.clock.now() },
         chain,
+        false,
       );
     });
   }
@@ -199,8 +206,11 @@ export class TriggerHub {
     return this.#chains.get(executionId) ?? [workflow];
   }
 
-  #dispatch(event: TriggerEvent, chain: readonly string[]): Run<object>[] {
+  #dispatch(event: TriggerEvent, chain: readonly string[], custom: boolean): Run<object>[] {
     const started: Run<object>[] = [];
+    // A custom event's emitter is the triggered runs' caller; a run's end has none (taken once, on the first match).
+    let origin: CapturedOrigin | undefined;
+    let captured = !custom;
     for (const entry of [...this.#entries]) {
       const o = entry.opts;
       if (o.on !== event.name) continue;
@@ -214,7 +224,11 @@ export class TriggerHub {
         }
         if (!ok) continue;
       }
-      const pending: Pending = { event, chain };
+      if (!captured) {
+        origin = this.#host.capture();
+        captured = true;
+      }
+      const pending: Pending = { event, chain, origin };
       if (o.debounce !== undefined && o.debounce > 0) {
         this.#debounce(entry, '*', pending, o.debounce, undefined);
         continue;
@@ -265,7 +279,7 @@ export class TriggerHub {
     return this.#start(entry, p);
   }
 
-  #start(entry: Entry, { event, chain: causeChain }: Pending): Run<object> | undefined {
+  #start(entry: Entry, { event, chain: causeChain, origin }: Pending): Run<object> | undefined {
     const o = entry.opts;
     const wf = o.run as unknown as Workflow<unknown, object>;
     // Only runs that triggered runs form a chain: an external emit starts a fresh one.
@@ -287,7 +301,7 @@ export class TriggerHub {
     };
     let run: Run<object>;
     try {
-      run = this.#host.run(wf, input, { triggeredBy });
+      run = this.#host.run(wf, input, { triggeredBy }, origin);
     } catch (error) {
       this.#report(entry, error);
       return undefined;

@@ -35,6 +35,8 @@ export type {
   PropagatedOutcome,
   PropagationCarrier,
   PropagationScope,
+  RunOrigin,
+  RunPropagationScope,
 } from './contracts/propagation.js';
 export type {
   AdmissionRequest,

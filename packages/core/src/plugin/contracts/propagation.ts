@@ -1,5 +1,6 @@
 /* Plugin contracts: context propagation (trace context and the like) across process boundaries. */
 
+import type { TriggeredBy } from '../../engine/events.js';
 import type { SerializedError } from '../../errors.js';
 
 /** The node attempt a {@link ContextPropagator} is asked about. */
@@ -10,6 +11,33 @@ export interface PropagationScope {
   readonly attempt: number;
   /** Set on a worker (`runNodeOnWorker`): the worker's id. */
   readonly workerId?: string | undefined;
+}
+
+/** The top-level run a {@link ContextPropagator} is told about in {@link ContextPropagator.runStarting}. */
+export interface RunPropagationScope {
+  readonly executionId: string;
+  readonly workflow: string;
+  /** True for a run continued from its log (`engine.resume`, `resume: 'auto'`, a served run taken over). */
+  readonly resumed: boolean;
+  /** Set when a trigger or a schedule started the run (as on its `workflow.started` event). */
+  readonly triggeredBy?: TriggeredBy | undefined;
+}
+
+/**
+ * Where a top-level run was asked for, as {@link ContextPropagator.runStarting} gets it back. Both fields are absent
+ * when the run has no caller to belong to: a schedule, a trigger on another run's end, `resume: 'auto'`.
+ */
+export interface RunOrigin {
+  /**
+   * What this propagator's {@link ContextPropagator.captureRun} returned in the call that asked for the run, in this
+   * process: `engine.run()`, `engine.resume()`, or the `engine.emit()` / `ctx.emitEvent()` whose trigger started it.
+   */
+  readonly captured?: unknown;
+  /**
+   * A run taken from the run queue: the carrier fields `engine.enqueue()` sent with it (every propagator's
+   * {@link ContextPropagator.runCarrier}, merged), possibly from another process.
+   */
+  readonly carrier?: PropagationCarrier | undefined;
 }
 
 /**
@@ -28,7 +56,14 @@ export type PropagationCarrier = Readonly<Record<string, string>>;
  *   the worker hands them to `runNodeOnWorker` as `request.carrier`, where the worker engine's propagators
  *   {@link ContextPropagator.runRemote | run the node inside} that context.
  *
- * Every method is optional and must not throw (a failure is logged and ignored: propagation never fails a node).
+ * - **runs**: the caller's context becomes the run's parent. `engine.run()`, `engine.resume()` and the events that
+ *   start triggered runs call {@link ContextPropagator.captureRun} synchronously, in the caller's context; core keeps
+ *   the value with the run, however long it waits for admission (`maxConcurrentRuns`, flow control), and hands it
+ *   back to {@link ContextPropagator.runStarting} just before the run's `workflow.started` event. `engine.enqueue()`
+ *   sends {@link ContextPropagator.runCarrier} with the queued run instead, to whichever coordinator serves it.
+ *
+ * Every method is optional and must not throw (a failure is logged and ignored: propagation never fails a node or a
+ * run).
  *
  * @example
  * ```ts
@@ -57,6 +92,23 @@ export interface ContextPropagator {
     carrier: PropagationCarrier,
     run: () => Promise<PropagatedOutcome>,
   ): Promise<PropagatedOutcome>;
+  /**
+   * The caller's context, taken synchronously when a run is asked for (e.g. the active span): an opaque value core
+   * keeps with the run (never serialised, never shown) and hands back as `origin.captured` to
+   * {@link ContextPropagator.runStarting}. Return `undefined` to record nothing.
+   */
+  captureRun?(): unknown;
+  /**
+   * `engine.enqueue()`: the caller's context as carrier fields, sent with the queued run (they cross processes: no
+   * secrets). The serving coordinator's propagators get them as `origin.carrier` in
+   * {@link ContextPropagator.runStarting}.
+   */
+  runCarrier?(): PropagationCarrier | undefined;
+  /**
+   * A top-level run is about to emit `workflow.started` (subworkflow runs are not announced: they belong to their
+   * parent run): `origin` says where it was asked for. Called synchronously, right before the event, in this process.
+   */
+  runStarting?(run: RunPropagationScope, origin: RunOrigin): void;
 }
 
 /** How a remote attempt ended, as {@link ContextPropagator.runRemote} sees it (same shape as `RemoteNodeOutcome`). */

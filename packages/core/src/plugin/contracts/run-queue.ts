@@ -1,6 +1,7 @@
 import type { FlowEvent, RunStatus } from '../../engine/events.js';
 import type { NodeRecord } from '../../engine/run-types.js';
 import type { SerializedError } from '../../errors.js';
+import type { PropagationCarrier } from './propagation.js';
 import type { Actor } from './security.js';
 
 /* Plugin contracts: the run queue (whole-run dispatch, remote subworkflows). */
@@ -15,6 +16,13 @@ export interface QueuedRun {
   readonly actor?: Actor | undefined;
   /** Higher first among waiting runs (default 0). */
   readonly priority?: number | undefined;
+  /**
+   * The context the run belongs to, from the asking engine's context propagators (e.g. W3C `traceparent`; absent
+   * when there is none): the `engine.enqueue()` caller's, or for a {@link RemoteChildRun} its subworkflow node
+   * attempt's. A queue stores it with the run and passes it back to `api.runQueue.start`, where the serving engine's
+   * propagators make it the run's origin.
+   */
+  readonly carrier?: PropagationCarrier | undefined;
 }
 
 /**
