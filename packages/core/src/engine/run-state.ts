@@ -24,7 +24,7 @@ import { claimState, stateBuffer } from './state-slab.js';
 /**
  * Everything one run knows: its identity, per-node state in typed arrays (one region of a shared slab), the
  * ready-queue's counters and what is made on first use (leases, subscriptions, signals, storage). The modules around
- * the ready-queue (`run-start.ts`, `run-finish.ts`, `node-admission.ts`, `run-replay.ts`, `recovery.ts`…) read and
+ * the ready-queue (`run-start.ts`, `run-finish.ts`, `node-gates.ts`, `run-replay.ts`, `recovery.ts`…) read and
  * write it directly; the steps they call back into are the ready-queue's (`Execution`), declared abstract here so
  * those modules depend on this file only. Every field is internal: a user sees the run through the `Run` interface.
  */
