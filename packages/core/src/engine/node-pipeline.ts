@@ -101,7 +101,7 @@ function callThroughMiddleware(rt: EngineServices): Call {
       node: h.descriptions()[i]!,
       actor: h.actor,
       emitEvent: (name, payload) => ctx.emitEvent(name, payload),
-      input: h.input(),
+      input: h.runInput(),
       results: h.outputs,
       get signal() {
         return ctx.signal;
@@ -146,7 +146,7 @@ function gate(
   return defer(() =>
     rt.flow.enterNode({
       nodeId,
-      ctx: { input: h.input(), executionId: h.executionId, workflow: h.workflow },
+      ctx: { input: h.runInput(), executionId: h.executionId, workflow: h.workflow },
       concurrency: o.concurrency,
       rateLimit: o.rateLimit,
       holder: `${h.executionId}/${nodeId}#${attempt}`,

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput } from '../builder/types.js';
 import { defaultCacheKey } from '../compile/cache-key.js';
+import type { NodeDescription } from '../contracts/descriptions.js';
 import { FlowlaneError } from '../errors.js';
 import type { ExecHandle, ExecOptions, ExecutionStorage, Executor } from '../plugin/types.js';
 import { ArtifactStage } from './artifacts.js';
@@ -9,17 +10,17 @@ import type { CustomEvent } from './events.js';
 import { executorFor, resolveSecret, runStorage, writeAudit } from './node-services.js';
 import { nodeDenial } from './permissions.js';
 import { withPropagatedEnv } from './propagation.js';
-import type { RunHost } from './run-host.js';
+import type { RunArtifacts, RunHost } from './run-host.js';
 import { type NodeServices, RunNodeContext } from './run-node-context.js';
 import { RunState } from './run-state.js';
 import { signalBox, waitForEvent, waitForSignal } from './signals.js';
 
 /**
  * The run as its nodes and per-node services see it: what `ctx` reaches (logs, custom events, signals, storage,
- * secrets, audit, commands, DI) and the {@link RunHost} view that health checks, rollback, artifacts and the option
- * pipeline use. Node `i` is the node's index in the graph.
+ * secrets, audit, commands, DI) and what health checks, rollback, artifacts, direct retries and operator chains use
+ * ({@link RunHost}). Node `i` is the node's index in the graph.
  */
-export abstract class RunServices extends RunState implements NodeServices {
+export abstract class RunServices extends RunState implements NodeServices, RunHost {
   idOf(i: number): string {
     return this.g.ids[i]!;
   }
@@ -149,41 +150,59 @@ export abstract class RunServices extends RunState implements NodeServices {
     return this.plan.chains[i]!(this.host(), i, error);
   }
 
-  /** @internal The view of this run that health checks, rollback, artifacts and the pipeline use (made on first use). */
+  /* ───────────── RunHost: what health checks, rollback, artifacts, direct retries and chains use ───────────── */
+
+  /** @internal The run as {@link RunHost} (itself). */
   host(): RunHost {
-    if (this.hostView !== undefined) return this.hostView;
-    this.hostView = {
-      executionId: this.executionId,
-      workflow: this.workflow,
-      actor: this.actor,
-      rt: this.rt,
-      g: this.g,
-      attempts: this.attempts,
-      priorFailures: (i) => this.replay?.failures.get(this.g.ids[i]!) ?? 0,
-      outputs: this.outputs,
-      version: this.wf.version,
-      origin: this,
-      isDone: () => this.done,
-      emit: (e) => this.emit(e),
-      serialize: (e, stack) => this.serialize(e, stack),
-      runSignal: () => this.runSignal(),
-      ctx: (i, attempt, ctrl) => new RunNodeContext(this, i, attempt, ctrl),
-      execHandle: (i, command, options, signal) => this.execHandle(i, command, options, signal),
-      executorFor: (i, target) => this.executorFor(i, target),
-      input: () => this.input,
-      descriptions: () => this.internals.descriptions(),
-      invoke: (i, ctx, error) => this.invoke(i, ctx, error),
-      redact: <T>(value: T): T => this.redactValue(value),
-      markCacheHit: (i) => this.setExtra(i, { cacheHit: true }),
-      defaultCacheKey: (i) => defaultCacheKey(this.g, this.outputs, this.input, i),
-      adoptSecrets: (leader) => {
-        // Values made by another run (a shared cache computation) carry its secrets: redact them here too.
-        const theirs = (leader as RunState).redactor;
-        if (theirs?.active) this.sharedRedactor().absorb(theirs);
-      },
-      denial: (i) => this.denial(i),
-      artifacts: () => (this.artifactStage ??= new ArtifactStage(this.rt.artifactsDir)),
-    };
-    return this.hostView;
+    return this;
+  }
+  /** @internal */
+  isDone(): boolean {
+    return this.done;
+  }
+  /** @internal A context for node `i` at `attempt`. */
+  ctx(i: number, attempt: number, ctrl?: AbortController): RunNodeContext {
+    return new RunNodeContext(this, i, attempt, ctrl);
+  }
+  /** @internal */
+  priorFailures(i: number): number {
+    return this.replay?.failures.get(this.g.ids[i]!) ?? 0;
+  }
+  /** @internal */
+  get version(): string | undefined {
+    return this.wf.version;
+  }
+  /** @internal The run itself, as the identity of a shared cache computation. */
+  get origin(): object {
+    return this;
+  }
+  /** @internal */
+  runInput(): unknown {
+    return this.input;
+  }
+  /** @internal */
+  descriptions(): readonly NodeDescription[] {
+    return this.internals.descriptions();
+  }
+  /** @internal */
+  redact<T>(value: T): T {
+    return this.redactValue(value);
+  }
+  /** @internal */
+  markCacheHit(i: number): void {
+    this.setExtra(i, { cacheHit: true });
+  }
+  /** @internal */
+  defaultCacheKey(i: number): string {
+    return defaultCacheKey(this.g, this.outputs, this.input, i);
+  }
+  /** @internal Values made by another run (a shared cache computation) carry its secrets: redact them here too. */
+  adoptSecrets(leader: unknown): void {
+    const theirs = (leader as RunState).redactor;
+    if (theirs?.active) this.sharedRedactor().absorb(theirs);
+  }
+  /** @internal The run's artifact staging area (made on first use). */
+  artifacts(): RunArtifacts {
+    return (this.artifactStage ??= new ArtifactStage(this.rt.artifactsDir));
   }
 }

@@ -83,7 +83,6 @@ export abstract class RunState {
   /** @internal */ custom: Map<string, CustomEvent> | undefined;
   /** @internal */ storageView: ExecutionStorage | undefined;
   /** @internal */ artifactStage: ArtifactStage | undefined;
-  /** @internal */ hostView: RunHost | undefined;
   /** @internal */ resolveResult!: (r: RunResult) => void;
   /** @internal Set when the log failed for good after the run ended (`FL_STORE_WRITE_FAILED`): the result is failed. */
   storeFailure: FlowlaneError | undefined;
