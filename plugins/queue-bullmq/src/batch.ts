@@ -14,6 +14,11 @@ export interface DispatchRequest {
   readonly opts: JobsOptions;
   /** Checked at flush time: an attempt aborted before its job was sent sends none. */
   readonly signal: AbortSignal;
+  /**
+   * The run was resumed from its log: a job its predecessor dispatched for the node is adopted. A fresh run (even one
+   * reusing an earlier run's id) takes the node's slot for its own job instead.
+   */
+  readonly adopt: boolean;
 }
 
 /** How a dispatch ended: its own job was added, or the node's slot held a predecessor's job (adopted). */
@@ -29,13 +34,15 @@ interface Entry {
 }
 
 /**
- * Per run hash, for each `node, fresh id` pair: set the node's slot to the fresh id unless it holds one, and return the
- * id it holds (one script call per run and flush instead of a MULTI per node).
+ * Per run hash, for each `node, fresh id` pair: set the node's slot to the fresh id unless it holds one (or always,
+ * when ARGV[2] is '0': a fresh run, whose slots may hold an earlier run's jobs), and return the id it holds (one script
+ * call per run and flush instead of a MULTI per node).
  */
 const CLAIM = `
 local out = {}
-for i = 2, #ARGV, 2 do
-  redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1])
+local set = ARGV[2] == '1' and 'HSETNX' or 'HSET'
+for i = 3, #ARGV, 2 do
+  redis.call(set, KEYS[1], ARGV[i], ARGV[i + 1])
   out[#out + 1] = redis.call('HGET', KEYS[1], ARGV[i])
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -89,18 +96,21 @@ export class DispatchBatcher {
       if (e.req.signal.aborted) e.resolve(undefined);
       else live.push(e);
     }
+    // By run hash and mode (a run's dispatches of one turn share it; the key keeps two modes apart all the same).
     const byRun = new Map<string, Entry[]>();
     for (const e of live) {
-      const list = byRun.get(e.req.inflightKey);
-      if (list === undefined) byRun.set(e.req.inflightKey, [e]);
+      const key = `${e.req.adopt ? '1' : '0'}${e.req.inflightKey}`;
+      const list = byRun.get(key);
+      if (list === undefined) byRun.set(key, [e]);
       else list.push(e);
     }
     // Claims: one script per run, all sent together.
     const claimed: { entry: Entry; held: string }[] = [];
     await Promise.all(
-      [...byRun].map(async ([key, entries]) => {
+      [...byRun].map(async ([mode, entries]) => {
         try {
-          const args: (string | number)[] = [this.#ttlMs];
+          const key = mode.slice(1);
+          const args: (string | number)[] = [this.#ttlMs, mode[0]!];
           for (const e of entries) args.push(e.req.nodeId, e.req.fresh);
           const held = await this.#redis.flowlaneClaim(key, ...args);
           for (const [n, entry] of entries.entries()) claimed.push({ entry, held: held[n] ?? entry.req.fresh });

@@ -69,6 +69,90 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
     }
   });
 
+  it('priority: 20 node jobs of mixed priority wait for one worker of concurrency 1, which runs them highest priority first (FIFO within a priority)', async () => {
+    await client.flushall();
+    const order: string[] = [];
+    const priorities = Array.from({ length: 20 }, (_, i) => ((i * 7) % 5) - 1); // -1 … 3, interleaved
+    // biome-ignore lint/suspicious/noExplicitAny: a generated graph
+    let b: any = workflow('prioritised', { version: '1' });
+    for (const [i, priority] of priorities.entries())
+      b = b.addNode(
+        `n${i}`,
+        () => {
+          order.push(`n${i}`);
+          return i;
+        },
+        { runOn: 'one', priority },
+      );
+    const wf = b.build();
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['one'] })] });
+    const queue = new Queue('one', { connection: client, prefix: 'flowlane' });
+    let worker: FlowlaneWorker | undefined;
+    try {
+      const run = engine.run(wf, {});
+      // Every job is queued before any worker exists.
+      await expect
+        .poll(async () => (await queue.getJobCounts('prioritized')).prioritized, { timeout: 10_000 })
+        .toBe(20);
+      worker = await createWorker({ connection: redis.url, group: 'one', workflows: [wf], concurrency: 1 });
+      const r = await run.result;
+      expect(r.status).toBe('success');
+      const expected = priorities
+        .map((priority, i) => ({ id: `n${i}`, priority, i }))
+        .sort((x, y) => y.priority - x.priority || x.i - y.i)
+        .map((x) => x.id);
+      expect(order).toEqual(expected);
+    } finally {
+      await queue.close();
+      await engine.close();
+      await worker?.close();
+    }
+  });
+
+  it('priority: 20 enqueued runs of mixed priority wait for one coordinator serving one run at a time, which takes them highest priority first', async () => {
+    await client.flushall();
+    const wf = workflow('queued-run', { version: '1' })
+      .input<{ i: number }>()
+      .addNode('only', (ctx) => ctx.input.i)
+      .build();
+    const producer = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] })] });
+    const priorities = Array.from({ length: 20 }, (_, i) => ((i * 3) % 4) * 10); // 0, 10, 20, 30 interleaved
+    let serving: ReturnType<typeof createEngine> | undefined;
+    try {
+      const queued = [];
+      for (const [i, priority] of priorities.entries())
+        queued.push(await producer.enqueue(wf, { i }, { executionId: `prio-${i}`, priority }));
+      // The serving coordinator starts (and takes runs) only once all 20 are queued.
+      serving = createEngine({
+        plugins: [bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 1 } })],
+        workflows: [wf],
+      });
+      const started: string[] = [];
+      serving.events$.subscribe((e) => {
+        if (e.type === 'workflow.started') started.push(e.executionId);
+      });
+      await serving.ready();
+      setTimeout(
+        async () =>
+          console.log(
+            'DBG',
+            started.length,
+            JSON.stringify(await new Queue('flowlane-runs', { connection: client, prefix: 'flowlane' }).getJobCounts()),
+          ),
+        5000,
+      ).unref();
+      await Promise.all(queued.map((q) => q.result()));
+      const expected = priorities
+        .map((priority, i) => ({ id: `prio-${i}`, priority, i }))
+        .sort((x, y) => y.priority - x.priority || x.i - y.i)
+        .map((x) => x.id);
+      expect(started).toEqual(expected);
+    } finally {
+      await producer.close();
+      await serving?.close();
+    }
+  });
+
   it('a node that failed on a worker and is dispatched again for the same run, node and attempt really runs again (its own job id, not the old job)', async () => {
     await client.flushall();
     let calls = 0;
@@ -111,7 +195,7 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
     }
   });
 
-  it('a job that completed before this coordinator listened (a predecessor dispatched it) is still seen: adopted, its body not run again', async () => {
+  it('a new run under an executionId used by an earlier run (its node → job map kept a day) runs its remote nodes again instead of getting the earlier results', async () => {
     await client.flushall();
     let bodies = 0;
     const wf = workflow('once', { version: '1' })
@@ -119,7 +203,7 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
         'a',
         () => {
           bodies++;
-          return { v: 'value-1' };
+          return { v: `value-${bodies}` };
         },
         { runOn: 'cpu' },
       )
@@ -127,17 +211,20 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
     const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
     try {
       const first = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
-      const r1 = await first.run(wf, {}, { executionId: 'exec-adopt' }).result;
+      const r1 = await first.run(wf, {}, { executionId: 'exec-reused' }).result;
       await first.close();
       expect(r1.outputs.a).toEqual({ v: 'value-1' });
-      // A new coordinator (its event reader starts after the job completed) runs the node of the same run: the node's
-      // slot names the finished job, whose result is read from the job itself.
+      expect(await client.hget('flowlane:flowlane:inflight:exec-reused', 'a')).toMatch(/^exec-reused\.a\.1\./);
+      // The same id again, on another coordinator and on the same one: a fresh run, not a resume — the finished
+      // job in node a's slot is not adopted, the node runs again.
       const second = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
-      const r2 = await second.run(wf, {}, { executionId: 'exec-adopt' }).result;
-      await second.close();
+      const r2 = await second.run(wf, {}, { executionId: 'exec-reused' }).result;
       expect(r2.status).toBe('success');
-      expect(r2.outputs.a).toEqual({ v: 'value-1' });
-      expect(bodies).toBe(1);
+      expect(r2.outputs.a).toEqual({ v: 'value-2' });
+      const r3 = await second.run(wf, {}, { executionId: 'exec-reused' }).result;
+      await second.close();
+      expect(r3.outputs.a).toEqual({ v: 'value-3' });
+      expect(bodies).toBe(3);
     } finally {
       await worker.close();
     }

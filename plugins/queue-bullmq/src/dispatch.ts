@@ -9,6 +9,7 @@ import { type BullmqGroupOptions, normalizeGroups } from './groups.js';
 import {
   bullPriority,
   checkKeys,
+  closeOrForce,
   connect,
   jobIdOf,
   keys,
@@ -118,10 +119,20 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
     version: PKG_VERSION,
     flowlane: CORE_RANGE,
     async setup(api: PluginApi) {
+      // Both would take over a crashed coordinator's runs: the queue hands its run jobs to another coordinator, and
+      // every engine with resume: 'auto' resumes the run from its log on its own — twice, the second without a job to
+      // report its result to (see the README).
+      if (options.serve !== undefined && (api as Partial<PluginApi>).executions?.resume === 'auto')
+        throw bad(
+          'serve',
+          "cannot be combined with the engine's resume: 'auto' (the run queue already hands a crashed coordinator's runs to another coordinator); use resume: 'manual' on serving coordinators",
+        );
       const redis: Redis = connect(options.connection, where);
       await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
       // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
       const own = redis.duplicate({ enableAutoPipelining: true });
+      // Its failures reach the commands that fail (and the logs of the BullMQ objects); no unhandled 'error' events.
+      own.on('error', () => undefined);
       const queues = new Map<string, Queue>();
       const events = new Map<string, QueueEvents>();
       const waiters = new Map<string, Waiter>();
@@ -159,6 +170,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       const dups: Redis[] = [];
       for (const g of groups) {
         const connection = redis.duplicate();
+        connection.on('error', () => undefined);
         dups.push(connection);
         const queue = new Queue(g, { connection: redis, prefix });
         queues.set(g, queue);
@@ -182,9 +194,20 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         events.set(g, qe);
       }
       await Promise.all([...events.values()].map((qe) => qe.waitUntilReady()));
+      // Runs this engine resumed from their log: only they adopt the jobs (and child runs) a predecessor dispatched.
+      // A fresh run reusing an earlier run's id (the node → job map is kept a day) must not get that run's results.
+      const resumed = new Set<string>();
+      const lifecycle = api.events$.subscribe((e) => {
+        if (e.type === 'workflow.started') {
+          if (e.resumed === true) resumed.add(e.executionId);
+          else resumed.delete(e.executionId);
+        } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled')
+          resumed.delete(e.executionId);
+      });
       // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
       const runQueue = await createRunQueue({
         api,
+        isResumed: (executionId) => resumed.has(executionId),
         redis,
         prefix,
         groups,
@@ -328,6 +351,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
                 removeOnFail: { age: 3600 },
               },
               signal: ctx.signal,
+              adopt: resumed.has(ctx.executionId),
             })
             .catch((e: unknown) => {
               // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
@@ -353,15 +377,32 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         }
       });
 
-      return async () => {
-        clearInterval(timer);
-        await polling;
-        await batcher.drain().catch(() => undefined);
+      const rejectWaiters = () => {
         for (const w of waiters.values()) w.reject(new Error('bullmqDispatch closed'));
         waiters.clear();
-        await runQueue.close();
-        await Promise.all([...events.values()].map((qe) => qe.close()));
-        await Promise.all([...queues.values()].map((q) => q.close()));
+      };
+      return async () => {
+        clearInterval(timer);
+        lifecycle.unsubscribe();
+        // Redis unreachable (before or during the close): give up on what needs it instead of waiting forever
+        // (ioredis queues commands until Redis is back); the runs this coordinator serves stall and are taken over.
+        await closeOrForce(
+          redis,
+          async () => {
+            await polling;
+            await batcher.drain().catch(() => undefined);
+            rejectWaiters();
+            await runQueue.close();
+            await Promise.all([...events.values()].map((qe) => qe.close()));
+            await Promise.all([...queues.values()].map((q) => q.close()));
+          },
+          () => {
+            rejectWaiters();
+            runQueue.abort();
+            for (const qe of events.values()) void qe.close().catch(() => undefined);
+            for (const q of queues.values()) void q.disconnect().catch(() => undefined);
+          },
+        );
         for (const d of dups) d.disconnect();
         own.disconnect();
         redis.disconnect();

@@ -39,6 +39,8 @@ export const BullmqErrorCodes = {
     `Run ${p.executionId} was lost by the coordinators of its queue: ${p.reason}. Enqueue it again (with a store installed, the coordinator that takes it resumes it from its log).`,
   FL_BULLMQ_RUN_NOT_FOUND: (p: { executionId: string; queue: string; prefix: string }) =>
     `No run ${p.executionId} on queue "${p.queue}" (prefix "${p.prefix}"): it was never enqueued there, or it finished over a day ago and its result was removed. Check the id and queuePrefix.`,
+  FL_BULLMQ_DUPLICATE_RUN: (p: { executionId: string; where: string }) =>
+    `Run id ${p.executionId} is taken: ${p.where}. A new run needs a new executionId (the earlier run's result: engine.waitForResult(id)).`,
   FL_BULLMQ_CLOSED: (p: { operation: string }) =>
     `Cannot do ${p.operation}: the engine's bullmqDispatch() plugin is closed.`,
 } as const;

@@ -1,4 +1,4 @@
-import { createEngine, workflow } from '@flowlane/core';
+import { createEngine, createMemoryExecutionStore, workflow } from '@flowlane/core';
 import { describe, expect, it } from 'vitest';
 import { decodePayload, encodePayload } from './codec.js';
 import { bullmqDispatch } from './dispatch.js';
@@ -81,6 +81,37 @@ describe('options and codec', () => {
     );
     expect(BullmqError.is(w, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
     expect(w?.message).toContain('user:***@127.0.0.1:1');
+  });
+
+  it("serve on an engine with resume: 'auto' fails setup with FL_BULLMQ_INVALID_OPTION (both would take over crashed runs); without serve it is not refused", async () => {
+    const store = createMemoryExecutionStore();
+    // The check comes before any connection: no Redis at this URL is needed to see it.
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:1', groups: [], serve: { concurrency: 2 } })],
+      executions: store,
+      resume: 'auto',
+    });
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    const cause = (err as Error & { cause?: BullmqError }).cause;
+    expect(BullmqError.is(cause, 'FL_BULLMQ_INVALID_OPTION')).toBe(true);
+    expect(cause?.details).toMatchObject({ option: 'serve' });
+    expect(cause?.message).toMatch(/resume: 'auto'.*resume: 'manual'/);
+    await engine.close();
+    // The same plugin without serve is not refused (it fails later, on the unreachable Redis, not on the option).
+    const client = createEngine({
+      plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:1', groups: [], connectTimeout: 200 })],
+      executions: createMemoryExecutionStore(),
+      resume: 'auto',
+    });
+    const other = await client.ready().then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(BullmqError.is((other as Error & { cause?: unknown }).cause, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
+    await client.close();
   });
 
   it('runOn is a known node option, validated at build()', () => {

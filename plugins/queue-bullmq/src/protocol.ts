@@ -36,6 +36,10 @@ export function keys(prefix: string) {
     workers: `${prefix}:flowlane:workers`,
     /** Per run, hash nodeId → job id of the dispatched attempt (a resumed coordinator adopts it). */
     inflight: (executionId: string) => `${prefix}:flowlane:inflight:${executionId}`,
+    /** A remote child run's events (codec text, in order), kept a day for a parent that re-attaches. */
+    childEvents: (executionId: string) => `${prefix}:flowlane:child-events:${executionId}`,
+    /** Set for a day by `engine.enqueue` of a run id: a second enqueue of the id is refused. */
+    runClaim: (executionId: string) => `${prefix}:flowlane:run-id:${executionId}`,
   };
 }
 
@@ -101,5 +105,38 @@ export async function reachable(redis: Redis, url: string, ms: number): Promise<
     throw new BullmqError('FL_BULLMQ_UNREACHABLE', { url: redactUrl(url), ms, reason: redactUrl(last) });
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * A close that settles when Redis is unreachable: runs `graceful` (which talks to Redis) unless `client` is not
+ * connected when it starts, and gives up waiting for it as soon as the connection drops on the way. ioredis keeps the
+ * commands of an unreachable Redis queued until it reconnects (forever, with `maxRetriesPerRequest: null`, which BullMQ
+ * needs), so a graceful close could never settle then; `force` must drop every connection without awaiting Redis.
+ * Resolves `true` when the close was forced.
+ */
+export async function closeOrForce(client: Redis, graceful: () => Promise<void>, force: () => void): Promise<boolean> {
+  let onDown!: () => void;
+  const down = new Promise<'down'>((resolve) => {
+    onDown = () => resolve('down');
+  });
+  if (client.status !== 'ready') {
+    force();
+    return true;
+  }
+  client.on('close', onDown);
+  try {
+    const outcome = await Promise.race([
+      down,
+      graceful().then(
+        () => 'done' as const,
+        () => 'done' as const,
+      ),
+    ]);
+    if (outcome === 'done') return false;
+    force();
+    return true;
+  } finally {
+    client.off('close', onDown);
   }
 }

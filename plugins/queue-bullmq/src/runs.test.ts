@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import { BullmqError } from './errors.js';
-import { countedRun, hierParent, hierRetry } from './runs-workflow.test-helper.js';
+import { closeCounter, countedRun, euChild, hierParent, hierRetry } from './runs-workflow.test-helper.js';
 
 const helper = fileURLToPath(new URL('./run-coordinator-child.test-helper.ts', import.meta.url));
 const tsx = createRequire(import.meta.url).resolve('tsx');
@@ -167,7 +167,10 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       });
       await engine.close();
       const euQueue = new Queue('flowlane-runs-eu', { connection: client.duplicate(), prefix: 'flowlane' });
-      expect(await euQueue.getJobState(`run.${encodeURIComponent(slowId)}`)).toBe('active');
+      const slowJob = `run.${encodeURIComponent(slowId)}`;
+      expect(await euQueue.getJobState(slowJob)).toBe('active');
+      // The child finishes while no parent listens: its last events reach no one now.
+      await until('the remote child to finish', async () => (await euQueue.getJobState(slowJob)) === 'completed');
       await euQueue.close();
       const successor = createEngine({
         plugins: [
@@ -178,8 +181,22 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         logger: quiet,
       });
       try {
-        const resumed = await (await successor.resume(slow.executionId)).result;
+        const resumedRun = await successor.resume(slow.executionId);
+        const replayed: FlowEvent[] = [];
+        resumedRun.events$.subscribe((e) => {
+          if (e.executionId === slowId) replayed.push(e);
+        });
+        const resumed = await resumedRun.result;
         expect(resumed.error?.message).toBeUndefined();
+        // The resumed parent re-attached to the child and got its events from the child's kept list, each once, in
+        // order — those emitted while no parent listened (b's completion, the run's) included.
+        const kinds = replayed.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`);
+        expect(kinds.filter((x) => x === 'node.completed:a')).toHaveLength(1);
+        expect(kinds.filter((x) => x === 'node.completed:b')).toHaveLength(1);
+        expect(kinds.filter((x) => x === 'workflow.completed')).toHaveLength(1);
+        expect(kinds.indexOf('node.completed:a')).toBeLessThan(kinds.indexOf('node.completed:b'));
+        expect(kinds.at(-1)).toBe('workflow.completed');
+        expect(replayed.every((e) => e.parentExecutionId === slow.executionId)).toBe(true);
         expect(resumed.status).toBe('success');
         expect(resumed.outputs.after).toEqual({ fromChild: 7, pid: eu.proc.pid });
         expect((await successor.runs.get(slowId))?.status).toBe('success');
@@ -192,6 +209,72 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
     } finally {
       await engine.close();
       await stopAll([eu]);
+    }
+  });
+
+  it('kill -9 the eu coordinator running a remote child: the other eu coordinator takes the child over and resumes it from its log; the parent gets its result once, no child node completes twice, its events arrive once each', async () => {
+    await client.flushall();
+    const eu1 = startCoordinator(redis.url, false, 'eu', 4);
+    const eu2 = startCoordinator(redis.url, false, 'eu', 4);
+    const engine = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+      ],
+      logger: quiet,
+    });
+    try {
+      await Promise.all([eu1.ready, eu2.ready]);
+      const run = engine.run(hierParent, { n: 2, slowMs: 2500 });
+      const childId = `${run.executionId}/remote`;
+      const fromChild: FlowEvent[] = [];
+      run.events$.subscribe((e) => {
+        if (e.executionId === childId) fromChild.push(e);
+      });
+      // Wait until the child is in node b (a completed in its log), on whichever eu coordinator took it.
+      let owner: number | undefined;
+      await until('the child to start node b', async () => {
+        const records = (await engine.runs.records(childId)) ?? [];
+        const a = records.find((x) => x.type === 'node.completed' && x.nodeId === 'a');
+        if (a?.type === 'node.completed') owner = (a.output as { pid: number }).pid;
+        return owner !== undefined && records.some((x) => x.type === 'node.started' && x.nodeId === 'b');
+      });
+      const [victim, survivor] = owner === eu1.proc.pid ? [eu1, eu2] : [eu2, eu1];
+      expect(victim.proc.pid).toBe(owner);
+      victim.proc.kill('SIGKILL');
+      await victim.exited;
+
+      const r = await run.result;
+      expect(r.error?.message).toBeUndefined();
+      expect(r.status).toBe('success');
+      // a's output comes from the log of the killed coordinator; b ran again on the survivor.
+      expect(r.outputs.remote).toEqual({ a: { pid: victim.proc.pid, doubled: 6 }, b: 7 });
+      expect(r.outputs.after).toEqual({ fromChild: 7, pid: victim.proc.pid });
+      expect(r.nodes.remote?.attempts).toBe(1);
+      // The parent got the child's result once: one completion of its node in its log.
+      const parentLog = (await engine.runs.records(run.executionId)) ?? [];
+      expect(parentLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'remote')).toHaveLength(1);
+      // The child's log: started once, resumed by the survivor, each node completed once, completed once.
+      const childLog = (await engine.runs.records(childId)) ?? [];
+      expect(childLog.filter((x) => x.type === 'workflow.started')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'workflow.resumed').length).toBeGreaterThanOrEqual(1);
+      expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'a')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'b')).toHaveLength(1);
+      expect(childLog.filter((x) => x.type === 'workflow.completed')).toHaveLength(1);
+      expect(await client.hget('test:bodies', `${childId}:a`)).toBe('1');
+      // One child run, one job: no second child id for the node.
+      expect(await client.keys(`*${encodeURIComponent(childId)}~*`)).toEqual([]);
+      // The child's events reached the parent run once each, the survivor's included.
+      const kinds = fromChild.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`);
+      expect(kinds.filter((x) => x === 'node.completed:a')).toHaveLength(1);
+      expect(kinds.filter((x) => x === 'node.completed:b')).toHaveLength(1);
+      expect(kinds.filter((x) => x === 'workflow.completed')).toHaveLength(1);
+      expect(kinds.at(-1)).toBe('workflow.completed');
+      // The survivor ran b: the child's run job completed there (its pid is the one still alive).
+      expect(survivor.proc.exitCode).toBeNull();
+    } finally {
+      await engine.close();
+      await stopAll([eu1, eu2]);
     }
   });
 
@@ -302,6 +385,73 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       await first.close();
       await second?.close();
       await client2.close();
+    }
+  });
+
+  it("a reused run id never gets the earlier run's result: enqueue refuses it (FL_BULLMQ_DUPLICATE_RUN), a coordinator whose log holds it fails the run, a fresh parent gets a child run of its own", async () => {
+    await client.flushall();
+    process.env.FL_TEST_REDIS = redis.url;
+    const serving = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 2, groups: ['eu'] } }),
+      ],
+      workflows: [countedRun, euChild],
+      logger: quiet,
+    });
+    const producer = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, groups: ['eu'] })],
+      logger: quiet,
+    });
+    try {
+      await serving.ready();
+      const first = await producer.enqueue(countedRun, { k: 1 }, { executionId: 'dup-1' });
+      expect((await first.result()).outputs.second).toBe(4);
+      // The same id again: refused while its job is kept (a day), before and after the run finished.
+      const again = await producer.enqueue(countedRun, { k: 2 }, { executionId: 'dup-1' }).catch((e: unknown) => e);
+      expect(BullmqError.is(again, 'FL_BULLMQ_DUPLICATE_RUN')).toBe(true);
+      expect((again as Error).message).toContain('dup-1');
+      const pending = await producer.enqueue(countedRun, { k: 3 }, { executionId: 'dup-2' });
+      const racing = await Promise.allSettled([
+        producer.enqueue(countedRun, { k: 4 }, { executionId: 'dup-3' }),
+        producer.enqueue(countedRun, { k: 5 }, { executionId: 'dup-3' }),
+      ]);
+      expect(racing.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect((await pending.result()).outputs.second).toBe(10);
+      // A day later the job and the claim are gone, the log stays: the coordinator that takes the new run finds the
+      // id in its log and fails the run instead of answering with the earlier run's outputs.
+      const queue = new Queue('flowlane-runs', { connection: client.duplicate(), prefix: 'flowlane' });
+      await queue.remove('run.dup-1');
+      await queue.close();
+      await client.del('flowlane:flowlane:run-id:dup-1');
+      const late = await (await producer.enqueue(countedRun, { k: 9 }, { executionId: 'dup-1' })).result();
+      expect(late.status).toBe('failed');
+      expect(late.error?.code).toBe('FL_BULLMQ_DUPLICATE_RUN');
+      expect(late.outputs.second).toBeUndefined();
+      const log = (await serving.runs.records('dup-1')) ?? [];
+      expect(log.filter((x) => x.type === 'workflow.started')).toHaveLength(1);
+
+      // A fresh parent run under a reused id: its remote child is a new run (its own id), its body runs again.
+      const p1 = await producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' }).result;
+      expect(p1.status).toBe('success');
+      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+      const p2run = producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' });
+      const childIds = new Set<string>();
+      p2run.events$.subscribe((e) => {
+        if (e.parentExecutionId === 'parent-1') childIds.add(e.executionId);
+      });
+      const p2 = await p2run.result;
+      expect(p2.status).toBe('success');
+      expect([...childIds]).toHaveLength(1);
+      const [second] = [...childIds];
+      expect(second).toMatch(/^parent-1\/remote\.[0-9a-f]{8}$/);
+      expect(await client.hget('test:bodies', `${second}:a`)).toBe('1');
+      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+    } finally {
+      await producer.close();
+      await serving.close();
+      closeCounter();
+      delete process.env.FL_TEST_REDIS;
     }
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Actor,
   allKeys,
@@ -20,7 +21,7 @@ import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { bullPriority, checkKeys, keys } from './protocol.js';
+import { bullPriority, checkKeys, closeOrForce, keys } from './protocol.js';
 
 /** What a run job carries (the codec's text in `payload`: `{ input, actor }`). */
 export interface RunJobData {
@@ -41,6 +42,8 @@ export interface RunJobData {
 interface RunProgress {
   readonly t: 'run-event';
   readonly e: string;
+  /** The event's place (1, 2, …) in the child run's event list (`keys.childEvents`), absent if it could not be kept. */
+  readonly i?: number | undefined;
 }
 
 /** BullMQ queue of the runs of `engine.enqueue`, and of the child runs sent to a coordinator group. */
@@ -100,12 +103,14 @@ export function checkServe(where: string, serve: BullmqServeOptions): void {
 interface Waiter {
   resolve(r: QueuedRunResult): void;
   reject(e: unknown): void;
-  onEvent?: ((e: FlowEvent) => void) | undefined;
+  onEvent?: ((e: FlowEvent, i: number | undefined) => void) | undefined;
 }
 
 /** What the run queue needs from the dispatch plugin's setup. */
 export interface RunQueueDeps {
   readonly api: PluginApi;
+  /** The run was resumed from its log on this engine (it adopts the child runs its predecessor started). */
+  readonly isResumed: (executionId: string) => boolean;
   readonly redis: Redis;
   readonly prefix: string;
   readonly groups: readonly string[];
@@ -115,7 +120,10 @@ export interface RunQueueDeps {
 
 /** The run queue of `bullmqDispatch`: producer (`enqueue`, `result`, `runChild`) and, with `serve`, consumer. */
 export interface BullmqRunQueue extends RunQueue {
+  /** Stops consuming and closes the queue's connections; forced (see `closeOrForce`) when Redis is unreachable. */
   close(): Promise<void>;
+  /** Drops every connection at once without awaiting Redis (the dispatch plugin's close found Redis unreachable). */
+  abort(): void;
 }
 
 /** Makes the run queue; starts the consumers of `serve` (their workers are ready when this resolves). */
@@ -127,6 +135,12 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const waiters = new Map<string, Set<Waiter>>();
   const connections: Redis[] = [];
   let closed = false;
+  let closing: Promise<void> | undefined;
+  const rejectWaiters = () => {
+    for (const set of waiters.values())
+      for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
+    waiters.clear();
+  };
 
   const queueOf = (name: string): Queue => {
     let q = queues.get(name);
@@ -145,26 +159,46 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const eventsOf = (name: string): Promise<QueueEvents> => {
     let p = events.get(name);
     if (p === undefined) {
-      const connection = redis.duplicate();
-      connections.push(connection);
-      const qe = new QueueEvents(name, { connection, prefix });
-      qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
-      qe.on('failed', ({ jobId, failedReason }) =>
-        settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
-      );
-      qe.on('progress', ({ jobId, data }) => {
-        const set = waiters.get(jobId);
-        if (set === undefined || typeof data !== 'object' || data === null) return;
-        const p = data as RunProgress;
-        if (p.t !== 'run-event') return;
-        const e = decodePayload(p.e) as FlowEvent;
-        for (const w of set) w.onEvent?.(e);
-      });
-      qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
-      p = qe.waitUntilReady().then(() => qe);
+      p = (async () => {
+        // Read the stream from its last entry now: QueueEvents is "ready" before its first XREAD, which (from `$`)
+        // would miss every completion in between — waiters registered meanwhile would hang (their state check ran
+        // before the job finished).
+        const last = await redis.xrevrange(
+          queueOf(name).keys.events ?? `${prefix}:${name}:events`,
+          '+',
+          '-',
+          'COUNT',
+          1,
+        );
+        const qe = listen(name, last[0]?.[0] ?? '0-0');
+        await qe.waitUntilReady();
+        return qe;
+      })();
+      // A failed start (Redis gone) is not kept: the next wait tries again.
+      p.catch(() => events.delete(name));
       events.set(name, p);
     }
     return p;
+  };
+  const listen = (name: string, lastEventId: string): QueueEvents => {
+    const connection = redis.duplicate();
+    connection.on('error', () => undefined);
+    connections.push(connection);
+    const qe = new QueueEvents(name, { connection, prefix, lastEventId });
+    qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
+    qe.on('failed', ({ jobId, failedReason }) =>
+      settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
+    );
+    qe.on('progress', ({ jobId, data }) => {
+      const set = waiters.get(jobId);
+      if (set === undefined || typeof data !== 'object' || data === null) return;
+      const p = data as RunProgress;
+      if (p.t !== 'run-event') return;
+      const e = decodePayload(p.e) as FlowEvent;
+      for (const w of set) w.onEvent?.(e, p.i);
+    });
+    qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
+    return qe;
   };
 
   /** Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents). */
@@ -239,7 +273,29 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
-      await queueOf(ENQUEUED_RUNS_QUEUE).add(run.workflow, dataOf(run), jobOptions(run.executionId, run.priority));
+      const data = dataOf(run);
+      // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
+      // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)
+      // and refused while a job holds it.
+      const q = queueOf(ENQUEUED_RUNS_QUEUE);
+      const jobId = runJobId(run.executionId);
+      const taken = await redis
+        .multi()
+        .set(k.runClaim(run.executionId), '1', 'PX', INFLIGHT_TTL_MS, 'NX')
+        .exists(q.toKey(jobId))
+        .exec();
+      if (taken?.[0]?.[1] !== 'OK' || taken[1]?.[1] !== 0)
+        throw new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+          executionId: run.executionId,
+          where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
+        });
+      try {
+        await q.add(run.workflow, data, jobOptions(run.executionId, run.priority));
+      } catch (e) {
+        // Not stored: the id is free again for a retry of this enqueue.
+        await redis.del(k.runClaim(run.executionId)).catch(() => undefined);
+        throw e;
+      }
     },
     result(executionId, options) {
       return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
@@ -253,17 +309,59 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       // the first keeps the local subworkflow id `<parent>/<node>`, a retry's is `<parent>/<node>~<attempt>`.
       const slot = k.inflight(req.parentExecutionId);
       const field = `run:${req.nodeId}`;
-      const fresh = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
-      const claim = await redis
-        .multi()
-        .hsetnx(slot, field, fresh)
-        .hget(slot, field)
-        .pexpire(slot, INFLIGHT_TTL_MS)
-        .exec();
-      const executionId = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
-      const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const name = childRunsQueue(req.group);
+      let fresh = req.attempt <= 1 ? req.executionId : `${req.executionId}~${req.attempt}`;
+      let executionId: string;
+      if (deps.isResumed(req.parentExecutionId)) {
+        const claim = await redis
+          .multi()
+          .hsetnx(slot, field, fresh)
+          .hget(slot, field)
+          .pexpire(slot, INFLIGHT_TTL_MS)
+          .exec();
+        executionId = (claim?.[1]?.[1] as string | null | undefined) ?? fresh;
+      } else {
+        // A fresh parent run: what the slot holds belongs to an earlier run under the same id, and so does a child run
+        // job already under the usual child id (kept a day) — awaiting it would hand back that run's result. Such a
+        // child gets an id of its own.
+        const held = await redis.exists(queueOf(name).toKey(runJobId(fresh)));
+        if (held !== 0) fresh = `${fresh}.${randomBytes(4).toString('hex')}`;
+        await redis.multi().hset(slot, field, fresh).pexpire(slot, INFLIGHT_TTL_MS).exec();
+        executionId = fresh;
+      }
+      const forget = () => void redis.eval(FORGET_IF_SAME, 1, slot, field, executionId).catch(() => undefined);
       const data = dataOf({ ...req, executionId }, req.parentExecutionId);
+      // The serving coordinator keeps every event of the child in a list (numbered 1, 2, …): events are forwarded in
+      // that order, one after the other; a gap (an event kept by a coordinator killed before it sent it) is filled
+      // from the list, and a resumed parent that (re-)attaches to a child which ran while no parent listened gets the
+      // child's events so far from the list before the live ones. None is forwarded twice.
+      const reattach = deps.isResumed(req.parentExecutionId);
+      const listKey = k.childEvents(executionId);
+      let seen = 0;
+      let forwarding: Promise<void> = Promise.resolve();
+      const fill = async (upTo: number) => {
+        // LRANGE's end is inclusive and 0-based: items seen+1 … upTo are indexes seen … upTo - 1 (-1: to the end).
+        const past = await redis.lrange(listKey, seen, upTo < 0 ? -1 : upTo - 1);
+        for (const text of past) req.onEvent(decodePayload(text) as FlowEvent);
+        seen += past.length;
+      };
+      const later = (step: () => Promise<void> | void) => {
+        forwarding = forwarding.then(step).catch((e: unknown) =>
+          api.logger.warn('bullmq child run events could not be read back', {
+            executionId,
+            error: (e as Error).message,
+          }),
+        );
+      };
+      const onEvent = (e: FlowEvent, i: number | undefined) =>
+        later(async () => {
+          if (i !== undefined) {
+            if (i <= seen) return;
+            if (i > seen + 1) await fill(i - 1);
+            seen = i;
+          }
+          req.onEvent(e);
+        });
       const onAbort = () => {
         // The parent's engine is closing (its run stays resumable): leave the child running, a resumed parent
         // finds its id and awaits it. Any other abort (cancel, timeout) cancels the child.
@@ -277,9 +375,15 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         let r: QueuedRunResult;
         try {
           // BullMQ keeps one job per id: adding an id already there (a resumed parent) only awaits it.
-          r = await await_(name, executionId, { onEvent: req.onEvent }, req.signal, () =>
-            queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined)),
-          );
+          r = await await_(name, executionId, { onEvent }, req.signal, async () => {
+            await queueOf(name).add(req.nodeId, data, jobOptions(executionId, undefined));
+            if (reattach) {
+              later(() => fill(-1));
+              await forwarding;
+            }
+          });
+          // Every event of the child reaches the parent before the node settles.
+          await forwarding;
         } catch (e) {
           if (BullmqError.is(e, 'FL_BULLMQ_RUN_LOST')) forget();
           throw e;
@@ -299,15 +403,35 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         req.signal.removeEventListener('abort', onAbort);
       }
     },
-    async close() {
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        rejectWaiters();
+        await closeOrForce(
+          redis,
+          async () => {
+            await Promise.all([...consumers].map((c) => c.close()));
+            sub?.disconnect();
+            await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
+            await Promise.all([...queues.values()].map((q) => q.close()));
+          },
+          () => queue.abort(),
+        );
+        for (const c of connections) c.disconnect();
+      })();
+      return closing;
+    },
+    abort() {
       closed = true;
-      for (const set of waiters.values())
-        for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
-      waiters.clear();
-      await Promise.all([...consumers].map((c) => c.close()));
-      sub?.disconnect();
-      await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
-      await Promise.all([...queues.values()].map((q) => q.close()));
+      rejectWaiters();
+      // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
+      // their locks expire).
+      for (const c of consumers) {
+        void c.close(true).catch(() => undefined);
+        void c.disconnect().catch(() => undefined);
+      }
+      for (const p of events.values()) void p.then((qe) => qe.close()).catch(() => undefined);
+      for (const q of queues.values()) void q.disconnect().catch(() => undefined);
       for (const c of connections) c.disconnect();
     },
   };
@@ -322,8 +446,16 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       ...(serve.groups ?? []).map(childRunsQueue),
     ];
     const engine = api.container.resolve(Tokens.Engine);
+    // Each event of a child run is kept (a day, like its job) for a parent that re-attaches later; its place in the
+    // list travels with it.
+    const keep = async (executionId: string, text: string): Promise<number | undefined> => {
+      const key = k.childEvents(executionId);
+      const out = await redis.multi().rpush(key, text).pexpire(key, INFLIGHT_TTL_MS).exec();
+      const i = out?.[0]?.[1];
+      return typeof i === 'number' ? i : undefined;
+    };
     const process = (job: Job<RunJobData>, token: string | undefined, signal?: AbortSignal) =>
-      runJob(engine, api, job, token, signal, deps.maxPayloadBytes);
+      runJob(engine, api, job, token, signal, deps.maxPayloadBytes, keep);
     for (const name of names) {
       const connection = redis.duplicate({ maxRetriesPerRequest: null });
       connections.push(connection);
@@ -340,6 +472,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       consumers.add(worker);
     }
     sub = redis.duplicate();
+    sub.on('error', () => undefined);
     connections.push(sub);
     await sub.subscribe(k.cancel);
     sub.on('message', (_channel: string, jobId: string) => {
@@ -358,6 +491,7 @@ async function runJob(
   token: string | undefined,
   signal: AbortSignal | undefined,
   maxPayloadBytes: number | undefined,
+  keep: (executionId: string, text: string) => Promise<number | undefined>,
 ): Promise<string> {
   const d = job.data;
   const started = Date.now();
@@ -386,6 +520,15 @@ async function runJob(
   try {
     // Taken before by a coordinator that died? Continue from the log (completed nodes keep their outputs).
     const logged = await engine.runs.get(d.executionId);
+    // A job taken for the first time (never started before, never stalled) whose run id is already in the log: the id
+    // belongs to an earlier run (its job gone after a day); resuming or reading that run would answer for another.
+    if (logged !== undefined && job.attemptsStarted <= 1 && job.stalledCounter === 0)
+      return failed(
+        new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+          executionId: d.executionId,
+          where: `the execution log of the coordinator that took it already holds a run with this id (${logged.status})`,
+        }),
+      );
     if (logged !== undefined && logged.status !== 'running') return encode(await fromLog(engine, d, started));
     run =
       logged === undefined
@@ -413,9 +556,12 @@ async function runJob(
       text = encodePayload(rest, { nodeId: d.executionId, what: 'event' });
     }
     // In order, and all sent before the job completes (a completed job's later progress would reach no one).
-    progress = progress.then(() =>
-      job.updateProgress({ t: 'run-event', e: text } satisfies RunProgress).catch(() => undefined),
-    );
+    progress = progress.then(async () => {
+      const i = await keep(d.executionId, text).catch(() => undefined);
+      await job
+        .updateProgress({ t: 'run-event', e: text, ...(i === undefined ? {} : { i }) } satisfies RunProgress)
+        .catch(() => undefined);
+    });
   };
   let progress: Promise<unknown> = Promise.resolve();
   const sub = d.parentExecutionId === undefined ? undefined : run.events$.subscribe(send);

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
 import { checkLimiter } from './groups.js';
-import { checkKeys, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
+import { checkKeys, closeOrForce, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -123,6 +123,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
     throw e;
   }
   const sub = redis.duplicate();
+  sub.on('error', () => undefined);
   const beatMs = options.heartbeatInterval ?? 1000;
 
   const run = async (job: Job<NodeJobData>, _token?: string, signal?: AbortSignal): Promise<string> => {
@@ -192,9 +193,22 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
     group: options.group,
     close() {
       closing ??= (async () => {
-        await worker.close();
         clearInterval(timer);
-        await redis.zrem(k.workers, member).catch(() => undefined);
+        // Redis unreachable (before or during the close): stop without waiting for it; the jobs this worker was
+        // running are aborted, and stall in Redis (their coordinators see FL_BULLMQ_WORKER_LOST once their locks expire).
+        await closeOrForce(
+          redis,
+          async () => {
+            await worker.close();
+            await redis.zrem(k.workers, member);
+          },
+          () => {
+            // Their results could not be stored: abort the running jobs (ctx.signal) instead of letting them run on.
+            worker.cancelAllJobs('the worker closed while Redis was unreachable');
+            void worker.close(true).catch(() => undefined);
+            void worker.disconnect().catch(() => undefined);
+          },
+        );
         sub.disconnect();
         redis.disconnect();
         await engine.close();

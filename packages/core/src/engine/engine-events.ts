@@ -85,6 +85,7 @@ export function pluginHostTarget(e: {
     setExecutionStore: (store) => {
       e.durable.store = store;
     },
+    resumeMode: e.durable.mode,
     setFlowControlBackend: (backend) => {
       e.flow.backend = backend;
     },

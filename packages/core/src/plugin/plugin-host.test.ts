@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
 import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
+import { createMemoryExecutionStore } from '../defaults/memory-execution-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { createEngine } from '../engine/engine.js';
 import { useEngines } from '../engine/engines.test-helper.js';
@@ -158,6 +159,15 @@ describe('plugin lifecycle', () => {
     expect(r.status).toBe('failed');
     expect(isFlowlaneError(r.error, 'FL_PLUGIN_SETUP_FAILED')).toBe(true);
     await e.close();
+  });
+
+  it("api.executions.resume is the engine's resume option ('manual' by default), for plugins that take over runs themselves", async () => {
+    const seen: string[] = [];
+    const probe = plugin('resume-probe', (api) => void seen.push(api.executions.resume));
+    await engine({ plugins: [probe] }).ready();
+    await engine({ plugins: [probe], resume: 'manual' }).ready();
+    await engine({ plugins: [probe], resume: 'auto', executions: createMemoryExecutionStore() }).ready();
+    expect(seen).toEqual(['manual', 'manual', 'auto']);
   });
 
   it('close() disposes plugins in reverse setup order (per plugin: its disposer, then its onClose callbacks)', async () => {

@@ -62,6 +62,8 @@ export interface PluginHostTarget {
   /** Publish a plugin's system event (`api.publishSystemEvent`); `source` is the plugin's name. */
   publishSystemEvent(event: SystemEvent, source: string): void;
   setExecutionStore(store: ExecutionStore): void;
+  /** The engine's `resume` option (`api.executions.resume`). */
+  readonly resumeMode: 'auto' | 'manual';
   setFlowControlBackend(backend: FlowControlBackend): void;
   /** Start a queued run with the definition registered under its name and version (`FL_VERSION_NOT_REGISTERED`). */
   startQueued(run: QueuedRun): Run;
@@ -249,6 +251,7 @@ export async function setupPlugins(
             claim('execution store', 'executions', owner);
             host.setExecutionStore(s);
           },
+          resume: host.resumeMode,
         },
         flowControl: {
           setBackend: (b) => {

@@ -37,8 +37,12 @@ export interface PluginApi {
   readonly metrics: { addExporter(exporter: MetricsExporter): void };
   readonly cache: { setStore(store: CacheStore): void };
   readonly state: { setStore(store: StateStore): void };
-  /** The durable execution log (`engine.resume`, `engine.runs`, `resume: 'auto'`). */
-  readonly executions: { setStore(store: ExecutionStore): void };
+  /**
+   * The durable execution log (`engine.resume`, `engine.runs`, `resume: 'auto'`). `resume` is the engine's `resume`
+   * option (`'manual'` by default): a plugin that hands crashed runs to other engines itself (a run queue) can refuse
+   * to share them with the engine's own automatic resume.
+   */
+  readonly executions: { setStore(store: ExecutionStore): void; readonly resume: 'auto' | 'manual' };
   /** Where flow control (`concurrency`, `rateLimit` of workflows) keeps its slots and windows; default in memory. */
   readonly flowControl: { setBackend(backend: FlowControlBackend): void };
   readonly permissions: { setPolicy(policy: PermissionPolicy): void };
