@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -47,7 +47,14 @@ const redis = await startRedis();
 console.log(JSON.stringify({ pid: runningServiceProcesses()[0].pid, dir: redis.dir }));
 `,
     );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A private temp base: other test processes running at the same time sweep orphaned dirs of the shared tmpdir
+    // too (that is the point of the sweep), which would remove the killed process's dir before this test looks.
+    const base = join(scratch, 'tmp');
+    await mkdir(base);
+    const child = spawn(process.execPath, [script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, TMPDIR: base },
+    });
     const lines = createInterface({ input: child.stdout });
     const [first] = (await once(lines, 'line')) as [string];
     const { pid, dir } = JSON.parse(first) as { pid: number; dir: string };
@@ -62,7 +69,8 @@ console.log(JSON.stringify({ pid: runningServiceProcesses()[0].pid, dir: redis.d
       });
       // Nothing ran in the killed process to remove its dir; the next temp dir this tmpdir gets sweeps it away.
       expect(existsSync(dir)).toBe(true);
-      const next = await createTempDir('parent-death');
+      expect(dirname(dir)).toBe(base);
+      const next = await createTempDir('parent-death', base);
       expect(existsSync(dir)).toBe(false);
       expect(existsSync(next)).toBe(true);
       await removeTempDir(next);

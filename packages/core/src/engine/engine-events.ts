@@ -3,7 +3,7 @@ import type { ExporterHook, PluginHostTarget } from '../plugin/plugin-host.js';
 import type { Logger, Scheduler } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { Durability } from './durability.js';
-import { createPublisher, type EngineRegistry } from './engine-registry.js';
+import { createHeard, createPublisher, type EngineRegistry } from './engine-registry.js';
 import type { CustomEvent, FlowEvent, SystemEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
@@ -40,6 +40,11 @@ export class EngineEvents {
   /** What runs publish each event with (see `createPublisher`); `onCustom` hears custom events. */
   publisher(onCustom: (e: CustomEvent) => void): (e: FlowEvent) => void {
     return createPublisher(this.eventHandlers, this.#events, onCustom);
+  }
+
+  /** Whether an event of a type would be heard by an exporter, an `engine.events$` subscriber or a channel now. */
+  heard(): (type: FlowEvent['type']) => boolean {
+    return createHeard(this.eventHandlers, this.#events);
   }
 
   /** Republishes the installed scheduler's `events$` (once plugins are set up). */

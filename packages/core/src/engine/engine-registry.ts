@@ -57,6 +57,23 @@ export function createPublisher(
   };
 }
 
+/**
+ * Whether an event of a type would be heard by anyone {@link createPublisher} serves, now: an exporter, an
+ * `engine.events$` subscriber or a `diagnostics_channel` subscriber of `flowlane.<type>`. Runs keep per-node events
+ * nobody hears in a compact form (see `compact-event-log.ts`).
+ */
+export function createHeard(
+  hooks: readonly ExporterHook<FlowEvent>[],
+  subject: Subject<FlowEvent>,
+): (type: FlowEvent['type']) => boolean {
+  const started = CHANNELS['node.started'];
+  const completed = CHANNELS['node.completed'];
+  return (type) =>
+    hooks.length > 0 ||
+    subject.observed ||
+    (type === 'node.started' ? started : type === 'node.completed' ? completed : CHANNELS[type]).hasSubscribers;
+}
+
 /** The engine's services from its options, with an in-memory default for everything not given. */
 export function createEngineRegistry<X>(
   options: EngineOptions,
@@ -65,6 +82,7 @@ export function createEngineRegistry<X>(
   memoryAudit: AuditSink,
   publish: (e: FlowEvent) => void,
   hooks: EngineHooks<X>,
+  heard: (type: FlowEvent['type']) => boolean,
 ): EngineRegistry<X> {
   const conc = options.concurrency;
   const executors = new Map<string, Executor>([['local', createLocalExecutor()]]);
@@ -93,6 +111,7 @@ export function createEngineRegistry<X>(
     lastCustom: new CustomEventBoard(),
     customListeners: new Map(),
     publish,
+    heard,
     artifactsDir: options.artifactsDir,
     redactAlso: options.redact?.also ?? [],
     track: hooks.track,

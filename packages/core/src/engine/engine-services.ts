@@ -53,6 +53,8 @@ export interface EngineServices<X = unknown> {
   /** onEvent handlers of active runs for custom event names. */
   readonly customListeners: Map<string, Set<(e: CustomEvent) => void>>;
   publish(event: FlowEvent): void;
+  /** Whether {@link publish} would pass an event of `type` to anyone now (exporter, `engine.events$`, channel). */
+  heard(type: FlowEvent['type']): boolean;
   /** Base directory for run staging areas (artifacts); default the OS temp dir. */
   readonly artifactsDir: string | undefined;
   /** Values every run redacts (engine option `redact.also`). */

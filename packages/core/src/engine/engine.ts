@@ -96,6 +96,7 @@ export class Engine {
         settled: (exec) => this.#runs.settled(exec),
         flow: () => this.#flow,
       },
+      this.#events.heard(),
     );
     this.#runs = new RunTable(
       { rt: this.#rt, durable: this.#durable, flow: () => this.#flow, isReady: () => this.#isReady },

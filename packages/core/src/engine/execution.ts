@@ -200,7 +200,8 @@ export class Execution extends RunServices implements Run {
     this.st[i] = RUNNING;
     this.started[i] = this.now;
     const worker = this.leases?.get(i)?.workerId;
-    this.emit(nodeStarted(this, this.now, this.g.ids[i]!, this.attempts[i]! + 1, worker));
+    if (worker === undefined && this.unheard('node.started')) this.eventLog.started(i, this.attempts[i]! + 1, this.now);
+    else this.emit(nodeStarted(this, this.now, this.g.ids[i]!, this.attempts[i]! + 1, worker));
   }
 
   #run(i: number): void {
@@ -315,7 +316,9 @@ export class Execution extends RunServices implements Run {
     if (this.done) return;
     this.now = now;
     this.outputs[this.g.ids[i]!] = value;
-    this.emit(nodeCompleted(this, now, this.g.ids[i]!, this.attempts[i]!, now - this.started[i]!, via));
+    if (via === undefined && this.unheard('node.completed'))
+      this.eventLog.completed(i, this.attempts[i]!, now, now - this.started[i]!);
+    else this.emit(nodeCompleted(this, now, this.g.ids[i]!, this.attempts[i]!, now - this.started[i]!, via));
     this.settle(i, SUCCESS);
   }
 

@@ -1,17 +1,28 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { isThenable } from '../compile/to-observable.js';
 import type { Logger } from '../plugin/types.js';
+import { CompactEventLog } from './compact-event-log.js';
+import type { EventSource } from './event-factory.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 
 type Handler = (e: FlowEvent) => unknown;
+
+/** Runs of fewer nodes keep every event as an object: for them the compact buffer costs more than it saves. */
+const COMPACT_MIN_NODES = 32;
 
 /**
  * A run's own event stream: every event it emitted (and its subworkflow runs forwarded), replayed to each new
  * subscriber of `run.events$` and completed when the run is final; plus the workflow's `onEvent` handlers, which are
  * called per event type (a handler for a custom event name also hears that event from other runs of the engine).
+ * Per-node events nobody hears when they happen are kept compact (`compact-event-log.ts`) and made into objects when
+ * the stream is first read.
  */
 export class RunEventLog {
+  /** The log as objects, up to the compact tail (events after it are in the tail, in order). */
   readonly #events: FlowEvent[] = [];
+  #tail: CompactEventLog | undefined;
+  readonly #source: EventSource | undefined;
+  readonly #ids: readonly string[];
   #observers: Subscriber<FlowEvent>[] | undefined;
   #events$: Observable<FlowEvent> | undefined;
   #completed = false;
@@ -19,12 +30,19 @@ export class RunEventLog {
   #customHandlers: [string, (e: CustomEvent) => void][] | undefined;
   readonly #failed: (type: string, error: unknown) => void;
 
-  /** `failed` reports an `onEvent` handler that threw or rejected. */
+  /**
+   * `failed` reports an `onEvent` handler that threw or rejected; `source` and `ids` (the run and its node ids by
+   * index) are needed only by the compact entries ({@link started}, {@link completed}).
+   */
   constructor(
     handlers: readonly { readonly type: string; readonly handler: unknown }[],
     failed: (type: string, error: unknown) => void,
+    source?: EventSource,
+    ids: readonly string[] = [],
   ) {
     this.#failed = failed;
+    this.#source = source;
+    this.#ids = ids;
     if (handlers.length === 0) return;
     this.#handlers = new Map();
     for (const h of handlers) {
@@ -38,6 +56,11 @@ export class RunEventLog {
   get events$(): Observable<FlowEvent> {
     this.#events$ ??= new Observable<FlowEvent>((sub) => {
       const events = this.#events;
+      if (this.#tail !== undefined) {
+        this.#tail.drainInto(events);
+        // Its buffer is sized for the whole run: let it go (a later quiet stretch makes a new one).
+        this.#tail = undefined;
+      }
       for (let k = 0; k < events.length && !sub.closed; k++) sub.next(events[k]!);
       if (this.#completed) {
         sub.complete();
@@ -56,9 +79,43 @@ export class RunEventLog {
 
   /** Records `e` and passes it to the stream's current subscribers. */
   push(e: FlowEvent): void {
-    this.#events.push(e);
+    const tail = this.#tail;
+    if (tail === undefined || tail.empty) this.#events.push(e);
+    else tail.object(e);
     const observers = this.#observers;
     if (observers !== undefined) for (let k = 0; k < observers.length; k++) observers[k]!.next(e);
+  }
+
+  /**
+   * True when no one reading this log would hear an event of `type` now: no live `events$` subscriber and no
+   * `onEvent` handler for it. The run checks its other listeners (engine, journal, parent) before writing compact.
+   */
+  quiet(type: FlowEvent['type']): boolean {
+    const observers = this.#observers;
+    return (
+      this.#ids.length >= COMPACT_MIN_NODES &&
+      (observers === undefined || observers.length === 0) &&
+      this.#handlers?.has(type) !== true
+    );
+  }
+
+  /** A `node.started` nobody hears now (see {@link quiet}; no `workerId`, no parent run), kept compact. */
+  started(node: number, attempt: number, timestamp: number): void {
+    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids, 2 * this.#ids.length)).started(
+      node,
+      attempt,
+      timestamp,
+    );
+  }
+
+  /** A `node.completed` nobody hears now (see {@link quiet}; not via a fallback or boundary), kept compact. */
+  completed(node: number, attempt: number, timestamp: number, durationMs: number): void {
+    (this.#tail ??= new CompactEventLog(this.#source!, this.#ids, 2 * this.#ids.length)).completed(
+      node,
+      attempt,
+      timestamp,
+      durationMs,
+    );
   }
 
   /** Calls the `onEvent` handlers of `e`'s type. */

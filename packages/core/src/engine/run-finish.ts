@@ -1,11 +1,12 @@
 import { isThenable } from '../compile/to-observable.js';
-import { FlowlaneError } from '../errors.js';
+import { FlowlaneError, serializeError } from '../errors.js';
 import { nodeCancelled, workflowCancelled, workflowCompleted, workflowFailed } from './event-factory.js';
 import type { RunStatus } from './events.js';
+import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
 import { release } from './node-gates.js';
 import { CANCELLED, PENDING, RUNNING } from './node-status.js';
 import { rollbackRun } from './rollback.js';
-import { nodeRecords, redactRunError } from './run-result.js';
+import { nodeRecords, type RecordState, redactRunError } from './run-result.js';
 import type { RunState } from './run-state.js';
 import type { RunResult } from './run-types.js';
 
@@ -114,22 +115,30 @@ function releaseState(x: RunState): void {
 }
 
 function buildResult(x: RunState, status: RunStatus, durationMs: number): RunResult {
-  return {
-    executionId: x.executionId,
-    workflow: x.workflow,
-    status,
+  const error = x.runError === undefined ? undefined : redactRunError(x.redactor, x.runError);
+  const state: RecordState = {
+    g: x.g,
+    st: x.st,
+    attempts: x.attempts,
+    dur: x.dur,
     outputs: x.outputs,
-    nodes: nodeRecords({
-      g: x.g,
-      st: x.st,
-      attempts: x.attempts,
-      dur: x.dur,
-      outputs: x.outputs,
-      extra: x.extra,
-      redactor: x.redactor,
-      serialize: (e) => x.serialize(e),
-    }),
-    ...(x.runError === undefined ? {} : { error: redactRunError(x.redactor, x.runError) }),
-    durationMs,
+    extra: x.extra,
+    redactor: x.redactor,
+    serialize: (e) => x.serialize(e),
   };
+  // Records of a large run are built on first read (lazy-result.ts) from state that no longer changes. A run that
+  // redacts builds them now (its redaction set is shared with its family and may grow after it ended).
+  if (x.g.ids.length < LAZY_RECORDS_MIN_NODES || x.redactor?.active === true)
+    return {
+      executionId: x.executionId,
+      workflow: x.workflow,
+      status,
+      outputs: x.outputs,
+      nodes: nodeRecords(state),
+      ...(error === undefined ? {} : { error }),
+      durationMs,
+    };
+  const lazy: RecordState = { ...state, redactor: undefined, serialize: (e) => serializeError(e) };
+  const fields = { executionId: x.executionId, workflow: x.workflow, status, outputs: x.outputs, error };
+  return lazyRunResult({ ...fields, durationMs }, () => nodeRecords(lazy));
 }

@@ -130,6 +130,8 @@ export abstract class RunState {
     this.eventLog = new RunEventLog(
       this.internals.handlers,
       logHandlerFailure(rt.logger, this.workflow, (e) => this.serialize(e).message),
+      this,
+      this.g.ids,
     );
     this.result = new Promise((resolve) => {
       this.resolveResult = resolve;
@@ -195,6 +197,14 @@ export abstract class RunState {
     this.eventLog.handle(e);
     this.rt.publish(e);
     this.parent?.forward(e);
+  }
+
+  /**
+   * @internal True when no one would hear an event of `type` now (no parent run, journal, engine listener, `onEvent`
+   * handler or live `events$` subscriber): the log then keeps it compact, as an object only once read.
+   */
+  unheard(type: 'node.started' | 'node.completed'): boolean {
+    return this.parent === undefined && this.journal === undefined && this.eventLog.quiet(type) && !this.rt.heard(type);
   }
 
   /** Re-publishes a child run's event on this run's own stream (not on the engine's: the child published it). */

@@ -1,0 +1,107 @@
+import { type EventSource, nodeCompleted, nodeStarted } from './event-factory.js';
+import type { FlowEvent } from './events.js';
+import { claimState, stateBuffer } from './state-slab.js';
+
+/** Entry kinds (the low two bits of an entry's first number; the node index or object index is the rest). */
+const OBJECT = 0;
+const STARTED = 1;
+const COMPLETED = 2;
+
+/**
+ * The tail of a run's event log while nobody observes it: the two per-node events (`node.started`,
+ * `node.completed`) as numbers in one packed array instead of objects, turned into the very objects the event
+ * factory makes (same keys, same order) only when the log is read (a late `events$` subscriber).
+ *
+ * Layout: one `Float64Array`, in emission order: `node.started` = [node·4+1, attempt, timestamp];
+ * `node.completed` = [node·4+2, attempt, timestamp, durationMs]; any other event = [k·4] with the object kept at
+ * `objects[k]`. A run of 100k nodes keeps 700k numbers (5.6 MB, one allocation) instead of 200k event objects.
+ *
+ * Only events no one hears when they happen may go here (see `RunEventLog.quiet`): no exporter, `engine.events$`
+ * subscriber, `diagnostics_channel` subscriber, `onEvent` handler, live `events$` subscriber, execution store
+ * journal or parent run. Neither event carries user data, so materialising needs no redaction.
+ */
+export class CompactEventLog {
+  #nums: Float64Array;
+  #len = 0;
+  #objects: FlowEvent[] = [];
+  readonly #src: EventSource;
+  readonly #ids: readonly string[];
+
+  /**
+   * `ids`: node ids by index (the compiled graph's); `expected`: how many compact events the run will likely hold
+   * (two per node), so the buffer is allocated once (it doubles when outgrown, e.g. by retries).
+   */
+  constructor(src: EventSource, ids: readonly string[], expected: number) {
+    this.#src = src;
+    this.#ids = ids;
+    // Small logs take a region of the shared state block (state-slab.ts): an ArrayBuffer per small run costs more.
+    const length = Math.max(16, Math.ceil(expected * 3.5) + 8);
+    const at = claimState(8 * length);
+    this.#nums = new Float64Array(stateBuffer(), at, length);
+  }
+
+  /** True when nothing is held. */
+  get empty(): boolean {
+    return this.#len === 0;
+  }
+
+  started(node: number, attempt: number, timestamp: number): void {
+    let at = this.#len;
+    const nums = at + 3 > this.#nums.length ? this.#grow() : this.#nums;
+    nums[at++] = node * 4 + STARTED;
+    nums[at++] = attempt;
+    nums[at++] = timestamp;
+    this.#len = at;
+  }
+
+  completed(node: number, attempt: number, timestamp: number, durationMs: number): void {
+    let at = this.#len;
+    const nums = at + 4 > this.#nums.length ? this.#grow() : this.#nums;
+    nums[at++] = node * 4 + COMPLETED;
+    nums[at++] = attempt;
+    nums[at++] = timestamp;
+    nums[at++] = durationMs;
+    this.#len = at;
+  }
+
+  /** An event that was made as an object (kept in order among the compact ones). */
+  object(e: FlowEvent): void {
+    const nums = this.#len + 1 > this.#nums.length ? this.#grow() : this.#nums;
+    nums[this.#len++] = this.#objects.length * 4 + OBJECT;
+    this.#objects.push(e);
+  }
+
+  /** Appends every held event to `out` as an object, in emission order, and empties this tail. */
+  drainInto(out: FlowEvent[]): void {
+    const nums = this.#nums;
+    const len = this.#len;
+    const objects = this.#objects;
+    const ids = this.#ids;
+    const src = this.#src;
+    let k = 0;
+    while (k < len) {
+      const head = nums[k]!;
+      const kind = head % 4;
+      const index = (head - kind) / 4;
+      if (kind === STARTED) {
+        out.push(nodeStarted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, undefined));
+        k += 3;
+      } else if (kind === COMPLETED) {
+        out.push(nodeCompleted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, nums[k + 3]!));
+        k += 4;
+      } else {
+        out.push(objects[index]!);
+        k += 1;
+      }
+    }
+    this.#len = 0;
+    this.#objects = [];
+  }
+
+  #grow(): Float64Array {
+    const bigger = new Float64Array(this.#nums.length * 2);
+    bigger.set(this.#nums);
+    this.#nums = bigger;
+    return bigger;
+  }
+}
