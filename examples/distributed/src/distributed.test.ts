@@ -1,4 +1,5 @@
 import { type RedisService, startRedis } from '@flowlane/testing';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDistributedDemo } from './index.js';
 
@@ -38,5 +39,16 @@ describe('examples/distributed (real Redis, real worker processes)', () => {
     expect(s.hierarchy.total).toBe(35);
     expect(s.hierarchy.childEvents.filter((t) => t === 'workflow.completed')).toHaveLength(2);
     expect(s.hierarchy.childEvents.filter((t) => t === 'node.completed')).toHaveLength(4);
+    // Everything it opened is closed: a connection left open kept `pnpm start` alive after the demo, reconnecting
+    // to the stopped Redis for ever.
+    const checker = new Redis(redis.url);
+    const others = async () =>
+      String(await checker.call('CLIENT', 'LIST'))
+        .split('\n')
+        .filter((l: string) => l.includes('cmd=') && !l.includes('cmd=client')).length;
+    const deadline = Date.now() + 5_000;
+    while ((await others()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await others()).toBe(0);
+    checker.disconnect();
   });
 });

@@ -75,9 +75,13 @@ export async function runDistributedDemo(url: string): Promise<DemoSummary> {
     // Seed 004: submit every task first, then start the worker, so the queue hands them out by priority.
     await redis.del('example:order');
     const tasks = engine.run(tasksWorkflow(), {});
-    const queue = new Queue('tasks', { connection: redis.duplicate(), prefix: 'flowlane' });
+    // A connection given to BullMQ stays the caller's: close it too, or it keeps the process alive (and reconnecting
+    // to a Redis that is gone) after the demo.
+    const queueConnection = redis.duplicate();
+    const queue = new Queue('tasks', { connection: queueConnection, prefix: 'flowlane' });
     while ((await queue.getJobCountByTypes('prioritized', 'wait')) < 5) await new Promise((r) => setTimeout(r, 20));
     await queue.close();
+    queueConnection.disconnect();
     const taskWorker = startWorker(url, 'tasks', 'tasks-1');
     workers.push(taskWorker);
     const t = await tasks.result;

@@ -120,6 +120,9 @@ describe('flowlane run', () => {
     const bad = await flowlane(['run', 'test/fixtures/release.ts', '--input', '{version: 1}']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^✖ --input is not valid JSON: .*\n {2}hint: Quote the JSON for your shell/);
+    const emptyId = await flowlane(['run', 'test/fixtures/release.ts', '--input', RELEASE_INPUT, '--id', '']);
+    expect(emptyId.code).toBe(2);
+    expect(emptyId.stderr).toMatch(/^✖ --id is empty\.\n {2}hint: Pass an execution id/);
     const unknown = await flowlane(['run', 'test/fixtures/release.ts', '--inptu', '{}']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown option '--inptu'\n\(Did you mean --input\?\)/);

@@ -42,10 +42,12 @@ export const ErrorCodes = {
     `Node "${p.nodeId}" waited ${p.ms} ms for signal "${p.signal}" and none arrived. Send it with run.signal("${p.signal}", payload) or raise the timeout.`,
   FL_EVENT_TIMEOUT: (p: { nodeId: string; event: string; ms: number }) =>
     `Node "${p.nodeId}" waited ${p.ms} ms for a "${p.event}" event and none was emitted. Emit it with ctx.emitEvent("${p.event}", payload) or raise the timeout.`,
-  FL_EXECUTION_NOT_FOUND: (p: { executionId: string }) =>
-    `No active execution "${p.executionId}" on this engine. It may have finished or never started.`,
+  FL_EXECUTION_NOT_FOUND: (p: { executionId: string; inStore?: boolean | undefined }) =>
+    p.inStore === true
+      ? `No execution "${p.executionId}" in the execution store. Check the id (engine.runs.list), or it was removed by the store's retention.`
+      : `No active execution "${p.executionId}" on this engine. It may have finished or never started.`,
   FL_DUPLICATE_EXECUTION: (p: { executionId: string }) =>
-    `Execution id "${p.executionId}" is already running on this engine. Use a unique executionId.`,
+    `Execution id "${p.executionId}" is already in use: a run with it is active on this engine, or its log is in the execution store. Use a unique executionId (engine.resume continues a logged run).`,
   FL_TRIGGER_LOOP: (p: { cycle: readonly string[]; event: string; limit: number }) =>
     `Trigger chain deeper than ${p.limit} runs, repeating ${p.cycle.join(' → ')} (on "${p.event}"); the last run was not started. Add a \`when\` condition that ends the chain, or raise maxTriggerDepth if the chain is meant to be this long.`,
   FL_ENGINE_CLOSED: () => 'The engine is closed. Create a new engine with createEngine().',

@@ -102,9 +102,12 @@ export function alerting(options: AlertingOptions): AlertingPlugin {
     initialDelay:
       d.initialDelay === undefined
         ? 1000
-        : positive(where, 'delivery.initialDelay', d.initialDelay, { allowZero: true }),
-    maxDelay: d.maxDelay === undefined ? 60_000 : positive(where, 'delivery.maxDelay', d.maxDelay, { allowZero: true }),
-    timeout: d.timeout === undefined ? 10_000 : positive(where, 'delivery.timeout', d.timeout),
+        : positive(where, 'delivery.initialDelay', d.initialDelay, { allowZero: true, timer: true }),
+    maxDelay:
+      d.maxDelay === undefined
+        ? 60_000
+        : positive(where, 'delivery.maxDelay', d.maxDelay, { allowZero: true, timer: true }),
+    timeout: d.timeout === undefined ? 10_000 : positive(where, 'delivery.timeout', d.timeout, { timer: true }),
     maxPending:
       d.maxPending === undefined ? 1000 : positive(where, 'delivery.maxPending', d.maxPending, { integer: true }),
   };

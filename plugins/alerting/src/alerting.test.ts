@@ -9,6 +9,7 @@ import {
 import { map, timer } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alerting } from './alerting-plugin.js';
+import { emailChannel } from './channels/email-channel.js';
 import { AlertingError } from './errors.js';
 import { rule } from './rules/custom-rule.js';
 import { duration } from './rules/duration.js';
@@ -293,5 +294,39 @@ describe('options', () => {
       /two rules are named "nodeFailed"/,
     );
     expect(msg(() => rule({ name: 'a:b', when: () => false }))).toMatch(/"name"/);
+  });
+
+  it('rejects delays longer than a timer can wait (a duration({ above: 3e9 }) alert fired after 1 ms)', () => {
+    const msg = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return AlertingError.is(e) ? `${e.code}: ${e.message}` : String(e);
+      }
+      return 'no error';
+    };
+    const ops = inbox('ops');
+    const tooLong = /expected at most 2147483647 ms \(2\^31−1, the longest timer\), got 3000000000/;
+    expect(msg(() => duration({ above: 3e9 }))).toMatch(tooLong);
+    expect(msg(() => noProgress({ for: 3e9 }))).toMatch(tooLong);
+    expect(msg(() => errorRate({ above: 0.1, window: 3e9 }))).toMatch(tooLong);
+    expect(msg(() => alerting({ rules: [nodeFailed()], channels: { ops }, delivery: { timeout: 3e9 } }))).toMatch(
+      /delivery\.timeout.*at most 2147483647/,
+    );
+    expect(msg(() => alerting({ rules: [nodeFailed()], channels: { ops }, delivery: { maxDelay: 3e9 } }))).toMatch(
+      /delivery\.maxDelay/,
+    );
+    expect(
+      msg(() =>
+        alerting({ rules: [nodeFailed()], channels: { ops }, escalation: [{ after: 3e9, channels: ['ops'] }] }),
+      ),
+    ).toMatch(/"after": expected at most 2147483647/);
+    expect(msg(() => duration({ above: 2_147_483_647 }))).toBe('no error');
+    expect(msg(() => duration({ above: Number.NaN }))).toMatch(/got NaN/);
+    expect(
+      msg(() =>
+        emailChannel({ smtp: { host: 'smtp.example.com', port: 99_999 }, from: 'a@example.com', to: 'b@example.com' }),
+      ),
+    ).toMatch(/"smtp\.port": expected at most 65535/);
   });
 });

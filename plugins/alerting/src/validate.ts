@@ -18,12 +18,21 @@ export function checkKeys(where: string, value: unknown, known: readonly string[
   if (extra !== undefined) fail(where, extra.key, `unknown option; ${unknownKeyHint(extra, known)}`);
 }
 
+/** The longest delay a timer can wait: Node fires a longer one after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * A number > 0 (≥ 0 with `allowZero`); `integer` for counts; `max` for a bound — `timer` is the bound of delays that
+ * become timers (a longer one fired at once: a `duration({ above: 3e9 })` alert paged after 1 ms).
+ */
 export function positive(
   where: string,
   option: string,
   v: unknown,
-  { integer = false, allowZero = false } = {},
+  { integer = false, allowZero = false, timer = false, max = timer ? MAX_TIMER_MS : undefined }: PositiveOptions = {},
 ): number {
+  if (max !== undefined && typeof v === 'number' && v > max)
+    fail(where, option, `expected at most ${max}${timer ? ' ms (2^31−1, the longest timer)' : ''}, got ${v}`);
   if (
     typeof v !== 'number' ||
     !Number.isFinite(v) ||
@@ -34,9 +43,16 @@ export function positive(
     fail(
       where,
       option,
-      `expected a ${integer ? 'whole ' : ''}number ${allowZero ? '≥' : '>'} 0, got ${JSON.stringify(v)}`,
+      `expected a ${integer ? 'whole ' : ''}number ${allowZero ? '≥' : '>'} 0, got ${typeof v === 'number' ? String(v) : JSON.stringify(v)}`,
     );
   return v as number;
+}
+
+interface PositiveOptions {
+  readonly integer?: boolean;
+  readonly allowZero?: boolean;
+  readonly timer?: boolean;
+  readonly max?: number | undefined;
 }
 
 export function severity(where: string, v: unknown, fallback: Severity): Severity {
@@ -58,7 +74,7 @@ export function escalation(where: string, v: unknown): readonly EscalationStep[]
   return (v as unknown[]).map((s, i) => {
     checkKeys(`${where} escalation[${i}]`, s, STEP_KEYS);
     const step = s as EscalationStep;
-    positive(`${where} escalation[${i}]`, 'after', step.after, { allowZero: true });
+    positive(`${where} escalation[${i}]`, 'after', step.after, { allowZero: true, timer: true });
     if (!Array.isArray(step.channels) || step.channels.length === 0 || step.channels.some((c) => typeof c !== 'string'))
       fail(`${where} escalation[${i}]`, 'channels', 'expected a non-empty array of channel names');
     return { after: step.after, channels: [...step.channels] };

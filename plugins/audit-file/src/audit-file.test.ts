@@ -89,6 +89,39 @@ describe('auditFile (the sink plugin)', () => {
     expect(AuditFileError.is(attempt({ path: '' }), 'FL_AUDIT_INVALID_OPTION')).toBe(true);
     expect(AuditFileError.is(attempt({ path: 'a', rotate: { maxBytes: 10 } }), 'FL_AUDIT_INVALID_OPTION')).toBe(true);
     expect(isFlowlaneError(attempt({ path: 'a', rotate: { maxbytes: 4096 } }))).toBe(true);
+    // Node fires a longer interval after 1 ms: 'interval' fsync would spin.
+    const e2 = attempt({ path: 'a', fsync: 'interval', fsyncIntervalMs: 1e12 });
+    expect(AuditFileError.is(e2, 'FL_AUDIT_INVALID_OPTION') && e2.message).toMatch(
+      /fsyncIntervalMs.*at most 2147483647/,
+    );
+  });
+});
+
+describe('bad input to openAuditLog().append and verifyAuditLog', () => {
+  it('append refuses a record that is not an object (it was chained as an empty record)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path });
+    for (const bad of [5, 'text', null, [rec(1)]])
+      await expect(log.append(bad as never)).rejects.toMatchObject({
+        code: 'FL_AUDIT_INVALID_OPTION',
+        message: expect.stringMatching(/option "record": expected an audit record object/),
+      });
+    await log.append(rec(1));
+    await log.close();
+    expect((await lines(path)).map((r) => r.executionId)).toEqual(['e1']);
+  });
+
+  it('verifyAuditLog refuses unknown options (a misspelt key reported a sound HMAC log as broken)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path, hmacKey: KEY });
+    await log.append(rec(1));
+    await log.close();
+    await expect(verifyAuditLog(path, { kye: KEY } as never)).rejects.toMatchObject({
+      code: 'FL_AUDIT_INVALID_OPTION',
+      message: expect.stringMatching(/"kye": unknown option; did you mean "key"\?/),
+    });
+    await expect(verifyAuditLog(path, { key: 5 } as never)).rejects.toMatchObject({ code: 'FL_AUDIT_INVALID_OPTION' });
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: true, records: 1 });
   });
 });
 

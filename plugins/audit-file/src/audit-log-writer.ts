@@ -101,6 +101,14 @@ class Writer implements AuditLog {
   }
 
   append(record: AuditRecord | Readonly<Record<string, unknown>>): Promise<void> {
+    // Anything but a plain object was chained as an empty record ({ seq, prevHash, hash } and nothing else).
+    if (typeof record !== 'object' || record === null || Array.isArray(record))
+      return Promise.reject(
+        new AuditFileError('FL_AUDIT_INVALID_OPTION', {
+          option: 'record',
+          reason: `expected an audit record object, got ${Array.isArray(record) ? 'an array' : record === null ? 'null' : typeof record}`,
+        }),
+      );
     if (this.#closing !== undefined)
       return Promise.reject(
         new AuditFileError('FL_AUDIT_WRITE_FAILED', { path: this.#path, reason: 'the log is closed' }),

@@ -63,7 +63,9 @@ export function checkAuditFileOptions(options: AuditFileOptions): void {
   if (options.fsync !== undefined && options.fsync !== 'always' && options.fsync !== 'interval')
     bad('fsync', `expected "always" or "interval", got ${JSON.stringify(options.fsync)}`);
   const iv = options.fsyncIntervalMs;
-  if (iv !== undefined && (!Number.isInteger(iv) || iv < 1)) bad('fsyncIntervalMs', 'expected a positive integer (ms)');
+  // A longer interval than a timer can wait (2^31−1 ms) fires every 1 ms: fsync would spin instead of batching.
+  if (iv !== undefined && (!Number.isInteger(iv) || iv < 1 || iv > 2_147_483_647))
+    bad('fsyncIntervalMs', 'expected a positive integer (ms) of at most 2147483647');
   const r = options.rotate;
   if (r !== undefined) {
     if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('rotate', 'expected { maxBytes }');

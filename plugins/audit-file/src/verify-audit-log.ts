@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { allKeys, unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { canonicalJson } from './canonical-json.js';
 import { GENESIS_HASH, hashRecord, keyBytes } from './chain.js';
+import { AuditFileError } from './errors.js';
 import { headPath, logFiles } from './log-files.js';
 
 /** Options of {@link verifyAuditLog}. */
@@ -59,6 +61,7 @@ export async function verifyAuditLog(
   path: string,
   options: VerifyAuditLogOptions = {},
 ): Promise<AuditLogIntact | AuditLogBroken> {
+  checkVerifyOptions(path, options);
   const key = keyBytes(options.key);
   const { rotated, current } = await logFiles(path);
   const files = [...rotated, current];
@@ -160,4 +163,19 @@ async function readHead(path: string, key: Uint8Array | undefined): Promise<Head
   } catch {
     return { error: 'the head file is not valid JSON' };
   }
+}
+
+const VERIFY_KEYS = allKeys<VerifyAuditLogOptions>()(['key']);
+
+/** A misspelt `key` used to verify without the key and report a sound HMAC log as broken. */
+function checkVerifyOptions(path: unknown, options: unknown): void {
+  const bad = (option: string, reason: string): never => {
+    throw new AuditFileError('FL_AUDIT_INVALID_OPTION', { option, reason });
+  };
+  if (typeof path !== 'string' || path === '') bad('path', 'give the log file path as a non-empty string');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) bad('options', 'pass { key? }');
+  const [u] = unknownKeys(options as object, VERIFY_KEYS);
+  if (u !== undefined) bad(u.key, `unknown option; ${unknownKeyHint(u, VERIFY_KEYS)}`);
+  const k = (options as VerifyAuditLogOptions).key;
+  if (k !== undefined && !(typeof k === 'string' || k instanceof Uint8Array)) bad('key', 'give a string or bytes');
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createEngine, isFlowlaneError, workflow } from '@flowlane/core';
 import { filter, firstValueFrom } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { PermissionsPolicyError, type PolicyDocument, permissionsPolicy } from './index.js';
+import { createPolicyEvaluator, PermissionsPolicyError, type PolicyDocument, permissionsPolicy } from './index.js';
 import { useTempDirs } from './temp-dirs.test-helper.js';
 
 const tempDir = useTempDirs();
@@ -104,6 +104,23 @@ describe('permissionsPolicy (plugin)', () => {
     expect(engine.audit.records.every((r) => r.outcome === 'denied')).toBe(true);
     expect(engine.audit.records.length).toBe(3);
     await engine.close();
+  });
+
+  it('an mfaAt ahead of the clock (beyond 60 s of skew) does not pass an MFA age check', async () => {
+    const policy = createPolicyEvaluator(doc, { now: () => NOW });
+    const ask = (mfaAt: number) =>
+      policy.decide({
+        actor: { id: 'rita', roles: ['releaser'], mfa: true, mfaAt },
+        action: 'execute',
+        workflow: 'release',
+        nodeId: 'publish',
+        executionId: 'e1',
+      });
+    // A far-future time never aged: MFA "passed" in 2057 satisfied maxMfaAgeSeconds: 300 for ever.
+    expect(ask(NOW + 1e12)).toMatchObject({ allowed: false, reason: expect.stringMatching(/mfaAt is in the future/) });
+    expect(ask(NOW + 61_000).allowed).toBe(false);
+    expect(ask(NOW + 30_000).allowed).toBe(true); // clock skew
+    expect(ask(NOW - 299_000).allowed).toBe(true);
   });
 
   it('loads a policy file and reports invalid policies with the path of the problem', async () => {

@@ -36,6 +36,9 @@ const glob = (pattern: string, value: string): boolean => {
 const matchesAny = (patterns: readonly string[] | undefined, value: string): boolean =>
   patterns === undefined || patterns.some((p) => glob(p, value));
 
+/** How far `actor.mfaAt` may be ahead of the policy's clock (clock skew between the MFA issuer and this host). */
+const MFA_CLOCK_SKEW_MS = 60_000;
+
 /**
  * Evaluate a policy document. `check` (nodes) first enforces what the node itself declares in `permissions` (like
  * core's default policy), then the `execute` grants; `authorize` decides `run`, `cancel`, `signal` and `resume`.
@@ -97,6 +100,13 @@ export function createPolicyEvaluator(
         }
         if (grant.maxMfaAgeSeconds !== undefined) {
           const at = actor.mfaAt;
+          // A time ahead of the clock (beyond skew) never ages: it would pass the age check forever.
+          if (at !== undefined && Number.isFinite(at) && at - now() > MFA_CLOCK_SKEW_MS) {
+            failures.push(
+              `role "${role}" requires MFA within the last ${grant.maxMfaAgeSeconds} s and user "${actor.id}"'s mfaAt is in the future (more than ${MFA_CLOCK_SKEW_MS / 1000} s ahead of this clock)`,
+            );
+            continue;
+          }
           if (at === undefined || !Number.isFinite(at) || now() - at > grant.maxMfaAgeSeconds * 1000) {
             failures.push(
               `role "${role}" requires MFA within the last ${grant.maxMfaAgeSeconds} s and user "${actor.id}"'s is older`,

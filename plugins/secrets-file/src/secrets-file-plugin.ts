@@ -152,6 +152,8 @@ function checkOptions(o: SecretsFileOptions): void {
   const ttl = o.cacheTtlMs;
   if (ttl !== undefined && (!Number.isFinite(ttl) || ttl < 0)) bad('cacheTtlMs', 'expected a number of ms ≥ 0');
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name === '')) bad('name', 'expected a non-empty string');
+  if (o.clock !== undefined && typeof (o.clock as { now?: unknown } | null)?.now !== 'function')
+    bad('clock', 'expected an object with now(): number, such as Date or createVirtualClock()');
   if (o.previousKeys !== undefined) {
     if (!Array.isArray(o.previousKeys)) bad('previousKeys', 'expected an array of key sources');
     for (const [k, s] of o.previousKeys.entries()) {

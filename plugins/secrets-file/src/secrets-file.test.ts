@@ -180,4 +180,10 @@ describe('secretsFile (the provider plugin)', () => {
     }
     expect(SecretsFileError.is(e, 'FL_SECRETS_INVALID_OPTION') && e.message).toContain('did you mean "cacheTtlMs"?');
   });
+
+  it('rejects a clock without now() at once (it failed engine setup with "clock.now is not a function")', () => {
+    expect(() => secretsFile({ path: 'x', key: newKey(), clock: {} as never })).toThrow(
+      /option "clock": expected an object with now\(\): number/,
+    );
+  });
 });

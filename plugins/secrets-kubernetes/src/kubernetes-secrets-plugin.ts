@@ -170,8 +170,24 @@ function checkOptions(o: KubernetesSecretsOptions): void {
   const [u] = unknownKeys(o, KNOWN);
   if (u !== undefined) bad(u.key, `unknown option; ${unknownKeyHint(u, KNOWN)}`);
   const k = o.kubeConfig;
-  if (k !== undefined && !['default', 'in-cluster', 'file', 'yaml'].includes((k as { from?: string }).from ?? ''))
-    bad('kubeConfig', 'expected { from: "default" | "in-cluster" | "file" | "yaml", … }');
+  if (k !== undefined) {
+    const from = (k as { from?: unknown } | null)?.from;
+    if (typeof k !== 'object' || k === null || !['default', 'in-cluster', 'file', 'yaml'].includes(from as string))
+      bad('kubeConfig', 'expected { from: "default" | "in-cluster" | "file" | "yaml", … }');
+    // Each source's own keys: a misspelt `context` or a missing `path` used to pass and fail (or be ignored) later.
+    const keys =
+      from === 'file' ? ['from', 'path', 'context'] : from === 'yaml' ? ['from', 'yaml', 'context'] : ['from'];
+    const [ku] = unknownKeys(k, keys);
+    if (ku !== undefined)
+      bad(`kubeConfig.${ku.key}`, `unknown option for from: "${String(from)}"; ${unknownKeyHint(ku, keys)}`);
+    const c = k as { path?: unknown; yaml?: unknown; context?: unknown };
+    if (from === 'file' && (typeof c.path !== 'string' || c.path === ''))
+      bad('kubeConfig.path', 'expected the path of a kubeconfig file');
+    if (from === 'yaml' && (typeof c.yaml !== 'string' || c.yaml === ''))
+      bad('kubeConfig.yaml', 'expected the kubeconfig as a YAML string');
+    if (c.context !== undefined && (typeof c.context !== 'string' || c.context === ''))
+      bad('kubeConfig.context', 'expected a context name');
+  }
   if (o.namespace !== undefined && !DNS.test(o.namespace)) bad('namespace', 'expected a namespace name');
   if (
     o.allowedNamespaces !== undefined &&

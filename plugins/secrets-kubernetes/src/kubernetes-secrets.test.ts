@@ -95,6 +95,17 @@ describe('kubernetesSecrets', () => {
       e = x;
     }
     expect(KubernetesSecretsError.is(e, 'FL_K8S_SECRETS_INVALID_OPTION') && e.message).toContain('did you mean "key"?');
+    // The kubeConfig source's own keys were not checked: a missing path or a misspelt context passed.
+    expect(() => kubernetesSecrets({ kubeConfig: { from: 'file' } as never })).toThrow(
+      /option "kubeConfig\.path": expected the path of a kubeconfig file/,
+    );
+    expect(() => kubernetesSecrets({ kubeConfig: { from: 'file', path: 'k', contxt: 'prod' } as never })).toThrow(
+      /option "kubeConfig\.contxt": unknown option for from: "file"; did you mean "context"\?/,
+    );
+    expect(() => kubernetesSecrets({ kubeConfig: { from: 'in-cluster', path: 'k' } as never })).toThrow(
+      /kubeConfig\.path": unknown option for from: "in-cluster"/,
+    );
+    expect(() => kubernetesSecrets({ kubeConfig: { from: 'yaml', yaml: '' } })).toThrow(/kubeConfig\.yaml/);
     const bad = createEngine({
       plugins: [kubernetesSecrets({ kubeConfig: { from: 'yaml', yaml: 'a: [unclosed\n  token: s3cret' } })],
     });

@@ -7,16 +7,18 @@ import { definePluginErrors, type PluginError } from '@flowlane/core';
  * @example
  * ```ts
  * import { RedisErrorCodes } from '@flowlane/store-redis';
- * console.log(Object.keys(RedisErrorCodes).length); // 3
+ * console.log(Object.keys(RedisErrorCodes).length); // 4
  * ```
  */
 export const RedisErrorCodes = {
-  FL_REDIS_INVALID_OPTION: (p: { option: string; reason: string }) =>
-    `Invalid redisStore() option "${p.option}": ${p.reason}.`,
+  FL_REDIS_INVALID_OPTION: (p: { option: string; reason: string; where?: string | undefined }) =>
+    `Invalid ${p.where ?? 'redisStore()'} option "${p.option}": ${p.reason}.`,
   FL_REDIS_UNREACHABLE: (p: { url: string; reason: string }) =>
     `Redis at ${p.url} is unreachable: ${p.reason}. Start Redis there, or fix the url (host, port, password, TLS).`,
   FL_REDIS_UNSERIALIZABLE: (p: { store: string; key: string; reason: string }) =>
     `The ${p.store} store cannot keep the value of "${p.key}": ${p.reason}. Return JSON-safe values (plain objects, arrays, strings, finite numbers, booleans, null) or pass a codec that handles this type.`,
+  FL_REDIS_CLOSED: (p: { environment: string; operation: string }) =>
+    `The shared state of environment "${p.environment}" is closed; ${p.operation}() needs an open one. Create a new one with createSharedState().`,
 } as const;
 
 /**

@@ -308,6 +308,29 @@ describe('flow control across processes on a real Redis', () => {
     }
   });
 
+  it('a run that ends just before engine.close() gives its slot back in Redis (QUIT does not overtake the release)', async () => {
+    const prefix = `close-${process.pid}:`;
+    const errors: string[] = [];
+    const logger = {
+      ...quiet,
+      error: (m: string, f?: Record<string, unknown>) => void errors.push(`${m} ${String(f?.error)}`),
+    };
+    const wf = workflow('one-at-a-time', { concurrency: { key: () => 'k', limit: 1 } })
+      .addNode('a', () => 1)
+      .build();
+    for (let i = 0; i < 3; i++) {
+      const engine = createEngine({
+        logger,
+        plugins: [redisStore({ url: redis.url, prefix, stores: ['flowControl'] })],
+      });
+      expect((await engine.run(wf, {}).result).status).toBe('success');
+      await engine.close();
+      // The slot was still held until its lease (30 s) ran out, and "Connection is closed." was logged.
+      expect(await r.zcard(`${prefix}fc:slots:one-at-a-time:concurrency:k`)).toBe(0);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('shareEvents: false keeps events on their engine; a payload JSON cannot carry is logged, not thrown', async () => {
     const prefix = `noshare-${process.pid}:`;
     const errors: string[] = [];

@@ -97,6 +97,9 @@ const FLOW_KEYS = allKeys<NonNullable<RedisStoreOptions['flowControl']>>()([
   'shareEvents',
 ]);
 
+/** Node fires a longer timer after 1 ms (TimeoutOverflowWarning): options that become timers stay below. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 const invalid = (option: string, reason: string) => new RedisStoreError('FL_REDIS_INVALID_OPTION', { option, reason });
 
 /**
@@ -173,11 +176,12 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   const prefix = options.prefix ?? 'flowlane:';
   if (typeof prefix !== 'string') throw invalid('prefix', 'expected a string');
   const retentionMs = options.retentionMs ?? 7 * 86_400_000;
-  if (!(Number.isInteger(retentionMs) && retentionMs >= 0))
-    throw invalid('retentionMs', `expected an integer ≥ 0, got ${String(retentionMs)}`);
+  // Larger than 2^53 − 1 reaches Redis as "1e+20", which PEXPIRE refuses: every run would fail as it finishes.
+  if (!(Number.isSafeInteger(retentionMs) && retentionMs >= 0))
+    throw invalid('retentionMs', `expected an integer ≥ 0 (at most 2^53 − 1), got ${String(retentionMs)}`);
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-  if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0))
-    throw invalid('connectTimeoutMs', `expected an integer > 0, got ${String(connectTimeoutMs)}`);
+  if (!(Number.isInteger(connectTimeoutMs) && connectTimeoutMs > 0 && connectTimeoutMs <= MAX_TIMER_MS))
+    throw invalid('connectTimeoutMs', `expected an integer > 0 and ≤ ${MAX_TIMER_MS}, got ${String(connectTimeoutMs)}`);
   const stores = options.stores ?? DEFAULT_STORES;
   if (!Array.isArray(stores) || stores.length === 0)
     throw invalid('stores', `expected a non-empty array of ${STORES.join(', ')}`);
@@ -197,10 +201,13 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
     throw invalid(`flowControl.${unknownFc.key}`, `unknown option; ${unknownKeyHint(unknownFc, FLOW_KEYS)}`);
   const leaseMs = fc.leaseMs ?? 30_000;
   const pollIntervalMs = fc.pollIntervalMs ?? 250;
-  if (!(Number.isInteger(leaseMs) && leaseMs >= 100))
-    throw invalid('flowControl.leaseMs', `expected an integer ≥ 100, got ${String(leaseMs)}`);
-  if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1))
-    throw invalid('flowControl.pollIntervalMs', `expected an integer ≥ 1, got ${String(pollIntervalMs)}`);
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 100 && leaseMs <= MAX_TIMER_MS))
+    throw invalid('flowControl.leaseMs', `expected an integer ≥ 100 and ≤ ${MAX_TIMER_MS}, got ${String(leaseMs)}`);
+  if (!(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_TIMER_MS))
+    throw invalid(
+      'flowControl.pollIntervalMs',
+      `expected an integer ≥ 1 and ≤ ${MAX_TIMER_MS}, got ${String(pollIntervalMs)}`,
+    );
   const shareEvents = fc.shareEvents ?? true;
   if (typeof shareEvents !== 'boolean')
     throw invalid('flowControl.shareEvents', `expected true or false, got ${String(shareEvents)}`);

@@ -256,6 +256,12 @@ export function createRedisExecutionStore(
     async list(query: ExecutionQuery = {}): Promise<ExecutionPage> {
       const limit = query.limit ?? 100;
       const key = query.status === 'running' ? running : all;
+      if (query.cursor !== undefined && !/^\d{1,20}$/.test(query.cursor))
+        throw new FlowlaneError('FL_INVALID_OPTION', {
+          where: 'engine.runs.list',
+          option: 'cursor',
+          reason: `not a cursor of this store: ${JSON.stringify(query.cursor)}; pass the cursor of the previous page`,
+        });
       let max = query.cursor === undefined ? '+inf' : `(${query.cursor}`;
       const out: ExecutionSummary[] = [];
       let lastOrder: string | undefined;

@@ -97,6 +97,19 @@ export function createRedisFlowControlBackend(
   client: Redis,
   options: RedisFlowControlOptions = {},
 ): FlowControlBackend {
+  return redisFlowControl(client, options).backend;
+}
+
+/**
+ * The backend and `settled()`: resolves once the slot releases already issued have been answered. The plugin awaits
+ * it before closing its connection — a run that ended just before `engine.close()` issued its `ZREM` (auto-pipelined,
+ * sent on the next turn of the event loop) and QUIT would otherwise overtake it, leaving the slot held in Redis for
+ * `leaseMs`.
+ */
+export function redisFlowControl(
+  client: Redis,
+  options: RedisFlowControlOptions = {},
+): { readonly backend: FlowControlBackend; settled(): Promise<void> } {
   const prefix = `${options.prefix ?? 'flowlane:'}fc:`;
   const leaseMs = options.leaseMs ?? 30_000;
   const c = client as FlowClient;
@@ -118,7 +131,8 @@ export function createRedisFlowControlBackend(
     timer.unref();
   };
   const events = options.shareEvents === false ? undefined : redisEvents(client, `${prefix}event:`);
-  return {
+  const releasing = new Set<Promise<unknown>>();
+  const backend: FlowControlBackend = {
     name: 'redis',
     ...events?.methods,
     pollInterval: options.pollIntervalMs ?? 250,
@@ -136,7 +150,13 @@ export function createRedisFlowControlBackend(
       const set = held.get(key);
       set?.delete(holder);
       if (set?.size === 0) held.delete(key);
-      await c.zrem(`${prefix}slots:${key}`, holder);
+      const sent = c.zrem(`${prefix}slots:${key}`, holder);
+      const tracked: Promise<unknown> = sent.then(
+        (): void => void releasing.delete(tracked),
+        (): void => void releasing.delete(tracked),
+      );
+      releasing.add(tracked);
+      await sent;
     },
     async take({ key, limit, period, now, holder }): Promise<RateDecision> {
       const [ok, wait] = await c.flowlaneFcTake(`${prefix}rate:${key}`, limit, Math.ceil(period), holder);
@@ -149,6 +169,7 @@ export function createRedisFlowControlBackend(
       events?.close();
     },
   };
+  return { backend, settled: () => Promise.all([...releasing]).then(() => undefined) };
 }
 
 /**

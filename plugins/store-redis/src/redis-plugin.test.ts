@@ -34,6 +34,21 @@ describe('redisStore options and connection', () => {
     expect(() => redisStore({ url: 'redis://h', stores: ['cahce'] as never })).toThrow(/did you mean "cache"/);
   });
 
+  it('refuses durations Redis or a timer cannot honour', () => {
+    const url = 'redis://127.0.0.1:1';
+    // 1e20 reached Redis as "1e+20": PEXPIRE refused it and every run failed as it finished (FL_STORE_WRITE_FAILED).
+    expect(() => redisStore({ url, retentionMs: 1e20 })).toThrow(
+      /retentionMs.*at most 2\^53 − 1.*got 100000000000000000000/,
+    );
+    // Timers longer than 2^31−1 ms fire after 1 ms: connect gave up at once, renewals and polls ran every ms.
+    expect(() => redisStore({ url, connectTimeoutMs: 1e12 })).toThrow(/connectTimeoutMs.*≤ 2147483647/);
+    expect(() => redisStore({ url, flowControl: { leaseMs: 1e15 } })).toThrow(/flowControl\.leaseMs.*≤ 2147483647/);
+    expect(() => redisStore({ url, flowControl: { pollIntervalMs: 1e12 } })).toThrow(
+      /flowControl\.pollIntervalMs.*≤ 2147483647/,
+    );
+    expect(() => redisStore({ url, retentionMs: 2 ** 53 - 1, connectTimeoutMs: 2_147_483_647 })).not.toThrow();
+  });
+
   it('redacts passwords in URLs', () => {
     expect(redactRedisUrl('redis://app:hunter2@cache:6379/0')).toBe('redis://app:***@cache:6379/0');
     expect(redactRedisUrl('rediss://:hunter2@cache:6380')).toBe('rediss://:***@cache:6380');
@@ -85,6 +100,11 @@ describe('redisStore on a real Redis', () => {
       version: '1',
     });
     expect((await reader.runs.list({ workflow: 'redis-basic' })).runs.map((x) => x.executionId)).toEqual(['basic-1']);
+    // A cursor that is not one of this store's is a typed error (it was a raw "ERR min or max is not a float").
+    await expect(reader.runs.list({ cursor: 'junk' })).rejects.toMatchObject({
+      code: 'FL_INVALID_OPTION',
+      message: expect.stringMatching(/engine\.runs\.list: invalid cursor: not a cursor of this store/),
+    });
     const client = new Redis(redis.url);
     expect(JSON.parse((await client.hget('basic:state:basic-1', 'seen'))!)).toEqual({ by: 'a' });
     await client.quit();

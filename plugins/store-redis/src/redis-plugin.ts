@@ -4,7 +4,7 @@ import { RedisStoreError } from './errors.js';
 import { type RedisStoreOptions, redactRedisUrl, resolveOptions } from './options.js';
 import { createRedisCacheStore } from './redis-cache-store.js';
 import { createRedisExecutionStore } from './redis-execution-store.js';
-import { createRedisFlowControlBackend } from './redis-flow-control.js';
+import { redisFlowControl } from './redis-flow-control.js';
 import { createRedisStateStore } from './redis-state-store.js';
 import { listenForControl } from './run-control.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
@@ -97,6 +97,7 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
       client.on('error', onError);
       client.on('ready', onReady);
       let stopControl: (() => void) | undefined;
+      let flowSettled: (() => Promise<void>) | undefined;
       if (o.stores.has('executions')) {
         api.executions.setStore(createRedisExecutionStore(client, { prefix: o.prefix, retentionMs: o.retentionMs }));
         if (o.control)
@@ -111,8 +112,9 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
       if (o.stores.has('cache'))
         api.cache.setStore(createRedisCacheStore(client, { prefix: o.prefix, codec: o.codec }));
       if (o.stores.has('flowControl')) {
-        const backend = createRedisFlowControlBackend(client, { prefix: o.prefix, ...o.flowControl });
-        api.flowControl.setBackend(backend);
+        const flow = redisFlowControl(client, { prefix: o.prefix, ...o.flowControl });
+        flowSettled = flow.settled;
+        api.flowControl.setBackend(flow.backend);
       }
       if (o.stores.has('state'))
         api.state.setStore(
@@ -122,6 +124,16 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
         stopControl?.();
         client.off('error', onError);
         client.off('ready', onReady);
+        // Slots given back by runs that just ended: their ZREM must reach Redis before QUIT (or the caller's own
+        // client.quit()), or the slot stays held for the lease (2 s at most, like QUIT below).
+        let drainTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          flowSettled?.(),
+          new Promise((r) => {
+            drainTimer = setTimeout(r, 2_000);
+          }),
+        ]);
+        clearTimeout(drainTimer);
         if (!owned) return;
         // QUIT waits for replies still due; a Redis that is away gets 2 s, then the socket is dropped.
         let timer: NodeJS.Timeout | undefined;

@@ -110,9 +110,18 @@ describe('cancelRun (cancel from another process)', () => {
   });
 
   it('unknown runs and unreachable Redis are typed errors (password redacted)', async () => {
-    await expect(cancelRun('nope', { url: redis.url, prefix: 'c3:' })).rejects.toSatisfy((e) =>
-      isFlowlaneError(e, 'FL_EXECUTION_NOT_FOUND'),
+    await expect(cancelRun('nope', { url: redis.url, prefix: 'c3:' })).rejects.toSatisfy(
+      (e) =>
+        isFlowlaneError(e, 'FL_EXECUTION_NOT_FOUND') &&
+        // It said "No active execution … on this engine": there is no engine here, only the store.
+        /No execution "nope" in the execution store/.test((e as Error).message),
     );
+    // Unknown keys were ignored (a typo'd `wait` fell back to 10 s); messages name cancelRun, not "Workflow".
+    await expect(cancelRun('nope', { url: redis.url, wait: 1 } as never)).rejects.toThrow(
+      /^cancelRun: invalid wait: unknown option; did you mean "waitMs"\?/,
+    );
+    await expect(cancelRun('nope', { url: redis.url, waitMs: -1 })).rejects.toThrow(/^cancelRun: invalid waitMs/);
+    await expect(cancelRun('', { url: redis.url })).rejects.toThrow(/^cancelRun: invalid executionId/);
     const err = await cancelRun('x', { url: 'redis://app:hunter2@127.0.0.1:1', waitMs: 0 }).catch((e: Error) => e);
     expect(isFlowlaneError(err, 'FL_REDIS_UNREACHABLE')).toBe(true);
     expect(String((err as Error).message)).not.toContain('hunter2');

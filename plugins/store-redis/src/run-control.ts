@@ -1,4 +1,12 @@
-import { type Engine, type ExecutionRecord, FlowlaneError, isFlowlaneError } from '@flowlane/core';
+import {
+  allKeys,
+  type Engine,
+  type ExecutionRecord,
+  FlowlaneError,
+  isFlowlaneError,
+  unknownKeyHint,
+  unknownKeys,
+} from '@flowlane/core';
 import { Redis } from 'ioredis';
 import { RedisStoreError } from './errors.js';
 import { redactRedisUrl } from './options.js';
@@ -91,6 +99,7 @@ export interface CancelRunResult {
 }
 
 const DEFAULT_REASON = 'cancel requested through the store';
+const CANCEL_KEYS = allKeys<CancelRunOptions>()(['url', 'client', 'prefix', 'reason', 'waitMs']);
 
 /**
  * Cancels a run recorded in a Redis store from any process — typically one executing in another process. Publishes a
@@ -106,16 +115,37 @@ const DEFAULT_REASON = 'cancel requested through the store';
  * ```
  */
 export async function cancelRun(executionId: string, options: CancelRunOptions): Promise<CancelRunResult> {
+  const where = 'cancelRun';
+  if (typeof executionId !== 'string' || executionId === '')
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where,
+      option: 'executionId',
+      reason: 'expected a non-empty string',
+    });
+  if (typeof options !== 'object' || options === null)
+    throw new FlowlaneError('FL_INVALID_OPTION', { where, option: 'options', reason: 'expected { url | client, … }' });
+  const [unknown] = unknownKeys(options, CANCEL_KEYS);
+  if (unknown !== undefined)
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where,
+      option: unknown.key,
+      reason: `unknown option; ${unknownKeyHint(unknown, CANCEL_KEYS)}`,
+    });
   const prefix = options.prefix ?? 'flowlane:';
   const reason = options.reason ?? DEFAULT_REASON;
   const waitMs = options.waitMs ?? 10_000;
   if (!(Number.isInteger(waitMs) && waitMs >= 0))
     throw new FlowlaneError('FL_INVALID_OPTION', {
+      where,
       option: 'waitMs',
       reason: `expected an integer ≥ 0, got ${String(waitMs)}`,
     });
   if ((options.url === undefined) === (options.client === undefined))
-    throw new FlowlaneError('FL_INVALID_OPTION', { option: 'url', reason: 'give exactly one of url and client' });
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where,
+      option: 'url',
+      reason: 'give exactly one of url and client',
+    });
   const client =
     options.client ??
     new Redis(options.url!, {
@@ -137,7 +167,7 @@ export async function cancelRun(executionId: string, options: CancelRunOptions):
       });
     const store = createRedisExecutionStore(client, { prefix, retentionMs: 7 * 86_400_000 });
     const before = await store.get(executionId);
-    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     if (before.status !== 'running') return { outcome: 'already-finished', status: before.status };
     const requestId = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
     const msg: CancelRequest = { type: 'cancel', executionId, reason, requestId };

@@ -148,8 +148,32 @@ describe('createSharedState on a real Redis', () => {
       /needs the environments in order/,
     );
     await expect(createSharedState({ client, environment: 'p', conflcit: 'manual' } as never)).rejects.toThrow(
-      /unknown option/,
+      /^Invalid createSharedState\(\) option "conflcit": unknown option/,
     );
+    // priority is read only by environment-priority: given with another strategy it was silently ignored.
+    await expect(createSharedState({ client, environment: 'p', priority: ['p'] })).rejects.toThrow(
+      /option "priority": only conflict: 'environment-priority' reads it \(conflict is "latest-wins"\)/,
+    );
+  });
+
+  it('after close(), writes reject with FL_REDIS_CLOSED and reach nothing; reads answer from the local copy', async () => {
+    const [a, b] = await environments(['a', 'b']);
+    const seen = nextChange(b!, 'k');
+    await a!.set('k', 1);
+    await seen;
+    await a!.close();
+    // A write after close() used to reach Redis (and every other environment) from a copy that no longer listens.
+    await expect(a!.set('k', 2)).rejects.toMatchObject({
+      code: 'FL_REDIS_CLOSED',
+      message: expect.stringMatching(/environment "a" is closed; set\(\) needs an open one/),
+    });
+    await expect(a!.resolve('k', { value: 3 })).rejects.toMatchObject({ code: 'FL_REDIS_CLOSED' });
+    await expect(a!.sync()).rejects.toMatchObject({ code: 'FL_REDIS_CLOSED' });
+    await expect(a!.conflicts()).rejects.toMatchObject({ code: 'FL_REDIS_CLOSED' });
+    expect(a!.get('k')).toBe(1);
+    await b!.sync();
+    expect(b!.entry('k')?.version).toBe(1);
+    await a!.close(); // idempotent
   });
 });
 

@@ -173,6 +173,11 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
   readonly #priority: readonly string[];
   readonly #now: () => number;
   readonly #codec: RedisCodec;
+  #closed = false;
+
+  #open(operation: string): void {
+    if (this.#closed) throw new RedisStoreError('FL_REDIS_CLOSED', { environment: this.environment, operation });
+  }
 
   /** @internal Use {@link createSharedState}. */
   constructor(options: SharedStateOptions) {
@@ -264,6 +269,7 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
    * environment now has (the new one when `applied`).
    */
   async set(key: string, value: unknown): Promise<{ outcome: SharedWriteOutcome; entry: SharedEntry }> {
+    this.#open('set');
     const text = this.#encode(key, value);
     const [outcome, current] = await this.#client.flowlaneSharedSet(
       this.#values,
@@ -285,6 +291,7 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
 
   /** Re-read every key from Redis (after a reconnect, or to be sure). */
   async sync(): Promise<void> {
+    this.#open('sync');
     const [[, values], [, metas]] = (await this.#client.multi().hgetall(this.#values).hgetall(this.#meta).exec()) as [
       [unknown, Record<string, string>],
       [unknown, Record<string, string>],
@@ -305,6 +312,7 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
 
   /** Conflicts held under `manual`, waiting for `resolve`. */
   async conflicts(): Promise<SharedConflict[]> {
+    this.#open('conflicts');
     const all = await this.#client.hgetall(this.#conflicts);
     return Object.values(all).map((text) => {
       const c = JSON.parse(text) as SharedConflict;
@@ -317,6 +325,7 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
    * next version (written by this environment) in every environment. False when there was no conflict for `key`.
    */
   async resolve(key: string, choice: 'current' | 'proposed' | { readonly value: unknown }): Promise<boolean> {
+    this.#open('resolve');
     let value: unknown;
     if (choice === 'current' || choice === 'proposed') {
       const c = (await this.conflicts()).find((x) => x.key === key);
@@ -338,8 +347,13 @@ export class SharedState extends EventEmitter<SharedStateEvents> {
     return true;
   }
 
-  /** Stop listening (the client given in the options stays open). */
+  /**
+   * Stop listening (the client given in the options stays open). Afterwards `set`, `sync`, `conflicts` and `resolve`
+   * reject with `FL_REDIS_CLOSED` (a write would reach Redis while this copy no longer hears changes); `get`,
+   * `entry` and `snapshot` keep answering from the last local copy.
+   */
   async close(): Promise<void> {
+    this.#closed = true;
     this.removeAllListeners();
     await this.#sub.quit().catch(() => undefined);
     this.#sub.disconnect();
@@ -369,26 +383,40 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   for (const key of Object.keys(options))
     if (!known.includes(key))
       throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+        where: 'createSharedState()',
         option: key,
         reason: `unknown option of createSharedState (known: ${known.join(', ')})`,
       });
   if (options.client === undefined)
-    throw new RedisStoreError('FL_REDIS_INVALID_OPTION', { option: 'client', reason: 'required' });
+    throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+      where: 'createSharedState()',
+      option: 'client',
+      reason: 'required',
+    });
   if (typeof options.environment !== 'string' || options.environment === '' || /\s/.test(options.environment))
     throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+      where: 'createSharedState()',
       option: 'environment',
       reason: 'expected a non-empty name without spaces',
     });
   const c = options.conflict;
   if (c !== undefined && c !== 'latest-wins' && c !== 'environment-priority' && c !== 'manual')
     throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+      where: 'createSharedState()',
       option: 'conflict',
       reason: `expected 'latest-wins', 'environment-priority' or 'manual', got ${JSON.stringify(c)}`,
     });
   if (c === 'environment-priority' && (options.priority?.length ?? 0) === 0)
     throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+      where: 'createSharedState()',
       option: 'priority',
       reason: "conflict: 'environment-priority' needs the environments in order of priority",
+    });
+  if (c !== 'environment-priority' && options.priority !== undefined)
+    throw new RedisStoreError('FL_REDIS_INVALID_OPTION', {
+      where: 'createSharedState()',
+      option: 'priority',
+      reason: `only conflict: 'environment-priority' reads it (conflict is ${JSON.stringify(c ?? 'latest-wins')})`,
     });
   const state = new SharedState(options);
   await state.start();

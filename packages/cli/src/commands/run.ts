@@ -99,6 +99,13 @@ export function createView(
  * With `--store redis://…` the run is durable: logged in that Redis, visible to `flowlane runs`, resumable.
  */
 export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
+  // An empty id reached engine.run and failed as a run (exit 1, "Workflow: invalid executionId"): it is bad usage.
+  if (opts.id !== undefined && opts.id.trim() === '')
+    throw new CliError(
+      '--id is empty.',
+      'Pass an execution id, e.g. --id release-42, or leave --id out.',
+      ExitCode.usage,
+    );
   const input = parseInput(opts.input, io.cwd);
   const mod = await importWorkflowFile(file, io.cwd);
   const { workflow } = pickWorkflow(mod, opts.export);

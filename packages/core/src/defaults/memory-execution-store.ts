@@ -1,4 +1,6 @@
 import { FlowlaneError } from '../errors.js';
+import { allKeys } from '../options/all-keys.js';
+import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import type {
   ExecutionFence,
   ExecutionPage,
@@ -14,7 +16,7 @@ import type {
 export interface MemoryExecutionStoreOptions {
   /** Wall clock for lease expiry and retention. Default `Date.now`. */
   readonly now?: (() => number) | undefined;
-  /** Finished runs are removed this many ms after they finished. Default: kept until the store is disposed. */
+  /** Finished runs are removed this many ms after they finished. Default (or `0`): kept until the store is disposed. */
   readonly retentionMs?: number | undefined;
   /** At most this many finished runs are kept (oldest removed first). Default 10 000. */
   readonly maxFinished?: number | undefined;
@@ -52,8 +54,9 @@ export function finishedStatus(r: ExecutionRecord): ExecutionStatus | undefined 
  * ```
  */
 export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions = {}): ExecutionStore {
+  checkOptions(options);
   const now = options.now ?? Date.now;
-  const retention = options.retentionMs;
+  const retention = options.retentionMs === 0 ? undefined : options.retentionMs;
   const maxFinished = options.maxFinished ?? 10_000;
   const runs = new Map<string, Entry>();
   const finished: string[] = [];
@@ -130,6 +133,12 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
       prune();
       const limit = query.limit ?? 100;
       const before = query.cursor === undefined ? Number.POSITIVE_INFINITY : Number(query.cursor);
+      if (!(before === Number.POSITIVE_INFINITY || Number.isSafeInteger(before)))
+        throw new FlowlaneError('FL_INVALID_OPTION', {
+          where: 'engine.runs.list',
+          option: 'cursor',
+          reason: `not a cursor of this store: ${JSON.stringify(query.cursor)}; pass the cursor of the previous page`,
+        });
       const out: ExecutionSummary[] = [];
       const all = [...runs.values()].sort((a, b) => b.order - a.order);
       let last: Entry | undefined;
@@ -175,4 +184,26 @@ export function createMemoryExecutionStore(options: MemoryExecutionStoreOptions 
       }
     }
   }
+}
+
+const MEMORY_STORE_KEYS = allKeys<MemoryExecutionStoreOptions>()(['now', 'retentionMs', 'maxFinished']);
+
+/** Unknown keys and bad values throw `FL_INVALID_OPTION` naming the option. */
+function checkOptions(options: MemoryExecutionStoreOptions): void {
+  const where = 'createMemoryExecutionStore';
+  const fail = (option: string, reason: string): never => {
+    throw new FlowlaneError('FL_INVALID_OPTION', { where, option, reason });
+  };
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('options', 'expected an object');
+  const [u] = unknownKeys(options, MEMORY_STORE_KEYS);
+  if (u !== undefined) fail(u.key, `unknown option; ${unknownKeyHint(u, MEMORY_STORE_KEYS)}`);
+  const { now, retentionMs, maxFinished } = options;
+  if (now !== undefined && typeof now !== 'function') fail('now', 'expected a function returning ms since the epoch');
+  if (
+    retentionMs !== undefined &&
+    !(typeof retentionMs === 'number' && Number.isFinite(retentionMs) && retentionMs >= 0)
+  )
+    fail('retentionMs', `expected a number of ms ≥ 0 (0 keeps finished runs), got ${String(retentionMs)}`);
+  if (maxFinished !== undefined && !(Number.isSafeInteger(maxFinished) && maxFinished >= 0))
+    fail('maxFinished', `expected an integer ≥ 0, got ${String(maxFinished)}`);
 }

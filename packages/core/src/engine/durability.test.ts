@@ -558,8 +558,12 @@ describe('durable executions (memory store)', () => {
     const bad: [Record<string, unknown>, RegExp][] = [
       [{ executions: {} }, /executions.*ExecutionStore/],
       [{ workflows: ['deploy'] }, /workflows\[0\].*built workflow/],
-      [{ leaseMs: 1 }, /leaseMs.*≥ 10/],
-      [{ resume: 'always' }, /resume.*'auto' or 'manual'/],
+      [{ leaseMs: 1 }, /^createEngine: invalid leaseMs.*≥ 10/],
+      // The lease is renewed by a timer: a longer one fired after 1 ms and renewed in a loop.
+      [{ leaseMs: 1e10 }, /^createEngine: invalid leaseMs: expected ms ≥ 10 and ≤ 2147483647, got 10000000000/],
+      [{ maxTriggerDepth: 0 }, /^createEngine: invalid maxTriggerDepth: expected an integer ≥ 1/],
+      [{ maxConcurrentRuns: Number.NaN }, /^createEngine: invalid maxConcurrentRuns/],
+      [{ resume: 'always' }, /^createEngine: invalid resume.*'auto' or 'manual'/],
       [{ unregisteredVersion: 'skip' }, /unregisteredVersion.*'wait' or 'fail'/],
       [{ executionz: createMemoryExecutionStore() }, /executionz.*executions/],
     ];
@@ -575,12 +579,100 @@ describe('durable executions (memory store)', () => {
     }
   });
 
+  it('createMemoryExecutionStore refuses unknown keys and bad values; retentionMs 0 keeps finished runs', async () => {
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [
+        { retentionMS: 5 },
+        /createMemoryExecutionStore: invalid retentionMS: unknown option; did you mean "retentionMs"/,
+      ],
+      [{ retentionMs: -1 }, /invalid retentionMs: expected a number of ms ≥ 0/],
+      [{ retentionMs: Number.NaN }, /invalid retentionMs/],
+      [{ maxFinished: 1.5 }, /invalid maxFinished: expected an integer ≥ 0/],
+      [{ maxFinished: '3' }, /invalid maxFinished/],
+      [{ now: 5 }, /invalid now: expected a function/],
+    ];
+    for (const [options, message] of bad)
+      expect(() => createMemoryExecutionStore(options as never), JSON.stringify(options)).toThrow(message);
+    let now = 1_000;
+    const store = createMemoryExecutionStore({ retentionMs: 0, now: () => now });
+    const engine = createEngine({ executions: store });
+    const wf = workflow('keep')
+      .addNode('a', () => 1)
+      .build();
+    await engine.run(wf, undefined, { executionId: 'k-1' }).result;
+    now += 86_400_000;
+    expect((await store.get('k-1'))?.status).toBe('success');
+    await engine.close();
+  });
+
+  it('engine.runs.list refuses a bad query with FL_INVALID_OPTION; engine.runs after close() is FL_ENGINE_CLOSED', async () => {
+    const engine = createEngine({ executions: createMemoryExecutionStore() });
+    const wf = workflow('listed')
+      .addNode('a', () => 1)
+      .build();
+    await engine.run(wf, undefined, { executionId: 'l-1' }).result;
+    await engine.run(wf, undefined, { executionId: 'l-2' }).result;
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ limit: 0 }, /engine\.runs\.list: invalid limit: expected an integer ≥ 1, got 0/],
+      [{ limit: -1 }, /invalid limit/],
+      [{ limit: Number.NaN }, /invalid limit/],
+      [{ status: 'done' }, /invalid status: expected one of running, success, failed, cancelled, got "done"/],
+      [{ statuss: 'running' }, /invalid statuss: unknown option; did you mean "status"/],
+      [{ cursor: 'zzz' }, /invalid cursor: not a cursor of this store/],
+    ];
+    for (const [query, message] of bad) {
+      const err = await engine.runs.list(query as never).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isFlowlaneError(err, 'FL_INVALID_OPTION'), JSON.stringify(query)).toBe(true);
+      expect((err as Error).message).toMatch(message);
+    }
+    const first = await engine.runs.list({ limit: 1 });
+    expect(first.runs.map((r) => r.executionId)).toEqual(['l-2']);
+    expect((await engine.runs.list({ limit: 1, cursor: first.cursor! })).runs.map((r) => r.executionId)).toEqual([
+      'l-1',
+    ]);
+    await engine.close();
+    await expect(engine.runs.list()).rejects.toMatchObject({ code: 'FL_ENGINE_CLOSED' });
+    await expect(engine.runs.get('l-1')).rejects.toMatchObject({ code: 'FL_ENGINE_CLOSED' });
+    await expect(engine.runs.records('l-1')).rejects.toMatchObject({ code: 'FL_ENGINE_CLOSED' });
+  });
+
+  it('a new run under an id the store already holds is stopped with FL_DUPLICATE_EXECUTION, never reported success', async () => {
+    // An asynchronous store (as Redis is): the refused create answers after the run's records were queued behind it.
+    const memory = createMemoryExecutionStore();
+    const store = {
+      ...memory,
+      create: (...args: Parameters<typeof memory.create>) => Promise.resolve().then(() => memory.create(...args)),
+    };
+    const wf = workflow('dup')
+      .addNode('a', () => 1)
+      .build();
+    const first = createEngine({ executions: store, logger: quiet });
+    expect((await first.run(wf, undefined, { executionId: 'dup-1' }).result).status).toBe('success');
+    await first.close();
+    const second = createEngine({ executions: store, logger: quiet });
+    const again = await second.run(wf, undefined, { executionId: 'dup-1' }).result;
+    expect(again.status).toBe('cancelled');
+    expect(again.error?.code).toBe('FL_DUPLICATE_EXECUTION');
+    expect(again.error?.message).toMatch(/its log is in the execution store/);
+    // The log is still the first run's.
+    expect(types(await store.read('dup-1'))).toEqual(types(await memory.read('dup-1')));
+    expect((await store.get('dup-1'))?.status).toBe('success');
+    await second.close();
+  });
+
   it('resume without a store or of an unknown run is a typed error', async () => {
     const bare = createEngine();
     await expect(bare.resume('x')).rejects.toMatchObject({ code: 'FL_NO_EXECUTION_STORE' });
     await bare.close();
     const e = createEngine({ executions: createMemoryExecutionStore() });
-    await expect(e.resume('nope')).rejects.toMatchObject({ code: 'FL_EXECUTION_NOT_FOUND' });
+    // The store has no such log: the message said "No active execution … on this engine".
+    await expect(e.resume('nope')).rejects.toMatchObject({
+      code: 'FL_EXECUTION_NOT_FOUND',
+      message: expect.stringMatching(/^No execution "nope" in the execution store/),
+    });
     await e.close();
   });
 });

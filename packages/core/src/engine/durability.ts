@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { diffGraphs, graphSignature } from '../builder/graph-hash.js';
 import { FlowlaneError, serializeError } from '../errors.js';
+import { allKeys } from '../options/all-keys.js';
+import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import type {
   ExecutionPage,
   ExecutionQuery,
@@ -81,11 +83,13 @@ export class Durability {
     const lease = options.leaseMs ?? 10_000;
     if (!(Number.isFinite(lease) && lease >= 10))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: 'createEngine',
         option: 'leaseMs',
         reason: `expected ms ≥ 10, got ${String(lease)}`,
       });
     if (options.resume !== undefined && options.resume !== 'auto' && options.resume !== 'manual')
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: 'createEngine',
         option: 'resume',
         reason: `expected 'auto' or 'manual', got ${JSON.stringify(options.resume)}`,
       });
@@ -178,9 +182,9 @@ export class Durability {
   ): Promise<Resumable | undefined> {
     const store = this.#require('engine.resume');
     const before = await store.read(executionId);
-    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (before === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     const first = replay(before);
-    if (first === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (first === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     if (first.finished !== undefined)
       throw new FlowlaneError('FL_EXECUTION_FINISHED', { executionId, status: first.finished });
     const wf = this.definitionFor(executionId, first);
@@ -196,7 +200,7 @@ export class Durability {
     // Read again under the new lease: whatever the previous owner wrote before it was fenced is in.
     const records = await store.read(executionId);
     const state = records === undefined ? undefined : replay(records);
-    if (state === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
+    if (state === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId, inStore: true });
     return { workflow: wf, state, epoch };
   }
 
@@ -291,6 +295,8 @@ export class Durability {
   runs(active: () => Iterable<Execution>, ready: () => Promise<void>): RunsApi {
     return {
       list: async (query = {}) => {
+        this.#open();
+        checkQuery(query);
         await ready();
         if (this.store !== undefined) return this.store.list(query);
         const limit = query.limit ?? 100;
@@ -304,12 +310,14 @@ export class Durability {
         return { runs: runs.reverse().slice(0, limit) };
       },
       get: async (id) => {
+        this.#open();
         await ready();
         if (this.store !== undefined) return this.store.get(id);
         for (const x of active()) if (x.executionId === id) return summaryOf(x);
         return undefined;
       },
       records: async (id) => {
+        this.#open();
         await ready();
         return this.store === undefined ? undefined : this.store.read(id);
       },
@@ -321,6 +329,11 @@ export class Durability {
     this.#scan?.unsubscribe();
     this.#scan = undefined;
     this.leases.close();
+  }
+
+  /** `engine.runs` after `engine.close()`: the store's connections are gone, say so with a code. */
+  #open(): void {
+    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
   }
 
   #require(operation: string): ExecutionStore {
@@ -350,4 +363,27 @@ function summaryOf(x: Execution): ExecutionSummary {
     epoch: 0,
     records: 0,
   };
+}
+
+const QUERY_KEYS = allKeys<ExecutionQuery>()(['status', 'workflow', 'limit', 'cursor']);
+const STATUSES = ['running', 'success', 'failed', 'cancelled'];
+
+/** `engine.runs.list(query)`: unknown keys and bad values throw `FL_INVALID_OPTION` before the store is asked. */
+function checkQuery(query: unknown): void {
+  const fail = (option: string, reason: string): never => {
+    throw new FlowlaneError('FL_INVALID_OPTION', { where: 'engine.runs.list', option, reason });
+  };
+  if (typeof query !== 'object' || query === null || Array.isArray(query))
+    fail('query', 'expected an object like { status, workflow, limit, cursor }');
+  const q = query as Record<string, unknown>;
+  const [u] = unknownKeys(q, QUERY_KEYS);
+  if (u !== undefined) fail(u.key, `unknown option; ${unknownKeyHint(u, QUERY_KEYS)}`);
+  if (q.status !== undefined && !STATUSES.includes(q.status as string))
+    fail('status', `expected one of ${STATUSES.join(', ')}, got ${JSON.stringify(q.status)}`);
+  if (q.workflow !== undefined && (typeof q.workflow !== 'string' || q.workflow === ''))
+    fail('workflow', 'expected a workflow name');
+  if (q.limit !== undefined && !(Number.isSafeInteger(q.limit) && (q.limit as number) >= 1))
+    fail('limit', `expected an integer ≥ 1, got ${String(q.limit)}`);
+  if (q.cursor !== undefined && (typeof q.cursor !== 'string' || q.cursor === ''))
+    fail('cursor', 'expected the cursor string of the previous page');
 }

@@ -248,8 +248,9 @@ export class Journal {
       epoch: this.#fence.epoch,
       ...(current === undefined ? {} : { current }),
     });
-    this.abandon();
+    this.#dead = true;
     this.#host.fatal(error);
+    this.abandon();
   }
 
   #add(r: ExecutionRecord): void {
@@ -322,8 +323,11 @@ export class Journal {
       return;
     }
     if (isFlowlaneError(e, 'FL_DUPLICATE_EXECUTION')) {
-      this.abandon();
+      // Stop the run before releasing anyone waiting for durability: released first, a run whose records were all
+      // pending behind the refused create settled as `success` (its nodes ran, nothing was logged).
+      this.#dead = true;
       this.#host.fatal(e as FlowlaneError);
+      this.abandon();
       return;
     }
     // A write that retrying cannot fix (a broken script, a key of the wrong type, a typed store error) fails the

@@ -116,6 +116,16 @@ describe('engine.schedule (virtual time; the virtual clock starts at 1970-01-01T
     expect(code(() => engine.schedule('* * * * *', report, { kind: 'x' }, { missed: 'all' } as never))).toMatch(
       /"skip" or "catch-up"/,
     );
+    // A zone croner cannot read is refused at once (it used to surface later as a raw croner error on `ready`).
+    expect(code(() => engine.schedule('* * * * *', report, { kind: 'x' }, { timezone: 'Mars/Olympus' }))).toMatch(
+      /^FL_INVALID_OPTION: .*schedule\.timezone: expected an IANA time zone name.*"Mars\/Olympus"/,
+    );
+    expect(code(() => engine.schedule('* * * * *', report, { kind: 'x' }, { onError: 'log' } as never))).toMatch(
+      /schedule\.onError: expected a function/,
+    );
+    expect(code(() => engine.schedule('* * * * *', report, { kind: 'x' }, { id: '' }))).toMatch(
+      /schedule\.id: expected a non-empty string/,
+    );
     engine.schedule('* * * * *', report, { kind: 'x' }, { id: 'dup' });
     expect(code(() => engine.schedule('* * * * *', report, { kind: 'x' }, { id: 'dup' }))).toMatch(/already exists/);
   });

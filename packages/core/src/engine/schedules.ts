@@ -86,9 +86,22 @@ export class ScheduleSet {
         option: 'schedule.maxCatchUp',
         reason: `expected an integer ≥ 0, got ${String(maxCatchUp)}`,
       });
+    if (options.onError !== undefined && typeof options.onError !== 'function')
+      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'schedule.onError', reason: 'expected a function' });
+    const timezone = options.timezone ?? 'UTC';
+    if (!isTimeZone(timezone))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'schedule.timezone',
+        reason: `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(timezone)}`,
+      });
+    if (options.id !== undefined && (typeof options.id !== 'string' || options.id === ''))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'schedule.id',
+        reason: `expected a non-empty string, got ${JSON.stringify(options.id)}`,
+      });
     let pattern: Cron;
     try {
-      pattern = new Cron(cron, { timezone: options.timezone ?? 'UTC', paused: true });
+      pattern = new Cron(cron, { timezone, paused: true });
     } catch (error) {
       throw new FlowlaneError('FL_INVALID_OPTION', {
         option: 'schedule cron',
@@ -193,5 +206,16 @@ export class ScheduleSet {
     }
     this.#timers.clear();
     this.#ids.clear();
+  }
+}
+
+/** Whether `tz` is a time zone this runtime knows (`Intl` throws a RangeError for unknown names). */
+function isTimeZone(tz: unknown): boolean {
+  if (typeof tz !== 'string' || tz === '') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -118,6 +118,9 @@ describe('engine.trigger on custom events', () => {
     bad({ on: 'node.failed', run: wf }, /"node\.failed" is an engine event that triggers nothing/);
     bad({ on: 'x', run: wf, concurrency: 0 }, /integer ≥ 1/);
     bad({ on: 'x', run: wf, debounce: -1 }, /ms ≥ 0/);
+    // Longer than a timer can wait: Node would fire it after 1 ms instead of debouncing.
+    bad({ on: 'x', run: wf, debounce: 1e12 }, /trigger\.debounce: expected at most 2147483647 ms/);
+    bad({ on: 'workflow.completed', workflow: '', run: wf }, /trigger\.workflow: expected a workflow name/);
     expect(() => engine.emit('workflow.completed')).toThrow(/emitted by the engine/);
   });
 });

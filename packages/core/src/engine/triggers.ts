@@ -1,5 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { FlowlaneError, serializeError } from '../errors.js';
+import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from './events.js';
@@ -125,6 +126,11 @@ export class TriggerHub {
         option: 'trigger.run',
         reason: 'expected a built workflow (the result of .build())',
       });
+    if (opts.workflow !== undefined && (typeof opts.workflow !== 'string' || opts.workflow === ''))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'trigger.workflow',
+        reason: `expected a workflow name, got ${opts.workflow === '' ? 'an empty string' : typeof opts.workflow}`,
+      });
     if (opts.workflow !== undefined && !LIFECYCLE.has(opts.on))
       throw new FlowlaneError('FL_INVALID_OPTION', {
         option: 'trigger.workflow',
@@ -133,8 +139,12 @@ export class TriggerHub {
     for (const fn of ['when', 'onError'] as const)
       if (opts[fn] !== undefined && typeof opts[fn] !== 'function')
         throw new FlowlaneError('FL_INVALID_OPTION', { option: `trigger.${fn}`, reason: 'expected a function' });
-    positive('trigger.concurrency', opts.concurrency, true);
-    positive('trigger.debounce', opts.debounce, false);
+    positive('trigger.concurrency', opts.concurrency);
+    if (opts.debounce !== undefined && !isTimerMs(opts.debounce, true))
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        option: 'trigger.debounce',
+        reason: timerReason(opts.debounce, true),
+      });
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     const entry: Entry = { opts, active: 0, waiting: [], debounced: new Map(), removed: false };
     this.#entries.add(entry);
@@ -353,11 +363,8 @@ export function loopError(chain: readonly string[], event: string, limit: number
   return new FlowlaneError('FL_TRIGGER_LOOP', { cycle: chain.slice(from), event, limit });
 }
 
-function positive(option: string, value: unknown, integer: boolean): void {
+function positive(option: string, value: unknown): void {
   if (value === undefined) return;
-  if (typeof value !== 'number' || !(value >= (integer ? 1 : 0)) || (integer && !Number.isInteger(value)))
-    throw new FlowlaneError('FL_INVALID_OPTION', {
-      option,
-      reason: `expected ${integer ? 'an integer ≥ 1' : 'a number of ms ≥ 0'}, got ${String(value)}`,
-    });
+  if (typeof value !== 'number' || !(value >= 1) || !Number.isInteger(value))
+    throw new FlowlaneError('FL_INVALID_OPTION', { option, reason: `expected an integer ≥ 1, got ${String(value)}` });
 }

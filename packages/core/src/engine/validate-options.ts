@@ -1,5 +1,6 @@
 import { FlowlaneError } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
+import { isTimerMs, MAX_TIMER_MS } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import { internalsOf } from '../workflow.js';
 import type { RunOptions } from './run-types.js';
@@ -121,6 +122,22 @@ export function validateEngineOptions(options: unknown): void {
     fail(where, 'instanceId', `expected a non-empty string, got ${describe(o.instanceId)}`);
   if (o.unregisteredVersion !== undefined && o.unregisteredVersion !== 'wait' && o.unregisteredVersion !== 'fail')
     fail(where, 'unregisteredVersion', `expected 'wait' or 'fail', got ${describe(o.unregisteredVersion)}`);
+  // Numbers and modes, here so that every message names createEngine (the engine and durability re-check them).
+  for (const k of ['maxConcurrentRuns', 'concurrency', 'maxTriggerDepth'] as const) {
+    const v = o[k];
+    const unbounded = k !== 'maxTriggerDepth' && v === Number.POSITIVE_INFINITY;
+    if (v !== undefined && !unbounded && !(Number.isInteger(v) && (v as number) >= 1))
+      fail(where, k, `expected an integer ≥ 1, got ${typeof v === 'number' ? String(v) : describe(v)}`);
+  }
+  const lease = o.leaseMs;
+  if (lease !== undefined && !(isTimerMs(lease) && (lease as number) >= 10))
+    fail(
+      where,
+      'leaseMs',
+      `expected ms ≥ 10 and ≤ ${MAX_TIMER_MS}, got ${typeof lease === 'number' ? String(lease) : describe(lease)}`,
+    );
+  if (o.resume !== undefined && o.resume !== 'auto' && o.resume !== 'manual')
+    fail(where, 'resume', `expected 'auto' or 'manual', got ${describe(o.resume)}`);
 }
 
 /**

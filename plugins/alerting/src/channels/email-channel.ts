@@ -68,7 +68,11 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
   const smtp = options.smtp;
   if (typeof smtp.host !== 'string' || smtp.host === '') fail(where, 'smtp.host', 'expected a host name');
   const port =
-    smtp.port === undefined ? (smtp.secure ? 465 : 587) : positive(where, 'smtp.port', smtp.port, { integer: true });
+    smtp.port === undefined
+      ? smtp.secure
+        ? 465
+        : 587
+      : positive(where, 'smtp.port', smtp.port, { integer: true, max: 65_535 });
   if (smtp.auth !== undefined && (typeof smtp.auth.user !== 'string' || typeof smtp.auth.pass !== 'string'))
     fail(where, 'smtp.auth', 'expected { user, pass } strings');
   if (typeof options.from !== 'string' || !options.from.includes('@')) fail(where, 'from', 'expected an email address');

@@ -43,7 +43,7 @@ export function errorRate(options: ErrorRateOptions): AlertRule {
   const above = options.above;
   if (typeof above !== 'number' || !(above >= 0 && above < 1))
     fail(where, 'above', `expected a fraction in [0, 1), got ${JSON.stringify(above)}`);
-  const windowMs = positive(where, 'window', options.window);
+  const windowMs = positive(where, 'window', options.window, { timer: true });
   const minRuns = options.minRuns === undefined ? 1 : positive(where, 'minRuns', options.minRuns, { integer: true });
   const workflow = optionalString(where, 'workflow', options.workflow);
   return {

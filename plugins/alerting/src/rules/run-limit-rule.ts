@@ -34,7 +34,7 @@ export function runLimitRule<O extends RunLimitOptions>(
 ): AlertRule {
   const where = `${name}()`;
   checkKeys(where, options, known);
-  const limitMs = positive(where, limit, options[limit]);
+  const limitMs = positive(where, limit, options[limit], { timer: true });
   const workflow = optionalString(where, 'workflow', options.workflow);
   return {
     name,

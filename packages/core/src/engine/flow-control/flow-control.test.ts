@@ -289,6 +289,17 @@ describe('flow control', () => {
         .addNode('a', () => 1)
         .build(),
     ).toThrow(/rateLimit\.mode/);
+    // Periods a timer cannot wait (> 2^31−1 ms) would fire after 1 ms: a delayed run's gate spun every ms instead.
+    expect(() =>
+      workflow('x', { rateLimit: { limit: 1, period: 1e10 } })
+        .addNode('a', () => 1)
+        .build(),
+    ).toThrow(/rateLimit\.period: expected at most 2147483647 ms/);
+    expect(() =>
+      workflow('x', { debounce: { period: 1_000, maxWait: 1e13 } })
+        .addNode('a', () => 1, { rateLimit: { limit: 1, period: 2 ** 31 } })
+        .build(),
+    ).toThrow(/debounce\.maxWait: expected at most 2147483647 ms.*rateLimit\.period: expected at most/s);
     expect(() =>
       workflow('x', { concurrency: { limit: 1, kye: () => 1 } as never })
         .addNode('a', () => 1)

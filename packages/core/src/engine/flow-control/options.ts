@@ -1,3 +1,4 @@
+import { isTimerMs, MAX_TIMER_MS } from '../../options/timer-ms.js';
 import type { FlowKeyContext, WorkflowFlowOptions } from './types.js';
 
 /** Keys of {@link WorkflowFlowOptions} (checked against the type in validate-options.test-d.ts). */
@@ -129,8 +130,15 @@ function int(out: FlowOptionProblem[], option: string, v: unknown): void {
 }
 
 function ms(out: FlowOptionProblem[], option: string, v: unknown, positive: boolean): void {
-  if (typeof v !== 'number' || !Number.isFinite(v) || (positive ? v <= 0 : v < 0))
-    out.push({ option, reason: `expected a duration in ms > 0, got ${describe(v)}` });
+  if (!isTimerMs(v, !positive))
+    out.push({
+      option,
+      // A longer delay would fire after 1 ms (Node's timer limit): the gate would spin instead of waiting.
+      reason:
+        typeof v === 'number' && v > MAX_TIMER_MS
+          ? `expected at most ${MAX_TIMER_MS} ms (2^31−1, about 24.8 days; the longest timer), got ${describe(v)}`
+          : `expected a duration in ms ${positive ? '>' : '≥'} 0, got ${describe(v)}`,
+    });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
