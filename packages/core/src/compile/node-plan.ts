@@ -83,7 +83,7 @@ export function invokerFor(def: NodeDef): (ctx: NodeContext, error: unknown) => 
     case 'forEach':
       return (ctx) => forEach(def, ctx);
     case 'subworkflow':
-      // The execution replaces this with a child run (it needs the engine); see Execution.#invoke.
+      // The execution replaces this with a child run (it needs the engine); see Execution.invoke.
       return fn;
     default:
       return fn;

@@ -8,6 +8,7 @@ import { createMemoryCacheStore } from '../defaults/memory-cache-store.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { createChildContainer } from '../plugin/container.js';
 import { contain, type ExporterHook, type PluginRegistry } from '../plugin/plugin-host.js';
+import { TokenKeys as Tokens } from '../plugin/token-keys.js';
 import type { AuditSink, Executor, Logger } from '../plugin/types.js';
 import { CustomEventBoard } from './custom-event-board.js';
 import type { EngineOptions } from './engine-options.js';
@@ -122,4 +123,23 @@ export function createEngineRegistry<X>(
       return hooks.flow();
     },
   };
+}
+
+/** The engine's services under their DI tokens (`Tokens.*`); plugin-provided ones are read when resolved. */
+export function registerEngineTokens<X>(
+  engine: object,
+  rt: EngineRegistry<X>,
+  logger: Logger,
+  clock: SchedulerLike,
+): void {
+  const container = rt.container;
+  container.register(Tokens.Engine, { useValue: engine });
+  container.register(Tokens.Logger, { useValue: logger });
+  container.register(Tokens.Clock, { useValue: clock });
+  container.register(Tokens.Executors, { useValue: rt.executors });
+  container.register(Tokens.AuditSinks, { useFactory: () => rt.auditSinks });
+  container.register(Tokens.CacheStore, { useFactory: () => rt.cacheStore });
+  container.register(Tokens.StateStore, { useFactory: () => rt.stateStore });
+  container.register(Tokens.PermissionPolicy, { useFactory: () => rt.permissionPolicy });
+  container.register(Tokens.Scheduler, { useFactory: () => rt.scheduler });
 }

@@ -1,41 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { asyncScheduler, type Observable, Subject, type Subscription } from 'rxjs';
-import { planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
+import { asyncScheduler, type Observable } from 'rxjs';
+import { consoleLogger } from '../defaults/console-logger.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
-import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
-import type { EnqueuedRun, EnqueueOptions, QueuedRun, QueuedRunResult } from '../plugin/contracts/run-queue.js';
-import { checkPlugins, type ExporterHook, type PluginHostTarget, safe, setupPlugins } from '../plugin/plugin-host.js';
-import { TokenKeys as Tokens } from '../plugin/token-keys.js';
-import type { Actor, Logger } from '../plugin/types.js';
+import { FlowlaneError } from '../errors.js';
+import type { EnqueuedRun, EnqueueOptions, QueuedRunResult } from '../plugin/contracts/run-queue.js';
+import { checkPlugins, type PluginHostTarget, setupPlugins } from '../plugin/plugin-host.js';
+import type { Actor, AuditRecord } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import { authorizeAction } from './authorize-action.js';
+import { closeEngine } from './close-engine.js';
 import { Durability, type RunsApi } from './durability.js';
+import { EngineEvents, pluginHostTarget } from './engine-events.js';
 import type { EngineOptions } from './engine-options.js';
-import { createEngineRegistry, createHeard, createPublisher, type EngineRegistry } from './engine-registry.js';
-import { type FlowEvent, type SystemEvent } from './events.js';
+import { createEngineRegistry, type EngineRegistry, registerEngineTokens } from './engine-registry.js';
+import type { FlowEvent, SystemEvent } from './events.js';
 import { Execution } from './execution.js';
 import { FlowGate } from './flow-control/gate.js';
 import { type CapturedOrigin, captureRunOrigin, runOriginCarrier } from './propagation.js';
+import { autoResume, type ResumeHost, resumeRun } from './resume-run.js';
 import { checkRedact, checkRunOptions } from './run-options.js';
 import { enqueueRun, waitForQueuedResult } from './run-queue.js';
+import { RunTable } from './run-table.js';
 import type { Run, RunOptions, RunResult } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
-import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
 import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
-import { validateEngineOptions, validateRunArgs } from './validate-options.js';
+import { engineLimits, validateEngineOptions, validateRunArgs } from './validate-options.js';
 
 export type { EngineOptions } from './engine-options.js';
 
 /** The options of a run started without any (shared: nothing writes to them). */
 const NO_OPTIONS: RunOptions = Object.freeze({});
-
-const consoleLogger: Logger = {
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (m, f) => console.warn(`[flowlane] ${m}`, f ?? ''),
-  error: (m, f) => console.error(`[flowlane] ${m}`, f ?? ''),
-};
 
 /**
  * Runs workflows. Create one with {@link createEngine}; close it with `close()` (cancels runs, disposes plugins,
@@ -52,37 +47,26 @@ const consoleLogger: Logger = {
  */
 export class Engine {
   readonly #rt: EngineRegistry<Execution>;
-  readonly #subject = new Subject<FlowEvent>();
-  readonly #system = new Subject<SystemEvent>();
-  /** Exporters' `handleSystem` callbacks. */
-  readonly #systemHandlers: ExporterHook<SystemEvent>[] = [];
-  #schedulerEvents: Subscription | undefined;
-  readonly #plans = new WeakMap<object, WorkflowPlan>();
-  readonly #active = new Map<string, Execution>();
-  /** Subworkflow runs executing now, by id (`<parent id>/<node id>`). */
-  readonly #children = new Map<string, Execution>();
-  readonly #queued: Execution[] = [];
-  readonly #maxRuns: number;
+  /** `events$`, `systemEvents$` and exporters' hooks (see engine-events.ts). */
+  readonly #events = new EngineEvents();
+  /** Active, queued and subworkflow runs, and each workflow's plan on this engine (see run-table.ts). */
+  readonly #runs: RunTable;
   readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
   readonly #ownerOf = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
   /** Execution log, leases, resume (see durability.ts). */
   readonly #durable: Durability;
-  /** Exporters' `handle` callbacks: called directly for every event (cheaper than a Subject subscription). */
-  readonly #eventHandlers: ExporterHook<FlowEvent>[] = [];
   readonly #triggers: TriggerHub;
   /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
   readonly #flow: FlowGate;
   readonly #schedules: ScheduleSet;
-  #running = 0;
-  #draining = false;
   #ready: Promise<void> | undefined;
   #readyError: unknown;
   #isReady = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** The default in-memory audit sink's records (empty when `audit` sinks were given). */
-  readonly audit: { readonly records: readonly import('../plugin/types.js').AuditRecord[] };
+  readonly audit: { readonly records: readonly AuditRecord[] };
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
@@ -91,19 +75,7 @@ export class Engine {
     const logger = options.logger ?? consoleLogger;
     const memoryAudit = createMemoryAuditSink();
     this.audit = memoryAudit;
-    const maxRuns = options.maxConcurrentRuns ?? Number.POSITIVE_INFINITY;
-    if (!(maxRuns === Number.POSITIVE_INFINITY || (Number.isInteger(maxRuns) && maxRuns >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'maxConcurrentRuns',
-        reason: `expected an integer ≥ 1, got ${String(maxRuns)}`,
-      });
-    const conc = options.concurrency;
-    if (conc !== undefined && !(conc === Number.POSITIVE_INFINITY || (Number.isInteger(conc) && conc >= 1)))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'concurrency',
-        reason: `expected an integer ≥ 1, got ${String(conc)}`,
-      });
-    this.#maxRuns = maxRuns;
+    const { maxRuns, maxTriggerDepth } = engineLimits(options);
     if (options.redact !== undefined) checkRedact(options.redact, 'redact');
     this.#durable = new Durability(options, clock, logger);
     this.#rt = createEngineRegistry<Execution>(
@@ -111,7 +83,7 @@ export class Engine {
       clock,
       logger,
       memoryAudit,
-      createPublisher(this.#eventHandlers, this.#subject, (e) => {
+      this.#events.publisher((e) => {
         this.#flow.onEvent(e.name, e.payload);
         this.#triggers.onEvent(e);
       }),
@@ -120,29 +92,16 @@ export class Engine {
           this.#background.add(work);
           void work.finally(() => this.#background.delete(work));
         },
-        startChild: (wf, input, opts, parent) => {
-          const exec = new Execution(this.#rt, wf, input, opts, opts.executionId ?? randomUUID(), parent);
-          // Registered by id while it runs, so engine.cancel / engine.signal reach it like a top-level run.
-          this.#children.set(exec.executionId, exec);
-          const plan = this.#planFor(wf);
-          // A child of a workflow with flow-control options waits for its own keys (never for engine room).
-          if (wf.flowControl !== undefined) this.#flow.enterChild(exec, input, opts.signal, () => exec.start(plan));
-          else exec.start(plan);
-          return exec;
-        },
-        settled: (exec) => this.#settled(exec),
+        startChild: (wf, input, opts, parent) => this.#runs.startChild(wf, input, opts, parent),
+        settled: (exec) => this.#runs.settled(exec),
         flow: () => this.#flow,
       },
-      createHeard(this.#eventHandlers, this.#subject),
+      this.#events.heard(),
     );
-    const container = this.#rt.container;
-    const executors = this.#rt.executors;
-    const depth = options.maxTriggerDepth ?? 10;
-    if (!(Number.isInteger(depth) && depth >= 1))
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        option: 'maxTriggerDepth',
-        reason: `expected an integer ≥ 1, got ${String(depth)}`,
-      });
+    this.#runs = new RunTable(
+      { rt: this.#rt, durable: this.#durable, flow: () => this.#flow, isReady: () => this.#isReady },
+      maxRuns,
+    );
     // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none (a
     // schedule, a run's end: not the context the clock callback or the finished run happens to run in).
     const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions, origin?: CapturedOrigin) =>
@@ -150,13 +109,13 @@ export class Engine {
     this.#flow = new FlowGate({
       clock,
       logger,
-      room: () => (this.#isReady ? this.#maxRuns - this.#running - this.#queued.length : 0),
-      admit: (exec) => this.#start(exec),
+      room: () => this.#runs.room(),
+      admit: (exec) => this.#runs.start(exec),
     });
     this.#triggers = new TriggerHub({
       clock,
       logger,
-      maxChainDepth: depth,
+      maxChainDepth: maxTriggerDepth,
       run: start,
       capture: () => this.#captureOrigin(),
     });
@@ -167,35 +126,21 @@ export class Engine {
       stateStore: () => this.#rt.stateStore,
       run: start,
     });
-    container.register(Tokens.Engine, { useValue: this });
-    container.register(Tokens.Logger, { useValue: logger });
-    container.register(Tokens.Clock, { useValue: clock });
-    container.register(Tokens.Executors, { useValue: executors });
+    registerEngineTokens(this, this.#rt, logger, clock);
     registerRuntime(this, this.#rt as EngineRegistry<unknown>);
-    container.register(Tokens.AuditSinks, { useFactory: () => this.#rt.auditSinks });
-    container.register(Tokens.CacheStore, { useFactory: () => this.#rt.cacheStore });
-    container.register(Tokens.StateStore, { useFactory: () => this.#rt.stateStore });
-    container.register(Tokens.PermissionPolicy, { useFactory: () => this.#rt.permissionPolicy });
-    container.register(Tokens.Scheduler, { useFactory: () => this.#rt.scheduler });
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
-    if (plugins.length === 0) {
-      this.#isReady = true;
-      this.#watchScheduler();
-      this.#durable.startScanning((id) => this.#autoResume(id));
-    } else {
+    if (plugins.length === 0) this.#becomeReady();
+    else {
       this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
         (disposers) => {
           this.#disposers.push(...disposers);
-          this.#isReady = true;
-          this.#watchScheduler();
-          this.#drain();
-          this.#durable.startScanning((id) => this.#autoResume(id));
+          this.#becomeReady();
         },
         (e: unknown) => {
           this.#readyError = e;
-          for (const x of this.#queued.splice(0)) this.#failQueued(x, e);
+          for (const x of this.#runs.queued.splice(0)) x.failBeforeStart(e);
           this.#flow.failAll(e);
           throw e;
         },
@@ -206,7 +151,7 @@ export class Engine {
 
   /** Every event of every run on this engine (for exporters and monitors). Not replayed. */
   get events$(): Observable<FlowEvent> {
-    return this.#subject.asObservable();
+    return this.#events.events$();
   }
 
   /**
@@ -220,22 +165,20 @@ export class Engine {
    * ```
    */
   get systemEvents$(): Observable<SystemEvent> {
-    return this.#system.asObservable();
+    return this.#events.systemEvents$();
   }
 
-  /** Subscribes to the installed scheduler's `events$` (once plugins are set up) and republishes them. */
-  #watchScheduler(): void {
-    this.#schedulerEvents = relaySchedulerEvents(
-      this.#rt.scheduler,
-      this.#rt.logger,
-      this.#systemHandlers,
-      this.#system,
-    );
+  /** Plugins are set up: the scheduler's events are relayed, queued runs start, `resume: 'auto'` scans. */
+  #becomeReady(): void {
+    this.#isReady = true;
+    this.#events.watchScheduler(this.#rt.scheduler, this.#rt.logger);
+    this.#runs.drain();
+    this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
   }
 
   /** Number of runs executing now (queued runs not included). */
   get activeRuns(): number {
-    return this.#running;
+    return this.#runs.running;
   }
 
   /** Resolves when every plugin is set up; rejects with the setup error (`FL_PLUGIN_CONFLICT`, `FL_PLUGIN_SETUP_FAILED`). */
@@ -275,14 +218,12 @@ export class Engine {
     validateRunArgs(wf, options);
     options = checkRunOptions(options);
     const id = options.executionId ?? randomUUID();
-    if (this.#active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
+    if (this.#runs.active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
     const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
     if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
-    this.#active.set(id, exec);
-    if (this.#readyError !== undefined) this.#failQueued(exec, this.#readyError);
-    else if (this.#flow.controls(exec.workflowRef, options.priority)) this.#flow.enqueue(exec, input, options.priority);
-    else if (this.#isReady && this.#running < this.#maxRuns) this.#start(exec);
-    else this.#queued.push(exec);
+    this.#runs.active.set(id, exec);
+    if (this.#readyError !== undefined) exec.failBeforeStart(this.#readyError);
+    else this.#runs.admit(exec, input, options.priority);
     this.#triggers.watch(exec);
     return exec as unknown as Run<TOut>;
   }
@@ -423,7 +364,7 @@ export class Engine {
    */
   get runs(): RunsApi {
     return this.#durable.runs(
-      () => this.#active.values(),
+      () => this.#runs.active.values(),
       () => this.ready(),
     );
   }
@@ -446,64 +387,7 @@ export class Engine {
    * ```
    */
   async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
-    return this.#resume(executionId, true, this.#captureOrigin(), options?.actor) as Promise<Run>;
-  }
-
-  async #resume(
-    executionId: string,
-    force: boolean,
-    origin: CapturedOrigin | undefined,
-    actor?: Actor,
-  ): Promise<Run | undefined> {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    await this.ready();
-    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
-    const r = await this.#durable.take(
-      executionId,
-      force,
-      force
-        ? (workflow) => authorizeAction(this.#rt.permissionPolicy, { action: 'resume', actor, workflow, executionId })
-        : undefined,
-    );
-    if (r === undefined) return undefined;
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    if (this.#active.has(executionId)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId });
-    const started = r.state.started;
-    const exec = new Execution(
-      this.#rt,
-      r.workflow,
-      started.input,
-      started.actor === undefined ? {} : { actor: started.actor },
-      executionId,
-    );
-    exec.attachJournal(this.#durable.journalForResumed(exec, r), r.state);
-    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
-    // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
-    for (const [key, v] of r.state.storage)
-      await (v.deleted
-        ? this.#rt.stateStore.delete(executionId, key)
-        : this.#rt.stateStore.set(executionId, key, v.value));
-    this.#active.set(executionId, exec);
-    // Flow control again: the resumed run counts against its concurrency key (flow-control/gate.ts).
-    if (this.#flow.controls(r.workflow, undefined)) this.#flow.enqueue(exec, started.input, undefined, true);
-    else if (this.#running < this.#maxRuns) this.#start(exec);
-    else this.#queued.push(exec);
-    return exec;
-  }
-
-  /** One run found by `resume: 'auto'`: resumed when its lease expired and this engine wins the claim. */
-  async #autoResume(executionId: string): Promise<void> {
-    if (this.#active.has(executionId)) return;
-    try {
-      // Nobody asked for it: no origin.
-      await this.#resume(executionId, false, undefined);
-    } catch (e) {
-      if (this.#durable.unregistered === 'fail' && isFlowlaneError(e, 'FL_VERSION_NOT_REGISTERED')) {
-        await this.#durable.failUnregistered(executionId, e as FlowlaneError);
-        return;
-      }
-      throw e;
-    }
+    return resumeRun(this.#resumeHost(), executionId, true, this.#captureOrigin(), options?.actor) as Promise<Run>;
   }
 
   /**
@@ -516,7 +400,7 @@ export class Engine {
     payload?: unknown,
     options?: { readonly actor?: Actor | undefined },
   ): Promise<void> {
-    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
+    const exec = this.#runs.find(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     const { workflow } = exec;
     authorizeAction(this.#rt.permissionPolicy, {
@@ -535,7 +419,7 @@ export class Engine {
    * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
   cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
-    const exec = this.#active.get(executionId) ?? this.#children.get(executionId);
+    const exec = this.#runs.find(executionId);
     if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
     const { workflow } = exec;
     authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
@@ -548,151 +432,43 @@ export class Engine {
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  #close(): Promise<void> {
     this.#closed = true;
-    this.#triggers.close();
-    this.#schedules.close();
-    this.#flow.close();
-    await this.#ready?.catch(() => undefined);
-    this.#durable.close();
-    const runs = [...this.#active.values()];
-    // Durable runs stay resumable: what they logged so far is kept, their cancellation is not logged.
-    for (const r of runs) r.journal?.detach();
-    for (const r of runs) r.cancel('engine closed');
-    await Promise.all(runs.map((r) => r.result));
-    await Promise.all(this.#background);
-    const errors: unknown[] = [];
-    for (const d of this.#disposers.reverse()) {
-      try {
-        await d.fn();
-      } catch (e) {
-        errors.push(e);
-        this.#rt.logger.error('plugin dispose failed', { plugin: d.owner, error: serializeError(e).message });
-      }
-    }
-    this.#disposers.length = 0;
-    const rt = this.#rt;
-    for (const ex of new Set(rt.executors.values())) await safe(() => ex.dispose(), rt.logger);
-    await safe(() => rt.scheduler?.dispose?.(), rt.logger);
-    await safe(() => rt.cacheStore.dispose?.(), rt.logger);
-    await safe(() => rt.stateStore.dispose?.(), rt.logger);
-    await safe(() => this.#durable.store?.dispose?.(), rt.logger);
-    await safe(() => this.#flow.backend.dispose?.(), rt.logger);
-    for (const s of rt.secrets) await safe(() => s.dispose?.(), rt.logger);
-    for (const s of rt.auditSinks) await safe(() => s.dispose?.(), rt.logger);
-    rt.inflight.clear();
-    this.#schedulerEvents?.unsubscribe();
-    this.#system.complete();
-    this.#subject.complete();
-    rt.container.dispose?.();
+    return closeEngine({
+      rt: this.#rt,
+      stopIntake: [this.#triggers, this.#schedules],
+      flow: this.#flow,
+      ready: this.#ready,
+      durable: this.#durable,
+      runs: () => [...this.#runs.active.values()],
+      background: this.#background,
+      disposers: this.#disposers,
+      events: this.#events,
+    });
+  }
+
+  #resumeHost(): ResumeHost {
+    return {
+      rt: this.#rt,
+      durable: this.#durable,
+      runs: this.#runs,
+      closed: () => this.#closed,
+      ready: () => this.ready(),
+    };
   }
 
   /** The engine as the plugin host sees it (registrations land in `#rt`). */
   #pluginHost(): PluginHostTarget {
-    return {
-      registry: this.#rt,
+    return pluginHostTarget({
+      rt: this.#rt,
       ownerOf: this.#ownerOf,
-      eventHandlers: this.#eventHandlers,
-      systemHandlers: this.#systemHandlers,
-      events$: this.events$,
-      systemEvents$: this.systemEvents$,
-      publishSystemEvent: (e, source) =>
-        publishSystemEvent(e, source, this.#rt.logger, this.#systemHandlers, this.#system),
-      setExecutionStore: (store) => {
-        this.#durable.store = store;
-      },
-      resumeMode: this.#durable.mode,
-      setFlowControlBackend: (backend) => {
-        this.#flow.backend = backend;
-      },
-      startQueued: (run) => this.#startQueued(run),
-      describeRun: (id) => (this.#active.get(id) ?? this.#children.get(id))?.workflowRef.toJSON(),
-      runEvents: (id) => (this.#active.get(id) ?? this.#children.get(id))?.eventsView(),
-    };
+      events: this.#events,
+      durable: this.#durable,
+      flow: this.#flow,
+      runs: this.#runs,
+      run: (wf, input, options, origin) => this.#run(wf, input, options, origin),
+    });
   }
-
-  /** A run a queue plugin took from its run queue (`api.runQueue.start`). */
-  #startQueued(q: QueuedRun): Run {
-    const wf = this.#durable.lookup(q.workflow, q.version);
-    if (wf === undefined)
-      throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
-        executionId: q.executionId,
-        workflow: q.workflow,
-        version: q.version ?? '(none)',
-        registered: this.#durable.versionsOf(q.workflow),
-      });
-    const { executionId, actor, priority } = q;
-    const carrier = carrierOf(q.carrier);
-    return this.#run(
-      wf,
-      q.input,
-      {
-        executionId,
-        ...(actor === undefined ? {} : { actor }),
-        ...(priority === undefined ? {} : { priority }),
-      },
-      // The enqueuer's context, not the queue consumer's.
-      carrier === undefined ? undefined : { carrier },
-    );
-  }
-
-  #planFor(wf: Workflow<unknown, object>): WorkflowPlan {
-    let plan = this.#plans.get(wf);
-    if (plan === undefined) this.#plans.set(wf, (plan = planWorkflow(this.#rt, wf)));
-    return plan;
-  }
-
-  #start(exec: Execution): void {
-    this.#running++;
-    if (exec.journal === undefined) {
-      const journal = this.#durable.journalForNew(exec);
-      if (journal !== undefined) exec.attachJournal(journal);
-    }
-    exec.start(this.#planFor(exec.workflowRef));
-  }
-
-  #failQueued(exec: Execution, error: unknown): void {
-    exec.failBeforeStart(error);
-  }
-
-  #settled(exec: Execution): void {
-    if (exec.isChild) {
-      if (this.#children.get(exec.executionId) === exec) this.#children.delete(exec.executionId);
-      if (exec.workflowRef.flowControl !== undefined) this.#flow.settled(exec);
-      return;
-    }
-    if (this.#active.get(exec.executionId) === exec) this.#active.delete(exec.executionId);
-    if (exec.journal !== undefined) this.#durable.leases.delete(exec.executionId);
-    if (this.#active.size === 0) this.#rt.lastCustom.clear();
-    if (exec.wasStarted) this.#running--;
-    else {
-      const k = this.#queued.indexOf(exec);
-      if (k !== -1) this.#queued.splice(k, 1);
-    }
-    this.#flow.settled(exec);
-    this.#drain();
-  }
-
-  #drain(): void {
-    // Not re-entrant: a run that settles synchronously inside #start calls #drain again through #settled; the outer
-    // loop picks up the slot instead, so 1,000 queued runs never nest 1,000 deep.
-    if (!this.#isReady || this.#draining) return;
-    this.#draining = true;
-    try {
-      while (this.#running < this.#maxRuns && this.#queued.length > 0) this.#start(this.#queued.shift()!);
-    } finally {
-      this.#draining = false;
-    }
-    this.#flow.pump();
-  }
-}
-
-/** The string fields of a queued run's carrier (it crossed a process: anything else is dropped); none → undefined. */
-function carrierOf(c: unknown): Readonly<Record<string, string>> | undefined {
-  if (typeof c !== 'object' || c === null) return undefined;
-  let out: Record<string, string> | undefined;
-  for (const [k, v] of Object.entries(c)) if (typeof v === 'string') (out ??= {})[k] = v;
-  return out;
 }
 
 /**

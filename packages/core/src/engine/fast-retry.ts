@@ -45,7 +45,7 @@ const PENDING = 2;
 
 /**
  * Retries for nodes whose only option is `retry` (no timeout, cache, middleware, permissions, health check, artifacts
- * or flow control), run by the ready-queue itself instead of the RxJS operator pipeline of `node-pipeline.ts`.
+ * or flow control), run by the ready-queue itself instead of the RxJS operator chain of `node-pipeline.ts`.
  * It behaves exactly as `withRetry` does in that pipeline — the same events in the same order (`node.retrying`, then
  * `node.started` of the next attempt), the same delays on the engine clock (virtual time in tests), the same retry
  * numbering (failures over the whole run: a resumed run's go on from its log), synchronous retries when the

@@ -3,17 +3,9 @@ import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import type { ExecutionFence, ExecutionRecord, ExecutionStore, GraphNodeSignature } from '../plugin/execution-store.js';
 import type { Actor, Logger } from '../plugin/types.js';
 import type { FlowEvent } from './events.js';
+import { isLogged, logRecord } from './log-records.js';
 import type { ReplayState } from './replay.js';
 import { classifyStoreFailure, describeStoreError, UNKNOWN_FAILURE_LIMIT } from './store-write-errors.js';
-
-/** Events that are not facts of the run's state (high volume or about side channels): not written to the log. */
-const NOT_LOGGED = new Set<string>([
-  'node.log',
-  'node.health-checked',
-  'artifact.collected',
-  'artifact.delivered',
-  'node.rolled-back',
-]);
 
 /** What the journal needs from its execution. */
 export interface JournalHost {
@@ -122,7 +114,7 @@ export class Journal {
 
   /** Records one emitted event (already redacted where events are). */
   event(e: FlowEvent): void {
-    if (this.#dead || this.#detached || NOT_LOGGED.has(e.type)) return;
+    if (this.#dead || this.#detached || !isLogged(e.type)) return;
     const at = e.timestamp;
     if (e.type === 'workflow.started') {
       if (this.#resumed) {
@@ -155,41 +147,7 @@ export class Journal {
     }
     // A new run that ends before it started (invalid input, `run` denied) leaves no log at all.
     if (this.#start !== undefined) return;
-    this.#add(this.#record(e, ++this.#seq, at));
-  }
-
-  /** The record of an event: its facts without the fields every record of the run shares (id, workflow). */
-  #record(e: FlowEvent, seq: number, at: number): ExecutionRecord {
-    switch (e.type) {
-      case 'node.started':
-        return { type: e.type, seq, at, nodeId: e.nodeId, attempt: e.attempt };
-      case 'node.completed': {
-        const output = this.#host.redact(this.#host.outputOf(e.nodeId));
-        if (e.fallbackUsed === undefined && e.handledBy === undefined)
-          return { type: e.type, seq, at, nodeId: e.nodeId, attempt: e.attempt, durationMs: e.durationMs, output };
-        return {
-          type: e.type,
-          seq,
-          at,
-          nodeId: e.nodeId,
-          attempt: e.attempt,
-          durationMs: e.durationMs,
-          output,
-          ...(e.fallbackUsed === undefined ? {} : { fallbackUsed: e.fallbackUsed }),
-          ...(e.handledBy === undefined ? {} : { handledBy: e.handledBy }),
-        };
-      }
-      case 'node.skipped':
-        return { type: e.type, seq, at, nodeId: e.nodeId, reason: e.reason };
-      default: {
-        // Rarer facts (failures, retries, fallbacks, custom events, the end of the run): every field but the shared ones.
-        const r: Record<string, unknown> = { type: e.type, seq, at };
-        for (const k of Object.keys(e))
-          if (k !== 'type' && k !== 'executionId' && k !== 'workflow' && k !== 'timestamp' && k !== 'parentExecutionId')
-            r[k] = (e as unknown as Record<string, unknown>)[k];
-        return r as unknown as ExecutionRecord;
-      }
-    }
+    this.#add(logRecord(e, ++this.#seq, at, this.#host));
   }
 
   /** `run.signal(name, payload)`: returns when the fact is durable. */

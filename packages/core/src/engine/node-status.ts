@@ -1,6 +1,6 @@
 import type { NodeStatus } from './events.js';
 
-/** Node states of a run, one byte per node (`Execution`'s typed arrays). */
+/** Node states of a run, one byte per node (`RunState`'s typed arrays). */
 export const PENDING = 0;
 /** Condition, group slot or scheduler admission pending. */
 export const WAITING = 1;

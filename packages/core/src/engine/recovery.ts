@@ -1,198 +1,216 @@
-import type { Observable } from 'rxjs';
-import type { CompiledGraph } from '../compile/compiled-graph.js';
+import { Observable, throwError } from 'rxjs';
+import { type Boundary, errorBoundary } from '../compile/error-boundary.js';
+import { withFallback } from '../compile/with-fallback.js';
 import { matchesError } from '../compile/with-retry.js';
-import { FlowlaneError, isFlowlaneError, type SerializedError } from '../errors.js';
-import type { Lease } from '../plugin/types.js';
+import { FlowlaneError, isFlowlaneError } from '../errors.js';
 import { readableThrown } from '../runtime/readable-error.js';
-import type { EngineServices } from './engine-services.js';
 import { nodeCompleted, nodeFailed, nodeFellBack } from './event-factory.js';
-import type { FlowEvent } from './events.js';
-import { FAILED, type NodeExtra, SUCCESS, TIMEOUT } from './node-status.js';
+import { acquire, release, takeLease } from './node-gates.js';
+import { FAILED, SUCCESS, TIMEOUT } from './node-status.js';
+import { failRun } from './run-finish.js';
 import { rebuildError } from './run-result.js';
+import type { RunState } from './run-state.js';
 
 /**
- * Recovery of a failed node: its fallbacks in order (`node.fell-back`, each admitted like a node), then the error
- * boundary whose `errorTypes` match (`node.failed` with `handledBy`), then `onError: 'continue'`, else the run fails
- * with `FL_NODE_FAILED`. Fallbacks and boundaries are "standby" nodes: they never enter the ready-queue; the node they
- * recover settles with their output.
+ * Recovery of a failed node: its fallbacks in order (`withFallback`: `node.fell-back`, each admitted like a node),
+ * then the error boundary whose `errorTypes` match (`errorBoundary`: `node.failed` with `handledBy`), then
+ * `onError: 'continue'`, else the run fails with `FL_NODE_FAILED`. Fallbacks and boundaries are "standby" nodes: they
+ * never enter the ready-queue; the node they recover settles with their output. The operators run only once a node
+ * has failed, and only for nodes that have fallbacks or boundaries.
  */
 
-/** What recovery needs from its run (the ready-queue's settlement steps and per-node state). */
-export interface RecoveryHost {
-  readonly executionId: string;
-  readonly workflow: string;
-  readonly rt: EngineServices;
-  readonly g: CompiledGraph;
-  readonly st: Uint8Array;
-  readonly dur: Float64Array;
-  readonly started: Float64Array;
-  readonly attempts: Uint16Array;
-  isDone(): boolean;
-  /** The run's current time (the time of the step being processed). */
-  now(): number;
-  /** Reads the clock into the run's current time and returns it. */
-  tick(): number;
-  emit(e: FlowEvent): void;
-  serialize(e: unknown, stack?: boolean): SerializedError;
-  /** True when the run redacts secrets (errors are then rebuilt from their redacted form). */
-  redacting(): boolean;
-  setExtra(i: number, patch: NodeExtra): void;
-  setOutput(i: number, value: unknown): void;
-  /** Takes node `i`'s scheduler lease away from it (the caller releases it). */
-  takeLease(i: number): Lease | undefined;
-  release(i: number, outcome: 'success' | 'failed' | 'cancelled'): void;
-  settle(i: number, status: number): void;
-  succeed(i: number, value: unknown, via?: { kind: 'fallback' | 'boundary'; id: string }): void;
-  acquire(i: number, priority: number, go: () => void, fail: (e: unknown) => void): void;
-  /** Marks node `i` running and emits its `node.started`. */
-  beginNode(i: number): void;
-  pipeline(i: number, error: unknown): Observable<unknown>;
-  subscribe(i: number, source: Observable<unknown>, ok: (v: unknown) => void, fail: (e: unknown) => void): void;
-  pump(): void;
-  /** The run fails with `error`, because of node `nodeId`. */
-  failRun(error: FlowlaneError, nodeId: string): void;
+/** What a standby node produced for the node it recovers. */
+interface Recovered {
+  readonly value: unknown;
+  readonly s: number;
+  readonly kind: 'fallback' | 'boundary';
 }
+
+const cancelled = (e: unknown): boolean => isFlowlaneError(e, 'FL_CANCELLED');
 
 /** Node `i` failed (after its own retries): fallback → boundary → onError. */
-export function nodeError(h: RecoveryHost, i: number, thrown: unknown): void {
-  if (h.isDone()) return;
+export function nodeError(x: RunState, i: number, thrown: unknown): void {
+  if (x.done) return;
   const error = readableThrown(thrown, true);
-  h.tick();
-  const g = h.g;
-  const fb = g.fallbackOf[i]!;
-  if (fb !== -1 && g.defs[i]!.options.onError !== 'continue' && !isFlowlaneError(error, 'FL_CANCELLED')) {
-    h.setExtra(i, { error });
-    h.emit(nodeFellBack(h, h.now(), g.ids[i]!, g.ids[fb]!, h.serialize(error)));
-    runStandby(h, i, fb, error, 'fallback');
+  x.now = x.rt.clock.now();
+  const g = x.g;
+  x.setExtra(i, { error });
+  const chain = fallbacksOf(x, i);
+  const boundaries = g.boundariesOf.get(i);
+  if (chain.length === 0 && boundaries === undefined) {
+    unrecovered(x, i, error, false);
     return;
   }
-  afterFallbacks(h, i, error);
+  let boundaryRan = false;
+  const recovery$ = throwError(() => error).pipe(
+    withFallback<Recovered>(
+      chain.map((s) => (e: unknown) => standby$(x, i, s, e, 'fallback')),
+      {
+        // `onError: 'continue'` skips the fallbacks (not the boundaries); a cancelled node is not recovered.
+        cascades: (e, k) => !cancelled(e) && (k > 0 || g.defs[i]!.options.onError !== 'continue'),
+        fellBack: (e, k) =>
+          x.emit(nodeFellBack(x, x.now, g.ids[k === 0 ? i : chain[k - 1]!]!, g.ids[chain[k]!]!, x.serialize(e))),
+      },
+    ),
+    errorBoundary<Recovered>(
+      (boundaries ?? []).map(
+        (b): Boundary<Recovered> => ({
+          matches: (e) => matches(x, b, e),
+          handle: (e) => {
+            boundaryRan = true;
+            x.setExtra(i, { error: e });
+            x.emit(failedEvent(x, i, e, { handledBy: g.ids[b]! }));
+            return standby$(x, i, b, e, 'boundary');
+          },
+        }),
+      ),
+    ),
+  );
+  x.subscribe(
+    i,
+    recovery$,
+    (r) => {
+      const { s, kind } = r as Recovered;
+      x.setExtra(i, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
+      x.succeed(i, (r as Recovered).value, { kind, id: g.ids[s]! });
+    },
+    // A failing boundary fails the node it guards (its node.failed was emitted when the boundary took over).
+    (e) => unrecovered(x, i, e, boundaryRan),
+  );
 }
 
-/**
- * Node `i` failed and no fallback recovered it: an error boundary, then `onError: 'continue'`, then the run fails.
- * `boundaryFailed` is set when the boundary handling `i` failed itself (its `node.failed` was already emitted).
- */
-function afterFallbacks(h: RecoveryHost, i: number, error: unknown, boundaryFailed = false): void {
-  const g = h.g;
+/** The fallbacks of node `i`, in order. */
+function fallbacksOf(x: RunState, i: number): number[] {
+  const chain: number[] = [];
+  for (let s = x.g.fallbackOf[i]!; s !== -1; s = x.g.fallbackOf[s]!) chain.push(s);
+  return chain;
+}
+
+/** Node `i` was not recovered: `onError: 'continue'` settles it as failed, else the run fails. */
+function unrecovered(x: RunState, i: number, error: unknown, boundaryRan: boolean): void {
+  if (x.done) return;
+  const g = x.g;
   const nodeId = g.ids[i]!;
-  h.setExtra(i, { error });
+  x.setExtra(i, { error });
   const status = isFlowlaneError(error, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
   const continued = g.defs[i]!.options.onError === 'continue';
-  if (!boundaryFailed) {
-    const failed = (extra?: { readonly handledBy: string } | { readonly continued: true }) =>
-      nodeFailed(h, h.now(), nodeId, h.attempts[i]!, h.now() - h.started[i]!, h.serialize(error), extra);
-    const b = boundaryFor(h, i, error);
-    if (b !== -1) {
-      h.emit(failed({ handledBy: g.ids[b]! }));
-      runStandby(h, i, b, error, 'boundary');
-      return;
-    }
-    h.emit(failed(continued ? { continued: true } : undefined));
-  }
+  if (!boundaryRan) x.emit(failedEvent(x, i, error, continued ? { continued: true } : undefined));
   if (continued) {
-    h.settle(i, status);
+    x.settle(i, status);
     return;
   }
-  h.st[i] = status;
-  h.dur[i] = h.now() - h.started[i]!;
-  h.release(i, 'failed');
-  h.failRun(
+  x.st[i] = status;
+  x.dur[i] = x.now - x.started[i]!;
+  release(x, i, 'failed');
+  failRun(
+    x,
     new FlowlaneError(
       'FL_NODE_FAILED',
-      { nodeId, reason: h.serialize(error).message },
-      { cause: h.redacting() ? rebuildError(h.serialize(error)) : error },
+      { nodeId, reason: x.serialize(error).message },
+      { cause: x.redactor?.active === true ? rebuildError(x.serialize(error)) : error },
     ),
     nodeId,
   );
 }
 
+function failedEvent(
+  x: RunState,
+  i: number,
+  error: unknown,
+  extra?: { readonly handledBy: string } | { readonly continued: true },
+) {
+  return nodeFailed(x, x.now, x.g.ids[i]!, x.attempts[i]!, x.now - x.started[i]!, x.serialize(error), extra);
+}
+
 /**
- * Runs fallback or boundary node `s` on behalf of node `owner`. With a scheduler, the owner's lease is handed back
+ * Standby node `s` (a fallback or boundary of `owner`) as a stream: with a scheduler, the owner's lease is handed back
  * first (released as `cancelled`: its work is over, and a recovered failure must not trip `failFast`), then `s` is
- * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority.
+ * admitted like any node — its own `resources` and worker — at the higher of its own and its owner's priority; then
+ * its chain runs (a boundary's with the error it handles). Its own success or failure is recorded here.
  */
-function runStandby(h: RecoveryHost, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-  const ownerLease = h.takeLease(owner);
-  if (ownerLease !== undefined) h.rt.scheduler?.release(ownerLease, 'cancelled');
-  const defs = h.g.defs;
-  h.acquire(
-    s,
-    Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
-    () => startStandby(h, owner, s, error, kind),
-    (e) => {
-      if (h.isDone()) return;
-      h.beginNode(s);
-      standbyFailed(h, owner, s, kind, e);
-      h.pump();
-    },
-  );
-}
-
-function startStandby(h: RecoveryHost, owner: number, s: number, error: unknown, kind: 'fallback' | 'boundary'): void {
-  const g = h.g;
-  h.beginNode(s);
-  h.subscribe(
-    s,
-    h.pipeline(s, kind === 'boundary' ? error : undefined),
-    (value) => {
-      h.tick();
-      succeedStandby(h, s, value);
-      h.setExtra(owner, kind === 'fallback' ? { fallbackUsed: g.ids[s]! } : { handledBy: g.ids[s]! });
-      h.succeed(owner, value, { kind, id: g.ids[s]! });
-    },
-    (e) => standbyFailed(h, owner, s, kind, e),
-  );
-}
-
-/** Standby `s` (running for `owner`) failed: the next fallback, else the owner's boundary, else the owner fails. */
-function standbyFailed(
-  h: RecoveryHost,
+function standby$(
+  x: RunState,
   owner: number,
   s: number,
+  error: unknown,
   kind: 'fallback' | 'boundary',
-  thrown: unknown,
-): void {
-  if (h.isDone()) return;
+): Observable<Recovered> {
+  return new Observable<Recovered>((sub) => {
+    const ownerLease = takeLease(x, owner);
+    if (ownerLease !== undefined) x.rt.scheduler?.release(ownerLease, 'cancelled');
+    const failed = (thrown: unknown) => {
+      if (x.done) return;
+      sub.error(standbyFailed(x, owner, s, kind, thrown));
+    };
+    let inner: { unsubscribe(): void } | undefined;
+    const defs = x.g.defs;
+    acquire(
+      x,
+      s,
+      Math.max(defs[s]!.options.priority ?? 0, defs[owner]!.options.priority ?? 0),
+      () => {
+        x.beginNode(s);
+        let value: unknown;
+        inner = x.plan.chains[s]!(x.host(), s, kind === 'boundary' ? error : undefined).subscribe({
+          next: (v) => {
+            value = v;
+          },
+          error: failed,
+          complete: () => {
+            x.now = x.rt.clock.now();
+            succeedStandby(x, s, value);
+            sub.next({ value, s, kind });
+            sub.complete();
+          },
+        });
+      },
+      (e) => {
+        if (x.done) return;
+        x.beginNode(s);
+        failed(e);
+        x.pump();
+      },
+    );
+    return () => inner?.unsubscribe();
+  });
+}
+
+/** Standby `s` (running for `owner`) failed: its own record and event; returns the error recovery goes on with. */
+function standbyFailed(x: RunState, owner: number, s: number, kind: 'fallback' | 'boundary', thrown: unknown): unknown {
   const e = readableThrown(thrown, true);
-  const g = h.g;
-  h.tick();
-  h.setExtra(s, { error: e });
+  const g = x.g;
+  x.now = x.rt.clock.now();
+  x.setExtra(s, { error: e });
   const status = isFlowlaneError(e, 'FL_TIMEOUT') ? TIMEOUT : FAILED;
-  h.emit(nodeFailed(h, h.now(), g.ids[s]!, h.attempts[s]!, h.now() - h.started[s]!, h.serialize(e)));
-  h.st[s] = status;
-  h.dur[s] = h.now() - h.started[s]!;
-  const next = g.fallbackOf[s]!;
-  const cascades = kind === 'fallback' && next !== -1 && !isFlowlaneError(e, 'FL_CANCELLED');
+  x.emit(nodeFailed(x, x.now, g.ids[s]!, x.attempts[s]!, x.now - x.started[s]!, x.serialize(e)));
+  x.st[s] = status;
+  x.dur[s] = x.now - x.started[s]!;
+  const cascades = kind === 'fallback' && g.fallbackOf[s] !== -1 && !cancelled(e);
   // 'failed' only when this failure is final for the owner (schedulers act on it, e.g. failFast).
-  const handled = cascades || (kind === 'fallback' && boundaryFor(h, owner, e) !== -1);
-  h.release(s, handled ? 'cancelled' : 'failed');
-  if (cascades) {
-    h.emit(nodeFellBack(h, h.now(), g.ids[s]!, g.ids[next]!, h.serialize(e)));
-    runStandby(h, owner, next, e, 'fallback');
-  } else if (kind === 'fallback') afterFallbacks(h, owner, e);
-  else {
-    // A failing boundary fails the node it guards.
-    afterFallbacks(h, owner, e, true);
-  }
+  const handled = cascades || (kind === 'fallback' && boundaryFor(x, owner, e) !== -1);
+  release(x, s, handled ? 'cancelled' : 'failed');
+  return e;
+}
+
+/** Boundary `b` handles `error`. */
+function matches(x: RunState, b: number, error: unknown): boolean {
+  if (cancelled(error)) return false;
+  const types = x.g.defs[b]!.errorTypes;
+  return types === undefined || matchesError(error, types);
 }
 
 /** The error boundary that handles `error` of node `i`, or -1. */
-function boundaryFor(h: RecoveryHost, i: number, error: unknown): number {
-  const boundaries = h.g.boundariesOf.get(i);
-  if (boundaries === undefined || isFlowlaneError(error, 'FL_CANCELLED')) return -1;
-  for (const b of boundaries) {
-    const types = h.g.defs[b]!.errorTypes;
-    if (types === undefined || matchesError(error, types)) return b;
-  }
+function boundaryFor(x: RunState, i: number, error: unknown): number {
+  const boundaries = x.g.boundariesOf.get(i);
+  if (boundaries !== undefined) for (const b of boundaries) if (matches(x, b, error)) return b;
   return -1;
 }
 
-function succeedStandby(h: RecoveryHost, s: number, value: unknown): void {
-  const now = h.now();
-  h.setOutput(s, value);
-  h.emit(nodeCompleted(h, now, h.g.ids[s]!, h.attempts[s]!, now - h.started[s]!));
-  h.st[s] = SUCCESS;
-  h.dur[s] = now - h.started[s]!;
-  h.release(s, 'success');
+function succeedStandby(x: RunState, s: number, value: unknown): void {
+  const now = x.now;
+  x.outputs[x.g.ids[s]!] = value;
+  x.emit(nodeCompleted(x, now, x.g.ids[s]!, x.attempts[s]!, now - x.started[s]!));
+  x.st[s] = SUCCESS;
+  x.dur[s] = now - x.started[s]!;
+  release(x, s, 'success');
 }

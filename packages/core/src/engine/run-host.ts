@@ -1,5 +1,4 @@
 import type { CompiledGraph } from '../compile/compiled-graph.js';
-import type { NodePlan } from '../compile/node-plan.js';
 import type { NodeDescription } from '../contracts/descriptions.js';
 import type { SerializedError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
@@ -8,8 +7,8 @@ import type { FlowEvent } from './events.js';
 import type { RunNodeContext } from './run-node-context.js';
 
 /**
- * What the per-node services outside the ready-queue (health checks, rollback, artifacts, the option pipeline) need
- * from their run. `Execution` builds one per run, on first use: the hot path never touches it.
+ * What the per-node services outside the ready-queue (health checks, rollback, artifacts, direct retries, operator
+ * chains) need from their run. The run implements it itself (`RunServices`): no view object per run.
  */
 export interface RunHost {
   readonly executionId: string;
@@ -45,8 +44,7 @@ export interface RunHost {
   /** The run itself, as the identity of a shared cache computation. */
   readonly origin: object;
   /** The run's input (after its schema). */
-  input(): unknown;
-  plan(i: number): NodePlan;
+  runInput(): unknown;
   descriptions(): readonly NodeDescription[];
   /** Calls node `i`'s function (or starts its subworkflow). */
   invoke(i: number, ctx: RunNodeContext, error: unknown): unknown;

@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { FlowlaneError } from '../errors.js';
 import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
-import type { EnqueuedRun, EnqueueOptions, QueuedRunResult, RunQueue } from '../plugin/contracts/run-queue.js';
+import type {
+  EnqueuedRun,
+  EnqueueOptions,
+  QueuedRun,
+  QueuedRunResult,
+  RunQueue,
+} from '../plugin/contracts/run-queue.js';
 import { internalsOf, type Workflow } from '../workflow.js';
+import type { Durability } from './durability.js';
+import type { RunOptions } from './run-types.js';
 
 const ENQUEUE_KEYS = new Set(['executionId', 'actor', 'priority']);
 
@@ -61,4 +69,40 @@ export function waitForQueuedResult(
   if (queue === undefined)
     return Promise.reject(new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.waitForResult()' }));
   return queue.result(executionId, options);
+}
+
+/**
+ * A run a queue plugin took from its run queue (`api.runQueue.start`): the registered version of its workflow
+ * (`FL_VERSION_NOT_REGISTERED` otherwise) and the run options it travelled with.
+ */
+export function dequeuedRun(
+  durable: Pick<Durability, 'lookup' | 'versionsOf'>,
+  q: QueuedRun,
+): { wf: Workflow<unknown, object>; options: RunOptions; carrier: Readonly<Record<string, string>> | undefined } {
+  const wf = durable.lookup(q.workflow, q.version);
+  if (wf === undefined)
+    throw new FlowlaneError('FL_VERSION_NOT_REGISTERED', {
+      executionId: q.executionId,
+      workflow: q.workflow,
+      version: q.version ?? '(none)',
+      registered: durable.versionsOf(q.workflow),
+    });
+  const { executionId, actor, priority } = q;
+  return {
+    wf,
+    carrier: carrierOf(q.carrier),
+    options: {
+      executionId,
+      ...(actor === undefined ? {} : { actor }),
+      ...(priority === undefined ? {} : { priority }),
+    },
+  };
+}
+
+/** The string fields of a queued run's carrier (it crossed a process: anything else is dropped); none → undefined. */
+function carrierOf(c: unknown): Readonly<Record<string, string>> | undefined {
+  if (typeof c !== 'object' || c === null) return undefined;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(c)) if (typeof v === 'string') (out ??= {})[k] = v;
+  return out;
 }

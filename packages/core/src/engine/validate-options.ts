@@ -153,3 +153,30 @@ export function validateRunArgs(wf: unknown, options: unknown): void {
   rejectUnknown(where, options, RUN_KEYS);
   // Value checks of the known keys (executionId, signal, actor, redact) are checkRunOptions' (run-options.ts).
 }
+
+/** Value ranges of `maxConcurrentRuns`, `concurrency` and `maxTriggerDepth` (`FL_INVALID_OPTION`), with defaults. */
+export function engineLimits(options: {
+  readonly maxConcurrentRuns?: number | undefined;
+  readonly concurrency?: number | undefined;
+  readonly maxTriggerDepth?: number | undefined;
+}): { maxRuns: number; maxTriggerDepth: number } {
+  const maxRuns = options.maxConcurrentRuns ?? Number.POSITIVE_INFINITY;
+  if (!(maxRuns === Number.POSITIVE_INFINITY || (Number.isInteger(maxRuns) && maxRuns >= 1)))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      option: 'maxConcurrentRuns',
+      reason: `expected an integer ≥ 1, got ${String(maxRuns)}`,
+    });
+  const conc = options.concurrency;
+  if (conc !== undefined && !(conc === Number.POSITIVE_INFINITY || (Number.isInteger(conc) && conc >= 1)))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      option: 'concurrency',
+      reason: `expected an integer ≥ 1, got ${String(conc)}`,
+    });
+  const depth = options.maxTriggerDepth ?? 10;
+  if (!(Number.isInteger(depth) && depth >= 1))
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      option: 'maxTriggerDepth',
+      reason: `expected an integer ≥ 1, got ${String(depth)}`,
+    });
+  return { maxRuns, maxTriggerDepth: depth };
+}
