@@ -50,5 +50,17 @@ describe('flowlane-audit verify', () => {
     const unset = await cli(['verify', 'audit.jsonl', '--key-env', 'UNSET_KEY']);
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('Environment variable UNSET_KEY is not set.');
+    const noKeyFile = await cli(['verify', 'audit.jsonl', '--key-file', '/nonexistent/flowlane-key']);
+    expect(noKeyFile.code).toBe(2);
+    expect(noKeyFile.stderr).toContain('No key file at /nonexistent/flowlane-key.');
+  }, 30_000);
+
+  it('a path with no log (nor head file) exits 1 saying so, not as a broken record', async () => {
+    const dir = await tempDir();
+    const none = await cli(['verify', join(dir, 'missing.jsonl')]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toBe('');
+    expect(none.stderr).toContain(`No audit log at ${join(dir, 'missing.jsonl')} (and no head file beside it).`);
+    expect(none.stderr).toContain('hint: Give the path passed to auditFile({ path })');
   }, 30_000);
 });

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { headPath } from './log-files.js';
 import { verifyAuditLog } from './verify-audit-log.js';
 
 /**
@@ -49,9 +50,22 @@ export function registerAuditCommands(parent: Command, host: AuditCommandHost): 
         key = host.env[opts.keyEnv];
         if (key === undefined)
           host.fail(`Environment variable ${opts.keyEnv} is not set.`, 'Export the HMAC key there.', 2);
-      } else if (opts.keyFile !== undefined)
-        key = readFileSync(resolve(host.cwd, opts.keyFile), 'utf8').replace(/\r?\n$/, '');
-      const report = await verifyAuditLog(resolve(host.cwd, path), { key });
+      } else if (opts.keyFile !== undefined) {
+        const file = resolve(host.cwd, opts.keyFile);
+        if (!existsSync(file))
+          host.fail(`No key file at ${file}.`, 'Give --key-file the file that holds the HMAC key.', 2);
+        key = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      }
+      const log = resolve(host.cwd, path);
+      // Neither the log nor its head: nothing to verify (a wrong path, or a log deleted whole). Exit 1, as for a
+      // broken log, so a check that tests for "not 0" also catches a deleted log.
+      if (!existsSync(log) && !existsSync(headPath(log)))
+        host.fail(
+          `No audit log at ${log} (and no head file beside it).`,
+          'Give the path passed to auditFile({ path }); a log deleted with its head file cannot be verified.',
+          1,
+        );
+      const report = await verifyAuditLog(log, { key });
       const line = opts.json
         ? JSON.stringify(report)
         : report.ok
