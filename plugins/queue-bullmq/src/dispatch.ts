@@ -310,7 +310,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         ctx.signal.throwIfAborted();
         // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): the batcher
         // claims the node's slot for a new job id, or reads the job id already there. The dispatches of every node that
-        // became ready in this turn of the event loop go together (one claim script per run, one addBulk per group).
+        // became ready in this turn of the event loop go together (one claim per run, one addBulk per group).
         const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt, `${nonce}${(++sent).toString(36)}`);
         let jobId = fresh;
         const done = new Promise<unknown>((resolve, reject) => {

@@ -1,3 +1,4 @@
+import { EMPTY, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createEngine } from './engine.js';
@@ -55,6 +56,33 @@ describe('runNodeOnWorker', () => {
     await expect(runNodeOnWorker(engine, wf as never, { ...base, nodeId: 'zz', results: {} })).rejects.toThrow(
       /no node "zz"/,
     );
+    await engine.close();
+  });
+
+  it('settles with the value of a plain, promised or thenable result, the last value of an observable, and a forEach list', async () => {
+    const shapes = workflow('shapes', { version: '1' })
+      .addNode('plain', () => 7)
+      .addNode('promised', async () => 8)
+      // A thenable that is not a Promise.
+      .addNode('thenable', () => ({ then: (ok: (v: number) => void) => ok(9) }) as unknown as PromiseLike<number>)
+      .addNode('observable', () => of(1, 2, 10))
+      .addNode('empty', () => EMPTY)
+      .addNode('throws', () => {
+        throw new Error('sync failure');
+      })
+      .forEach('each', [1, 2, 3], (n: number) => n * 2)
+      .build();
+    const engine = createEngine({});
+    const base = { executionId: 'e2', attempt: 1, input: {}, results: {}, signal: new AbortController().signal };
+    const run = (nodeId: string) => runNodeOnWorker(engine, shapes as never, { ...base, nodeId });
+    expect(await run('plain')).toEqual({ ok: true, value: 7 });
+    expect(await run('promised')).toEqual({ ok: true, value: 8 });
+    expect(await run('thenable')).toEqual({ ok: true, value: 9 });
+    expect(await run('observable')).toEqual({ ok: true, value: 10 });
+    expect(await run('empty')).toEqual({ ok: true, value: undefined });
+    const thrown = await run('throws');
+    expect(!thrown.ok && thrown.error.message).toBe('sync failure');
+    expect(await run('each')).toEqual({ ok: true, value: [2, 4, 6] });
     await engine.close();
   });
 });

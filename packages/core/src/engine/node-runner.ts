@@ -1,4 +1,4 @@
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
 import { invokerFor } from '../compile/node-plan.js';
 import { toObservable } from '../compile/to-observable.js';
@@ -67,7 +67,7 @@ export async function runNodeOnWorker(
       reason: 'expected an engine made by createEngine()',
     });
   const { graph } = internalsOf(workflow);
-  const i = graph.ids.indexOf(request.nodeId);
+  const i = graph.index.get(request.nodeId) ?? -1;
   if (i < 0)
     throw new FlowlaneError('FL_INVALID_OPTION', {
       option: 'nodeId',
@@ -197,7 +197,9 @@ export async function runNodeOnWorker(
   } as NodeContext;
   const run = async (): Promise<RemoteNodeOutcome> => {
     try {
-      const value = await lastValueFrom(toObservable(invokerFor(def)(ctx, undefined)), { defaultValue: undefined });
+      const r = invokerFor(def)(ctx, undefined);
+      // A value or a promise needs no observable around it (most nodes); an observable gives its last value.
+      const value = isObservable(r) ? await lastValueFrom(toObservable(r), { defaultValue: undefined }) : await r;
       return { ok: true, value };
     } catch (e) {
       return { ok: false, error: redactor.error(e) };
