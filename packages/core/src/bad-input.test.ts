@@ -895,6 +895,58 @@ describe('messages say what to fix', () => {
     ).toEqual([`Node "deploy": unknown option "${typo}"; did you mean "${meant}"?`]);
   });
 
+  it('FL_INVALID_OPTION from engine.run, engine.enqueue, engine.emit, engine.trigger and engine.schedule names the call, not "Workflow"', async () => {
+    const wf = workflow('named')
+      .addNode('a', () => 1)
+      .build();
+    const queue = definePlugin({
+      name: 'named-call-queue',
+      version: '1.0.0',
+      flowlane: '*',
+      setup(api) {
+        api.runQueue.set({ enqueue: async () => undefined, result: () => new Promise(() => undefined) });
+      },
+    });
+    const e = createEngine({ clock, logger: silent, plugins: [queue] });
+    try {
+      await e.ready();
+      const messageOf = async (f: () => unknown): Promise<string> => {
+        try {
+          await f();
+        } catch (err) {
+          expect(isFlowlaneError(err, 'FL_INVALID_OPTION'), String(err)).toBe(true);
+          return (err as Error).message;
+        }
+        throw new Error('no error');
+      };
+      const cases: [string, () => unknown][] = [
+        ['engine.run: invalid priority', () => e.run(wf, undefined, { priority: Number.NaN })],
+        ['engine.run: invalid executionId', () => e.run(wf, undefined, { executionId: '' })],
+        ['engine.run: invalid signal', () => e.run(wf, undefined, { signal: {} as AbortSignal })],
+        ['engine.run: invalid redact', () => e.run(wf, undefined, { redact: [] as never })],
+        ['engine.enqueue: invalid priority', () => e.enqueue(wf, undefined, { priority: Number.NaN })],
+        ['engine.enqueue: invalid executionId', () => e.enqueue(wf, undefined, { executionId: '' })],
+        ['engine.enqueue: invalid prio', () => e.enqueue(wf, undefined, { prio: 1 } as never)],
+        ['engine.emit: invalid emit name', () => e.emit('')],
+        ['engine.trigger: invalid trigger.on', () => e.trigger({ on: '', run: wf })],
+        ['engine.trigger: invalid trigger.concurrency', () => e.trigger({ on: 'x', run: wf, concurrency: 0 })],
+        ['engine.trigger: invalid trigger.ron', () => e.trigger({ on: 'x', run: wf, ron: 1 } as never)],
+        [
+          'engine.schedule: invalid schedule.missed',
+          () => e.schedule('* * * * *', wf, undefined, { missed: 'x' as never }),
+        ],
+        [
+          'engine.schedule: invalid schedule.mised',
+          () => e.schedule('* * * * *', wf, undefined, { mised: 1 } as never),
+        ],
+        ['engine.schedule: invalid schedule cron', () => e.schedule('nope', wf, undefined)],
+      ];
+      for (const [prefix, f] of cases) expect(await messageOf(f)).toMatch(new RegExp(`^${prefix}`));
+    } finally {
+      await e.close();
+    }
+  });
+
   it('dependOn no longer drops a dependency silently: build() fails instead of running b before a', () => {
     const codes = problems(() =>
       workflow('w')

@@ -8,7 +8,9 @@ import { BullmqError } from './errors.js';
 import { type BullmqGroupOptions, normalizeGroups } from './groups.js';
 import {
   bullPriority,
+  checkConnection,
   checkKeys,
+  checkMs,
   closeOrForce,
   connect,
   jobIdOf,
@@ -29,9 +31,10 @@ export interface BullmqDispatchOptions {
   /**
    * Worker groups nodes may name in `runOn` (one BullMQ queue each): names, or an object from name to the group's
    * options (`{ gpu: { limiter: { max: 10, duration: 1000 } } }`), in which form setup sets each group queue's rate
-   * limit (or removes it for a group without `limiter`).
+   * limit (or removes it for a group without `limiter`). Default `[]`: no node leaves this process (a coordinator that
+   * only enqueues or serves whole runs).
    */
-  readonly groups: readonly string[] | Readonly<Record<string, BullmqGroupOptions>>;
+  readonly groups?: readonly string[] | Readonly<Record<string, BullmqGroupOptions>> | undefined;
   /** Group of nodes without `runOn`; without it they run in-process. */
   readonly defaultGroup?: string | undefined;
   /** How long setup waits for Redis to answer, ms. Default 10,000. */
@@ -97,17 +100,16 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
   checkKeys(where, options, KEYS);
   const bad = (option: string, reason: string) =>
     new BullmqError('FL_BULLMQ_INVALID_OPTION', { where, option, reason });
-  const { names: groups, limits } = normalizeGroups(where, options.groups);
+  checkConnection(where, options.connection);
+  const { names: groups, limits } = normalizeGroups(where, options.groups ?? []);
   if (options.defaultGroup !== undefined && !groups.includes(options.defaultGroup))
     throw bad('defaultGroup', `expected one of groups (${groups.join(', ')})`);
-  const positive = (k: 'maxPayloadBytes' | 'heartbeatInterval' | 'heartbeatTimeout' | 'connectTimeout') => {
-    const v = options[k];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(k, `expected an integer > 0, got ${String(v)}`);
-  };
-  positive('maxPayloadBytes');
-  positive('heartbeatInterval');
-  positive('heartbeatTimeout');
-  positive('connectTimeout');
+  const { maxPayloadBytes } = options;
+  if (maxPayloadBytes !== undefined && !(Number.isInteger(maxPayloadBytes) && maxPayloadBytes > 0))
+    throw bad('maxPayloadBytes', `expected an integer > 0, got ${String(maxPayloadBytes)}`);
+  checkMs(where, 'heartbeatInterval', options.heartbeatInterval);
+  checkMs(where, 'heartbeatTimeout', options.heartbeatTimeout);
+  checkMs(where, 'connectTimeout', options.connectTimeout);
   if (options.serve !== undefined) checkServe(where, options.serve);
   const prefix = options.queuePrefix ?? 'flowlane';
   const beat = options.heartbeatInterval ?? 1000;

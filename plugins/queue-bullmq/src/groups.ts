@@ -1,6 +1,6 @@
 import { allKeys } from '@flowlane/core';
 import { BullmqError } from './errors.js';
-import { checkKeys } from './protocol.js';
+import { checkKeys, checkMs } from './protocol.js';
 
 /** A BullMQ rate limit: at most `max` jobs started per `duration` ms, over all workers of the group. */
 export interface BullmqLimiter {
@@ -32,6 +32,7 @@ export function checkLimiter(where: string, option: string, v: unknown): BullmqL
   for (const k of ['max', 'duration'] as const)
     if (!(Number.isInteger(l[k]) && (l[k] as number) > 0))
       throw bad(`expected ${k} to be an integer > 0, got ${String(l[k])}`);
+  checkMs(where, `${option}.duration`, l.duration);
   return { max: l.max as number, duration: l.duration as number };
 }
 

@@ -63,6 +63,83 @@ describe('options and codec', () => {
     ).rejects.toThrow(/duration to be an integer > 0, got -5/);
   });
 
+  it('groups is optional (default []): a coordinator that only enqueues or serves runs names none', () => {
+    const plugin = bullmqDispatch({ connection: 'redis://127.0.0.1:6379', serve: { concurrency: 20 } });
+    expect(plugin.name).toBe('@flowlane/queue-bullmq');
+    expect(() => bullmqDispatch({ connection: 'redis://127.0.0.1:6379' })).not.toThrow();
+    // defaultGroup still needs a group to name.
+    expect(() => bullmqDispatch({ connection: 'redis://127.0.0.1:6379', defaultGroup: 'gpu' })).toThrow(/defaultGroup/);
+  });
+
+  it('a connection that is not a redis:// or rediss:// URL is rejected when the plugin or worker is created (password redacted)', async () => {
+    let e: unknown;
+    try {
+      bullmqDispatch({ connection: 'http://u:pw@x', groups: [] });
+    } catch (err) {
+      e = err;
+    }
+    expect(BullmqError.is(e, 'FL_BULLMQ_INVALID_OPTION')).toBe(true);
+    expect((e as BullmqError).details).toMatchObject({ option: 'connection' });
+    expect((e as Error).message).toContain('http://u:***@x');
+    expect((e as Error).message).not.toContain(':pw@');
+    expect(() => bullmqDispatch({ connection: 42 as never })).toThrow(/redis:\/\/ or rediss:\/\/ URL, got number/);
+    const w = await createWorker({ connection: 'http://u:pw@x', group: 'g', workflows: [] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(BullmqError.is(w, 'FL_BULLMQ_INVALID_OPTION')).toBe(true);
+    expect((w as Error).message).not.toContain(':pw@');
+  });
+
+  it('options in ms are capped at 2^31−1 (the longest timer): larger values throw FL_BULLMQ_INVALID_OPTION naming the option', async () => {
+    const tooLong = 1e12;
+    const dispatchErr = (o: Record<string, unknown>) => {
+      try {
+        bullmqDispatch({ connection: 'redis://x', groups: [], ...o });
+      } catch (e) {
+        return e as BullmqError;
+      }
+      return undefined;
+    };
+    for (const [o, option] of [
+      [{ serve: { lockDuration: tooLong } }, 'serve.lockDuration'],
+      [{ serve: { stalledInterval: tooLong } }, 'serve.stalledInterval'],
+      [{ connectTimeout: tooLong }, 'connectTimeout'],
+      [{ heartbeatInterval: tooLong }, 'heartbeatInterval'],
+      [{ heartbeatTimeout: tooLong }, 'heartbeatTimeout'],
+      [{ groups: { gpu: { limiter: { max: 1, duration: tooLong } } } }, 'groups.gpu.limiter.duration'],
+    ] as const) {
+      const e = dispatchErr(o);
+      expect(BullmqError.is(e, 'FL_BULLMQ_INVALID_OPTION'), option).toBe(true);
+      expect(e?.details, option).toMatchObject({ option });
+      expect(e?.message).toContain('at most 2147483647 ms');
+    }
+    // The largest timer is still accepted.
+    expect(dispatchErr({ serve: { lockDuration: 2 ** 31 - 1 }, connectTimeout: 2 ** 31 - 1 })).toBeUndefined();
+    for (const option of ['lockDuration', 'stalledInterval', 'heartbeatInterval', 'connectTimeout'] as const) {
+      const w = await createWorker({ connection: 'redis://x', group: 'g', workflows: [], [option]: tooLong }).then(
+        () => undefined,
+        (e: unknown) => e as BullmqError,
+      );
+      expect(BullmqError.is(w, 'FL_BULLMQ_INVALID_OPTION'), option).toBe(true);
+      expect(w?.details, option).toMatchObject({ option });
+    }
+    const lim = await createWorker({
+      connection: 'redis://x',
+      group: 'g',
+      workflows: [],
+      limiter: { max: 1, duration: tooLong },
+    }).then(
+      () => undefined,
+      (e: unknown) => e as BullmqError,
+    );
+    expect(lim?.details).toMatchObject({ option: 'limiter.duration' });
+    // A worker's connectTimeout is checked like the coordinator's (it was not checked at all).
+    await expect(
+      createWorker({ connection: 'redis://x', group: 'g', workflows: [], connectTimeout: -5 }),
+    ).rejects.toThrow(/connectTimeout/);
+  });
+
   it('an unreachable Redis fails setup with FL_BULLMQ_UNREACHABLE (password redacted) instead of hanging', async () => {
     const url = 'redis://user:hunter2@127.0.0.1:1';
     const engine = createEngine({ plugins: [bullmqDispatch({ connection: url, groups: ['g'], connectTimeout: 300 })] });

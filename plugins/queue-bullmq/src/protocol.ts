@@ -53,6 +53,9 @@ export function jobIdOf(executionId: string, nodeId: string, attempt: number, no
   return nonce === undefined ? base : `${base}.${nonce}`;
 }
 
+/** Largest Flowlane priority a BullMQ job can carry (and, negated, the smallest): BullMQ priorities are 1 … 2^21−1. */
+export const MAX_PRIORITY = 1_048_575;
+
 /** Flowlane priority (higher first, default 0) → BullMQ priority (1 = highest … 2,097,151). */
 export function bullPriority(priority: number | undefined): number {
   const p = 1_048_576 - Math.round(priority ?? 0);
@@ -64,15 +67,40 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):([^@/]*)@/, '//$1:***@');
 }
 
-/** An ioredis connection as BullMQ wants it (`maxRetriesPerRequest: null`). */
-export function connect(url: string, where: string): Redis {
+/** `FL_BULLMQ_INVALID_OPTION` unless `url` is a `redis://` or `rediss://` URL (the message shows it redacted). */
+export function checkConnection(where: string, url: unknown): void {
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url))
     throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
       where,
       option: 'connection',
       reason: `expected a redis:// or rediss:// URL, got ${typeof url === 'string' ? JSON.stringify(redactUrl(url)) : typeof url}`,
     });
+}
+
+/** An ioredis connection as BullMQ wants it (`maxRetriesPerRequest: null`). */
+export function connect(url: string, where: string): Redis {
+  checkConnection(where, url);
   return new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
+}
+
+/** The longest delay a timer can wait (2^31−1 ms, about 24.8 days): Node fires a longer one after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** `FL_BULLMQ_INVALID_OPTION` unless `v` (when set) is a whole number of ms > 0 that a timer can wait (≤ 2^31−1). */
+export function checkMs(where: string, option: string, v: unknown): void {
+  if (v === undefined) return;
+  if (!(Number.isInteger(v) && (v as number) > 0))
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+      where,
+      option,
+      reason: `expected an integer > 0, got ${String(v)}`,
+    });
+  if ((v as number) > MAX_TIMER_MS)
+    throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+      where,
+      option,
+      reason: `expected at most ${MAX_TIMER_MS} ms (2^31−1, about 24.8 days: the longest timer), got ${String(v)}`,
+    });
 }
 
 /** Rejects unknown option keys with a "did you mean" hint. */

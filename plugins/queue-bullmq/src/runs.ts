@@ -21,7 +21,7 @@ import { type Job, Queue, QueueEvents, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { bullPriority, checkKeys, closeOrForce, keys } from './protocol.js';
+import { bullPriority, checkKeys, checkMs, closeOrForce, keys, MAX_PRIORITY } from './protocol.js';
 
 /** What a run job carries (the codec's text in `payload`: `{ input, actor }`). */
 export interface RunJobData {
@@ -94,10 +94,10 @@ export function checkServe(where: string, serve: BullmqServeOptions): void {
     (!Array.isArray(serve.groups) || serve.groups.some((g) => typeof g !== 'string' || g === '' || g === 'local'))
   )
     throw bad('groups', "expected an array of non-empty group names other than 'local'");
-  for (const key of ['concurrency', 'lockDuration', 'stalledInterval'] as const) {
-    const v = serve[key];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(key, `expected an integer > 0, got ${String(v)}`);
-  }
+  if (serve.concurrency !== undefined && !(Number.isInteger(serve.concurrency) && serve.concurrency > 0))
+    throw bad('concurrency', `expected an integer > 0, got ${String(serve.concurrency)}`);
+  checkMs(where, 'serve.lockDuration', serve.lockDuration);
+  checkMs(where, 'serve.stalledInterval', serve.stalledInterval);
 }
 
 interface Waiter {
@@ -273,6 +273,13 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
+      // BullMQ priorities are 1 … 2^21−1: a priority outside ±MAX_PRIORITY would be clamped, silently tying with others.
+      if (run.priority !== undefined && !(Math.abs(Math.round(run.priority)) <= MAX_PRIORITY))
+        throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+          where: 'engine.enqueue',
+          option: 'priority',
+          reason: `expected a number from -${MAX_PRIORITY} to ${MAX_PRIORITY} (BullMQ priorities are 1 … 2^21−1), got ${String(run.priority)}`,
+        });
       const data = dataOf(run);
       // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
       // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)

@@ -14,7 +14,17 @@ import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
 import { checkLimiter } from './groups.js';
-import { checkKeys, closeOrForce, connect, keys, type NodeJobData, type NodeProgress, reachable } from './protocol.js';
+import {
+  checkConnection,
+  checkKeys,
+  checkMs,
+  closeOrForce,
+  connect,
+  keys,
+  type NodeJobData,
+  type NodeProgress,
+  reachable,
+} from './protocol.js';
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -96,16 +106,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   if (typeof options.group !== 'string' || options.group === '' || options.group === 'local')
     throw bad('group', "expected a non-empty group name other than 'local'");
   if (!Array.isArray(options.workflows)) throw bad('workflows', 'expected an array of built workflows');
-  for (const key of [
-    'concurrency',
-    'heartbeatInterval',
-    'lockDuration',
-    'stalledInterval',
-    'maxPayloadBytes',
-  ] as const) {
+  checkConnection(where, options.connection);
+  for (const key of ['concurrency', 'maxPayloadBytes'] as const) {
     const v = options[key];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw bad(key, `expected an integer > 0, got ${String(v)}`);
   }
+  for (const key of ['heartbeatInterval', 'lockDuration', 'stalledInterval', 'connectTimeout'] as const)
+    checkMs(where, key, options[key]);
   const limiter = options.limiter === undefined ? undefined : checkLimiter(where, 'limiter', options.limiter);
   const byName = new Map<string, Workflow<unknown, object>>();
   for (const wf of options.workflows) byName.set(`${wf.name}@${wf.version ?? ''}`, wf as Workflow<unknown, object>);

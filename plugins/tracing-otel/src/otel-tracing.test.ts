@@ -149,6 +149,32 @@ describe('otelTracing with the SDK in-memory exporter', () => {
     expect(() => otelTracing({ tracerProvider: {} as never })).toThrow(/expected an OpenTelemetry TracerProvider/);
     expect(() => otelTracing([1] as never)).toThrow(/expected an object/);
   });
+
+  it('rejects attributes that are not OpenTelemetry attribute values (FL_OTEL_INVALID_OPTION naming the key)', () => {
+    const err = (attributes: unknown) => {
+      try {
+        otelTracing({ attributes: attributes as never });
+      } catch (e) {
+        return e as OtelTracingError;
+      }
+      return undefined;
+    };
+    for (const bad of [5, 'prod', [1], null]) {
+      const e = err(bad);
+      expect(OtelTracingError.is(e, 'FL_OTEL_INVALID_OPTION')).toBe(true);
+      expect(e?.details).toMatchObject({ option: 'attributes' });
+    }
+    const nested = err({ 'deployment.environment': 'prod', team: { name: 'infra' } });
+    expect(OtelTracingError.is(nested, 'FL_OTEL_INVALID_OPTION')).toBe(true);
+    expect(nested?.details).toMatchObject({ option: 'attributes.team' });
+    expect(nested?.message).toContain('got an object');
+    expect(err({ mixed: ['a', 1] })?.details).toMatchObject({ option: 'attributes.mixed' });
+    expect(err({ deep: [{ a: 1 }] })?.details).toMatchObject({ option: 'attributes.deep' });
+    // Every OTel attribute value is accepted.
+    expect(
+      err({ s: 'x', n: 1.5, b: false, ss: ['a', 'b'], ns: [1, null, 2], bs: [true], empty: [], u: undefined }),
+    ).toBeUndefined();
+  });
 });
 
 describe('otelTracing with the OTLP/HTTP exporter against a real receiver', () => {

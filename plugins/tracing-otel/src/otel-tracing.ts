@@ -91,6 +91,7 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       option: 'parentRuns',
       reason: `expected 'caller' or 'none', got ${typeof options.parentRuns === 'string' ? JSON.stringify(options.parentRuns) : String(options.parentRuns)}`,
     });
+  if (options.attributes !== undefined) checkAttributes(options.attributes);
   return definePlugin({
     name: '@flowlane/tracing-otel',
     version: PKG_VERSION,
@@ -114,4 +115,31 @@ export function otelTracing(options: OtelTracingOptions = {}): FlowlanePlugin {
       };
     },
   });
+}
+
+/**
+ * `FL_OTEL_INVALID_OPTION` unless `attributes` is a plain object whose values are OpenTelemetry attribute values: a
+ * string, a number, a boolean, or an array of one of those types (`null`/`undefined` items allowed, as in OTel).
+ */
+function checkAttributes(attributes: unknown): void {
+  const bad = (option: string, reason: string) => new OtelTracingError('FL_OTEL_INVALID_OPTION', { option, reason });
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))
+    throw bad('attributes', `expected an object of attribute values, got ${describe(attributes)}`);
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number';
+  for (const [key, v] of Object.entries(attributes)) {
+    const option = `attributes.${key}`;
+    if (v === undefined || scalar(v)) continue;
+    if (Array.isArray(v)) {
+      const items = (v as unknown[]).filter((x) => x !== null && x !== undefined);
+      if (items.every(scalar) && new Set(items.map((x) => typeof x)).size <= 1) continue;
+      throw bad(option, 'expected an array whose items are all strings, all numbers or all booleans');
+    }
+    throw bad(option, `expected a string, number, boolean or an array of one of those, got ${describe(v)}`);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : typeof v;
 }

@@ -99,7 +99,7 @@ export function createView(
  * With `--store redis://…` the run is durable: logged in that Redis, visible to `flowlane runs`, resumable.
  */
 export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
-  // An empty id reached engine.run and failed as a run (exit 1, "Workflow: invalid executionId"): it is bad usage.
+  // An empty id reached engine.run and failed as a run (exit 1, "engine.run: invalid executionId"): it is bad usage.
   if (opts.id !== undefined && opts.id.trim() === '')
     throw new CliError(
       '--id is empty.',

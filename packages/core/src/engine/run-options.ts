@@ -13,32 +13,40 @@ import type { RunOptions } from './run-types.js';
  * Object.isFrozen(checked.actor?.roles); // true
  * ```
  */
+/** Names the call in `FL_INVALID_OPTION` messages. */
+const RUN = 'engine.run';
+
 export function checkRunOptions(options: RunOptions): RunOptions {
   if (typeof options !== 'object' || options === null)
     throw new FlowlaneError('FL_INVALID_OPTION', {
+      where: RUN,
       option: 'run options',
       reason: `expected an object, got ${options === null ? 'null' : typeof options}`,
     });
   const { executionId, signal, actor, redact } = options;
   if (executionId !== undefined && (typeof executionId !== 'string' || executionId === ''))
-    throw invalid('executionId', `expected a non-empty string, got ${describe(executionId)}`);
+    throw invalid(RUN, 'executionId', `expected a non-empty string, got ${describe(executionId)}`);
   if (signal !== undefined && !isAbortSignal(signal))
-    throw invalid('signal', `expected an AbortSignal (e.g. new AbortController().signal), got ${describe(signal)}`);
-  if (redact !== undefined) checkRedact(redact, 'redact');
+    throw invalid(
+      RUN,
+      'signal',
+      `expected an AbortSignal (e.g. new AbortController().signal), got ${describe(signal)}`,
+    );
+  if (redact !== undefined) checkRedact(redact, 'redact', RUN);
   const { priority } = options;
   if (priority !== undefined && (typeof priority !== 'number' || !Number.isFinite(priority)))
-    throw invalid('priority', `expected a finite number (higher runs first), got ${describe(priority)}`);
+    throw invalid(RUN, 'priority', `expected a finite number (higher runs first), got ${describe(priority)}`);
   if (actor === undefined) return options;
   return { ...options, actor: frozenActor(actor) };
 }
 
 /** Checks `{ also: string[] }` (the `redact` option of runs and engines). */
-export function checkRedact(redact: unknown, option: string): void {
+export function checkRedact(redact: unknown, option: string, where?: string): void {
   if (typeof redact !== 'object' || redact === null || Array.isArray(redact))
-    throw invalid(option, `expected { also: string[] }, got ${describe(redact)}`);
+    throw invalid(where, option, `expected { also: string[] }, got ${describe(redact)}`);
   const also = (redact as { also?: unknown }).also;
   if (also !== undefined && (!Array.isArray(also) || also.some((v) => typeof v !== 'string')))
-    throw invalid(`${option}.also`, 'expected an array of strings (the values to redact)');
+    throw invalid(where, `${option}.also`, 'expected an array of strings (the values to redact)');
 }
 
 /** A validated, deep-frozen copy of `actor` (`FL_INVALID_ACTOR` when it has the wrong shape). */
@@ -93,8 +101,8 @@ function isAbortSignal(v: unknown): v is AbortSignal {
   );
 }
 
-function invalid(option: string, reason: string): FlowlaneError {
-  return new FlowlaneError('FL_INVALID_OPTION', { option, reason });
+function invalid(where: string | undefined, option: string, reason: string): FlowlaneError {
+  return new FlowlaneError('FL_INVALID_OPTION', { where, option, reason });
 }
 
 function describe(v: unknown): string {

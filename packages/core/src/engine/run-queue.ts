@@ -25,20 +25,27 @@ export async function enqueueRun<TOut extends object>(
   internalsOf(wf as Workflow<unknown, object>);
   if (queue === undefined) throw new FlowlaneError('FL_NO_RUN_QUEUE', { operation: 'engine.enqueue()' });
   if (typeof options !== 'object' || options === null)
-    throw new FlowlaneError('FL_INVALID_OPTION', { option: 'enqueue options', reason: 'expected an object' });
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where: 'engine.enqueue',
+      option: 'enqueue options',
+      reason: 'expected an object',
+    });
   for (const k of Object.keys(options))
     if (!ENQUEUE_KEYS.has(k))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: 'engine.enqueue',
         option: k,
         reason: `unknown engine.enqueue() option; known options: ${[...ENQUEUE_KEYS].join(', ')}`,
       });
   if (options.executionId !== undefined && (typeof options.executionId !== 'string' || options.executionId === ''))
     throw new FlowlaneError('FL_INVALID_OPTION', {
+      where: 'engine.enqueue',
       option: 'executionId',
       reason: `expected a non-empty string, got ${String(options.executionId)}`,
     });
   if (options.priority !== undefined && !Number.isFinite(options.priority))
     throw new FlowlaneError('FL_INVALID_OPTION', {
+      where: 'engine.enqueue',
       option: 'priority',
       reason: `expected a finite number, got ${String(options.priority)}`,
     });

@@ -40,6 +40,8 @@ export interface ScheduleHandle {
   remove(): void;
 }
 
+/** Names the call in `FL_INVALID_OPTION` messages. */
+const SCHEDULE = 'engine.schedule';
 const SCHEDULE_KEYS = ['id', 'missed', 'maxCatchUp', 'timezone', 'onError'] as const;
 /** The state store "execution" that holds every schedule's last handled occurrence. */
 export const SCHEDULES_STATE_ID = 'flowlane:schedules';
@@ -68,34 +70,43 @@ export class ScheduleSet {
 
   add(cron: string, wf: Workflow<unknown, object>, input: unknown, options: ScheduleOptions = {}): ScheduleHandle {
     if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    checkOptionKeys('schedule', options, SCHEDULE_KEYS);
+    checkOptionKeys(SCHEDULE, 'schedule', options, SCHEDULE_KEYS);
     if (typeof wf !== 'object' || wf === null || typeof (wf as { name?: unknown }).name !== 'string')
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule workflow',
         reason: 'expected a built workflow (the result of .build())',
       });
     const missed = options.missed ?? 'skip';
     if (missed !== 'skip' && missed !== 'catch-up')
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule.missed',
         reason: `expected "skip" or "catch-up", got ${JSON.stringify(missed)}`,
       });
     const maxCatchUp = options.maxCatchUp ?? 100;
     if (!Number.isInteger(maxCatchUp) || maxCatchUp < 0)
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule.maxCatchUp',
         reason: `expected an integer ≥ 0, got ${String(maxCatchUp)}`,
       });
     if (options.onError !== undefined && typeof options.onError !== 'function')
-      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'schedule.onError', reason: 'expected a function' });
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
+        option: 'schedule.onError',
+        reason: 'expected a function',
+      });
     const timezone = options.timezone ?? 'UTC';
     if (!isTimeZone(timezone))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule.timezone',
         reason: `expected an IANA time zone name such as "Europe/Berlin" or "UTC", got ${JSON.stringify(timezone)}`,
       });
     if (options.id !== undefined && (typeof options.id !== 'string' || options.id === ''))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule.id',
         reason: `expected a non-empty string, got ${JSON.stringify(options.id)}`,
       });
@@ -104,6 +115,7 @@ export class ScheduleSet {
       pattern = new Cron(cron, { timezone, paused: true });
     } catch (error) {
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule cron',
         reason: `${JSON.stringify(cron)} is not a cron expression (${serializeError(error).message}); use five fields "min hour day month weekday", e.g. "*/5 * * * *"`,
       });
@@ -111,6 +123,7 @@ export class ScheduleSet {
     const id = options.id ?? `${wf.name} ${cron}`;
     if (this.#ids.has(id))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: SCHEDULE,
         option: 'schedule.id',
         reason: `a schedule "${id}" already exists on this engine; remove it first or pass another id`,
       });

@@ -54,6 +54,8 @@ export interface TriggerHandle {
   remove(): void;
 }
 
+/** Names the call in `FL_INVALID_OPTION` messages. */
+const TRIGGER = 'engine.trigger';
 const TRIGGER_KEYS = ['on', 'workflow', 'when', 'run', 'input', 'concurrency', 'debounce', 'onError'] as const;
 const LIFECYCLE = new Set<string>(['workflow.completed', 'workflow.failed']);
 /** Engine event types that are not trigger events (`custom` is the type of every custom event, not a name). */
@@ -110,38 +112,48 @@ export class TriggerHub {
   }
 
   add(opts: TriggerOptions): TriggerHandle {
-    checkOptionKeys('trigger', opts as object, TRIGGER_KEYS);
+    checkOptionKeys(TRIGGER, 'trigger', opts as object, TRIGGER_KEYS);
     if (typeof opts.on !== 'string' || opts.on === '')
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.on',
         reason: 'expected an event name (a custom name, "workflow.completed" or "workflow.failed")',
       });
     if (RESERVED.has(opts.on))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.on',
         reason: `"${opts.on}" is an engine event that triggers nothing; use "workflow.completed", "workflow.failed" or a custom event name`,
       });
     if (typeof opts.run !== 'object' || opts.run === null || typeof (opts.run as { name?: unknown }).name !== 'string')
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.run',
         reason: 'expected a built workflow (the result of .build())',
       });
     if (opts.workflow !== undefined && (typeof opts.workflow !== 'string' || opts.workflow === ''))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.workflow',
         reason: `expected a workflow name, got ${opts.workflow === '' ? 'an empty string' : typeof opts.workflow}`,
       });
     if (opts.workflow !== undefined && !LIFECYCLE.has(opts.on))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.workflow',
         reason: `only lifecycle triggers ("workflow.completed", "workflow.failed") filter by workflow; "${opts.on}" is a custom event`,
       });
     for (const fn of ['when', 'onError'] as const)
       if (opts[fn] !== undefined && typeof opts[fn] !== 'function')
-        throw new FlowlaneError('FL_INVALID_OPTION', { option: `trigger.${fn}`, reason: 'expected a function' });
-    positive('trigger.concurrency', opts.concurrency);
+        throw new FlowlaneError('FL_INVALID_OPTION', {
+          where: TRIGGER,
+          option: `trigger.${fn}`,
+          reason: 'expected a function',
+        });
+    positive(TRIGGER, 'trigger.concurrency', opts.concurrency);
     if (opts.debounce !== undefined && !isTimerMs(opts.debounce, true))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: TRIGGER,
         option: 'trigger.debounce',
         reason: timerReason(opts.debounce, true),
       });
@@ -163,9 +175,14 @@ export class TriggerHub {
   /** An event from outside any run (`engine.emit`). Returns the runs started right away. */
   emit(name: string, payload: unknown): Run<object>[] {
     if (typeof name !== 'string' || name === '')
-      throw new FlowlaneError('FL_INVALID_OPTION', { option: 'emit name', reason: 'expected a non-empty event name' });
+      throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: 'engine.emit',
+        option: 'emit name',
+        reason: 'expected a non-empty event name',
+      });
     if (LIFECYCLE.has(name) || RESERVED.has(name))
       throw new FlowlaneError('FL_INVALID_OPTION', {
+        where: 'engine.emit',
         option: 'emit name',
         reason: `"${name}" is emitted by the engine when a run ends; use a name of your own`,
       });
@@ -363,8 +380,12 @@ export function loopError(chain: readonly string[], event: string, limit: number
   return new FlowlaneError('FL_TRIGGER_LOOP', { cycle: chain.slice(from), event, limit });
 }
 
-function positive(option: string, value: unknown): void {
+function positive(where: string, option: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !(value >= 1) || !Number.isInteger(value))
-    throw new FlowlaneError('FL_INVALID_OPTION', { option, reason: `expected an integer ≥ 1, got ${String(value)}` });
+    throw new FlowlaneError('FL_INVALID_OPTION', {
+      where,
+      option,
+      reason: `expected an integer ≥ 1, got ${String(value)}`,
+    });
 }
