@@ -1,24 +1,14 @@
-import { createEngine, type Engine, type Logger, workflow } from '@flowlane/core';
+import { createEngine, type Engine, workflow } from '@flowlane/core';
 import { startHttpReceiver } from '@flowlane/testing';
-import { context, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  type ReadableSpan,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BasicTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
 import { OtelTracingError } from './errors.js';
+import { inMemory, quiet, useContextManager } from './otel.test-helper.js';
 import { otelTracing } from './otel-tracing.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => void context.setGlobalContextManager(contextManager.enable()));
-afterAll(() => {
-  context.disable();
-});
+useContextManager();
 
 let engine: Engine | undefined;
 afterEach(async () => {
@@ -26,11 +16,6 @@ afterEach(async () => {
   engine = undefined;
 });
 
-function inMemory() {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { exporter, tracerProvider };
-}
 const parentId = (s: ReadableSpan) => s.parentSpanContext?.spanId;
 
 describe('otelTracing with the SDK in-memory exporter', () => {

@@ -1,8 +1,7 @@
-import { createEngine, type Engine, type Logger, secretEnvName, workflow } from '@flowlane/core';
+import { createEngine, type Engine, secretEnvName, workflow } from '@flowlane/core';
 import { sshExecutor } from '@flowlane/executor-ssh';
 import { type SshdService, startSshd } from '@flowlane/testing';
-import { context, createTraceState, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { createTraceState, type SpanContext, TraceFlags, trace } from '@opentelemetry/api';
 import {
   AlwaysOffSampler,
   BasicTracerProvider,
@@ -14,14 +13,10 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OtelTracingError } from './errors.js';
+import { inMemory, quiet, useContextManager } from './otel.test-helper.js';
 import { otelTracing } from './otel-tracing.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => void context.setGlobalContextManager(contextManager.enable()));
-afterAll(() => {
-  context.disable();
-});
+useContextManager();
 
 let engine: Engine | undefined;
 afterEach(async () => {
@@ -29,11 +24,6 @@ afterEach(async () => {
   engine = undefined;
 });
 
-function inMemory() {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { exporter, tracerProvider };
-}
 const spanNamed = (spans: readonly ReadableSpan[], name: string): ReadableSpan => {
   const found = spans.filter((s) => s.name === name);
   expect(found).toHaveLength(1);

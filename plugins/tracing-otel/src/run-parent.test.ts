@@ -1,15 +1,7 @@
-import {
-  createEngine,
-  createMemoryExecutionStore,
-  createVirtualClock,
-  type Engine,
-  type Logger,
-  workflow,
-} from '@flowlane/core';
+import { createEngine, createMemoryExecutionStore, createVirtualClock, type Engine, workflow } from '@flowlane/core';
 import { bullmqDispatch } from '@flowlane/queue-bullmq';
 import { type RedisService, startRedis } from '@flowlane/testing';
 import { context, type Span, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -18,14 +10,10 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OtelTracingError } from './errors.js';
+import { quiet, useContextManager } from './otel.test-helper.js';
 import { otelTracing } from './otel-tracing.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => void context.setGlobalContextManager(contextManager.enable()));
-afterAll(() => {
-  context.disable();
-});
+useContextManager();
 
 const engines: Engine[] = [];
 afterEach(async () => {
