@@ -4,9 +4,7 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type FlowEvent, type SystemEvent, secretEnvName, workflow } from '@flowlane/core';
-import { type RedisService, startRedis } from '@flowlane/testing';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import {
   bigWorkflow,
@@ -16,6 +14,7 @@ import {
   smallWorkflow,
   timeoutWorkflow,
 } from './dist-workflow.test-helper.js';
+import { useRedis } from './redis.test-helper.js';
 import { createWorker } from './worker.js';
 
 const child = fileURLToPath(new URL('./worker-child.test-helper.ts', import.meta.url));
@@ -80,22 +79,13 @@ function pidsRunning(needle: string): number[] {
 }
 
 describe('bullmqDispatch + createWorker with real worker processes and a real Redis', () => {
-  let redis: RedisService;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.dispose();
-  });
+  const svc = useRedis();
 
   it('runs nodes on workers: codec, dependency results, actor, logs and events back (redacted), remote errors, payload limit, worker.up/down', async () => {
-    await client.flushall();
-    const workers = [startWorker(redis.url, 'cpu', 'w-cpu', 2), startWorker(redis.url, 'gpu', 'w-gpu', 2)];
+    await svc.client.flushall();
+    const workers = [startWorker(svc.redis.url, 'cpu', 'w-cpu', 2), startWorker(svc.redis.url, 'gpu', 'w-gpu', 2)];
     const engine = createEngine({
-      plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu', 'gpu'], heartbeatInterval: 200 })],
+      plugins: [bullmqDispatch({ connection: svc.redis.url, groups: ['cpu', 'gpu'], heartbeatInterval: 200 })],
     });
     const system: SystemEvent[] = [];
     engine.systemEvents$.subscribe((e) => system.push(e));
@@ -149,12 +139,12 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
   });
 
   it('3 worker processes run 1,000 nodes across two groups; kill -9 one mid-run: all complete, bodies once (≤ twice for the killed worker’s in-flight jobs), results equal the in-process run', async () => {
-    await client.flushall();
+    await svc.client.flushall();
     const CONC = 4;
     const workers = [
-      startWorker(redis.url, 'cpu', 'cpu-1', CONC),
-      startWorker(redis.url, 'cpu', 'cpu-2', CONC),
-      startWorker(redis.url, 'gpu', 'gpu-1', CONC),
+      startWorker(svc.redis.url, 'cpu', 'cpu-1', CONC),
+      startWorker(svc.redis.url, 'cpu', 'cpu-2', CONC),
+      startWorker(svc.redis.url, 'gpu', 'gpu-1', CONC),
     ];
     const wf = bigWorkflow();
     const local = createEngine();
@@ -162,7 +152,7 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
     await local.close();
     expect(expected.status).toBe('success');
 
-    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu', 'gpu'] })] });
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: svc.redis.url, groups: ['cpu', 'gpu'] })] });
     try {
       await Promise.all(workers.map((w) => w.ready));
       const run = engine.run(wf, { k: 3 });
@@ -179,7 +169,7 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       // Once 300 nodes are done, kill -9 the victim while it runs one of the 250 ms nodes (so it has a job in flight).
       const killer = (async () => {
         while (!killed && !finished) {
-          if (armed && (await client.scard('test:long:cpu-1')) > 0) {
+          if (armed && (await svc.client.scard('test:long:cpu-1')) > 0) {
             killed = true;
             victim.proc.kill('SIGKILL');
           } else await new Promise((r) => setTimeout(r, 5));
@@ -191,7 +181,7 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       expect(killed).toBe(true);
       expect(r.status).toBe('success');
       expect(r.outputs).toEqual(expected.outputs);
-      const bodies = await client.hgetall('test:bodies');
+      const bodies = await svc.client.hgetall('test:bodies');
       expect(Object.keys(bodies)).toHaveLength(NODES);
       const counts = Object.values(bodies).map(Number);
       const twice = counts.filter((c) => c === 2).length;
@@ -210,9 +200,9 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
   });
 
   it('cancelling a run whose node is `sleep 300` on a worker kills the command within 2 s', async () => {
-    await client.flushall();
-    const workers = [startWorker(redis.url, 'cpu', 'sleeper', 1)];
-    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+    await svc.client.flushall();
+    const workers = [startWorker(svc.redis.url, 'cpu', 'sleeper', 1)];
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: svc.redis.url, groups: ['cpu'] })] });
     try {
       await workers[0]!.ready;
       const run = engine.run(sleepWorkflow, {});
@@ -236,13 +226,13 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
   });
 
   it('kill -9 the coordinator mid-run: a second coordinator resumes from the log, adopts dispatched jobs and finishes', async () => {
-    await client.flushall();
-    const workers = [startWorker(redis.url, 'cpu', 'cpu-a', 4), startWorker(redis.url, 'gpu', 'gpu-a', 4)];
+    await svc.client.flushall();
+    const workers = [startWorker(svc.redis.url, 'cpu', 'cpu-a', 4), startWorker(svc.redis.url, 'gpu', 'gpu-a', 4)];
     const local = createEngine();
     const expected = await local.run(bigWorkflow(), { k: 3 }).result;
     await local.close();
     const coordinator = (mode: 'start' | 'resume') => {
-      const proc = spawn(process.execPath, ['--import', tsx, coordinatorChild, redis.url, 'failover-1', mode], {
+      const proc = spawn(process.execPath, ['--import', tsx, coordinatorChild, svc.redis.url, 'failover-1', mode], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
       });
@@ -268,18 +258,18 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
       await Promise.all(workers.map((w) => w.ready));
       const first = coordinator('start');
       await expect
-        .poll(() => client.hlen('test:bodies'), { timeout: 20_000, interval: 20 })
+        .poll(() => svc.client.hlen('test:bodies'), { timeout: 20_000, interval: 20 })
         .toBeGreaterThanOrEqual(300);
       first.proc.kill('SIGKILL');
       await first.exited;
-      const before = await client.hlen('test:bodies');
+      const before = await svc.client.hlen('test:bodies');
       expect(before).toBeLessThan(NODES);
       const second = coordinator('resume');
       const r = await second.result;
       expect(r?.error).toBeUndefined();
       expect(r?.status).toBe('success');
       expect(r?.outputs).toEqual(JSON.parse(JSON.stringify(expected.outputs)));
-      const counts = Object.values(await client.hgetall('test:bodies')).map(Number);
+      const counts = Object.values(await svc.client.hgetall('test:bodies')).map(Number);
       expect(counts).toHaveLength(NODES);
       // Jobs in flight when the coordinator died were adopted, not sent again: every body ran once.
       expect(counts.filter((c) => c !== 1)).toEqual([]);
@@ -290,7 +280,7 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
   });
 
   it('closing a worker lets its running job finish: the run completes and close() settles after it', async () => {
-    await client.flushall();
+    await svc.client.flushall();
     let release!: () => void;
     const gate = new Promise<void>((r) => {
       release = r;
@@ -310,8 +300,8 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
         { runOn: 'cpu' },
       )
       .build();
-    const worker = await createWorker({ connection: redis.url, group: 'cpu', workflows: [wf] });
-    const engine = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: ['cpu'] })] });
+    const worker = await createWorker({ connection: svc.redis.url, group: 'cpu', workflows: [wf] });
+    const engine = createEngine({ plugins: [bullmqDispatch({ connection: svc.redis.url, groups: ['cpu'] })] });
     try {
       const run = engine.run(wf, {});
       await running;

@@ -4,12 +4,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type FlowEvent, isFlowlaneError } from '@flowlane/core';
 import { redisStore } from '@flowlane/store-redis';
-import { type RedisService, startRedis } from '@flowlane/testing';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import { BullmqError } from './errors.js';
+import { useRedis } from './redis.test-helper.js';
 import { closeCounter, countedRun, euChild, hierParent, hierRetry } from './runs-workflow.test-helper.js';
 
 const helper = fileURLToPath(new URL('./run-coordinator-child.test-helper.ts', import.meta.url));
@@ -66,24 +65,15 @@ async function until(what: string, check: () => Promise<boolean> | boolean, ms =
 }
 
 describe('run queue: hierarchical subworkflows and whole-run dispatch, real coordinator processes and a real Redis', () => {
-  let redis: RedisService;
-  let client: Redis;
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = new Redis(redis.url);
-  });
-  afterAll(async () => {
-    client?.disconnect();
-    await redis?.dispose();
-  });
+  const svc = useRedis();
 
   it('a subworkflow with runOn runs its child on the eu coordinator process: output, events back, typed failure, cancel reaches it, durable there', async () => {
-    await client.flushall();
-    const eu = startCoordinator(redis.url, false, 'eu', 4);
+    await svc.client.flushall();
+    const eu = startCoordinator(svc.redis.url, false, 'eu', 4);
     const engine = createEngine({
       plugins: [
-        redisStore({ url: redis.url, prefix: 'log:' }),
-        bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+        redisStore({ url: svc.redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: svc.redis.url, groups: ['eu'] }),
       ],
       logger: quiet,
     });
@@ -166,7 +156,7 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         return records.some((x) => x.type === 'node.started' && x.nodeId === 'b');
       });
       await engine.close();
-      const euQueue = new Queue('flowlane-runs-eu', { connection: client.duplicate(), prefix: 'flowlane' });
+      const euQueue = new Queue('flowlane-runs-eu', { connection: svc.client.duplicate(), prefix: 'flowlane' });
       const slowJob = `run.${encodeURIComponent(slowId)}`;
       expect(await euQueue.getJobState(slowJob)).toBe('active');
       // The child finishes while no parent listens: its last events reach no one now.
@@ -174,8 +164,8 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       await euQueue.close();
       const successor = createEngine({
         plugins: [
-          redisStore({ url: redis.url, prefix: 'log:' }),
-          bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+          redisStore({ url: svc.redis.url, prefix: 'log:' }),
+          bullmqDispatch({ connection: svc.redis.url, groups: ['eu'] }),
         ],
         workflows: [hierParent],
         logger: quiet,
@@ -201,8 +191,8 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         expect(resumed.outputs.after).toEqual({ fromChild: 7, pid: eu.proc.pid });
         expect((await successor.runs.get(slowId))?.status).toBe('success');
         // The child ran once: its first node's body once, no second child run for another attempt.
-        expect(await client.hget('test:bodies', `${slowId}:a`)).toBe('1');
-        expect(await client.keys(`*${encodeURIComponent(slowId)}~*`)).toEqual([]);
+        expect(await svc.client.hget('test:bodies', `${slowId}:a`)).toBe('1');
+        expect(await svc.client.keys(`*${encodeURIComponent(slowId)}~*`)).toEqual([]);
       } finally {
         await successor.close();
       }
@@ -213,13 +203,13 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
   });
 
   it('kill -9 the eu coordinator running a remote child: the other eu coordinator takes the child over and resumes it from its log; the parent gets its result once, no child node completes twice, its events arrive once each', async () => {
-    await client.flushall();
-    const eu1 = startCoordinator(redis.url, false, 'eu', 4);
-    const eu2 = startCoordinator(redis.url, false, 'eu', 4);
+    await svc.client.flushall();
+    const eu1 = startCoordinator(svc.redis.url, false, 'eu', 4);
+    const eu2 = startCoordinator(svc.redis.url, false, 'eu', 4);
     const engine = createEngine({
       plugins: [
-        redisStore({ url: redis.url, prefix: 'log:' }),
-        bullmqDispatch({ connection: redis.url, groups: ['eu'] }),
+        redisStore({ url: svc.redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: svc.redis.url, groups: ['eu'] }),
       ],
       logger: quiet,
     });
@@ -261,9 +251,9 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'a')).toHaveLength(1);
       expect(childLog.filter((x) => x.type === 'node.completed' && x.nodeId === 'b')).toHaveLength(1);
       expect(childLog.filter((x) => x.type === 'workflow.completed')).toHaveLength(1);
-      expect(await client.hget('test:bodies', `${childId}:a`)).toBe('1');
+      expect(await svc.client.hget('test:bodies', `${childId}:a`)).toBe('1');
       // One child run, one job: no second child id for the node.
-      expect(await client.keys(`*${encodeURIComponent(childId)}~*`)).toEqual([]);
+      expect(await svc.client.keys(`*${encodeURIComponent(childId)}~*`)).toEqual([]);
       // The child's events reached the parent run once each, the survivor's included.
       const kinds = fromChild.map((e) => `${e.type}${'nodeId' in e ? `:${e.nodeId}` : ''}`);
       expect(kinds.filter((x) => x === 'node.completed:a')).toHaveLength(1);
@@ -279,11 +269,14 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
   });
 
   it('engine.enqueue: 200 runs shared by 2 coordinator processes; kill -9 one mid-way, the other resumes its runs from the log; each completes exactly once', async () => {
-    await client.flushall();
-    const a = startCoordinator(redis.url, true, '', 5);
-    const b = startCoordinator(redis.url, true, '', 5);
+    await svc.client.flushall();
+    const a = startCoordinator(svc.redis.url, true, '', 5);
+    const b = startCoordinator(svc.redis.url, true, '', 5);
     const engine = createEngine({
-      plugins: [redisStore({ url: redis.url, prefix: 'log:' }), bullmqDispatch({ connection: redis.url, groups: [] })],
+      plugins: [
+        redisStore({ url: svc.redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: svc.redis.url, groups: [] }),
+      ],
       logger: quiet,
     });
     try {
@@ -294,7 +287,7 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       expect(queued.map((q) => q.executionId)).toEqual(Array.from({ length: 200 }, (_, k) => `run-${k}`));
       // Kill A once it has started runs and some runs have finished (at a seeded-random point between 40 and 90).
       const seed = 40 + ((Date.now() >> 4) % 50);
-      await until(`${seed} runs to finish`, async () => (await client.hlen('test:bodies')) >= 2 * seed);
+      await until(`${seed} runs to finish`, async () => (await svc.client.hlen('test:bodies')) >= 2 * seed);
       a.proc.kill('SIGKILL');
       await a.exited;
       const results = await Promise.all(queued.map((q) => q.result()));
@@ -318,13 +311,16 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       // At most A's concurrency runs were in flight on it.
       expect(resumed).toBeLessThanOrEqual(5);
       // Node bodies: each ran at least once; a second time only for nodes in flight on A (at most A's concurrency).
-      const bodies = await client.hgetall('test:bodies');
+      const bodies = await svc.client.hgetall('test:bodies');
       expect(Object.keys(bodies)).toHaveLength(400);
       const twice = Object.values(bodies).filter((v) => Number(v) > 1);
       expect(twice.length).toBeLessThanOrEqual(5);
       expect(Object.values(bodies).every((v) => Number(v) <= 2)).toBe(true);
       // Exactly 200 completed jobs, none failed; waitForResult from another engine sees the same result.
-      const reader = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] })], logger: quiet });
+      const reader = createEngine({
+        plugins: [bullmqDispatch({ connection: svc.redis.url, groups: [] })],
+        logger: quiet,
+      });
       try {
         const again = await reader.waitForResult('run-7');
         expect(again.outputs.second).toBe(22);
@@ -341,19 +337,22 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
   });
 
   it('engine.close() on a serving coordinator puts its runs back on the queue; another coordinator finishes them (none cancelled)', async () => {
-    await client.flushall();
+    await svc.client.flushall();
     const serving = (id: string) =>
       createEngine({
         plugins: [
-          redisStore({ url: redis.url, prefix: 'log:' }),
-          bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 4 } }),
+          redisStore({ url: svc.redis.url, prefix: 'log:' }),
+          bullmqDispatch({ connection: svc.redis.url, groups: [], serve: { concurrency: 4 } }),
         ],
         workflows: [countedRun],
         instanceId: id,
         logger: quiet,
       });
     const first = serving('first');
-    const client2 = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] })], logger: quiet });
+    const client2 = createEngine({
+      plugins: [bullmqDispatch({ connection: svc.redis.url, groups: [] })],
+      logger: quiet,
+    });
     let second: ReturnType<typeof createEngine> | undefined;
     try {
       await first.ready();
@@ -389,18 +388,18 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
   });
 
   it("a reused run id never gets the earlier run's result: enqueue refuses it (FL_BULLMQ_DUPLICATE_RUN), a coordinator whose log holds it fails the run, a fresh parent gets a child run of its own", async () => {
-    await client.flushall();
-    process.env.FL_TEST_REDIS = redis.url;
+    await svc.client.flushall();
+    process.env.FL_TEST_REDIS = svc.redis.url;
     const serving = createEngine({
       plugins: [
-        redisStore({ url: redis.url, prefix: 'log:' }),
-        bullmqDispatch({ connection: redis.url, groups: [], serve: { concurrency: 2, groups: ['eu'] } }),
+        redisStore({ url: svc.redis.url, prefix: 'log:' }),
+        bullmqDispatch({ connection: svc.redis.url, groups: [], serve: { concurrency: 2, groups: ['eu'] } }),
       ],
       workflows: [countedRun, euChild],
       logger: quiet,
     });
     const producer = createEngine({
-      plugins: [bullmqDispatch({ connection: redis.url, groups: ['eu'] })],
+      plugins: [bullmqDispatch({ connection: svc.redis.url, groups: ['eu'] })],
       logger: quiet,
     });
     try {
@@ -420,10 +419,10 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       expect((await pending.result()).outputs.second).toBe(10);
       // A day later the job and the claim are gone, the log stays: the coordinator that takes the new run finds the
       // id in its log and fails the run instead of answering with the earlier run's outputs.
-      const queue = new Queue('flowlane-runs', { connection: client.duplicate(), prefix: 'flowlane' });
+      const queue = new Queue('flowlane-runs', { connection: svc.client.duplicate(), prefix: 'flowlane' });
       await queue.remove('run.dup-1');
       await queue.close();
-      await client.del('flowlane:flowlane:run-id:dup-1');
+      await svc.client.del('flowlane:flowlane:run-id:dup-1');
       const late = await (await producer.enqueue(countedRun, { k: 9 }, { executionId: 'dup-1' })).result();
       expect(late.status).toBe('failed');
       expect(late.error?.code).toBe('FL_BULLMQ_DUPLICATE_RUN');
@@ -434,7 +433,7 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       // A fresh parent run under a reused id: its remote child is a new run (its own id), its body runs again.
       const p1 = await producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' }).result;
       expect(p1.status).toBe('success');
-      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+      expect(await svc.client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
       const p2run = producer.run(hierParent, { n: 1 }, { executionId: 'parent-1' });
       const childIds = new Set<string>();
       p2run.events$.subscribe((e) => {
@@ -445,8 +444,8 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       expect([...childIds]).toHaveLength(1);
       const [second] = [...childIds];
       expect(second).toMatch(/^parent-1\/remote\.[0-9a-f]{8}$/);
-      expect(await client.hget('test:bodies', `${second}:a`)).toBe('1');
-      expect(await client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
+      expect(await svc.client.hget('test:bodies', `${second}:a`)).toBe('1');
+      expect(await svc.client.hget('test:bodies', 'parent-1/remote:a')).toBe('1');
     } finally {
       await producer.close();
       await serving.close();
@@ -465,10 +464,10 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
     } finally {
       await engine.close();
     }
-    expect(() => bullmqDispatch({ connection: redis.url, groups: [], serve: { concurency: 2 } as never })).toThrow(
+    expect(() => bullmqDispatch({ connection: svc.redis.url, groups: [], serve: { concurency: 2 } as never })).toThrow(
       /serve.*"concurency".*did you mean "concurrency"/s,
     );
-    expect(() => bullmqDispatch({ connection: redis.url, groups: [], serve: { groups: ['local'] } })).toThrow(
+    expect(() => bullmqDispatch({ connection: svc.redis.url, groups: [], serve: { groups: ['local'] } })).toThrow(
       BullmqError,
     );
   });
