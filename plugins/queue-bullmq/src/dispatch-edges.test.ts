@@ -125,15 +125,6 @@ describe('bullmqDispatch edges on a real Redis: rate-limited groups, job ids, co
         if (e.type === 'workflow.started') started.push(e.executionId);
       });
       await serving.ready();
-      setTimeout(
-        async () =>
-          console.log(
-            'DBG',
-            started.length,
-            JSON.stringify(await new Queue('flowlane-runs', { connection: svc.client, prefix: 'flowlane' }).getJobCounts()),
-          ),
-        5000,
-      ).unref();
       await Promise.all(queued.map((q) => q.result()));
       const expected = priorities
         .map((priority, i) => ({ id: `prio-${i}`, priority, i }))
