@@ -2,8 +2,8 @@ import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
 import type { Workflow } from '../workflow.js';
 
-/** A seeded PRNG (mulberry32): the same DAG for the same seed. */
-function rng(seed: number): () => number {
+/** A seeded PRNG (mulberry32): the same sequence (so the same DAG) for the same seed. */
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

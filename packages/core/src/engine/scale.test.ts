@@ -2,21 +2,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkflowBuilder } from '../builder/workflow-builder.js';
 import { workflow } from '../builder/workflow-builder.js';
 import { createEngine } from './engine.js';
+import { rng } from './lazy-records.test-helper.js';
 
 type Loose = WorkflowBuilder<unknown, Record<string, number>, string>;
 const engine = createEngine();
 afterAll(() => engine.close());
-
-/** Deterministic PRNG (mulberry32) so the random DAG is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('scale: 100,000 nodes, no stack growth, no quadratic work', () => {
   it('runs a 100,000-node chain (plain and async nodes mixed)', async () => {
@@ -39,7 +29,7 @@ describe('scale: 100,000 nodes, no stack growth, no quadratic work', () => {
 
   it('runs a 100,000-node random DAG (up to 3 random earlier parents each) and matches the reference sum', async () => {
     const n = 100_000;
-    const rand = prng(42);
+    const rand = rng(42); // seeded: the same random DAG on every run
     const parents: number[][] = [[]];
     for (let i = 1; i < n; i++) {
       const k = Math.floor(rand() * 4);
