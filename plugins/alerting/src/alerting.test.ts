@@ -260,15 +260,17 @@ describe('rules on virtual time', () => {
 });
 
 describe('options', () => {
+  /** What calling `f` throws, as `code: message` (or 'no error'). */
+  const msg = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return AlertingError.is(e) ? `${e.code}: ${e.message}` : String(e);
+    }
+    return 'no error';
+  };
+
   it('rejects bad rules, channels and escalations with typed errors', () => {
-    const msg = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return AlertingError.is(e) ? `${e.code}: ${e.message}` : String(e);
-      }
-      return 'no error';
-    };
     const ops = inbox('ops');
     expect(msg(() => errorRate({ above: 1.5, window: 1 }))).toMatch(/"above": expected a fraction/);
     expect(msg(() => errorRate({ above: 0.1, windw: 5 } as never))).toMatch(
@@ -297,14 +299,6 @@ describe('options', () => {
   });
 
   it('rejects delays longer than a timer can wait (a duration({ above: 3e9 }) alert fired after 1 ms)', () => {
-    const msg = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return AlertingError.is(e) ? `${e.code}: ${e.message}` : String(e);
-      }
-      return 'no error';
-    };
     const ops = inbox('ops');
     const tooLong = /expected at most 2147483647 ms \(2\^31−1, the longest timer\), got 3000000000/;
     expect(msg(() => duration({ above: 3e9 }))).toMatch(tooLong);
