@@ -4,10 +4,13 @@
 // includes one `setImmediate` turn after the run settles, so the monitor's deferred work (its flush) is counted.
 //
 //   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
-//                            [--cases none,noop,monitor,fast,slow]
+//                            [--cases none,none2,noop,watch,fold,monitor,fast,slow]
 //                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
 //
-// Cases: none = createEngine(); noop = an exporter whose handle() does nothing (the cost of any exporter hook);
+// Cases: none = createEngine() (any other unknown name too: `none2` is an A/A control); noop = an exporter whose
+// handle() does nothing (the cost of any exporter hook, which makes core build every event object); watch = a run
+// watcher (`api.watchRuns`) that does nothing; fold = a run watcher that asks core for each settled run's summary
+// (`run.summary()`, read from the compact log) — the floor of the monitor's approach;
 // monitor = monitor({ port: 0, token }), no client; fast = the same plus a `ws` client in a separate process,
 // subscribed to everything and reading every message (its CPU is not in the engine process's figure); each run waits
 // until the client has read the previous run's last event; slow = the monitor with a `ws` client in a separate process,
@@ -56,6 +59,24 @@ async function child(key, variant) {
         flowlane: '>=0.0.0',
         setup(api) {
           api.metrics.addExporter({ name: 'noop', handle() {} });
+        },
+      }),
+    ];
+  } else if (key === 'watch' || key === 'fold') {
+    // The floor of the monitor's approach: a run watcher that does nothing (`watch`), or that only asks core for
+    // each settled run's summary (`fold`: what the monitor adds to the report per run).
+    const { definePlugin } = await import('@flowlane/core');
+    plugins = [
+      definePlugin({
+        name: 'watch',
+        version: '0.0.0',
+        flowlane: '>=0.0.0',
+        setup(api) {
+          api.watchRuns({
+            name: 'watch',
+            started() {},
+            settled: key === 'fold' ? (run) => void run.summary() : () => {},
+          });
         },
       }),
     ];

@@ -17,6 +17,8 @@ export const MonitorErrorCodes = {
     'monitor() needs a `token` or an `authenticate(req)` hook: the event stream shows every run. Pass `authenticate: () => true` to open it on purpose.',
   FL_MONITOR_SERVER_FAILED: (p: { host: string; port: number; reason: string }) =>
     `The monitor could not listen on ${p.host}:${p.port}: ${p.reason}. Pick a free port (0 picks one) or another host.`,
+  FL_MONITOR_CORE_INCOMPATIBLE: (p: { core: string; missing: string }) =>
+    `@flowlane/monitor needs ${p.missing} of @flowlane/core, which core ${p.core} lacks. Install the @flowlane/core of the monitor's own release (packages are released in lockstep).`,
   FL_MONITOR_NOT_LISTENING: (p: { property: string }) =>
     `monitor.${p.property} is known once the monitor listens: await engine.ready() first (or start your own server when you pass \`server\`).`,
 } as const;

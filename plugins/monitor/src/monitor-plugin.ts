@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { definePlugin, type Engine, type FlowlanePlugin, type PluginApi, Tokens } from '@flowlane/core';
+import { CORE_VERSION, definePlugin, type Engine, type FlowlanePlugin, type PluginApi, Tokens } from '@flowlane/core';
 import type { Subscription } from 'rxjs';
 import { createAuthorizer } from './authorize.js';
 import { serveDashboard } from './dashboard-assets.js';
@@ -13,6 +13,21 @@ import { StoreFollower, storeHistory } from './store-follower.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 const engineOf = (api: PluginApi): Engine => api.container.resolve(Tokens.Engine);
+
+/**
+ * The core APIs the monitor is built on. The engine already refuses a core outside `CORE_RANGE` (which the release
+ * script keeps at `^<the release's core version>`); this catches a core build of that version made before them.
+ */
+function requireCoreApis(api: PluginApi): void {
+  const missing = (['watchRuns', 'runEvents', 'describeRun'] as const).filter(
+    (name) => typeof (api as Partial<PluginApi>)[name] !== 'function',
+  );
+  if (missing.length > 0)
+    throw new MonitorError('FL_MONITOR_CORE_INCOMPATIBLE', {
+      core: CORE_VERSION,
+      missing: missing.map((m) => `PluginApi.${m}`).join(', '),
+    });
+}
 
 /** The plugin returned by {@link monitor}: a Flowlane plugin plus the monitor's address and counters. */
 export interface MonitorPlugin extends FlowlanePlugin {
@@ -67,6 +82,7 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
     version: PKG_VERSION,
     flowlane: CORE_RANGE,
     async setup(api) {
+      requireCoreApis(api);
       const recorder = new RunRecorder(o.maxRuns, o.maxEventsPerRun, o.maxEvents);
       // Live events only while a client is connected: the monitor listens to the engine's stream from the first
       // client's connection to the last one's close.

@@ -559,3 +559,43 @@ describe('monitor: options', () => {
     await expect(engine.ready()).rejects.toThrow(/FL_MONITOR_SERVER_FAILED|could not listen/);
   });
 });
+
+describe('monitor: core compatibility', () => {
+  it('declares the core of its own release: CORE_RANGE and the peer range start at the version it ships with', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { CORE_VERSION } = await import('@flowlane/core');
+    const { CORE_RANGE, PKG_VERSION } = await import('./version.js');
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+      peerDependencies: Record<string, string>;
+    };
+    // Lockstep releases: the monitor needs the core APIs of its own release (scripts/release/sync-versions.mjs moves
+    // both ranges to `^<new core version>` and `>=<new core version> <1.0.0` at each release).
+    expect(CORE_VERSION).toBe(PKG_VERSION);
+    expect(CORE_RANGE).toBe(`^${PKG_VERSION}`);
+    expect(pkg.peerDependencies['@flowlane/core']).toBe(`workspace:>=${PKG_VERSION} <1.0.0`);
+  });
+
+  it('refuses a core without the APIs it is built on with FL_MONITOR_CORE_INCOMPATIBLE, at engine.ready()', async () => {
+    const { definePlugin } = await import('@flowlane/core');
+    const mon = monitor({ port: 0, token: TOKEN });
+    // The monitor's setup, given the API of a core build that predates run watchers.
+    const older = definePlugin({
+      name: mon.name,
+      version: mon.version,
+      flowlane: mon.flowlane,
+      setup: (api) => mon.setup(Object.create(api, { watchRuns: { value: undefined } })),
+    });
+    const engine = createEngine({ plugins: [older], logger });
+    cleanup.push(() => engine.close());
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // Core reports a failed setup with the plugin's own error as the cause.
+    const cause = (err as Error).cause;
+    expect(MonitorError.is(cause, 'FL_MONITOR_CORE_INCOMPATIBLE')).toBe(true);
+    expect((cause as Error).message).toContain('needs PluginApi.watchRuns of @flowlane/core');
+    expect(mon.stats().clients).toBe(0);
+  });
+});

@@ -1,4 +1,10 @@
-import type { FlowEvent, RunEventsView, WorkflowDescription, WorkflowStartedEvent } from '@flowlane/core';
+import type {
+  FlowEvent,
+  RunEventsSummary,
+  RunEventsView,
+  WorkflowDescription,
+  WorkflowStartedEvent,
+} from '@flowlane/core';
 import type { DurationStats, MonitorAlert, MonitorReport, RunSummary } from './protocol.js';
 
 /** A run's recorded history: what a late subscriber receives first. */
@@ -52,12 +58,16 @@ interface RunRecord {
   executors: Map<string, string> | undefined;
   /** A run of this engine: core's own log of the run, read when someone asks (nothing is copied per event). */
   view: RunEventsView | undefined;
-  /** A run followed from the store (or a long run cut to `maxEventsPerRun`): its events, kept here. */
+  /** A run followed from the store: its events, kept here. */
   own: FlowEvent[] | undefined;
-  /** Events `[0, folded)` of the run's log are in its summary and in the report. */
+  /** A run followed from the store: events `[0, folded)` of `own` are in its summary and in the report. */
   folded: number;
-  /** Of those, events of its subworkflow runs (skipped: they have records of their own). */
-  foreign: number;
+  /**
+   * A run of this engine: what of core's summary of it (`view.summary()`) is in the report already — its last
+   * summary, and its nodes' final states by executor (those not run locally).
+   */
+  last: RunEventsSummary | undefined;
+  lastByExecutor: Map<string, Float64Array> | undefined;
   /** The run's final event was seen. */
   final: boolean;
   /** What this run counts against `maxEvents`. */
@@ -73,6 +83,12 @@ class Stats {
     this.count++;
     this.sum += ms;
     if (ms > this.max) this.max = ms;
+  }
+  /** Adds `count` durations summing to `sum`, the largest of which (so far, in their run) is `max`. */
+  merge(count: number, sum: number, max: number): void {
+    this.count += count;
+    this.sum += sum;
+    if (max > this.max) this.max = max;
   }
   toJSON(): DurationStats {
     return { count: this.count, avgMs: this.count === 0 ? 0 : this.sum / this.count, maxMs: this.max };
@@ -92,6 +108,22 @@ function finalIndex(type: FlowEvent['type']): number {
     case 'node.skipped':
       return 2;
     case 'node.cancelled':
+      return 3;
+    default:
+      return -1;
+  }
+}
+
+/** Index into {@link FINAL_NAMES} of a node's final state in core's run summary, else -1. */
+function finalStateIndex(state: string | undefined): number {
+  switch (state) {
+    case 'success':
+      return 0;
+    case 'failed':
+      return 1;
+    case 'skipped':
+      return 2;
+    case 'cancelled':
       return 3;
     default:
       return -1;
@@ -173,31 +205,22 @@ export class RunRecorder {
     this.#add(e, description, view, view === undefined ? [e] : undefined);
   }
 
-  /** A run of this engine settled (its final event is in its log). */
+  /**
+   * A run of this engine settled (its final event is in its log): folded into its summary and the report by core
+   * (`view.summary()`, no event objects); its log stays in core's form until a client asks for its history.
+   */
   settle(executionId: string): void {
     const rec = this.#runs.get(executionId);
     if (rec === undefined || rec.final) return;
     rec.final = true;
     const view = rec.view;
-    if (view === undefined) {
-      this.#evict();
-      return;
-    }
-    let weight = view.count;
-    if (weight > this.#maxEvents) {
-      // A long run: keep its first `maxEventsPerRun` events, not the whole log.
+    if (view !== undefined) {
+      const weight = view.count;
+      this.#total += weight - rec.weight;
+      rec.weight = weight;
+      // Folded now, while its log is still in the CPU's caches (core reads compact logs as numbers).
       this.#fold(rec);
-      // Most runs have no subworkflow: their log is their own events, and a slice is a block copy.
-      const own =
-        rec.foreign === 0 ? view.events().slice(0, this.#maxEvents + 1) : ownEvents(view.events(), executionId);
-      rec.truncated = own.length > this.#maxEvents;
-      if (rec.truncated) own.length = this.#maxEvents;
-      rec.own = own;
-      rec.view = undefined;
-      weight = own.length;
     }
-    this.#total += weight - rec.weight;
-    rec.weight = weight;
     this.#evict();
   }
 
@@ -240,6 +263,7 @@ export class RunRecorder {
     let truncated = rec.truncated;
     if (rec.view === undefined) events = rec.own!.slice();
     else {
+      // The only place a run of this engine is made into event objects: a client asked for this run.
       events = ownEvents(rec.view.events(), executionId);
       if (events.length > this.#maxEvents) {
         events.length = this.#maxEvents;
@@ -304,8 +328,9 @@ export class RunRecorder {
       executors: description === undefined ? undefined : executorsOf(description),
       view,
       own,
-      folded: 0, // the started event made the summary; folding skips it
-      foreign: 0,
+      folded: 0,
+      last: undefined,
+      lastByExecutor: undefined,
       final: false,
       weight,
       truncated: false,
@@ -314,45 +339,84 @@ export class RunRecorder {
     this.#evict();
   }
 
-  /** Folds the events of `rec` not folded yet into its summary and the report (the loop of {@link #foldEvent}). */
+  /** Brings what `rec` adds to its summary and to the report up to date. */
   #fold(rec: RunRecord): void {
-    const events = rec.view === undefined ? rec.own! : rec.view.events();
+    if (rec.view !== undefined) this.#foldView(rec, rec.view);
+    else this.#foldOwn(rec);
+  }
+
+  /**
+   * A run of this engine: core folds its log (`view.summary()`, reading a compact log as numbers — no event objects)
+   * and only what changed since the previous fold is added to the report.
+   */
+  #foldView(rec: RunRecord, view: RunEventsView): void {
+    const s = view.summary();
+    const last = rec.last;
+    if (last !== undefined && s.events === last.events) return;
+    rec.last = s;
+    const d = s.settled;
+    const p = last?.settled;
+    const dSuccess = d.success - (p?.success ?? 0);
+    const dFailed = d.failed - (p?.failed ?? 0);
+    const dSkipped = d.skipped - (p?.skipped ?? 0);
+    const dCancelled = d.cancelled - (p?.cancelled ?? 0);
+    const nodes = this.#nodes;
+    nodes[0]! += dSuccess;
+    nodes[1]! += dFailed;
+    nodes[2]! += dSkipped;
+    nodes[3]! += dCancelled;
+    // By executor: nodes not run locally are counted by their final state; every other settled node is `local`.
+    const local = this.#local;
+    local[0]! += dSuccess;
+    local[1]! += dFailed;
+    local[2]! += dSkipped;
+    local[3]! += dCancelled;
+    const executors = rec.executors;
+    if (executors !== undefined) {
+      const now = new Map<string, Float64Array>();
+      for (const [nodeId, ex] of executors) {
+        const i = finalStateIndex(s.node(nodeId)?.state);
+        if (i < 0) continue;
+        let c = now.get(ex);
+        if (c === undefined) now.set(ex, (c = new Float64Array(FINAL_NAMES.length)));
+        c[i]!++;
+      }
+      for (const [ex, c] of now) {
+        const was = rec.lastByExecutor?.get(ex);
+        const into = this.#byExecutorOf(ex);
+        for (let i = 0; i < c.length; i++) {
+          const delta = c[i]! - (was?.[i] ?? 0);
+          into[i]! += delta;
+          local[i]! -= delta;
+        }
+      }
+      rec.lastByExecutor = now;
+    }
+    const dur = s.nodeDurations;
+    this.#nodeDur.merge(
+      dur.count - (last?.nodeDurations.count ?? 0),
+      dur.totalMs - (last?.nodeDurations.totalMs ?? 0),
+      dur.maxMs,
+    );
+    const sum = rec.summary;
+    sum.settledNodes = d.success + d.failed + d.skipped + d.cancelled;
+    sum.failedNodes = d.failed;
+    if (s.status !== 'running' && sum.status === 'running') {
+      sum.status = s.status;
+      sum.endedAt = s.endedAt!;
+      sum.durationMs = s.durationMs!;
+      this.#runDur.add(s.durationMs!);
+    }
+    this.#seen += s.events - (last?.events ?? 0);
+  }
+
+  /** A run followed from the store: folds the events of `rec.own` not folded yet (the loop of {@link #foldEvent}). */
+  #foldOwn(rec: RunRecord): void {
+    const events = rec.own!;
     const n = events.length;
     let k = rec.folded;
     if (k >= n) return;
-    const id = rec.id;
-    const s = rec.summary;
-    const executors = rec.executors;
-    const nodes = this.#nodes;
-    const local = this.#local;
-    const nodeDur = this.#nodeDur;
-    let foreign = 0;
-    let settled = 0;
-    let failed = 0;
-    for (; k < n; k++) {
-      const e = events[k]!;
-      if (e.executionId !== id) {
-        foreign++; // a subworkflow run's event (it has its own record)
-        continue;
-      }
-      const final = finalIndex(e.type);
-      if (final < 0) {
-        if (isFinalRunEvent(e.type)) this.#foldEnd(s, e);
-        continue;
-      }
-      settled++;
-      if (final === 1) failed++;
-      nodes[final]!++;
-      const ex = executors === undefined ? undefined : executors.get((e as { nodeId: string }).nodeId);
-      if (ex === undefined) local[final]!++;
-      else this.#byExecutorOf(ex)[final]!++;
-      const ms = (e as { durationMs?: number }).durationMs;
-      if (ms !== undefined) nodeDur.add(ms);
-    }
-    s.settledNodes += settled;
-    s.failedNodes += failed;
-    this.#seen += n - rec.folded - foreign;
-    rec.foreign += foreign;
+    for (; k < n; k++) this.#foldEvent(rec, events[k]!);
     rec.folded = n;
   }
 

@@ -109,6 +109,40 @@ export class CompactEventLog {
     this.#objects = [];
   }
 
+  /**
+   * Reads the held entries from number offset `at` (0, or what the previous call returned while this tail was not
+   * drained) without making objects, and returns the offset after the last one: how a run's summary
+   * (`run-summary.ts`) folds a quiet run. Node indexes are the `ids` indexes.
+   */
+  scan(
+    at: number,
+    visit: {
+      started(node: number, attempt: number, timestamp: number): void;
+      completed(node: number, attempt: number, timestamp: number, durationMs: number): void;
+      object(e: FlowEvent): void;
+    },
+  ): number {
+    const nums = this.#nums;
+    const len = this.#len;
+    while (at < len) {
+      // Heads are small integers (an index below 2^29, times 4, plus the kind): integer bit operations are exact.
+      const head = nums[at]!;
+      const kind = head & 3;
+      const index = head >>> 2;
+      if (kind === STARTED) {
+        visit.started(index, nums[at + 1]!, nums[at + 2]!);
+        at += 3;
+      } else if (kind === COMPLETED) {
+        visit.completed(index, nums[at + 1]!, nums[at + 2]!, nums[at + 3]!);
+        at += 4;
+      } else {
+        visit.object(this.#objects[index]!);
+        at += 1;
+      }
+    }
+    return at;
+  }
+
   #grow(): Float64Array {
     const bigger = new Float64Array(this.#nums.length * 2);
     bigger.set(this.#nums);

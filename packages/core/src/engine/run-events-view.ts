@@ -1,8 +1,8 @@
-import type { RunEventsView } from '../plugin/contracts/run-events.js';
+import type { RunEventsSummary, RunEventsView } from '../plugin/contracts/run-events.js';
 import type { FlowEvent } from './events.js';
 
 /**
- * The {@link RunEventsView} of a run's event log. It reads the log through the two functions it is given, which
+ * The {@link RunEventsView} of a run's event log. It reads the log through the three functions it is given, which
  * must hold the log's storage only: a plugin that keeps the view after the run settled keeps the events alive,
  * never the run (its outputs, state arrays, handlers).
  */
@@ -11,6 +11,7 @@ export class RunEventsHandle implements RunEventsView {
   readonly workflow: string;
   readonly #read: () => readonly FlowEvent[];
   readonly #count: () => number;
+  readonly #summary: () => RunEventsSummary;
   #final: boolean;
 
   constructor(
@@ -18,12 +19,14 @@ export class RunEventsHandle implements RunEventsView {
     workflow: string,
     read: () => readonly FlowEvent[],
     count: () => number,
+    summary: () => RunEventsSummary,
     final: boolean,
   ) {
     this.executionId = executionId;
     this.workflow = workflow;
     this.#read = read;
     this.#count = count;
+    this.#summary = summary;
     this.#final = final;
   }
 
@@ -37,6 +40,10 @@ export class RunEventsHandle implements RunEventsView {
 
   events(): readonly FlowEvent[] {
     return this.#read();
+  }
+
+  summary(): RunEventsSummary {
+    return this.#summary();
   }
 
   /** Called by the log when the run is final. */

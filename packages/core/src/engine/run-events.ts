@@ -5,6 +5,7 @@ import { CompactEventLog } from './compact-event-log.js';
 import type { EventSource } from './event-factory.js';
 import type { CustomEvent, FlowEvent } from './events.js';
 import { RunEventsHandle } from './run-events-view.js';
+import { RunSummaryFold } from './run-summary.js';
 
 type Handler = (e: FlowEvent) => unknown;
 
@@ -82,13 +83,17 @@ export class RunEventLog {
     if (this.#view === undefined) {
       // Closures over the storage only (not `this`, whose failure callback holds the run): reading materialises the
       // compact tail, as a late `events$` subscriber does.
+      // Summaries read the compact tail as numbers (run-summary.ts): a run nobody looks at is never materialised.
       const events = this.#events;
       const box = this.#box;
+      const ids = this.#ids;
+      let fold: RunSummaryFold | undefined;
       this.#view = new RunEventsHandle(
         executionId,
         workflow,
         () => drain(events, box),
         () => events.length + (box.tail?.count ?? 0),
+        () => (fold ??= new RunSummaryFold(executionId, workflow, ids)).summary(events, box.tail),
         this.#completed,
       );
     }

@@ -38,7 +38,13 @@ export type {
   RunOrigin,
   RunPropagationScope,
 } from './contracts/propagation.js';
-export type { RunEventsView, RunWatcher } from './contracts/run-events.js';
+export type {
+  RunEventsSummary,
+  RunEventsView,
+  RunNodeState,
+  RunNodeSummary,
+  RunWatcher,
+} from './contracts/run-events.js';
 export type {
   AdmissionRequest,
   Lease,

@@ -1,5 +1,6 @@
 import type {
   FlowEvent,
+  RunStatus,
   WorkflowCancelledEvent,
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
@@ -45,6 +46,86 @@ export interface RunEventsView {
    * for events emitted since.
    */
   events(): readonly FlowEvent[];
+  /**
+   * The run's own events so far, folded into counts, durations and per-node states — without making event objects
+   * when the log still holds them compact (a run nobody listened to), so a plugin can keep summaries and reports of
+   * every run cheaply and call {@link events} only for the runs someone looks at. The result is the same whichever
+   * form the log is in. Each call folds only the events emitted since the previous one; subworkflow runs' events are
+   * left out (each has a view of its own).
+   */
+  summary(): RunEventsSummary;
+}
+
+/** Where a node stands in a {@link RunEventsSummary} (as its last event of the run left it). */
+export type RunNodeState = 'pending' | 'running' | 'retrying' | 'success' | 'failed' | 'skipped' | 'cancelled';
+
+/** One node in a {@link RunEventsSummary}. */
+export interface RunNodeSummary {
+  /** `pending` before its first event; `success` after `node.completed`, `failed` after `node.failed`, … */
+  readonly state: RunNodeState;
+  /** The highest attempt seen (`node.started`, `node.completed`, `node.failed`); 0 before any. */
+  readonly attempts: number;
+  /** `durationMs` of its last `node.completed`, `node.failed` or `node.cancelled`. */
+  readonly durationMs?: number | undefined;
+  /** The fallback that produced its output (`node.fell-back`, or `fallbackUsed` of `node.completed`). */
+  readonly fallbackUsed?: string | undefined;
+  /** True after a `node.cache-hit`. */
+  readonly cacheHit: boolean;
+}
+
+/**
+ * A run's own events folded — what `RunEventsView.summary()` returns. The numbers are a snapshot of the log when it
+ * was called; {@link node} answers as of the latest `summary()` call of the same view.
+ *
+ * @example
+ * ```ts
+ * import { definePlugin } from '@flowlane/core';
+ *
+ * const report = definePlugin({
+ *   name: 'report',
+ *   version: '1.0.0',
+ *   flowlane: '^0.1.0',
+ *   setup(api) {
+ *     api.watchRuns({
+ *       name: 'report',
+ *       settled(run) {
+ *         const s = run.summary(); // no event objects made
+ *         api.logger.info('run settled', { id: s.executionId, status: s.status, failed: s.settled.failed });
+ *       },
+ *     });
+ *   },
+ * });
+ * ```
+ */
+export interface RunEventsSummary {
+  readonly executionId: string;
+  readonly workflow: string;
+  /** `running` until the run's final event (`workflow.completed`, `.failed`, `.cancelled`). */
+  readonly status: 'running' | RunStatus;
+  /** `timestamp` of its `workflow.started`. */
+  readonly startedAt?: number | undefined;
+  /** `timestamp` and `durationMs` of its final event. */
+  readonly endedAt?: number | undefined;
+  readonly durationMs?: number | undefined;
+  /** How many of the run's own events were folded. */
+  readonly events: number;
+  /** Node-settling events by outcome: `node.completed`, `node.failed`, `node.skipped`, `node.cancelled`. */
+  readonly settled: {
+    readonly success: number;
+    readonly failed: number;
+    readonly skipped: number;
+    readonly cancelled: number;
+  };
+  /** `durationMs` of every `node.completed`, `node.failed` and `node.cancelled`: how many, their sum, the largest. */
+  readonly nodeDurations: { readonly count: number; readonly totalMs: number; readonly maxMs: number };
+  /** `node.retrying` events. */
+  readonly retries: number;
+  /** `node.cache-hit` events. */
+  readonly cacheHits: number;
+  /** Nodes whose fallback produced their output. */
+  readonly fallbacks: number;
+  /** One node's state, or `undefined` for an id the run does not know. */
+  node(nodeId: string): RunNodeSummary | undefined;
 }
 
 /**
