@@ -98,14 +98,17 @@ export interface RunNodeSummary {
  * ```
  */
 export interface RunEventsSummary {
+  /** The run's id. */
   readonly executionId: string;
+  /** Its workflow's name. */
   readonly workflow: string;
   /** `running` until the run's final event (`workflow.completed`, `.failed`, `.cancelled`). */
   readonly status: 'running' | RunStatus;
   /** `timestamp` of its `workflow.started`. */
   readonly startedAt?: number | undefined;
-  /** `timestamp` and `durationMs` of its final event. */
+  /** `timestamp` of its final event. */
   readonly endedAt?: number | undefined;
+  /** `durationMs` of its final event. */
   readonly durationMs?: number | undefined;
   /** How many of the run's own events were folded. */
   readonly events: number;
