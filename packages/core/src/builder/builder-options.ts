@@ -1,4 +1,4 @@
-import type { WorkflowFlowOptions } from '../engine/flow-control/types.js';
+import type { WorkflowFlowOptions } from '../contracts/flow-control.js';
 import type { NodeOptions } from './types.js';
 
 // The options of the builder's calls besides `addNode`'s (those are `NodeOptions`, in types.ts).

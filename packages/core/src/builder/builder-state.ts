@@ -1,6 +1,6 @@
-import { validateAndCompile } from '../compile/compile-graph.js';
 import { Workflow } from '../workflow.js';
 import type { WorkflowOptions } from './builder-options.js';
+import { validateAndCompile } from './compile-graph.js';
 import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import { checkWorkflowShape } from './validate-options.js';

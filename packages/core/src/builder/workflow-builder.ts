@@ -1,4 +1,4 @@
-import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
+import type { CustomEvent, FlowEventOf, FlowEventType } from '../contracts/events.js';
 import type { Workflow } from '../workflow.js';
 import type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } from './builder-options.js';
 import { type BuilderState, buildWorkflow, emptyState, withHandler, withNodes } from './builder-state.js';

@@ -1,4 +1,5 @@
 import { asyncScheduler } from 'rxjs';
+import type { Run, RunOptions } from '../contracts/run-types.js';
 import { consoleLogger } from '../defaults/console-logger.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import type { AuditRecord } from '../plugin/types.js';
@@ -12,7 +13,6 @@ import { FlowGate } from './flow-control/gate.js';
 import { type CapturedOrigin, captureRunOrigin } from './propagation.js';
 import { checkRedact } from './run-options.js';
 import { RunTable } from './run-table.js';
-import type { Run, RunOptions } from './run-types.js';
 import { registerRuntime } from './runtime-registry.js';
 import { ScheduleSet } from './schedules.js';
 import { TriggerHub } from './triggers.js';

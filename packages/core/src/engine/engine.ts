@@ -1,5 +1,7 @@
 // `import { type … }`, not `import type`: etc/core.api.md lists rxjs's Observable as an `import { Observable }`.
 import { type Observable } from 'rxjs';
+import type { FlowEvent, SystemEvent } from '../contracts/events.js';
+import type { Run, RunOptions, RunResult } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { EnqueuedRun, EnqueueOptions, QueuedRunResult } from '../plugin/contracts/run-queue.js';
 import type { Actor, AuditRecord } from '../plugin/types.js';
@@ -8,11 +10,9 @@ import type { RunsApi } from './durability.js';
 import { captureOrigin, createEngineCore, type EngineCore, type SubmitRun } from './engine-core.js';
 import { resumeHost, setupEngine, shutDownEngine } from './engine-lifecycle.js';
 import type { EngineOptions } from './engine-options.js';
-import type { FlowEvent, SystemEvent } from './events.js';
 import { resumeRun } from './resume-run.js';
 import { cancelRunById, signalRun } from './run-control.js';
 import { waitForQueuedResult } from './run-queue.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
 import type { ScheduleHandle, ScheduleOptions } from './schedules.js';
 import { submitRun, submitToQueue } from './submit-run.js';
 import type { TriggerHandle, TriggerOptions } from './triggers.js';

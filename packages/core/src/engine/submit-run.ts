@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { EnqueuedRun, EnqueueOptions } from '../plugin/contracts/run-queue.js';
 import type { Workflow } from '../workflow.js';
@@ -7,7 +8,6 @@ import { Execution } from './execution.js';
 import { type CapturedOrigin, runOriginCarrier } from './propagation.js';
 import { checkRunOptions } from './run-options.js';
 import { enqueueRun } from './run-queue.js';
-import type { RunOptions } from './run-types.js';
 import { validateRunArgs } from './validate-options.js';
 
 /**
