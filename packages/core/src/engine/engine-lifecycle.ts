@@ -17,7 +17,8 @@ export function setupEngine(core: EngineCore, plugins: readonly FlowlanePlugin[]
     return;
   }
   // The engine as the plugin host sees it (registrations land in `core.rt`).
-  const host = pluginHostTarget({ ...core, run: submit });
+  const { rt, ownerOf, events, durable, flow, runs } = core;
+  const host = pluginHostTarget({ rt, ownerOf, events, durable, flow, runs, run: submit });
   core.ready = setupPlugins(plugins, host).then(
     (disposers) => {
       core.disposers.push(...disposers);
