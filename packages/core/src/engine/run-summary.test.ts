@@ -1,12 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { definePlugin } from '../plugin/define-plugin.js';
 import type { RunEventsSummary, RunEventsView, RunNodeSummary } from '../plugin/types.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { createEngine } from './engine.js';
 import * as factory from './event-factory.js';
-import type { FlowEvent } from './events.js';
 import { rng } from './lazy-records.test-helper.js';
 
 // Counts the node events made as objects (the compact log makes them with these two when it is read).

@@ -1,6 +1,6 @@
+import type { FlowEvent, RunStatus } from '../contracts/events.js';
 import type { RunEventsSummary, RunNodeState, RunNodeSummary } from '../plugin/contracts/run-events.js';
 import type { CompactEventLog } from './compact-event-log.js';
-import type { FlowEvent, RunStatus } from './events.js';
 
 /** Node states by code (index into this list); `pending` is 0 so fresh arrays start there. */
 const STATES: readonly RunNodeState[] = ['pending', 'running', 'retrying', 'success', 'failed', 'skipped', 'cancelled'];
