@@ -193,7 +193,14 @@ if (mode === '--worker') {
   );
   console.log('|---|--:|--:|--:|--:|--:|');
   for (const [name, rs] of out) {
-    const cell = (k) => `${q(rs.map((r) => r[k]), min)} / ${q(rs.map((r) => r[k]), med)}`;
+    const cell = (k) =>
+      `${q(
+        rs.map((r) => r[k]),
+        min,
+      )} / ${q(
+        rs.map((r) => r[k]),
+        med,
+      )}`;
     console.log(
       `| ${name} | ${cell('coordinator')} | ${cell('worker')} | ${cell('redis')} | ${cell('total')} | ${cell('wall')} |`,
     );

@@ -15,6 +15,7 @@ import {
   connect,
   jobIdOf,
   keys,
+  NODE_JOB_FORMAT,
   type NodeJobData,
   type NodeProgress,
   reachable,
@@ -202,16 +203,29 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           value?: unknown;
           error?: { message: string; code?: string; name?: string };
         };
-        if (out.ok) w.resolve(out.value);
-        else {
-          forget(w.ctx.executionId, w.nodeId);
-          const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
-            nodeId: w.nodeId,
-            message: out.error?.message ?? 'unknown error',
-          });
-          Object.assign(e, { remote: out.error, jobId });
-          w.reject(e);
+        if (out.ok) {
+          w.resolve(out.value);
+          return;
         }
+        forget(w.ctx.executionId, w.nodeId);
+        // A worker older than job format 2 finds no workflow "undefined" (it reads the format-1 keys): say so.
+        if (out.error?.code === 'FL_BULLMQ_UNKNOWN_WORKFLOW' && out.error.message.includes('no workflow "undefined"')) {
+          const reason = 'a worker of the group runs an older @flowlane/queue-bullmq that reads job format 1 only';
+          const e = new BullmqError('FL_BULLMQ_JOB_FORMAT', {
+            nodeId: w.nodeId,
+            jobId,
+            format: String(NODE_JOB_FORMAT),
+            reason,
+          });
+          w.reject(Object.assign(e, { remote: out.error, jobId }));
+          return;
+        }
+        const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
+          nodeId: w.nodeId,
+          message: out.error?.message ?? 'unknown error',
+        });
+        Object.assign(e, { remote: out.error, jobId });
+        w.reject(e);
       };
       const lost = (w: Waiter, jobId: string, reason: string) => {
         forget(w.ctx.executionId, w.nodeId);
@@ -357,8 +371,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         const queue = queues.get(group);
         if (queue === undefined)
           throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
-        const results: Record<string, unknown> = {};
-        for (const d of ctx.node.dependsOn) if (d in ctx.results) results[d] = ctx.results[d];
+        // `results` only when the node has dependency results (the worker reads a missing one as `{}`).
+        let results: Record<string, unknown> | undefined;
+        for (const d of ctx.node.dependsOn) if (d in ctx.results) (results ??= {})[d] = ctx.results[d];
         const payload = encodePayload(
           { input: ctx.input, results, actor: ctx.actor },
           { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
@@ -385,15 +400,19 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         try {
           const { executionId, workflow, nodeId, attempt } = ctx;
           const carrier = propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? NO_CARRIER;
-          const data: NodeJobData = {
-            workflow: ctx.workflow,
-            version: ctx.version ?? '',
-            nodeId: ctx.nodeId,
-            executionId: ctx.executionId,
-            attempt: ctx.attempt,
-            payload,
-            ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
-          };
+          // Format 2: short keys, the node id is the job's name (see NodeJobData).
+          const data: NodeJobData =
+            Object.keys(carrier).length === 0
+              ? { f: NODE_JOB_FORMAT, w: workflow, v: ctx.version ?? '', e: executionId, a: attempt, p: payload }
+              : {
+                  f: NODE_JOB_FORMAT,
+                  w: workflow,
+                  v: ctx.version ?? '',
+                  e: executionId,
+                  a: attempt,
+                  p: payload,
+                  c: carrier,
+                };
           const outcome = await batcher
             .dispatch({
               queue,

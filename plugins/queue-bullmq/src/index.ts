@@ -4,7 +4,7 @@ export { bullmqDispatch } from './dispatch.js';
 export type { BullmqErrorCode } from './errors.js';
 export { BullmqError, BullmqErrorCodes } from './errors.js';
 export type { BullmqGroupOptions, BullmqLimiter } from './groups.js';
-export type { NodeJobData, NodeProgress } from './protocol.js';
+export { NODE_JOB_FORMAT, type NodeJobData, type NodeProgress } from './protocol.js';
 export type { BullmqServeOptions, RunJobData } from './runs.js';
 export { CORE_RANGE, PKG_VERSION } from './version.js';
 export type { CreateWorkerOptions, FlowlaneWorker } from './worker.js';

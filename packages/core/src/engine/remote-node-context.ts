@@ -1,8 +1,8 @@
 /* Internal: the context of a node attempt run by runNodeOnWorker. One object per job whose parts (redactor, logger,
    exec) are built when the node first touches them: most nodes read their input and results and return. */
 import type { InjectionToken } from 'tsyringe';
-import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
 import type { NodeDef } from '../builder/node-def.js';
+import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
 import { FlowlaneError } from '../errors.js';
 import { validateExecArgs } from '../executor/validate-exec-args.js';
 import type { Actor, ExecOptions, ExecutionStorage, NodeLogger, PropagationScope } from '../plugin/types.js';
