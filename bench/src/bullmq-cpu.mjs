@@ -3,10 +3,11 @@
 // fresh processes (round k runs every variant once, in turn), so load changes hit every variant alike.
 //
 //   node src/bullmq-cpu.mjs [--procs=5] [--runs=10] [--warm=2] [--concurrency=16] [--prof=DIR] \
-//     [raw] [after=../] [before=/work/wt/before-s3]
+//     [raw] [raw-prio] [after=../] [before=/work/wt/before-s3]
 //
 // A variant `name=ROOT` loads `@flowlane/core` and `@flowlane/queue-bullmq` from the built tree at ROOT (its
-// `packages/core/dist` and `plugins/queue-bullmq/dist`); `raw` is plain Queue.add + QueueEvents + Worker. Each variant
+// `packages/core/dist` and `plugins/queue-bullmq/dist`); `raw` is plain Queue.add + QueueEvents + Worker, `raw-prio`
+// the same with every job prioritized as a Flowlane node without `priority` is (BullMQ's prioritized set). Each variant
 // process runs `--warm` untimed runs, then `--runs` timed runs of D2_NODES (default 1,000) nodes; CPU: the coordinator
 // by `process.cpuUsage()`, the worker from /proc (10 ms ticks), redis-server from `INFO cpu` (µs). Prints min and
 // median over processes of each part, per 1,000 jobs. `--prof=DIR` runs coordinator and worker with --cpu-prof.
@@ -50,7 +51,7 @@ if (mode === '--worker') {
   // node bullmq-cpu.mjs --worker <raw|ROOT> <url> <concurrency>
   const [, kind, url, conc] = process.argv.slice(2);
   let close;
-  if (kind === 'raw') {
+  if (kind.startsWith('raw')) {
     const { Worker } = await import('bullmq');
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const worker = new Worker('raw', async (job) => job.data.i * 2, {
@@ -90,7 +91,7 @@ if (mode === '--worker') {
   const exited = new Promise((r) => worker.on('exit', r));
   let once;
   let close;
-  if (kind === 'raw') {
+  if (kind.startsWith('raw')) {
     const { Queue, QueueEvents } = await import('bullmq');
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const queue = new Queue('raw', { connection, prefix: 'd2' });
@@ -103,6 +104,8 @@ if (mode === '--worker') {
       if (++done === NODES) finish();
     });
     const opts = { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } };
+    // raw-prio: every job with the BullMQ priority a Flowlane node without `priority` gets (prioritized set).
+    if (kind === 'raw-prio') opts.priority = 1_048_576;
     once = async () => {
       done = 0;
       const all = new Promise((r) => {
@@ -163,7 +166,7 @@ if (mode === '--worker') {
   const variants = process.argv
     .slice(2)
     .filter((a) => !a.startsWith('--'))
-    .map((a) => (a === 'raw' ? ['raw', 'raw'] : [a.split('=')[0], resolve(here, '..', a.split('=')[1])]));
+    .map((a) => (a.startsWith('raw') ? [a, a] : [a.split('=')[0], resolve(here, '..', a.split('=')[1])]));
   const procs = Number(opt('procs', 5));
   const prof = opt('prof', '-');
   const redis = await startRedis();
@@ -205,5 +208,4 @@ if (mode === '--worker') {
       `| ${name} | ${cell('coordinator')} | ${cell('worker')} | ${cell('redis')} | ${cell('total')} | ${cell('wall')} |`,
     );
   }
-  void execFileSync;
 }

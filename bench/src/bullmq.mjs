@@ -3,7 +3,9 @@
 // Queue.add one by one — as a coordinator dispatches them — and waited for through QueueEvents, same Redis, same
 // worker processes and concurrency), for 1 to 4 worker processes; also raw BullMQ with all jobs added in one
 // Queue.addBulk (the batched baseline: Flowlane batches a tick's dispatches too). `node src/bullmq.mjs [--reps=N]
-// [--concurrency=C]` writes results/bullmq.json and prints a table. Needs redis-server.
+// [--concurrency=C] [--root=DIR] [--out=FILE]` writes results/bullmq.json (or FILE) and prints a table. Needs
+// redis-server. `--root=DIR` runs Flowlane from another built tree (its packages/core and plugins/queue-bullmq dist),
+// e.g. a checkout of main for a before/after comparison.
 // Each row also has the CPU time all processes (this coordinator/producer, the workers, redis-server) spent per 1,000
 // jobs: on a 2-core machine shared with other work, wall-clock throughput swings with the load, CPU time far less.
 import 'reflect-metadata';
@@ -11,25 +13,27 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '@flowlane/core';
-import { bullmqDispatch } from '@flowlane/queue-bullmq';
 import { startRedis } from '@flowlane/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { D2_NODES, d2Workflow } from './bullmq-workflow.mjs';
+import { D2_NODES, d2Workflow, loadFlowlane } from './bullmq-workflow.mjs';
 
 const arg = (name, dflt) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? dflt : Number(a.split('=')[1]);
 };
 const REPS = arg('reps', 3);
+const sarg = (name) => process.argv.find((x) => x.startsWith(`--${name}=`))?.slice(name.length + 3);
+const ROOT = sarg('root');
+const OUT = sarg('out');
+const { core, qb } = await loadFlowlane(ROOT);
 const CONC = arg('concurrency', 16);
 const workerScript = fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url));
 
 function startWorkers(mode, url, n) {
   const procs = [];
   for (let k = 0; k < n; k++) {
-    const proc = spawn(process.execPath, [workerScript, mode, url, String(CONC)], {
+    const proc = spawn(process.execPath, [workerScript, mode, url, String(CONC), ROOT ?? ''], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const ready = new Promise((resolve) =>
@@ -110,7 +114,7 @@ const redisPid = await (async () => {
 })();
 const rows = [];
 try {
-  const wf = d2Workflow();
+  const wf = d2Workflow(core);
   for (let n = 1; n <= 4; n++) {
     const admin = new Redis(redis.url);
     await admin.flushall();
@@ -135,8 +139,8 @@ try {
 
     const flWorkers = startWorkers('flowlane', redis.url, n);
     await Promise.all(flWorkers.map((w) => w.ready));
-    const engine = createEngine({
-      plugins: [bullmqDispatch({ connection: redis.url, queuePrefix: 'd2', groups: ['d2'] })],
+    const engine = core.createEngine({
+      plugins: [qb.bullmqDispatch({ connection: redis.url, queuePrefix: 'd2', groups: ['d2'] })],
     });
     await flowlane(engine, wf); // warm-up
     const flMs = [];
@@ -174,8 +178,8 @@ try {
   await redis.dispose();
 }
 writeFileSync(
-  new URL('../results/bullmq.json', import.meta.url),
-  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, rows }, null, 2)}\n`,
+  OUT ?? new URL('../results/bullmq.json', import.meta.url),
+  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, ...(ROOT === undefined ? {} : { root: ROOT }), rows }, null, 2)}\n`,
 );
 console.log(
   '| D2 workers | raw BullMQ jobs/s | Flowlane nodes/s | ratio | raw addBulk jobs/s | ratio vs addBulk | CPU ms / 1,000: raw · addBulk · Flowlane | CPU ratio |',
