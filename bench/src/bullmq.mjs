@@ -93,16 +93,29 @@ const procCpuMs = (pid) => {
   const x = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(x[11]) + Number(x[12])) * 10;
 };
-/** CPU ms of this process, the worker processes and redis-server. */
+/** CPU ms of this process, the worker processes (together) and redis-server. */
 const cpuNow = (workers, redisPid) => {
   const own = process.cpuUsage();
-  return (own.user + own.system) / 1000 + workers.reduce((a, w) => a + procCpuMs(w.proc.pid), 0) + procCpuMs(redisPid);
+  return [(own.user + own.system) / 1000, workers.reduce((a, w) => a + procCpuMs(w.proc.pid), 0), procCpuMs(redisPid)];
 };
-/** Runs `fn` (which returns wall ms) and returns [wall ms, CPU ms over all processes]. */
-const measure = async (workers, redisPid, fn) => {
+/** Per-process CPU of the timed repetitions of one variant: this process, the workers, redis-server. */
+const splits = new Map();
+/** Runs `fn` (which returns wall ms) and returns [wall ms, CPU ms over all processes]; adds the split to `key`. */
+const measure = async (workers, redisPid, fn, key) => {
   const c0 = cpuNow(workers, redisPid);
   const ms = await fn();
-  return [ms, cpuNow(workers, redisPid) - c0];
+  const d = cpuNow(workers, redisPid).map((c, n) => c - c0[n]);
+  const sum = splits.get(key) ?? [0, 0, 0];
+  splits.set(
+    key,
+    sum.map((c, n) => c + d[n]),
+  );
+  return [ms, d[0] + d[1] + d[2]];
+};
+/** ms per 1,000 jobs of each process over the `REPS` repetitions of `key`. */
+const split = (key) => {
+  const [own, workers, redis] = splits.get(key).map((c) => Math.round((c * 1000) / (D2_NODES * REPS)));
+  return { own, workers, redis };
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const redis = await startRedis();
@@ -128,10 +141,10 @@ try {
     const bulkCpu = [];
     // Alternate the two raw variants so load changes hit both alike.
     for (let k = 0; k < REPS; k++) {
-      const [a, ac] = await measure(rawWorkers, redisPid, () => raw(redis.url));
+      const [a, ac] = await measure(rawWorkers, redisPid, () => raw(redis.url), `raw${n}`);
       rawMs.push(a);
       rawCpu.push(ac);
-      const [b, bc] = await measure(rawWorkers, redisPid, () => raw(redis.url, true));
+      const [b, bc] = await measure(rawWorkers, redisPid, () => raw(redis.url, true), `bulk${n}`);
       bulkMs.push(b);
       bulkCpu.push(bc);
     }
@@ -146,7 +159,7 @@ try {
     const flMs = [];
     const flCpu = [];
     for (let k = 0; k < REPS; k++) {
-      const [f, fc] = await measure(flWorkers, redisPid, () => flowlane(engine, wf));
+      const [f, fc] = await measure(flWorkers, redisPid, () => flowlane(engine, wf), `fl${n}`);
       flMs.push(f);
       flCpu.push(fc);
     }
@@ -171,6 +184,8 @@ try {
         flowlane: Math.round((median(flCpu) * 1000) / D2_NODES),
       },
       cpuRatio: Math.round((median(rawCpu) / median(flCpu)) * 1000) / 1000,
+      // Mean over the timed repetitions, per process: producer/coordinator (own), all workers, redis-server.
+      cpuSplitMsPer1000: { raw: split(`raw${n}`), rawBulk: split(`bulk${n}`), flowlane: split(`fl${n}`) },
     });
     console.log(rows.at(-1));
   }
@@ -189,3 +204,11 @@ for (const r of rows)
   console.log(
     `| ${r.workers} | ${r.rawJobsPerS} | ${r.flowlaneNodesPerS} | ${Math.round(r.ratio * 100)} % | ${r.rawBulkJobsPerS} | ${Math.round(r.ratioVsBulk * 100)} % | ${r.cpuMsPer1000.raw} · ${r.cpuMsPer1000.rawBulk} · ${r.cpuMsPer1000.flowlane} | ${Math.round(r.cpuRatio * 100)} % |`,
   );
+console.log(
+  '\n| D2 workers | raw: producer · workers · redis | Flowlane: coordinator · workers · redis (CPU ms / 1,000, mean) |',
+);
+console.log('|--:|--:|--:|');
+for (const r of rows) {
+  const f = (x) => `${x.own} · ${x.workers} · ${x.redis}`;
+  console.log(`| ${r.workers} | ${f(r.cpuSplitMsPer1000.raw)} | ${f(r.cpuSplitMsPer1000.flowlane)} |`);
+}
