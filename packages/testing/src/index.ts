@@ -33,6 +33,8 @@ export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
 export { createEventSourceScheduler } from './event-scheduler.js';
+/* Seeded randomness */
+export { seededRandom } from './seeded-random.js';
 /* Fake Kubernetes API server */
 export { startFakeKubeApi } from './fake-kube-api/start-fake-kube-api.js';
 export type {
