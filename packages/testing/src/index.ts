@@ -33,8 +33,6 @@ export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
 export { ServiceStartError, ServiceUnavailableError, TestingErrorCodes } from './errors.js';
 export { createEventSourceScheduler } from './event-scheduler.js';
-/* Seeded randomness */
-export { seededRandom } from './seeded-random.js';
 /* Fake Kubernetes API server */
 export { startFakeKubeApi } from './fake-kube-api/start-fake-kube-api.js';
 export type {
@@ -55,6 +53,8 @@ export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
 export { launchBrowser } from './launch-browser.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';
+/* Seeded randomness */
+export { seededRandom } from './seeded-random.js';
 /* Service lifecycle */
 export type { ServiceHandle } from './service-handle.js';
 export type { DockerService, StartDockerOptions } from './start-docker.js';
