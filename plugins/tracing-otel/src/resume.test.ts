@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type Engine } from '@flowlane/core';
+import { createEngine, type Engine, type EnqueuedRun } from '@flowlane/core';
+import { bullmqDispatch } from '@flowlane/queue-bullmq';
 import { redisStore } from '@flowlane/store-redis';
 import { type RedisService, startRedis } from '@flowlane/testing';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -32,8 +33,13 @@ afterAll(() => redis.dispose());
  * Starts the run in a child process and kills it with SIGKILL while `hold` runs; resolves with the ids of the run span
  * the child opened (never exported: the child dies with it open).
  */
-async function startAndKill(executionId: string, leaseMs: number): Promise<{ traceId: string; spanId: string }> {
-  const proc = spawn(process.execPath, ['--import', tsx, child, redis.url, executionId, String(leaseMs)], {
+async function startAndKill(
+  executionId: string,
+  leaseMs: number,
+  serve?: (serving: Promise<void>) => Promise<unknown>,
+): Promise<{ traceId: string; spanId: string }> {
+  const args = [child, redis.url, executionId, String(leaseMs), ...(serve === undefined ? [] : ['serve'])];
+  const proc = spawn(process.execPath, ['--import', tsx, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
   });
@@ -44,14 +50,20 @@ async function startAndKill(executionId: string, leaseMs: number): Promise<{ tra
   });
   const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   let span: { traceId: string; spanId: string } | undefined;
-  await new Promise<void>((resolve, reject) => {
+  let serving!: () => void;
+  const served = new Promise<void>((resolve) => {
+    serving = resolve;
+  });
+  const ready = new Promise<void>((resolve, reject) => {
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       const [word, traceId, spanId] = line.split(' ');
       if (word === 'SPAN') span = { traceId: traceId!, spanId: spanId! };
+      else if (word === 'SERVING') serving();
       else if (word === 'READY') resolve();
     });
     void exited.then(() => reject(new Error(`child exited before READY:\n${stderr}`)));
   });
+  await Promise.all([ready, serve?.(served)]);
   proc.kill('SIGKILL');
   await exited;
   expect(span).toBeDefined();
@@ -123,5 +135,43 @@ describe('a run resumed after its process was killed (kill -9)', () => {
     const span = resumedSpan(exporter.getFinishedSpans(), 'resume-2');
     expect(span.links).toHaveLength(1);
     expect(span.links[0]!.context).toMatchObject({ traceId: original.traceId, spanId: original.spanId });
+  }, 60_000);
+
+  it('a @flowlane/queue-bullmq coordinator killed mid-run: the coordinator that takes the run job over links its run span the same way', async () => {
+    const client = createEngine({
+      plugins: [bullmqDispatch({ connection: redis.url, queuePrefix: 'resume' })],
+      logger: quiet,
+    });
+    engines.push(client);
+    let queued: EnqueuedRun<object> | undefined;
+    const original = await startAndKill('resume-3', 60_000, async (serving) => {
+      await serving;
+      queued = await client.enqueue(resumeWorkflow, {}, { executionId: 'resume-3' });
+    });
+    const { exporter, tracerProvider } = inMemory();
+    const coordinator = createEngine({
+      plugins: [
+        redisStore({ url: redis.url, prefix: 'resume:' }),
+        otelTracing({ tracerProvider }),
+        // The killed coordinator's run job stalls once its lock expires; this one takes it and resumes the run.
+        bullmqDispatch({
+          connection: redis.url,
+          queuePrefix: 'resume',
+          serve: { lockDuration: 1000, stalledInterval: 300 },
+        }),
+      ],
+      workflows: [resumeWorkflow],
+      logger: quiet,
+    });
+    engines.push(coordinator);
+    await coordinator.ready();
+    const result = await queued!.result();
+    expect(result.status).toBe('success');
+    expect(result.outputs).toEqual({ first: 1, hold: 2 });
+    const span = resumedSpan(exporter.getFinishedSpans(), 'resume-3');
+    expect(span.attributes['flowlane.resumed']).toBe(true);
+    expect(span.links).toHaveLength(1);
+    expect(span.links[0]!.context).toMatchObject({ traceId: original.traceId, spanId: original.spanId });
+    expect(span.links[0]!.attributes).toEqual({ 'flowlane.link': 'resumed_from' });
   }, 60_000);
 });
