@@ -4,7 +4,6 @@ import { diffGraphs, graphSignature } from '../builder/graph-hash.js';
 import { FlowlaneError, serializeError } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
-import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type {
   ExecutionPage,
   ExecutionQuery,
@@ -12,6 +11,7 @@ import type {
   ExecutionStore,
   ExecutionSummary,
 } from '../plugin/contracts/execution-store.js';
+import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { Execution } from './execution.js';
