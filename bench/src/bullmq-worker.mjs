@@ -1,10 +1,11 @@
-// Worker process of D2: `node bullmq-worker.mjs <raw|flowlane> <redisUrl> <concurrency>`. Prints READY; SIGTERM closes.
+// Worker process of D2: `node bullmq-worker.mjs <raw|flowlane> <redisUrl> <concurrency> [root]`. Prints READY; SIGTERM
+// closes. With `root`, @flowlane/core and @flowlane/queue-bullmq come from that built tree (see bullmq.mjs --root).
 import 'reflect-metadata';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { d2Workflow } from './bullmq-workflow.mjs';
+import { d2Workflow, loadFlowlane } from './bullmq-workflow.mjs';
 
-const [mode, url, concurrency] = process.argv.slice(2);
+const [mode, url, concurrency, root] = process.argv.slice(2);
 let close;
 if (mode === 'raw') {
   const connection = new Redis(url, { maxRetriesPerRequest: null });
@@ -19,12 +20,12 @@ if (mode === 'raw') {
     connection.disconnect();
   };
 } else {
-  const { createWorker } = await import('@flowlane/queue-bullmq');
-  const worker = await createWorker({
+  const { core, qb } = await loadFlowlane(root);
+  const worker = await qb.createWorker({
     connection: url,
     group: 'd2',
     queuePrefix: 'd2',
-    workflows: [d2Workflow()],
+    workflows: [d2Workflow(core)],
     concurrency: Number(concurrency),
   });
   close = () => worker.close();

@@ -3,7 +3,9 @@
 // Queue.add one by one — as a coordinator dispatches them — and waited for through QueueEvents, same Redis, same
 // worker processes and concurrency), for 1 to 4 worker processes; also raw BullMQ with all jobs added in one
 // Queue.addBulk (the batched baseline: Flowlane batches a tick's dispatches too). `node src/bullmq.mjs [--reps=N]
-// [--concurrency=C]` writes results/bullmq.json and prints a table. Needs redis-server.
+// [--concurrency=C] [--root=DIR] [--out=FILE]` writes results/bullmq.json (or FILE) and prints a table. Needs
+// redis-server. `--root=DIR` runs Flowlane from another built tree (its packages/core and plugins/queue-bullmq dist),
+// e.g. a checkout of main for a before/after comparison.
 // Each row also has the CPU time all processes (this coordinator/producer, the workers, redis-server) spent per 1,000
 // jobs: on a 2-core machine shared with other work, wall-clock throughput swings with the load, CPU time far less.
 import 'reflect-metadata';
@@ -11,25 +13,27 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createEngine } from '@flowlane/core';
-import { bullmqDispatch } from '@flowlane/queue-bullmq';
 import { startRedis } from '@flowlane/testing';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { D2_NODES, d2Workflow } from './bullmq-workflow.mjs';
+import { D2_NODES, d2Workflow, loadFlowlane } from './bullmq-workflow.mjs';
 
 const arg = (name, dflt) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? dflt : Number(a.split('=')[1]);
 };
 const REPS = arg('reps', 3);
+const sarg = (name) => process.argv.find((x) => x.startsWith(`--${name}=`))?.slice(name.length + 3);
+const ROOT = sarg('root');
+const OUT = sarg('out');
+const { core, qb } = await loadFlowlane(ROOT);
 const CONC = arg('concurrency', 16);
 const workerScript = fileURLToPath(new URL('./bullmq-worker.mjs', import.meta.url));
 
 function startWorkers(mode, url, n) {
   const procs = [];
   for (let k = 0; k < n; k++) {
-    const proc = spawn(process.execPath, [workerScript, mode, url, String(CONC)], {
+    const proc = spawn(process.execPath, [workerScript, mode, url, String(CONC), ROOT ?? ''], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const ready = new Promise((resolve) =>
@@ -89,16 +93,29 @@ const procCpuMs = (pid) => {
   const x = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(x[11]) + Number(x[12])) * 10;
 };
-/** CPU ms of this process, the worker processes and redis-server. */
+/** CPU ms of this process, the worker processes (together) and redis-server. */
 const cpuNow = (workers, redisPid) => {
   const own = process.cpuUsage();
-  return (own.user + own.system) / 1000 + workers.reduce((a, w) => a + procCpuMs(w.proc.pid), 0) + procCpuMs(redisPid);
+  return [(own.user + own.system) / 1000, workers.reduce((a, w) => a + procCpuMs(w.proc.pid), 0), procCpuMs(redisPid)];
 };
-/** Runs `fn` (which returns wall ms) and returns [wall ms, CPU ms over all processes]. */
-const measure = async (workers, redisPid, fn) => {
+/** Per-process CPU of the timed repetitions of one variant: this process, the workers, redis-server. */
+const splits = new Map();
+/** Runs `fn` (which returns wall ms) and returns [wall ms, CPU ms over all processes]; adds the split to `key`. */
+const measure = async (workers, redisPid, fn, key) => {
   const c0 = cpuNow(workers, redisPid);
   const ms = await fn();
-  return [ms, cpuNow(workers, redisPid) - c0];
+  const d = cpuNow(workers, redisPid).map((c, n) => c - c0[n]);
+  const sum = splits.get(key) ?? [0, 0, 0];
+  splits.set(
+    key,
+    sum.map((c, n) => c + d[n]),
+  );
+  return [ms, d[0] + d[1] + d[2]];
+};
+/** ms per 1,000 jobs of each process over the `REPS` repetitions of `key`. */
+const split = (key) => {
+  const [own, workers, redis] = splits.get(key).map((c) => Math.round((c * 1000) / (D2_NODES * REPS)));
+  return { own, workers, redis };
 };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const redis = await startRedis();
@@ -110,7 +127,7 @@ const redisPid = await (async () => {
 })();
 const rows = [];
 try {
-  const wf = d2Workflow();
+  const wf = d2Workflow(core);
   for (let n = 1; n <= 4; n++) {
     const admin = new Redis(redis.url);
     await admin.flushall();
@@ -124,10 +141,10 @@ try {
     const bulkCpu = [];
     // Alternate the two raw variants so load changes hit both alike.
     for (let k = 0; k < REPS; k++) {
-      const [a, ac] = await measure(rawWorkers, redisPid, () => raw(redis.url));
+      const [a, ac] = await measure(rawWorkers, redisPid, () => raw(redis.url), `raw${n}`);
       rawMs.push(a);
       rawCpu.push(ac);
-      const [b, bc] = await measure(rawWorkers, redisPid, () => raw(redis.url, true));
+      const [b, bc] = await measure(rawWorkers, redisPid, () => raw(redis.url, true), `bulk${n}`);
       bulkMs.push(b);
       bulkCpu.push(bc);
     }
@@ -135,14 +152,14 @@ try {
 
     const flWorkers = startWorkers('flowlane', redis.url, n);
     await Promise.all(flWorkers.map((w) => w.ready));
-    const engine = createEngine({
-      plugins: [bullmqDispatch({ connection: redis.url, queuePrefix: 'd2', groups: ['d2'] })],
+    const engine = core.createEngine({
+      plugins: [qb.bullmqDispatch({ connection: redis.url, queuePrefix: 'd2', groups: ['d2'] })],
     });
     await flowlane(engine, wf); // warm-up
     const flMs = [];
     const flCpu = [];
     for (let k = 0; k < REPS; k++) {
-      const [f, fc] = await measure(flWorkers, redisPid, () => flowlane(engine, wf));
+      const [f, fc] = await measure(flWorkers, redisPid, () => flowlane(engine, wf), `fl${n}`);
       flMs.push(f);
       flCpu.push(fc);
     }
@@ -167,6 +184,8 @@ try {
         flowlane: Math.round((median(flCpu) * 1000) / D2_NODES),
       },
       cpuRatio: Math.round((median(rawCpu) / median(flCpu)) * 1000) / 1000,
+      // Mean over the timed repetitions, per process: producer/coordinator (own), all workers, redis-server.
+      cpuSplitMsPer1000: { raw: split(`raw${n}`), rawBulk: split(`bulk${n}`), flowlane: split(`fl${n}`) },
     });
     console.log(rows.at(-1));
   }
@@ -174,8 +193,8 @@ try {
   await redis.dispose();
 }
 writeFileSync(
-  new URL('../results/bullmq.json', import.meta.url),
-  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, rows }, null, 2)}\n`,
+  OUT ?? new URL('../results/bullmq.json', import.meta.url),
+  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, ...(ROOT === undefined ? {} : { root: ROOT }), rows }, null, 2)}\n`,
 );
 console.log(
   '| D2 workers | raw BullMQ jobs/s | Flowlane nodes/s | ratio | raw addBulk jobs/s | ratio vs addBulk | CPU ms / 1,000: raw · addBulk · Flowlane | CPU ratio |',
@@ -185,3 +204,11 @@ for (const r of rows)
   console.log(
     `| ${r.workers} | ${r.rawJobsPerS} | ${r.flowlaneNodesPerS} | ${Math.round(r.ratio * 100)} % | ${r.rawBulkJobsPerS} | ${Math.round(r.ratioVsBulk * 100)} % | ${r.cpuMsPer1000.raw} · ${r.cpuMsPer1000.rawBulk} · ${r.cpuMsPer1000.flowlane} | ${Math.round(r.cpuRatio * 100)} % |`,
   );
+console.log(
+  '\n| D2 workers | raw: producer · workers · redis | Flowlane: coordinator · workers · redis (CPU ms / 1,000, mean) |',
+);
+console.log('|--:|--:|--:|');
+for (const r of rows) {
+  const f = (x) => `${x.own} · ${x.workers} · ${x.redis}`;
+  console.log(`| ${r.workers} | ${f(r.cpuSplitMsPer1000.raw)} | ${f(r.cpuSplitMsPer1000.flowlane)} |`);
+}

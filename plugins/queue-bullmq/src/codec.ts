@@ -22,60 +22,95 @@ export function encodePayload(
   value: unknown,
   where: { nodeId: string; what: string; limit?: number | undefined },
 ): string {
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string): unknown => {
-    const bad = (reason: string): never => {
-      throw new BullmqError('FL_BULLMQ_UNSERIALIZABLE', { nodeId: where.nodeId, what: where.what, path, reason });
-    };
+  const text = JSON.stringify(new Encoder(where).walk(value));
+  const limit = where.limit ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  // A string of n UTF-16 units is at most 3n bytes: count them only when that could pass the limit.
+  if (text.length * 3 > limit) {
+    const bytes = Buffer.byteLength(text);
+    if (bytes > limit)
+      throw new BullmqError('FL_BULLMQ_PAYLOAD_TOO_LARGE', { nodeId: where.nodeId, what: where.what, bytes, limit });
+  }
+  return text;
+}
+
+/**
+ * One encoding: the walk keeps the path to the current value as a stack of steps (turned into text only for an
+ * error) and the objects being walked (a cycle is a value that contains itself).
+ */
+class Encoder {
+  readonly #seen = new Set<object>();
+  readonly #steps: string[] = [];
+  constructor(private readonly where: { nodeId: string; what: string }) {}
+
+  #bad(reason: string): never {
+    const { nodeId, what } = this.where;
+    throw new BullmqError('FL_BULLMQ_UNSERIALIZABLE', { nodeId, what, path: what + this.#steps.join(''), reason });
+  }
+
+  /** Walks `v` under the step `step` (`.key`, `[n]`, `<n>`, `<key n>`). */
+  #at(step: string, v: unknown): unknown {
+    this.#steps.push(step);
+    const out = this.walk(v);
+    this.#steps.pop();
+    return out;
+  }
+
+  walk(v: unknown): unknown {
     switch (typeof v) {
       case 'string':
       case 'boolean':
         return v;
       case 'number':
-        return Number.isFinite(v) ? v : bad(`is ${v}, which JSON cannot hold`);
+        return Number.isFinite(v) ? v : this.#bad(`is ${v}, which JSON cannot hold`);
       case 'bigint':
         return { [TAG]: 'bigint', v: v.toString() };
       case 'undefined':
         return { [TAG]: 'undef' };
       case 'function':
-        return bad('is a function');
+        return this.#bad('is a function');
       case 'symbol':
-        return bad('is a symbol');
+        return this.#bad('is a symbol');
     }
     if (v === null) return null;
     const o = v as object;
-    if (seen.has(o)) bad('is a cycle (a value that contains itself)');
+    const seen = this.#seen;
+    if (seen.has(o)) this.#bad('is a cycle (a value that contains itself)');
     seen.add(o);
     try {
-      if (Array.isArray(o)) return o.map((x, k) => walk(x, `${path}[${k}]`));
+      if (Array.isArray(o)) {
+        const out = new Array<unknown>(o.length);
+        // A hole stays a hole (JSON null), as Array.prototype.map leaves it.
+        for (let k = 0; k < o.length; k++) if (k in o) out[k] = this.#at(`[${k}]`, o[k]);
+        return out;
+      }
+      const proto = Object.getPrototypeOf(o) as unknown;
+      if (proto === Object.prototype || proto === null) {
+        const out: Record<string, unknown> = {};
+        for (const k in o) {
+          if (!Object.hasOwn(o, k)) continue;
+          const x = (o as Record<string, unknown>)[k];
+          if (x === undefined) continue;
+          out[k] = this.#at(`.${k}`, x);
+        }
+        if (Object.hasOwn(out, TAG)) return { [TAG]: 'obj', v: out };
+        return out;
+      }
       if (o instanceof Date) return { [TAG]: 'date', v: o.toISOString() };
       if (o instanceof Uint8Array)
         return { [TAG]: 'bytes', v: Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('base64') };
       if (o instanceof Map)
-        return { [TAG]: 'map', v: [...o].map(([k, x], n) => [walk(k, `${path}<key ${n}>`), walk(x, `${path}<${n}>`)]) };
-      if (o instanceof Set) return { [TAG]: 'set', v: [...o].map((x, n) => walk(x, `${path}<${n}>`)) };
-      const proto = Object.getPrototypeOf(o) as unknown;
-      if (proto !== Object.prototype && proto !== null)
-        bad(
-          `is a ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance (send plain data)`,
-        );
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(o)) {
-        if (x === undefined) continue;
-        out[k] = walk(x, `${path}.${k}`);
-      }
-      if (TAG in out) return { [TAG]: 'obj', v: out };
-      return out;
+        return {
+          [TAG]: 'map',
+          v: [...o].map(([k, x], n) => [this.#at(`<key ${n}>`, k), this.#at(`<${n}>`, x)]),
+        };
+      if (o instanceof Set) return { [TAG]: 'set', v: [...o].map((x, n) => this.#at(`<${n}>`, x)) };
+      return this.#bad(
+        `is a ${(o as { constructor?: { name?: string } }).constructor?.name ?? 'class'} instance (send plain data)`,
+      );
     } finally {
       seen.delete(o);
     }
-  };
-  const text = JSON.stringify(walk(value, where.what));
-  const limit = where.limit ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const bytes = Buffer.byteLength(text);
-  if (bytes > limit)
-    throw new BullmqError('FL_BULLMQ_PAYLOAD_TOO_LARGE', { nodeId: where.nodeId, what: where.what, bytes, limit });
-  return text;
+  }
 }
 
 /**
@@ -88,6 +123,8 @@ export function encodePayload(
  * ```
  */
 export function decodePayload(text: string): unknown {
+  // Only a text holding the key "$fl" has tagged objects (a "$fl" inside a string is escaped as \"$fl\").
+  if (!text.includes(`"${TAG}"`)) return JSON.parse(text);
   const walk = (v: unknown): unknown => {
     if (v === null || typeof v !== 'object') return v;
     if (Array.isArray(v)) return v.map(walk);

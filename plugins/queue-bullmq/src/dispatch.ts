@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { allKeys, definePlugin, type FlowlanePlugin, type MiddlewareContext, type PluginApi } from '@flowlane/core';
-import { Queue, QueueEvents } from 'bullmq';
+import { type JobsOptions, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DispatchBatcher } from './batch.js';
 import { decodePayload, encodePayload } from './codec.js';
@@ -15,11 +15,13 @@ import {
   connect,
   jobIdOf,
   keys,
+  NODE_JOB_FORMAT,
   type NodeJobData,
   type NodeProgress,
   reachable,
 } from './protocol.js';
-import { type BullmqServeOptions, checkServe, createRunQueue } from './runs.js';
+import { createRunQueue } from './run-queue.js';
+import { type BullmqServeOptions, checkServe } from './serve-runs.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */
@@ -68,11 +70,59 @@ export const KEYS = allKeys<BullmqDispatchOptions>()([
 /** How long a run's node → job mapping is kept after its last dispatch (a day). */
 const INFLIGHT_TTL_MS = 86_400_000;
 
+const ignore = () => undefined;
+const NO_CARRIER: Readonly<Record<string, string>> = Object.freeze({});
+/** Finished jobs are kept an hour (a resumed coordinator adopts a completed job's value from it). */
+const KEEP = Object.freeze({ age: 3600 });
+/** Job options without the job id, one object per priority (BullMQ copies them; most nodes share the default). */
+const optsCache = new Map<number, JobsOptions>();
+const jobOpts = (priority: number | undefined): JobsOptions => {
+  const p = bullPriority(priority);
+  let o = optsCache.get(p);
+  if (o === undefined) {
+    o = Object.freeze({ priority: p, attempts: 1, removeOnComplete: KEEP, removeOnFail: KEEP });
+    if (optsCache.size < 1000) optsCache.set(p, o);
+  }
+  return o;
+};
+
+/**
+ * The waiters of each abort signal, behind one listener per signal: aborting it rejects every waiter it has.
+ */
+class AbortWatch {
+  readonly #bySignal = new Map<AbortSignal, { readonly set: Set<Waiter>; readonly onAbort: () => void }>();
+  constructor(private readonly abort: (w: Waiter, reason: unknown) => void) {}
+
+  watch(signal: AbortSignal, w: Waiter): void {
+    let entry = this.#bySignal.get(signal);
+    if (entry === undefined) {
+      const set = new Set<Waiter>();
+      const onAbort = () => {
+        this.#bySignal.delete(signal);
+        for (const x of [...set]) this.abort(x, signal.reason);
+      };
+      entry = { set, onAbort };
+      this.#bySignal.set(signal, entry);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    entry.set.add(w);
+  }
+
+  unwatch(signal: AbortSignal, w: Waiter): void {
+    const entry = this.#bySignal.get(signal);
+    if (entry === undefined || !entry.set.delete(w) || entry.set.size > 0) return;
+    this.#bySignal.delete(signal);
+    signal.removeEventListener('abort', entry.onAbort);
+  }
+}
+
 /** Waiting jobs older than this are checked directly (a completion missed by the event stream is still seen). */
 const RECHECK_AFTER_MS = 5000;
 
 interface Waiter {
   readonly nodeId: string;
+  /** The job it waits for (an adopted job's, once adopted). */
+  jobId: string;
   readonly queue: Queue;
   /** When the job was sent (or adopted), ms. */
   since: number;
@@ -154,16 +204,29 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           value?: unknown;
           error?: { message: string; code?: string; name?: string };
         };
-        if (out.ok) w.resolve(out.value);
-        else {
-          forget(w.ctx.executionId, w.nodeId);
-          const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
-            nodeId: w.nodeId,
-            message: out.error?.message ?? 'unknown error',
-          });
-          Object.assign(e, { remote: out.error, jobId });
-          w.reject(e);
+        if (out.ok) {
+          w.resolve(out.value);
+          return;
         }
+        forget(w.ctx.executionId, w.nodeId);
+        // A worker older than job format 2 finds no workflow "undefined" (it reads the format-1 keys): say so.
+        if (out.error?.code === 'FL_BULLMQ_UNKNOWN_WORKFLOW' && out.error.message.includes('no workflow "undefined"')) {
+          const reason = 'a worker of the group runs an older @flowlane/queue-bullmq that reads job format 1 only';
+          const e = new BullmqError('FL_BULLMQ_JOB_FORMAT', {
+            nodeId: w.nodeId,
+            jobId,
+            format: String(NODE_JOB_FORMAT),
+            reason,
+          });
+          w.reject(Object.assign(e, { remote: out.error, jobId }));
+          return;
+        }
+        const e = new BullmqError('FL_BULLMQ_REMOTE_FAILED', {
+          nodeId: w.nodeId,
+          message: out.error?.message ?? 'unknown error',
+        });
+        Object.assign(e, { remote: out.error, jobId });
+        w.reject(e);
       };
       const lost = (w: Waiter, jobId: string, reason: string) => {
         forget(w.ctx.executionId, w.nodeId);
@@ -289,6 +352,14 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           );
       };
       const batcher = new DispatchBatcher(own, INFLIGHT_TTL_MS);
+      const propagation = (api as Partial<PluginApi>).propagation;
+      const aborts = new AbortWatch((w, reason) => {
+        const { jobId, ctx } = w;
+        settle(jobId, (x) => x.reject(reason));
+        forget(ctx.executionId, w.nodeId);
+        void redis.publish(k.cancel, jobId).catch(ignore);
+        void w.queue.remove(jobId).catch(ignore);
+      });
       // One random id per coordinator and a counter: every dispatch gets a job id of its own.
       const nonce = randomBytes(4).toString('hex');
       let sent = 0;
@@ -301,8 +372,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         const queue = queues.get(group);
         if (queue === undefined)
           throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
-        const results: Record<string, unknown> = {};
-        for (const d of ctx.node.dependsOn) if (d in ctx.results) results[d] = ctx.results[d];
+        // `results` only when the node has dependency results (the worker reads a missing one as `{}`).
+        let results: Record<string, unknown> | undefined;
+        for (const d of ctx.node.dependsOn) if (d in ctx.results) (results ??= {})[d] = ctx.results[d];
         const payload = encodePayload(
           { input: ctx.input, results, actor: ctx.actor },
           { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
@@ -313,32 +385,35 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         // became ready in this turn of the event loop go together (one claim per run, one addBulk per group).
         const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt, `${nonce}${(++sent).toString(36)}`);
         let jobId = fresh;
+        const w = { nodeId: ctx.nodeId, queue, since: Number.POSITIVE_INFINITY, ctx, jobId } as Waiter;
         const done = new Promise<unknown>((resolve, reject) => {
-          waiters.set(jobId, { nodeId: ctx.nodeId, queue, since: Number.POSITIVE_INFINITY, ctx, resolve, reject });
+          w.resolve = resolve;
+          w.reject = reject;
         });
+        waiters.set(jobId, w);
         // The job can finish (QueueEvents) while this function still awaits the dispatch below, before `await done` is
         // reached: mark the rejection handled now so it is not reported as unhandled (it is still thrown by `await done`).
-        done.catch(() => undefined);
-        const onAbort = () => {
-          settle(jobId, (w) => w.reject(ctx.signal.reason));
-          forget(ctx.executionId, ctx.nodeId);
-          void redis.publish(k.cancel, jobId).catch(() => undefined);
-          void queue.remove(jobId).catch(() => undefined);
-        };
-        ctx.signal.addEventListener('abort', onAbort, { once: true });
+        done.catch(ignore);
+        // One abort listener per signal (the run's, or an attempt's with a timeout), not one per node: a run's nodes
+        // share its signal, and an AbortSignal's listener list costs O(listeners) per add.
+        const signal = ctx.signal;
+        aborts.watch(signal, w);
         try {
           const { executionId, workflow, nodeId, attempt } = ctx;
-          const carrier =
-            (api as Partial<PluginApi>).propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? {};
-          const data: NodeJobData = {
-            workflow: ctx.workflow,
-            version: ctx.version ?? '',
-            nodeId: ctx.nodeId,
-            executionId: ctx.executionId,
-            attempt: ctx.attempt,
-            payload,
-            ...(Object.keys(carrier).length === 0 ? {} : { carrier }),
-          };
+          const carrier = propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? NO_CARRIER;
+          // Format 2: short keys, the node id is the job's name (see NodeJobData).
+          const data: NodeJobData =
+            Object.keys(carrier).length === 0
+              ? { f: NODE_JOB_FORMAT, w: workflow, v: ctx.version ?? '', e: executionId, a: attempt, p: payload }
+              : {
+                  f: NODE_JOB_FORMAT,
+                  w: workflow,
+                  v: ctx.version ?? '',
+                  e: executionId,
+                  a: attempt,
+                  p: payload,
+                  c: carrier,
+                };
           const outcome = await batcher
             .dispatch({
               queue,
@@ -346,13 +421,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
               nodeId: ctx.nodeId,
               fresh,
               data,
-              opts: {
-                priority: bullPriority(ctx.node.options.priority as number | undefined),
-                attempts: 1,
-                removeOnComplete: { age: 3600 },
-                removeOnFail: { age: 3600 },
-              },
-              signal: ctx.signal,
+              opts: jobOpts(ctx.node.options.priority as number | undefined),
+              signal,
               adopt: resumed.has(ctx.executionId),
             })
             .catch((e: unknown) => {
@@ -360,13 +430,13 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
               forget(ctx.executionId, ctx.nodeId);
               throw e;
             });
-          const w = waiters.get(jobId);
-          if (outcome !== undefined && w !== undefined) {
+          if (outcome !== undefined && waiters.get(jobId) === w) {
             w.since = Date.now();
             if (outcome.adopted) {
               // Listen under the adopted id, then look whether it finished while no coordinator was listening.
               waiters.delete(jobId);
               jobId = outcome.jobId;
+              w.jobId = jobId;
               waiters.set(jobId, w);
               await settleFromState(queue, jobId, true);
             }
@@ -374,8 +444,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           // A fresh job needs no state check: the group's event stream is read from before it was sent.
           return await done;
         } finally {
-          waiters.delete(jobId);
-          ctx.signal.removeEventListener('abort', onAbort);
+          if (waiters.get(jobId) === w) waiters.delete(jobId);
+          aborts.unwatch(signal, w);
         }
       });
 

@@ -23,6 +23,8 @@ export const BullmqErrorCodes = {
     `The ${p.what} of node "${p.nodeId}" is ${p.bytes} bytes encoded, over the ${p.limit}-byte limit. Pass a reference (a path, an artifact, a key) instead, or raise maxPayloadBytes.`,
   FL_BULLMQ_UNKNOWN_WORKFLOW: (p: { workflow: string; version: string; worker: string }) =>
     `Worker ${p.worker} has no workflow "${p.workflow}"${p.version === '' ? '' : ` version ${p.version}`}. Pass it in createWorker({ workflows }) (workers need the coordinator's workflow code).`,
+  FL_BULLMQ_JOB_FORMAT: (p: { nodeId: string; jobId: string; format: string; reason: string }) =>
+    `The job ${p.jobId} of node "${p.nodeId}" (job format ${p.format}) cannot run: ${p.reason}. Run workers of the coordinators' @flowlane/queue-bullmq version or newer (upgrade a group's workers before its coordinators).`,
   FL_BULLMQ_WORKER_LOST: (p: { nodeId: string; jobId: string; reason: string }) =>
     `The worker running node "${p.nodeId}" (job ${p.jobId}) was lost: ${p.reason}. The node's retry policy decides whether it runs again.`,
   FL_BULLMQ_REMOTE_FAILED: (p: { nodeId: string; message: string }) =>

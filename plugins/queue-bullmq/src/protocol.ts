@@ -2,19 +2,31 @@ import { unknownKeyHint, unknownKeys } from '@flowlane/core';
 import { Redis } from 'ioredis';
 import { BullmqError } from './errors.js';
 
-/** What a job carries (the codec's text in `payload`: `{ input, results, actor }`). */
+/** The node job format this version writes and reads ({@link NodeJobData}'s `f`). */
+export const NODE_JOB_FORMAT = 2;
+
+/**
+ * What a node job carries (format 2; the job's BullMQ name is the node id). Short keys: every job's data is stored in
+ * Redis, read by the worker and parsed. A worker refuses a job of another format with `FL_BULLMQ_JOB_FORMAT`.
+ */
 export interface NodeJobData {
-  readonly workflow: string;
-  readonly version: string;
-  readonly nodeId: string;
-  readonly executionId: string;
-  readonly attempt: number;
-  readonly payload: string;
+  /** Job format, {@link NODE_JOB_FORMAT}. */
+  readonly f: number;
+  /** Workflow name. */
+  readonly w: string;
+  /** Workflow version (`''` when it has none). */
+  readonly v: string;
+  /** Execution id of the run. */
+  readonly e: string;
+  /** Attempt number (1 for the first). */
+  readonly a: number;
+  /** The node's inputs, `{ input, results, actor }`, as payload codec text. */
+  readonly p: string;
   /**
    * The attempt's observability context from the coordinator's context propagators (core's
    * `api.propagation.carrier()`, e.g. W3C `traceparent`), handed to the worker's `runNodeOnWorker`. Absent when empty.
    */
-  readonly carrier?: Readonly<Record<string, string>> | undefined;
+  readonly c?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A log line or custom event a worker sends back through job progress. */

@@ -21,10 +21,25 @@ import {
   closeOrForce,
   connect,
   keys,
+  NODE_JOB_FORMAT,
   type NodeJobData,
   type NodeProgress,
   reachable,
 } from './protocol.js';
+
+/** Node job data of format 1 (what coordinators before job format 2 send). */
+interface LegacyNodeJobData {
+  readonly f?: undefined;
+  readonly workflow: string;
+  readonly version: string;
+  readonly nodeId: string;
+  readonly executionId: string;
+  readonly attempt: number;
+  readonly payload: string;
+  readonly carrier?: Readonly<Record<string, string>> | undefined;
+}
+
+const ignore = () => undefined;
 
 /** Options of {@link createWorker}. */
 export interface CreateWorkerOptions {
@@ -132,45 +147,61 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   const sub = redis.duplicate();
   sub.on('error', () => undefined);
   const beatMs = options.heartbeatInterval ?? 1000;
+  const fail = (nodeId: string, e: { message: string; code?: string | undefined; name?: string | undefined }) =>
+    encodePayload({ ok: false, error: e }, { nodeId, what: 'error' });
 
   const run = async (job: Job<NodeJobData>, _token?: string, signal?: AbortSignal): Promise<string> => {
-    const d = job.data;
-    const wf = byName.get(`${d.workflow}@${d.version}`);
-    const fail = (e: { message: string; code?: string | undefined; name?: string | undefined }) =>
-      encodePayload({ ok: false, error: e }, { nodeId: d.nodeId, what: 'error' });
-    if (wf === undefined) {
-      const e = new BullmqError('FL_BULLMQ_UNKNOWN_WORKFLOW', { workflow: d.workflow, version: d.version, worker: id });
-      return fail({ message: e.message, code: e.code, name: e.name });
+    const d = job.data as NodeJobData | LegacyNodeJobData;
+    let nodeId: string;
+    let data: NodeJobData;
+    if (d.f === NODE_JOB_FORMAT) {
+      nodeId = job.name;
+      data = d as NodeJobData;
+    } else if (d.f === undefined && typeof (d as LegacyNodeJobData).payload === 'string') {
+      // Format 1: a coordinator of @flowlane/queue-bullmq 0.1 not yet upgraded. The result format is the same.
+      const l = d as LegacyNodeJobData;
+      nodeId = l.nodeId;
+      data = { f: 1, w: l.workflow, v: l.version, e: l.executionId, a: l.attempt, p: l.payload, c: l.carrier };
+    } else {
+      const e = new BullmqError('FL_BULLMQ_JOB_FORMAT', {
+        nodeId: job.name,
+        jobId: job.id ?? '',
+        format: String(d.f),
+        reason: `worker ${id} reads job formats 1 and ${NODE_JOB_FORMAT} (an older worker than its coordinator?)`,
+      });
+      return fail(job.name, { message: e.message, code: e.code, name: e.name });
     }
-    const { input, results, actor } = decodePayload(d.payload) as {
+    const wf = byName.get(`${data.w}@${data.v}`);
+    if (wf === undefined) {
+      const e = new BullmqError('FL_BULLMQ_UNKNOWN_WORKFLOW', { workflow: data.w, version: data.v, worker: id });
+      return fail(nodeId, { message: e.message, code: e.code, name: e.name });
+    }
+    const { input, results, actor } = decodePayload(data.p) as {
       input: unknown;
-      results: Record<string, unknown>;
+      results?: Record<string, unknown>;
       actor?: Actor;
     };
-    const send = (p: NodeProgress) => void job.updateProgress(p as object).catch(() => undefined);
+    const send = (p: NodeProgress) => void job.updateProgress(p as object).catch(ignore);
     const out = await runNodeOnWorker(engine, wf, {
-      executionId: d.executionId,
-      nodeId: d.nodeId,
-      attempt: d.attempt,
+      executionId: data.e,
+      nodeId,
+      attempt: data.a,
       input,
-      results,
+      results: results ?? {},
       actor,
       signal: signal ?? new AbortController().signal,
       workerId: id,
-      carrier: d.carrier,
+      carrier: data.c,
       onLog: (level, message, fields) =>
         send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
       onEvent: (name, payload) => send({ t: 'event', name, payload }),
     });
-    if (!out.ok) return fail(out.error);
+    if (!out.ok) return fail(nodeId, out.error);
     try {
-      return encodePayload(
-        { ok: true, value: out.value },
-        { nodeId: d.nodeId, what: 'result', limit: options.maxPayloadBytes },
-      );
+      return encodePayload({ ok: true, value: out.value }, { nodeId, what: 'result', limit: options.maxPayloadBytes });
     } catch (e) {
       const err = e as BullmqError;
-      return fail({ message: err.message, code: err.code, name: err.name });
+      return fail(nodeId, { message: err.message, code: err.code, name: err.name });
     }
   };
 

@@ -1,14 +1,12 @@
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
 import { invokerFor } from '../compile/node-plan.js';
 import { toObservable } from '../compile/to-observable.js';
 import { FlowlaneError, type SerializedError } from '../errors.js';
-import { validateExecArgs } from '../executor/validate-exec-args.js';
-import type { Actor, ExecOptions, ExecutionStorage, NodeLogger, PropagationCarrier } from '../plugin/types.js';
-import { Redactor } from '../runtime/redactor.js';
+import type { Actor, PropagationCarrier } from '../plugin/types.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { Engine } from './engine.js';
-import { runWithinPropagators, withPropagatedEnv } from './propagation.js';
+import { runWithinPropagators } from './propagation.js';
+import { RemoteNodeContext } from './remote-node-context.js';
 import { runtimeOf } from './runtime-registry.js';
 
 /** One node attempt to run outside its run's engine (on a worker), as {@link runNodeOnWorker} takes it. */
@@ -80,121 +78,8 @@ export async function runNodeOnWorker(
       option: 'runOn',
       reason: 'a subworkflow node runs on its coordinator; remove runOn or use runOn: "local"',
     });
-  const redactor = new Redactor();
-  for (const v of rt.redactAlso) redactor.add(v);
-  const nodeId = def.id;
-  const scope = {
-    executionId: request.executionId,
-    workflow: workflow.name,
-    nodeId,
-    attempt: request.attempt,
-    ...(request.workerId === undefined ? {} : { workerId: request.workerId }),
-  };
-  const unsupported = (what: string) =>
-    new FlowlaneError('FL_INVALID_OPTION', {
-      nodeId,
-      option: what,
-      reason: 'not available to a node running on a remote worker; run the node with runOn: "local"',
-    });
-  const logAt =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (message: string, fields?: Record<string, unknown>): void =>
-      request.onLog?.(
-        level,
-        redactor.string(String(message)),
-        fields === undefined ? undefined : redactor.value(fields),
-      );
-  const log: NodeLogger = { debug: logAt('debug'), info: logAt('info'), warn: logAt('warn'), error: logAt('error') };
-  const executorFor = (explicit?: string) => {
-    const sel = def.options.executor;
-    const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
-    const executor = rt.executors.get(name);
-    if (executor === undefined)
-      throw new FlowlaneError('FL_EXECUTOR_NOT_FOUND', { nodeId, executor: name, available: [...rt.executors.keys()] });
-    const target = explicit ?? (typeof sel === 'object' ? sel.target : undefined) ?? request.workerId;
-    return { executor, target };
-  };
-  const handle = (command: string, options?: Omit<ExecOptions, 'signal'>) => {
-    validateExecArgs(nodeId, command, options);
-    const { executor, target } = executorFor(options?.target);
-    return executor.exec(command, {
-      ...withPropagatedEnv(rt.propagators, scope, rt.logger, options),
-      signal: request.signal,
-      executionId: request.executionId,
-      nodeId,
-      ...(target === undefined ? {} : { target }),
-    });
-  };
-  const exec = ((command: string, options?: Omit<ExecOptions, 'signal'>) => {
-    try {
-      return handle(command, options).result;
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }) as ExecFn;
-  exec.stream = handle;
-  const ctx: NodeContext = {
-    input: request.input,
-    results: request.results,
-    executionId: request.executionId,
-    workflow: workflow.name,
-    nodeId,
-    attempt: request.attempt,
-    idempotencyKey: `${request.executionId}:${nodeId}`,
-    signal: request.signal,
-    log,
-    actor: request.actor,
-    workerId: request.workerId,
-    emitEvent(name: string, payload?: unknown) {
-      if (typeof name !== 'string' || name === '')
-        throw new FlowlaneError('FL_INVALID_OPTION', {
-          nodeId,
-          option: 'emitEvent name',
-          reason: 'expected a non-empty string',
-        });
-      request.onEvent?.(name, redactor.value(payload));
-    },
-    getEvent() {
-      throw unsupported('getEvent');
-    },
-    waitForEvent() {
-      return Promise.reject(unsupported('waitForEvent'));
-    },
-    waitForSignal() {
-      return Promise.reject(unsupported('waitForSignal'));
-    },
-    get storage(): ExecutionStorage {
-      throw unsupported('storage');
-    },
-    async getSecret(name: string) {
-      for (const p of rt.secrets) {
-        const v = await p.get(name);
-        if (v !== undefined) {
-          redactor.add(v);
-          return v;
-        }
-      }
-      throw new FlowlaneError('FL_SECRET_NOT_FOUND', { name, providers: rt.secrets.map((p) => p.name) });
-    },
-    markSecret(value: string) {
-      if (typeof value !== 'string')
-        throw new FlowlaneError('FL_INVALID_OPTION', { option: 'markSecret value', reason: 'expected a string' });
-      redactor.add(value);
-    },
-    async audit(record: AuditInput) {
-      const stamped = redactor.value({
-        ...record,
-        executionId: request.executionId,
-        workflow: workflow.name,
-        nodeId,
-        ...(request.actor === undefined ? {} : { actor: request.actor.id }),
-        timestamp: rt.clock.now(),
-      });
-      await Promise.all(rt.auditSinks.map((s) => s.write(stamped as never)));
-    },
-    exec,
-    resolve: (token) => rt.container.resolve(token),
-  } as NodeContext;
+  // Built lazily: a node that only reads its input and results costs one small object.
+  const ctx = new RemoteNodeContext(rt, workflow.name, def, request);
   const run = async (): Promise<RemoteNodeOutcome> => {
     try {
       const r = invokerFor(def)(ctx, undefined);
@@ -202,9 +87,17 @@ export async function runNodeOnWorker(
       const value = isObservable(r) ? await lastValueFrom(toObservable(r), { defaultValue: undefined }) : await r;
       return { ok: true, value };
     } catch (e) {
-      return { ok: false, error: redactor.error(e) };
+      return { ok: false, error: RemoteNodeContext.redactorOf(ctx).error(e) };
     }
   };
+  // Without a propagator that wraps remote attempts there is nothing to run inside.
+  if (!rt.propagators.some((p) => typeof p.runRemote === 'function')) return run();
   const carrier = request.carrier !== null && typeof request.carrier === 'object' ? request.carrier : {};
-  return runWithinPropagators(rt.propagators, scope, carrier, rt.logger, run) as Promise<RemoteNodeOutcome>;
+  return runWithinPropagators(
+    rt.propagators,
+    RemoteNodeContext.scopeOf(ctx),
+    carrier,
+    rt.logger,
+    run,
+  ) as Promise<RemoteNodeOutcome>;
 }

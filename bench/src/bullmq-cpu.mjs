@@ -1,0 +1,211 @@
+// D2 per-process CPU probe (issue 16): CPU time per 1,000 jobs of the coordinator (or raw producer), one worker
+// process and redis-server, for raw BullMQ and for Flowlane on BullMQ built from one or more trees, in alternating
+// fresh processes (round k runs every variant once, in turn), so load changes hit every variant alike.
+//
+//   node src/bullmq-cpu.mjs [--procs=5] [--runs=10] [--warm=2] [--concurrency=16] [--prof=DIR] \
+//     [raw] [raw-prio] [after=../] [before=/work/wt/before-s3]
+//
+// A variant `name=ROOT` loads `@flowlane/core` and `@flowlane/queue-bullmq` from the built tree at ROOT (its
+// `packages/core/dist` and `plugins/queue-bullmq/dist`); `raw` is plain Queue.add + QueueEvents + Worker, `raw-prio`
+// the same with every job prioritized as a Flowlane node without `priority` is (BullMQ's prioritized set). Each variant
+// process runs `--warm` untimed runs, then `--runs` timed runs of D2_NODES (default 1,000) nodes; CPU: the coordinator
+// by `process.cpuUsage()`, the worker from /proc (10 ms ticks), redis-server from `INFO cpu` (µs). Prints min and
+// median over processes of each part, per 1,000 jobs. `--prof=DIR` runs coordinator and worker with --cpu-prof.
+import 'reflect-metadata';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const NODES = Number(process.env.D2_NODES ?? 1000);
+const opt = (name, dflt) => {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a === undefined ? dflt : a.slice(name.length + 3);
+};
+const self = fileURLToPath(import.meta.url);
+const here = fileURLToPath(new URL('.', import.meta.url));
+const load = async (root) => ({
+  core: await import(pathToFileURL(resolve(root, 'packages/core/dist/index.js')).href),
+  qb: await import(pathToFileURL(resolve(root, 'plugins/queue-bullmq/dist/index.js')).href),
+});
+const workflowOf = (core) => {
+  let b = core.workflow('d2', { version: '1' });
+  for (let i = 0; i < NODES; i++) b = b.addNode(`n${i}`, () => i * 2, { runOn: 'd2' });
+  return b.build();
+};
+const procCpuMs = (pid) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const x = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(x[11]) + Number(x[12])) * 10;
+};
+const { Redis } = await import('ioredis');
+const redisCpuMs = async (c) => {
+  const info = await c.info('cpu');
+  const n = (k) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)[1]);
+  return (n('used_cpu_user') + n('used_cpu_sys')) * 1000;
+};
+
+const [mode] = process.argv.slice(2);
+if (mode === '--worker') {
+  // node bullmq-cpu.mjs --worker <raw|ROOT> <url> <concurrency>
+  const [, kind, url, conc] = process.argv.slice(2);
+  let close;
+  if (kind.startsWith('raw')) {
+    const { Worker } = await import('bullmq');
+    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    const worker = new Worker('raw', async (job) => job.data.i * 2, {
+      connection,
+      prefix: 'd2',
+      concurrency: Number(conc),
+    });
+    await worker.waitUntilReady();
+    close = async () => {
+      await worker.close();
+      connection.disconnect();
+    };
+  } else {
+    const { core, qb } = await load(kind);
+    const worker = await qb.createWorker({
+      connection: url,
+      group: 'd2',
+      queuePrefix: 'd2',
+      workflows: [workflowOf(core)],
+      concurrency: Number(conc),
+    });
+    close = () => worker.close();
+  }
+  console.log('READY');
+  process.on('SIGTERM', () => void close().then(() => process.exit(0)));
+} else if (mode === '--coordinator') {
+  // node bullmq-cpu.mjs --coordinator <raw|ROOT> <url> <concurrency> <runs> <warm> <profdir|->
+  const [, kind, url, conc, runsS, warmS, prof] = process.argv.slice(2);
+  const admin = new Redis(url);
+  await admin.flushall();
+  const worker = spawn(
+    process.execPath,
+    [...(prof === '-' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), self, '--worker', kind, url, conc],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise((r) => createInterface({ input: worker.stdout }).on('line', (l) => l === 'READY' && r()));
+  const exited = new Promise((r) => worker.on('exit', r));
+  let once;
+  let close;
+  if (kind.startsWith('raw')) {
+    const { Queue, QueueEvents } = await import('bullmq');
+    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    const queue = new Queue('raw', { connection, prefix: 'd2' });
+    const events = new QueueEvents('raw', { connection: connection.duplicate(), prefix: 'd2' });
+    await events.waitUntilReady();
+    await new Promise((r) => setTimeout(r, 200));
+    let done = 0;
+    let finish;
+    events.on('completed', () => {
+      if (++done === NODES) finish();
+    });
+    const opts = { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } };
+    // raw-prio: every job with the BullMQ priority a Flowlane node without `priority` gets (prioritized set).
+    if (kind === 'raw-prio') opts.priority = 1_048_576;
+    once = async () => {
+      done = 0;
+      const all = new Promise((r) => {
+        finish = r;
+      });
+      await Promise.all(Array.from({ length: NODES }, (_, i) => queue.add('job', { i }, opts)));
+      await all;
+    };
+    close = async () => {
+      await events.close();
+      await queue.close();
+      connection.disconnect();
+    };
+  } else {
+    const { core, qb } = await load(kind);
+    const wf = workflowOf(core);
+    const engine = core.createEngine({
+      plugins: [qb.bullmqDispatch({ connection: url, queuePrefix: 'd2', groups: ['d2'] })],
+    });
+    once = async () => {
+      const r = await engine.run(wf, {}).result;
+      if (r.status !== 'success' || r.outputs[`n${NODES - 1}`] !== (NODES - 1) * 2)
+        throw new Error(`D2 run failed: ${r.error?.message}`);
+    };
+    close = () => engine.close();
+  }
+  for (let k = 0; k < Number(warmS); k++) await once();
+  await admin.config('RESETSTAT');
+  const c0 = process.cpuUsage();
+  const w0 = procCpuMs(worker.pid);
+  const r0 = await redisCpuMs(admin);
+  const t0 = performance.now();
+  for (let k = 0; k < Number(runsS); k++) await once();
+  const wall = performance.now() - t0;
+  const c1 = process.cpuUsage(c0);
+  const w1 = procCpuMs(worker.pid);
+  const r1 = await redisCpuMs(admin);
+  const per = 1000 / (NODES * Number(runsS));
+  const calls = {};
+  for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g))
+    calls[m[1]] = [Math.round(Number(m[2]) * per), Math.round(Number(m[3]) * per) / 1000];
+  if (process.env.D2_CALLS) console.error(kind, JSON.stringify(calls));
+  console.log(
+    JSON.stringify({
+      coordinator: ((c1.user + c1.system) / 1000) * per,
+      worker: (w1 - w0) * per,
+      redis: (r1 - r0) * per,
+      wall: wall * per,
+    }),
+  );
+  await close();
+  worker.kill('SIGTERM');
+  await exited;
+  admin.disconnect();
+  process.exit(0);
+} else {
+  const { startRedis } = await import('@flowlane/testing');
+  const variants = process.argv
+    .slice(2)
+    .filter((a) => !a.startsWith('--'))
+    .map((a) => (a.startsWith('raw') ? [a, a] : [a.split('=')[0], resolve(here, '..', a.split('=')[1])]));
+  const procs = Number(opt('procs', 5));
+  const prof = opt('prof', '-');
+  const redis = await startRedis();
+  const out = new Map(variants.map(([name]) => [name, []]));
+  try {
+    for (let p = 0; p < procs; p++)
+      for (const [name, kind] of variants) {
+        const args = [kind, redis.url, opt('concurrency', '16'), opt('runs', '10'), opt('warm', '2'), prof];
+        const line = execFileSync(
+          process.execPath,
+          [...(prof === '-' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), self, '--coordinator', ...args],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+        );
+        const r = JSON.parse(line.trim().split('\n').at(-1));
+        r.total = r.coordinator + r.worker + r.redis;
+        out.get(name).push(r);
+        console.error(name, JSON.stringify(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]))));
+      }
+  } finally {
+    await redis.dispose();
+  }
+  const q = (xs, f) => Math.round(f([...xs].sort((a, b) => a - b)));
+  const min = (s) => s[0];
+  const med = (s) => s[Math.floor(s.length / 2)];
+  console.log(
+    `| variant | coordinator | worker | redis | total | wall ms | (ms per 1,000 jobs, min / median of ${procs} processes)`,
+  );
+  console.log('|---|--:|--:|--:|--:|--:|');
+  for (const [name, rs] of out) {
+    const cell = (k) =>
+      `${q(
+        rs.map((r) => r[k]),
+        min,
+      )} / ${q(
+        rs.map((r) => r[k]),
+        med,
+      )}`;
+    console.log(
+      `| ${name} | ${cell('coordinator')} | ${cell('worker')} | ${cell('redis')} | ${cell('total')} | ${cell('wall')} |`,
+    );
+  }
+}
