@@ -170,10 +170,12 @@ const isFinalRunEvent = (type: FlowEvent['type']): boolean =>
  * settled runs are evicted first; a running run never is).
  *
  * A run of this engine is kept by reference to core's own log of it (`PluginApi.runEvents`): the engine hands the
- * monitor nothing per event while no client is connected, only each run's start and end. Summaries and the report
- * are folded from the logs when asked for (a client subscribes, a batch is sent to `all` subscribers) — each event
- * once: a run remembers how far it was folded, and a run about to be evicted is folded first, so node counts and
- * durations keep covering every run seen. Runs followed from the execution store are recorded event by event here.
+ * monitor nothing per event while no client is connected, only each run's start and end. Core folds each log
+ * (`RunEventsView.summary()`: a compact log is read as numbers, no event objects are made, each event once) when the
+ * run settles, or earlier when a client asks (it subscribes, a batch is sent to `all` subscribers), and only what
+ * changed since the previous fold is added to the report — so node counts and durations keep covering every run
+ * seen, evicted ones included. A run's events are made into objects only for a client's `history`. Runs followed from
+ * the execution store are recorded event by event here.
  */
 export class RunRecorder {
   readonly #runs = new Map<string, RunRecord>();
