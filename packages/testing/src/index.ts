@@ -53,6 +53,8 @@ export type { BrowserService, LaunchBrowserOptions } from './launch-browser.js';
 export { launchBrowser } from './launch-browser.js';
 export type { RunningServiceProcess } from './process.js';
 export { runningServiceProcesses } from './process.js';
+/* Seeded randomness */
+export { seededRandom } from './seeded-random.js';
 /* Service lifecycle */
 export type { ServiceHandle } from './service-handle.js';
 export type { DockerService, StartDockerOptions } from './start-docker.js';

@@ -20,7 +20,8 @@ import {
   type NodeProgress,
   reachable,
 } from './protocol.js';
-import { type BullmqServeOptions, checkServe, createRunQueue } from './runs.js';
+import { createRunQueue } from './run-queue.js';
+import { type BullmqServeOptions, checkServe } from './serve-runs.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
 
 /** Options of {@link bullmqDispatch}. */

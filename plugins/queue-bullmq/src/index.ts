@@ -1,11 +1,12 @@
+export { bullmqDispatch } from './bullmq-dispatch.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, encodePayload } from './codec.js';
 export type { BullmqDispatchOptions } from './dispatch.js';
-export { bullmqDispatch } from './dispatch.js';
 export type { BullmqErrorCode } from './errors.js';
 export { BullmqError, BullmqErrorCodes } from './errors.js';
 export type { BullmqGroupOptions, BullmqLimiter } from './groups.js';
 export { NODE_JOB_FORMAT, type NodeJobData, type NodeProgress } from './protocol.js';
-export type { BullmqServeOptions, RunJobData } from './runs.js';
+export type { RunJobData } from './run-jobs.js';
+export type { BullmqServeOptions } from './serve-runs.js';
 export { CORE_RANGE, PKG_VERSION } from './version.js';
 export type { CreateWorkerOptions, FlowlaneWorker } from './worker.js';
 export { createWorker } from './worker.js';

@@ -221,13 +221,18 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
       run.events$.subscribe((e) => {
         if (e.executionId === childId) fromChild.push(e);
       });
-      // Wait until the child is in node b (a completed in its log), on whichever eu coordinator took it.
+      // Wait until the child is in node b (a completed in its log), on whichever eu coordinator took it, and a's
+      // completion event has left that coordinator (kept in the child's event list). An event still inside a process
+      // killed by -9 dies with it (README: the child's log, not its event stream, is what survives a crash).
       let owner: number | undefined;
+      const eventList = `flowlane:flowlane:child-events:${childId}`;
       await until('the child to start node b', async () => {
         const records = (await engine.runs.records(childId)) ?? [];
         const a = records.find((x) => x.type === 'node.completed' && x.nodeId === 'a');
         if (a?.type === 'node.completed') owner = (a.output as { pid: number }).pid;
-        return owner !== undefined && records.some((x) => x.type === 'node.started' && x.nodeId === 'b');
+        if (owner === undefined || !records.some((x) => x.type === 'node.started' && x.nodeId === 'b')) return false;
+        const kept = await svc.client.lrange(eventList, 0, -1);
+        return kept.some((t) => t.includes('"node.completed"') && t.includes('"nodeId":"a"'));
       });
       const [victim, survivor] = owner === eu1.proc.pid ? [eu1, eu2] : [eu2, eu1];
       expect(victim.proc.pid).toBe(owner);

@@ -1,17 +1,6 @@
 import { appendFileSync } from 'node:fs';
 import { isFlowlaneError, type NodeContext, type Workflow, workflow } from '@flowlane/core';
-
-/** mulberry32: a small seeded PRNG (same numbers in the test and in its child processes). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@flowlane/testing';
 
 /** The builder seen without its compile-time id tracking (this graph is generated at run time). */
 interface LooseBuilder {
@@ -31,7 +20,7 @@ const numeric = (v: unknown): number => (typeof v === 'number' ? v : String(v).l
  * completes (a side effect outside the log, to count re-runs).
  */
 export function crashWorkflow(bodiesFile: string | undefined): Workflow<unknown, Record<string, unknown>> {
-  const rnd = seeded(42);
+  const rnd = seededRandom(42);
   let b = workflow('crash', { version: '1' }) as unknown as LooseBuilder;
   const done = (id: string, v: unknown) => {
     if (bodiesFile !== undefined) appendFileSync(bodiesFile, `${id}\n`);

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type ExecutionRecord } from '@flowlane/core';
-import { type RedisService, startRedis } from '@flowlane/testing';
+import { type RedisService, seededRandom, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONCURRENCY, crashWorkflow, NODES, seeded } from './crash-workflow.test-helper.js';
+import { CONCURRENCY, crashWorkflow, NODES } from './crash-workflow.test-helper.js';
 import { createRedisExecutionStore } from './redis-execution-store.js';
 
 const child = fileURLToPath(new URL('./crash-child.test-helper.ts', import.meta.url));
@@ -80,7 +80,7 @@ describe('crash test: kill -9 a child running a 200-node workflow on Redis, resu
 
     const executionId = `crash-${SEED}`;
     const bodies = join(dir, 'bodies.log');
-    const rnd = seeded(SEED);
+    const rnd = seededRandom(SEED);
     const points = Array.from({ length: KILLS }, () => 5 + Math.floor(rnd() * 55));
     console.log(`crash test seed ${SEED}; kill -9 after ms: ${points.join(', ')}`);
     let kills = 0;

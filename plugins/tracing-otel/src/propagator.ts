@@ -12,6 +12,8 @@ import {
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
+  isSpanContextValid,
+  type Link,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -43,6 +45,19 @@ export function activePropagator(): Propagator {
 
 /** A carrier field as an environment variable name (OpenTelemetry's env carrier: upper case, `_` for the rest). */
 export const envName = (field: string): string => field.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+
+/**
+ * A run continued from its log: a link to the run span of the process that started it (the context its log kept).
+ * Not a parent: that span never ended (its process died, or it ended long ago) and does not enclose the resumed run —
+ * OpenTelemetry links a following operation to the one it continues (see the README, "Resumed runs").
+ */
+function resumedFrom(origin: RunOrigin): Link[] | undefined {
+  if (origin.started === undefined) return undefined;
+  const sc = trace.getSpanContext(activePropagator().extract(ROOT_CONTEXT, origin.started, defaultTextMapGetter));
+  return sc === undefined || !isSpanContextValid(sc)
+    ? undefined
+    : [{ context: sc, attributes: { [Attr.LINK]: 'resumed_from' } }];
+}
 
 const keyOf = (s: PropagationScope) => `${s.executionId}\u0000${s.nodeId}\u0000${s.attempt}`;
 
@@ -91,7 +106,19 @@ export class TracePropagator implements ContextPropagator {
       else if (origin.carrier !== undefined)
         parent = activePropagator().extract(ROOT_CONTEXT, origin.carrier, defaultTextMapGetter);
     }
-    this.#runs.setOrigin(run.executionId, parent);
+    this.#runs.setOrigin(run.executionId, parent, resumedFrom(origin));
+  }
+
+  /**
+   * A durable run starts: its run span, opened now, is the context recorded in its log (a run resumed later, here or
+   * in another process after a crash, links to it). Nothing with `propagate: false`.
+   */
+  runContext(run: RunPropagationScope, at: number): PropagationCarrier | undefined {
+    if (!this.#outbound) return undefined;
+    const span = this.#runs.open(run.executionId, run.workflow, at);
+    const out: Record<string, string> = {};
+    activePropagator().inject(trace.setSpan(ROOT_CONTEXT, span), out, defaultTextMapSetter);
+    return Object.keys(out).length === 0 ? undefined : out;
   }
 
   #fields(scope: PropagationScope): Record<string, string> | undefined {

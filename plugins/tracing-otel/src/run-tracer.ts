@@ -4,6 +4,7 @@ import {
   type Attributes,
   type Context,
   context,
+  type Link,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -36,6 +37,11 @@ export const Attr = {
   ERROR_CODE: 'flowlane.error.code',
   /** On a run span: the run continues from its execution log (`engine.resume`, `resume: 'auto'`). */
   RESUMED: 'flowlane.resumed',
+  /**
+   * On the link of a resumed run's span to the run span of the process that started the run (the log kept its
+   * context): `'resumed_from'`.
+   */
+  LINK: 'flowlane.link',
   /** On a run span: what started it, for runs started by a trigger (the event name) or a schedule (`schedule`). */
   TRIGGERED_BY: 'flowlane.triggered_by',
 } as const;
@@ -71,8 +77,13 @@ export class RunTracer {
   readonly #describe: (id: string) => WorkflowDescription | undefined;
   readonly #extra: Attributes;
   readonly #runs = new Map<string, RunState>();
-  /** The parent context of a top-level run about to start (set by the propagator's `runStarting`, read at once). */
-  readonly #origins = new Map<string, Context>();
+  /**
+   * The parent context (and links) of a top-level run about to start (set by the propagator's `runStarting`, read at
+   * once).
+   */
+  readonly #origins = new Map<string, { readonly parent: Context; readonly links: Link[] | undefined }>();
+  /** Run spans opened before their `workflow.started` (durable runs: their context goes into the log first). */
+  readonly #opened = new Map<string, Span>();
 
   constructor(tracer: Tracer, describe: (id: string) => WorkflowDescription | undefined, extra: Attributes) {
     this.#tracer = tracer;
@@ -81,8 +92,30 @@ export class RunTracer {
   }
 
   /** The parent context of top-level run `executionId`, which emits `workflow.started` right after this call. */
-  setOrigin(executionId: string, parent: Context): void {
-    this.#origins.set(executionId, parent);
+  setOrigin(executionId: string, parent: Context, links?: Link[]): void {
+    this.#origins.set(executionId, { parent, links });
+  }
+
+  /**
+   * Opens top-level run `executionId`'s span now, at `at` (its `workflow.started` follows at once and completes it):
+   * a durable run's span context is recorded in its log before the event is published.
+   */
+  open(executionId: string, workflow: string, at: number): Span {
+    const origin = this.#origins.get(executionId);
+    this.#origins.delete(executionId);
+    const span = this.#tracer.startSpan(
+      `workflow ${workflow}`,
+      {
+        kind: SpanKind.INTERNAL,
+        startTime: at,
+        attributes: { ...this.#extra, [Attr.WORKFLOW]: workflow, [Attr.EXECUTION_ID]: executionId },
+        ...(origin?.links === undefined ? {} : { links: origin.links }),
+      },
+      origin?.parent ?? context.active(),
+    );
+    this.#opened.get(executionId)?.end(at);
+    this.#opened.set(executionId, span);
+    return span;
   }
 
   /** The open span of a node attempt (for context propagation into the node's code). */
@@ -218,7 +251,8 @@ export class RunTracer {
   #start(e: Extract<FlowEvent, { type: 'workflow.started' }>): void {
     // A top-level run: the context it was asked for in (runStarting, just before this event); with a core older than
     // `runStarting`, the context active now.
-    let parent = this.#origins.get(e.executionId) ?? context.active();
+    const origin = this.#origins.get(e.executionId);
+    let parent = origin?.parent ?? context.active();
     this.#origins.delete(e.executionId);
     if (e.parentExecutionId !== undefined) {
       // A subworkflow run nests under its node's attempt span (id `<parent>/<node>`), else under the parent run.
@@ -235,24 +269,31 @@ export class RunTracer {
       const ex = executorOf(n.options);
       if (ex !== undefined) (executors ??= new Map()).set(n.id, ex);
     }
-    const span = this.#tracer.startSpan(
-      `workflow ${e.workflow}`,
-      {
-        kind: SpanKind.INTERNAL,
-        startTime: e.timestamp,
-        attributes: {
-          ...this.#extra,
-          [Attr.WORKFLOW]: e.workflow,
-          [Attr.EXECUTION_ID]: e.executionId,
-          [Attr.NODE_COUNT]: e.nodeCount,
-          ...(e.actor === undefined ? {} : { [Attr.ACTOR]: e.actor }),
-          ...(e.parentExecutionId === undefined ? {} : { [Attr.PARENT_EXECUTION_ID]: e.parentExecutionId }),
-          ...(e.resumed === true ? { [Attr.RESUMED]: true } : {}),
-          ...(e.triggeredBy === undefined ? {} : { [Attr.TRIGGERED_BY]: e.triggeredBy.event }),
+    const attributes: Attributes = {
+      ...this.#extra,
+      [Attr.WORKFLOW]: e.workflow,
+      [Attr.EXECUTION_ID]: e.executionId,
+      [Attr.NODE_COUNT]: e.nodeCount,
+      ...(e.actor === undefined ? {} : { [Attr.ACTOR]: e.actor }),
+      ...(e.parentExecutionId === undefined ? {} : { [Attr.PARENT_EXECUTION_ID]: e.parentExecutionId }),
+      ...(e.resumed === true ? { [Attr.RESUMED]: true } : {}),
+      ...(e.triggeredBy === undefined ? {} : { [Attr.TRIGGERED_BY]: e.triggeredBy.event }),
+    };
+    let span = this.#opened.get(e.executionId);
+    if (span !== undefined) {
+      this.#opened.delete(e.executionId);
+      span.setAttributes(attributes);
+    } else
+      span = this.#tracer.startSpan(
+        `workflow ${e.workflow}`,
+        {
+          kind: SpanKind.INTERNAL,
+          startTime: e.timestamp,
+          attributes,
+          ...(origin?.links === undefined ? {} : { links: origin.links }),
         },
-      },
-      parent,
-    );
+        parent,
+      );
     this.#runs.set(e.executionId, { span, executors, nodes: new Map() });
   }
 
@@ -264,5 +305,7 @@ export class RunTracer {
     }
     this.#runs.clear();
     this.#origins.clear();
+    for (const span of this.#opened.values()) span.end();
+    this.#opened.clear();
   }
 }

@@ -11,11 +11,13 @@ import type {
   ExecutionStore,
   ExecutionSummary,
 } from '../plugin/contracts/execution-store.js';
+import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { Execution } from './execution.js';
 import { Journal } from './journal.js';
 import { LeaseKeeper } from './leases.js';
+import { runContextCarrier } from './propagation.js';
 import { type ReplayState, replay } from './replay.js';
 
 /** Options of durable executions, part of `EngineOptions`. */
@@ -149,6 +151,7 @@ export class Durability {
         graph: sig.nodes,
         input: exec.input,
         actor: exec.actor,
+        carrier: startCarrier(exec, this.#logger),
       },
     });
     this.leases.add(exec.executionId, journal);
@@ -340,6 +343,27 @@ export class Durability {
     if (this.store === undefined) throw new FlowlaneError('FL_NO_EXECUTION_STORE', { operation });
     return this.store;
   }
+}
+
+/**
+ * The propagators' `runContext` of a new top-level run, asked for when its `workflow.started` is recorded (the
+ * propagators' `runStarting` has run by then); undefined without propagators.
+ */
+function startCarrier(exec: Execution, logger: Logger): ((at: number) => PropagationCarrier) | undefined {
+  const propagators = exec.rt.propagators;
+  if (propagators.length === 0) return undefined;
+  return (at) =>
+    runContextCarrier(
+      propagators,
+      {
+        executionId: exec.executionId,
+        workflow: exec.workflow,
+        resumed: false,
+        ...(exec.triggeredBy === undefined ? {} : { triggeredBy: exec.triggeredBy }),
+      },
+      at,
+      logger,
+    );
 }
 
 function hostOf(exec: Execution) {

@@ -34,6 +34,8 @@ export interface StartFacts {
   readonly graph: Readonly<Record<string, GraphNodeSignature>>;
   readonly input: unknown;
   readonly actor: Actor | undefined;
+  /** The run's context from the engine's propagators, asked for when `workflow.started` is recorded (`{}`: none). */
+  readonly carrier?: ((at: number) => Readonly<Record<string, string>>) | undefined;
 }
 
 const RETRY_MIN_MS = 100;
@@ -134,6 +136,7 @@ export class Journal {
       }
       const s = this.#start!;
       this.#start = undefined;
+      const carrier = s.carrier?.(at);
       this.#add({
         type: 'workflow.started',
         seq: ++this.#seq,
@@ -144,6 +147,7 @@ export class Journal {
         graph: s.graph,
         input: this.#host.redact(s.input),
         ...(s.actor === undefined ? {} : { actor: s.actor }),
+        ...(carrier === undefined || Object.keys(carrier).length === 0 ? {} : { carrier }),
       });
       const early = this.#early;
       this.#early = undefined;

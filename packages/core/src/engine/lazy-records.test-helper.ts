@@ -2,7 +2,11 @@ import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
 import type { Workflow } from '../workflow.js';
 
-/** A seeded PRNG (mulberry32): the same sequence (so the same DAG) for the same seed. */
+/**
+ * A seeded PRNG (mulberry32): the same sequence (so the same DAG) for the same seed. The same generator as
+ * `@flowlane/testing`'s `seededRandom`, kept here because core cannot dev-depend on `@flowlane/testing` (which
+ * depends on core: a workspace cycle).
+ */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import { createMemoryExecutionStore } from '../defaults/memory-execution-store.js';
 import type { QueuedRun } from '../plugin/contracts/run-queue.js';
 import { definePlugin } from '../plugin/define-plugin.js';
 import type {
@@ -284,5 +285,47 @@ describe('run origins (captureRun / runStarting / runCarrier)', () => {
     const run = caller.run('queue-consumer', () => startQueued(queued[0]!)) as { result: Promise<unknown> };
     await run.result;
     expect(origins).toEqual([{ carrier: { 'x-request': 'request-9' } }]);
+  });
+
+  it('a durable run records runContext in its first log record; a resumed run gets it back as origin.started', async () => {
+    const executions = createMemoryExecutionStore();
+    const wf = workflow('durable', { version: '1' })
+      .addNode('wait', (ctx) => ctx.waitForSignal('go'))
+      .build();
+    const calls: string[] = [];
+    const origins: RunOrigin[] = [];
+    const propagator = (engineName: string): ContextPropagator => ({
+      name: 'run-context',
+      runStarting: (run, origin) => {
+        calls.push(`${engineName} runStarting resumed=${run.resumed}`);
+        origins.push(origin);
+      },
+      runContext: (run, at) => {
+        calls.push(`${engineName} runContext`);
+        return { 'x-run': `${engineName}/${run.executionId}`, at: String(at), dropped: 1 as unknown as string };
+      },
+    });
+    const a = createEngine({ executions, workflows: [wf], plugins: [withPropagators(propagator('A'))] });
+    engines.push(a);
+    const first = a.run(wf, undefined, { executionId: 'd-1' });
+    const started = await new Promise<number>((resolve) =>
+      first.events$.subscribe((e) => e.type === 'workflow.started' && resolve(e.timestamp)),
+    );
+    const records = await a.runs.records('d-1');
+    expect(records?.[0]).toMatchObject({
+      type: 'workflow.started',
+      carrier: { 'x-run': 'A/d-1', at: String(started) },
+    });
+    expect(calls).toEqual(['A runStarting resumed=false', 'A runContext']);
+    // Another engine takes the run over (as after a crash of A): it is announced with where the run began.
+    const b = createEngine({ executions, workflows: [wf], plugins: [withPropagators(propagator('B'))] });
+    engines.push(b);
+    const resumed = await b.resume('d-1');
+    await resumed.signal('go', 'ok');
+    expect((await resumed.result).status).toBe('success');
+    expect(calls.slice(2)).toEqual(['B runStarting resumed=true']);
+    expect(origins[1]).toEqual({ started: { 'x-run': 'A/d-1', at: String(started) } });
+    // The log keeps where the run began: the takeover records no context of its own.
+    expect((await b.runs.records('d-1'))?.[0]).toMatchObject({ carrier: { 'x-run': 'A/d-1' } });
   });
 });

@@ -120,6 +120,8 @@ export interface CapturedOrigin {
   readonly values?: readonly unknown[] | undefined;
   /** A run taken from the run queue: the fields its enqueuer sent. */
   readonly carrier?: PropagationCarrier | undefined;
+  /** A run continued from its log: the `runContext` fields recorded when it first started. */
+  readonly started?: PropagationCarrier | undefined;
   /**
    * Asked for before plugins were set up (no propagator registered yet): the caller's async context, in which the
    * propagators capture once the run starts.
@@ -171,6 +173,22 @@ export function runOriginCarrier(propagators: readonly ContextPropagator[], logg
   return out;
 }
 
+/** A new durable run's own context: the merged `runContext` fields of every propagator (`{}` when none). */
+export function runContextCarrier(
+  propagators: readonly ContextPropagator[],
+  run: RunPropagationScope,
+  at: number,
+  logger: Logger,
+): PropagationCarrier {
+  const out: Record<string, string> = {};
+  for (const p of propagators) {
+    if (typeof p.runContext !== 'function') continue;
+    for (const [k, v] of ask(logger, p, 'runContext', () => p.runContext?.(run, at)))
+      if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
 /** Tells every propagator a top-level run is starting (right before its `workflow.started`), with its origin. */
 export function announceRunStart(
   propagators: readonly ContextPropagator[],
@@ -182,6 +200,7 @@ export function announceRunStart(
   const pending = origin?.pending;
   if (pending !== undefined) values = pending.runInAsyncScope(() => captureValues(propagators, logger));
   const carrier = origin?.carrier;
+  const started = origin?.started;
   for (let k = 0; k < propagators.length; k++) {
     const p = propagators[k]!;
     if (typeof p.runStarting !== 'function') continue;
@@ -190,6 +209,7 @@ export function announceRunStart(
       p.runStarting(run, {
         ...(captured === undefined ? {} : { captured }),
         ...(carrier === undefined ? {} : { carrier }),
+        ...(started === undefined ? {} : { started }),
       });
     } catch (e) {
       logger.warn('context propagator failed when a run started; the run starts without its context', {

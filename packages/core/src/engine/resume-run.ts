@@ -50,7 +50,10 @@ export async function resumeRun(
     executionId,
   );
   exec.attachJournal(h.durable.journalForResumed(exec, r), r.state);
-  if (origin !== undefined) h.rt.runOrigins.set(exec, origin);
+  // Where the run first started (its propagators' `runContext`, kept in its first record) goes to `runStarting`.
+  const first = started.carrier;
+  const from = first === undefined ? origin : { ...origin, started: first };
+  if (from !== undefined) h.rt.runOrigins.set(exec, from);
   // ctx.storage as the log left it (a durable state store already has it; writing it again is harmless).
   for (const [key, v] of r.state.storage)
     await (v.deleted ? h.rt.stateStore.delete(executionId, key) : h.rt.stateStore.set(executionId, key, v.value));

@@ -35,6 +35,12 @@ export interface RunStartedRecord extends RecordBase {
   /** The run's input, redacted. */
   readonly input: unknown;
   readonly actor?: RecordedActor | undefined;
+  /**
+   * The run's own observability context when it started (the merged `runContext` fields of the engine's context
+   * propagators, e.g. the W3C `traceparent` of its run span); absent when none gave any. A resumed run's propagators
+   * get it back as `origin.started`.
+   */
+  readonly carrier?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A run was taken over (explicit `engine.resume` or `resume: 'auto'`) by `owner` with lease `epoch`. */

@@ -38,6 +38,13 @@ export interface RunOrigin {
    * {@link ContextPropagator.runCarrier}, merged), possibly from another process.
    */
   readonly carrier?: PropagationCarrier | undefined;
+  /**
+   * A run continued from its durable log (`engine.resume`, `resume: 'auto'`, a served run taken over after its
+   * coordinator died): the fields every propagator's {@link ContextPropagator.runContext} gave when the run first
+   * started, read back from the run's first log record — possibly written by another process. Absent for runs that
+   * were not logged with any.
+   */
+  readonly started?: PropagationCarrier | undefined;
 }
 
 /**
@@ -109,6 +116,14 @@ export interface ContextPropagator {
    * parent run): `origin` says where it was asked for. Called synchronously, right before the event, in this process.
    */
   runStarting?(run: RunPropagationScope, origin: RunOrigin): void;
+  /**
+   * Durable runs (an execution store is installed): the run's own context as carrier fields — e.g. its run span — kept
+   * in the run's first log record (they are stored: no secrets). Called once per new top-level run, after
+   * {@link ContextPropagator.runStarting} and before the `workflow.started` event; `at` is that event's timestamp. When
+   * the run is later continued from its log, possibly by another process after a crash, the fields come back as
+   * `origin.started` in `runStarting`, so the continued run can point to where it began.
+   */
+  runContext?(run: RunPropagationScope, at: number): PropagationCarrier | undefined;
 }
 
 /** How a remote attempt ended, as {@link ContextPropagator.runRemote} sees it (same shape as `RemoteNodeOutcome`). */

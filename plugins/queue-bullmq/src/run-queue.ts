@@ -1,0 +1,262 @@
+import type { FlowEvent, PluginApi, QueuedRunResult, RunQueue } from '@flowlane/core';
+import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { type ChildRunContext, runChild } from './child-runs.js';
+import { decodePayload } from './codec.js';
+import { BullmqError } from './errors.js';
+import { closeOrForce, keys, MAX_PRIORITY } from './protocol.js';
+import {
+  ENQUEUED_RUNS_QUEUE,
+  INFLIGHT_TTL_MS,
+  type RunProgress,
+  runJobData,
+  runJobId,
+  runJobOptions,
+} from './run-jobs.js';
+import { type BullmqServeOptions, type RunServer, serveRuns } from './serve-runs.js';
+
+/*
+ * The run queue of `bullmqDispatch` (core's `RunQueue`): whole-run dispatch (`engine.enqueue`, `engine.waitForResult`)
+ * and the waiting for run results it shares with child runs (child-runs.ts); with `serve`, the consumers
+ * (serve-runs.ts).
+ */
+
+interface Waiter {
+  resolve(r: QueuedRunResult): void;
+  reject(e: unknown): void;
+  onEvent?: ((e: FlowEvent, i: number | undefined) => void) | undefined;
+}
+
+/** What the run queue needs from the dispatch plugin's setup. */
+export interface RunQueueDeps {
+  readonly api: PluginApi;
+  /** The run was resumed from its log on this engine (it adopts the child runs its predecessor started). */
+  readonly isResumed: (executionId: string) => boolean;
+  readonly redis: Redis;
+  readonly prefix: string;
+  readonly groups: readonly string[];
+  readonly serve: BullmqServeOptions | undefined;
+  readonly maxPayloadBytes: number | undefined;
+}
+
+/** The run queue of `bullmqDispatch`: producer (`enqueue`, `result`, `runChild`) and, with `serve`, consumer. */
+export interface BullmqRunQueue extends RunQueue {
+  /** Stops consuming and closes the queue's connections; forced (see `closeOrForce`) when Redis is unreachable. */
+  close(): Promise<void>;
+  /** Drops every connection at once without awaiting Redis (the dispatch plugin's close found Redis unreachable). */
+  abort(): void;
+}
+
+/** Makes the run queue; starts the consumers of `serve` (their workers are ready when this resolves). */
+export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue> {
+  const { api, redis, prefix } = deps;
+  const k = keys(prefix);
+  const queues = new Map<string, Queue>();
+  const events = new Map<string, Promise<QueueEvents>>();
+  const waiters = new Map<string, Set<Waiter>>();
+  const connections: Redis[] = [];
+  let server: RunServer | undefined;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const rejectWaiters = () => {
+    for (const set of waiters.values())
+      for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
+    waiters.clear();
+  };
+
+  const queueOf = (name: string): Queue => {
+    let q = queues.get(name);
+    if (q === undefined) queues.set(name, (q = new Queue(name, { connection: redis, prefix })));
+    return q;
+  };
+  const settle = (jobId: string, fn: (w: Waiter) => void) => {
+    const set = waiters.get(jobId);
+    if (set === undefined) return;
+    waiters.delete(jobId);
+    for (const w of set) fn(w);
+  };
+  const decodeResult = (text: unknown): QueuedRunResult => decodePayload(String(text)) as QueuedRunResult;
+  const lost = (executionId: string, reason: string) => new BullmqError('FL_BULLMQ_RUN_LOST', { executionId, reason });
+  // One QueueEvents per queue we await results on, made on first use (a producer that never waits opens none).
+  const eventsOf = (name: string): Promise<QueueEvents> => {
+    let p = events.get(name);
+    if (p === undefined) {
+      p = (async () => {
+        // Read the stream from its last entry now: QueueEvents is "ready" before its first XREAD, which (from `$`)
+        // would miss every completion in between — waiters registered meanwhile would hang (their state check ran
+        // before the job finished).
+        const last = await redis.xrevrange(
+          queueOf(name).keys.events ?? `${prefix}:${name}:events`,
+          '+',
+          '-',
+          'COUNT',
+          1,
+        );
+        const qe = listen(name, last[0]?.[0] ?? '0-0');
+        await qe.waitUntilReady();
+        return qe;
+      })();
+      // A failed start (Redis gone) is not kept: the next wait tries again.
+      p.catch(() => events.delete(name));
+      events.set(name, p);
+    }
+    return p;
+  };
+  const listen = (name: string, lastEventId: string): QueueEvents => {
+    const connection = redis.duplicate();
+    connection.on('error', () => undefined);
+    connections.push(connection);
+    const qe = new QueueEvents(name, { connection, prefix, lastEventId });
+    qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
+    qe.on('failed', ({ jobId, failedReason }) =>
+      settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
+    );
+    qe.on('progress', ({ jobId, data }) => {
+      const set = waiters.get(jobId);
+      if (set === undefined || typeof data !== 'object' || data === null) return;
+      const p = data as RunProgress;
+      if (p.t !== 'run-event') return;
+      const e = decodePayload(p.e) as FlowEvent;
+      for (const w of set) w.onEvent?.(e, p.i);
+    });
+    qe.on('error', (e) => api.logger.warn('bullmq run queue events failed', { queue: name, error: e.message }));
+    return qe;
+  };
+
+  /** Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents). */
+  const await_ = async (
+    name: string,
+    executionId: string,
+    w: Omit<Waiter, 'resolve' | 'reject'>,
+    signal: AbortSignal | undefined,
+    add?: () => Promise<unknown>,
+  ): Promise<QueuedRunResult> => {
+    if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' });
+    await eventsOf(name);
+    const jobId = runJobId(executionId);
+    let waiter!: Waiter;
+    const done = new Promise<QueuedRunResult>((resolve, reject) => {
+      waiter = { ...w, resolve, reject };
+      let set = waiters.get(jobId);
+      if (set === undefined) waiters.set(jobId, (set = new Set()));
+      set.add(waiter);
+    });
+    done.catch(() => undefined);
+    const onAbort = () => {
+      waiters.get(jobId)?.delete(waiter);
+      waiter.reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      signal?.throwIfAborted();
+      await add?.();
+      // Finished before we listened?
+      const queue = queueOf(name);
+      const state = await queue.getJobState(jobId);
+      if (state === 'completed' || state === 'failed') {
+        const job = await queue.getJob(jobId);
+        if (state === 'completed') waiter.resolve(decodeResult(job?.returnvalue));
+        else waiter.reject(lost(executionId, job?.failedReason ?? 'failed'));
+      } else if (state === 'unknown')
+        waiter.reject(new BullmqError('FL_BULLMQ_RUN_NOT_FOUND', { executionId, queue: name, prefix: deps.prefix }));
+      return await done;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      const set = waiters.get(jobId);
+      set?.delete(waiter);
+      if (set?.size === 0) waiters.delete(jobId);
+    }
+  };
+
+  const children: ChildRunContext = {
+    api,
+    redis,
+    keys: k,
+    groups: deps.groups,
+    isResumed: deps.isResumed,
+    maxPayloadBytes: deps.maxPayloadBytes,
+    queueOf,
+    awaitRun: await_,
+  };
+
+  const queue: BullmqRunQueue = {
+    async enqueue(run) {
+      if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
+      // BullMQ priorities are 1 … 2^21−1: a priority outside ±MAX_PRIORITY would be clamped, silently tying with others.
+      if (run.priority !== undefined && !(Math.abs(Math.round(run.priority)) <= MAX_PRIORITY))
+        throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+          where: 'engine.enqueue',
+          option: 'priority',
+          reason: `expected a number from -${MAX_PRIORITY} to ${MAX_PRIORITY} (BullMQ priorities are 1 … 2^21−1), got ${String(run.priority)}`,
+        });
+      const data = runJobData(run, deps.maxPayloadBytes);
+      // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
+      // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)
+      // and refused while a job holds it.
+      const q = queueOf(ENQUEUED_RUNS_QUEUE);
+      const jobId = runJobId(run.executionId);
+      const taken = await redis
+        .multi()
+        .set(k.runClaim(run.executionId), '1', 'PX', INFLIGHT_TTL_MS, 'NX')
+        .exists(q.toKey(jobId))
+        .exec();
+      if (taken?.[0]?.[1] !== 'OK' || taken[1]?.[1] !== 0)
+        throw new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+          executionId: run.executionId,
+          where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
+        });
+      try {
+        await q.add(run.workflow, data, runJobOptions(run.executionId, run.priority));
+      } catch (e) {
+        // Not stored: the id is free again for a retry of this enqueue.
+        await redis.del(k.runClaim(run.executionId)).catch(() => undefined);
+        throw e;
+      }
+    },
+    result(executionId, options) {
+      return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
+    },
+    runChild(req) {
+      return runChild(children, req);
+    },
+    close() {
+      closing ??= (async () => {
+        closed = true;
+        rejectWaiters();
+        await closeOrForce(
+          redis,
+          async () => {
+            await server?.close();
+            await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
+            await Promise.all([...queues.values()].map((q) => q.close()));
+          },
+          () => queue.abort(),
+        );
+        for (const c of connections) c.disconnect();
+      })();
+      return closing;
+    },
+    abort() {
+      closed = true;
+      rejectWaiters();
+      // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
+      // their locks expire).
+      server?.abort();
+      for (const p of events.values()) void p.then((qe) => qe.close()).catch(() => undefined);
+      for (const q of queues.values()) void q.disconnect().catch(() => undefined);
+      for (const c of connections) c.disconnect();
+    },
+  };
+
+  if (deps.serve !== undefined)
+    server = await serveRuns({
+      api,
+      redis,
+      prefix,
+      keys: k,
+      serve: deps.serve,
+      maxPayloadBytes: deps.maxPayloadBytes,
+      connections,
+    });
+  return queue;
+}
