@@ -2,7 +2,7 @@
 // process and redis-server, for raw BullMQ and for Flowlane on BullMQ built from one or more trees, in alternating
 // fresh processes (round k runs every variant once, in turn), so load changes hit every variant alike.
 //
-//   node src/bullmq-cpu.mjs [--procs=5] [--runs=10] [--warm=2] [--concurrency=16] [--prof=DIR] \
+//   node src/bullmq-cpu.mjs [--procs=5] [--runs=10] [--warm=2] [--workers=1] [--concurrency=16] [--prof=DIR] \
 //     [raw] [raw-prio] [after=../] [before=/work/wt/before-s3]
 //
 // A variant `name=ROOT` loads `@flowlane/core` and `@flowlane/queue-bullmq` from the built tree at ROOT (its
@@ -11,6 +11,9 @@
 // process runs `--warm` untimed runs, then `--runs` timed runs of D2_NODES (default 1,000) nodes; CPU: the coordinator
 // by `process.cpuUsage()`, the worker from /proc (10 ms ticks), redis-server from `INFO cpu` (µs). Prints min and
 // median over processes of each part, per 1,000 jobs. `--prof=DIR` runs coordinator and worker with --cpu-prof.
+// `--workers=N` runs N worker processes (their CPU summed); each sees about 1/N of every run's jobs, so give it N times
+// the warm-up (`--warm`) to compare steady states. Env: D2_CALLS=1 prints Redis calls per 1,000 jobs by command,
+// D2_TRACE=1 the workers' CPU of every run, warm-ups included.
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const NODES = Number(process.env.D2_NODES ?? 1000);
+const WORKERS = Number(process.env.D2_WORKERS ?? 1);
 const opt = (name, dflt) => {
   const a = process.argv.find((x) => x.startsWith(`--${name}=`));
   return a === undefined ? dflt : a.slice(name.length + 3);
@@ -82,13 +86,20 @@ if (mode === '--worker') {
   const [, kind, url, conc, runsS, warmS, prof] = process.argv.slice(2);
   const admin = new Redis(url);
   await admin.flushall();
-  const worker = spawn(
-    process.execPath,
-    [...(prof === '-' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), self, '--worker', kind, url, conc],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+  const workers = Array.from({ length: WORKERS }, () =>
+    spawn(
+      process.execPath,
+      [...(prof === '-' ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`]), self, '--worker', kind, url, conc],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    ),
   );
-  await new Promise((r) => createInterface({ input: worker.stdout }).on('line', (l) => l === 'READY' && r()));
-  const exited = new Promise((r) => worker.on('exit', r));
+  await Promise.all(
+    workers.map(
+      (worker) => new Promise((r) => createInterface({ input: worker.stdout }).on('line', (l) => l === 'READY' && r())),
+    ),
+  );
+  const exited = Promise.all(workers.map((worker) => new Promise((r) => worker.on('exit', r))));
+  const workersCpuMs = () => workers.reduce((sum, worker) => sum + procCpuMs(worker.pid), 0);
   let once;
   let close;
   if (kind.startsWith('raw')) {
@@ -132,22 +143,30 @@ if (mode === '--worker') {
     };
     close = () => engine.close();
   }
-  for (let k = 0; k < Number(warmS); k++) await once();
+  // D2_TRACE=1: the workers' CPU of every run, warm-ups included (how it falls as each process warms up).
+  const trace = [];
+  const traced = async () => {
+    const w = workersCpuMs();
+    await once();
+    if (process.env.D2_TRACE) trace.push(workersCpuMs() - w);
+  };
+  for (let k = 0; k < Number(warmS); k++) await traced();
   await admin.config('RESETSTAT');
   const c0 = process.cpuUsage();
-  const w0 = procCpuMs(worker.pid);
+  const w0 = workersCpuMs();
   const r0 = await redisCpuMs(admin);
   const t0 = performance.now();
-  for (let k = 0; k < Number(runsS); k++) await once();
+  for (let k = 0; k < Number(runsS); k++) await traced();
   const wall = performance.now() - t0;
   const c1 = process.cpuUsage(c0);
-  const w1 = procCpuMs(worker.pid);
+  const w1 = workersCpuMs();
   const r1 = await redisCpuMs(admin);
   const per = 1000 / (NODES * Number(runsS));
   const calls = {};
   for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g))
     calls[m[1]] = [Math.round(Number(m[2]) * per), Math.round(Number(m[3]) * per) / 1000];
   if (process.env.D2_CALLS) console.error(kind, JSON.stringify(calls));
+  if (process.env.D2_TRACE) console.error(kind, `workers' CPU ms per run (${NODES} jobs):`, trace.join(' '));
   console.log(
     JSON.stringify({
       coordinator: ((c1.user + c1.system) / 1000) * per,
@@ -157,7 +176,7 @@ if (mode === '--worker') {
     }),
   );
   await close();
-  worker.kill('SIGTERM');
+  for (const worker of workers) worker.kill('SIGTERM');
   await exited;
   admin.disconnect();
   process.exit(0);
@@ -174,6 +193,7 @@ if (mode === '--worker') {
   try {
     for (let p = 0; p < procs; p++)
       for (const [name, kind] of variants) {
+        process.env.D2_WORKERS = opt('workers', '1');
         const args = [kind, redis.url, opt('concurrency', '16'), opt('runs', '10'), opt('warm', '2'), prof];
         const line = execFileSync(
           process.execPath,

@@ -3,7 +3,7 @@
 // Queue.add one by one — as a coordinator dispatches them — and waited for through QueueEvents, same Redis, same
 // worker processes and concurrency), for 1 to 4 worker processes; also raw BullMQ with all jobs added in one
 // Queue.addBulk (the batched baseline: Flowlane batches a tick's dispatches too). `node src/bullmq.mjs [--reps=N]
-// [--concurrency=C] [--root=DIR] [--out=FILE]` writes results/bullmq.json (or FILE) and prints a table. Needs
+// [--warm=W] [--concurrency=C] [--root=DIR] [--out=FILE]` writes results/bullmq.json (or FILE) and prints a table. Needs
 // redis-server. `--root=DIR` runs Flowlane from another built tree (its packages/core and plugins/queue-bullmq dist),
 // e.g. a checkout of main for a before/after comparison.
 // Each row also has the CPU time all processes (this coordinator/producer, the workers, redis-server) spent per 1,000
@@ -23,6 +23,10 @@ const arg = (name, dflt) => {
   return a === undefined ? dflt : Number(a.split('=')[1]);
 };
 const REPS = arg('reps', 3);
+// Untimed runs per worker process before timing: V8 warms up (compiles the hot path) in each worker process on its own,
+// and with n workers each one sees 1/n of a run's jobs, so a row with n workers gets WARM × n warm-up runs (≈ WARM ×
+// D2_NODES jobs per worker), raw and Flowlane alike. With one warm-up run, the 4-worker rows timed mostly warm-up.
+const WARM = arg('warm', 4);
 const sarg = (name) => process.argv.find((x) => x.startsWith(`--${name}=`))?.slice(name.length + 3);
 const ROOT = sarg('root');
 const OUT = sarg('out');
@@ -134,7 +138,7 @@ try {
     admin.disconnect();
     const rawWorkers = startWorkers('raw', redis.url, n);
     await Promise.all(rawWorkers.map((w) => w.ready));
-    await raw(redis.url); // warm-up
+    for (let k = 0; k < WARM * n; k++) await raw(redis.url, k % 2 === 1); // warm-up
     const rawMs = [];
     const bulkMs = [];
     const rawCpu = [];
@@ -155,7 +159,7 @@ try {
     const engine = core.createEngine({
       plugins: [qb.bullmqDispatch({ connection: redis.url, queuePrefix: 'd2', groups: ['d2'] })],
     });
-    await flowlane(engine, wf); // warm-up
+    for (let k = 0; k < WARM * n; k++) await flowlane(engine, wf); // warm-up
     const flMs = [];
     const flCpu = [];
     for (let k = 0; k < REPS; k++) {
@@ -194,7 +198,7 @@ try {
 }
 writeFileSync(
   OUT ?? new URL('../results/bullmq.json', import.meta.url),
-  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, ...(ROOT === undefined ? {} : { root: ROOT }), rows }, null, 2)}\n`,
+  `${JSON.stringify({ id: 'D2', node: process.version, reps: REPS, warm: WARM, ...(ROOT === undefined ? {} : { root: ROOT }), rows }, null, 2)}\n`,
 );
 console.log(
   '| D2 workers | raw BullMQ jobs/s | Flowlane nodes/s | ratio | raw addBulk jobs/s | ratio vs addBulk | CPU ms / 1,000: raw · addBulk · Flowlane | CPU ratio |',
