@@ -6,6 +6,7 @@ import { DispatchBatcher } from './batch.js';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
 import { type BullmqGroupOptions, normalizeGroups } from './groups.js';
+import { priorityError } from './node-priority.js';
 import {
   bullPriority,
   checkConnection,
@@ -136,7 +137,8 @@ interface Waiter {
  * {@link createWorker}. A node with `runOn: '<group>'` (or any node, with `defaultGroup`) is sent to that group's
  * queue; `runOn: 'local'` runs in-process. The engine awaits the job like a local node, so retries, timeouts,
  * fallbacks, boundaries, caching and events are unchanged; cancelling the run or a timeout aborts the job on its
- * worker. Worker heartbeats appear on `engine.systemEvents$` as `worker.up` / `worker.down`.
+ * worker. Worker heartbeats appear on `engine.systemEvents$` as `worker.up` / `worker.down`. A node sent to a group
+ * must have a `priority` from -1,048,575 to 1,048,575 (`FL_BULLMQ_INVALID_OPTION` before anything is queued).
  *
  * @example
  * ```ts
@@ -372,6 +374,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         const queue = queues.get(group);
         if (queue === undefined)
           throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
+        const badPriority = priorityError(ctx, group);
+        if (badPriority !== undefined) throw badPriority;
         // `results` only when the node has dependency results (the worker reads a missing one as `{}`).
         let results: Record<string, unknown> | undefined;
         for (const d of ctx.node.dependsOn) if (d in ctx.results) (results ??= {})[d] = ctx.results[d];

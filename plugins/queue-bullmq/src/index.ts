@@ -1,6 +1,6 @@
-export { bullmqDispatch } from './bullmq-dispatch.js';
 export { DEFAULT_MAX_PAYLOAD_BYTES, decodePayload, encodePayload } from './codec.js';
 export type { BullmqDispatchOptions } from './dispatch.js';
+export { bullmqDispatch } from './dispatch.js';
 export type { BullmqErrorCode } from './errors.js';
 export { BullmqError, BullmqErrorCodes } from './errors.js';
 export type { BullmqGroupOptions, BullmqLimiter } from './groups.js';
