@@ -94,7 +94,7 @@ export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
 export type { MemoryExecutionStoreOptions } from './defaults/memory-execution-store.js';
 export { createMemoryExecutionStore } from './defaults/memory-execution-store.js';
 export { createMemoryStateStore } from './defaults/memory-state-store.js';
-export type { DurabilityOptions, RunsApi } from './engine/durability.js';
+export type { DurabilityOptions } from './engine/durability.js';
 export type { EngineOptions } from './engine/engine.js';
 /* Engine and runs */
 export { createEngine, Engine } from './engine/engine.js';
@@ -104,6 +104,7 @@ export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.
 export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
+export type { RunsApi } from './engine/runs-api.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
 export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';

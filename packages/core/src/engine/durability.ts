@@ -2,15 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { diffGraphs, graphSignature } from '../builder/graph-hash.js';
 import { FlowlaneError, serializeError } from '../errors.js';
-import { allKeys } from '../options/all-keys.js';
-import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
-import type {
-  ExecutionPage,
-  ExecutionQuery,
-  ExecutionRecord,
-  ExecutionStore,
-  ExecutionSummary,
-} from '../plugin/contracts/execution-store.js';
+import type { ExecutionStore } from '../plugin/contracts/execution-store.js';
 import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
@@ -19,6 +11,7 @@ import { Journal } from './journal.js';
 import { LeaseKeeper } from './leases.js';
 import { runContextCarrier } from './propagation.js';
 import { type ReplayState, replay } from './replay.js';
+import { createRunsApi, type RunsApi } from './runs-api.js';
 
 /** Options of durable executions, part of `EngineOptions`. */
 export interface DurabilityOptions {
@@ -43,19 +36,6 @@ export interface DurabilityOptions {
    * engine that has it; `'fail'` finishes it as failed with `FL_VERSION_NOT_REGISTERED`.
    */
   readonly unregisteredVersion?: 'wait' | 'fail' | undefined;
-}
-
-/** `engine.runs`: runs read back from the execution store (any process sharing it), finished ones included. */
-export interface RunsApi {
-  /**
-   * Runs, newest first, filtered by status and workflow; page with `cursor`. Without an execution store: this
-   * engine's active runs (status `running`, `epoch` and `records` 0 — nothing is logged).
-   */
-  list(query?: ExecutionQuery): Promise<ExecutionPage>;
-  /** One run's summary, or undefined. */
-  get(executionId: string): Promise<ExecutionSummary | undefined>;
-  /** One run's log, or undefined. */
-  records(executionId: string): Promise<readonly ExecutionRecord[] | undefined>;
 }
 
 const versionKey = (v: string | undefined): string => v ?? '';
@@ -296,35 +276,14 @@ export class Durability {
   }
 
   runs(active: () => Iterable<Execution>, ready: () => Promise<void>): RunsApi {
-    return {
-      list: async (query = {}) => {
+    return createRunsApi(
+      () => {
         this.#open();
-        checkQuery(query);
-        await ready();
-        if (this.store !== undefined) return this.store.list(query);
-        const limit = query.limit ?? 100;
-        const runs: ExecutionSummary[] = [];
-        for (const x of active()) {
-          const s = summaryOf(x);
-          if (query.status !== undefined && query.status !== s.status) continue;
-          if (query.workflow !== undefined && query.workflow !== s.workflow) continue;
-          runs.push(s);
-        }
-        return { runs: runs.reverse().slice(0, limit) };
+        return this.store;
       },
-      get: async (id) => {
-        this.#open();
-        await ready();
-        if (this.store !== undefined) return this.store.get(id);
-        for (const x of active()) if (x.executionId === id) return summaryOf(x);
-        return undefined;
-      },
-      records: async (id) => {
-        this.#open();
-        await ready();
-        return this.store === undefined ? undefined : this.store.read(id);
-      },
-    };
+      active,
+      ready,
+    );
   }
 
   close(): void {
@@ -373,41 +332,4 @@ function hostOf(exec: Execution) {
     redact: (v: unknown) => exec.redactValue(v),
     fatal: (e: FlowlaneError, status?: 'cancelled' | 'failed') => exec.stopDurable(e, status),
   };
-}
-
-function summaryOf(x: Execution): ExecutionSummary {
-  const wf = x.workflowRef;
-  return {
-    executionId: x.executionId,
-    workflow: wf.name,
-    ...(wf.version === undefined ? {} : { version: wf.version }),
-    graphHash: graphSignature(wf).hash,
-    status: 'running',
-    startedAt: x.startedAt,
-    epoch: 0,
-    records: 0,
-  };
-}
-
-const QUERY_KEYS = allKeys<ExecutionQuery>()(['status', 'workflow', 'limit', 'cursor']);
-const STATUSES = ['running', 'success', 'failed', 'cancelled'];
-
-/** `engine.runs.list(query)`: unknown keys and bad values throw `FL_INVALID_OPTION` before the store is asked. */
-function checkQuery(query: unknown): void {
-  const fail = (option: string, reason: string): never => {
-    throw new FlowlaneError('FL_INVALID_OPTION', { where: 'engine.runs.list', option, reason });
-  };
-  if (typeof query !== 'object' || query === null || Array.isArray(query))
-    fail('query', 'expected an object like { status, workflow, limit, cursor }');
-  const q = query as Record<string, unknown>;
-  const [u] = unknownKeys(q, QUERY_KEYS);
-  if (u !== undefined) fail(u.key, `unknown option; ${unknownKeyHint(u, QUERY_KEYS)}`);
-  if (q.status !== undefined && !STATUSES.includes(q.status as string))
-    fail('status', `expected one of ${STATUSES.join(', ')}, got ${JSON.stringify(q.status)}`);
-  if (q.workflow !== undefined && (typeof q.workflow !== 'string' || q.workflow === ''))
-    fail('workflow', 'expected a workflow name');
-  if (q.limit !== undefined && !(Number.isSafeInteger(q.limit) && (q.limit as number) >= 1))
-    fail('limit', `expected an integer ≥ 1, got ${String(q.limit)}`);
-  if (q.cursor !== undefined && (typeof q.cursor !== 'string' || q.cursor === ''))
-    fail('cursor', 'expected the cursor string of the previous page');
 }
