@@ -35,23 +35,6 @@ export { composeMiddleware } from './compile/compose-middleware.js';
 /* Operators (for plugin authors composing their own pipelines) */
 export { delayFor, isRetryable, matchesError, withRetry } from './compile/with-retry.js';
 export { withTimeout } from './compile/with-timeout.js';
-/* Built-in defaults */
-export { createDefaultPermissionPolicy } from './defaults/default-permission-policy.js';
-export { createEnvSecretsProvider, secretEnvName } from './defaults/env-secrets-provider.js';
-export { createFifoScheduler } from './defaults/fifo-scheduler.js';
-export type { LocalExecutorOptions } from './defaults/local-executor.js';
-export { createLocalExecutor } from './defaults/local-executor.js';
-export type { MemoryAuditSink } from './defaults/memory-audit-sink.js';
-export { createMemoryAuditSink } from './defaults/memory-audit-sink.js';
-export type { MemoryCacheStoreOptions } from './defaults/memory-cache-store.js';
-export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
-export type { MemoryExecutionStoreOptions } from './defaults/memory-execution-store.js';
-export { createMemoryExecutionStore } from './defaults/memory-execution-store.js';
-export { createMemoryStateStore } from './defaults/memory-state-store.js';
-export type { DurabilityOptions, RunsApi } from './engine/durability.js';
-export type { EngineOptions } from './engine/engine.js';
-/* Engine and runs */
-export { createEngine, Engine } from './engine/engine.js';
 export type {
   CustomEvent,
   EventBase,
@@ -81,10 +64,9 @@ export type {
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
   WorkflowStartedEvent,
-} from './engine/events.js';
+} from './contracts/events.js';
 /* Events */
-export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './engine/events.js';
-export { createMemoryFlowControlBackend } from './engine/flow-control/memory-backend.js';
+export { FLOW_EVENT_TYPES, SYSTEM_EVENT_TYPES } from './contracts/events.js';
 export type {
   FlowCancelOn,
   FlowConcurrencyOptions,
@@ -97,13 +79,31 @@ export type {
   FlowRateLimitOptions,
   RateDecision,
   WorkflowFlowOptions,
-} from './engine/flow-control/types.js';
+} from './contracts/flow-control.js';
+export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './contracts/run-types.js';
+/* Built-in defaults */
+export { createDefaultPermissionPolicy } from './defaults/default-permission-policy.js';
+export { createEnvSecretsProvider, secretEnvName } from './defaults/env-secrets-provider.js';
+export { createFifoScheduler } from './defaults/fifo-scheduler.js';
+export type { LocalExecutorOptions } from './defaults/local-executor.js';
+export { createLocalExecutor } from './defaults/local-executor.js';
+export type { MemoryAuditSink } from './defaults/memory-audit-sink.js';
+export { createMemoryAuditSink } from './defaults/memory-audit-sink.js';
+export type { MemoryCacheStoreOptions } from './defaults/memory-cache-store.js';
+export { createMemoryCacheStore } from './defaults/memory-cache-store.js';
+export type { MemoryExecutionStoreOptions } from './defaults/memory-execution-store.js';
+export { createMemoryExecutionStore } from './defaults/memory-execution-store.js';
+export { createMemoryStateStore } from './defaults/memory-state-store.js';
+export type { DurabilityOptions, RunsApi } from './engine/durability.js';
+export type { EngineOptions } from './engine/engine.js';
+/* Engine and runs */
+export { createEngine, Engine } from './engine/engine.js';
+export { createMemoryFlowControlBackend } from './engine/flow-control/memory-backend.js';
 export { describeLoggedRun, recordToEvent } from './engine/logged-run.js';
 export type { RemoteNodeOutcome, RemoteNodeRequest } from './engine/node-runner.js';
 export { runNodeOnWorker } from './engine/node-runner.js';
 export type { ReplayedNode, ReplayState } from './engine/replay.js';
 export { replay } from './engine/replay.js';
-export type { NodeRecord, RedactOptions, Run, RunOptions, RunResult } from './engine/run-types.js';
 /* Triggers and schedules */
 export type { ScheduleHandle, ScheduleOptions } from './engine/schedules.js';
 export type { LifecycleEventName, TriggerEvent, TriggerHandle, TriggerOptions } from './engine/triggers.js';
@@ -131,18 +131,6 @@ export { allKeys } from './options/all-keys.js';
 export type { UnknownKey } from './options/unknown-keys.js';
 export { suggestKey, unknownKeyHint, unknownKeys } from './options/unknown-keys.js';
 export type {
-  EnqueuedRun,
-  EnqueueOptions,
-  QueuedRun,
-  QueuedRunResult,
-  RemoteChildRun,
-  RunQueue,
-} from './plugin/contracts/run-queue.js';
-/* Plugins */
-export { definePlugin } from './plugin/define-plugin.js';
-export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';
-export { definePluginErrors } from './plugin/define-plugin-errors.js';
-export type {
   CustomRecord,
   ExecutionFence,
   ExecutionPage,
@@ -167,7 +155,19 @@ export type {
   SignalReceivedRecord,
   StorageRecord,
   TimerStartedRecord,
-} from './plugin/execution-store.js';
+} from './plugin/contracts/execution-store.js';
+export type {
+  EnqueuedRun,
+  EnqueueOptions,
+  QueuedRun,
+  QueuedRunResult,
+  RemoteChildRun,
+  RunQueue,
+} from './plugin/contracts/run-queue.js';
+/* Plugins */
+export { definePlugin } from './plugin/define-plugin.js';
+export type { PluginError, PluginErrorClass, PluginErrorTable } from './plugin/define-plugin-errors.js';
+export { definePluginErrors } from './plugin/define-plugin-errors.js';
 export { Tokens } from './plugin/tokens.js';
 export type {
   ActionRequest,

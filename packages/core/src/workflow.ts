@@ -1,10 +1,10 @@
 import { markBuilt } from './builder/built-workflows.js';
+import type { CompiledGraph } from './builder/compiled-graph.js';
+import { pickFlowOptions } from './builder/flow-options.js';
 import type { EventHandlerDef } from './builder/node-def.js';
 import type { StandardSchemaV1 } from './builder/standard-schema.js';
 import type { NodeDescription, NodeOptions, WorkflowDescription } from './builder/types.js';
-import type { CompiledGraph } from './compile/compiled-graph.js';
-import { pickFlowOptions } from './engine/flow-control/options.js';
-import type { WorkflowFlowOptions } from './engine/flow-control/types.js';
+import type { WorkflowFlowOptions } from './contracts/flow-control.js';
 import { FlowlaneError } from './errors.js';
 
 /** Internal parts of a workflow, read by the engine (not exported from the package). */

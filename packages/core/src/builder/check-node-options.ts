@@ -8,7 +8,7 @@ import { checkCallOptions, checkNodeShape } from './validate-options.js';
 /*
  * Option checks of one node definition (values, ranges, combinations), each problem a typed DefinitionProblem with
  * its code and details; build() reports them all at once. Graph checks (ids, edges, cycles) are in
- * compile/compile-graph.ts.
+ * compile-graph.ts.
  */
 
 const ON_ERROR = new Set(['fail', 'continue', 'fallback']);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GraphNodeSignature } from '../plugin/execution-store.js';
+import type { GraphNodeSignature } from '../plugin/contracts/execution-store.js';
 import type { Workflow } from '../workflow.js';
 
 /** Options that only describe a node (for dashboards and metrics) and never change what a run does. */

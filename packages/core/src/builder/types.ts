@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
-import type { CustomEvent } from '../engine/events.js';
-import type { FlowConcurrencyOptions, FlowRateLimitOptions } from '../engine/flow-control/types.js';
+import type { CustomEvent } from '../contracts/events.js';
+import type { FlowConcurrencyOptions, FlowRateLimitOptions } from '../contracts/flow-control.js';
 import type {
   Actor,
   CacheStore,

@@ -4,13 +4,13 @@
  * (`FL_INVALID_OPTION`), and empty parallel groups (`FL_EMPTY_GROUP`).
  */
 
-import { checkFlowOptions, FLOW_KEYS } from '../engine/flow-control/options.js';
 import { type DefinitionProblem, ErrorCodes } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { MAX_TIMER_MS, timerReason } from '../options/timer-ms.js';
 import { suggestKey, unknownKeys } from '../options/unknown-keys.js';
 import type { NodePermissions } from '../plugin/types.js';
 import { isBuiltWorkflow } from './built-workflows.js';
+import { checkFlowOptions, FLOW_KEYS } from './flow-options.js';
 import type {
   ArtifactOptions,
   BoundaryOptions,

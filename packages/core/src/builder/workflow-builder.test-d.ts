@@ -1,7 +1,7 @@
 import { of } from 'rxjs';
 import { expectTypeOf } from 'vitest';
+import type { RunResult } from '../contracts/run-types.js';
 import { createEngine } from '../engine/engine.js';
-import type { RunResult } from '../engine/run-types.js';
 import type { Workflow } from '../workflow.js';
 import type { SettledItem } from './types.js';
 import { workflow } from './workflow-builder.js';

@@ -1,11 +1,13 @@
-import { validateAndCompile } from '../compile/compile-graph.js';
-import type { CustomEvent, FlowEventOf, FlowEventType } from '../engine/events.js';
-import type { WorkflowFlowOptions } from '../engine/flow-control/types.js';
-import { Workflow } from '../workflow.js';
-import { type AnyFn, type Cell, type EventHandlerDef, type GroupDef, listToArray, type NodeDef } from './node-def.js';
+import type { CustomEvent, FlowEventOf, FlowEventType } from '../contracts/events.js';
+import type { Workflow } from '../workflow.js';
+import type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } from './builder-options.js';
+import { type BuilderState, buildWorkflow, emptyState, withHandler, withNodes } from './builder-state.js';
+import { boundaryDef, branchDef, chainDef, forEachDef, parallelDefs, subworkflowDef, taskDef } from './define-node.js';
+import type { AnyFn } from './node-def.js';
 import type { StandardSchemaV1 } from './standard-schema.js';
 import type { BoundaryOptions, NodeContext, NodeFn, NodeOptions, NodeReturn, SettledItem } from './types.js';
-import { checkWorkflowShape } from './validate-options.js';
+
+export type { BranchOptions, ForEachOptions, ParallelOptions, WorkflowOptions } from './builder-options.js';
 
 declare const typeErrorBrand: unique symbol;
 /** A readable compile-time error: the offending argument's expected type becomes this message. */
@@ -28,52 +30,6 @@ type Catching<E extends OnError | undefined> = { readonly onError?: E };
  */
 type Settled<R, E> = 'continue' extends E ? R | undefined : R;
 
-/** Options of `parallel`: shared by every node of the group, plus the group's concurrency cap. */
-export interface ParallelOptions<TIn, TResults, D extends string>
-  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'concurrency'> {
-  /** At most this many nodes of the group run at once. Default: unbounded. */
-  readonly concurrency?: number | undefined;
-  /** Group id for descriptions and metrics (default `parallel-<n>`). */
-  readonly group?: string | undefined;
-}
-
-/** Options of `forEach`. */
-export interface ForEachOptions<TIn, TResults, D extends string, P extends 'fail-fast' | 'allSettled'>
-  extends Omit<NodeOptions<TIn, TResults, D>, 'concurrency'> {
-  /** At most this many items run at once. Default 1 … unbounded (Infinity). */
-  readonly concurrency?: number | undefined;
-  /** `fail-fast` (default): the first failing item fails the node; `allSettled`: every item settles, results describe each. */
-  readonly failurePolicy?: P | undefined;
-}
-
-/** Options of `branch`. */
-export interface BranchOptions<TIn, TResults, D extends string>
-  extends Omit<NodeOptions<TIn, TResults, D>, 'fallback' | 'cache'> {
-  /** Nodes that run only when the predicate returns true. */
-  readonly then: readonly string[];
-  /** Nodes that run only when the predicate returns false. */
-  readonly else?: readonly string[] | undefined;
-}
-
-/** Options of the builder itself. */
-export interface WorkflowOptions extends WorkflowFlowOptions {
-  readonly version?: string | undefined;
-  readonly description?: string | undefined;
-}
-
-interface BuilderState {
-  readonly name: string;
-  readonly options: WorkflowOptions;
-  readonly nodes: Cell<NodeDef> | undefined;
-  readonly size: number;
-  readonly last: readonly string[];
-  readonly groups: Cell<GroupDef> | undefined;
-  readonly groupCount: number;
-  readonly handlers: Cell<EventHandlerDef> | undefined;
-  readonly handlerCount: number;
-  readonly inputSchema: StandardSchemaV1 | undefined;
-}
-
 /**
  * Chainable, immutable, fully typed workflow builder. Every call returns a new builder in O(1); `build()` validates
  * the whole graph once and returns an immutable {@link Workflow}.
@@ -91,18 +47,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
   readonly #s: BuilderState;
 
   constructor(name: string, options: WorkflowOptions = {}, state?: BuilderState) {
-    this.#s = state ?? {
-      name,
-      options,
-      nodes: undefined,
-      size: 0,
-      last: [],
-      groups: undefined,
-      groupCount: 0,
-      handlers: undefined,
-      handlerCount: 0,
-      inputSchema: undefined,
-    };
+    this.#s = state ?? emptyState(name, options);
   }
 
   /** The workflow's name. */
@@ -130,21 +75,8 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     );
   }
 
-  #next<I, O extends object, L extends string>(patch: Partial<BuilderState>): WorkflowBuilder<I, O, L> {
-    return new WorkflowBuilder<I, O, L>(this.#s.name, this.#s.options, { ...this.#s, ...patch });
-  }
-
-  #push(defs: readonly NodeDef[], group?: GroupDef): Partial<BuilderState> {
-    let nodes = this.#s.nodes;
-    for (const def of defs) nodes = { value: def, prev: nodes };
-    return {
-      nodes,
-      size: this.#s.size + defs.length,
-      last: defs.map((d) => d.id),
-      ...(group === undefined
-        ? {}
-        : { groups: { value: group, prev: this.#s.groups }, groupCount: this.#s.groupCount + 1 }),
-    };
+  #next<I, O extends object, L extends string>(state: BuilderState): WorkflowBuilder<I, O, L> {
+    return new WorkflowBuilder<I, O, L>(state.name, state.options, state);
   }
 
   /**
@@ -161,7 +93,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     schema: S,
   ): WorkflowBuilder<NonNullable<S['~standard']['types']>['output'], TOut, TLast>;
   input(schema?: StandardSchemaV1): unknown {
-    return this.#next({ inputSchema: schema });
+    return this.#next({ ...this.#s, inputSchema: schema });
   }
 
   /**
@@ -189,15 +121,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     options?: NodeOptions<TIn, Results<TOut, D>, D> & Catching<E>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Awaited<R>, E>>, Id>;
   addNode(id: string, fn: AnyFn, options?: object): unknown {
-    if (typeof options === 'object' && options !== null && (options as BoundaryOptions).onError === true) {
-      // A boundary is not a step of the flow: `chain` after it still follows the node added before it.
-      const next = this.#push([boundaryDef(id, fn, options as BoundaryOptions)]);
-      return this.#next({ ...next, last: this.#s.last });
-    }
-    // `null` and other non-objects are kept as given: build() reports them (FL_INVALID_OPTION).
-    return this.#next(
-      this.#push([{ id, kind: 'task', fn, options: (options === undefined ? {} : options) as NodeOptions }]),
-    );
+    return this.#next(withNodes(this.#s, [taskDef(id, fn, options)]));
   }
 
   /**
@@ -213,11 +137,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     fn: NodeFn<TIn, Results<TOut, TLast>, R>,
     options?: Omit<NodeOptions<TIn, Results<TOut, TLast>, TLast>, 'dependsOn'> & Catching<E>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Awaited<R>, E>>, Id> {
-    const opts = { ...(options ?? {}), dependsOn: this.#s.last } as NodeOptions;
-    // chain() chooses the dependencies itself: a `dependsOn` given to it is reported by build(), not dropped.
-    const given = (options as { dependsOn?: unknown } | undefined)?.dependsOn;
-    const def: NodeDef = { id, kind: 'task', fn: fn as AnyFn, options: opts };
-    return this.#next(this.#push([given === undefined ? def : { ...def, chainDependsOn: given }]));
+    return this.#next(withNodes(this.#s, [chainDef(id, fn as AnyFn, options, this.#s.last)]));
   }
 
   /**
@@ -252,36 +172,8 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     keyof M & string
   >;
   parallel(a: unknown, b?: unknown, c?: unknown): unknown {
-    let ids: readonly unknown[];
-    let fns: readonly unknown[];
-    let options: ParallelOptions<unknown, object, string>;
-    let mismatch: number | undefined;
-    if (Array.isArray(a)) {
-      ids = a;
-      fns = Array.isArray(b) ? b : [];
-      options = (c ?? {}) as ParallelOptions<unknown, object, string>;
-      if (!Array.isArray(b) || b.length !== a.length) {
-        // Recorded as an invalid option; build() reports it with everything else.
-        fns = ids.map((_, i) => (Array.isArray(b) ? b[i] : undefined));
-        mismatch = Array.isArray(b) ? b.length : -1;
-      }
-    } else {
-      const map = (a ?? {}) as Record<string, unknown>;
-      ids = Object.keys(map);
-      fns = Object.values(map);
-      options = (b ?? {}) as ParallelOptions<unknown, object, string>;
-    }
-    const { concurrency, group, ...nodeOptions } = options;
-    const groupId = group ?? `parallel-${this.#s.groupCount + 1}`;
-    const defs: NodeDef[] = ids.map((id, i) => ({
-      id: id as string,
-      kind: 'task',
-      fn: fns[i] as AnyFn,
-      options: nodeOptions as NodeOptions,
-      group: groupId,
-      ...(mismatch === undefined ? {} : { parallelMismatch: mismatch }),
-    }));
-    return this.#next(this.#push(defs, { id: groupId, nodes: ids as string[], concurrency }));
+    const { defs, group } = parallelDefs(a, b, c, this.#s.groupCount);
+    return this.#next(withNodes(this.#s, defs, group));
   }
 
   /**
@@ -309,17 +201,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     Add<TOut, Id, Settled<P extends 'allSettled' ? SettledItem<Awaited<R>>[] : Awaited<R>[], E>>,
     Id
   > {
-    const { concurrency, failurePolicy, ...rest } = options ?? {};
-    const def: NodeDef = {
-      id,
-      kind: 'forEach',
-      fn: fn as AnyFn,
-      items,
-      concurrency: concurrency ?? Number.POSITIVE_INFINITY,
-      failurePolicy: failurePolicy ?? 'fail-fast',
-      options: rest as NodeOptions,
-    };
-    return this.#next(this.#push([def]));
+    return this.#next(withNodes(this.#s, [forEachDef(id, items, fn as AnyFn, options)]));
   }
 
   /**
@@ -336,16 +218,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     predicate: (ctx: NodeContext<TIn, Results<TOut, D>>) => boolean | PromiseLike<boolean>,
     options: BranchOptions<TIn, Results<TOut, D>, D>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, boolean>, Id> {
-    const { then, else: otherwise, ...rest } = (options ?? {}) as BranchOptions<TIn, Results<TOut, D>, D>;
-    const def: NodeDef = {
-      id,
-      kind: 'branch',
-      fn: predicate as AnyFn,
-      options: rest as NodeOptions,
-      branchThen: then,
-      branchElse: otherwise ?? [],
-    };
-    return this.#next(this.#push([def]));
+    return this.#next(withNodes(this.#s, [branchDef(id, predicate as AnyFn, options)]));
   }
 
   /**
@@ -369,14 +242,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     mapInput: (ctx: NodeContext<TIn, Results<TOut, D>>) => CIn | PromiseLike<CIn>,
     options?: NodeOptions<TIn, Results<TOut, D>, D> & Catching<E>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Settled<Partial<COut>, E>>, Id> {
-    const def: NodeDef = {
-      id,
-      kind: 'subworkflow',
-      fn: mapInput as AnyFn,
-      child: child as unknown as Workflow<unknown, object>,
-      options: (options ?? {}) as NodeOptions,
-    };
-    return this.#next(this.#push([def]));
+    return this.#next(withNodes(this.#s, [subworkflowDef(id, child, mapInput as AnyFn, options)]));
   }
 
   /**
@@ -393,8 +259,7 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     handler: (ctx: NodeContext<TIn, Results<TOut, D>>, error: unknown) => NodeReturn<R>,
     options: Omit<BoundaryOptions<D>, 'onError'>,
   ): WorkflowBuilder<TIn, Add<TOut, Id, Awaited<R>>, TLast> {
-    const next = this.#push([boundaryDef(id, handler as AnyFn, { ...options, onError: true })]);
-    return this.#next({ ...next, last: this.#s.last });
+    return this.#next(withNodes(this.#s, [boundaryDef(id, handler as AnyFn, { ...options, onError: true })]));
   }
 
   /**
@@ -415,31 +280,18 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
     handler: (event: CustomEvent<P>) => void | PromiseLike<void>,
   ): WorkflowBuilder<TIn, TOut, TLast>;
   onEvent(type: string, handler: (event: never) => void | PromiseLike<void>): unknown {
-    return this.#next({
-      handlers: { value: { type, handler: handler as AnyFn }, prev: this.#s.handlers },
-      handlerCount: this.#s.handlerCount + 1,
-    });
+    return this.#next(withHandler(this.#s, type, handler as AnyFn));
   }
 
   /**
    * Validate everything and return the immutable workflow. Throws one `WorkflowDefinitionError` listing every problem.
    */
   build(): Workflow<TIn, TOut> {
-    const s = this.#s;
-    const nodes = listToArray(s.nodes, s.size);
-    const groups = listToArray(s.groups, s.groupCount);
-    const handlers = listToArray(s.handlers, s.handlerCount);
-    const graph = validateAndCompile(s.name, nodes, groups, checkWorkflowShape(s.options, s.inputSchema, handlers));
-    return new Workflow<TIn, TOut>(s.name, s.options, graph, handlers, s.inputSchema);
+    return buildWorkflow<TIn, TOut>(this.#s);
   }
 }
 
 type FnResult<F> = F extends (...args: never[]) => infer R ? (R extends NodeReturn<infer X> ? X : R) : never;
-
-function boundaryDef(id: string, fn: AnyFn, b: BoundaryOptions): NodeDef {
-  const { forNodes, errorTypes, onError: _onError, ...rest } = b;
-  return { id, kind: 'boundary', fn, options: rest as NodeOptions, forNodes, errorTypes };
-}
 
 /**
  * Start a workflow definition; the same as `new WorkflowBuilder(name, options)`.

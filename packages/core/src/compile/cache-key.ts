@@ -1,4 +1,4 @@
-import type { CompiledGraph } from './compiled-graph.js';
+import type { CompiledGraph } from '../builder/compiled-graph.js';
 
 /**
  * The default cache key of node `i` (without `cache.keyFn`): the run's input and the outputs of the node's parents,

@@ -1,8 +1,8 @@
 import { catchError, defer, from, isObservable, map, mergeMap, type Observable, of, reduce } from 'rxjs';
 import type { AnyFn, NodeDef } from '../builder/node-def.js';
 import type { NodeContext } from '../builder/types.js';
-import type { EngineServices } from '../engine/engine-services.js';
 import { FlowlaneError } from '../errors.js';
+import type { Executor, Middleware } from '../plugin/types.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import { isThenable, toObservable } from './to-observable.js';
 
@@ -26,8 +26,19 @@ export interface WorkflowPlan {
   readonly nodes: readonly NodePlan[];
 }
 
+/**
+ * What planning a workflow needs from the engine that will run it (a part of the engine's services, declared here
+ * so that compile does not import the engine layer).
+ */
+export interface PlanServices {
+  /** True when the permission policy is the default one (only nodes that declare permissions are checked). */
+  readonly defaultPermissions: boolean;
+  readonly middleware: readonly Middleware[];
+  readonly executors: ReadonlyMap<string, Executor>;
+}
+
 /** Compiles the per-node plans of `wf` for `rt`. Nodes pay only for the options they use. */
-export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>): WorkflowPlan {
+export function planWorkflow(rt: PlanServices, wf: Workflow<unknown, object>): WorkflowPlan {
   const { graph } = internalsOf(wf);
   const nodes = graph.defs.map((def): NodePlan => {
     const o = def.options;
@@ -64,7 +75,7 @@ export function planWorkflow(rt: EngineServices, wf: Workflow<unknown, object>):
  * `FL_EXECUTOR_NOT_FOUND` when the node names an executor this engine does not have: the node fails when it starts,
  * whether or not it would call `ctx.exec` (executors are fixed once plugins are set up, which is when plans are made).
  */
-function missingExecutor(rt: EngineServices, def: NodeDef): FlowlaneError | undefined {
+function missingExecutor(rt: PlanServices, def: NodeDef): FlowlaneError | undefined {
   const sel = def.options.executor;
   if (sel === undefined) return undefined;
   const name = typeof sel === 'string' ? sel : sel.name;

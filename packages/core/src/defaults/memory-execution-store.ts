@@ -10,7 +10,7 @@ import type {
   ExecutionStore,
   ExecutionSummary,
   RunStartedRecord,
-} from '../plugin/execution-store.js';
+} from '../plugin/contracts/execution-store.js';
 
 /** Options of {@link createMemoryExecutionStore}. */
 export interface MemoryExecutionStoreOptions {

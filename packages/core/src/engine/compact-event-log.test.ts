@@ -1,12 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
+import type { FlowEvent } from '../contracts/events.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import type { Workflow } from '../workflow.js';
 import { CompactEventLog } from './compact-event-log.js';
 import { useEngines } from './engines.test-helper.js';
 import { nodeCompleted, nodeStarted } from './event-factory.js';
-import type { FlowEvent } from './events.js';
 import { randomDagWorkflow } from './lazy-records.test-helper.js';
 
 const engine = useEngines();

@@ -1,5 +1,5 @@
+import type { FlowEvent } from '../contracts/events.js';
 import { type EventSource, nodeCompleted, nodeStarted } from './event-factory.js';
-import type { FlowEvent } from './events.js';
 import { claimState, stateBuffer } from './state-slab.js';
 
 /** Entry kinds (the low two bits of an entry's first number; the node index or object index is the rest). */

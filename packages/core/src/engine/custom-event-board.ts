@@ -1,4 +1,4 @@
-import type { CustomEvent } from './events.js';
+import type { CustomEvent } from '../contracts/events.js';
 
 /** How many event names the board remembers at most (least recently emitted names are forgotten first). */
 export const CUSTOM_EVENT_NAMES_KEPT = 1000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createMemoryExecutionStore } from '../defaults/memory-execution-store.js';
 import { isFlowlaneError } from '../errors.js';
-import type { ExecutionRecord } from '../plugin/execution-store.js';
+import type { ExecutionRecord } from '../plugin/contracts/execution-store.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { createEngine } from './engine.js';
 

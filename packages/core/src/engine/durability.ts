@@ -10,7 +10,7 @@ import type {
   ExecutionRecord,
   ExecutionStore,
   ExecutionSummary,
-} from '../plugin/execution-store.js';
+} from '../plugin/contracts/execution-store.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { Execution } from './execution.js';

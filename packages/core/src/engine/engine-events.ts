@@ -1,16 +1,16 @@
 import { type Observable, Subject, type Subscription } from 'rxjs';
+import type { CustomEvent, FlowEvent, SystemEvent } from '../contracts/events.js';
+import type { Run, RunOptions } from '../contracts/run-types.js';
 import type { ExporterHook, PluginHostTarget } from '../plugin/plugin-host.js';
 import type { Logger, Scheduler } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { Durability } from './durability.js';
 import { createHeard, createPublisher, type EngineRegistry } from './engine-registry.js';
-import type { CustomEvent, FlowEvent, SystemEvent } from './events.js';
 import type { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
 import type { CapturedOrigin } from './propagation.js';
 import { dequeuedRun } from './run-queue.js';
 import type { RunTable } from './run-table.js';
-import type { Run, RunOptions } from './run-types.js';
 import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
 
 /**

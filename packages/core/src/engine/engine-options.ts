@@ -1,4 +1,5 @@
 import type { SchedulerLike } from 'rxjs';
+import type { RedactOptions } from '../contracts/run-types.js';
 import type { DependencyContainer } from '../plugin/container.js';
 import type {
   AuditSink,
@@ -13,7 +14,6 @@ import type {
   StateStore,
 } from '../plugin/types.js';
 import type { DurabilityOptions } from './durability.js';
-import type { RedactOptions } from './run-types.js';
 
 /** Options of {@link createEngine}. Everything has an in-memory default, so a workflow runs with none. */
 export interface EngineOptions extends DurabilityOptions {

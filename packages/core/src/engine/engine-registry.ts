@@ -1,5 +1,6 @@
 import { type Channel, channel } from 'node:diagnostics_channel';
 import type { SchedulerLike, Subject } from 'rxjs';
+import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent } from '../contracts/events.js';
 import { createDefaultPermissionPolicy } from '../defaults/default-permission-policy.js';
 import { createEnvSecretsProvider } from '../defaults/env-secrets-provider.js';
 import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
@@ -13,7 +14,6 @@ import type { AuditSink, Executor, Logger } from '../plugin/types.js';
 import { CustomEventBoard } from './custom-event-board.js';
 import type { EngineOptions } from './engine-options.js';
 import type { EngineServices } from './engine-services.js';
-import { type CustomEvent, FLOW_EVENT_TYPES, type FlowEvent } from './events.js';
 import { RunWatchers } from './run-watchers.js';
 
 const CHANNELS = Object.fromEntries(FLOW_EVENT_TYPES.map((t) => [t, channel(`flowlane.${t}`)])) as Record<

@@ -1,6 +1,9 @@
 import type { SchedulerLike } from 'rxjs';
 import type { DependencyContainer } from 'tsyringe';
 import type { CacheFlight } from '../compile/with-cache.js';
+import type { CustomEvent, FlowEvent } from '../contracts/events.js';
+import type { NodeFlow } from '../contracts/flow-control.js';
+import type { RunOptions } from '../contracts/run-types.js';
 import type { ContextPropagator } from '../plugin/contracts/propagation.js';
 import type { RunQueue } from '../plugin/contracts/run-queue.js';
 import type {
@@ -16,10 +19,7 @@ import type {
 } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { CustomEventBoard } from './custom-event-board.js';
-import type { CustomEvent, FlowEvent } from './events.js';
-import type { NodeFlow } from './flow-control/types.js';
 import type { CapturedOrigin } from './propagation.js';
-import type { RunOptions } from './run-types.js';
 import type { RunWatchers } from './run-watchers.js';
 
 /**

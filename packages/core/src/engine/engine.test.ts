@@ -2,9 +2,9 @@ import { subscribe as dcSubscribe, unsubscribe as dcUnsubscribe } from 'node:dia
 import { filter, firstValueFrom, from, of, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { FlowlaneError, isFlowlaneError } from '../errors.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent } from './events.js';
 
 const engine = useEngines();
 

@@ -1,31 +1,21 @@
-import { randomUUID } from 'node:crypto';
-import { asyncScheduler, type Observable } from 'rxjs';
-import { consoleLogger } from '../defaults/console-logger.js';
-import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
+// `import { type … }`, not `import type`: etc/core.api.md lists rxjs's Observable as an `import { Observable }`.
+import { type Observable } from 'rxjs';
+import type { FlowEvent, SystemEvent } from '../contracts/events.js';
+import type { Run, RunOptions, RunResult } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { EnqueuedRun, EnqueueOptions, QueuedRunResult } from '../plugin/contracts/run-queue.js';
-import { checkPlugins, type PluginHostTarget, setupPlugins } from '../plugin/plugin-host.js';
 import type { Actor, AuditRecord } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
-import { authorizeAction } from './authorize-action.js';
-import { closeEngine } from './close-engine.js';
-import { Durability, type RunsApi } from './durability.js';
-import { EngineEvents, pluginHostTarget } from './engine-events.js';
+import type { RunsApi } from './durability.js';
+import { captureOrigin, createEngineCore, type EngineCore, type SubmitRun } from './engine-core.js';
+import { resumeHost, setupEngine, shutDownEngine } from './engine-lifecycle.js';
 import type { EngineOptions } from './engine-options.js';
-import { createEngineRegistry, type EngineRegistry, registerEngineTokens } from './engine-registry.js';
-import type { FlowEvent, SystemEvent } from './events.js';
-import { Execution } from './execution.js';
-import { FlowGate } from './flow-control/gate.js';
-import { type CapturedOrigin, captureRunOrigin, runOriginCarrier } from './propagation.js';
-import { autoResume, type ResumeHost, resumeRun } from './resume-run.js';
-import { checkRedact, checkRunOptions } from './run-options.js';
-import { enqueueRun, waitForQueuedResult } from './run-queue.js';
-import { RunTable } from './run-table.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
-import { registerRuntime } from './runtime-registry.js';
-import { type ScheduleHandle, type ScheduleOptions, ScheduleSet } from './schedules.js';
-import { type TriggerHandle, TriggerHub, type TriggerOptions } from './triggers.js';
-import { engineLimits, validateEngineOptions, validateRunArgs } from './validate-options.js';
+import { resumeRun } from './resume-run.js';
+import { cancelRunById, signalRun } from './run-control.js';
+import { waitForQueuedResult } from './run-queue.js';
+import type { ScheduleHandle, ScheduleOptions } from './schedules.js';
+import { submitRun, submitToQueue } from './submit-run.js';
+import type { TriggerHandle, TriggerOptions } from './triggers.js';
 
 export type { EngineOptions } from './engine-options.js';
 
@@ -46,112 +36,22 @@ const NO_OPTIONS: RunOptions = Object.freeze({});
  * ```
  */
 export class Engine {
-  readonly #rt: EngineRegistry<Execution>;
-  /** `events$`, `systemEvents$` and exporters' hooks (see engine-events.ts). */
-  readonly #events = new EngineEvents();
-  /** Active, queued and subworkflow runs, and each workflow's plan on this engine (see run-table.ts). */
-  readonly #runs: RunTable;
-  readonly #disposers: { owner: string; fn: () => void | Promise<void> }[] = [];
-  readonly #ownerOf = new Map<string, string>();
-  readonly #background = new Set<Promise<unknown>>();
-  /** Execution log, leases, resume (see durability.ts). */
-  readonly #durable: Durability;
-  readonly #triggers: TriggerHub;
-  /** Flow control between runs: per-key concurrency, rate limits, fairness, priority, cancelOn (flow-control/). */
-  readonly #flow: FlowGate;
-  readonly #schedules: ScheduleSet;
-  #ready: Promise<void> | undefined;
-  #readyError: unknown;
-  #isReady = false;
-  #closed = false;
-  #closing: Promise<void> | undefined;
+  /** The engine's parts and state, shared with the modules its methods delegate to (see engine-core.ts). */
+  readonly #core: EngineCore;
   /** The default in-memory audit sink's records (empty when `audit` sinks were given). */
   readonly audit: { readonly records: readonly AuditRecord[] };
 
   /** @internal Use {@link createEngine}. */
   constructor(options: EngineOptions = {}) {
-    validateEngineOptions(options);
-    const clock = options.clock ?? asyncScheduler;
-    const logger = options.logger ?? consoleLogger;
-    const memoryAudit = createMemoryAuditSink();
-    this.audit = memoryAudit;
-    const { maxRuns, maxTriggerDepth } = engineLimits(options);
-    if (options.redact !== undefined) checkRedact(options.redact, 'redact');
-    this.#durable = new Durability(options, clock, logger);
-    this.#rt = createEngineRegistry<Execution>(
-      options,
-      clock,
-      logger,
-      memoryAudit,
-      this.#events.publisher((e) => {
-        this.#flow.onEvent(e.name, e.payload);
-        this.#triggers.onEvent(e);
-      }),
-      {
-        track: (work) => {
-          this.#background.add(work);
-          void work.finally(() => this.#background.delete(work));
-        },
-        startChild: (wf, input, opts, parent) => this.#runs.startChild(wf, input, opts, parent),
-        settled: (exec) => this.#runs.settled(exec),
-        flow: () => this.#flow,
-      },
-      this.#events.heard(),
-    );
-    this.#runs = new RunTable(
-      { rt: this.#rt, durable: this.#durable, flow: () => this.#flow, isReady: () => this.#isReady },
-      maxRuns,
-    );
-    // Triggered and scheduled runs: the origin is the triggering event's caller (captured by the hub), or none (a
-    // schedule, a run's end: not the context the clock callback or the finished run happens to run in).
-    const start = (wf: Workflow<unknown, object>, input: unknown, o: RunOptions, origin?: CapturedOrigin) =>
-      this.#run(wf, input, o, origin);
-    this.#flow = new FlowGate({
-      clock,
-      logger,
-      room: () => this.#runs.room(),
-      admit: (exec) => this.#runs.start(exec),
-    });
-    this.#triggers = new TriggerHub({
-      clock,
-      logger,
-      maxChainDepth: maxTriggerDepth,
-      run: start,
-      capture: () => this.#captureOrigin(),
-    });
-    this.#schedules = new ScheduleSet({
-      clock,
-      logger,
-      ready: () => this.ready(),
-      stateStore: () => this.#rt.stateStore,
-      run: start,
-    });
-    registerEngineTokens(this, this.#rt, logger, clock);
-    registerRuntime(this, this.#rt as EngineRegistry<unknown>);
-
-    const plugins = options.plugins ?? [];
-    checkPlugins(plugins);
-    if (plugins.length === 0) this.#becomeReady();
-    else {
-      this.#ready = setupPlugins(plugins, this.#pluginHost()).then(
-        (disposers) => {
-          this.#disposers.push(...disposers);
-          this.#becomeReady();
-        },
-        (e: unknown) => {
-          this.#readyError = e;
-          for (const x of this.#runs.queued.splice(0)) x.failBeforeStart(e);
-          this.#flow.failAll(e);
-          throw e;
-        },
-      );
-      this.#ready.catch(() => undefined);
-    }
+    const submit: SubmitRun = (wf, input, o, origin) => submitRun(this.#core, wf, input, o, origin);
+    this.#core = createEngineCore(this, options, submit);
+    this.audit = this.#core.audit;
+    setupEngine(this.#core, options.plugins ?? [], submit);
   }
 
   /** Every event of every run on this engine (for exporters and monitors). Not replayed. */
   get events$(): Observable<FlowEvent> {
-    return this.#events.events$();
+    return this.#core.events.events$();
   }
 
   /**
@@ -165,25 +65,17 @@ export class Engine {
    * ```
    */
   get systemEvents$(): Observable<SystemEvent> {
-    return this.#events.systemEvents$();
-  }
-
-  /** Plugins are set up: the scheduler's events are relayed, queued runs start, `resume: 'auto'` scans. */
-  #becomeReady(): void {
-    this.#isReady = true;
-    this.#events.watchScheduler(this.#rt.scheduler, this.#rt.logger);
-    this.#runs.drain();
-    this.#durable.startScanning((id) => autoResume(this.#resumeHost(), id));
+    return this.#core.events.systemEvents$();
   }
 
   /** Number of runs executing now (queued runs not included). */
   get activeRuns(): number {
-    return this.#runs.running;
+    return this.#core.runs.running;
   }
 
   /** Resolves when every plugin is set up; rejects with the setup error (`FL_PLUGIN_CONFLICT`, `FL_PLUGIN_SETUP_FAILED`). */
   ready(): Promise<void> {
-    return this.#ready ?? Promise.resolve();
+    return this.#core.ready ?? Promise.resolve();
   }
 
   /**
@@ -197,35 +89,10 @@ export class Engine {
    * ```
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = NO_OPTIONS): Run<TOut> {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    if (this.#core.closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // The caller's context (e.g. its active span), taken now: the run may wait for admission (see propagation.ts).
-    return this.#run(wf, input, options, this.#captureOrigin());
-  }
-
-  /** The caller's context for a run asked for now, from the context propagators (`undefined` when none captures). */
-  #captureOrigin(): CapturedOrigin | undefined {
-    return captureRunOrigin(this.#rt.propagators, this.#rt.logger, this.#isReady);
-  }
-
-  #run<TIn, TOut extends object>(
-    wf: Workflow<TIn, TOut>,
-    input: TIn,
-    options: RunOptions,
-    origin: CapturedOrigin | undefined,
-  ): Run<TOut> {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    // Checked before the run is registered: a bad option must not take a slot under maxConcurrentRuns.
-    validateRunArgs(wf, options);
-    options = checkRunOptions(options);
-    const id = options.executionId ?? randomUUID();
-    if (this.#runs.active.has(id)) throw new FlowlaneError('FL_DUPLICATE_EXECUTION', { executionId: id });
-    const exec = new Execution(this.#rt, wf as unknown as Workflow<unknown, object>, input, options, id);
-    if (origin !== undefined) this.#rt.runOrigins.set(exec, origin);
-    this.#runs.active.set(id, exec);
-    if (this.#readyError !== undefined) exec.failBeforeStart(this.#readyError);
-    else this.#runs.admit(exec, input, options.priority);
-    this.#triggers.watch(exec);
-    return exec as unknown as Run<TOut>;
+    const wfAny = wf as unknown as Workflow<unknown, object>;
+    return submitRun(this.#core, wfAny, input, options, captureOrigin(this.#core)) as unknown as Run<TOut>;
   }
 
   /**
@@ -246,13 +113,7 @@ export class Engine {
     input: TIn,
     options?: EnqueueOptions,
   ): Promise<EnqueuedRun<TOut>> {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
-    // The caller's context, taken synchronously when the propagators are known (else after setup, in the same
-    // async context).
-    let carrier = this.#isReady ? runOriginCarrier(this.#rt.propagators, this.#rt.logger) : undefined;
-    await this.ready();
-    carrier ??= runOriginCarrier(this.#rt.propagators, this.#rt.logger);
-    return enqueueRun(this.#rt.runQueue, wf as unknown as Workflow<unknown, TOut>, input, options, carrier);
+    return submitToQueue(this.#core, wf as unknown as Workflow<unknown, TOut>, input, options);
   }
 
   /**
@@ -270,7 +131,7 @@ export class Engine {
     options?: { readonly signal?: AbortSignal | undefined },
   ): Promise<QueuedRunResult> {
     await this.ready();
-    return waitForQueuedResult(this.#rt.runQueue, executionId, options);
+    return waitForQueuedResult(this.#core.rt.runQueue, executionId, options);
   }
 
   /**
@@ -292,7 +153,7 @@ export class Engine {
    * ```
    */
   trigger<TIn, P = unknown>(options: TriggerOptions<TIn, P>): TriggerHandle {
-    return this.#triggers.add(options as TriggerOptions);
+    return this.#core.triggers.add(options as TriggerOptions);
   }
 
   /**
@@ -305,10 +166,10 @@ export class Engine {
    * ```
    */
   emit(name: string, payload?: unknown): Run<object>[] {
-    if (this.#closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
+    if (this.#core.closed) throw new FlowlaneError('FL_ENGINE_CLOSED', {});
     // cancelOn first: a run this event starts is not cancelled by the same event.
-    this.#flow.onEvent(name, payload);
-    return this.#triggers.emit(name, payload);
+    this.#core.flow.onEvent(name, payload);
+    return this.#core.triggers.emit(name, payload);
   }
 
   /**
@@ -323,7 +184,7 @@ export class Engine {
    * ```
    */
   schedule<TIn>(cron: string, wf: Workflow<TIn, object>, input: TIn, options?: ScheduleOptions): ScheduleHandle {
-    return this.#schedules.add(cron, wf as unknown as Workflow<unknown, object>, input, options);
+    return this.#core.schedules.add(cron, wf as unknown as Workflow<unknown, object>, input, options);
   }
 
   /**
@@ -349,7 +210,7 @@ export class Engine {
    * Several versions of one workflow live side by side; a resumed run uses the version it started with.
    */
   register(wf: Workflow<unknown, object>): this {
-    this.#durable.register(wf);
+    this.#core.durable.register(wf);
     return this;
   }
 
@@ -363,8 +224,8 @@ export class Engine {
    * ```
    */
   get runs(): RunsApi {
-    return this.#durable.runs(
-      () => this.#runs.active.values(),
+    return this.#core.durable.runs(
+      () => this.#core.runs.active.values(),
       () => this.ready(),
     );
   }
@@ -387,7 +248,8 @@ export class Engine {
    * ```
    */
   async resume(executionId: string, options?: { readonly actor?: Actor | undefined }): Promise<Run> {
-    return resumeRun(this.#resumeHost(), executionId, true, this.#captureOrigin(), options?.actor) as Promise<Run>;
+    const origin = captureOrigin(this.#core);
+    return resumeRun(resumeHost(this.#core), executionId, true, origin, options?.actor) as Promise<Run>;
   }
 
   /**
@@ -400,17 +262,7 @@ export class Engine {
     payload?: unknown,
     options?: { readonly actor?: Actor | undefined },
   ): Promise<void> {
-    const exec = this.#runs.find(executionId);
-    if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
-    const { workflow } = exec;
-    authorizeAction(this.#rt.permissionPolicy, {
-      action: 'signal',
-      actor: options?.actor,
-      workflow,
-      executionId,
-      signal: name,
-    });
-    await exec.signal(name, payload);
+    return signalRun(this.#core, executionId, name, payload, options?.actor);
   }
 
   /**
@@ -419,55 +271,12 @@ export class Engine {
    * `options.actor` is who cancels, checked by a permission policy that implements `authorize` (`FL_ACTION_DENIED`).
    */
   cancel(executionId: string, reason?: string, options?: { readonly actor?: Actor | undefined }): void {
-    const exec = this.#runs.find(executionId);
-    if (exec === undefined) throw new FlowlaneError('FL_EXECUTION_NOT_FOUND', { executionId });
-    const { workflow } = exec;
-    authorizeAction(this.#rt.permissionPolicy, { action: 'cancel', actor: options?.actor, workflow, executionId });
-    exec.cancel(reason);
+    cancelRunById(this.#core, executionId, reason, options?.actor);
   }
 
   /** Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. */
   close(): Promise<void> {
-    this.#closing ??= this.#close();
-    return this.#closing;
-  }
-
-  #close(): Promise<void> {
-    this.#closed = true;
-    return closeEngine({
-      rt: this.#rt,
-      stopIntake: [this.#triggers, this.#schedules],
-      flow: this.#flow,
-      ready: this.#ready,
-      durable: this.#durable,
-      runs: () => [...this.#runs.active.values()],
-      background: this.#background,
-      disposers: this.#disposers,
-      events: this.#events,
-    });
-  }
-
-  #resumeHost(): ResumeHost {
-    return {
-      rt: this.#rt,
-      durable: this.#durable,
-      runs: this.#runs,
-      closed: () => this.#closed,
-      ready: () => this.ready(),
-    };
-  }
-
-  /** The engine as the plugin host sees it (registrations land in `#rt`). */
-  #pluginHost(): PluginHostTarget {
-    return pluginHostTarget({
-      rt: this.#rt,
-      ownerOf: this.#ownerOf,
-      events: this.#events,
-      durable: this.#durable,
-      flow: this.#flow,
-      runs: this.#runs,
-      run: (wf, input, options, origin) => this.#run(wf, input, options, origin),
-    });
+    return shutDownEngine(this.#core);
   }
 }
 

@@ -1,4 +1,3 @@
-import type { SerializedError } from '../errors.js';
 import type {
   NodeCancelledEvent,
   NodeCompletedEvent,
@@ -11,7 +10,8 @@ import type {
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
   WorkflowStartedEvent,
-} from './events.js';
+} from '../contracts/events.js';
+import type { SerializedError } from '../errors.js';
 
 /**
  * The events of a run's life, made in one place (one shape per type, optional fields only when set, no spreads on

@@ -1,11 +1,12 @@
 import { isObservable, type Observable } from 'rxjs';
 import { toObservable } from '../compile/to-observable.js';
+import type { FlowEvent, RunStatus } from '../contracts/events.js';
+import type { Run, RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import type { Workflow } from '../workflow.js';
 import { startCached } from './cache-first.js';
 import type { EngineServices } from './engine-services.js';
 import { nodeCompleted, nodeSkipped, nodeStarted } from './event-factory.js';
-import type { FlowEvent, RunStatus } from './events.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import { acquire, checkCondition, failBeforeRun, release, waitForGroupSlot } from './node-gates.js';
@@ -18,7 +19,6 @@ import type { RunPlan } from './run-plan.js';
 import { attachJournal, replayNode } from './run-replay.js';
 import { RunServices } from './run-services.js';
 import { startRun } from './run-start.js';
-import type { Run, RunOptions } from './run-types.js';
 import { signalBox } from './signals.js';
 import { runSubworkflow } from './subworkflow.js';
 

@@ -1,7 +1,7 @@
 import { isThenable } from '../compile/to-observable.js';
 import type { CacheFlight } from '../compile/with-cache.js';
+import type { NodeCacheHitEvent } from '../contracts/events.js';
 import type { CacheEntry, CacheStore } from '../plugin/types.js';
-import type { NodeCacheHitEvent } from './events.js';
 
 /** The key node `nodeId`'s value is cached under: namespaced by workflow version (a new version never reads an older one's). */
 export function nodeCacheKey(workflow: string, version: string | undefined, nodeId: string, part: string): string {

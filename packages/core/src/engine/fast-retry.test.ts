@@ -2,12 +2,12 @@ import { firstValueFrom, Observable, of, throwError, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
+import type { Run, RunResult } from '../contracts/run-types.js';
 import type { Middleware } from '../plugin/types.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import type { Workflow } from '../workflow.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent } from './events.js';
-import type { Run, RunResult } from './run-types.js';
 
 const engine = useEngines();
 

@@ -2,8 +2,8 @@ import { isObservable, type Observable, type Subscription } from 'rxjs';
 import type { RetryPolicy } from '../builder/types.js';
 import { toObservable } from '../compile/to-observable.js';
 import { delayFor, isRetryable } from '../compile/with-retry.js';
+import type { NodeRetryingEvent, NodeStartedEvent } from '../contracts/events.js';
 import type { SerializedError } from '../errors.js';
-import type { NodeRetryingEvent, NodeStartedEvent } from './events.js';
 import type { RunHost } from './run-host.js';
 
 /** `node.started` of an attempt after a node's first (the first one is emitted by the run when the node starts). */

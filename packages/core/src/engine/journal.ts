@@ -1,8 +1,13 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import type { FlowEvent } from '../contracts/events.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
-import type { ExecutionFence, ExecutionRecord, ExecutionStore, GraphNodeSignature } from '../plugin/execution-store.js';
+import type {
+  ExecutionFence,
+  ExecutionRecord,
+  ExecutionStore,
+  GraphNodeSignature,
+} from '../plugin/contracts/execution-store.js';
 import type { Actor, Logger } from '../plugin/types.js';
-import type { FlowEvent } from './events.js';
 import { isLogged, logRecord } from './log-records.js';
 import type { ReplayState } from './replay.js';
 import { classifyStoreFailure, describeStoreError, UNKNOWN_FAILURE_LIMIT } from './store-write-errors.js';

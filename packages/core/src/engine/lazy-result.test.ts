@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { NodeRecord, RunResult } from '../contracts/run-types.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { useEngines } from './engines.test-helper.js';
 import { randomDagWorkflow } from './lazy-records.test-helper.js';
 import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
-import type { NodeRecord, RunResult } from './run-types.js';
 
 const engine = useEngines();
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };

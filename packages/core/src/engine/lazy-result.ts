@@ -1,6 +1,6 @@
+import type { RunStatus } from '../contracts/events.js';
+import type { NodeRecord, RunResult } from '../contracts/run-types.js';
 import type { FlowlaneError } from '../errors.js';
-import type { RunStatus } from './events.js';
-import type { NodeRecord, RunResult } from './run-types.js';
 
 /**
  * Runs of fewer nodes build their records when they end. An object with an accessor costs V8 about as much as a few

@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
 import { serializeError } from '../errors.js';
-import type { ExecutionStore } from '../plugin/execution-store.js';
+import type { ExecutionStore } from '../plugin/contracts/execution-store.js';
 import type { Logger } from '../plugin/types.js';
 import type { Journal } from './journal.js';
 

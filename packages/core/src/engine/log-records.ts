@@ -1,5 +1,5 @@
-import type { ExecutionRecord } from '../plugin/execution-store.js';
-import type { FlowEvent } from './events.js';
+import type { FlowEvent } from '../contracts/events.js';
+import type { ExecutionRecord } from '../plugin/contracts/execution-store.js';
 
 /** Events that are not facts of the run's state (high volume or about side channels): not written to the log. */
 const NOT_LOGGED = new Set<string>([

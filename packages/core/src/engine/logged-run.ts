@@ -1,6 +1,6 @@
 import type { WorkflowDescription } from '../contracts/descriptions.js';
-import type { ExecutionRecord } from '../plugin/execution-store.js';
-import type { FlowEvent } from './events.js';
+import type { FlowEvent } from '../contracts/events.js';
+import type { ExecutionRecord } from '../plugin/contracts/execution-store.js';
 
 /**
  * The event a log record was written for (records are the durable form of events: same `type`, `at` for

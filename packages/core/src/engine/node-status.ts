@@ -1,4 +1,4 @@
-import type { NodeStatus } from './events.js';
+import type { NodeStatus } from '../contracts/events.js';
 
 /** Node states of a run, one byte per node (`RunState`'s typed arrays). */
 export const PENDING = 0;

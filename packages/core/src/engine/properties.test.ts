@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import type { Logger } from '../plugin/types.js';
 import { REDACTED } from '../runtime/redactor.js';
 import { createEngine } from './engine.js';
-import type { FlowEvent } from './events.js';
 
 /** One generated node: how it behaves and which options it uses. */
 interface GenNode {

@@ -1,11 +1,11 @@
 import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { FlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { createEngine } from './engine.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent } from './events.js';
 
 const engine = useEngines();
 const eventsOf = (run: { events$: import('rxjs').Observable<FlowEvent> }) =>

@@ -1,5 +1,5 @@
 import type { SerializedError } from '../errors.js';
-import type { ExecutionRecord, RunStartedRecord } from '../plugin/execution-store.js';
+import type { ExecutionRecord, RunStartedRecord } from '../plugin/contracts/execution-store.js';
 
 /** A node whose outcome is final in the log: a resumed run does not run it again. */
 export interface ReplayedNode {

@@ -1,5 +1,5 @@
+import type { FlowEvent } from '../contracts/events.js';
 import type { RunEventsView } from '../plugin/contracts/run-events.js';
-import type { FlowEvent } from './events.js';
 
 /**
  * The {@link RunEventsView} of a run's event log. It reads the log through the two functions it is given, which

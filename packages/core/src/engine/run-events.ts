@@ -1,9 +1,9 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { isThenable } from '../compile/to-observable.js';
+import type { CustomEvent, FlowEvent } from '../contracts/events.js';
 import type { Logger } from '../plugin/types.js';
 import { CompactEventLog } from './compact-event-log.js';
 import type { EventSource } from './event-factory.js';
-import type { CustomEvent, FlowEvent } from './events.js';
 import { RunEventsHandle } from './run-events-view.js';
 
 type Handler = (e: FlowEvent) => unknown;

@@ -1,14 +1,14 @@
 import { isThenable } from '../compile/to-observable.js';
+import type { RunStatus } from '../contracts/events.js';
+import type { RunResult } from '../contracts/run-types.js';
 import { FlowlaneError, serializeError } from '../errors.js';
 import { nodeCancelled, workflowCancelled, workflowCompleted, workflowFailed } from './event-factory.js';
-import type { RunStatus } from './events.js';
 import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
 import { release } from './node-gates.js';
 import { CANCELLED, PENDING, RUNNING } from './node-status.js';
 import { rollbackRun } from './rollback.js';
 import { nodeRecords, type RecordState, redactRunError } from './run-result.js';
 import type { RunState } from './run-state.js';
-import type { RunResult } from './run-types.js';
 
 /**
  * The end of a run: nodes still in flight are cancelled (`node.cancelled`), a failed run rolls back what it did,

@@ -1,9 +1,9 @@
-import type { CompiledGraph } from '../compile/compiled-graph.js';
+import type { CompiledGraph } from '../builder/compiled-graph.js';
 import type { NodeDescription } from '../contracts/descriptions.js';
+import type { FlowEvent } from '../contracts/events.js';
 import type { SerializedError } from '../errors.js';
 import type { Actor, ExecHandle, ExecOptions, Executor } from '../plugin/types.js';
 import type { EngineServices } from './engine-services.js';
-import type { FlowEvent } from './events.js';
 import type { RunNodeContext } from './run-node-context.js';
 
 /**

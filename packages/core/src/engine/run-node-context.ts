@@ -1,11 +1,11 @@
 import type { InjectionToken } from 'tsyringe';
 import type { AuditInput, ExecFn, NodeContext } from '../builder/types.js';
+import type { CustomEvent } from '../contracts/events.js';
 import { FlowlaneError } from '../errors.js';
 import { validateExecArgs } from '../executor/validate-exec-args.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
-import type { CustomEvent } from './events.js';
 
 /**
  * What a node's context needs from its run (the run implements it; node `i` is the node's index in the graph).

@@ -1,6 +1,6 @@
+import type { RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { Actor } from '../plugin/types.js';
-import type { RunOptions } from './run-types.js';
 
 /**
  * Checks `engine.run` options before the run is registered (a bad option must not take a `maxConcurrentRuns` slot)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { PropagationCarrier } from '../plugin/contracts/propagation.js';
 import type {
@@ -10,7 +11,6 @@ import type {
 } from '../plugin/contracts/run-queue.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { Durability } from './durability.js';
-import type { RunOptions } from './run-types.js';
 
 const ENQUEUE_KEYS = new Set(['executionId', 'actor', 'priority']);
 

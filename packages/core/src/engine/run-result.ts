@@ -1,8 +1,8 @@
-import type { CompiledGraph } from '../compile/compiled-graph.js';
+import type { CompiledGraph } from '../builder/compiled-graph.js';
+import type { NodeRecord } from '../contracts/run-types.js';
 import { FlowlaneError, type SerializedError } from '../errors.js';
 import type { Redactor } from '../runtime/redactor.js';
 import { type NodeExtra, PENDING, SKIPPED, STATUS_NAMES, SUCCESS } from './node-status.js';
-import type { NodeRecord } from './run-types.js';
 
 /** The per-node state a run's records are read from (its typed arrays, outputs and extras). */
 export interface RecordState {

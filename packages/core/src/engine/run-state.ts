@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { inspect } from 'node:util';
 import type { Observable, Subscription } from 'rxjs';
-import type { CompiledGraph } from '../compile/compiled-graph.js';
+import type { CompiledGraph } from '../builder/compiled-graph.js';
+import type { CustomEvent, FlowEvent, RunStatus } from '../contracts/events.js';
+import type { RunOptions, RunResult } from '../contracts/run-types.js';
 import type { FlowlaneError, SerializedError } from '../errors.js';
 import { serializeError } from '../errors.js';
 import type { RunEventsView } from '../plugin/contracts/run-events.js';
@@ -10,7 +12,6 @@ import { Redactor } from '../runtime/redactor.js';
 import { internalsOf, type Workflow, type WorkflowInternals } from '../workflow.js';
 import type { ArtifactStage } from './artifacts.js';
 import type { EngineServices } from './engine-services.js';
-import type { CustomEvent, FlowEvent, RunStatus } from './events.js';
 import type { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
 import type { NodeExtra } from './node-status.js';
@@ -18,7 +19,6 @@ import type { ReplayState } from './replay.js';
 import { logHandlerFailure, RunEventLog } from './run-events.js';
 import type { RunHost } from './run-host.js';
 import type { RunPlan } from './run-plan.js';
-import type { RunOptions, RunResult } from './run-types.js';
 import type { SignalBox } from './signals.js';
 import { claimState, stateBuffer } from './state-slab.js';
 

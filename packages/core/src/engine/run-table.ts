@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { RunOptions } from '../contracts/run-types.js';
 import type { Workflow } from '../workflow.js';
 import type { Durability } from './durability.js';
 import type { EngineRegistry } from './engine-registry.js';
 import { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
 import { planRun, type RunPlan } from './run-plan.js';
-import type { RunOptions } from './run-types.js';
 
 /** What the run table needs from its engine. */
 export interface RunTableHost {

@@ -1,10 +1,10 @@
-import type { RunEventsView, RunWatcher } from '../plugin/contracts/run-events.js';
 import type {
   WorkflowCancelledEvent,
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
   WorkflowStartedEvent,
-} from './events.js';
+} from '../contracts/events.js';
+import type { RunEventsView, RunWatcher } from '../plugin/contracts/run-events.js';
 
 /** A plugin's {@link RunWatcher} with the failure reporter of its plugin. */
 export interface RunWatcherHook {

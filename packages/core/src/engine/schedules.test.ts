@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { WorkflowStartedEvent } from '../contracts/events.js';
 import { createMemoryStateStore } from '../defaults/memory-state-store.js';
 import { isFlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { useEngines } from './engines.test-helper.js';
-import type { WorkflowStartedEvent } from './events.js';
 import { SCHEDULES_STATE_ID } from './schedules.js';
 
 const engines = useEngines();

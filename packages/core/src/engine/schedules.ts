@@ -1,11 +1,11 @@
 import { Cron } from 'croner';
 import type { SchedulerLike, Subscription } from 'rxjs';
+import type { TriggeredBy } from '../contracts/events.js';
+import type { Run, RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError, serializeError } from '../errors.js';
 import type { Logger, StateStore } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
-import type { TriggeredBy } from './events.js';
 import { checkOptionKeys } from './option-keys.js';
-import type { Run, RunOptions } from './run-types.js';
 
 /** Options of {@link Engine.schedule}. */
 export interface ScheduleOptions {

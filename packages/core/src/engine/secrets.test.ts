@@ -2,11 +2,11 @@ import { channel } from 'node:diagnostics_channel';
 import { firstValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { createMemoryAuditSink } from '../defaults/memory-audit-sink.js';
 import type { Logger, SecretsProvider } from '../plugin/types.js';
 import { REDACTED, Redactor } from '../runtime/redactor.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent } from './events.js';
 
 const engine = useEngines();
 

@@ -1,6 +1,6 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import type { CustomEvent } from '../contracts/events.js';
 import { FlowlaneError } from '../errors.js';
-import type { CustomEvent } from './events.js';
 import type { Journal } from './journal.js';
 
 /** Signals sent to a run (`run.signal`), by name: payloads nobody waits for yet, and the nodes waiting. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import { createMemoryExecutionStore } from '../defaults/memory-execution-store.js';
 import { isFlowlaneError } from '../errors.js';
-import type { ExecutionStore } from '../plugin/execution-store.js';
+import type { ExecutionStore } from '../plugin/contracts/execution-store.js';
 import type { Logger, SecretsProvider } from '../plugin/types.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { createEngine, type Engine } from './engine.js';

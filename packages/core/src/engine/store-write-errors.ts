@@ -1,6 +1,6 @@
 /* How the journal tells a store write that may succeed when retried from one that cannot. */
 import { isFlowlaneError, serializeError } from '../errors.js';
-import type { ExecutionStore } from '../plugin/execution-store.js';
+import type { ExecutionStore } from '../plugin/contracts/execution-store.js';
 
 /** Node / undici error codes of a lost, refused or timed-out connection: a retry may succeed. */
 const NETWORK_CODES = new Set([

@@ -1,12 +1,12 @@
 import type { NodeDef } from '../builder/node-def.js';
+import type { FlowEvent } from '../contracts/events.js';
+import type { Run } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import type { Actor } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
-import type { FlowEvent } from './events.js';
 import { propagationCarrier } from './propagation.js';
 import type { RunNodeContext } from './run-node-context.js';
-import type { Run } from './run-types.js';
 
 /**
  * A subworkflow node: its function maps the context to the child's input, then the child runs as

@@ -1,8 +1,8 @@
 import type { Subject, Subscription } from 'rxjs';
+import type { SystemEvent } from '../contracts/events.js';
 import { serializeError } from '../errors.js';
 import { contain, type ExporterHook } from '../plugin/plugin-host.js';
 import type { Logger, Scheduler } from '../plugin/types.js';
-import type { SystemEvent } from './events.js';
 
 /**
  * The engine's system events: the installed scheduler's `events$` (`worker.down`, `worker.up`, `resource.expired`),

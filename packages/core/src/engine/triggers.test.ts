@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent, WorkflowStartedEvent } from '../contracts/events.js';
+import type { RunResult } from '../contracts/run-types.js';
 import { isFlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent, WorkflowStartedEvent } from './events.js';
-import type { RunResult } from './run-types.js';
 import type { TriggerEvent } from './triggers.js';
 
 const engines = useEngines();

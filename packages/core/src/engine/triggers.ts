@@ -1,13 +1,13 @@
 import type { SchedulerLike, Subscription } from 'rxjs';
+import { debounceKey } from '../builder/flow-options.js';
+import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from '../contracts/events.js';
+import type { Run, RunOptions, RunResult } from '../contracts/run-types.js';
 import { FlowlaneError, serializeError } from '../errors.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import type { Logger } from '../plugin/types.js';
 import type { Workflow } from '../workflow.js';
-import { FLOW_EVENT_TYPES, type FlowEvent, type TriggeredBy } from './events.js';
-import { debounceKey } from './flow-control/options.js';
 import { checkOptionKeys } from './option-keys.js';
 import type { CapturedOrigin } from './propagation.js';
-import type { Run, RunOptions, RunResult } from './run-types.js';
 
 /** Lifecycle events a trigger can listen to. */
 export type LifecycleEventName = 'workflow.completed' | 'workflow.failed';

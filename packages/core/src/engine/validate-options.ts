@@ -1,9 +1,9 @@
+import type { RunOptions } from '../contracts/run-types.js';
 import { FlowlaneError } from '../errors.js';
 import { allKeys } from '../options/all-keys.js';
 import { isTimerMs, MAX_TIMER_MS } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import { internalsOf } from '../workflow.js';
-import type { RunOptions } from './run-types.js';
 
 /**
  * Checks of `createEngine` and `engine.run` options, before anything is created or registered: unknown keys and

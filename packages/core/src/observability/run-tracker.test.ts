@@ -1,8 +1,8 @@
 import { firstValueFrom, NEVER, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { useEngines } from '../engine/engines.test-helper.js';
-import type { FlowEvent } from '../engine/events.js';
 import { createRunTracker, failedOutcome } from './run-tracker.js';
 import { createSeriesIndex } from './series-index.js';
 

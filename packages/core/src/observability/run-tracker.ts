@@ -1,4 +1,4 @@
-import type { FlowEvent, NodeFailedEvent, NodeStatus, RunStatus } from '../engine/events.js';
+import type { FlowEvent, NodeFailedEvent, NodeStatus, RunStatus } from '../contracts/events.js';
 import type { SeriesIndex, WorkflowEntry } from './series-index.js';
 
 /** The final status of a node as metrics report it: `skipped` nodes have their own hook. */

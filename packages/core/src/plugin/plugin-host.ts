@@ -1,16 +1,16 @@
 import type { Observable } from 'rxjs';
 import semver from 'semver';
-import type { FlowEvent, SystemEvent } from '../engine/events.js';
-import type { FlowControlBackend } from '../engine/flow-control/types.js';
+import type { FlowEvent, SystemEvent } from '../contracts/events.js';
+import type { FlowControlBackend } from '../contracts/flow-control.js';
+import type { Run } from '../contracts/run-types.js';
 import { propagationCarrier } from '../engine/propagation.js';
-import type { Run } from '../engine/run-types.js';
 import type { RunWatcherHook, RunWatchers } from '../engine/run-watchers.js';
 import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
 import { CORE_VERSION } from '../version.js';
+import type { ExecutionStore } from './contracts/execution-store.js';
 import type { ContextPropagator } from './contracts/propagation.js';
 import type { RunEventsView } from './contracts/run-events.js';
 import type { QueuedRun, RunQueue } from './contracts/run-queue.js';
-import type { ExecutionStore } from './execution-store.js';
 import { guardEvents } from './guarded-events.js';
 import type {
   AuditSink,

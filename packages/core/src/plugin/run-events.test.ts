@@ -1,8 +1,8 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
 import { createEngine } from '../engine/engine.js';
-import type { FlowEvent } from '../engine/events.js';
 import { CORE_VERSION } from '../version.js';
 import type { Workflow } from '../workflow.js';
 import { definePlugin } from './define-plugin.js';

@@ -1,8 +1,8 @@
+import type { FlowControlBackend } from '../../contracts/flow-control.js';
 import { serializeError } from '../../errors.js';
 import type { Logger } from '../../plugin/types.js';
 import { isPromise } from './keys.js';
 import { createMemoryFlowControlBackend } from './memory-backend.js';
-import type { FlowControlBackend } from './types.js';
 
 /**
  * The glue between flow control and its {@link FlowControlBackend}: which backend is installed, releasing slots (and

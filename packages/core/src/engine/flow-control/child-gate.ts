@@ -1,9 +1,9 @@
+import type { FlowKeyContext } from '../../contracts/flow-control.js';
 import { FlowlaneError, isFlowlaneError } from '../../errors.js';
 import type { Execution } from '../execution.js';
 import type { CancelOnBoard, CancelOnListener } from './cancel-on.js';
 import { keyOf } from './keys.js';
 import type { NodeGate } from './node-gate.js';
-import type { FlowKeyContext } from './types.js';
 
 interface ChildWait {
   readonly ctrl: AbortController;

@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
+import type { FlowKeyContext, WorkflowFlowOptions } from '../../contracts/flow-control.js';
 import type { Workflow } from '../../workflow.js';
 import type { Execution } from '../execution.js';
-import type { FlowKeyContext, WorkflowFlowOptions } from './types.js';
 
 /** A run waiting in (or admitted by) the run gate. */
 export interface Entry {

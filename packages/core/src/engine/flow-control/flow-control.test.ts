@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { workflow } from '../../builder/workflow-builder.js';
+import type { FlowControlBackend } from '../../contracts/flow-control.js';
 import { isFlowlaneError } from '../../errors.js';
 import { definePlugin } from '../../plugin/define-plugin.js';
 import { createVirtualClock, type VirtualClock } from '../../runtime/virtual-clock.js';
 import { CORE_VERSION } from '../../version.js';
 import { useEngines } from '../engines.test-helper.js';
 import { createMemoryFlowControlBackend } from './memory-backend.js';
-import type { FlowControlBackend } from './types.js';
 
 const engines = useEngines();
 

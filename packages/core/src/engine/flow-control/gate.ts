@@ -1,4 +1,11 @@
 import type { SchedulerLike } from 'rxjs';
+import type {
+  FlowControlBackend,
+  FlowKeyContext,
+  NodeAdmission,
+  NodeFlow,
+  RateDecision,
+} from '../../contracts/flow-control.js';
 import { FlowlaneError } from '../../errors.js';
 import type { Logger } from '../../plugin/types.js';
 import type { Workflow } from '../../workflow.js';
@@ -9,7 +16,6 @@ import { ChildGate } from './child-gate.js';
 import { type Entry, FairLanes, type Lane } from './fair-lanes.js';
 import { isPromise, keyOf, priorityOf } from './keys.js';
 import { NodeGate } from './node-gate.js';
-import type { FlowControlBackend, FlowKeyContext, NodeAdmission, NodeFlow, RateDecision } from './types.js';
 
 /** What the gate needs from its engine. */
 export interface FlowGateHost {

@@ -1,5 +1,5 @@
+import type { FlowKeyContext, WorkflowFlowOptions } from '../../contracts/flow-control.js';
 import { FlowlaneError, serializeError } from '../../errors.js';
-import type { FlowKeyContext, WorkflowFlowOptions } from './types.js';
 
 /** Whether a backend answered with a promise (the memory backend answers synchronously: no promise hop). */
 export function isPromise<T>(v: T | Promise<T>): v is Promise<T> {

@@ -1,4 +1,4 @@
-import type { FlowControlBackend, RateDecision } from './types.js';
+import type { FlowControlBackend, RateDecision } from '../../contracts/flow-control.js';
 
 /** Start times of one key's window, oldest first, from `head` on (a queue without per-start allocation). */
 interface Window {

@@ -1,8 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
+import type { NodeAdmission, NodeFlow } from '../../contracts/flow-control.js';
 import { FlowlaneError } from '../../errors.js';
 import type { BackendLink } from './backend-link.js';
 import { keyOf } from './keys.js';
-import type { NodeAdmission, NodeFlow } from './types.js';
 
 /** One admission through backend slots and windows (a node attempt or a subworkflow run). */
 export interface Admission {

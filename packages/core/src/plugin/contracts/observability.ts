@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { FlowEvent, SystemEvent } from '../../engine/events.js';
+import type { FlowEvent, SystemEvent } from '../../contracts/events.js';
 
 /* Plugin contracts: observability. */
 

@@ -1,10 +1,10 @@
 import type { Observable } from 'rxjs';
 import type { InjectionToken } from 'tsyringe';
 import type { WorkflowDescription } from '../../contracts/descriptions.js';
-import type { FlowEvent, SystemEvent } from '../../engine/events.js';
-import type { FlowControlBackend } from '../../engine/flow-control/types.js';
-import type { Run } from '../../engine/run-types.js';
-import type { ExecutionStore } from '../execution-store.js';
+import type { FlowEvent, SystemEvent } from '../../contracts/events.js';
+import type { FlowControlBackend } from '../../contracts/flow-control.js';
+import type { Run } from '../../contracts/run-types.js';
+import type { ExecutionStore } from './execution-store.js';
 import type { Executor } from './executor.js';
 import type { Middleware } from './middleware.js';
 import type { Logger, MetricsExporter } from './observability.js';

@@ -1,6 +1,6 @@
 /* Plugin contracts: context propagation (trace context and the like) across process boundaries. */
 
-import type { TriggeredBy } from '../../engine/events.js';
+import type { TriggeredBy } from '../../contracts/events.js';
 import type { SerializedError } from '../../errors.js';
 
 /** The node attempt a {@link ContextPropagator} is asked about. */

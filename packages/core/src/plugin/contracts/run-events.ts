@@ -4,7 +4,7 @@ import type {
   WorkflowCompletedEvent,
   WorkflowFailedEvent,
   WorkflowStartedEvent,
-} from '../../engine/events.js';
+} from '../../contracts/events.js';
 
 /* Plugin contracts: a run's own event log, read without a subscription. */
 

@@ -1,5 +1,5 @@
-import type { FlowEvent, RunStatus } from '../../engine/events.js';
-import type { NodeRecord } from '../../engine/run-types.js';
+import type { FlowEvent, RunStatus } from '../../contracts/events.js';
+import type { NodeRecord } from '../../contracts/run-types.js';
 import type { SerializedError } from '../../errors.js';
 import type { PropagationCarrier } from './propagation.js';
 import type { Actor } from './security.js';

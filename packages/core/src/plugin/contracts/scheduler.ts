@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { NodeDescription } from '../../contracts/descriptions.js';
-import type { SystemEvent } from '../../engine/events.js';
+import type { SystemEvent } from '../../contracts/events.js';
 
 /* Plugin contracts: scheduling. */
 

@@ -1,4 +1,4 @@
-import type { GroupDef, NodeDef } from '../builder/node-def.js';
+import type { GroupDef, NodeDef } from './node-def.js';
 
 /** The validated graph in flat, index-based form (CSR adjacency, typed arrays): what the engine runs. */
 export interface CompiledGraph {

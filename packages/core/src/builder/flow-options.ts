@@ -1,5 +1,5 @@
-import { isTimerMs, MAX_TIMER_MS } from '../../options/timer-ms.js';
-import type { FlowKeyContext, WorkflowFlowOptions } from './types.js';
+import type { FlowKeyContext, WorkflowFlowOptions } from '../contracts/flow-control.js';
+import { isTimerMs, MAX_TIMER_MS } from '../options/timer-ms.js';
 
 /** Keys of {@link WorkflowFlowOptions} (checked against the type in validate-options.test-d.ts). */
 export const FLOW_KEYS = ['concurrency', 'rateLimit', 'debounce', 'fairness', 'cancelOn', 'priority'] as const;

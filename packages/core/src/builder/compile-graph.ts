@@ -1,8 +1,8 @@
-import { checkOptions, invalid, isConcurrency, problem } from '../builder/check-node-options.js';
-import type { GroupDef, NodeDef } from '../builder/node-def.js';
-import { checkGroupShape } from '../builder/validate-options.js';
 import { type DefinitionProblem, WorkflowDefinitionError } from '../errors.js';
+import { checkOptions, invalid, isConcurrency, problem } from './check-node-options.js';
 import type { CompiledGraph } from './compiled-graph.js';
+import type { GroupDef, NodeDef } from './node-def.js';
+import { checkGroupShape } from './validate-options.js';
 
 export type { CompiledGraph } from './compiled-graph.js';
 

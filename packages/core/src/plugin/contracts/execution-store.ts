@@ -1,4 +1,4 @@
-import type { SerializedError } from '../errors.js';
+import type { SerializedError } from '../../errors.js';
 
 /** The run's actor as the log keeps it (the fields of `Actor`; kept here so the log's types stand alone). */
 export interface RecordedActor {
