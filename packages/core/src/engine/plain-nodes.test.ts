@@ -2,12 +2,12 @@ import { of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
+import type { FlowEvent } from '../contracts/events.js';
+import type { RunResult } from '../contracts/run-types.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { useEngines } from './engines.test-helper.js';
-import type { FlowEvent } from './events.js';
 import { rng } from './lazy-records.test-helper.js';
 import { planRun } from './run-plan.js';
-import type { RunResult } from './run-types.js';
 import { runtimeOf } from './runtime-registry.js';
 
 const makeEngine = useEngines();

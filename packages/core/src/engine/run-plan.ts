@@ -1,4 +1,4 @@
-import type { CompiledGraph } from '../compile/compiled-graph.js';
+import type { CompiledGraph } from '../builder/compiled-graph.js';
 import { type NodePlan, planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
