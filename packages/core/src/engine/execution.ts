@@ -134,7 +134,15 @@ export class Execution extends RunServices implements Run {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.qh < this.qt && !this.done) this.startNode(this.queue[this.qh++]!);
+      // Plain nodes (run-plan.ts) skip every check of startNode and the option dispatch of #run, unless the run is
+      // resumed (replay), has a scheduler (leases) or the node's parent was skipped.
+      const plain = this.replay === undefined && this.rt.scheduler === undefined ? this.plan.plain : undefined;
+      const queue = this.queue;
+      while (this.qh < this.qt && !this.done) {
+        const i = queue[this.qh++]!;
+        if (plain !== undefined && plain[i] === 1 && this.parentSkipped?.[i] !== 1) this.runPlain(i);
+        else this.startNode(i);
+      }
     } finally {
       this.pumping = false;
     }
@@ -204,6 +212,59 @@ export class Execution extends RunServices implements Run {
     else this.emit(nodeStarted(this, this.now, this.g.ids[i]!, this.attempts[i]! + 1, worker));
   }
 
+  /**
+   * @internal A plain node (`RunPlan.plain`) leaves the ready-queue: `node.started`, one call, then its value settles
+   * inline, its promise through one `then`, its observable through a subscription — what {@link startNode} and
+   * `#run` do for it, without their checks.
+   */
+  runPlain(i: number): void {
+    const now = this.now;
+    this.st[i] = RUNNING;
+    this.started[i] = now;
+    const attempt = ++this.attempts[i]!;
+    if (this.unheard('node.started')) this.eventLog.started(i, attempt, now);
+    else this.emit(nodeStarted(this, now, this.g.ids[i]!, attempt, undefined));
+    this.#call(i, attempt);
+  }
+
+  /** Calls node `i`'s function: a value settles it now, a promise or observable later, a throw fails it. */
+  #call(i: number, attempt: number): void {
+    let r: unknown;
+    try {
+      r = this.invoke(i, new RunNodeContext(this, i, attempt), undefined);
+    } catch (e) {
+      this.nodeError(i, e);
+      return;
+    }
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) this.#settleLater(i, r);
+    else this.succeed(i, r);
+  }
+
+  /** Node `i` returned an object: a promise settles it through `then`, an observable through its last value. */
+  #settleLater(i: number, r: object): void {
+    // 1 promise, 2 observable; reading a returned value can throw too (a revoked Proxy).
+    let kind: number;
+    try {
+      kind = typeof (r as PromiseLike<unknown>).then === 'function' ? 1 : isObservable(r) ? 2 : 0;
+    } catch (e) {
+      this.nodeError(i, e);
+      return;
+    }
+    if (kind === 1)
+      (r as PromiseLike<unknown>).then(
+        (v) => this.succeed(i, v),
+        (e: unknown) => this.nodeError(i, e),
+      );
+    else if (kind === 2)
+      this.subscribe(
+        i,
+        toObservable(r as Observable<unknown>),
+        (v) => this.succeed(i, v),
+        (e) => this.nodeError(i, e),
+      );
+    else this.succeed(i, r);
+  }
+
   #run(i: number): void {
     this.beginNode(i);
     const plan = this.plan.nodes[i]!;
@@ -233,33 +294,8 @@ export class Execution extends RunServices implements Run {
       this.nodeError(i, e);
       return;
     }
-    if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
-      // 1 promise, 2 observable; reading a returned value can throw too (a revoked Proxy).
-      let kind: number;
-      try {
-        kind = typeof (r as PromiseLike<unknown>).then === 'function' ? 1 : isObservable(r) ? 2 : 0;
-      } catch (e) {
-        this.nodeError(i, e);
-        return;
-      }
-      if (kind === 1) {
-        (r as PromiseLike<unknown>).then(
-          (v) => this.succeed(i, v),
-          (e: unknown) => this.nodeError(i, e),
-        );
-        return;
-      }
-      if (kind === 2) {
-        this.subscribe(
-          i,
-          toObservable(r as Observable<unknown>),
-          (v) => this.succeed(i, v),
-          (e) => this.nodeError(i, e),
-        );
-        return;
-      }
-    }
-    this.succeed(i, r);
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) this.#settleLater(i, r);
+    else this.succeed(i, r);
   }
 
   /** Retries run by the ready-queue for nodes whose only option is `retry` (see `fast-retry.ts`; made on first use). */

@@ -21,18 +21,30 @@ export function nodeRecords(s: RecordState): Record<string, NodeRecord> {
   const g = s.g;
   // Null prototype: a node may be called `__proto__`.
   const nodes = Object.create(null) as Record<string, NodeRecord>;
-  const { st, extra, redactor } = s;
-  for (let i = 0; i < g.ids.length; i++) {
-    const id = g.ids[i]!;
+  const { st, extra, redactor, attempts, dur, outputs } = s;
+  const redacting = redactor?.active === true;
+  const ids = g.ids;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
     let status = st[i]!;
-    if (status === PENDING && g.standby[i] === 1) status = SKIPPED;
     const x = extra?.get(i);
+    if (status === SUCCESS && x === undefined) {
+      // Most records: one literal of the final shape (adding `output` to a 3-key literal changes its hidden class).
+      nodes[id] = {
+        status: 'success',
+        attempts: attempts[i]!,
+        durationMs: dur[i]!,
+        output: redacting ? redactor!.value(outputs[id]) : outputs[id],
+      };
+      continue;
+    }
+    if (status === PENDING && g.standby[i] === 1) status = SKIPPED;
     const rec: { -readonly [K in keyof NodeRecord]: NodeRecord[K] } = {
       status: STATUS_NAMES[status]!,
-      attempts: s.attempts[i]!,
-      durationMs: s.dur[i]!,
+      attempts: attempts[i]!,
+      durationMs: dur[i]!,
     };
-    if (status === SUCCESS) rec.output = redactor?.active ? redactor.value(s.outputs[id]) : s.outputs[id];
+    if (status === SUCCESS) rec.output = redacting ? redactor!.value(outputs[id]) : outputs[id];
     if (x !== undefined) {
       if (x.error !== undefined) rec.error = s.serialize(x.error);
       if (x.fallbackUsed !== undefined) rec.fallbackUsed = x.fallbackUsed;

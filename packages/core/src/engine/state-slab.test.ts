@@ -31,6 +31,15 @@ describe('state-slab', () => {
     expect(stateBuffer()).not.toBe(taken.at(-1)!.buf);
   });
 
+  it("a 100-node run's state and compact event log share the block", () => {
+    // RunState: 31 bytes per node; CompactEventLog: 8 × (3.5 × 2 events per node + 8) bytes.
+    claimState(31 * 100);
+    const state = stateBuffer();
+    claimState(8 * (700 + 8));
+    expect(stateBuffer()).toBe(state);
+    expect(state.byteLength).toBeGreaterThan(31 * 100 + 8 * 708);
+  });
+
   it('concurrent small runs sharing a block keep their own node states', async () => {
     const wf = workflow('slab')
       .input<{ n: number }>()
