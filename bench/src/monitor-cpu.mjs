@@ -4,14 +4,17 @@
 // includes one `setImmediate` turn after the run settles, so the monitor's deferred work (its flush) is counted.
 //
 //   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
-//                            [--cases none,none2,noop,watch,fold,monitor,fast,slow]
+//                            [--cases none,none2,noop,watch,fold,wsload,http,hub,monitor,monitor1,fast,slow]
 //                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
 //
 // Cases: none = createEngine() (any other unknown name too: `none2` is an A/A control); noop = an exporter whose
 // handle() does nothing (the cost of any exporter hook, which makes core build every event object); watch = a run
 // watcher (`api.watchRuns`) that does nothing; fold = a run watcher that asks core for each settled run's summary
 // (`run.summary()`, read from the compact log) — the floor of the monitor's approach;
-// monitor = monitor({ port: 0, token }), no client; fast = the same plus a `ws` client in a separate process,
+// wsload = `fold` with `@flowlane/monitor` (and `ws`) imported but unused; http = `fold` plus an idle listening
+// `http.Server`; hub = the monitor attached to an `http.Server` that never listens (recorder, hub, `ws` server, no
+// listening socket); monitor = monitor({ port: 0, token }), no client; monitor1 = the same with `maxEvents: 1` (keeps
+// no settled run); fast = `monitor` plus a `ws` client in a separate process,
 // subscribed to everything and reading every message (its CPU is not in the engine process's figure); each run waits
 // until the client has read the previous run's last event; slow = the monitor with a `ws` client in a separate process,
 // subscribed to everything, whose socket is paused right after subscribing: with maxBufferedBytes 256 KiB (as in M1)
@@ -62,10 +65,12 @@ async function child(key, variant) {
         },
       }),
     ];
-  } else if (key === 'watch' || key === 'fold') {
+  } else if (key === 'watch' || key === 'fold' || key === 'wsload') {
+    // `wsload`: `fold` with the monitor's modules (and `ws`) loaded but not used.
     // The floor of the monitor's approach: a run watcher that does nothing (`watch`), or that only asks core for
     // each settled run's summary (`fold`: what the monitor adds to the report per run).
     const { definePlugin } = await import('@flowlane/core');
+    if (key === 'wsload') await import('@flowlane/monitor');
     plugins = [
       definePlugin({
         name: 'watch',
@@ -75,16 +80,46 @@ async function child(key, variant) {
           api.watchRuns({
             name: 'watch',
             started() {},
-            settled: key === 'fold' ? (run) => void run.summary() : () => {},
+            settled: key === 'watch' ? () => {} : (run) => void run.summary(),
           });
         },
       }),
     ];
+  } else if (key === 'http' || key === 'hub') {
+    // Isolation cases: `http` = `fold` plus an idle listening `http.Server`; `hub` = the monitor attached to an
+    // `http.Server` that never listens (recorder, hub and `ws` server, no listening socket).
+    const { createServer } = await import('node:http');
+    const srv = createServer();
+    if (key === 'http') {
+      await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+      const { definePlugin } = await import('@flowlane/core');
+      plugins = [
+        definePlugin({
+          name: 'watch',
+          version: '0.0.0',
+          flowlane: '>=0.0.0',
+          setup(api) {
+            api.watchRuns({ name: 'watch', started() {}, settled: (run) => void run.summary() });
+            return () => new Promise((r) => srv.close(r));
+          },
+        }),
+      ];
+    } else {
+      const { monitor } = await import('@flowlane/monitor');
+      mon = monitor({ server: srv, token: TOKEN });
+      plugins = [mon];
+    }
   } else if (key.startsWith('monitor') || key.startsWith('fast') || key.startsWith('slow')) {
     // `monitor-alt` / `fast-alt`: the same with another build of the package (`--alt-monitor path/to/index.js`),
     // to A/B two implementations.
     const { monitor } = await import(key.endsWith('-alt') ? pathToFileURL(a['alt-monitor']).href : '@flowlane/monitor');
-    mon = monitor({ port: 0, token: TOKEN, maxBufferedBytes: (key.startsWith('slow') ? 256 : 64 * 1024) * 1024 });
+    mon = monitor({
+      port: 0,
+      token: TOKEN,
+      maxBufferedBytes: (key.startsWith('slow') ? 256 : 64 * 1024) * 1024,
+      // `monitor1`: keeps no settled run (each is folded into the report and evicted as it settles).
+      ...(key === 'monitor1' ? { maxEvents: 1 } : {}),
+    });
     plugins = [mon];
   }
   const impl = prepare(w, { engine: { plugins } });
