@@ -4,17 +4,19 @@
 // includes one `setImmediate` turn after the run settles, so the monitor's deferred work (its flush) is counted.
 //
 //   node src/monitor-cpu.mjs [--repeats 7] [--runs 40] [--warmup 10] [--variants plain,async]
-//                            [--cases none,none2,noop,watch,fold,wsload,http,hub,monitor,monitor1,fast,slow]
+//                            [--cases none,none2,noop,watch,fold,folddesc,wsload,http,hub,monitor,…,fast,slow]
 //                            [--node system|PATH] [--alt-monitor path/to/dist/index.js]  (default: Node 24, as `pnpm bench`)
 //
 // Cases: none = createEngine() (any other unknown name too: `none2` is an A/A control); noop = an exporter whose
 // handle() does nothing (the cost of any exporter hook, which makes core build every event object); watch = a run
 // watcher (`api.watchRuns`) that does nothing; fold = a run watcher that asks core for each settled run's summary
-// (`run.summary()`, read from the compact log) — the floor of the monitor's approach;
+// (`run.summary()`, read from the compact log) — the floor of the monitor's approach; folddesc = `fold` that also
+// reads each run's graph when it starts (`api.describeRun`, as the monitor does: core builds the description once per
+// workflow and keeps it, ≈ 4.9 MB of objects for W3);
 // wsload = `fold` with `@flowlane/monitor` (and `ws`) imported but unused; http = `fold` plus an idle listening
 // `http.Server`; hub = the monitor attached to an `http.Server` that never listens (recorder, hub, `ws` server, no
 // listening socket); monitor = monitor({ port: 0, token }), no client; monitor1 = the same with `maxEvents: 1` (keeps
-// no settled run); fast = `monitor` plus a `ws` client in a separate process,
+// no settled run); monitor-nohb = `monitor` with `heartbeatInterval: 0` (no timer); fast = `monitor` plus a `ws` client in a separate process,
 // subscribed to everything and reading every message (its CPU is not in the engine process's figure); each run waits
 // until the client has read the previous run's last event; slow = the monitor with a `ws` client in a separate process,
 // subscribed to everything, whose socket is paused right after subscribing: with maxBufferedBytes 256 KiB (as in M1)
@@ -65,7 +67,8 @@ async function child(key, variant) {
         },
       }),
     ];
-  } else if (key === 'watch' || key === 'fold' || key === 'wsload') {
+  } else if (key === 'watch' || key === 'fold' || key === 'wsload' || key === 'folddesc') {
+    // `folddesc`: `fold` that also reads each run's graph when it starts (`api.describeRun`), as the monitor does.
     // `wsload`: `fold` with the monitor's modules (and `ws`) loaded but not used.
     // The floor of the monitor's approach: a run watcher that does nothing (`watch`), or that only asks core for
     // each settled run's summary (`fold`: what the monitor adds to the report per run).
@@ -79,7 +82,7 @@ async function child(key, variant) {
         setup(api) {
           api.watchRuns({
             name: 'watch',
-            started() {},
+            started: key === 'folddesc' ? (run) => void api.describeRun(run.executionId) : () => {},
             settled: key === 'watch' ? () => {} : (run) => void run.summary(),
           });
         },
@@ -119,6 +122,8 @@ async function child(key, variant) {
       maxBufferedBytes: (key.startsWith('slow') ? 256 : 64 * 1024) * 1024,
       // `monitor1`: keeps no settled run (each is folded into the report and evicted as it settles).
       ...(key === 'monitor1' ? { maxEvents: 1 } : {}),
+      // `monitor-nohb`: no heartbeat timer.
+      ...(key === 'monitor-nohb' ? { heartbeatInterval: 0 } : {}),
     });
     plugins = [mon];
   }
