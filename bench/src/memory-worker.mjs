@@ -26,18 +26,12 @@ async function main() {
   global.gc();
   global.gc();
   const built = process.memoryUsage().heapUsed; // the system and its built workflow, before any run
-  let out;
-  for (let r = 0; r < warmupRuns + runs; r++) {
-    out = await impl.run();
-    process.stderr.write('.'); // heartbeat for the parent's timeout
-    const sum = impl.check(out);
-    if (sum !== w.checksum) throw new Error(`${system}: checksum ${sum} !== reference ${w.checksum}`);
-  }
+  const last = await runAll(w, impl);
   const peakRssMb = process.resourceUsage().maxRSS / 1024;
   global.gc();
   global.gc();
   const withRun = process.memoryUsage().heapUsed;
-  out = undefined;
+  last.out = undefined;
   global.gc();
   global.gc();
   const without = process.memoryUsage().heapUsed;
@@ -51,6 +45,22 @@ async function main() {
     form: system === 'floor' ? (form ?? 'then') : undefined,
     runs: warmupRuns + runs,
   };
+}
+
+/**
+ * The warm-up and measured runs, each checked; returns the last run's output in a holder. In a function of its own so
+ * that no stale interpreter register of the caller's frame keeps an output alive once the holder drops it.
+ */
+async function runAll(w, impl) {
+  const last = { out: undefined };
+  for (let r = 0; r < warmupRuns + runs; r++) {
+    last.out = undefined; // the previous run is not kept alive during this one (a caller that drops its results)
+    last.out = await impl.run();
+    process.stderr.write('.'); // heartbeat for the parent's timeout
+    const sum = impl.check(last.out);
+    if (sum !== w.checksum) throw new Error(`${system}: checksum ${sum} !== reference ${w.checksum}`);
+  }
+  return last;
 }
 
 main().then(
