@@ -3,7 +3,8 @@
 // median (and the hand-written form that was tightest for async nodes), the no-Promise loop's ratio (the physical
 // limit), and each system's ratio to the floor (peers as ms/node · ×, with @size when measured smaller). Rows that a
 // later `--merge` re-measured show the floor of their own processes, and the rows they replaced are listed below the
-// table as first measured.
+// table as first measured. Then, where the rows carry the memory pass (100k-node workloads), its table: each system's
+// peak RSS alone in its process, its ratio to the floor's measured the same way, and the heap a finished run keeps.
 //   node src/readme-table.mjs [results/latest.json]
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,6 +59,21 @@ if (replaced.length > 0) {
   for (const { r, now, m } of replaced)
     console.log(
       `- ${r.workload} · ${r.system}: ${r.ratioToFloor ?? r.status}× (${r.medianMs} ms${r.floorMs === undefined ? '' : `, floor ${r.floorMs} ms`}) in the ${machine.mode} run → ${now?.ratioToFloor ?? now?.status ?? 'not re-measured'}× (${now?.medianMs} ms, floor ${now?.floorMs} ms) re-measured ${m.date.slice(0, 10)}`,
+    );
+}
+
+// The memory pass (run.mjs, memory-worker.mjs): rows of the ≥ 100k-node workloads carry `peakRssMb` & co.
+const memRows = rows.filter((r) => r.peakRssMb !== undefined);
+if (memRows.length > 0) {
+  console.log(
+    '\nPeak RSS at 100k nodes (memory pass: a fresh process per system running only that system, ' +
+      `${memRows[0].memoryProcs ?? '?'} processes, median; heap after a full GC):\n`,
+  );
+  console.log('| workload | system | peak RSS MB | × floor | heap built MB | + finished run MB | left after drop MB |');
+  console.log('|---|---|--:|--:|--:|--:|--:|');
+  for (const r of memRows)
+    console.log(
+      `| ${r.workload} | ${r.system} | ${r.peakRssMb} | ${r.peakRssRatio ?? '—'} | ${r.heapBuiltMb} | ${r.heapRunMb} | ${r.heapAfterDropMb} |`,
     );
 }
 

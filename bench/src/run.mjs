@@ -64,9 +64,18 @@ const OUT_OF_MEMORY = /heap limit|heap out of memory|JavaScript heap|node::Abort
 /** A slow peer (median run above this) is measured in one process: at 100×+ the floor, spread does not matter. */
 const SLOW_RUN_MS = 1000;
 
-function runChild(nodeBin, spec) {
+/**
+ * The memory pass: workloads of at least this many nodes per run get a peak-RSS measurement of their own, one fresh
+ * process per system that runs only that system (memory-worker.mjs), so every system's peak — the floor's included — is
+ * measured the same way.
+ */
+const MEMORY_MIN_NODES = 100_000;
+/** Memory pass: processes per (workload, system) (median), and the same warm-up and measured runs for every system. */
+const MEMORY = { procs: 3, warmupRuns: 3, runs: 5 };
+
+function runChild(nodeBin, spec, script = 'worker.mjs', nodeArgs = []) {
   return new Promise((resolveChild) => {
-    const child = spawn(nodeBin, [join(here, 'worker.mjs'), JSON.stringify(spec)], {
+    const child = spawn(nodeBin, [...nodeArgs, join(here, script), JSON.stringify(spec)], {
       cwd: benchDir,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -233,6 +242,10 @@ async function main() {
       }
       const firstOfWorkload = results.findIndex((r) => r.workload.startsWith(label));
       results.splice(firstOfWorkload === -1 ? results.length : firstOfWorkload, 0, ...rows);
+      if (floorRuns.length > 0 && def.size >= MEMORY_MIN_NODES) {
+        const measured = results.filter((r) => r.workload === label && r.status === 'ok');
+        await memoryPass(nodeBin, def.id, variant, measured, formsOf(floorRuns).split('/')[0]);
+      }
     }
   }
   // What the Flowlane-only ratio cases below (S1, E1, M1, D1) are given to run their child processes and report.
@@ -301,6 +314,41 @@ async function main() {
   if (failed.length > 0) {
     console.error(`${failed.length} failed: ${failed.map((r) => `${r.workload} / ${r.system}`).join('; ')}`);
     process.exitCode = 1;
+  }
+}
+
+/**
+ * The memory pass of one workload × variant (rows: its full-size `ok` rows, the floor's first): for each system, MEMORY.procs
+ * fresh processes that run only that system (started alternately: floor, a, b, floor, …), each the same warm-up and
+ * measured runs, checked. Adds to each row `peakRssMb` (median of the processes' maxRSS), `peakRssRatio` (÷ the
+ * floor's, measured the same way), and the heap after a full GC: `heapBuiltMb` (system + built workflow, before any
+ * run), `heapRunMb` (added by a finished run while it is referenced), `heapAfterDropMb` (left once it is dropped).
+ */
+async function memoryPass(nodeBin, workload, variant, rows, floorForm) {
+  const all = new Map(rows.map((r) => [r.system, []]));
+  for (let p = 0; p < MEMORY.procs; p++)
+    for (const r of rows) {
+      const spec = { system: r.system, workload, variant, form: floorForm, ...MEMORY };
+      const m = await runChild(nodeBin, spec, 'memory-worker.mjs', ['--expose-gc']);
+      if (m.status === 'ok') all.get(r.system).push(m);
+      else console.log(`  memory pass ${workload} (${variant}) · ${r.system}: ${m.status} ${m.reason ?? ''}`);
+    }
+  const floorPeak = median((all.get('floor') ?? []).map((m) => m.peakRssMb));
+  for (const r of rows) {
+    const ms = all.get(r.system);
+    if (ms.length === 0) continue;
+    const of = (k) => round(median(ms.map((m) => m[k])));
+    r.peakRssMb = of('peakRssMb');
+    r.peakRssRatio = floorPeak === null ? null : round(median(ms.map((m) => m.peakRssMb)) / floorPeak);
+    r.heapBuiltMb = of('heapBuiltMb');
+    r.heapRunMb = of('heapRunMb');
+    r.heapAfterDropMb = of('heapAfterDropMb');
+    r.memoryProcs = ms.length;
+    console.log(
+      `  memory ${r.workload} · ${r.system}: peak RSS ${r.peakRssMb} MB ×${r.peakRssRatio} floor ` +
+        `(${ms.map((m) => Math.round(m.peakRssMb)).join('/')}); heap built ${r.heapBuiltMb} MB, run +${r.heapRunMb} MB, ` +
+        `after drop +${r.heapAfterDropMb} MB`,
+    );
   }
 }
 
@@ -381,10 +429,11 @@ function table(rows) {
     'system',
     'median ms',
     'ms/node',
-    'peak RSS MB',
+    'RSS MB (timing proc)',
     '× floor',
     'floor ms (same procs)',
     'status',
+    'peak RSS MB alone (× floor) · run heap MB',
   ];
   const fmt = (x) => (x === null || x === undefined ? '—' : String(x));
   const body = rows.map((r) => [
@@ -396,6 +445,7 @@ function table(rows) {
     fmt(r.ratioToFloor),
     r.floorMs === undefined ? '—' : `${r.floorMs}${r.floorForm && r.floorForm !== 'then' ? ` (${r.floorForm})` : ''}`,
     r.status,
+    r.peakRssMb === undefined ? '—' : `${r.peakRssMb} (×${r.peakRssRatio}) · +${r.heapRunMb}`,
   ]);
   const widths = head.map((h, k) => Math.max(h.length, ...body.map((b) => b[k].length)));
   const line = (cells) =>
