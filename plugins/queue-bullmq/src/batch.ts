@@ -21,16 +21,15 @@ export interface DispatchRequest {
   readonly adopt: boolean;
 }
 
-/** How a dispatch ended: its own job was added, or the node's slot held a predecessor's job (adopted). */
-export interface DispatchOutcome {
-  readonly jobId: string;
-  readonly adopted: boolean;
-}
-
-interface Entry {
-  readonly req: DispatchRequest;
-  resolve(o: DispatchOutcome | undefined): void;
-  reject(e: unknown): void;
+/**
+ * What the batcher tells about each dispatch: `sent` with the job id the node's slot holds once the job is added (the
+ * request's `fresh` id, or a predecessor's job to adopt), or `undefined` when the attempt was aborted before its job
+ * was sent; `failed` when Redis failed (nothing was sent). One pair of functions for every dispatch: no promise or
+ * closure per node.
+ */
+export interface DispatchHandlers<R extends DispatchRequest> {
+  sent(req: R, held: string | undefined): void;
+  failed(req: R, error: unknown): void;
 }
 
 /**
@@ -54,28 +53,29 @@ type ClaimingRedis = Redis & { flowlaneClaim(key: string, ...args: (string | num
  * Groups the dispatches of every node that becomes ready in one turn of the event loop: one claim per run and
  * one `Queue.addBulk` per group queue, flushed on `setImmediate`, instead of two or three round trips per node.
  */
-export class DispatchBatcher {
+export class DispatchBatcher<R extends DispatchRequest> {
   readonly #redis: ClaimingRedis;
   readonly #ttlMs: number;
-  #pending: Entry[] = [];
+  readonly #on: DispatchHandlers<R>;
+  #pending: R[] = [];
   #scheduled: NodeJS.Immediate | undefined;
+  readonly #flushNow = () => void this.#flush();
 
   /** `redis`: a connection of the coordinator's own (the claim script is defined on it). */
-  constructor(redis: Redis, ttlMs: number) {
+  constructor(redis: Redis, ttlMs: number, on: DispatchHandlers<R>) {
     redis.defineCommand('flowlaneClaim', { numberOfKeys: 1, lua: CLAIM });
     this.#redis = redis as ClaimingRedis;
     this.#ttlMs = ttlMs;
+    this.#on = on;
   }
 
   /**
    * Claims the node's slot and adds its job (or finds the job already in the slot) with the other dispatches of this
-   * turn. Resolves `undefined` when the attempt was aborted before its job was sent.
+   * turn; the outcome goes to the handlers.
    */
-  dispatch(req: DispatchRequest): Promise<DispatchOutcome | undefined> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ req, resolve, reject });
-      this.#scheduled ??= setImmediate(() => void this.#flush());
-    });
+  dispatch(req: R): void {
+    this.#pending.push(req);
+    this.#scheduled ??= setImmediate(this.#flushNow);
   }
 
   /** Sends what is pending now (used on close). */
@@ -90,27 +90,28 @@ export class DispatchBatcher {
     this.#scheduled = undefined;
     const batch = this.#pending;
     this.#pending = [];
-    const live: Entry[] = [];
-    for (const e of batch) {
-      if (e.req.signal.aborted) e.resolve(undefined);
-      else live.push(e);
-    }
+    const on = this.#on;
     // By run hash and mode (a run's dispatches of one turn share it; the key keeps two modes apart all the same).
-    const byRun = new Map<string, Entry[]>();
-    for (const e of live) {
-      const key = `${e.req.adopt ? '1' : '0'}${e.req.inflightKey}`;
+    const byRun = new Map<string, R[]>();
+    for (const req of batch) {
+      if (req.signal.aborted) {
+        on.sent(req, undefined);
+        continue;
+      }
+      const key = `${req.adopt ? '1' : '0'}${req.inflightKey}`;
       const list = byRun.get(key);
-      if (list === undefined) byRun.set(key, [e]);
-      else list.push(e);
+      if (list === undefined) byRun.set(key, [req]);
+      else list.push(req);
     }
     // Claims: one per run (an HSET transaction for a fresh run, the claim script for a resumed one), all sent together.
-    const claimed: { entry: Entry; held: string }[] = [];
+    const claimed: R[] = [];
+    const held: string[] = [];
     await Promise.all(
-      [...byRun].map(async ([mode, entries]) => {
+      [...byRun].map(async ([mode, reqs]) => {
         try {
           const key = mode.slice(1);
           const pairs: string[] = [];
-          for (const e of entries) pairs.push(e.req.nodeId, e.req.fresh);
+          for (const r of reqs) pairs.push(r.nodeId, r.fresh);
           if (mode[0] === '0') {
             // A fresh run takes every slot: one HSET and the expiry in a transaction, nothing to read back (a per-node
             // HSET + HGET in a script cost Redis about 1 ms more per 1,000 nodes, and the reply as much to parse).
@@ -121,41 +122,43 @@ export class DispatchBatcher {
               .exec();
             const failed = replies?.find(([err]) => err !== null)?.[0];
             if (replies === null || failed !== undefined) throw failed ?? new Error('claim transaction aborted');
-            for (const entry of entries) claimed.push({ entry, held: entry.req.fresh });
+            for (const r of reqs) {
+              claimed.push(r);
+              held.push(r.fresh);
+            }
             return;
           }
-          const held = await this.#redis.flowlaneClaim(key, this.#ttlMs, ...pairs);
-          for (const [n, entry] of entries.entries()) claimed.push({ entry, held: held[n] ?? entry.req.fresh });
+          const ids = await this.#redis.flowlaneClaim(key, this.#ttlMs, ...pairs);
+          for (const [n, r] of reqs.entries()) {
+            claimed.push(r);
+            held.push(ids[n] ?? r.fresh);
+          }
         } catch (err) {
-          for (const e of entries) e.reject(err);
+          for (const r of reqs) on.failed(r, err);
         }
       }),
     );
     // Adds: one addBulk per group queue for the nodes whose slot took the fresh id.
-    const byQueue = new Map<Queue, Entry[]>();
-    for (const { entry, held } of claimed) {
-      if (entry.req.signal.aborted) {
-        entry.resolve(undefined);
-        continue;
+    const byQueue = new Map<Queue, R[]>();
+    for (let n = 0; n < claimed.length; n++) {
+      const r = claimed[n]!;
+      if (r.signal.aborted) on.sent(r, undefined);
+      else if (held[n] !== r.fresh) on.sent(r, held[n]);
+      else {
+        const list = byQueue.get(r.queue);
+        if (list === undefined) byQueue.set(r.queue, [r]);
+        else list.push(r);
       }
-      if (held !== entry.req.fresh) {
-        entry.resolve({ jobId: held, adopted: true });
-        continue;
-      }
-      const list = byQueue.get(entry.req.queue);
-      if (list === undefined) byQueue.set(entry.req.queue, [entry]);
-      else list.push(entry);
     }
     await Promise.all(
-      [...byQueue].map(async ([queue, entries]) => {
+      [...byQueue].map(async ([queue, reqs]) => {
         try {
-          await queue.addBulk(
-            entries.map((e) => ({ name: e.req.nodeId, data: e.req.data, opts: { ...e.req.opts, jobId: e.req.fresh } })),
-          );
-          for (const e of entries) e.resolve({ jobId: e.req.fresh, adopted: false });
+          await queue.addBulk(reqs.map((r) => ({ name: r.nodeId, data: r.data, opts: { ...r.opts, jobId: r.fresh } })));
         } catch (err) {
-          for (const e of entries) e.reject(err);
+          for (const r of reqs) on.failed(r, err);
+          return;
         }
+        for (const r of reqs) on.sent(r, r.fresh);
       }),
     );
   }

@@ -24,6 +24,7 @@ import {
 import { createRunQueue } from './run-queue.js';
 import { type BullmqServeOptions, checkServe } from './serve-runs.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
+import { AbortWatch, Waiter } from './waiter.js';
 
 /** Options of {@link bullmqDispatch}. */
 export interface BullmqDispatchOptions {
@@ -87,50 +88,8 @@ const jobOpts = (priority: number | undefined): JobsOptions => {
   return o;
 };
 
-/**
- * The waiters of each abort signal, behind one listener per signal: aborting it rejects every waiter it has.
- */
-class AbortWatch {
-  readonly #bySignal = new Map<AbortSignal, { readonly set: Set<Waiter>; readonly onAbort: () => void }>();
-  constructor(private readonly abort: (w: Waiter, reason: unknown) => void) {}
-
-  watch(signal: AbortSignal, w: Waiter): void {
-    let entry = this.#bySignal.get(signal);
-    if (entry === undefined) {
-      const set = new Set<Waiter>();
-      const onAbort = () => {
-        this.#bySignal.delete(signal);
-        for (const x of [...set]) this.abort(x, signal.reason);
-      };
-      entry = { set, onAbort };
-      this.#bySignal.set(signal, entry);
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    entry.set.add(w);
-  }
-
-  unwatch(signal: AbortSignal, w: Waiter): void {
-    const entry = this.#bySignal.get(signal);
-    if (entry === undefined || !entry.set.delete(w) || entry.set.size > 0) return;
-    this.#bySignal.delete(signal);
-    signal.removeEventListener('abort', entry.onAbort);
-  }
-}
-
 /** Waiting jobs older than this are checked directly (a completion missed by the event stream is still seen). */
 const RECHECK_AFTER_MS = 5000;
-
-interface Waiter {
-  readonly nodeId: string;
-  /** The job it waits for (an adopted job's, once adopted). */
-  jobId: string;
-  readonly queue: Queue;
-  /** When the job was sent (or adopted), ms. */
-  since: number;
-  readonly ctx: MiddlewareContext;
-  resolve(v: unknown): void;
-  reject(e: unknown): void;
-}
 
 /**
  * Coordinator side of distributed execution: nodes run as BullMQ jobs on worker processes made with
@@ -353,7 +312,6 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
             ),
           );
       };
-      const batcher = new DispatchBatcher(own, INFLIGHT_TTL_MS);
       const propagation = (api as Partial<PluginApi>).propagation;
       const aborts = new AbortWatch((w, reason) => {
         const { jobId, ctx } = w;
@@ -362,15 +320,42 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         void redis.publish(k.cancel, jobId).catch(ignore);
         void w.queue.remove(jobId).catch(ignore);
       });
+      const host = { waiters, aborts };
+      const batcher = new DispatchBatcher<Waiter>(own, INFLIGHT_TTL_MS, {
+        sent(w, held) {
+          // Not sent (aborted: the abort already settled it), or settled while its job was being sent.
+          if (held === undefined || waiters.get(w.jobId) !== w) return;
+          w.since = Date.now();
+          if (held === w.fresh) return; // A fresh job needs no state check: the event stream is read from before it.
+          // Adopted: listen under the adopted id, then look whether it finished while no coordinator was listening.
+          waiters.delete(w.jobId);
+          w.jobId = held;
+          waiters.set(held, w);
+          settleFromState(w.queue, held, true).catch((e: unknown) => w.reject(e));
+        },
+        failed(w, e) {
+          // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
+          forget(w.ctx.executionId, w.nodeId);
+          w.reject(e);
+        },
+      });
       // One random id per coordinator and a counter: every dispatch gets a job id of its own.
       const nonce = randomBytes(4).toString('hex');
       let sent = 0;
 
-      api.middleware.use(async (ctx, next) => {
+      api.middleware.use((ctx, next) => {
         const runOn = ctx.node.options.runOn as string | undefined;
         if (runOn === 'local' || ctx.node.kind === 'subworkflow') return next();
         const group = runOn ?? options.defaultGroup;
         if (group === undefined) return next();
+        // Not an async function: one promise per dispatched node (its waiter's), settled by the job's outcome.
+        try {
+          return dispatch(ctx, group);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      });
+      const dispatch = (ctx: MiddlewareContext, group: string): Promise<unknown> => {
         const queue = queues.get(group);
         if (queue === undefined)
           throw new BullmqError('FL_BULLMQ_UNKNOWN_GROUP', { nodeId: ctx.nodeId, group, groups });
@@ -384,77 +369,40 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           { nodeId: ctx.nodeId, what: 'inputs', limit: options.maxPayloadBytes },
         );
         ctx.signal.throwIfAborted();
+        const { executionId, workflow, nodeId, attempt } = ctx;
+        const carrier = propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? NO_CARRIER;
+        // Format 2: short keys, the node id is the job's name (see NodeJobData).
+        const data: NodeJobData =
+          Object.keys(carrier).length === 0
+            ? { f: NODE_JOB_FORMAT, w: workflow, v: ctx.version ?? '', e: executionId, a: attempt, p: payload }
+            : {
+                f: NODE_JOB_FORMAT,
+                w: workflow,
+                v: ctx.version ?? '',
+                e: executionId,
+                a: attempt,
+                p: payload,
+                c: carrier,
+              };
         // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): the batcher
         // claims the node's slot for a new job id, or reads the job id already there. The dispatches of every node that
         // became ready in this turn of the event loop go together (one claim per run, one addBulk per group).
-        const fresh = jobIdOf(ctx.executionId, ctx.nodeId, ctx.attempt, `${nonce}${(++sent).toString(36)}`);
-        let jobId = fresh;
-        const w = { nodeId: ctx.nodeId, queue, since: Number.POSITIVE_INFINITY, ctx, jobId } as Waiter;
-        const done = new Promise<unknown>((resolve, reject) => {
-          w.resolve = resolve;
-          w.reject = reject;
-        });
-        waiters.set(jobId, w);
-        // The job can finish (QueueEvents) while this function still awaits the dispatch below, before `await done` is
-        // reached: mark the rejection handled now so it is not reported as unhandled (it is still thrown by `await done`).
-        done.catch(ignore);
-        // One abort listener per signal (the run's, or an attempt's with a timeout), not one per node: a run's nodes
-        // share its signal, and an AbortSignal's listener list costs O(listeners) per add.
-        const signal = ctx.signal;
-        aborts.watch(signal, w);
-        try {
-          const { executionId, workflow, nodeId, attempt } = ctx;
-          const carrier = propagation?.carrier({ executionId, workflow, nodeId, attempt }) ?? NO_CARRIER;
-          // Format 2: short keys, the node id is the job's name (see NodeJobData).
-          const data: NodeJobData =
-            Object.keys(carrier).length === 0
-              ? { f: NODE_JOB_FORMAT, w: workflow, v: ctx.version ?? '', e: executionId, a: attempt, p: payload }
-              : {
-                  f: NODE_JOB_FORMAT,
-                  w: workflow,
-                  v: ctx.version ?? '',
-                  e: executionId,
-                  a: attempt,
-                  p: payload,
-                  c: carrier,
-                };
-          const outcome = await batcher
-            .dispatch({
-              queue,
-              inflightKey: k.inflight(ctx.executionId),
-              nodeId: ctx.nodeId,
-              fresh,
-              data,
-              opts: jobOpts(ctx.node.options.priority as number | undefined),
-              signal,
-              adopt: resumed.has(ctx.executionId),
-            })
-            .catch((e: unknown) => {
-              // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
-              forget(ctx.executionId, ctx.nodeId);
-              throw e;
-            });
-          if (outcome !== undefined && waiters.get(jobId) === w) {
-            w.since = Date.now();
-            if (outcome.adopted) {
-              // Listen under the adopted id, then look whether it finished while no coordinator was listening.
-              waiters.delete(jobId);
-              jobId = outcome.jobId;
-              w.jobId = jobId;
-              waiters.set(jobId, w);
-              await settleFromState(queue, jobId, true);
-            }
-          }
-          // A fresh job needs no state check: the group's event stream is read from before it was sent.
-          return await done;
-        } finally {
-          if (waiters.get(jobId) === w) waiters.delete(jobId);
-          aborts.unwatch(signal, w);
-        }
-      });
+        const w = new Waiter(
+          host,
+          ctx,
+          queue,
+          k.inflight(executionId),
+          jobIdOf(executionId, nodeId, attempt, `${nonce}${(++sent).toString(36)}`),
+          data,
+          jobOpts(ctx.node.options.priority as number | undefined),
+          resumed.has(executionId),
+        );
+        batcher.dispatch(w);
+        return w.done;
+      };
 
       const rejectWaiters = () => {
-        for (const w of waiters.values()) w.reject(new Error('bullmqDispatch closed'));
+        for (const w of [...waiters.values()]) w.reject(new Error('bullmqDispatch closed'));
         waiters.clear();
       };
       return async () => {

@@ -9,6 +9,7 @@ import type { EngineServices } from './engine-services.js';
 import { nodeCompleted, nodeSkipped, nodeStarted } from './event-factory.js';
 import { DirectRetries } from './fast-retry.js';
 import type { Journal } from './journal.js';
+import { callMiddleware } from './middleware-call.js';
 import { acquire, checkCondition, failBeforeRun, release, waitForGroupSlot } from './node-gates.js';
 import { RUNNING, SKIPPED, SUCCESS } from './node-status.js';
 import { nodeError } from './recovery.js';
@@ -273,6 +274,15 @@ export class Execution extends RunServices implements Run {
       return;
     }
     if (!plan.fast) {
+      if (this.plan.viaMiddleware[i] === 1) {
+        callMiddleware(
+          this,
+          i,
+          (v) => this.succeed(i, v),
+          (e) => this.nodeError(i, e),
+        );
+        return;
+      }
       const cache = this.g.defs[i]!.options.cache;
       if (cache !== undefined) {
         startCached(this, i, cache);

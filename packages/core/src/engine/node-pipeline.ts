@@ -13,6 +13,7 @@ import type { EngineServices } from './engine-services.js';
 import { type CacheLookup, cacheHit, nodeCacheKey } from './fast-cache.js';
 import { attemptStarted, nodeRetrying } from './fast-retry.js';
 import { runHealthCheck } from './health-check.js';
+import { MiddlewareCall } from './middleware-call.js';
 import type { RunHost } from './run-host.js';
 import type { RunNodeContext } from './run-node-context.js';
 
@@ -92,24 +93,7 @@ const callDirect: Call = (h, i, ctx, _attempt, error) => defer(() => toObservabl
 /** The node's call wrapped in the engine's middleware (outermost first). */
 function callThroughMiddleware(rt: EngineServices): Call {
   return (h, i, ctx, attempt, error) => {
-    const mctx: MiddlewareContext = {
-      executionId: h.executionId,
-      workflow: h.workflow,
-      version: h.version,
-      nodeId: h.g.ids[i]!,
-      attempt,
-      node: h.descriptions()[i]!,
-      actor: h.actor,
-      emitEvent: (name, payload) => ctx.emitEvent(name, payload),
-      input: h.runInput(),
-      results: h.outputs,
-      get signal() {
-        return ctx.signal;
-      },
-      log: ctx.log,
-      state: {},
-      redact: <T>(value: T): T => h.redact(value),
-    };
+    const mctx: MiddlewareContext = new MiddlewareCall(h, i, ctx, attempt);
     return defer(() =>
       composeMiddleware(rt.middleware, mctx, () =>
         lastValueFrom(toObservable(h.invoke(i, ctx, error)), { defaultValue: undefined }),

@@ -2,6 +2,7 @@ import type { CompiledGraph } from '../builder/compiled-graph.js';
 import { type NodePlan, planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
+import { middlewareOnly } from './middleware-call.js';
 import { buildNodeChain, type NodeChain } from './node-pipeline.js';
 
 /** A workflow's plan on one engine: per node, how it runs (`NodePlan`) and its operator chain. */
@@ -14,6 +15,8 @@ export interface RunPlan extends WorkflowPlan {
    * (`Execution.runPlain`) when the run has no scheduler and no resumed state and none of its parents was skipped.
    */
   readonly plain: Uint8Array;
+  /** 1 for a node whose only operator is the engine's middleware (`middlewareOnly`): run without its chain. */
+  readonly viaMiddleware: Uint8Array;
 }
 
 /** Compiles `wf` for engine `rt`: once per (engine, workflow), on its first run (see `RunTable.planFor`). */
@@ -21,8 +24,13 @@ export function planRun(rt: EngineServices, wf: Workflow<unknown, object>): RunP
   const { nodes } = planWorkflow(rt, wf);
   const g = internalsOf(wf).graph;
   const plain = new Uint8Array(nodes.length);
-  for (let i = 0; i < nodes.length; i++) plain[i] = isPlain(g, i, nodes[i]!) ? 1 : 0;
-  return { nodes, chains: nodes.map((p, i) => buildNodeChain(rt, g.defs[i]!, p, g.standby[i] === 1)), plain };
+  const viaMiddleware = new Uint8Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    plain[i] = isPlain(g, i, nodes[i]!) ? 1 : 0;
+    viaMiddleware[i] = middlewareOnly(rt, g.defs[i]!, nodes[i]!, g.standby[i] === 1) ? 1 : 0;
+  }
+  const chains = nodes.map((p, i) => buildNodeChain(rt, g.defs[i]!, p, g.standby[i] === 1));
+  return { nodes, chains, plain, viaMiddleware };
 }
 
 /** See {@link RunPlan.plain}. */
