@@ -45,16 +45,22 @@ describe('connection pool', () => {
 
   it('bounds channels per connection and queues the rest (FIFO)', async () => {
     const ex = executor({ maxConnections: 1, maxChannelsPerConnection: 2 });
-    const order: number[] = [];
-    const runs = Array.from({ length: 6 }, (_, i) =>
-      ex.exec('sleep', { args: ['0.2'], target: 'web1' }).result.then(() => order.push(i)),
+    // Each command prints when it started on the server, then sleeps: the queue's order is the order of the starts
+    // (completion order would also depend on how fast each channel opened, which a loaded machine varies).
+    const runs = Array.from(
+      { length: 6 },
+      () => ex.exec('sh', { args: ['-c', 'date +%s%N; sleep 0.2'], target: 'web1' }).result,
     );
     await waitFor(() => ex.stats().web1!.waiting === 4, { what: '4 waiting requests' });
     expect(ex.stats().web1).toMatchObject({ connections: 1, channels: 2 });
-    await Promise.all(runs);
+    const started = (await Promise.all(runs)).map((r) => BigInt(r.stdout.trim()));
     expect(ex.stats().web1).toMatchObject({ opened: 1, peakChannels: 2, channels: 0, waiting: 0 });
-    expect(order.slice(0, 2).sort()).toEqual([0, 1]);
-    expect(order.slice(4).sort()).toEqual([4, 5]);
+    const order = started.map((t, i) => ({ t, i })).sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+    const byStart = order.map((x) => x.i);
+    expect(byStart.slice(0, 2).sort()).toEqual([0, 1]);
+    expect(byStart.slice(4).sort()).toEqual([4, 5]);
+    // Two at a time: the third start comes after the first command's 0.2 s sleep.
+    expect(Number(order[2]!.t - order[0]!.t) / 1e6).toBeGreaterThanOrEqual(190);
   });
 
   it('grows to maxConnections under load, never beyond', async () => {
