@@ -37,21 +37,28 @@ export interface PlanServices {
   readonly executors: ReadonlyMap<string, Executor>;
 }
 
+/**
+ * Whether node options `o` put an operator of their own around an attempt (timeout, cache, health check, artifacts,
+ * node flow control); retries and permissions are checked apart.
+ */
+export function wrapsAttempt(o: NodeDef['options']): boolean {
+  return (
+    o.timeout !== undefined ||
+    o.cache !== undefined ||
+    o.healthCheck !== undefined ||
+    o.artifacts !== undefined ||
+    o.concurrency !== undefined ||
+    o.rateLimit !== undefined
+  );
+}
+
 /** Compiles the per-node plans of `wf` for `rt`. Nodes pay only for the options they use. */
 export function planWorkflow(rt: PlanServices, wf: Workflow<unknown, object>): WorkflowPlan {
   const { graph } = internalsOf(wf);
   const nodes = graph.defs.map((def): NodePlan => {
     const o = def.options;
     const guarded = rt.defaultPermissions ? o.permissions !== undefined : true;
-    const plain =
-      rt.middleware.length === 0 &&
-      o.timeout === undefined &&
-      o.cache === undefined &&
-      o.healthCheck === undefined &&
-      o.artifacts === undefined &&
-      o.concurrency === undefined &&
-      o.rateLimit === undefined &&
-      !guarded;
+    const plain = rt.middleware.length === 0 && !wrapsAttempt(o) && !guarded;
     // A policy of one attempt retries nothing: such a node runs as a plain one (the pipeline would add no operator).
     const retries = o.retry !== undefined && o.retry.maxAttempts > 1;
     const fast = plain && !retries;

@@ -1,7 +1,7 @@
 import { lastValueFrom } from 'rxjs';
 import type { NodeDef } from '../builder/node-def.js';
 import { composeMiddleware } from '../compile/compose-middleware.js';
-import type { NodePlan } from '../compile/node-plan.js';
+import { type NodePlan, wrapsAttempt } from '../compile/node-plan.js';
 import { toObservable } from '../compile/to-observable.js';
 import type { NodeDescription } from '../contracts/descriptions.js';
 import type { Actor, MiddlewareContext, NodeLogger } from '../plugin/types.js';
@@ -75,12 +75,7 @@ export function middlewareOnly(rt: EngineServices, def: NodeDef, plan: NodePlan,
     def.kind !== 'subworkflow' &&
     !plan.retryOnly &&
     !(o.retry !== undefined && o.retry.maxAttempts > 1) &&
-    o.timeout === undefined &&
-    o.cache === undefined &&
-    o.healthCheck === undefined &&
-    o.artifacts === undefined &&
-    o.concurrency === undefined &&
-    o.rateLimit === undefined &&
+    !wrapsAttempt(o) &&
     !(plan.guarded && standby)
   );
 }

@@ -8,6 +8,7 @@ import { validateExecArgs } from '../executor/validate-exec-args.js';
 import type { Actor, ExecOptions, ExecutionStorage, NodeLogger, PropagationScope } from '../plugin/types.js';
 import { Redactor } from '../runtime/redactor.js';
 import type { EngineServices } from './engine-services.js';
+import { checkEventName } from './event-name.js';
 import { withPropagatedEnv } from './propagation.js';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -145,12 +146,7 @@ export class RemoteNodeContext implements NodeContext {
   }
 
   emitEvent(name: string, payload?: unknown): void {
-    if (typeof name !== 'string' || name === '')
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        nodeId: this.nodeId,
-        option: 'emitEvent name',
-        reason: 'expected a non-empty string',
-      });
+    checkEventName(this.nodeId, name);
     this.#req.onEvent?.(name, RemoteNodeContext.redactorOf(this).value(payload));
   }
 

@@ -6,6 +6,7 @@ import { validateExecArgs } from '../executor/validate-exec-args.js';
 import { isTimerMs, timerReason } from '../options/timer-ms.js';
 import { unknownKeyHint, unknownKeys } from '../options/unknown-keys.js';
 import type { Actor, ExecHandle, ExecOptions, ExecutionStorage, NodeLogger } from '../plugin/types.js';
+import { checkEventName } from './event-name.js';
 
 /**
  * What a node's context needs from its run (the run implements it; node `i` is the node's index in the graph).
@@ -137,12 +138,7 @@ export class RunNodeContext implements NodeContext {
   }
 
   emitEvent(name: string, payload?: unknown): void {
-    if (typeof name !== 'string' || name === '')
-      throw new FlowlaneError('FL_INVALID_OPTION', {
-        nodeId: this.nodeId,
-        option: 'emitEvent name',
-        reason: 'expected a non-empty string',
-      });
+    checkEventName(this.nodeId, name);
     this.#x.emitCustom(this.#i, name, payload);
   }
   getEvent<P = unknown>(name: string): CustomEvent<P> | undefined {
