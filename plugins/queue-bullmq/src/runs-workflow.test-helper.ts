@@ -59,7 +59,8 @@ export const countedRun = workflow('counted', { version: '1' })
     return { pid: process.pid, k: ctx.input.k };
   })
   .chain('second', async (ctx) => {
-    await sleep(60);
+    // Longer than the first: the crash test kills a coordinator while one of its runs is here.
+    await sleep(200);
     await count(`${ctx.executionId}:second`);
     return ctx.results.first.k * 3 + 1;
   })

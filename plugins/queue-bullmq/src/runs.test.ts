@@ -290,9 +290,22 @@ describe('run queue: hierarchical subworkflows and whole-run dispatch, real coor
         Array.from({ length: 200 }, (_, k) => engine.enqueue(countedRun, { k }, { executionId: `run-${k}` })),
       );
       expect(queued.map((q) => q.executionId)).toEqual(Array.from({ length: 200 }, (_, k) => `run-${k}`));
-      // Kill A once it has started runs and some runs have finished (at a seeded-random point between 40 and 90).
+      // Kill A once some runs have finished (at a seeded-random point between 40 and 90) and A is mid-way through a
+      // run: its first node is in the log (with A's pid), its second is not done. Killing at a bare count could land
+      // when none of A's runs was in its log as running (under load A may hold only a run or two), and then nothing
+      // is left to resume.
       const seed = 40 + ((Date.now() >> 4) % 50);
-      await until(`${seed} runs to finish`, async () => (await svc.client.hlen('test:bodies')) >= 2 * seed);
+      await until(`${seed} runs to finish and A to be mid-run`, async () => {
+        const bodies = await svc.client.hgetall('test:bodies');
+        if (Object.keys(bodies).length < 2 * seed) return false;
+        for (const key of Object.keys(bodies)) {
+          if (!key.endsWith(':first') || `${key.slice(0, -6)}:second` in bodies) continue;
+          const records = (await engine.runs.records(key.slice(0, -6))) ?? [];
+          const first = records.find((x) => x.type === 'node.completed' && x.nodeId === 'first');
+          if (first?.type === 'node.completed' && (first.output as { pid: number }).pid === a.proc.pid) return true;
+        }
+        return false;
+      });
       a.proc.kill('SIGKILL');
       await a.exited;
       const results = await Promise.all(queued.map((q) => q.result()));
