@@ -11,6 +11,7 @@ import { Journal } from './journal.js';
 import { LeaseKeeper } from './leases.js';
 import { runContextCarrier } from './propagation.js';
 import { type ReplayState, replay } from './replay.js';
+import { stopDurable } from './run-stop.js';
 import { createRunsApi, type RunsApi } from './runs-api.js';
 
 /** Options of durable executions, part of `EngineOptions`. */
@@ -330,6 +331,6 @@ function hostOf(exec: Execution) {
     executionId: exec.executionId,
     outputOf: (nodeId: string) => exec.outputs[nodeId],
     redact: (v: unknown) => exec.redactValue(v),
-    fatal: (e: FlowlaneError, status?: 'cancelled' | 'failed') => exec.stopDurable(e, status),
+    fatal: (e: FlowlaneError, status?: 'cancelled' | 'failed') => stopDurable(exec, e, status),
   };
 }

@@ -4,6 +4,7 @@ import { closeEngine } from './close-engine.js';
 import type { EngineCore, SubmitRun } from './engine-core.js';
 import { pluginHostTarget } from './engine-events.js';
 import { autoResume, type ResumeHost } from './resume-run.js';
+import { failBeforeStart } from './run-stop.js';
 
 /**
  * Sets up an engine's plugins: static checks throw here (shape, core range, dependencies); `setup` runs in the
@@ -26,7 +27,7 @@ export function setupEngine(core: EngineCore, plugins: readonly FlowlanePlugin[]
     },
     (e: unknown) => {
       core.readyError = e;
-      for (const x of core.runs.queued.splice(0)) x.failBeforeStart(e);
+      for (const x of core.runs.queued.splice(0)) failBeforeStart(x, e);
       core.flow.failAll(e);
       throw e;
     },

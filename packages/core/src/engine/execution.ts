@@ -2,7 +2,7 @@ import { isObservable, type Observable } from 'rxjs';
 import { toObservable } from '../compile/to-observable.js';
 import type { FlowEvent, RunStatus } from '../contracts/events.js';
 import type { Run, RunOptions } from '../contracts/run-types.js';
-import { FlowlaneError, isFlowlaneError, serializeError } from '../errors.js';
+import { FlowlaneError } from '../errors.js';
 import type { Workflow } from '../workflow.js';
 import { startCached } from './cache-first.js';
 import type { EngineServices } from './engine-services.js';
@@ -93,35 +93,6 @@ export class Execution extends RunServices implements Run {
    */
   attachJournal(journal: Journal, replay?: ReplayState): void {
     attachJournal(this, journal, replay);
-  }
-  /** @internal The log can no longer be written (fenced, duplicate id): the run stops here without a final record. */
-  stopDurable(error: FlowlaneError, status: 'cancelled' | 'failed' = 'cancelled'): void {
-    if (this.done) {
-      // The run ended but its last records cannot be stored: it is not durable, so its result is a failure.
-      if (status === 'failed') this.storeFailure = error;
-      return;
-    }
-    this.runError = error;
-    // Cancelled when another engine owns the run now or it never became durable (no rollback runs here); failed when
-    // the store refused the log for good (FL_STORE_WRITE_FAILED): the run ends as any failed run does.
-    this.finish(status);
-  }
-  /** @internal Flow control ended this run before it started (e.g. `FL_RATE_LIMITED` with `rateLimit.mode: 'drop'`). */
-  dropBeforeStart(error: FlowlaneError): void {
-    if (this.done) return;
-    this.runError = error;
-    this.finish('cancelled');
-  }
-  /** @internal The engine could not start this run (plugin setup failed). */
-  failBeforeStart(error: unknown): void {
-    this.runError = isFlowlaneError(error)
-      ? (error as FlowlaneError)
-      : new FlowlaneError(
-          'FL_PLUGIN_SETUP_FAILED',
-          { plugin: '(unknown)', reason: serializeError(error).message },
-          { cause: error },
-        );
-    this.finish('failed');
   }
   /** Called by the engine when the run is admitted, with the workflow's plan on this engine (see `run-start.ts`). */
   start(plan: RunPlan): void {

@@ -8,6 +8,7 @@ import { Execution } from './execution.js';
 import { type CapturedOrigin, runOriginCarrier } from './propagation.js';
 import { checkRunOptions } from './run-options.js';
 import { enqueueRun } from './run-queue.js';
+import { failBeforeStart } from './run-stop.js';
 import { validateRunArgs } from './validate-options.js';
 
 /**
@@ -31,7 +32,7 @@ export function submitRun(
   const exec = new Execution(core.rt, wf, input, options, id);
   if (origin !== undefined) core.rt.runOrigins.set(exec, origin);
   core.runs.active.set(id, exec);
-  if (core.readyError !== undefined) exec.failBeforeStart(core.readyError);
+  if (core.readyError !== undefined) failBeforeStart(exec, core.readyError);
   else core.runs.admit(exec, input, options.priority);
   core.triggers.watch(exec);
   return exec;

@@ -1,6 +1,7 @@
 import type { FlowKeyContext } from '../../contracts/flow-control.js';
 import { FlowlaneError, isFlowlaneError } from '../../errors.js';
 import type { Execution } from '../execution.js';
+import { dropBeforeStart, failBeforeStart } from '../run-stop.js';
 import type { CancelOnBoard, CancelOnListener } from './cancel-on.js';
 import { keyOf } from './keys.js';
 import type { NodeGate } from './node-gate.js';
@@ -52,7 +53,7 @@ export class ChildGate {
         rate = { key: `${wf.name}:rate:${rateKey}`, rateKey };
       }
     } catch (e) {
-      exec.failBeforeStart(e);
+      failBeforeStart(exec, e);
       return;
     }
     if (slot !== undefined && this.#ancestorHolds(exec, slot.key)) slot = undefined;
@@ -115,8 +116,8 @@ export class ChildGate {
         },
         (e: unknown) => {
           if (this.#waits.get(exec) !== w) return; // settled while waiting: nothing to report
-          if (isFlowlaneError(e, 'FL_RATE_LIMITED')) exec.dropBeforeStart(e as FlowlaneError);
-          else exec.failBeforeStart(e);
+          if (isFlowlaneError(e, 'FL_RATE_LIMITED')) dropBeforeStart(exec, e as FlowlaneError);
+          else failBeforeStart(exec, e);
         },
       );
   }

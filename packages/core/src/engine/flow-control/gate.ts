@@ -10,6 +10,7 @@ import { FlowlaneError } from '../../errors.js';
 import type { Logger } from '../../plugin/types.js';
 import type { Workflow } from '../../workflow.js';
 import type { Execution } from '../execution.js';
+import { dropBeforeStart, failBeforeStart } from '../run-stop.js';
 import { BackendLink } from './backend-link.js';
 import { CancelOnBoard } from './cancel-on.js';
 import { ChildGate } from './child-gate.js';
@@ -107,7 +108,7 @@ export class FlowGate implements NodeFlow {
       if (opts.rateLimit !== undefined && !resumed) rkey = keyOf(opts.rateLimit.key, ctx, 'rateLimit.key');
       priority = resumed ? Number.POSITIVE_INFINITY : (runPriority ?? priorityOf(opts.priority, ctx));
     } catch (e) {
-      exec.failBeforeStart(e);
+      failBeforeStart(exec, e);
       return;
     }
     const entry: Entry = {
@@ -180,7 +181,7 @@ export class FlowGate implements NodeFlow {
 
   /** Fail every waiting run (plugin setup failed). */
   failAll(error: unknown): void {
-    for (const e of [...this.#entries.values()]) if (!e.holds) e.exec.failBeforeStart(error);
+    for (const e of [...this.#entries.values()]) if (!e.holds) failBeforeStart(e.exec, error);
   }
 
   close(): void {
@@ -281,7 +282,8 @@ export class FlowGate implements NodeFlow {
     }
     const r = entry.opts.rateLimit!;
     if (r.mode === 'drop') {
-      entry.exec.dropBeforeStart(
+      dropBeforeStart(
+        entry.exec,
         new FlowlaneError('FL_RATE_LIMITED', {
           executionId: entry.ctx.executionId,
           workflow: entry.ctx.workflow,
