@@ -446,19 +446,24 @@ describe('monitor: slow clients and heartbeats', () => {
     cleanup.push(() => {
       onWarning = undefined;
     });
-    const line = 'x'.repeat(2000);
+    // 20,000 lines of ~0.6 KB: ≈ 12 MB, several times what the loopback kernel buffers (≈ 2.3 MB) and the 64 KiB limit
+    // hold, so the paused client is dropped; small enough that the fast client reads it all in time on a loaded CI.
+    const line = 'x'.repeat(500);
     const chatty = workflow('chatty')
       .addNode('talk', async (ctx) => {
-        for (let i = 0; i < 20; i++) {
-          for (let j = 0; j < 1000; j++) ctx.log.info(line, { i, j });
-          await new Promise((r) => setImmediate(r));
+        // In chunks of 100 lines with a timer turn between them: the fast client lives in this process too, and
+        // reads only while the node yields; 1,000-line bursts (≈ 0.6–2 MB each) sometimes filled its socket as well
+        // and it was dropped as slow.
+        for (let i = 0; i < 200; i++) {
+          for (let j = 0; j < 100; j++) ctx.log.info(line, { i, j });
+          await new Promise((r) => setTimeout(r, 0));
         }
         return 'done';
       })
       .build();
     const result = await engine.run(chatty, undefined, { executionId: 'chatty-1' }).result;
     expect(result.status).toBe('success');
-    await fast.waitFor(settledEvent('chatty-1'), 20_000);
+    await fast.waitFor(settledEvent('chatty-1'), 40_000);
     expect(mon.stats()).toMatchObject({ droppedSlowClients: 1, clients: 1 });
     expect(warnings).toContain('monitor: dropped a slow client');
     const closed = await slow.closed;
