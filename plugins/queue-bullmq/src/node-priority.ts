@@ -1,9 +1,6 @@
 import type { MiddlewareContext } from '@flowlane/core';
 import { BullmqError } from './errors.js';
-import { MAX_PRIORITY } from './protocol.js';
-
-/** Whether BullMQ can hold Flowlane priority `p` (rounded) without clamping it: -1,048,575 … 1,048,575. */
-export const isBullPriority = (p: number): boolean => Math.abs(Math.round(p)) <= MAX_PRIORITY;
+import { isBullPriority, MAX_PRIORITY } from './protocol.js';
 
 /**
  * The error for a node attempt bound for worker group `group` whose `priority` BullMQ cannot hold, or `undefined`.

@@ -68,6 +68,9 @@ export function jobIdOf(executionId: string, nodeId: string, attempt: number, no
 /** Largest Flowlane priority a BullMQ job can carry (and, negated, the smallest): BullMQ priorities are 1 … 2^21−1. */
 export const MAX_PRIORITY = 1_048_575;
 
+/** Whether BullMQ can hold Flowlane priority `p` (rounded) without clamping it: -1,048,575 … 1,048,575. */
+export const isBullPriority = (p: number): boolean => Math.abs(Math.round(p)) <= MAX_PRIORITY;
+
 /** Flowlane priority (higher first, default 0) → BullMQ priority (1 = highest … 2,097,151). */
 export function bullPriority(priority: number | undefined): number {
   const p = 1_048_576 - Math.round(priority ?? 0);

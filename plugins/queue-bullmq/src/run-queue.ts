@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { type ChildRunContext, runChild } from './child-runs.js';
 import { decodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
-import { closeOrForce, keys, MAX_PRIORITY } from './protocol.js';
+import { closeOrForce, isBullPriority, keys, MAX_PRIORITY } from './protocol.js';
 import {
   ENQUEUED_RUNS_QUEUE,
   INFLIGHT_TTL_MS,
@@ -183,7 +183,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
       // BullMQ priorities are 1 … 2^21−1: a priority outside ±MAX_PRIORITY would be clamped, silently tying with others.
-      if (run.priority !== undefined && !(Math.abs(Math.round(run.priority)) <= MAX_PRIORITY))
+      if (run.priority !== undefined && !isBullPriority(run.priority))
         throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
           where: 'engine.enqueue',
           option: 'priority',
