@@ -25,8 +25,9 @@ export interface RunsApi {
 }
 
 /**
- * `engine.runs` over the engine's execution store (`store()` returns it, or undefined, and throws when the engine is
- * closed); without a store, this engine's active runs.
+ * `engine.runs` over the engine's execution store (`store()` returns it, or undefined, and throws `FL_ENGINE_CLOSED`
+ * when the engine is closed: each call asks once before its wait for readiness and once after); without a store,
+ * this engine's active runs.
  */
 export function createRunsApi(
   store: () => ExecutionStore | undefined,
@@ -35,10 +36,10 @@ export function createRunsApi(
 ): RunsApi {
   return {
     list: async (query = {}) => {
-      let s = store();
+      store();
       checkQuery(query);
       await ready();
-      s = store();
+      const s = store();
       if (s !== undefined) return s.list(query);
       const limit = query.limit ?? 100;
       const runs: ExecutionSummary[] = [];
