@@ -66,7 +66,8 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       await producer.ready();
       const queued = await producer.enqueue(wf, {});
       const waiting = queued.result().catch((e: unknown) => e);
-      await running;
+      // Bounded, so that a hang names its step (this test once ran into the 60 s test timeout under CI load).
+      await timed('the node to start on the worker', running, 20_000);
       await redis.stop();
 
       // Each close settles although every Redis command would wait forever for the server.
@@ -74,7 +75,15 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       expect(await timed('producer close', producer.close(), 5000)).toBeLessThan(5000);
       expect(await timed('worker close', worker.close(), 5000)).toBeLessThan(5000);
       // The producer's pending wait is cut short with the typed error instead of hanging.
-      expect(await waiting).toMatchObject({ code: 'FL_BULLMQ_CLOSED' });
+      let pending: unknown;
+      await timed(
+        "the producer's pending result wait",
+        waiting.then((e) => {
+          pending = e;
+        }),
+        5000,
+      );
+      expect(pending).toMatchObject({ code: 'FL_BULLMQ_CLOSED' });
       // No socket is left. BullMQ's blocking reads race a watchdog timer of their block timeout + 1 s (≤ 11 s):
       // those run out and nothing re-arms them.
       await sleep(50);
