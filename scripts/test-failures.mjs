@@ -6,12 +6,11 @@
 // Usage: node scripts/test-failures.mjs [--max-lines N]   (exit 0 always: it only reports)
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = new URL('..', import.meta.url).pathname;
 const maxIndex = process.argv.indexOf('--max-lines');
 const maxLines = maxIndex > 0 ? Number(process.argv[maxIndex + 1]) : 40;
-// eslint-disable-next-line no-control-regex -- ANSI colour codes are control characters by definition
-const ansi = /\x1b\[[0-9;]*m/g;
 
 const logs = [];
 for (const group of ['packages', 'plugins', 'examples', 'bench']) {
@@ -25,7 +24,7 @@ for (const group of ['packages', 'plugins', 'examples', 'bench']) {
 
 let failed = 0;
 for (const { name, log } of logs) {
-  const lines = readFileSync(log, 'utf8').replace(ansi, '').split('\n');
+  const lines = stripVTControlCharacters(readFileSync(log, 'utf8')).split('\n');
   // vitest's failure section: "⎯⎯ Failed Tests N ⎯⎯" (or "Failed Suites") up to the summary's "Test Files" line.
   const start = lines.findIndex((line) => /Failed (Tests|Suites) \d+/.test(line));
   const failLines = lines.filter((line) => /^\s*(FAIL|×)\s/.test(line));
@@ -36,4 +35,5 @@ for (const { name, log } of logs) {
   for (const line of picked.slice(0, maxLines)) console.log(`    ${line.trim()}`);
   if (picked.length > maxLines) console.log(`    … ${picked.length - maxLines} more lines in ${log}`);
 }
-if (failed === 0) console.log('::: no vitest failure found in any .turbo/turbo-test.log (a build or setup step failed?)');
+if (failed === 0)
+  console.log('::: no vitest failure found in any .turbo/turbo-test.log (a build or setup step failed?)');
