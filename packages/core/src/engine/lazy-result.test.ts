@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeRecord, RunResult } from '../contracts/run-types.js';
+import { FlowlaneError } from '../errors.js';
 import { createVirtualClock } from '../runtime/virtual-clock.js';
 import { useEngines } from './engines.test-helper.js';
 import { randomDagWorkflow, withoutTickFrames } from './lazy-records.test-helper.js';
@@ -44,7 +45,41 @@ describe('lazy result.nodes', () => {
     expect(built).toBe(1);
   });
 
-  it('a frozen result still reads its records (built once, kept in the closure)', () => {
+  it('assigning nodes before reading them replaces the accessor with that value, as on an eager result', () => {
+    let built = 0;
+    const r = lazyRunResult(
+      { executionId: 'x', workflow: 'w', status: 'success', outputs: {}, error: undefined, durationMs: 0 },
+      () => {
+        built++;
+        return {};
+      },
+    );
+    const mine: Record<string, NodeRecord> = { a: { status: 'skipped', attempts: 0, durationMs: 0 } };
+    (r as { nodes: Record<string, NodeRecord> }).nodes = mine;
+    expect(r.nodes).toBe(mine);
+    expect(Object.getOwnPropertyDescriptor(r, 'nodes')).toEqual({
+      value: mine,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    expect(Object.keys(r)).toEqual(['executionId', 'workflow', 'status', 'outputs', 'nodes', 'durationMs']);
+    expect(built).toBe(0);
+  });
+
+  it('results with and without an error keep the key order of an eager result', () => {
+    const error = new FlowlaneError('FL_CANCELLED', { executionId: 'x', reason: 'r' });
+    const r = lazyRunResult(
+      { executionId: 'x', workflow: 'w', status: 'cancelled', outputs: {}, error, durationMs: 1 },
+      () => ({}),
+    );
+    expect(Object.keys(r)).toEqual(['executionId', 'workflow', 'status', 'outputs', 'nodes', 'error', 'durationMs']);
+    expect(r.error).toBe(error);
+    // An object that inherits from a result reads its records too.
+    expect(Object.create(r).nodes).toEqual({});
+  });
+
+  it('a frozen result still reads its records (built once, kept aside)', () => {
     let built = 0;
     const r = Object.freeze(
       lazyRunResult(
