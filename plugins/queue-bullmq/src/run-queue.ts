@@ -123,16 +123,21 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     return qe;
   };
 
-  /** Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents). */
-  const await_ = async (
+  /**
+   * Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents).
+   *
+   * The waiter is registered before any Redis command, and the steps that need Redis (the event reader's start,
+   * `add`, the state check) run beside the wait rather than before it: `close()`/`abort()` (which reject every
+   * registered waiter) or the signal end the wait even when Redis died and one of those commands never answers.
+   */
+  const await_ = (
     name: string,
     executionId: string,
     w: Omit<Waiter, 'resolve' | 'reject'>,
     signal: AbortSignal | undefined,
     add?: () => Promise<unknown>,
   ): Promise<QueuedRunResult> => {
-    if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' });
-    await eventsOf(name);
+    if (closed) return Promise.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
     const jobId = runJobId(executionId);
     let waiter!: Waiter;
     const done = new Promise<QueuedRunResult>((resolve, reject) => {
@@ -141,14 +146,13 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       if (set === undefined) waiters.set(jobId, (set = new Set()));
       set.add(waiter);
     });
-    done.catch(() => undefined);
-    const onAbort = () => {
-      waiters.get(jobId)?.delete(waiter);
-      waiter.reject(signal?.reason);
-    };
+    const onAbort = () => waiter.reject(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
+    const setup = async () => {
       signal?.throwIfAborted();
+      await eventsOf(name);
+      // Closed or aborted while the reader started: nothing more is sent (the waiter was already rejected).
+      if (closed || signal?.aborted === true) return;
       await add?.();
       // Finished before we listened?
       const queue = queueOf(name);
@@ -159,13 +163,14 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         else waiter.reject(lost(executionId, job?.failedReason ?? 'failed'));
       } else if (state === 'unknown')
         waiter.reject(new BullmqError('FL_BULLMQ_RUN_NOT_FOUND', { executionId, queue: name, prefix: deps.prefix }));
-      return await done;
-    } finally {
+    };
+    setup().catch((e: unknown) => waiter.reject(e));
+    return done.finally(() => {
       signal?.removeEventListener('abort', onAbort);
       const set = waiters.get(jobId);
       set?.delete(waiter);
       if (set?.size === 0) waiters.delete(jobId);
-    }
+    });
   };
 
   const children: ChildRunContext = {
