@@ -53,6 +53,9 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const k = keys(prefix);
   const queues = new Map<string, Queue>();
   const events = new Map<string, Promise<QueueEvents>>();
+  // Every event reader made, ready or not: closed directly, not through `events` (a reader whose start never finished,
+  // Redis having died meanwhile, would otherwise never be closed, and its read loop retries every 5 s forever).
+  const readers: QueueEvents[] = [];
   const waiters = new Map<string, Set<Waiter>>();
   const connections: Redis[] = [];
   let server: RunServer | undefined;
@@ -104,6 +107,8 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
           'COUNT',
           1,
         );
+        // Closed while the last id was read: no reader is made any more (the close has run past them).
+        if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' });
         const qe = listen(name, last[0]?.[0] ?? '0-0');
         await qe.waitUntilReady();
         return qe;
@@ -119,6 +124,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     connection.on('error', () => undefined);
     connections.push(connection);
     const qe = new QueueEvents(name, { connection, prefix, lastEventId });
+    readers.push(qe);
     qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => w.resolve(decodeResult(returnvalue))));
     qe.on('failed', ({ jobId, failedReason }) =>
       settle(jobId, (w) => w.reject(lost(decodeURIComponent(jobId.slice(4)), failedReason))),
@@ -249,7 +255,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
           redis,
           async () => {
             await server?.close();
-            await Promise.all([...events.values()].map((p) => p.then((qe) => qe.close()).catch(() => undefined)));
+            await Promise.all(readers.map((qe) => qe.close().catch(() => undefined)));
             await Promise.all([...queues.values()].map((q) => q.close()));
           },
           () => queue.abort(),
@@ -267,7 +273,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
       // their locks expire).
       server?.abort();
-      for (const p of events.values()) void p.then((qe) => qe.close()).catch(() => undefined);
+      for (const qe of readers) void qe.close().catch(() => undefined);
       for (const q of queues.values()) void q.disconnect().catch(() => undefined);
       for (const c of connections) c.disconnect();
     },
