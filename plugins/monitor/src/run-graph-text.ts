@@ -31,6 +31,8 @@ export function graphExecutors(
  */
 export function withDescription(head: object, description: string | undefined, tail?: object): string {
   const h = JSON.stringify(head);
+  // Most messages (every event but a run's start): one stringify, no splicing.
+  if (description === undefined && tail === undefined) return h;
   const t = tail === undefined ? '{}' : JSON.stringify(tail);
   const mid = description === undefined ? '' : `,"description":${description}`;
   return `${h.slice(0, -1)}${mid}${t === '{}' ? '}' : `,${t.slice(1)}`}`;
