@@ -11,8 +11,10 @@
 // handle() does nothing (the cost of any exporter hook, which makes core build every event object); watch = a run
 // watcher (`api.watchRuns`) that does nothing; fold = a run watcher that asks core for each settled run's summary
 // (`run.summary()`, read from the compact log) — the floor of the monitor's approach; folddesc = `fold` that also
-// reads each run's graph when it starts (`api.describeRun`, as the monitor does: core builds the description once per
-// workflow and keeps it, ≈ 4.9 MB of objects for W3);
+// reads each run's graph when it starts (`api.describeRun`, as the monitor did before `api.runGraph`: core builds the
+// description once per workflow and keeps it, ≈ 4.9 MB of objects for W3); foldgraph = `fold` that takes each run's
+// graph handle when it starts and reads its executors (`api.runGraph(id).executors()`, as the monitor does now:
+// nothing is described);
 // wsload = `fold` with `@flowlane/monitor` (and `ws`) imported but unused; http = `fold` plus an idle listening
 // `http.Server`; hub = the monitor attached to an `http.Server` that never listens (recorder, hub, `ws` server, no
 // listening socket); monitor = monitor({ port: 0, token }), no client; monitor1 = the same with `maxEvents: 1` (keeps
@@ -67,8 +69,9 @@ async function child(key, variant) {
         },
       }),
     ];
-  } else if (key === 'watch' || key === 'fold' || key === 'wsload' || key === 'folddesc') {
-    // `folddesc`: `fold` that also reads each run's graph when it starts (`api.describeRun`), as the monitor does.
+  } else if (key === 'watch' || key === 'fold' || key === 'wsload' || key === 'folddesc' || key === 'foldgraph') {
+    // `folddesc`: `fold` that also reads each run's graph when it starts (`api.describeRun`), as the monitor did;
+    // `foldgraph`: `fold` that takes each run's graph handle and its executors (`api.runGraph`), as it does now.
     // `wsload`: `fold` with the monitor's modules (and `ws`) loaded but not used.
     // The floor of the monitor's approach: a run watcher that does nothing (`watch`), or that only asks core for
     // each settled run's summary (`fold`: what the monitor adds to the report per run).
@@ -82,7 +85,12 @@ async function child(key, variant) {
         setup(api) {
           api.watchRuns({
             name: 'watch',
-            started: key === 'folddesc' ? (run) => void api.describeRun(run.executionId) : () => {},
+            started:
+              key === 'folddesc'
+                ? (run) => void api.describeRun(run.executionId)
+                : key === 'foldgraph'
+                  ? (run) => void api.runGraph(run.executionId)?.executors()
+                  : () => {},
             settled: key === 'watch' ? () => {} : (run) => void run.summary(),
           });
         },

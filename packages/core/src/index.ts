@@ -208,6 +208,7 @@ export type {
   PropagationScope,
   RunEventsSummary,
   RunEventsView,
+  RunGraph,
   RunNodeState,
   RunNodeSummary,
   RunOrigin,

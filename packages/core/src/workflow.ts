@@ -14,6 +14,11 @@ export interface WorkflowInternals {
   readonly inputSchema: StandardSchemaV1 | undefined;
   /** JSON-safe node descriptions, built on first use. */
   descriptions(): readonly NodeDescription[];
+  /**
+   * `JSON.stringify(workflow.toJSON())`, built on first use and kept as a string; the description's objects are kept
+   * only if something else built them (`toJSON()`, node descriptions read by the engine).
+   */
+  descriptionText(): string;
 }
 
 const internals = new WeakMap<object, WorkflowInternals>();
@@ -69,6 +74,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
     this.flowControl = pickFlowOptions(options);
     this.nodeIds = graph.ids;
     let descriptions: NodeDescription[] | undefined;
+    let text: string | undefined;
     internals.set(this, {
       graph,
       handlers,
@@ -76,6 +82,15 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
       descriptions: () => {
         descriptions ??= graph.defs.map((d, i) => describeNode(graph, i, d.options));
         return descriptions;
+      },
+      descriptionText: () => {
+        // Built from what is cached already, else from throw-away objects: a large workflow's text is one string the
+        // garbage collector never traces, while its description's objects would be traced by every major GC.
+        text ??= JSON.stringify(
+          this.#json ??
+            describeWorkflow(this, graph, descriptions ?? graph.defs.map((d, i) => describeNode(graph, i, d.options))),
+        );
+        return text;
       },
     });
     markBuilt(this);
@@ -86,35 +101,7 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
   toJSON(): WorkflowDescription {
     if (this.#json !== undefined) return this.#json;
     const { graph, descriptions } = internalsOf(this as Workflow<unknown, object>);
-    const edges: { from: string; to: string; kind: 'dependency' | 'fallback' | 'boundary' | 'branch' }[] = [];
-    for (let i = 0; i < graph.ids.length; i++) {
-      for (let e = graph.parentStart[i]!; e < graph.parentStart[i + 1]!; e++) {
-        const p = graph.parents[e]!;
-        edges.push({
-          from: graph.ids[p]!,
-          to: graph.ids[i]!,
-          kind: graph.branchGate[i] === p ? 'branch' : 'dependency',
-        });
-      }
-      if (graph.fallbackOf[i] !== -1)
-        edges.push({ from: graph.ids[i]!, to: graph.ids[graph.fallbackOf[i]!]!, kind: 'fallback' });
-      if (graph.standby[i] === 1)
-        for (const dep of graph.defs[i]!.options.dependsOn ?? [])
-          edges.push({ from: dep, to: graph.ids[i]!, kind: 'dependency' });
-    }
-    for (const [target, handlers] of graph.boundariesOf)
-      for (const h of handlers) edges.push({ from: graph.ids[target]!, to: graph.ids[h]!, kind: 'boundary' });
-    const json: WorkflowDescription = {
-      name: this.name,
-      ...(this.version === undefined ? {} : { version: this.version }),
-      nodes: descriptions(),
-      edges,
-      groups: graph.groups.map((g) => ({
-        id: g.id,
-        nodes: g.nodes,
-        ...(g.concurrency === undefined ? {} : { concurrency: g.concurrency }),
-      })),
-    };
+    const json = describeWorkflow(this, graph, descriptions());
     // Frozen instance: cache through a defineProperty-free path (the private field is writable).
     this.#json = json;
     return json;
@@ -136,6 +123,43 @@ export class Workflow<TIn = unknown, TOut extends object = Record<string, unknow
     }
     return lines.join('\n');
   }
+}
+
+/** A workflow's JSON-safe description from its graph and its nodes' descriptions (`toJSON()`, uncached). */
+function describeWorkflow(
+  wf: { readonly name: string; readonly version: string | undefined },
+  graph: CompiledGraph,
+  nodes: readonly NodeDescription[],
+): WorkflowDescription {
+  const edges: { from: string; to: string; kind: 'dependency' | 'fallback' | 'boundary' | 'branch' }[] = [];
+  for (let i = 0; i < graph.ids.length; i++) {
+    for (let e = graph.parentStart[i]!; e < graph.parentStart[i + 1]!; e++) {
+      const p = graph.parents[e]!;
+      edges.push({
+        from: graph.ids[p]!,
+        to: graph.ids[i]!,
+        kind: graph.branchGate[i] === p ? 'branch' : 'dependency',
+      });
+    }
+    if (graph.fallbackOf[i] !== -1)
+      edges.push({ from: graph.ids[i]!, to: graph.ids[graph.fallbackOf[i]!]!, kind: 'fallback' });
+    if (graph.standby[i] === 1)
+      for (const dep of graph.defs[i]!.options.dependsOn ?? [])
+        edges.push({ from: dep, to: graph.ids[i]!, kind: 'dependency' });
+  }
+  for (const [target, handlers] of graph.boundariesOf)
+    for (const h of handlers) edges.push({ from: graph.ids[target]!, to: graph.ids[h]!, kind: 'boundary' });
+  return {
+    name: wf.name,
+    ...(wf.version === undefined ? {} : { version: wf.version }),
+    nodes,
+    edges,
+    groups: graph.groups.map((g) => ({
+      id: g.id,
+      nodes: g.nodes,
+      ...(g.concurrency === undefined ? {} : { concurrency: g.concurrency }),
+    })),
+  };
 }
 
 function describeNode(graph: CompiledGraph, i: number, o: NodeOptions): NodeDescription {

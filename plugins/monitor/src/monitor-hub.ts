@@ -1,7 +1,7 @@
 /* Internal: the WebSocket side of the monitor — clients, subscriptions, batching, slow consumers, heartbeats. */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { FlowEvent, Logger, WorkflowDescription } from '@flowlane/core';
+import type { FlowEvent, Logger } from '@flowlane/core';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authorizer } from './authorize.js';
 import {
@@ -12,6 +12,7 @@ import {
   type ServerMessage,
   type SubscriptionTarget,
 } from './protocol.js';
+import { type GraphRef, graphText, withDescription } from './run-graph-text.js';
 import type { HistorySource, RunRecorder } from './run-history.js';
 
 export interface HubOptions {
@@ -65,10 +66,11 @@ export class MonitorHub {
    * engine's path is one store (no allocation, no array growth, no lookup).
    */
   readonly #queue: (FlowEvent | undefined)[] = new Array<FlowEvent | undefined>(MAX_QUEUED).fill(undefined);
-  /** Graphs of queued `workflow.started` events, same slot (read at event time, while the run is active). */
-  readonly #graphs: (WorkflowDescription | undefined)[] = new Array<WorkflowDescription | undefined>(MAX_QUEUED).fill(
-    undefined,
-  );
+  /**
+   * Graphs of queued `workflow.started` events, same slot: core's handle, taken at event time (while the run is
+   * active) and described only if a client receives the event.
+   */
+  readonly #graphs: (GraphRef | undefined)[] = new Array<GraphRef | undefined>(MAX_QUEUED).fill(undefined);
   #queued = 0;
   #scheduled: NodeJS.Immediate | undefined;
   readonly #onImmediate = (): void => {
@@ -127,7 +129,7 @@ export class MonitorHub {
    * Queues an event for the clients (called synchronously for every event while a client is connected). Runs are
    * kept by the recorder, not by the hub: with no client and nothing queued, an event is dropped here.
    */
-  push(e: FlowEvent, d: WorkflowDescription | undefined): void {
+  push(e: FlowEvent, d: GraphRef | undefined): void {
     const k = this.#queued;
     if (k === 0 && this.#clients.size === 0) return;
     this.#queue[k] = e;
@@ -163,10 +165,10 @@ export class MonitorHub {
       let text: string | undefined;
       for (const c of this.#clients) {
         if (c.dropped || !(c.all || c.runs.has(e.executionId) || c.workflows.has(e.workflow))) continue;
-        text ??= JSON.stringify(
-          e.type === 'workflow.started' && d !== undefined
-            ? ({ type: 'event', event: e, description: d } satisfies ServerMessage)
-            : ({ type: 'event', event: e } satisfies ServerMessage),
+        // The graph goes in as core's JSON text (no description objects are made or kept).
+        text ??= withDescription(
+          { type: 'event', event: e } satisfies ServerMessage,
+          e.type === 'workflow.started' && d !== undefined ? graphText(d) : undefined,
         );
         this.#send(c, text);
       }
@@ -266,8 +268,17 @@ export class MonitorHub {
       this.#flushNow();
       const own = rec.history(id);
       c.runs.add(id);
-      if (own !== undefined)
-        return this.#send(c, JSON.stringify({ type: 'history', executionId: id, ...own } satisfies ServerMessage));
+      if (own !== undefined) {
+        const { graph, events, truncated } = own;
+        return this.#send(
+          c,
+          withDescription(
+            { type: 'history', executionId: id, run: own.run },
+            graph === undefined ? undefined : graphText(graph),
+            { events, truncated } satisfies Omit<Extract<ServerMessage, { type: 'history' }>, 'type' | 'executionId'>,
+          ),
+        );
+      }
       let external: Awaited<ReturnType<HistorySource['read']>>;
       try {
         external = await this.#o.history?.read(id);

@@ -19,7 +19,7 @@ const engineOf = (api: PluginApi): Engine => api.container.resolve(Tokens.Engine
  * script keeps at `^<the release's core version>`); this catches a core build of that version made before them.
  */
 function requireCoreApis(api: PluginApi): void {
-  const missing = (['watchRuns', 'runEvents', 'describeRun'] as const).filter(
+  const missing = (['watchRuns', 'runEvents', 'runGraph'] as const).filter(
     (name) => typeof (api as Partial<PluginApi>)[name] !== 'function',
   );
   if (missing.length > 0)
@@ -98,10 +98,11 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
         listen: (on) => {
           live?.unsubscribe();
           live = undefined;
-          // The graph must be read while the run is active: a run of plain nodes may settle before the next tick.
+          // The graph's handle must be taken while the run is active (a run of plain nodes may settle before the next
+          // tick); it is described when the event is sent, as core's JSON text.
           if (on)
             live = api.events$.subscribe((e) =>
-              h.push(e, e.type === 'workflow.started' ? api.describeRun(e.executionId) : undefined),
+              h.push(e, e.type === 'workflow.started' ? api.runGraph(e.executionId) : undefined),
             );
         },
       });
@@ -151,7 +152,8 @@ export function monitor(options: MonitorOptions): MonitorPlugin {
             local.add(id);
             if (local.size > localCap) local.delete(local.values().next().value as string);
           }
-          recorder.start(e, api.describeRun(id), run);
+          // The graph's handle, not its description: described only when a client asks for this run's history.
+          recorder.start(e, api.runGraph(id), run);
         },
         settled: (run) => recorder.settle(run.executionId),
       });

@@ -3,14 +3,16 @@ import type { AddressInfo } from 'node:net';
 import {
   createEngine,
   createLocalExecutor,
+  definePlugin,
   type Engine,
   type FlowEvent,
   type Logger,
-  type Workflow,
+  type RunGraph,
+  Workflow,
   workflow,
 } from '@flowlane/core';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MonitorError } from './errors.js';
 import { monitor } from './monitor-plugin.js';
 import { CloseCodes, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
@@ -371,6 +373,77 @@ describe('monitor: subscriptions and history', () => {
     expect(mon.stats().events).toBe(seen.length);
   });
 
+  it('describes no run graph while no client is connected; a client gets it (history, live) as JSON text from core', async () => {
+    const mon = monitor({ port: 0, token: TOKEN });
+    // The monitor's setup with core's graph handles counted: `json()` / `describe()` calls, by run.
+    const described: string[] = [];
+    const counted = definePlugin({
+      name: mon.name,
+      version: mon.version,
+      flowlane: mon.flowlane,
+      setup: (api) =>
+        mon.setup(
+          Object.create(api, {
+            runGraph: {
+              value: (id: string): RunGraph | undefined => {
+                const g = api.runGraph(id);
+                if (g === undefined) return undefined;
+                return {
+                  workflow: g.workflow,
+                  describe: () => {
+                    described.push(`describe ${id}`);
+                    return g.describe();
+                  },
+                  json: () => {
+                    described.push(id);
+                    return g.json();
+                  },
+                  executors: () => g.executors(),
+                };
+              },
+            },
+          }),
+        ),
+    });
+    // `describeRun` and `toJSON()` build the description's objects, which core then keeps with the workflow.
+    const toJSON = vi.spyOn(Workflow.prototype, 'toJSON');
+    cleanup.push(() => toJSON.mockRestore());
+    const engine = createEngine({ plugins: [counted], logger, executors: { remote: createLocalExecutor() } });
+    cleanup.push(() => engine.close());
+    await engine.ready();
+    const wsUrl = `${mon.url.replace('http', 'ws')}/ws`;
+    const wf = workflow('drawn')
+      .addNode('a', () => 1, { executor: { name: 'remote', target: 'box-1' } })
+      .chain('b', () => 2)
+      .addNode('c', () => 3, { executor: 'local' })
+      .build();
+    for (let i = 1; i <= 3; i++)
+      expect((await engine.run(wf, undefined, { executionId: `d-${i}` }).result).status).toBe('success');
+    expect(described).toEqual([]);
+    expect(toJSON).not.toHaveBeenCalled();
+
+    // The report needs each node's executor only: still nothing described.
+    const c = await client(wsUrl);
+    c.send({ type: 'subscribe', all: true });
+    const report = (await c.waitFor(isType('report'))).report;
+    expect(report.byExecutor).toEqual({ remote: { success: 3 }, local: { success: 6 } });
+    expect(described).toEqual([]);
+
+    // A settled run's history, then a live run's start: described then, as core's text.
+    c.send({ type: 'subscribe', executionId: 'd-1' });
+    const h = await c.waitFor(isType('history'));
+    expect(described).toEqual(['d-1']);
+    await engine.run(wf, undefined, { executionId: 'd-4' }).result;
+    const live = await c.waitFor((m) => m.type === 'event' && m.event.type === 'workflow.started');
+    expect(described).toEqual(['d-1', 'd-4']);
+    expect(toJSON).not.toHaveBeenCalled();
+    expect(h.description).toEqual(wf.toJSON());
+    expect(live).toMatchObject({ event: { executionId: 'd-4' }, description: wf.toJSON() });
+    await c.waitFor(settledEvent('d-4'));
+    const last = [...c.messages].reverse().find(isType('report'));
+    expect(last?.report.byExecutor).toEqual({ remote: { success: 4 }, local: { success: 8 } });
+  });
+
   it('gives the history of a run nobody listened to (core kept its node events compact) as its events$ replay', async () => {
     const { engine, wsUrl } = await started();
     // A chain of 64 nodes, built in a loop (the builder's types track each id: a loop needs a plain view of it).
@@ -582,25 +655,26 @@ describe('monitor: core compatibility', () => {
   });
 
   it('refuses a core without the APIs it is built on with FL_MONITOR_CORE_INCOMPATIBLE, at engine.ready()', async () => {
-    const { definePlugin } = await import('@flowlane/core');
-    const mon = monitor({ port: 0, token: TOKEN });
-    // The monitor's setup, given the API of a core build that predates run watchers.
-    const older = definePlugin({
-      name: mon.name,
-      version: mon.version,
-      flowlane: mon.flowlane,
-      setup: (api) => mon.setup(Object.create(api, { watchRuns: { value: undefined } })),
-    });
-    const engine = createEngine({ plugins: [older], logger });
-    cleanup.push(() => engine.close());
-    const err = await engine.ready().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    // Core reports a failed setup with the plugin's own error as the cause.
-    const cause = (err as Error).cause;
-    expect(MonitorError.is(cause, 'FL_MONITOR_CORE_INCOMPATIBLE')).toBe(true);
-    expect((cause as Error).message).toContain('needs PluginApi.watchRuns of @flowlane/core');
-    expect(mon.stats().clients).toBe(0);
+    // The monitor's setup, given the API of a core build that predates run watchers, or run graph handles.
+    for (const api of ['watchRuns', 'runGraph'] as const) {
+      const mon = monitor({ port: 0, token: TOKEN });
+      const older = definePlugin({
+        name: mon.name,
+        version: mon.version,
+        flowlane: mon.flowlane,
+        setup: (a) => mon.setup(Object.create(a, { [api]: { value: undefined } })),
+      });
+      const engine = createEngine({ plugins: [older], logger });
+      cleanup.push(() => engine.close());
+      const err = await engine.ready().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      // Core reports a failed setup with the plugin's own error as the cause.
+      const cause = (err as Error).cause;
+      expect(MonitorError.is(cause, 'FL_MONITOR_CORE_INCOMPATIBLE')).toBe(true);
+      expect((cause as Error).message).toContain(`needs PluginApi.${api} of @flowlane/core`);
+      expect(mon.stats().clients).toBe(0);
+    }
   });
 });

@@ -2,10 +2,12 @@ import type {
   FlowEvent,
   RunEventsSummary,
   RunEventsView,
+  RunGraph,
   WorkflowDescription,
   WorkflowStartedEvent,
 } from '@flowlane/core';
 import type { MonitorAlert, MonitorReport, RunSummary } from './protocol.js';
+import { type GraphRef, graphExecutors } from './run-graph-text.js';
 import { countsToRecord, executorsOf, FINAL_NAMES, finalIndex, finalStateIndex, Stats } from './run-stats.js';
 
 /** A run's recorded history: what a late subscriber receives first. */
@@ -17,6 +19,15 @@ export interface RunHistory {
   /** Its events so far, in order. */
   readonly events: readonly FlowEvent[];
   /** True when events past `maxEventsPerRun` were not kept. */
+  readonly truncated: boolean;
+}
+
+/** A run's history as the recorder gives it to the hub: {@link RunHistory} with the graph not described yet. */
+export interface RecordedHistory {
+  readonly run: RunSummary;
+  /** Its workflow's graph: core's handle (described when sent) or a description read from the store. */
+  readonly graph: GraphRef | undefined;
+  readonly events: readonly FlowEvent[];
   readonly truncated: boolean;
 }
 
@@ -55,8 +66,10 @@ interface RunRecord {
   summary: {
     -readonly [K in keyof RunSummary]: RunSummary[K];
   };
-  description: WorkflowDescription | undefined;
-  executors: Map<string, string> | undefined;
+  /** Its workflow's graph, described only when a client asks for it. */
+  graph: GraphRef | undefined;
+  /** Nodes not run locally, by id (`undefined` when all are). */
+  executors: ReadonlyMap<string, string> | undefined;
   /** A run of this engine: core's own log of the run, read when someone asks (nothing is copied per event). */
   view: RunEventsView | undefined;
   /** A run followed from the store: its events, kept here. */
@@ -114,11 +127,12 @@ export class RunRecorder {
   }
 
   /**
-   * A run of this engine started: kept by reference to its log (`view`, from `PluginApi.runEvents`). Until it
+   * A run of this engine started: kept by reference to its log (`view`, from `PluginApi.runEvents`) and to its
+   * workflow's graph (`graph`, from `PluginApi.runGraph`: nothing is described until a client asks). Until it
    * settles it counts as two events per node against `maxEvents`.
    */
-  start(e: WorkflowStartedEvent, description: WorkflowDescription | undefined, view: RunEventsView | undefined): void {
-    this.#add(e, description, view, view === undefined ? [e] : undefined);
+  start(e: WorkflowStartedEvent, graph: RunGraph | undefined, view: RunEventsView | undefined): void {
+    this.#add(e, graph, view, view === undefined ? [e] : undefined);
   }
 
   /**
@@ -171,7 +185,7 @@ export class RunRecorder {
   }
 
   /** The history of a run this recorder holds. */
-  history(executionId: string): RunHistory | undefined {
+  history(executionId: string): RecordedHistory | undefined {
     const rec = this.#runs.get(executionId);
     if (rec === undefined) return undefined;
     this.#fold(rec);
@@ -186,7 +200,7 @@ export class RunRecorder {
         truncated = true;
       }
     }
-    return { run: { ...rec.summary }, description: rec.description, events, truncated };
+    return { run: { ...rec.summary }, graph: rec.graph, events, truncated };
   }
 
   /** Summaries, newest first, optionally of one workflow. */
@@ -220,7 +234,7 @@ export class RunRecorder {
 
   #add(
     e: WorkflowStartedEvent,
-    description: WorkflowDescription | undefined,
+    graph: GraphRef | undefined,
     view: RunEventsView | undefined,
     own: FlowEvent[] | undefined,
   ): void {
@@ -240,8 +254,8 @@ export class RunRecorder {
         failedNodes: 0,
         ...(e.parentExecutionId === undefined ? {} : { parentExecutionId: e.parentExecutionId }),
       },
-      description,
-      executors: description === undefined ? undefined : executorsOf(description),
+      graph,
+      executors: graph === undefined ? undefined : graphExecutors(graph, executorsOf),
       view,
       own,
       folded: 0,

@@ -76,7 +76,10 @@ function executorOf(options: Readonly<Record<string, unknown>>): string {
   return 'local';
 }
 
-/** Non-`local` executors by node id, per description (core returns one cached description per workflow). */
+/**
+ * Non-`local` executors by node id, per description — for runs followed from the store (runs of this engine get
+ * theirs from core: `RunGraph.executors()`).
+ */
 const executorCache = new WeakMap<WorkflowDescription, Map<string, string> | null>();
 
 /** The executor of every node that does not run locally (`undefined` when all do), computed once per workflow. */

@@ -9,6 +9,7 @@ import { createHeard, createPublisher, type EngineRegistry } from './engine-regi
 import type { Execution } from './execution.js';
 import type { FlowGate } from './flow-control/gate.js';
 import type { CapturedOrigin } from './propagation.js';
+import { runGraphOf } from './run-graph.js';
 import { dequeuedRun } from './run-queue.js';
 import type { RunTable } from './run-table.js';
 import { publishSystemEvent, relaySchedulerEvents } from './system-events.js';
@@ -100,6 +101,10 @@ export function pluginHostTarget(e: {
       return e.run(wf, q.input, options, carrier === undefined ? undefined : { carrier });
     },
     describeRun: (id) => e.runs.find(id)?.workflowRef.toJSON(),
+    runGraph: (id) => {
+      const x = e.runs.find(id);
+      return x === undefined ? undefined : runGraphOf(x.workflowRef);
+    },
     runEvents: (id) => e.runs.find(id)?.eventsView(),
   };
 }

@@ -10,6 +10,7 @@ import { CORE_VERSION } from '../version.js';
 import type { ExecutionStore } from './contracts/execution-store.js';
 import type { ContextPropagator } from './contracts/propagation.js';
 import type { RunEventsView } from './contracts/run-events.js';
+import type { RunGraph } from './contracts/run-graph.js';
 import type { QueuedRun, RunQueue } from './contracts/run-queue.js';
 import { guardEvents } from './guarded-events.js';
 import type {
@@ -71,6 +72,7 @@ export interface PluginHostTarget {
   /** Start a queued run with the definition registered under its name and version (`FL_VERSION_NOT_REGISTERED`). */
   startQueued(run: QueuedRun): Run;
   describeRun(executionId: string): WorkflowDescription | undefined;
+  runGraph(executionId: string): RunGraph | undefined;
   runEvents(executionId: string): RunEventsView | undefined;
 }
 
@@ -282,6 +284,7 @@ export async function setupPlugins(
         systemEvents$: guardEvents(host.systemEvents$, pluginFailures.onSubscriber),
         publishSystemEvent: (e) => host.publishSystemEvent(e, owner),
         describeRun: (id) => host.describeRun(id),
+        runGraph: (id) => host.runGraph(id),
         runEvents: (id) => host.runEvents(id),
         watchRuns: (watcher) => {
           if (

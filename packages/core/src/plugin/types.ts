@@ -45,6 +45,7 @@ export type {
   RunNodeSummary,
   RunWatcher,
 } from './contracts/run-events.js';
+export type { RunGraph } from './contracts/run-graph.js';
 export type {
   AdmissionRequest,
   Lease,

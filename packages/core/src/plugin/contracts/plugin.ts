@@ -10,6 +10,7 @@ import type { Middleware } from './middleware.js';
 import type { Logger, MetricsExporter } from './observability.js';
 import type { ContextPropagator, PropagationCarrier, PropagationScope } from './propagation.js';
 import type { RunEventsView, RunWatcher } from './run-events.js';
+import type { RunGraph } from './run-graph.js';
 import type { QueuedRun, RunQueue } from './run-queue.js';
 import type { Scheduler } from './scheduler.js';
 import type { AuditSink, PermissionPolicy, SecretsProvider } from './security.js';
@@ -70,9 +71,18 @@ export interface PluginApi {
   publishSystemEvent(event: SystemEvent): void;
   /**
    * The JSON-safe description (nodes, edges, groups) of the workflow of an active run (a subworkflow run's too), or
-   * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph.
+   * `undefined` once it settled. Call it from an event handler (e.g. on `workflow.started`) to draw a run's graph. Core
+   * keeps the description with the workflow once built; to describe a run only when needed, or after it settled, keep
+   * its {@link runGraph} instead.
    */
   describeRun(executionId: string): WorkflowDescription | undefined;
+  /**
+   * The graph of an active run's workflow (a subworkflow run's too) as a handle that describes it only when asked and
+   * stays usable after the run settles, or `undefined` when no such run is active. Nothing is built by this call: ask
+   * for it at a run's start, keep it, and call `describe()`, `json()` or `executors()` when needed. See
+   * {@link RunGraph}.
+   */
+  runGraph(executionId: string): RunGraph | undefined;
   /**
    * A read-only view of an active run's event log (a subworkflow run's too) — the events core keeps for
    * `run.events$` replay — or `undefined` when no such run is active. Ask while the run is active (e.g. from an
