@@ -172,4 +172,39 @@ describe('close() with Redis gone, real Redis stopped mid-run', () => {
       await redis.dispose();
     }
   }, 30_000);
+  it('a run-result wait and an enqueue whose Redis commands never answer (Redis died before they were sent) are cut short by close() with FL_BULLMQ_CLOSED', async () => {
+    const redis = await startRedis();
+    const wf = workflow('never-served', { version: '1' })
+      .addNode('a', () => 1)
+      .build();
+    const producer = createEngine({ plugins: [bullmqDispatch({ connection: redis.url, groups: [] })], logger: quiet });
+    try {
+      await producer.ready();
+      // Nobody serves the run; no result wait was started yet, so the producer has no event reader for the queue.
+      const queued = await producer.enqueue(wf, {});
+      await redis.stop();
+      // The wait's first Redis command (starting the event reader) now waits for a server that is gone, and so do
+      // an enqueue's.
+      const waiting = queued.result().catch((e: unknown) => e);
+      const enqueuing = producer.enqueue(wf, {}).catch((e: unknown) => e);
+      await sleep(200);
+      expect(await timed('producer close', producer.close(), 5000)).toBeLessThan(5000);
+      expect(await timed('the pending enqueue', enqueuing, 5000)).toBeLessThan(5000);
+      expect(await enqueuing).toMatchObject({ code: 'FL_BULLMQ_CLOSED' });
+      let pending: unknown;
+      await timed(
+        'the pending result wait',
+        waiting.then((e) => {
+          pending = e;
+        }),
+        5000,
+      );
+      expect(pending).toMatchObject({ code: 'FL_BULLMQ_CLOSED' });
+      // A wait started after the close is refused at once.
+      await expect(queued.result()).rejects.toMatchObject({ code: 'FL_BULLMQ_CLOSED' });
+    } finally {
+      await producer.close();
+      await redis.dispose();
+    }
+  }, 30_000);
 });

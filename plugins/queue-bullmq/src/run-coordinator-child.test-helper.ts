@@ -21,8 +21,11 @@ const engine = createEngine({
         enqueued: enqueued === '1',
         groups: served,
         concurrency: Number(concurrency),
-        lockDuration: 2000,
-        stalledInterval: 500,
+        // Short enough that a killed coordinator's runs are taken over within seconds, long enough that a live one
+        // whose lock renewal (every lockDuration / 2) is held up by a loaded CI machine keeps its runs: at 2,000 ms a
+        // stall of about 1 s could let the other coordinator take over a run that was still running.
+        lockDuration: 5000,
+        stalledInterval: 1000,
       },
     }),
   ],

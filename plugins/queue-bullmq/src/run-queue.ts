@@ -58,10 +58,22 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   let server: RunServer | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
+  // Enqueues in progress. A graceful close lets them finish; a forced one (Redis unreachable: a command may never
+  // answer, ioredis keeps it for a reconnect that never comes once the plugin closes) cuts them short.
+  const enqueues = new Set<(e: Error) => void>();
   const rejectWaiters = () => {
     for (const set of waiters.values())
       for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
     waiters.clear();
+  };
+  /** `p`, or `FL_BULLMQ_CLOSED` if the run queue is aborted first. */
+  const untilClosed = <T>(p: Promise<T>): Promise<T> => {
+    let cut!: (e: Error) => void;
+    const closing = new Promise<never>((_, reject) => {
+      cut = reject;
+    });
+    enqueues.add(cut);
+    return Promise.race([p, closing]).finally(() => enqueues.delete(cut));
   };
 
   const queueOf = (name: string): Queue => {
@@ -123,16 +135,21 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     return qe;
   };
 
-  /** Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents). */
-  const await_ = async (
+  /**
+   * Waits for the run job `jobId` of queue `name` (already finished, or later through QueueEvents).
+   *
+   * The waiter is registered before any Redis command, and the steps that need Redis (the event reader's start,
+   * `add`, the state check) run beside the wait rather than before it: `close()`/`abort()` (which reject every
+   * registered waiter) or the signal end the wait even when Redis died and one of those commands never answers.
+   */
+  const await_ = (
     name: string,
     executionId: string,
     w: Omit<Waiter, 'resolve' | 'reject'>,
     signal: AbortSignal | undefined,
     add?: () => Promise<unknown>,
   ): Promise<QueuedRunResult> => {
-    if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' });
-    await eventsOf(name);
+    if (closed) return Promise.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
     const jobId = runJobId(executionId);
     let waiter!: Waiter;
     const done = new Promise<QueuedRunResult>((resolve, reject) => {
@@ -141,14 +158,13 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       if (set === undefined) waiters.set(jobId, (set = new Set()));
       set.add(waiter);
     });
-    done.catch(() => undefined);
-    const onAbort = () => {
-      waiters.get(jobId)?.delete(waiter);
-      waiter.reject(signal?.reason);
-    };
+    const onAbort = () => waiter.reject(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
+    const setup = async () => {
       signal?.throwIfAborted();
+      await eventsOf(name);
+      // Closed or aborted while the reader started: nothing more is sent (the waiter was already rejected).
+      if (closed || signal?.aborted === true) return;
       await add?.();
       // Finished before we listened?
       const queue = queueOf(name);
@@ -159,13 +175,14 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         else waiter.reject(lost(executionId, job?.failedReason ?? 'failed'));
       } else if (state === 'unknown')
         waiter.reject(new BullmqError('FL_BULLMQ_RUN_NOT_FOUND', { executionId, queue: name, prefix: deps.prefix }));
-      return await done;
-    } finally {
+    };
+    setup().catch((e: unknown) => waiter.reject(e));
+    return done.finally(() => {
       signal?.removeEventListener('abort', onAbort);
       const set = waiters.get(jobId);
       set?.delete(waiter);
       if (set?.size === 0) waiters.delete(jobId);
-    }
+    });
   };
 
   const children: ChildRunContext = {
@@ -179,39 +196,44 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     awaitRun: await_,
   };
 
+  /** Claims the run's id and adds its job (`engine.enqueue`; the priority and payload checked first). */
+  const enqueue = async (run: Parameters<BullmqRunQueue['enqueue']>[0]): Promise<void> => {
+    // BullMQ priorities are 1 … 2^21−1: a priority outside ±MAX_PRIORITY would be clamped, silently tying with others.
+    if (run.priority !== undefined && !isBullPriority(run.priority))
+      throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
+        where: 'engine.enqueue',
+        option: 'priority',
+        reason: `expected a number from -${MAX_PRIORITY} to ${MAX_PRIORITY} (BullMQ priorities are 1 … 2^21−1), got ${String(run.priority)}`,
+      });
+    const data = runJobData(run, deps.maxPayloadBytes);
+    // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
+    // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)
+    // and refused while a job holds it.
+    const q = queueOf(ENQUEUED_RUNS_QUEUE);
+    const jobId = runJobId(run.executionId);
+    const taken = await redis
+      .multi()
+      .set(k.runClaim(run.executionId), '1', 'PX', INFLIGHT_TTL_MS, 'NX')
+      .exists(q.toKey(jobId))
+      .exec();
+    if (taken?.[0]?.[1] !== 'OK' || taken[1]?.[1] !== 0)
+      throw new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
+        executionId: run.executionId,
+        where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
+      });
+    try {
+      await q.add(run.workflow, data, runJobOptions(run.executionId, run.priority));
+    } catch (e) {
+      // Not stored: the id is free again for a retry of this enqueue.
+      await redis.del(k.runClaim(run.executionId)).catch(() => undefined);
+      throw e;
+    }
+  };
+
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
-      // BullMQ priorities are 1 … 2^21−1: a priority outside ±MAX_PRIORITY would be clamped, silently tying with others.
-      if (run.priority !== undefined && !isBullPriority(run.priority))
-        throw new BullmqError('FL_BULLMQ_INVALID_OPTION', {
-          where: 'engine.enqueue',
-          option: 'priority',
-          reason: `expected a number from -${MAX_PRIORITY} to ${MAX_PRIORITY} (BullMQ priorities are 1 … 2^21−1), got ${String(run.priority)}`,
-        });
-      const data = runJobData(run, deps.maxPayloadBytes);
-      // BullMQ ignores an add under a job id it holds (kept a day after the run finished): the caller would silently
-      // get the earlier run's result. The id is claimed for a day (atomic against a concurrent enqueue of the same id)
-      // and refused while a job holds it.
-      const q = queueOf(ENQUEUED_RUNS_QUEUE);
-      const jobId = runJobId(run.executionId);
-      const taken = await redis
-        .multi()
-        .set(k.runClaim(run.executionId), '1', 'PX', INFLIGHT_TTL_MS, 'NX')
-        .exists(q.toKey(jobId))
-        .exec();
-      if (taken?.[0]?.[1] !== 'OK' || taken[1]?.[1] !== 0)
-        throw new BullmqError('FL_BULLMQ_DUPLICATE_RUN', {
-          executionId: run.executionId,
-          where: 'a run with this id was enqueued in the last day, or its job is still on the queue',
-        });
-      try {
-        await q.add(run.workflow, data, runJobOptions(run.executionId, run.priority));
-      } catch (e) {
-        // Not stored: the id is free again for a retry of this enqueue.
-        await redis.del(k.runClaim(run.executionId)).catch(() => undefined);
-        throw e;
-      }
+      await untilClosed(enqueue(run));
     },
     result(executionId, options) {
       return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
@@ -239,6 +261,9 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
     abort() {
       closed = true;
       rejectWaiters();
+      // Whether such an enqueue's job was stored is unknown (its commands may have reached Redis before it died).
+      for (const cut of enqueues) cut(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' }));
+      enqueues.clear();
       // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
       // their locks expire).
       server?.abort();
