@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobAbort } from './worker.js';
+import { JobAbort } from './job-abort.js';
 
 describe("a worker job's abort (JobAbort)", () => {
   it('aborts a signal the node already holds, once, with the first reason', () => {
