@@ -149,5 +149,7 @@ describe('crash test: kill -9 a child running a 200-node workflow on Redis, resu
       `crash test: ${records.length} records, ${interrupted} nodes in flight at a kill ran again, ${extra} of their bodies had completed before the kill`,
     );
     expect(extra).toBeLessThanOrEqual(KILLS * CONCURRENCY);
-  }, 120_000);
+    // 20+ child processes, each starting tsx: 112 s at a load of 11 here, over 120 s at a load of 15–20. The deadline
+    // only guards a hang.
+  }, 300_000);
 });
