@@ -7,7 +7,7 @@ import type { Workflow } from '../workflow.js';
 import { CompactEventLog } from './compact-event-log.js';
 import { useEngines } from './engines.test-helper.js';
 import { nodeCompleted, nodeStarted } from './event-factory.js';
-import { randomDagWorkflow } from './lazy-records.test-helper.js';
+import { randomDagWorkflow, withoutTickFrames } from './lazy-records.test-helper.js';
 
 const engine = useEngines();
 
@@ -56,7 +56,8 @@ describe('compact event log', () => {
       const early = await eventsOf(wf, true);
       const late = await eventsOf(wf, false);
       expect(late.length).toBeGreaterThan(200);
-      expect(late).toStrictEqual(early);
+      // Stacks of node errors may differ in their bottom tick frame only (see withoutTickFrames).
+      expect(withoutTickFrames(late)).toStrictEqual(withoutTickFrames(early));
       // No event carries an undefined-valued key (the factory's shapes).
       for (const ev of late) expect(Object.values(ev)).not.toContain(undefined);
     },

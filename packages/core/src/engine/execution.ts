@@ -196,14 +196,10 @@ export class Execution extends RunServices implements Run {
     const attempt = ++this.attempts[i]!;
     if (this.unheard('node.started')) this.eventLog.started(i, attempt, now);
     else this.emit(nodeStarted(this, now, this.g.ids[i]!, attempt, undefined));
-    this.#call(i, attempt);
-  }
-
-  /** Calls node `i`'s function: a value settles it now, a promise or observable later, a throw fails it. */
-  #call(i: number, attempt: number): void {
+    // Plain nodes are never subworkflows: their behaviour is called straight from the plan's array (see invoke).
     let r: unknown;
     try {
-      r = this.invoke(i, new RunNodeContext(this, i, attempt), undefined);
+      r = this.plan.invokers[i]!(new RunNodeContext(this, i, attempt), undefined);
     } catch (e) {
       this.nodeError(i, e);
       return;

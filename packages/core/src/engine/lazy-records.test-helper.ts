@@ -72,3 +72,25 @@ export function randomDagWorkflow(n: number, seed: number, fatal = false): Workf
   }
   return b.build() as Workflow<unknown, object>;
 }
+
+/** The bottom frame of a stack captured in a promise reaction that Node's tick queue drained (in JSON too). */
+const TICK_FRAME =
+  /(?:\n|\\n) {4}at process\.processTicksAndRejections \(node:internal\/process\/task_queues:\d+:\d+\)/g;
+
+/**
+ * `value` (events, records, a result's JSON) with the `processTicksAndRejections` frame dropped from every stack it
+ * holds. Whether a promise reaction runs under that frame or under V8's own microtask checkpoint (no JS frame) depends
+ * on what else the process queued (a virtual clock, a subscriber's `nextTick`), not on the engine: two runs of one
+ * workflow may differ there and nowhere else. Everything else is kept as is (keys, their order, undefined values).
+ */
+export function withoutTickFrames<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(TICK_FRAME, '') as T;
+  if (Array.isArray(value)) return value.map((v) => withoutTickFrames(v)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  // Plain objects only (null-prototype ones too, as `result.nodes`), rebuilt with their prototype.
+  if (proto !== null && proto !== Object.prototype) return value;
+  const out = Object.create(proto) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(value)) out[k] = withoutTickFrames(v);
+  return out as T;
+}

@@ -1,6 +1,6 @@
 import { isThenable } from '../compile/to-observable.js';
 import type { RunStatus } from '../contracts/events.js';
-import type { RunResult } from '../contracts/run-types.js';
+import type { NodeRecord, RunResult } from '../contracts/run-types.js';
 import { FlowlaneError, serializeError } from '../errors.js';
 import { nodeCancelled, workflowCancelled, workflowCompleted, workflowFailed } from './event-factory.js';
 import { LAZY_RECORDS_MIN_NODES, lazyRunResult } from './lazy-result.js';
@@ -141,7 +141,24 @@ function buildResult(x: RunState, status: RunStatus, durationMs: number): RunRes
       ...(error === undefined ? {} : { error }),
       durationMs,
     };
-  const lazy: RecordState = { ...state, redactor: undefined, serialize: (e) => serializeError(e) };
-  const fields = { executionId: x.executionId, workflow: x.workflow, status, outputs: x.outputs, error };
-  return lazyRunResult({ ...fields, durationMs }, () => nodeRecords(lazy));
+  const fields = { executionId: x.executionId, workflow: x.workflow, status, outputs: x.outputs, error, durationMs };
+  return lazyRunResult(fields, recordsLater(state));
+}
+
+/**
+ * The records' builder of a lazy result. A function of its own so that its closure holds the run's per-node state
+ * only, never the run (a closure made in {@link buildResult} would share its context, which holds the run).
+ */
+function recordsLater(state: RecordState): () => Record<string, NodeRecord> {
+  const lazy: RecordState = {
+    g: state.g,
+    st: state.st,
+    attempts: state.attempts,
+    dur: state.dur,
+    outputs: state.outputs,
+    extra: state.extra,
+    redactor: undefined,
+    serialize: (e) => serializeError(e),
+  };
+  return () => nodeRecords(lazy);
 }

@@ -1,4 +1,5 @@
 import type { CompiledGraph } from '../builder/compiled-graph.js';
+import type { NodeContext } from '../builder/types.js';
 import { type NodePlan, planWorkflow, type WorkflowPlan } from '../compile/node-plan.js';
 import { internalsOf, type Workflow } from '../workflow.js';
 import type { EngineServices } from './engine-services.js';
@@ -15,6 +16,12 @@ export interface RunPlan extends WorkflowPlan {
    * (`Execution.runPlain`) when the run has no scheduler and no resumed state and none of its parents was skipped.
    */
   readonly plain: Uint8Array;
+  /**
+   * Node `i`'s behaviour (`NodePlan.invoke`) in one array of functions: the ready-queue calls a plain node's without
+   * reading its definition or plan, two objects per node that a large run would otherwise touch once each (cache
+   * misses that cost more than the call).
+   */
+  readonly invokers: readonly ((ctx: NodeContext, error: unknown) => unknown)[];
   /** 1 for a node whose only operator is the engine's middleware (`middlewareOnly`): run without its chain. */
   readonly viaMiddleware: Uint8Array;
 }
@@ -30,7 +37,8 @@ export function planRun(rt: EngineServices, wf: Workflow<unknown, object>): RunP
     viaMiddleware[i] = middlewareOnly(rt, g.defs[i]!, nodes[i]!, g.standby[i] === 1) ? 1 : 0;
   }
   const chains = nodes.map((p, i) => buildNodeChain(rt, g.defs[i]!, p, g.standby[i] === 1));
-  return { nodes, chains, plain, viaMiddleware };
+  const invokers = nodes.map((p) => p.invoke);
+  return { nodes, chains, plain, viaMiddleware, invokers };
 }
 
 /** See {@link RunPlan.plain}. */
