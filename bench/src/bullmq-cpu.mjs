@@ -3,17 +3,20 @@
 // fresh processes (round k runs every variant once, in turn), so load changes hit every variant alike.
 //
 //   node src/bullmq-cpu.mjs [--procs=5] [--runs=10] [--warm=2] [--workers=1] [--concurrency=16] [--prof=DIR] \
-//     [raw] [raw-prio] [after=../] [before=/work/wt/before-s3]
+//     [raw] [raw-prio] [raw-bulk] [after=../] [before=/work/wt/before-s3]
 //
 // A variant `name=ROOT` loads `@flowlane/core` and `@flowlane/queue-bullmq` from the built tree at ROOT (its
 // `packages/core/dist` and `plugins/queue-bullmq/dist`); `raw` is plain Queue.add + QueueEvents + Worker, `raw-prio`
-// the same with every job prioritized as a Flowlane node without `priority` is (BullMQ's prioritized set). Each variant
+// the same with every job prioritized as a Flowlane node without `priority` is (BullMQ's prioritized set), `raw-bulk`
+// Flowlane-shaped jobs (format-2 data, own job ids, priority, kept an hour) sent in one `addBulk` per run, as a
+// coordinator sends a turn's dispatches, to a raw worker: BullMQ's share of a coordinator's cost. Each variant
 // process runs `--warm` untimed runs, then `--runs` timed runs of D2_NODES (default 1,000) nodes; CPU: the coordinator
 // by `process.cpuUsage()`, the worker from /proc (10 ms ticks), redis-server from `INFO cpu` (µs). Prints min and
 // median over processes of each part, per 1,000 jobs. `--prof=DIR` runs coordinator and worker with --cpu-prof.
 // `--workers=N` runs N worker processes (their CPU summed); each sees about 1/N of every run's jobs, so give it N times
 // the warm-up (`--warm`) to compare steady states. Env: D2_CALLS=1 prints Redis calls per 1,000 jobs by command,
-// D2_TRACE=1 the workers' CPU of every run, warm-ups included.
+// D2_TRACE=1 the workers' CPU of every run, warm-ups included, D2_GC=1 the coordinator's GC pauses by kind (ms per
+// 1,000 jobs, from `perf_hooks`).
 import 'reflect-metadata';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -117,12 +120,25 @@ if (mode === '--worker') {
     const opts = { removeOnComplete: { age: 60 }, removeOnFail: { age: 60 } };
     // raw-prio: every job with the BullMQ priority a Flowlane node without `priority` gets (prioritized set).
     if (kind === 'raw-prio') opts.priority = 1_048_576;
+    const bulkOpts = { priority: 1_048_576, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 3600 } };
+    let round = 0;
     once = async () => {
       done = 0;
       const all = new Promise((r) => {
         finish = r;
       });
-      await Promise.all(Array.from({ length: NODES }, (_, i) => queue.add('job', { i }, opts)));
+      if (kind === 'raw-bulk') {
+        // raw-bulk: Flowlane-shaped jobs (format-2 data, node id as name, own job ids, priority, kept an hour) in one
+        // addBulk, as the coordinator sends a turn's dispatches.
+        const r = ++round;
+        await queue.addBulk(
+          Array.from({ length: NODES }, (_, i) => ({
+            name: `n${i}`,
+            data: { f: 2, w: 'd2', v: '1', e: `run-${r}`, a: 1, p: '{"input":{}}', i },
+            opts: { ...bulkOpts, jobId: `run-${r}.n${i}.1.abcd${i.toString(36)}` },
+          })),
+        );
+      } else await Promise.all(Array.from({ length: NODES }, (_, i) => queue.add('job', { i }, opts)));
       await all;
     };
     close = async () => {
@@ -152,6 +168,22 @@ if (mode === '--worker') {
   };
   for (let k = 0; k < Number(warmS); k++) await traced();
   await admin.config('RESETSTAT');
+  // D2_GC=1: the coordinator's garbage-collection pauses during the timed runs, by kind.
+  const gc = {};
+  const { PerformanceObserver, constants: pc } = await import('node:perf_hooks');
+  const gcKinds = {
+    [pc.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [pc.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [pc.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [pc.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
+  };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = gcKinds[e.detail?.kind] ?? 'other';
+      gc[kind] = (gc[kind] ?? 0) + e.duration;
+    }
+  });
+  if (process.env.D2_GC) gcObserver.observe({ entryTypes: ['gc'] });
   const c0 = process.cpuUsage();
   const w0 = workersCpuMs();
   const r0 = await redisCpuMs(admin);
@@ -166,6 +198,11 @@ if (mode === '--worker') {
   for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g))
     calls[m[1]] = [Math.round(Number(m[2]) * per), Math.round(Number(m[3]) * per) / 1000];
   if (process.env.D2_CALLS) console.error(kind, JSON.stringify(calls));
+  if (process.env.D2_GC) {
+    gcObserver.disconnect();
+    const perJobs = Object.fromEntries(Object.entries(gc).map(([k, v]) => [k, Math.round(v * per * 10) / 10]));
+    console.error(kind, 'coordinator GC ms per 1,000 jobs:', JSON.stringify(perJobs));
+  }
   if (process.env.D2_TRACE) console.error(kind, `workers' CPU ms per run (${NODES} jobs):`, trace.join(' '));
   console.log(
     JSON.stringify({

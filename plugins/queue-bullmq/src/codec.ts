@@ -22,7 +22,8 @@ export function encodePayload(
   value: unknown,
   where: { nodeId: string; what: string; limit?: number | undefined },
 ): string {
-  const text = JSON.stringify(new Encoder(where).walk(value));
+  // Plain JSON data (most inputs and results) is its own encoding: no copy, no tags.
+  const text = JSON.stringify(isPlainJson(value, PLAIN_DEPTH) ? value : new Encoder(where).walk(value));
   const limit = where.limit ?? DEFAULT_MAX_PAYLOAD_BYTES;
   // A string of n UTF-16 units is at most 3n bytes: count them only when that could pass the limit.
   if (text.length * 3 > limit) {
@@ -31,6 +32,42 @@ export function encodePayload(
       throw new BullmqError('FL_BULLMQ_PAYLOAD_TOO_LARGE', { nodeId: where.nodeId, what: where.what, bytes, limit });
   }
   return text;
+}
+
+/** How deep {@link isPlainJson} looks; deeper data (or a cycle) takes the encoder's walk. */
+const PLAIN_DEPTH = 32;
+
+/**
+ * Whether `JSON.stringify(v)` is already `v`'s encoding: strings, finite numbers, booleans and null in arrays and plain
+ * objects (an object key holding `undefined` is dropped either way), no `"$fl"` key, no array hole or `undefined` item,
+ * at most `depth` levels. Allocates nothing; anything else (and every error) goes through the {@link Encoder}.
+ */
+function isPlainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth === 0) return false;
+  if (Array.isArray(v)) {
+    for (let k = 0; k < v.length; k++) if (!isPlainJson(v[k], depth - 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(v, TAG)) return false;
+  for (const k in v) {
+    if (!Object.hasOwn(v, k)) continue;
+    const x = (v as Record<string, unknown>)[k];
+    if (x !== undefined && !isPlainJson(x, depth - 1)) return false;
+  }
+  return true;
 }
 
 /**

@@ -223,12 +223,15 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       // Runs this engine resumed from their log: only they adopt the jobs (and child runs) a predecessor dispatched.
       // A fresh run reusing an earlier run's id (the node → job map is kept a day) must not get that run's results.
       const resumed = new Set<string>();
-      const lifecycle = api.events$.subscribe((e) => {
-        if (e.type === 'workflow.started') {
+      // A run watcher, not an `api.events$` subscriber: it is told once per run start and settle, and does not make the
+      // engine build an event object for every node event of every run (a listener on the engine's stream does).
+      api.watchRuns({
+        name: '@flowlane/queue-bullmq:resumed',
+        started(_run, e) {
           if (e.resumed === true) resumed.add(e.executionId);
           else resumed.delete(e.executionId);
-        } else if (e.type === 'workflow.completed' || e.type === 'workflow.failed' || e.type === 'workflow.cancelled')
-          resumed.delete(e.executionId);
+        },
+        settled: (_run, e) => void resumed.delete(e.executionId),
       });
       // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
       const runQueue = await createRunQueue({
@@ -407,7 +410,6 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       };
       return async () => {
         clearInterval(timer);
-        lifecycle.unsubscribe();
         // Redis unreachable (before or during the close): give up on what needs it instead of waiting forever
         // (ioredis queues commands until Redis is back); the runs this coordinator serves stall and are taken over.
         await closeOrForce(

@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import { decodePayload, encodePayload } from './codec.js';
 import { BullmqError } from './errors.js';
 import { checkLimiter } from './groups.js';
+import { JobAbort } from './job-abort.js';
 import {
   checkConnection,
   checkKeys,
@@ -150,7 +151,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   const fail = (nodeId: string, e: { message: string; code?: string | undefined; name?: string | undefined }) =>
     encodePayload({ ok: false, error: e }, { nodeId, what: 'error' });
 
-  const run = async (job: Job<NodeJobData>, _token?: string, signal?: AbortSignal): Promise<string> => {
+  // The jobs running here, by job id: the cancel channel and a forced close abort them. The processor takes no
+  // signal from BullMQ (it would make an AbortController for every job).
+  const running = new Map<string, JobAbort>();
+  const run = async (job: Job<NodeJobData>): Promise<string> => {
     const d = job.data as NodeJobData | LegacyNodeJobData;
     let nodeId: string;
     let data: NodeJobData;
@@ -182,20 +186,31 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
       actor?: Actor;
     };
     const send = (p: NodeProgress) => void job.updateProgress(p as object).catch(ignore);
-    const out = await runNodeOnWorker(engine, wf, {
-      executionId: data.e,
-      nodeId,
-      attempt: data.a,
-      input,
-      results: results ?? {},
-      actor,
-      signal: signal ?? new AbortController().signal,
-      workerId: id,
-      carrier: data.c,
-      onLog: (level, message, fields) =>
-        send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
-      onEvent: (name, payload) => send({ t: 'event', name, payload }),
-    });
+    const jobId = job.id ?? '';
+    const abort = new JobAbort();
+    running.set(jobId, abort);
+    let out: Awaited<ReturnType<typeof runNodeOnWorker>>;
+    try {
+      out = await runNodeOnWorker(engine, wf, {
+        executionId: data.e,
+        nodeId,
+        attempt: data.a,
+        input,
+        results: results ?? {},
+        actor,
+        // Read by core only when the node looks at ctx.signal or runs a command.
+        get signal() {
+          return abort.signal;
+        },
+        workerId: id,
+        carrier: data.c,
+        onLog: (level, message, fields) =>
+          send({ t: 'log', level, message, ...(fields === undefined ? {} : { fields }) }),
+        onEvent: (name, payload) => send({ t: 'event', name, payload }),
+      });
+    } finally {
+      if (running.get(jobId) === abort) running.delete(jobId);
+    }
     if (!out.ok) return fail(nodeId, out.error);
     try {
       return encodePayload({ ok: true, value: out.value }, { nodeId, what: 'result', limit: options.maxPayloadBytes });
@@ -217,7 +232,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
   worker.on('error', (e) => (options.engine?.logger ?? console).warn('bullmq worker error', { error: e.message }));
   await sub.subscribe(k.cancel);
   sub.on('message', (_channel: string, jobId: string) => {
-    worker.cancelJob(jobId, 'cancelled by the coordinator');
+    running.get(jobId)?.abort('cancelled by the coordinator');
   });
   const heartbeat = () => redis.zadd(k.workers, Date.now(), member).catch(() => undefined);
   await heartbeat();
@@ -242,7 +257,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Flowla
           },
           () => {
             // Their results could not be stored: abort the running jobs (ctx.signal) instead of letting them run on.
-            worker.cancelAllJobs('the worker closed while Redis was unreachable');
+            for (const a of running.values()) a.abort('the worker closed while Redis was unreachable');
             void worker.close(true).catch(() => undefined);
             void worker.disconnect().catch(() => undefined);
           },

@@ -85,4 +85,34 @@ describe('runNodeOnWorker', () => {
     expect(await run('each')).toEqual({ ok: true, value: [2, 4, 6] });
     await engine.close();
   });
+
+  it('reads the request signal only when the node asks for ctx.signal (a worker may make it then)', async () => {
+    const wf2 = workflow('signals', { version: '1' })
+      .addNode('ignores', () => 1)
+      .addNode('looks', (ctx) => ({ aborted: ctx.signal.aborted, reason: ctx.signal.reason as unknown }))
+      .build();
+    const engine = createEngine({});
+    let reads = 0;
+    const made = new AbortController();
+    made.abort('cancelled before the node looked');
+    const request = (nodeId: string) => ({
+      executionId: 'e3',
+      nodeId,
+      attempt: 1,
+      input: {},
+      results: {},
+      get signal() {
+        reads++;
+        return made.signal;
+      },
+    });
+    expect(await runNodeOnWorker(engine, wf2 as never, request('ignores'))).toEqual({ ok: true, value: 1 });
+    expect(reads).toBe(0);
+    expect(await runNodeOnWorker(engine, wf2 as never, request('looks'))).toEqual({
+      ok: true,
+      value: { aborted: true, reason: 'cancelled before the node looked' },
+    });
+    expect(reads).toBe(2);
+    await engine.close();
+  });
 });

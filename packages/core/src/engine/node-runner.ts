@@ -18,7 +18,11 @@ export interface RemoteNodeRequest {
   /** The results of the node's dependencies (what `ctx.results` shows). */
   readonly results: Readonly<Record<string, unknown>>;
   readonly actor?: Actor | undefined;
-  /** Aborted when the run is cancelled or the attempt times out on the coordinator. */
+  /**
+   * Aborted when the run is cancelled or the attempt times out on the coordinator. Read only when the node reads
+   * `ctx.signal` or runs a command (`ctx.exec`), so it may be a getter that makes the signal then (an `AbortController`
+   * per job costs more than most trivial nodes; a worker whose node never looks need not make one).
+   */
   readonly signal: AbortSignal;
   /** `ctx.workerId` and the default executor target. */
   readonly workerId?: string | undefined;

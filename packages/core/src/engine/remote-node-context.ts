@@ -32,7 +32,6 @@ export class RemoteNodeContext implements NodeContext {
   readonly executionId: string;
   readonly nodeId: string;
   readonly attempt: number;
-  readonly signal: AbortSignal;
   readonly actor: Actor | undefined;
   readonly workerId: string | undefined;
   readonly #rt: EngineServices;
@@ -57,9 +56,13 @@ export class RemoteNodeContext implements NodeContext {
     this.executionId = req.executionId;
     this.nodeId = def.id;
     this.attempt = req.attempt;
-    this.signal = req.signal;
     this.actor = req.actor;
     this.workerId = req.workerId;
+  }
+
+  /** Read from the request when the node (or its `exec`) first asks: a worker may make the signal on that read. */
+  get signal(): AbortSignal {
+    return this.#req.signal;
   }
 
   get idempotencyKey(): string {
