@@ -18,7 +18,10 @@ const worker = await createWorker({
   engine: { secrets: [createEnvSecretsProvider()] },
   concurrency: Number(concurrency),
   heartbeatInterval: 200,
-  lockDuration: 5000,
+  // A killed worker's jobs are found stalled within lockDuration + stalledInterval. At 5 s, a live worker's lock
+  // renewal (every lockDuration / 2) held up for seconds by a loaded CI machine could also lapse: its running jobs
+  // (maxStalledCount 0) then fail and run again, which the crash tests count as re-runs.
+  lockDuration: 10_000,
   stalledInterval: 1000,
   maxPayloadBytes: 1000,
 });
