@@ -95,6 +95,23 @@ describe('lazy result.nodes', () => {
     expect(built).toBe(1);
   });
 
+  it('a proxy of a result, an object inheriting from it and a copy of its descriptors read its records', () => {
+    const records: Record<string, NodeRecord> = { a: { status: 'success', attempts: 1, durationMs: 0, output: 1 } };
+    const make = (): RunResult =>
+      lazyRunResult(
+        { executionId: 'x', workflow: 'w', status: 'success', outputs: { a: 1 }, error: undefined, durationMs: 0 },
+        () => records,
+      );
+    // A reactive store (Vue's reactive(), valtio) wraps the result in a Proxy: the getter's `this` is the proxy.
+    const proxied = new Proxy(make(), {});
+    expect(proxied.nodes).toBe(records);
+    expect(proxied.nodes).toBe(records);
+    expect(Object.create(make()).nodes).toBe(records);
+    const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(make())) as RunResult;
+    expect(copy.nodes).toBe(records);
+    expect(JSON.stringify(new Proxy(make(), {}))).toContain('"nodes":{"a":');
+  });
+
   it.each([
     [1, false],
     [2, true],

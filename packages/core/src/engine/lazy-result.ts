@@ -20,14 +20,21 @@ export interface ResultFields {
   readonly durationMs: number;
 }
 
-/** A lazy result's builder, then its records once built (kept here only when the result cannot take them). */
+/** A lazy result's builder, then its records once built. */
 interface Pending {
   build: (() => Record<string, NodeRecord>) | undefined;
   records: Record<string, NodeRecord> | undefined;
 }
 
-/** Lazy results → their builders: the one shared getter below finds its result's here. */
-const pending = new WeakMap<object, Pending>();
+/**
+ * The key of a lazy result's {@link Pending}: a non-enumerable own property, so that `Object.keys`, spreading, JSON
+ * and `structuredClone` do not see it, while a read through a `Proxy` of the result (a reactive store's), an object
+ * that inherits from it or a copy of its property descriptors still finds it (a WeakMap keyed by the result did not:
+ * those read an empty `nodes`).
+ */
+const PENDING = Symbol('flowlane.lazyNodes');
+
+type Lazy = { readonly [PENDING]?: Pending };
 
 /**
  * The getter of every lazy `nodes`: one function for all results, so that all of them share one hidden class. A
@@ -35,27 +42,21 @@ const pending = new WeakMap<object, Pending>();
  * constant of the map), and maps live in the old generation: everything the getter reached (the run's state, then
  * its records) outlived the young generation with it. That cost more than building the records eagerly.
  */
-function nodesGetter(this: object): Record<string, NodeRecord> {
-  // The result itself, or an object that inherits from it.
-  let owner: object | null = this;
-  let p: Pending | undefined;
-  while (owner !== null && (p = pending.get(owner)) === undefined)
-    owner = Object.getPrototypeOf(owner) as object | null;
-  if (p === undefined || owner === null) return Object.create(null) as Record<string, NodeRecord>;
+function nodesGetter(this: Lazy): Record<string, NodeRecord> {
+  const p = this[PENDING];
+  if (p === undefined) return Object.create(null) as Record<string, NodeRecord>;
   if (p.records !== undefined) return p.records;
   const records = p.build!();
   p.build = undefined;
-  if (Object.isExtensible(owner) && Object.getOwnPropertyDescriptor(owner, 'nodes')?.configurable === true) {
-    Object.defineProperty(owner, 'nodes', { value: records, writable: true, enumerable: true, configurable: true });
-    pending.delete(owner);
-  } else p.records = records;
+  p.records = records;
+  if (Object.isExtensible(this) && Object.getOwnPropertyDescriptor(this, 'nodes')?.configurable === true)
+    Object.defineProperty(this, 'nodes', { value: records, writable: true, enumerable: true, configurable: true });
   return records;
 }
 
 /** Assigning `result.nodes` replaces the accessor with a data property, as assigning a data property would. */
 function nodesSetter(this: object, value: unknown): void {
   Object.defineProperty(this, 'nodes', { value, writable: true, enumerable: true, configurable: true });
-  pending.delete(this);
 }
 
 const NODES: PropertyDescriptor = { get: nodesGetter, set: nodesSetter, enumerable: true, configurable: true };
@@ -76,6 +77,6 @@ export function lazyRunResult(f: ResultFields, build: () => Record<string, NodeR
   // `error` absent (not undefined) when unset; every result without one has one shape, every one with one another.
   if (f.error !== undefined) (r as { error?: FlowlaneError }).error = f.error;
   (r as { durationMs?: number }).durationMs = f.durationMs;
-  pending.set(r, { build, records: undefined });
+  Object.defineProperty(r, PENDING, { value: { build, records: undefined } satisfies Pending });
   return r as unknown as RunResult;
 }
