@@ -40,6 +40,18 @@ describe('payload codec: plain JSON data is encoded as JSON, everything else as 
     expect(decodePayload(enc({ big: [1n] }))).toEqual({ big: [1n] });
   });
 
+  it('an own "__proto__" key (JSON.parse makes one) is dropped as before, whether or not other parts take tags', () => {
+    const own = JSON.parse('{"__proto__":{"admin":true},"b":2}') as Record<string, unknown>;
+    expect(enc(own)).toBe('{"b":2}');
+    expect(enc([own])).toBe('[{"b":2}]');
+    // The same object beside a tagged value (the encoder's walk) encoded the same before the plain-JSON path.
+    const mixed = decodePayload(enc({ at: new Date(0), own })) as { own: Record<string, unknown> };
+    expect(Object.keys(mixed.own)).toEqual(['b']);
+    const plain = decodePayload(enc({ own })) as { own: Record<string, unknown> };
+    expect(Object.keys(plain.own)).toEqual(['b']);
+    expect(Object.getPrototypeOf(plain.own)).toBe(Object.prototype);
+  });
+
   it('deep plain data round-trips; a cycle is still found', () => {
     let deep: Record<string, unknown> = { leaf: 1 };
     for (let k = 0; k < 50; k++) deep = { k, next: deep };

@@ -39,8 +39,9 @@ const PLAIN_DEPTH = 32;
 
 /**
  * Whether `JSON.stringify(v)` is already `v`'s encoding: strings, finite numbers, booleans and null in arrays and plain
- * objects (an object key holding `undefined` is dropped either way), no `"$fl"` key, no array hole or `undefined` item,
- * at most `depth` levels. Allocates nothing; anything else (and every error) goes through the {@link Encoder}.
+ * objects (an object key holding `undefined` is dropped either way), no `"$fl"` or own `"__proto__"` key, no array hole
+ * or `undefined` item, at most `depth` levels. Allocates nothing; anything else (and every error) goes through the
+ * {@link Encoder}.
  */
 function isPlainJson(v: unknown, depth: number): boolean {
   switch (typeof v) {
@@ -64,6 +65,9 @@ function isPlainJson(v: unknown, depth: number): boolean {
   if ((proto !== Object.prototype && proto !== null) || Object.hasOwn(v, TAG)) return false;
   for (const k in v) {
     if (!Object.hasOwn(v, k)) continue;
+    // An own "__proto__" key (as JSON.parse makes): the encoder's copy drops it (assigning it sets the copy's
+    // prototype), and so must this path, or it would depend on the rest of the value whether it is sent.
+    if (k === '__proto__') return false;
     const x = (v as Record<string, unknown>)[k];
     if (x !== undefined && !isPlainJson(x, depth - 1)) return false;
   }
