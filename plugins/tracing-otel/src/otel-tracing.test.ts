@@ -3,10 +3,11 @@ import { startHttpReceiver } from '@flowlane/testing';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BasicTracerProvider, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OtelTracingError } from './errors.js';
 import { inMemory, quiet, useContextManager } from './otel.test-helper.js';
 import { otelTracing } from './otel-tracing.js';
+import { executorsOfDescription } from './run-tracer.js';
 
 useContextManager();
 
@@ -92,6 +93,39 @@ describe('otelTracing with the SDK in-memory exporter', () => {
     expect(build.events.map((e) => [e.name, e.attributes?.['log.message']])).toEqual([['log', 'building']]);
     // The attempt's span was the active context inside the node function.
     expect(seenActive).toBe(build.spanContext().spanId);
+  });
+
+  it("reads each run's node executors without describing its workflow (api.runGraph); from a description on an older core", async () => {
+    const { exporter, tracerProvider } = inMemory();
+    engine = createEngine({ plugins: [otelTracing({ tracerProvider })], logger: quiet });
+    const wf = workflow('no-describe')
+      .addNode('a', () => 1)
+      .chain('b', () => 2, { executor: 'local' })
+      .build();
+    const toJSON = vi.spyOn(Object.getPrototypeOf(wf) as { toJSON(): unknown }, 'toJSON');
+    try {
+      expect((await engine.run(wf, {}).result).status).toBe('success');
+      expect(toJSON).not.toHaveBeenCalled();
+    } finally {
+      toJSON.mockRestore();
+    }
+    const nodes = exporter.getFinishedSpans().filter((x) => x.name.startsWith('node '));
+    expect(nodes.map((x) => x.attributes['flowlane.executor'])).toEqual(['local', 'local']);
+    // The fallback for a core without api.runGraph: the same map from the run's description.
+    const map = executorsOfDescription({
+      name: 'w',
+      nodes: [
+        { id: 'a', kind: 'task', dependsOn: [], options: {} },
+        { id: 'b', kind: 'task', dependsOn: [], options: { executor: 'ssh' } },
+        { id: 'c', kind: 'task', dependsOn: [], options: { executor: { name: 'docker', target: 'box' } } },
+      ],
+      edges: [],
+      groups: [],
+    } as never);
+    expect([...(map ?? [])]).toEqual([
+      ['b', 'ssh'],
+      ['c', 'docker'],
+    ]);
   });
 
   it('marks a failed run and its failing node with ERROR status and the error code', async () => {

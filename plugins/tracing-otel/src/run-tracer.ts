@@ -48,9 +48,24 @@ export const Attr = {
 
 interface RunState {
   readonly span: Span;
-  readonly executors: Map<string, string> | undefined;
+  readonly executors: ReadonlyMap<string, string> | undefined;
   /** Open attempt spans by node id. */
   readonly nodes: Map<string, Span>;
+}
+
+/**
+ * The executor of each node that names one, by node id, from a workflow description (`api.describeRun`): for a core
+ * older than `api.runGraph`, which gives this map without describing the workflow.
+ */
+export function executorsOfDescription(
+  description: WorkflowDescription | undefined,
+): ReadonlyMap<string, string> | undefined {
+  let executors: Map<string, string> | undefined;
+  for (const n of description?.nodes ?? []) {
+    const ex = executorOf(n.options);
+    if (ex !== undefined) (executors ??= new Map()).set(n.id, ex);
+  }
+  return executors;
 }
 
 const executorOf = (options: Readonly<Record<string, unknown>>): string | undefined => {
@@ -74,7 +89,8 @@ function recordError(span: Span, error: SerializedError): void {
 
 export class RunTracer {
   readonly #tracer: Tracer;
-  readonly #describe: (id: string) => WorkflowDescription | undefined;
+  /** The executors of run `id`'s nodes that do not run on `local` (read once, when the run starts). */
+  readonly #executors: (id: string) => ReadonlyMap<string, string> | undefined;
   readonly #extra: Attributes;
   readonly #runs = new Map<string, RunState>();
   /**
@@ -85,9 +101,9 @@ export class RunTracer {
   /** Run spans opened before their `workflow.started` (durable runs: their context goes into the log first). */
   readonly #opened = new Map<string, Span>();
 
-  constructor(tracer: Tracer, describe: (id: string) => WorkflowDescription | undefined, extra: Attributes) {
+  constructor(tracer: Tracer, executors: (id: string) => ReadonlyMap<string, string> | undefined, extra: Attributes) {
     this.#tracer = tracer;
-    this.#describe = describe;
+    this.#executors = executors;
     this.#extra = extra;
   }
 
@@ -263,12 +279,7 @@ export class RunTracer {
       const span = (nodeId === undefined ? undefined : p?.nodes.get(nodeId)) ?? p?.span;
       if (span !== undefined) parent = trace.setSpan(parent, span);
     }
-    const description = this.#describe(e.executionId);
-    let executors: Map<string, string> | undefined;
-    for (const n of description?.nodes ?? []) {
-      const ex = executorOf(n.options);
-      if (ex !== undefined) (executors ??= new Map()).set(n.id, ex);
-    }
+    const executors = this.#executors(e.executionId);
     const attributes: Attributes = {
       ...this.#extra,
       [Attr.WORKFLOW]: e.workflow,
