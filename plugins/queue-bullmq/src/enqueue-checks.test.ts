@@ -1,8 +1,10 @@
 import { createEngine, workflow } from '@flowlane/core';
 import { type RedisService, startRedis } from '@flowlane/testing';
+import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bullmqDispatch } from './dispatch.js';
 import { BullmqError } from './errors.js';
+import { ENQUEUED_RUNS_QUEUE, runJobId } from './run-jobs.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const wf = workflow('enqueue-checks')
@@ -34,6 +36,22 @@ describe('engine.enqueue checks and setup against a real Redis', () => {
       expect(result.outputs.echo).toEqual({ at: new Date(0), n: 7n });
     } finally {
       await Promise.all([client.close(), coordinator.close()]);
+    }
+  });
+
+  it('an enqueue started just before a graceful close finishes (its job stored) instead of failing as its connection closes', async () => {
+    const runs = new Queue(ENQUEUED_RUNS_QUEUE, { connection: { url: redis.url }, prefix: 'flowlane' });
+    try {
+      for (let k = 0; k < 5; k++) {
+        const producer = createEngine({ plugins: [bullmqDispatch({ connection: redis.url })], logger: quiet });
+        await producer.ready();
+        const enqueuing = producer.enqueue(wf, { k }, { executionId: `closing-${k}` });
+        await producer.close();
+        await expect(enqueuing).resolves.toMatchObject({ executionId: `closing-${k}` });
+        expect((await runs.getJob(runJobId(`closing-${k}`)))?.data).toBeDefined();
+      }
+    } finally {
+      await runs.close();
     }
   });
 

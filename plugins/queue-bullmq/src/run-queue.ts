@@ -64,6 +64,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   // Enqueues in progress. A graceful close lets them finish; a forced one (Redis unreachable: a command may never
   // answer, ioredis keeps it for a reconnect that never comes once the plugin closes) cuts them short.
   const enqueues = new Set<(e: Error) => void>();
+  const enqueuing = new Set<Promise<void>>();
   const rejectWaiters = () => {
     for (const set of waiters.values())
       for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
@@ -239,7 +240,13 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
-      await untilClosed(enqueue(run));
+      const p = untilClosed(enqueue(run));
+      enqueuing.add(p);
+      try {
+        await p;
+      } finally {
+        enqueuing.delete(p);
+      }
     },
     result(executionId, options) {
       return await_(ENQUEUED_RUNS_QUEUE, executionId, {}, options?.signal);
@@ -254,6 +261,10 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
         await closeOrForce(
           redis,
           async () => {
+            // Enqueues already started finish first (their job stored or a typed error), not cut by the connections
+            // closing under them: that failed them with ioredis' "Connection is closed." and could leave the run id
+            // claimed for a day with no job.
+            await Promise.allSettled(enqueuing);
             await server?.close();
             await Promise.all(readers.map((qe) => qe.close().catch(() => undefined)));
             await Promise.all([...queues.values()].map((q) => q.close()));
