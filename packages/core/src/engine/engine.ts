@@ -274,7 +274,12 @@ export class Engine {
     cancelRunById(this.#core, executionId, reason, options?.actor);
   }
 
-  /** Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. */
+  /**
+   * Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. Plugin setup still running
+   * is awaited first (a plugin cannot be disposed halfway through its setup): a plugin whose `setup` never settles —
+   * e.g. one that waits without a timeout for a service that is down — keeps `close()` waiting too, so give setup
+   * work its own deadline (the Redis-based plugins of this repository bound their first connection by `connectTimeout`).
+   */
   close(): Promise<void> {
     return shutDownEngine(this.#core);
   }
