@@ -61,23 +61,14 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   let server: RunServer | undefined;
   let closed = false;
   let closing: Promise<void> | undefined;
-  // Enqueues in progress. A graceful close lets them finish; a forced one (Redis unreachable: a command may never
-  // answer, ioredis keeps it for a reconnect that never comes once the plugin closes) cuts them short.
-  const enqueues = new Set<(e: Error) => void>();
-  const enqueuing = new Set<Promise<void>>();
+  // Enqueues in progress, each with the function that cuts it short. A graceful close waits for them; a forced one
+  // (Redis unreachable: a command may never answer, ioredis keeps it for a reconnect that never comes once the plugin
+  // closes) cuts them short.
+  const enqueuing = new Map<Promise<void>, (e: Error) => void>();
   const rejectWaiters = () => {
     for (const set of waiters.values())
       for (const w of set) w.reject(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'waiting for a run' }));
     waiters.clear();
-  };
-  /** `p`, or `FL_BULLMQ_CLOSED` if the run queue is aborted first. */
-  const untilClosed = <T>(p: Promise<T>): Promise<T> => {
-    let cut!: (e: Error) => void;
-    const closing = new Promise<never>((_, reject) => {
-      cut = reject;
-    });
-    enqueues.add(cut);
-    return Promise.race([p, closing]).finally(() => enqueues.delete(cut));
   };
 
   const queueOf = (name: string): Queue => {
@@ -240,8 +231,12 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
   const queue: BullmqRunQueue = {
     async enqueue(run) {
       if (closed) throw new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' });
-      const p = untilClosed(enqueue(run));
-      enqueuing.add(p);
+      let cut!: (e: Error) => void;
+      const cutShort = new Promise<never>((_, reject) => {
+        cut = reject;
+      });
+      const p = Promise.race([enqueue(run), cutShort]);
+      enqueuing.set(p, cut);
       try {
         await p;
       } finally {
@@ -264,7 +259,7 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
             // Enqueues already started finish first (their job stored or a typed error), not cut by the connections
             // closing under them: that failed them with ioredis' "Connection is closed." and could leave the run id
             // claimed for a day with no job.
-            await Promise.allSettled(enqueuing);
+            await Promise.allSettled(enqueuing.keys());
             await server?.close();
             await Promise.all(readers.map((qe) => qe.close().catch(() => undefined)));
             await Promise.all([...queues.values()].map((q) => q.close()));
@@ -279,8 +274,8 @@ export async function createRunQueue(deps: RunQueueDeps): Promise<BullmqRunQueue
       closed = true;
       rejectWaiters();
       // Whether such an enqueue's job was stored is unknown (its commands may have reached Redis before it died).
-      for (const cut of enqueues) cut(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' }));
-      enqueues.clear();
+      for (const cut of enqueuing.values()) cut(new BullmqError('FL_BULLMQ_CLOSED', { operation: 'engine.enqueue()' }));
+      enqueuing.clear();
       // Nothing here awaits Redis: BullMQ's own connections are dropped, the runs being run stall (taken over once
       // their locks expire).
       server?.abort();
