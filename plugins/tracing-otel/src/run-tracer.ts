@@ -89,7 +89,7 @@ function recordError(span: Span, error: SerializedError): void {
 
 export class RunTracer {
   readonly #tracer: Tracer;
-  /** The executors of run `id`'s nodes that do not run on `local` (read once, when the run starts). */
+  /** The executor of run `id`'s nodes that name one other than `local`, by node id (read once, when the run starts). */
   readonly #executors: (id: string) => ReadonlyMap<string, string> | undefined;
   readonly #extra: Attributes;
   readonly #runs = new Map<string, RunState>();
