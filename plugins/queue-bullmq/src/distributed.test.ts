@@ -167,11 +167,18 @@ describe('bullmqDispatch + createWorker with real worker processes and a real Re
         if (e.type === 'node.completed' && ++done >= 300) armed = true;
       });
       // Once 300 nodes are done, kill -9 the victim while it runs one of the 250 ms nodes (so it has a job in flight).
+      // It is frozen (SIGSTOP) before the second look: a node seen running can no longer finish between the look and
+      // the kill, which a loaded machine once allowed (the kill then found nothing in flight and nothing was retried).
       const killer = (async () => {
         while (!killed && !finished) {
           if (armed && (await svc.client.scard('test:long:cpu-1')) > 0) {
-            killed = true;
-            victim.proc.kill('SIGKILL');
+            victim.proc.kill('SIGSTOP');
+            // What it sent before it stopped reaches Redis.
+            await new Promise((r) => setTimeout(r, 50));
+            if ((await svc.client.scard('test:long:cpu-1')) > 0) {
+              killed = true;
+              victim.proc.kill('SIGKILL');
+            } else victim.proc.kill('SIGCONT');
           } else await new Promise((r) => setTimeout(r, 5));
         }
       })();
