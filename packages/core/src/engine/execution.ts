@@ -208,17 +208,60 @@ export class Execution extends RunServices implements Run {
     else this.succeed(i, r);
   }
 
+  /**
+   * The time of a node whose native promise just fulfilled (its `then` callback runs now). A clock read is a system
+   * call that costs as much as a small node's whole step on some machines, and a wave of async nodes fulfils in one
+   * microtask checkpoint, so the callbacks share one read: a callback that runs before the microtask queued at the
+   * last read ({@link #closeWindow}) was itself queued before that read, so its promise fulfilled before it, and the
+   * run's latest reading (`now`, never earlier than that read) is a time at or after the node's completion — as a
+   * fresh read would be, only closer. The window opens only while other promises of the run are awaited; other
+   * thenables (which may call back at any time) and subclasses of Promise always read the clock.
+   */
+  #settledAt(): number {
+    if (this.#window) return this.now;
+    this.#window = true;
+    queueMicrotask((this.#closeWindow ??= () => (this.#window = false)));
+    return this.rt.clock.now();
+  }
+
+  /** Native promises of this run's nodes whose `then` callbacks have not run yet. */
+  #awaited = 0;
+  /** True from a clock read in {@link #settledAt} until the microtask queued by that read runs. */
+  #window = false;
+  #closeWindow: (() => boolean) | undefined;
+
   /** Node `i` returned an object: a promise settles it through `then`, an observable through its last value. */
   #settleLater(i: number, r: object): void {
-    // 1 promise, 2 observable; reading a returned value can throw too (a revoked Proxy).
+    // 1 promise (3 a native one, whose callbacks run as microtask jobs: see #settledAt), 2 observable; reading a
+    // returned value can throw too (a revoked Proxy).
     let kind: number;
     try {
-      kind = typeof (r as PromiseLike<unknown>).then === 'function' ? 1 : isObservable(r) ? 2 : 0;
+      kind =
+        typeof (r as PromiseLike<unknown>).then === 'function'
+          ? r.constructor === Promise
+            ? 3
+            : 1
+          : isObservable(r)
+            ? 2
+            : 0;
     } catch (e) {
       this.nodeError(i, e);
       return;
     }
-    if (kind === 1)
+    if (kind === 3) {
+      this.#awaited++;
+      (r as Promise<unknown>).then(
+        (v) => {
+          // The last awaited promise outside a window has no one to share a read with (a chain of async nodes).
+          const others = --this.#awaited > 0;
+          this.succeed(i, v, undefined, others || this.#window ? this.#settledAt() : this.rt.clock.now());
+        },
+        (e: unknown) => {
+          this.#awaited--;
+          this.nodeError(i, e);
+        },
+      );
+    } else if (kind === 1)
       (r as PromiseLike<unknown>).then(
         (v) => this.succeed(i, v),
         (e: unknown) => this.nodeError(i, e),

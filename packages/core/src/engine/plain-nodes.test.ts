@@ -1,4 +1,4 @@
-import { of } from 'rxjs';
+import { asyncScheduler, of, type SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { NodeOptions } from '../builder/types.js';
 import { workflow } from '../builder/workflow-builder.js';
@@ -129,4 +129,74 @@ describe('plain nodes', () => {
       expect(fast.result).toEqual(general.result);
     },
   );
+});
+
+describe('the completion time of async nodes', () => {
+  /** A clock whose time is the number of reads so far: a node's time shows which read it got. */
+  function countingClock(): SchedulerLike & { reads: number } {
+    const clock = {
+      reads: 0,
+      now: () => ++clock.reads,
+      schedule: asyncScheduler.schedule.bind(asyncScheduler),
+    };
+    return clock as SchedulerLike & { reads: number };
+  }
+
+  /** root → `width` async nodes (`late` of them fulfil a macrotask later) → sink; the run's events by node. */
+  async function wave(width: number, late: ReadonlySet<number>) {
+    const clock = countingClock();
+    const engine = makeEngine({ clock, logger: quiet });
+    // biome-ignore lint/suspicious/noExplicitAny: a builder whose node ids are only known at run time.
+    let b: any = workflow('wave').addNode('root', async () => 1);
+    const ids = Array.from({ length: width }, (_, k) => `w${k}`);
+    for (let k = 0; k < width; k++)
+      b = b.addNode(
+        ids[k],
+        late.has(k)
+          ? async () => {
+              await new Promise((r) => setImmediate(r));
+              return 1;
+            }
+          : async () => 1,
+        { dependsOn: ['root'] },
+      );
+    b = b.addNode('sink', async () => 1, { dependsOn: ids });
+    const run = engine.run(b.build(), {});
+    const result: RunResult = await run.result;
+    expect(result.status).toBe('success');
+    const events: FlowEvent[] = [];
+    run.events$.subscribe((e) => events.push(e));
+    const started = new Map<string, number>();
+    const completed = new Map<string, { timestamp: number; durationMs: number }>();
+    for (const e of events) {
+      if (e.type === 'node.started') started.set(e.nodeId, e.timestamp);
+      if (e.type === 'node.completed') completed.set(e.nodeId, e);
+    }
+    return { reads: clock.reads, events, started, completed, ids };
+  }
+
+  it('is one clock read for a wave that fulfils in one microtask checkpoint, never before the node started', async () => {
+    const { reads, events, started, completed, ids } = await wave(200, new Set());
+    // Without sharing: one read per node (202) plus the run's own.
+    expect(reads).toBeLessThan(20);
+    const times = ids.map((id) => completed.get(id)!.timestamp);
+    expect(new Set(times).size).toBe(1);
+    for (const [id, c] of completed) {
+      expect(c.timestamp).toBeGreaterThanOrEqual(started.get(id)!);
+      expect(c.durationMs).toBe(c.timestamp - started.get(id)!);
+    }
+    expect(started.get('sink')).toBeGreaterThanOrEqual(Math.max(...times));
+    const stamps = events.map((e) => e.timestamp);
+    expect(stamps).toEqual([...stamps].sort((x, y) => x - y));
+  });
+
+  it('is a fresh read for a node that fulfils after the wave (its callback was queued after the shared read)', async () => {
+    const { completed, ids } = await wave(50, new Set([7, 31]));
+    const wave0 = completed.get(ids[0]!)!.timestamp;
+    for (let k = 0; k < ids.length; k++) {
+      const t = completed.get(ids[k]!)!.timestamp;
+      if (k === 7 || k === 31) expect(t).toBeGreaterThan(wave0);
+      else expect(t).toBe(wave0);
+    }
+  });
 });
