@@ -276,9 +276,9 @@ export class Engine {
 
   /**
    * Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. Plugin setup still running
-   * is awaited first (a plugin cannot be disposed halfway through its setup): a plugin whose `setup` never settles —
-   * e.g. one that waits without a timeout for a service that is down — keeps `close()` waiting too, so give setup
-   * work its own deadline (the Redis-based plugins of this repository bound their first connection by `connectTimeout`).
+   * is told to stop (`api.signal` is aborted) and awaited at most 5 s: a plugin cannot be disposed halfway through its
+   * setup. A setup that ignores the signal is left behind — `ready()` rejects with `FL_ENGINE_CLOSED`, runs waiting
+   * for it fail with that error, and the plugin is torn down whenever its setup settles — so `close()` always settles.
    */
   close(): Promise<void> {
     return shutDownEngine(this.#core);
