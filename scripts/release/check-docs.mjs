@@ -119,7 +119,8 @@ for (const s of snippets)
   ))
     if (!m[1].startsWith('node:'))
       bare.add(m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0]);
-for (const name of bare) {
+// A package's own types, or its DefinitelyTyped package (`dockerode` → `@types/dockerode`), as the reader installs.
+for (const name of [...bare].flatMap((n) => [n, `@types/${n.replace(/^@/, '').replace('/', '__')}`])) {
   if (linked.has(name)) continue;
   const found = searchDirs.map((d) => join(d, name)).find(existsSync);
   if (found) link(name, found);
