@@ -113,6 +113,6 @@ describe('documentation snippets run', () => {
       } finally {
         log.mockRestore();
       }
-    });
+    }, 30_000); // the first import transforms core's whole source: seconds on a loaded machine
   }
 });
