@@ -55,13 +55,19 @@ export function keys(prefix: string) {
   };
 }
 
+/** The start of every node job id of run `executionId` (see {@link jobIdOf}): a coordinator makes it once per run. */
+export function jobIdRunPart(executionId: string): string {
+  return `${encodeURIComponent(executionId)}.`;
+}
+
 /**
- * A node attempt's job id (BullMQ job ids may not contain ':'). `nonce` makes it unique per dispatch: BullMQ ignores
- * an `add` whose job id exists (kept for an hour after it finishes), so a node sent again under the id of an earlier
- * dispatch would silently get that old job back instead of running.
+ * A node attempt's job id, `<executionId>.<nodeId>.<attempt>.<nonce>` URI-encoded (BullMQ job ids may not contain
+ * ':'); `runPart` is {@link jobIdRunPart} of the run. `nonce` makes it unique per dispatch: BullMQ ignores an `add`
+ * whose job id exists (kept for an hour after it finishes), so a node sent again under the id of an earlier dispatch
+ * would silently get that old job back instead of running.
  */
-export function jobIdOf(executionId: string, nodeId: string, attempt: number, nonce?: string): string {
-  const base = `${encodeURIComponent(executionId)}.${encodeURIComponent(nodeId)}.${attempt}`;
+export function jobIdOf(runPart: string, nodeId: string, attempt: number, nonce?: string): string {
+  const base = `${runPart}${encodeURIComponent(nodeId)}.${attempt}`;
   return nonce === undefined ? base : `${base}.${nonce}`;
 }
 
