@@ -145,7 +145,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           "cannot be combined with the engine's resume: 'auto' (the run queue already hands a crashed coordinator's runs to another coordinator); use resume: 'manual' on serving coordinators",
         );
       const redis: Redis = connect(options.connection, where);
-      await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
+      // A core older than api.signal has none: the wait is then bounded by connectTimeout alone.
+      await reachable(redis, options.connection, options.connectTimeout ?? 10_000, api.signal);
       // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
       const own = redis.duplicate({ enableAutoPipelining: true });
       // Its failures reach the commands that fail (and the logs of the BullMQ objects); no unhandled 'error' events.

@@ -136,8 +136,9 @@ export function checkKeys(where: string, options: object, known: readonly string
 }
 
 /** Waits for `PING`; `FL_BULLMQ_UNREACHABLE` (URL redacted) after `ms`. Disconnects `redis` on failure. */
-export async function reachable(redis: Redis, url: string, ms: number): Promise<void> {
+export async function reachable(redis: Redis, url: string, ms: number, signal?: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   let last = 'no answer';
   redis.on('error', (e: Error) => {
     last = e.message;
@@ -147,13 +148,19 @@ export async function reachable(redis: Redis, url: string, ms: number): Promise<
       redis.ping(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('timeout')), ms);
+        // engine.close() during setup (core's api.signal): stop waiting for Redis at once.
+        onAbort = () => reject(signal!.reason);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } catch {
     redis.disconnect();
+    if (signal?.aborted) throw signal.reason;
     throw new BullmqError('FL_BULLMQ_UNREACHABLE', { url: redactUrl(url), ms, reason: redactUrl(last) });
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
