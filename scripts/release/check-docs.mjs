@@ -19,6 +19,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { jsdocLines } from './jsdoc-lines.mjs';
 import { repoRoot, workspacePackages } from './workspace.mjs';
 
 const started = Date.now();
@@ -80,23 +81,7 @@ for (const doc of docs) collect(doc, 'markdown', readFileSync(doc, 'utf8').split
 for (const src of sources) {
   const text = readFileSync(src, 'utf8');
   if (!text.includes('```')) continue;
-  // Inside a /** … */ comment the line ` *   text` reads `  text` (the leading ` * ` stripped); every other line
-  // reads `\0`, so a block never runs past its comment.
-  const lines = [];
-  let inDoc = false;
-  for (const raw of text.split('\n')) {
-    if (!inDoc && /^\s*\/\*\*/.test(raw)) inDoc = true;
-    lines.push(
-      inDoc
-        ? raw
-            .replace(/^\s*\/\*\*\s?/, '')
-            .replace(/^\s*\*(?!\/) ?/, '')
-            .replace(/\s*\*\/\s*$/, '')
-        : '\0',
-    );
-    if (raw.includes('*/')) inDoc = false;
-  }
-  collect(src, 'jsdoc', lines);
+  collect(src, 'jsdoc', jsdocLines(text));
 }
 
 // The reader's project: the built workspace packages under their names, and the third-party packages the snippets

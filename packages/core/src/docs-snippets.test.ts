@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { jsdocLines } from '../../../scripts/release/jsdoc-lines.mjs';
 
 // Every ```ts block of the docs that imports @flowlane/core is a complete program: run each one against the source.
 // So is every JSDoc ```ts block of core's own sources that imports nothing but @flowlane/core (and node: built-ins)
@@ -44,20 +45,7 @@ const snippets = docs.flatMap((doc) => {
 
 /** The JSDoc ```ts blocks of one source file (the leading ` * ` stripped), with the line each starts on. */
 function jsdocBlocks(file: string): { line: number; code: string }[] {
-  const lines: string[] = [];
-  let inDoc = false;
-  for (const raw of readFileSync(file, 'utf8').split('\n')) {
-    if (!inDoc && /^\s*\/\*\*/.test(raw)) inDoc = true;
-    lines.push(
-      inDoc
-        ? raw
-            .replace(/^\s*\/\*\*\s?/, '')
-            .replace(/^\s*\*(?!\/) ?/, '')
-            .replace(/\s*\*\/\s*$/, '')
-        : '\0',
-    );
-    if (raw.includes('*/')) inDoc = false;
-  }
+  const lines = jsdocLines(readFileSync(file, 'utf8'));
   const blocks: { line: number; code: string }[] = [];
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] !== '```ts') continue;
@@ -113,6 +101,6 @@ describe('documentation snippets run', () => {
       } finally {
         log.mockRestore();
       }
-    });
+    }, 30_000); // the first import transforms core's whole source: seconds on a loaded machine
   }
 });
