@@ -81,32 +81,26 @@ export class CompactEventLog {
     this.#count++;
   }
 
-  /**
-   * Appends every held event to `out` as an object, in emission order, and empties this tail. `out` grows once, to
-   * its final length: pushing 200k events one by one left a chain of ever larger copies (3× the final array, each
-   * over the large-object threshold) in the old generation while the log was read.
-   */
+  /** Appends every held event to `out` as an object, in emission order, and empties this tail. */
   drainInto(out: FlowEvent[]): void {
     const nums = this.#nums;
     const len = this.#len;
     const objects = this.#objects;
     const ids = this.#ids;
     const src = this.#src;
-    let at = out.length;
-    out.length = at + this.#count;
     let k = 0;
     while (k < len) {
       const head = nums[k]!;
       const kind = head % 4;
       const index = (head - kind) / 4;
       if (kind === STARTED) {
-        out[at++] = nodeStarted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, undefined);
+        out.push(nodeStarted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, undefined));
         k += 3;
       } else if (kind === COMPLETED) {
-        out[at++] = nodeCompleted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, nums[k + 3]!);
+        out.push(nodeCompleted(src, nums[k + 2]!, ids[index]!, nums[k + 1]!, nums[k + 3]!));
         k += 4;
       } else {
-        out[at++] = objects[index]!;
+        out.push(objects[index]!);
         k += 1;
       }
     }
