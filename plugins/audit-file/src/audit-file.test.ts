@@ -193,6 +193,37 @@ describe('openAuditLog', () => {
     });
   });
 
+  it('refuses to continue a log cut short at the end, or whose head file is gone (reopening used to rewrite the head and hide it)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'audit.jsonl');
+    const log = await openAuditLog({ path, hmacKey: KEY });
+    for (let n = 0; n < 5; n++) await log.append(rec(n));
+    await log.close();
+    const text = await readFile(path, 'utf8');
+    const head = await readFile(`${path}.head`, 'utf8');
+    await writeFile(path, `${text.split('\n').slice(0, 3).join('\n')}\n`);
+    const cut = await openAuditLog({ path, hmacKey: KEY }).catch((e: unknown) => e);
+    expect(AuditFileError.is(cut, 'FL_AUDIT_CORRUPT') && cut.details.reason).toContain('truncated');
+    // The evidence stays: the verifier still reports the truncation, and the failed open released the lock.
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: false, brokenAt: 4 });
+    expect(await readdir(dir)).not.toContain('audit.jsonl.lock');
+    // The whole log back, but its head deleted, or the head claiming a record the log lacks.
+    await writeFile(path, text);
+    const { unlink } = await import('node:fs/promises');
+    await unlink(`${path}.head`);
+    await expect(openAuditLog({ path, hmacKey: KEY })).rejects.toMatchObject({
+      code: 'FL_AUDIT_CORRUPT',
+      message: expect.stringContaining('head file is missing'),
+    });
+    await writeFile(`${path}.head`, head.replace(/"seq":5/, '"seq":6'));
+    await expect(openAuditLog({ path, hmacKey: KEY })).rejects.toMatchObject({ code: 'FL_AUDIT_CORRUPT' });
+    await writeFile(`${path}.head`, head);
+    const again = await openAuditLog({ path, hmacKey: KEY });
+    expect(again.seq).toBe(5);
+    await again.close();
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: true, records: 5 });
+  });
+
   it('refuses a second writer on the same path in this process (FL_AUDIT_LOCKED) until the first closes', async () => {
     const path = join(await tempDir(), 'audit.jsonl');
     const first = await openAuditLog({ path });

@@ -138,10 +138,11 @@ function checkLine(line: string, seq: number, prev: string, key: Uint8Array | un
   return { hash: hash as string };
 }
 
-type Head = { seq: number; hash: string } | { error: string };
+/** The head file's content: the last (seq, hash) its writer made durable, or why it cannot be trusted. */
+export type Head = { seq: number; hash: string } | { error: string };
 
 /** Read `<path>.head` (absent → undefined). */
-async function readHead(path: string, key: Uint8Array | undefined): Promise<Head | undefined> {
+export async function readHead(path: string, key: Uint8Array | undefined): Promise<Head | undefined> {
   let text: string;
   try {
     text = await readFile(headPath(path), 'utf8');
