@@ -30,6 +30,24 @@ describe('openSecretsFile', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
+  it('stores a secret named "__proto__" like any other (it was dropped while set() resolved)', async () => {
+    const path = join(await tempDir(), 'secrets.enc');
+    const key = newKey();
+    const f = await openSecretsFile(path, { key, create: true });
+    await f.set('__proto__', 'proto-value');
+    await f.set('constructor', 'ctor-value');
+    expect(await f.list()).toEqual(['__proto__', 'constructor']);
+    expect(await f.get('__proto__')).toBe('proto-value');
+    const engine = createEngine({ plugins: [secretsFile({ path, key })] });
+    const wf = workflow('proto')
+      .addNode('read', async (ctx) => (await ctx.getSecret('__proto__')) === 'proto-value')
+      .build();
+    expect((await engine.run(wf).result).outputs.read).toBe(true);
+    await engine.close();
+    expect(await f.delete('__proto__')).toBe(true);
+    expect(await f.list()).toEqual(['constructor']);
+  });
+
   it('fails with FL_SECRETS_DECRYPT_FAILED for a wrong key, revealing nothing of the content', async () => {
     const path = join(await tempDir(), 'secrets.enc');
     const f = await openSecretsFile(path, { key: newKey(), create: true });
