@@ -101,6 +101,9 @@ const RECHECK_AFTER_MS = 5000;
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { bullmqDispatch } from '@flowlane/queue-bullmq';
+ *
  * const engine = createEngine({ plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:6379', groups: ['gpu'] })] });
  * ```
  */

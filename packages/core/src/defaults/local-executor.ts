@@ -41,8 +41,11 @@ export interface LocalExecutorOptions {
  *
  * @example
  * ```ts
+ * import { createLocalExecutor } from '@flowlane/core';
+ *
  * const local = createLocalExecutor();
- * const { stdout } = await local.exec('echo', { args: ['hello'] }).result;
+ * const { stdout } = await local.exec('echo', { args: ['hello'] }).result; // 'hello\n'
+ * await local.dispose();
  * ```
  */
 export function createLocalExecutor(options: LocalExecutorOptions = {}): Executor {

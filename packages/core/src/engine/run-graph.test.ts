@@ -106,7 +106,10 @@ describe('PluginApi.runGraph', () => {
     expect(() => shared.clear()).toThrow(TypeError);
     expect(Object.fromEntries(graphs.get('w')!.executors())).toEqual({ b: 'ssh', c: 'k8s' });
     const seen: string[] = [];
-    graphs.get('w')!.executors().forEach((v, k, map) => void seen.push(`${k}=${v}:${map.size}`));
+    graphs
+      .get('w')!
+      .executors()
+      .forEach((v, k, map) => void seen.push(`${k}=${v}:${map.size}`));
     expect(seen).toEqual(['b=ssh:2', 'c=k8s:2']);
     expect(graphs.get('p')!.executors().size).toBe(0);
     expect(toJSON).not.toHaveBeenCalled();

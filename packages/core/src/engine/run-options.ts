@@ -8,7 +8,7 @@ import type { Actor } from '../plugin/types.js';
  * Throws `FL_INVALID_OPTION` / `FL_INVALID_ACTOR`.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * const checked = checkRunOptions({ actor: { id: 'alice', roles: ['deployer'] } });
  * Object.isFrozen(checked.actor?.roles); // true
  * ```
