@@ -111,6 +111,24 @@ describe('bad input to openAuditLog().append and verifyAuditLog', () => {
     expect((await lines(path)).map((r) => r.executionId)).toEqual(['e1']);
   });
 
+  it('a record that cannot be written as JSON is refused alone; the log keeps taking records (it stopped for good)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path });
+    const cyclic: Record<string, unknown> = {};
+    let deep = cyclic;
+    for (let n = 0; n < 40; n++) deep = (deep.next = {}) as Record<string, unknown>;
+    deep.next = cyclic;
+    for (const details of [{ n: 10n }, cyclic])
+      await expect(log.append(rec(0, details))).rejects.toMatchObject({
+        code: 'FL_AUDIT_INVALID_OPTION',
+        message: expect.stringContaining('cannot be written as JSON'),
+      });
+    await log.append(rec(1));
+    await log.close();
+    expect((await lines(path)).map((r) => [r.seq, r.executionId])).toEqual([[1, 'e1']]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
+  });
+
   it('verifyAuditLog refuses unknown options (a misspelt key reported a sound HMAC log as broken)', async () => {
     const path = join(await tempDir(), 'audit.jsonl');
     const log = await openAuditLog({ path, hmacKey: KEY });

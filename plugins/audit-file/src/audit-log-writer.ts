@@ -123,8 +123,20 @@ class Writer implements AuditLog {
 
   async #append(record: Record<string, unknown>): Promise<void> {
     if (this.#failed !== undefined) throw this.#failed;
+    let chained: { line: string; hash: string };
     try {
-      const { line, hash } = chainRecord(record, this.#seq + 1, this.#hash, this.#key);
+      chained = chainRecord(record, this.#seq + 1, this.#hash, this.#key);
+    } catch (e) {
+      // Nothing was written (a BigInt, a cycle): refuse this record only. Latching it as a write failure stopped the
+      // log for every later record, permission decisions included.
+      throw new AuditFileError(
+        'FL_AUDIT_INVALID_OPTION',
+        { option: 'record', reason: `it cannot be written as JSON (${e instanceof Error ? e.message : String(e)})` },
+        { cause: e },
+      );
+    }
+    try {
+      const { line, hash } = chained;
       const bytes = Buffer.from(line, 'utf8');
       if (this.#maxBytes !== undefined && this.#size > 0 && this.#size + bytes.length > this.#maxBytes)
         await this.#rotate();
