@@ -42,7 +42,7 @@ describe('openSecretsFile', () => {
     const wf = workflow('proto')
       .addNode('read', async (ctx) => (await ctx.getSecret('__proto__')) === 'proto-value')
       .build();
-    expect((await engine.run(wf).result).outputs.read).toBe(true);
+    expect((await engine.run(wf, undefined).result).outputs.read).toBe(true);
     await engine.close();
     expect(await f.delete('__proto__')).toBe(true);
     expect(await f.list()).toEqual(['constructor']);
