@@ -242,6 +242,23 @@ describe('openAuditLog', () => {
     expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: true, records: 5 });
   });
 
+  it('detects a U+FFFD whose three bytes were replaced by one invalid byte (a lenient decode read both as U+FFFD)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path, hmacKey: KEY });
+    await log.append(rec(1));
+    await log.append(rec(2, { note: 'amount \uFFFD 100' }));
+    await log.close();
+    const raw = await readFile(path);
+    const at = raw.indexOf(Buffer.from([0xef, 0xbf, 0xbd]));
+    await writeFile(path, Buffer.concat([raw.subarray(0, at), Buffer.from([0xff]), raw.subarray(at + 3)]));
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      line: 2,
+      reason: expect.stringContaining('UTF-8'),
+    });
+  });
+
   it('refuses a second writer on the same path in this process (FL_AUDIT_LOCKED) until the first closes', async () => {
     const path = join(await tempDir(), 'audit.jsonl');
     const first = await openAuditLog({ path });
