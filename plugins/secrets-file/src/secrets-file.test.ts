@@ -85,6 +85,29 @@ describe('openSecretsFile', () => {
     );
   });
 
+  it('refuses an envelope whose tag was cut short or whose IV is not 12 bytes (FL_SECRETS_DECRYPT_FAILED)', async () => {
+    const path = join(await tempDir(), 'secrets.enc');
+    const key = newKey();
+    const f = await openSecretsFile(path, { key, create: true });
+    await f.set('deploy-key', 'b'.repeat(40));
+    const envelope = JSON.parse(await readFile(path, 'utf8')) as { tag: string; iv: string };
+    const cut = (b64: string, n: number) => Buffer.from(b64, 'base64').subarray(0, n).toString('base64');
+    for (const changed of [
+      { ...envelope, tag: cut(envelope.tag, 4) },
+      { ...envelope, tag: cut(envelope.tag, 12) },
+      { ...envelope, iv: Buffer.concat([Buffer.from(envelope.iv, 'base64'), Buffer.alloc(4)]).toString('base64') },
+    ]) {
+      await writeFile(path, JSON.stringify(changed));
+      const result = await openSecretsFile(path, { key }).then(
+        async (g) => g.get('deploy-key'),
+        (x: unknown) => x,
+      );
+      expect(SecretsFileError.is(result, 'FL_SECRETS_DECRYPT_FAILED'), JSON.stringify(changed).slice(0, 80)).toBe(true);
+    }
+    await writeFile(path, JSON.stringify(envelope));
+    expect(await (await openSecretsFile(path, { key })).get('deploy-key')).toBe('b'.repeat(40));
+  });
+
   it('rotates from a passphrase to a key and back; the old key no longer opens it', async () => {
     const path = join(await tempDir(), 'secrets.enc');
     const f = await openSecretsFile(path, { passphrase: 'first passphrase', create: true });
