@@ -9,7 +9,8 @@
 // `packages/core/dist` and `plugins/queue-bullmq/dist`); `raw` is plain Queue.add + QueueEvents + Worker, `raw-prio`
 // the same with every job prioritized as a Flowlane node without `priority` is (BullMQ's prioritized set), `raw-bulk`
 // Flowlane-shaped jobs (format-2 data, own job ids, priority, kept an hour) sent in one `addBulk` per run, as a
-// coordinator sends a turn's dispatches, to a raw worker: BullMQ's share of a coordinator's cost. Each variant
+// coordinator sends a turn's dispatches, to a raw worker: BullMQ's share of a coordinator's cost; `raw-shaped` the
+// same jobs each sent with its own `Queue.add`. Each variant
 // process runs `--warm` untimed runs, then `--runs` timed runs of D2_NODES (default 1,000) nodes; CPU: the coordinator
 // by `process.cpuUsage()`, the worker from /proc (10 ms ticks), redis-server from `INFO cpu` (µs). Prints min and
 // median over processes of each part, per 1,000 jobs. `--prof=DIR` runs coordinator and worker with --cpu-prof.
@@ -127,7 +128,16 @@ if (mode === '--worker') {
       const all = new Promise((r) => {
         finish = r;
       });
-      if (kind === 'raw-bulk') {
+      if (kind === 'raw-shaped') {
+        // raw-shaped: the jobs of raw-bulk, each sent with its own Queue.add (as raw does).
+        const r = ++round;
+        const data = (i) => ({ f: 2, w: 'd2', v: '1', e: `run-${r}`, a: 1, p: '{"input":{}}', i });
+        await Promise.all(
+          Array.from({ length: NODES }, (_, i) =>
+            queue.add(`n${i}`, data(i), { ...bulkOpts, jobId: `run-${r}.n${i}.1.abcd${i.toString(36)}` }),
+          ),
+        );
+      } else if (kind === 'raw-bulk') {
         // raw-bulk: Flowlane-shaped jobs (format-2 data, node id as name, own job ids, priority, kept an hour) in one
         // addBulk, as the coordinator sends a turn's dispatches.
         const r = ++round;

@@ -9,6 +9,8 @@
 // values) is still referenced; `heapAfterDropMb` = what is left of it once the output is dropped (0 unless the system
 // keeps finished runs). What the peak holds beyond built + run footprint is garbage not yet collected.
 // Prints one JSON line on stdout.
+
+import { reportAndExit } from './child-report.mjs';
 import { systemModuleUrl } from './peers.mjs';
 import { instantiate } from './workloads.mjs';
 
@@ -63,13 +65,4 @@ async function runAll(w, impl) {
   return last;
 }
 
-main().then(
-  (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.exit(0);
-  },
-  (e) => {
-    process.stdout.write(`${JSON.stringify({ status: 'failed', reason: String(e?.stack ?? e).slice(0, 800) })}\n`);
-    process.exit(1);
-  },
-);
+reportAndExit(main());

@@ -24,7 +24,9 @@
 // subscribed to everything, whose socket is paused right after subscribing: with maxBufferedBytes 256 KiB (as in M1)
 // it is dropped (close code 4008) within the first (warm-up) runs — checked at the end.
 // Processes are started alternately (case A, B, C, … then again); a case's figure is the minimum over repetitions of
-// each process's median per-run CPU time.
+// each process's median per-run CPU time, its median, and `paired`: the median over repetitions of the process's
+// median ÷ that repetition's `none` (started next to it). `--heap` (a `--child` run under `--expose-gc`): prints the
+// heap the process keeps after its runs (two `gc()`), e.g. `node --expose-gc src/monitor-cpu.mjs --child monitor --heap`.
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -38,6 +40,7 @@ const { values: a } = parseArgs({
     variant: { type: 'string', default: 'plain' },
     variants: { type: 'string', default: 'plain,async' },
     cases: { type: 'string', default: 'none,noop,monitor,fast,slow' },
+    heap: { type: 'boolean', default: false },
     repeats: { type: 'string', default: '7' },
     runs: { type: 'string', default: '40' },
     warmup: { type: 'string', default: '10' },
@@ -99,7 +102,8 @@ async function child(key, variant) {
   } else if (key === 'http' || key === 'hub') {
     // Isolation cases: `http` = `fold` plus an idle listening `http.Server`; `hub` = the monitor attached to an
     // `http.Server` that never listens (recorder, hub and `ws` server, no listening socket).
-    const { createServer } = await import('node:http');
+    // (`getBuiltinModule`, as the monitor: an ES import of `node:http` loads undici, `http2` and `assert` on Node 22+.)
+    const { createServer } = process.getBuiltinModule('node:http');
     const srv = createServer();
     if (key === 'http') {
       await new Promise((r) => srv.listen(0, '127.0.0.1', r));
@@ -162,6 +166,15 @@ async function child(key, variant) {
     const c = process.cpuUsage(c0);
     if (out[0][1].status !== 'success') throw new Error('run failed');
     if (r >= warm) cpu.push((c.user + c.system) / 1000);
+  }
+  // `--heap` (with `--expose-gc`, `--child` only): the heap after the runs, collected twice — what the process keeps.
+  if (a.heap) {
+    globalThis.gc();
+    globalThis.gc();
+    const m = process.memoryUsage();
+    process.stderr.write(
+      `${key} ${variant}: heap used ${(m.heapUsed / 1e6).toFixed(2)} MB, external ${(m.external / 1e6).toFixed(2)} MB\n`,
+    );
   }
   await impl.close();
   if (reader !== undefined && reader.exitCode === null && reader.signalCode === null) {
@@ -242,8 +255,10 @@ else {
     );
     for (const k of cases) {
       const m = Math.min(...best[k]);
+      // Paired: each repetition's process median ÷ `none`'s of the same repetition (started next to it), median.
+      const paired = best.none === undefined ? Number.NaN : median(best[k].map((x, r) => x / best.none[r]));
       console.log(
-        `  ${k.padEnd(8)} ${m.toFixed(2).padStart(7)} ms  ×none ${(m / none).toFixed(3)}   median ${median(best[k]).toFixed(2)} ms ×none ${(median(best[k]) / medNone).toFixed(3)}   all: ${best[k].map((x) => x.toFixed(1)).join(' ')}`,
+        `  ${k.padEnd(8)} ${m.toFixed(2).padStart(7)} ms  ×none ${(m / none).toFixed(3)}   median ${median(best[k]).toFixed(2)} ms ×none ${(median(best[k]) / medNone).toFixed(3)}   paired ×none ${paired.toFixed(3)}   all: ${best[k].map((x) => x.toFixed(1)).join(' ')}`,
       );
     }
   }

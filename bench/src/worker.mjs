@@ -4,6 +4,7 @@
 // floor and system blocks, each checked against the reference checksum.
 // Never calls gc(): a forced GC between repetitions deoptimises hot paths and would measure re-JIT instead.
 import { performance } from 'node:perf_hooks';
+import { reportAndExit } from './child-report.mjs';
 import { systemModuleUrl } from './peers.mjs';
 import { instantiate } from './workloads.mjs';
 
@@ -103,13 +104,4 @@ async function main() {
   };
 }
 
-main().then(
-  (r) => {
-    process.stdout.write(`${JSON.stringify(r)}\n`);
-    process.exit(0);
-  },
-  (e) => {
-    process.stdout.write(`${JSON.stringify({ status: 'failed', reason: String(e?.stack ?? e).slice(0, 800) })}\n`);
-    process.exit(1);
-  },
-);
+reportAndExit(main());

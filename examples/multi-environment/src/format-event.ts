@@ -58,7 +58,11 @@ function describe(e: FlowEvent): string {
  *
  * @example
  * ```ts
- * const where = executorLabels(workflow.toJSON()); // { build: 'local', test: 'docker:ci', … }
+ * import { workflow } from '@flowlane/core';
+ * import { executorLabels } from '@flowlane/example-multi-environment';
+ *
+ * const release = workflow('release').addNode('build', () => 'ok', { executor: 'docker' }).build();
+ * const where = executorLabels(release.toJSON()); // { build: 'docker' }
  * ```
  */
 export function executorLabels(description: WorkflowDescription): Readonly<Record<string, string>> {
@@ -77,6 +81,10 @@ export function executorLabels(description: WorkflowDescription): Readonly<Recor
  *
  * @example
  * ```ts
+ * import type { Run } from '@flowlane/core';
+ * import { formatEvent } from '@flowlane/example-multi-environment';
+ *
+ * declare const run: Run; // from engine.run(…)
  * let t0: number | undefined;
  * run.events$.subscribe((e) => console.log(formatEvent(e, (t0 ??= e.timestamp)) ?? ''));
  * ```

@@ -43,6 +43,8 @@ class Stop extends Error {
  *
  * @example
  * ```ts
+ * import { createEchoExecutor } from 'flowlane-plugin-echo';
+ *
  * const ex = createEchoExecutor({ env: { STAGE: 'dry-run' } });
  * const { stdout } = await ex.exec('echo', { args: ['hello'] }).result; // "hello\n"
  * ```

@@ -20,6 +20,10 @@ export interface PackedPath {
  *
  * @example
  * ```ts
+ * import { packPath } from '@flowlane/artifacts';
+ * import type { Container } from 'dockerode';
+ *
+ * declare const container: Container; // a dockerode container
  * const { stream, done } = packPath('./dist', 'dist', ['app']); // entries app/, app/dist/…
  * await container.putArchive(stream, { path: '/srv' });
  * console.log(await done); // { bytes, files }
@@ -120,6 +124,10 @@ export function packPath(
  *
  * @example
  * ```ts
+ * import { extractTo } from '@flowlane/artifacts';
+ * import type { Container } from 'dockerode';
+ *
+ * declare const container: Container; // a dockerode container
  * const copied = await extractTo(await container.getArchive({ path: '/srv/report.txt' }), './report.txt');
  * ```
  */

@@ -14,6 +14,10 @@ const EDGE_LABEL = { fallback: 'fallback', boundary: 'on error', branch: 'branch
  *
  * @example
  * ```ts
+ * import { toMermaid } from '@flowlane/cli';
+ * import { workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('release').addNode('build', () => 'ok').chain('test', () => true).build();
  * console.log(toMermaid(wf.toJSON()));
  * ```
  */
@@ -54,6 +58,11 @@ const q = (s: string): string => JSON.stringify(s);
  *
  * @example
  * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * import { toDot } from '@flowlane/cli';
+ * import { workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('release').addNode('build', () => 'ok').chain('test', () => true).build();
  * writeFileSync('release.dot', toDot(wf.toJSON())); // dot -Tsvg release.dot > release.svg
  * ```
  */

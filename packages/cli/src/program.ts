@@ -152,6 +152,8 @@ Install (fish):  flowlane completion fish > ~/.config/fish/completions/flowlane.
  *
  * @example
  * ```ts
+ * import { main } from '@flowlane/cli';
+ *
  * process.exitCode = await main(['validate', 'workflows/release.ts']);
  * ```
  */

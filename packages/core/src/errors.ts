@@ -150,8 +150,15 @@ export const tidy = (message: string): string => message.replace(/([.!?])\.(?=\s
  *
  * @example
  * ```ts
- * try { await engine.execute(wf, input); }
- * catch (e) { if (isFlowlaneError(e) && e.code === 'FL_TIMEOUT') console.log(e.details.nodeId); }
+ * import { isFlowlaneError, type Engine, type Workflow } from '@flowlane/core';
+ *
+ * declare const engine: Engine;
+ * declare const wf: Workflow<{ n: number }, object>;
+ * try {
+ *   await engine.execute(wf, { n: 1 });
+ * } catch (e) {
+ *   if (isFlowlaneError(e, 'FL_TIMEOUT')) console.log(e.details.nodeId);
+ * }
  * ```
  */
 export class FlowlaneError<C extends ErrorCode = ErrorCode> extends Error {
@@ -189,7 +196,13 @@ export interface DefinitionProblem {
  *
  * @example
  * ```ts
- * try { workflow('x').build(); } catch (e) { if (e instanceof WorkflowDefinitionError) console.log(e.problems); }
+ * import { WorkflowDefinitionError, workflow } from '@flowlane/core';
+ *
+ * try {
+ *   workflow('x').build();
+ * } catch (e) {
+ *   if (e instanceof WorkflowDefinitionError) console.log(e.problems);
+ * }
  * ```
  */
 export class WorkflowDefinitionError extends FlowlaneError<'FL_INVALID_WORKFLOW'> {
@@ -206,6 +219,10 @@ export class WorkflowDefinitionError extends FlowlaneError<'FL_INVALID_WORKFLOW'
  *
  * @example
  * ```ts
+ * import { isFlowlaneError } from '@flowlane/core';
+ *
+ * declare const err: unknown; // caught from engine.execute(…)
+ * declare function retryLater(): void;
  * if (isFlowlaneError(err, 'FL_TIMEOUT')) retryLater();
  * ```
  */

@@ -45,6 +45,8 @@ export function internalsOf(wf: Workflow<unknown, object>): WorkflowInternals {
  *
  * @example
  * ```ts
+ * import { workflow } from '@flowlane/core';
+ *
  * const wf = workflow('w').addNode('a', () => 1).chain('b', (ctx) => ctx.results.a + 1).build();
  * console.log(wf.toMermaid());
  * ```

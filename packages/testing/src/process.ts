@@ -56,10 +56,13 @@ function installExitHook(): void {
  * @example
  * ```ts
  * import { runningServiceProcesses, startRedis } from '@flowlane/testing';
+ * import { expect, it } from 'vitest';
  *
- * const redis = await startRedis();
- * await redis.dispose();
- * expect(runningServiceProcesses()).toEqual([]);
+ * it('leaves no service process behind', async () => {
+ *   const redis = await startRedis();
+ *   await redis.dispose();
+ *   expect(runningServiceProcesses()).toEqual([]);
+ * });
  * ```
  */
 export function runningServiceProcesses(): RunningServiceProcess[] {

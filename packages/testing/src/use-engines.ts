@@ -7,6 +7,11 @@ import { afterEach } from 'vitest';
  *
  * @example
  * ```ts
+ * import { workflow } from '@flowlane/core';
+ * import { useEngines } from '@flowlane/testing';
+ * import { expect, it } from 'vitest';
+ *
+ * const wf = workflow('w').addNode('a', () => 1).build();
  * const engine = useEngines();
  * it('runs', async () => { expect((await engine().run(wf, {}).result).status).toBe('success'); });
  * ```

@@ -42,7 +42,10 @@ export type DockerErrorDetails<C extends DockerErrorCode> = Parameters<(typeof D
  *
  * @example
  * ```ts
+ * import type { Executor } from '@flowlane/core';
  * import { isDockerExecutorError } from '@flowlane/executor-docker';
+ *
+ * declare const executor: Executor; // createDockerExecutor(…)
  * try { await executor.exec('true', { target: 'ci' }).result; }
  * catch (e) { if (isDockerExecutorError(e, 'FL_DOCKER_IMAGE_NOT_FOUND')) console.log(e.details.image); }
  * ```
@@ -56,6 +59,9 @@ export type DockerExecutorError<C extends DockerErrorCode = DockerErrorCode> = P
  *
  * @example
  * ```ts
+ * import { isDockerExecutorError } from '@flowlane/executor-docker';
+ *
+ * declare const err: unknown; // caught from a command on the docker executor
  * if (isDockerExecutorError(err, 'FL_DOCKER_CONTAINER_NOT_FOUND')) console.log(err.details.container);
  * ```
  */

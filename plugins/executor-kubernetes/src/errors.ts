@@ -62,7 +62,10 @@ export type KubernetesErrorDetails<C extends KubernetesErrorCode> = Parameters<(
  *
  * @example
  * ```ts
+ * import type { Executor } from '@flowlane/core';
  * import { isKubernetesExecutorError } from '@flowlane/executor-kubernetes';
+ *
+ * declare const k8s: Executor; // createKubernetesExecutor(…)
  * try { await k8s.exec('true', { target: 'web-0' }).result; }
  * catch (e) { if (isKubernetesExecutorError(e, 'FL_K8S_POD_NOT_FOUND')) console.log(e.details.pod); }
  * ```
@@ -80,6 +83,10 @@ export type KubernetesExecutorError<C extends KubernetesErrorCode = KubernetesEr
  *
  * @example
  * ```ts
+ * import { isKubernetesExecutorError } from '@flowlane/executor-kubernetes';
+ *
+ * declare const err: unknown; // caught from a command on the kubernetes executor
+ * declare function refreshToken(): void;
  * if (isKubernetesExecutorError(err, 'FL_K8S_UNAUTHORIZED')) refreshToken();
  * ```
  */

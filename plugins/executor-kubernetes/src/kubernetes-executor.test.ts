@@ -164,8 +164,17 @@ describe('exec', () => {
     expect(isFlowlaneError(await rejection(handle.result), 'FL_CANCELLED')).toBe(true);
     await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 5000 });
 
-    const timed = executor.exec('sleep 303 & echo $!; sleep 304', { shell: true, target: 'web-0', timeout: 300 });
-    const pid2 = await new Promise<number>((resolve) => timed.output$.subscribe((c) => resolve(Number(c.data.trim()))));
+    // The timeout must leave the command time to print its pid on a loaded machine (300 ms did not, once, under a
+    // load of 37: the pid never came and the test hung until its own timeout).
+    const timed = executor.exec('sleep 303 & echo $!; sleep 304', { shell: true, target: 'web-0', timeout: 2_000 });
+    const pid2 = await Promise.race([
+      new Promise<number>((resolve) => timed.output$.subscribe((c) => resolve(Number(c.data.trim())))),
+      timed.result.then(
+        () => Number.NaN,
+        () => Number.NaN,
+      ),
+    ]);
+    expect(pid2, 'the command printed its pid before the timeout').not.toBeNaN();
     expect(isFlowlaneError(await rejection(timed.result), 'FL_TIMEOUT')).toBe(true);
     await vi.waitFor(() => expect(alive(pid2)).toBe(false), { timeout: 5000 });
     await vi.waitFor(() => expect(api.processes.size).toBe(0), { timeout: 5000 });

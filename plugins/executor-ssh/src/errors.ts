@@ -65,7 +65,10 @@ export type SshErrorDetails<C extends SshErrorCode> = Parameters<(typeof SshErro
  *
  * @example
  * ```ts
+ * import type { Executor } from '@flowlane/core';
  * import { isSshExecutorError } from '@flowlane/executor-ssh';
+ *
+ * declare const executor: Executor; // createSshExecutor(…)
  * try { await executor.exec('uptime', { target: 'web1' }).result; }
  * catch (e) { if (isSshExecutorError(e, 'FL_SSH_HOST_KEY_MISMATCH')) console.error(e.details.fingerprint); }
  * ```
@@ -79,6 +82,9 @@ export type SshExecutorError<C extends SshErrorCode = SshErrorCode> = PluginErro
  *
  * @example
  * ```ts
+ * import { isSshExecutorError } from '@flowlane/executor-ssh';
+ *
+ * declare const err: unknown; // caught from a command on the ssh executor
  * if (isSshExecutorError(err, 'FL_SSH_AUTH_FAILED')) console.error(err.details.username);
  * ```
  */

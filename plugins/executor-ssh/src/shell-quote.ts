@@ -9,6 +9,8 @@ const SAFE = /^[A-Za-z0-9_/.,:@%+-]+$/;
  *
  * @example
  * ```ts
+ * import { quoteShellArg } from '@flowlane/executor-ssh';
+ *
  * quoteShellArg("it's $(rm -rf /)"); // => 'it'\''s $(rm -rf /)'
  * ```
  */

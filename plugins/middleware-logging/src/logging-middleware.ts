@@ -72,6 +72,10 @@ const parentsOf = (ctx: MiddlewareContext): Record<string, unknown> => {
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { createLoggingMiddleware } from '@flowlane/middleware-logging';
+ * import { pino } from 'pino';
+ *
  * const mw = createLoggingMiddleware({ logger: pino(), now: () => performance.now() });
  * const engine = createEngine({ middleware: [mw] });
  * ```

@@ -19,8 +19,19 @@ export interface PinoLikeLogger {
  *
  * @example
  * ```ts
- * const log = fromFlowlaneLogger(api.logger);
- * log.info({ nodeId: 'build' }, 'node completed');
+ * import { definePlugin } from '@flowlane/core';
+ * import { fromFlowlaneLogger } from '@flowlane/middleware-logging';
+ *
+ * export const audit = () =>
+ *   definePlugin({
+ *     name: 'flowlane-plugin-audit-log',
+ *     version: '1.0.0',
+ *     flowlane: '^0.1.0',
+ *     setup(api) {
+ *       const log = fromFlowlaneLogger(api.logger);
+ *       log.info({ nodeId: 'build' }, 'node completed');
+ *     },
+ *   });
  * ```
  */
 export function fromFlowlaneLogger(logger: Logger): PinoLikeLogger {

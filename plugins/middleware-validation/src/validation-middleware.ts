@@ -90,7 +90,10 @@ function fromMeta(ctx: MiddlewareContext, stage: Stage, config: ValidationConfig
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { createValidationMiddleware } from '@flowlane/middleware-validation';
  * import { z } from 'zod';
+ *
  * const mw = createValidationMiddleware({ nodes: { total: { output: z.number().nonnegative() } } });
  * const engine = createEngine({ middleware: [mw] });
  * ```

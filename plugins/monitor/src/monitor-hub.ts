@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FlowEvent, Logger } from '@flowlane/core';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { Authorizer } from './authorize.js';
 import {
   CloseCodes,
@@ -59,7 +59,13 @@ const MAX_QUEUED = 8192;
  */
 export class MonitorHub {
   readonly #o: HubOptions;
-  readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+  /**
+   * The `ws` server, made at the first authorised upgrade: `ws` (and node's `https`, `tls`, `zlib` it loads) is
+   * imported only then, so a monitor no client connects to never loads it (≈ 1.5 MB of heap that every major GC of
+   * the engine's process would mark).
+   */
+  #wss: WebSocketServer | undefined;
+  #loading: Promise<WebSocketServer> | undefined;
   readonly #clients = new Set<Client>();
   /**
    * Queued events: a preallocated ring filled from slot 0 and emptied by each flush, so queueing an event on the
@@ -107,22 +113,38 @@ export class MonitorHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (new URL(req.url ?? '/', 'http://x').pathname !== STREAM_PATH) return false;
     socket.on('error', () => undefined);
-    void this.#o.authorize(req).then(
-      (verdict) => {
-        if (this.#closed) return void socket.destroy();
-        if (!verdict.ok) {
-          this.#refused++;
-          const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
-          socket.end(
-            `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${verdict.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${text}`,
-          );
-          return;
-        }
-        this.#wss.handleUpgrade(req, socket, head, (ws) => this.#connected(ws));
-      },
-      () => socket.destroy(),
-    );
+    void this.#upgrade(req, socket, head);
     return true;
+  }
+
+  /** Authorises an upgrade, then hands it to `ws` (loaded at the first one let in); a failure destroys the socket. */
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    try {
+      const verdict = await this.#o.authorize(req);
+      if (this.#closed) return void socket.destroy();
+      if (!verdict.ok) {
+        this.#refused++;
+        const text = verdict.status === 401 ? 'Unauthorized' : 'Forbidden';
+        socket.end(
+          `HTTP/1.1 ${verdict.status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\n${verdict.status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${text}`,
+        );
+        return;
+      }
+      const wss = await this.#server();
+      if (this.#closed) return void socket.destroy();
+      wss.handleUpgrade(req, socket, head, (ws) => this.#connected(ws));
+    } catch {
+      socket.destroy();
+    }
+  }
+
+  /** The `ws` server, loaded and made on first use. */
+  #server(): Promise<WebSocketServer> {
+    this.#loading ??= import('ws').then(({ WebSocketServer }) => {
+      this.#wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
+      return this.#wss;
+    });
+    return this.#loading;
   }
 
   /**
@@ -345,11 +367,13 @@ export class MonitorHub {
     this.#graceTimers.clear();
     for (const c of this.#clients) c.ws.close(CloseCodes.GOING_AWAY, 'monitor closing');
     // Give clients a moment to answer the close frame, then cut whoever did not.
+    // A `ws` server still loading makes no client: it is closed once made (nothing connects to it after `#closed`).
+    const wss = this.#wss ?? (await this.#loading?.catch(() => undefined));
     await new Promise<void>((resolve) => {
-      const left = [...this.#wss.clients];
+      const left = wss === undefined ? [] : [...wss.clients];
       if (left.length === 0) return resolve();
       const t = setTimeout(() => {
-        for (const ws of this.#wss.clients) ws.terminate();
+        for (const ws of left) ws.terminate();
         resolve();
       }, 1000);
       let open = left.length;
@@ -363,7 +387,7 @@ export class MonitorHub {
     });
     this.#clients.clear();
     this.#clientsChanged();
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    if (wss !== undefined) await new Promise<void>((resolve) => wss.close(() => resolve()));
   }
 }
 

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CORE_VERSION, definePlugin, type Engine, type FlowlanePlugin, type PluginApi, Tokens } from '@flowlane/core';
@@ -11,6 +11,13 @@ import { type MonitorOptions, resolveOptions } from './options.js';
 import { RunRecorder } from './run-history.js';
 import { StoreFollower, storeHistory } from './store-follower.js';
 import { CORE_RANGE, PKG_VERSION } from './version.js';
+
+/**
+ * `node:http`'s `createServer`, taken from node's own module rather than through an ES `import`: importing a builtin
+ * as an ES module reads every one of its exports, and on Node 22+ `http`'s lazy `WebSocket`, `CloseEvent`, … load
+ * undici, `http2` and `assert` (≈ 2 MB of heap kept for the process's life, marked by every major GC of the engine).
+ */
+const { createServer } = process.getBuiltinModule('node:http');
 
 const engineOf = (api: PluginApi): Engine => api.container.resolve(Tokens.Engine);
 

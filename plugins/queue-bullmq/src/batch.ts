@@ -5,12 +5,13 @@ import type { NodeJobData } from './protocol.js';
 /** One node dispatch waiting for the next flush. */
 export interface DispatchRequest {
   readonly queue: Queue;
-  /** Key of the run's node → job id hash. */
+  /** Key of the run's node → job id hash (one string per run: the batcher groups a turn's dispatches by it). */
   readonly inflightKey: string;
   readonly nodeId: string;
   /** The job id this dispatch sends if the node's slot is free. */
   readonly fresh: string;
-  readonly data: NodeJobData;
+  /** The job's data; only read when the job is added (a waiter may drop it once sent). */
+  readonly data: NodeJobData | undefined;
   readonly opts: JobsOptions;
   /** Checked at flush time: an attempt aborted before its job was sent sends none. */
   readonly signal: AbortSignal;
@@ -91,53 +92,55 @@ export class DispatchBatcher<R extends DispatchRequest> {
     const batch = this.#pending;
     this.#pending = [];
     const on = this.#on;
-    // By run hash and mode (a run's dispatches of one turn share it; the key keeps two modes apart all the same).
-    const byRun = new Map<string, R[]>();
+    // By run hash, per mode (a run's dispatches of one turn share its key: one string per run, no key built per node).
+    const fresh = new Map<string, R[]>();
+    const adopting = new Map<string, R[]>();
     for (const req of batch) {
       if (req.signal.aborted) {
         on.sent(req, undefined);
         continue;
       }
-      const key = `${req.adopt ? '1' : '0'}${req.inflightKey}`;
-      const list = byRun.get(key);
-      if (list === undefined) byRun.set(key, [req]);
+      const byRun = req.adopt ? adopting : fresh;
+      const list = byRun.get(req.inflightKey);
+      if (list === undefined) byRun.set(req.inflightKey, [req]);
       else list.push(req);
     }
     // Claims: one per run (an HSET transaction for a fresh run, the claim script for a resumed one), all sent together.
     const claimed: R[] = [];
     const held: string[] = [];
-    await Promise.all(
-      [...byRun].map(async ([mode, reqs]) => {
-        try {
-          const key = mode.slice(1);
-          const pairs: string[] = [];
-          for (const r of reqs) pairs.push(r.nodeId, r.fresh);
-          if (mode[0] === '0') {
-            // A fresh run takes every slot: one HSET and the expiry in a transaction, nothing to read back (a per-node
-            // HSET + HGET in a script cost Redis about 1 ms more per 1,000 nodes, and the reply as much to parse).
-            const replies = await this.#redis
-              .multi()
-              .hset(key, ...pairs)
-              .pexpire(key, this.#ttlMs)
-              .exec();
-            const failed = replies?.find(([err]) => err !== null)?.[0];
-            if (replies === null || failed !== undefined) throw failed ?? new Error('claim transaction aborted');
-            for (const r of reqs) {
-              claimed.push(r);
-              held.push(r.fresh);
-            }
-            return;
-          }
-          const ids = await this.#redis.flowlaneClaim(key, this.#ttlMs, ...pairs);
-          for (const [n, r] of reqs.entries()) {
+    const claim = async (key: string, reqs: R[], adopt: boolean) => {
+      try {
+        const pairs: string[] = [];
+        for (const r of reqs) pairs.push(r.nodeId, r.fresh);
+        if (!adopt) {
+          // A fresh run takes every slot: one HSET and the expiry in a transaction, nothing to read back (a per-node
+          // HSET + HGET in a script cost Redis about 1 ms more per 1,000 nodes, and the reply as much to parse).
+          const replies = await this.#redis
+            .multi()
+            .hset(key, ...pairs)
+            .pexpire(key, this.#ttlMs)
+            .exec();
+          const failed = replies?.find(([err]) => err !== null)?.[0];
+          if (replies === null || failed !== undefined) throw failed ?? new Error('claim transaction aborted');
+          for (const r of reqs) {
             claimed.push(r);
-            held.push(ids[n] ?? r.fresh);
+            held.push(r.fresh);
           }
-        } catch (err) {
-          for (const r of reqs) on.failed(r, err);
+          return;
         }
-      }),
-    );
+        const ids = await this.#redis.flowlaneClaim(key, this.#ttlMs, ...pairs);
+        for (const [n, r] of reqs.entries()) {
+          claimed.push(r);
+          held.push(ids[n] ?? r.fresh);
+        }
+      } catch (err) {
+        for (const r of reqs) on.failed(r, err);
+      }
+    };
+    const claims: Promise<void>[] = [];
+    for (const [key, reqs] of fresh) claims.push(claim(key, reqs, false));
+    for (const [key, reqs] of adopting) claims.push(claim(key, reqs, true));
+    await Promise.all(claims);
     // Adds: one addBulk per group queue for the nodes whose slot took the fresh id.
     const byQueue = new Map<Queue, R[]>();
     for (let n = 0; n < claimed.length; n++) {

@@ -15,6 +15,7 @@ import {
   closeOrForce,
   connect,
   jobIdOf,
+  jobIdRunPart,
   keys,
   NODE_JOB_FORMAT,
   type NodeJobData,
@@ -101,6 +102,9 @@ const RECHECK_AFTER_MS = 5000;
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { bullmqDispatch } from '@flowlane/queue-bullmq';
+ *
  * const engine = createEngine({ plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:6379', groups: ['gpu'] })] });
  * ```
  */
@@ -141,7 +145,8 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           "cannot be combined with the engine's resume: 'auto' (the run queue already hands a crashed coordinator's runs to another coordinator); use resume: 'manual' on serving coordinators",
         );
       const redis: Redis = connect(options.connection, where);
-      await reachable(redis, options.connection, options.connectTimeout ?? 10_000);
+      // A core older than api.signal has none: the wait is then bounded by connectTimeout alone.
+      await reachable(redis, options.connection, options.connectTimeout ?? 10_000, api.signal);
       // The plugin's own commands (node → job map, heartbeats) share round trips: many nodes dispatch at once.
       const own = redis.duplicate({ enableAutoPipelining: true });
       // Its failures reach the commands that fail (and the logs of the BullMQ objects); no unhandled 'error' events.
@@ -149,16 +154,19 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       const queues = new Map<string, Queue>();
       const events = new Map<string, QueueEvents>();
       const waiters = new Map<string, Waiter>();
-      const settle = (jobId: string, fn: (w: Waiter) => void) => {
+      /** The waiter of `jobId`, no longer listed (it settles once), or `undefined`. */
+      const take = (jobId: string): Waiter | undefined => {
         const w = waiters.get(jobId);
-        if (w === undefined) return;
-        waiters.delete(jobId);
-        fn(w);
+        if (w !== undefined) waiters.delete(jobId);
+        return w;
+      };
+      const settle = (jobId: string, fn: (w: Waiter) => void) => {
+        const w = take(jobId);
+        if (w !== undefined) fn(w);
       };
       // A succeeded job stays mapped: a coordinator that resumes the run before the success reached the log adopts
       // it (its value) instead of running the node again. A failed one is forgotten so the retry sends a new job.
-      const forget = (executionId: string, nodeId: string) =>
-        void own.hdel(k.inflight(executionId), nodeId).catch(() => undefined);
+      const forget = (w: Waiter) => void own.hdel(w.inflightKey, w.nodeId).catch(() => undefined);
       const finish = (w: Waiter, jobId: string, returnvalue: unknown) => {
         const out = decodePayload(String(returnvalue)) as {
           ok: boolean;
@@ -169,7 +177,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           w.resolve(out.value);
           return;
         }
-        forget(w.ctx.executionId, w.nodeId);
+        forget(w);
         // A worker older than job format 2 finds no workflow "undefined" (it reads the format-1 keys): say so.
         if (out.error?.code === 'FL_BULLMQ_UNKNOWN_WORKFLOW' && out.error.message.includes('no workflow "undefined"')) {
           const reason = 'a worker of the group runs an older @flowlane/queue-bullmq that reads job format 1 only';
@@ -190,7 +198,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         w.reject(e);
       };
       const lost = (w: Waiter, jobId: string, reason: string) => {
-        forget(w.ctx.executionId, w.nodeId);
+        forget(w);
         w.reject(new BullmqError('FL_BULLMQ_WORKER_LOST', { nodeId: w.nodeId, jobId, reason }));
       };
       const dups: Redis[] = [];
@@ -207,8 +215,15 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         // every job sent from here on has its completion after this id, so none completes unseen.
         const last = await redis.xrevrange(queue.keys.events ?? `${prefix}:${g}:events`, '+', '-', 'COUNT', 1);
         const qe = new QueueEvents(g, { connection, prefix, lastEventId: last[0]?.[0] ?? '0-0' });
-        qe.on('completed', ({ jobId, returnvalue }) => settle(jobId, (w) => finish(w, jobId, returnvalue)));
-        qe.on('failed', ({ jobId, failedReason }) => settle(jobId, (w) => lost(w, jobId, failedReason)));
+        // No closure per completion: the stream carries one per job.
+        qe.on('completed', ({ jobId, returnvalue }) => {
+          const w = take(jobId);
+          if (w !== undefined) finish(w, jobId, returnvalue);
+        });
+        qe.on('failed', ({ jobId, failedReason }) => {
+          const w = take(jobId);
+          if (w !== undefined) lost(w, jobId, failedReason);
+        });
         qe.on('progress', ({ jobId, data }) => {
           const w = waiters.get(jobId);
           if (w === undefined || typeof data !== 'object' || data === null) return;
@@ -223,6 +238,9 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       // Runs this engine resumed from their log: only they adopt the jobs (and child runs) a predecessor dispatched.
       // A fresh run reusing an earlier run's id (the node → job map is kept a day) must not get that run's results.
       const resumed = new Set<string>();
+      // Per run with nodes in flight: its node → job hash key and the start of its job ids, made once per run instead
+      // of once per node (the batcher groups a turn's dispatches by the key string).
+      const runKeys = new Map<string, { readonly inflight: string; readonly jobIds: string }>();
       // A run watcher, not an `api.events$` subscriber: it is told once per run start and settle, and does not make the
       // engine build an event object for every node event of every run (a listener on the engine's stream does).
       api.watchRuns({
@@ -231,7 +249,10 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
           if (e.resumed === true) resumed.add(e.executionId);
           else resumed.delete(e.executionId);
         },
-        settled: (_run, e) => void resumed.delete(e.executionId),
+        settled(_run, e) {
+          resumed.delete(e.executionId);
+          runKeys.delete(e.executionId);
+        },
       });
       // Whole runs (engine.enqueue) and child runs of subworkflow nodes with runOn (runs.ts).
       const runQueue = await createRunQueue({
@@ -317,15 +338,16 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
       };
       const propagation = (api as Partial<PluginApi>).propagation;
       const aborts = new AbortWatch((w, reason) => {
-        const { jobId, ctx } = w;
+        const { jobId } = w;
         settle(jobId, (x) => x.reject(reason));
-        forget(ctx.executionId, w.nodeId);
+        forget(w);
         void redis.publish(k.cancel, jobId).catch(ignore);
         void w.queue.remove(jobId).catch(ignore);
       });
       const host = { waiters, aborts };
       const batcher = new DispatchBatcher<Waiter>(own, INFLIGHT_TTL_MS, {
         sent(w, held) {
+          w.data = undefined; // Sent or not, nothing reads it again (a node's job can run for long).
           // Not sent (aborted: the abort already settled it), or settled while its job was being sent.
           if (held === undefined || waiters.get(w.jobId) !== w) return;
           w.since = Date.now();
@@ -338,7 +360,7 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         },
         failed(w, e) {
           // Not sent (Redis failed): free the node's slot so the next attempt does not adopt a job that never was.
-          forget(w.ctx.executionId, w.nodeId);
+          forget(w);
           w.reject(e);
         },
       });
@@ -390,12 +412,17 @@ export function bullmqDispatch(options: BullmqDispatchOptions): FlowlanePlugin {
         // A coordinator that resumes a run adopts the job its predecessor dispatched (never a second job): the batcher
         // claims the node's slot for a new job id, or reads the job id already there. The dispatches of every node that
         // became ready in this turn of the event loop go together (one claim per run, one addBulk per group).
+        let run = runKeys.get(executionId);
+        if (run === undefined) {
+          run = { inflight: k.inflight(executionId), jobIds: jobIdRunPart(executionId) };
+          runKeys.set(executionId, run);
+        }
         const w = new Waiter(
           host,
           ctx,
           queue,
-          k.inflight(executionId),
-          jobIdOf(executionId, nodeId, attempt, `${nonce}${(++sent).toString(36)}`),
+          run.inflight,
+          jobIdOf(run.jobIds, nodeId, attempt, `${nonce}${(++sent).toString(36)}`),
           data,
           jobOpts(ctx.node.options.priority as number | undefined),
           resumed.has(executionId),

@@ -1,4 +1,4 @@
-import { createEngine, createMemoryExecutionStore, workflow } from '@flowlane/core';
+import { createEngine, createMemoryExecutionStore, isFlowlaneError, workflow } from '@flowlane/core';
 import { describe, expect, it } from 'vitest';
 import { decodePayload, encodePayload } from './codec.js';
 import { bullmqDispatch } from './dispatch.js';
@@ -158,6 +158,21 @@ describe('options and codec', () => {
     );
     expect(BullmqError.is(w, 'FL_BULLMQ_UNREACHABLE')).toBe(true);
     expect(w?.message).toContain('user:***@127.0.0.1:1');
+  });
+
+  it('engine.close() while setup waits for an unreachable Redis stops waiting at once (api.signal), not after connectTimeout', async () => {
+    const engine = createEngine({
+      plugins: [bullmqDispatch({ connection: 'redis://127.0.0.1:1', groups: ['g'], connectTimeout: 60_000 })],
+    });
+    await new Promise((r) => setTimeout(r, 100)); // setup is waiting for Redis' first answer
+    const t0 = performance.now();
+    await engine.close();
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    const err = await engine.ready().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isFlowlaneError(err, 'FL_ENGINE_CLOSED')).toBe(true);
   });
 
   it("serve on an engine with resume: 'auto' fails setup with FL_BULLMQ_INVALID_OPTION (both would take over crashed runs); without serve it is not refused", async () => {

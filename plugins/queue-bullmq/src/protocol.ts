@@ -55,13 +55,19 @@ export function keys(prefix: string) {
   };
 }
 
+/** The start of every node job id of run `executionId` (see {@link jobIdOf}): a coordinator makes it once per run. */
+export function jobIdRunPart(executionId: string): string {
+  return `${encodeURIComponent(executionId)}.`;
+}
+
 /**
- * A node attempt's job id (BullMQ job ids may not contain ':'). `nonce` makes it unique per dispatch: BullMQ ignores
- * an `add` whose job id exists (kept for an hour after it finishes), so a node sent again under the id of an earlier
- * dispatch would silently get that old job back instead of running.
+ * A node attempt's job id, `<executionId>.<nodeId>.<attempt>.<nonce>` URI-encoded (BullMQ job ids may not contain
+ * ':'); `runPart` is {@link jobIdRunPart} of the run. `nonce` makes it unique per dispatch: BullMQ ignores an `add`
+ * whose job id exists (kept for an hour after it finishes), so a node sent again under the id of an earlier dispatch
+ * would silently get that old job back instead of running.
  */
-export function jobIdOf(executionId: string, nodeId: string, attempt: number, nonce?: string): string {
-  const base = `${encodeURIComponent(executionId)}.${encodeURIComponent(nodeId)}.${attempt}`;
+export function jobIdOf(runPart: string, nodeId: string, attempt: number, nonce?: string): string {
+  const base = `${runPart}${encodeURIComponent(nodeId)}.${attempt}`;
   return nonce === undefined ? base : `${base}.${nonce}`;
 }
 
@@ -130,8 +136,9 @@ export function checkKeys(where: string, options: object, known: readonly string
 }
 
 /** Waits for `PING`; `FL_BULLMQ_UNREACHABLE` (URL redacted) after `ms`. Disconnects `redis` on failure. */
-export async function reachable(redis: Redis, url: string, ms: number): Promise<void> {
+export async function reachable(redis: Redis, url: string, ms: number, signal?: AbortSignal): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   let last = 'no answer';
   redis.on('error', (e: Error) => {
     last = e.message;
@@ -141,13 +148,19 @@ export async function reachable(redis: Redis, url: string, ms: number): Promise<
       redis.ping(),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('timeout')), ms);
+        // engine.close() during setup (core's api.signal): stop waiting for Redis at once.
+        onAbort = () => reject(signal!.reason);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
   } catch {
     redis.disconnect();
+    if (signal?.aborted) throw signal.reason;
     throw new BullmqError('FL_BULLMQ_UNREACHABLE', { url: redactUrl(url), ms, reason: redactUrl(last) });
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 

@@ -30,7 +30,8 @@ export class Waiter implements DispatchRequest {
     readonly queue: Queue,
     readonly inflightKey: string,
     readonly fresh: string,
-    readonly data: NodeJobData,
+    /** The job's data until the job is sent (then dropped: nothing reads it again while the job runs). */
+    public data: NodeJobData | undefined,
     readonly opts: JobsOptions,
     readonly adopt: boolean,
   ) {

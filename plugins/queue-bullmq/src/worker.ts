@@ -108,6 +108,10 @@ const KEYS = allKeys<CreateWorkerOptions>()([
  *
  * @example
  * ```ts
+ * import { workflow } from '@flowlane/core';
+ * import { createWorker } from '@flowlane/queue-bullmq';
+ *
+ * const wf = workflow('render').addNode('frame', () => 'rendered', { runOn: 'gpu' }).build();
  * const worker = await createWorker({ connection: 'redis://127.0.0.1:6379', group: 'gpu', workflows: [wf] });
  * await worker.close();
  * ```

@@ -30,7 +30,10 @@ export type PlacementErrorDetails<C extends PlacementErrorCode> = Parameters<(ty
  *
  * @example
  * ```ts
+ * import { createRoundRobinScheduler } from '@flowlane/scheduler-round-robin';
  * import { isPlacementError } from '@flowlane/scheduler-placement';
+ *
+ * const scheduler = createRoundRobinScheduler({ workers: [{ id: 'w1' }] });
  * try { scheduler.markDown('nope'); }
  * catch (e) { if (isPlacementError(e, 'FL_SCHED_UNKNOWN_WORKER')) console.log(e.details.known); }
  * ```
@@ -47,6 +50,9 @@ export type PlacementError<C extends PlacementErrorCode = PlacementErrorCode> = 
  *
  * @example
  * ```ts
+ * import { isPlacementError } from '@flowlane/scheduler-placement';
+ *
+ * declare const err: unknown; // caught from a placement scheduler call
  * if (isPlacementError(err, 'FL_SCHED_DISPOSED')) console.log('engine shut down');
  * ```
  */

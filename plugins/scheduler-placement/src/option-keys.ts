@@ -25,6 +25,9 @@ const HEALTH_KEYS = allKeys<HealthCheckOptions>()([
  *
  * @example
  * ```ts
+ * import { checkPlacementKeys, PLACEMENT_KEYS } from '@flowlane/scheduler-placement';
+ *
+ * declare const options: unknown; // what the user passed to your scheduler factory
  * checkPlacementKeys('load-based scheduler', options, [...PLACEMENT_KEYS, 'getLoad']);
  * ```
  */

@@ -30,7 +30,8 @@ export type SchedulerErrorDetails<C extends SchedulerErrorCode> = Parameters<(ty
  *
  * @example
  * ```ts
- * import { isSchedulerError } from '@flowlane/scheduler-priority';
+ * import { createPriorityScheduler, isSchedulerError } from '@flowlane/scheduler-priority';
+ *
  * try { createPriorityScheduler({ concurrency: 0 }); }
  * catch (e) { if (isSchedulerError(e, 'FL_SCHED_INVALID_OPTION')) console.log(e.details.option); }
  * ```
@@ -47,6 +48,9 @@ export type SchedulerError<C extends SchedulerErrorCode = SchedulerErrorCode> = 
  *
  * @example
  * ```ts
+ * import { isSchedulerError } from '@flowlane/scheduler-priority';
+ *
+ * declare const err: unknown; // caught from a priority scheduler call
  * if (isSchedulerError(err, 'FL_SCHED_DISPOSED')) console.log('engine shut down');
  * ```
  */

@@ -25,6 +25,8 @@ const PATTERN = /^(\d+(?:\.\d+)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
  *
  * @example
  * ```ts
+ * import { parseQuantity } from '@flowlane/scheduler-priority';
+ *
  * parseQuantity('16Gi'); // 17179869184
  * parseQuantity('500m'); // 0.5
  * parseQuantity(2);      // 2

@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { createEngine, type ExecutionRecord, isFlowlaneError, type Workflow, workflow } from '@flowlane/core';
 import { type RedisService, startRedis } from '@flowlane/testing';
 import { Redis } from 'ioredis';
@@ -71,6 +71,37 @@ describe('redisStore options and connection', () => {
     expect((cause as Error).message).toContain(`redis://app:***@127.0.0.1:${port}`);
     expect(JSON.stringify({ m: (err as Error).message, c: (cause as Error).message })).not.toContain('hunter2');
     await engine.close();
+  });
+
+  it('engine.close() during the first connection stops trying at once (api.signal): no wait for connectTimeoutMs or the 5 s grace', async () => {
+    // A server that accepts the connection and never answers: the client waits for Redis' reply.
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => {
+      s.resume(); // reads and drops the client's commands
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const engine = createEngine({
+        logger: quiet,
+        plugins: [redisStore({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 60_000 })],
+      });
+      await expect.poll(() => sockets.size).toBe(1);
+      const t0 = performance.now();
+      await engine.close();
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      const err = await engine.ready().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isFlowlaneError(err, 'FL_ENGINE_CLOSED')).toBe(true);
+      await expect.poll(() => sockets.size).toBe(0); // the client's connection is gone
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
   });
 });
 

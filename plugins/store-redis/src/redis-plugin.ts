@@ -14,7 +14,7 @@ import { CORE_RANGE, PKG_VERSION } from './version.js';
  * The client reconnects on its own afterwards and queues commands while Redis is away (`maxRetriesPerRequest: null`),
  * so a run pauses at its next transition instead of failing, and continues when Redis is back.
  */
-async function connect(url: string, timeoutMs: number): Promise<Redis> {
+async function connect(url: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<Redis> {
   const client = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: null,
@@ -29,16 +29,22 @@ async function connect(url: string, timeoutMs: number): Promise<Redis> {
   };
   client.on('error', onError);
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   try {
     await Promise.race([
       client.connect(),
       new Promise((_r, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        // engine.close() during setup: stop trying at once (core reports FL_ENGINE_CLOSED).
+        onAbort = () => reject(signal!.reason);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
       }),
     ]);
     return client;
   } catch (e) {
     client.disconnect();
+    if (signal?.aborted) throw signal.reason;
     const cause = lastError ?? e;
     throw new RedisStoreError(
       'FL_REDIS_UNREACHABLE',
@@ -47,6 +53,7 @@ async function connect(url: string, timeoutMs: number): Promise<Redis> {
     );
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     client.off('error', onError);
   }
 }
@@ -79,7 +86,7 @@ export function redisStore(options: RedisStoreOptions): Readonly<FlowlanePlugin>
     flowlane: CORE_RANGE,
     async setup(api) {
       const owned = o.client === undefined;
-      const client = o.client ?? (await connect(o.url!, o.connectTimeoutMs));
+      const client = o.client ?? (await connect(o.url!, o.connectTimeoutMs, api.signal));
       let down = false;
       const where = o.url === undefined ? 'the given client' : redactRedisUrl(o.url);
       const onError = (e: Error): void => {

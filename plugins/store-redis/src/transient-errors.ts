@@ -15,7 +15,7 @@ const PASSING = /^(LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|NOREPLI
  * of the wrong type, `NOSCRIPT`, `NOPERM`, a syntax error — and the stores' own typed errors are permanent.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * isTransientRedisError(new Error('Connection is closed.')); // true
  * ```
  */

@@ -11,6 +11,10 @@ import { seconds } from './summary-table.js';
  *
  * @example
  * ```ts
+ * import { createPlainProgress, createTtyProgress, isInteractive } from '@flowlane/cli';
+ * import type { Workflow } from '@flowlane/core';
+ *
+ * declare const wf: Workflow;
  * const view = isInteractive(process.stdout) ? createTtyProgress('deploy', wf.toJSON()) : createPlainProgress();
  * ```
  */
@@ -184,6 +188,12 @@ export interface TtyProgressOptions {
  *
  * @example
  * ```ts
+ * import { createTtyProgress } from '@flowlane/cli';
+ * import type { Engine, Workflow } from '@flowlane/core';
+ *
+ * declare const engine: Engine;
+ * declare const wf: Workflow;
+ * const run = engine.run(wf, {});
  * run.events$.subscribe(createTtyProgress(wf.name, wf.toJSON()));
  * ```
  */
@@ -270,6 +280,10 @@ export function describeEvent(e: FlowEvent, t0: number): string | undefined {
  *
  * @example
  * ```ts
+ * import { createPlainProgress } from '@flowlane/cli';
+ * import type { Run } from '@flowlane/core';
+ *
+ * declare const run: Run; // from engine.run(…)
  * run.events$.subscribe(createPlainProgress((line) => console.log(line)));
  * ```
  */

@@ -9,7 +9,7 @@ export interface PermissionProblem {
  * arrays of non-empty strings — a string would be matched character by character — and `requireMFA` a boolean.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * permissionProblems({ requiredRoles: 'admin' }); // [{ option: 'permissions.requiredRoles', reason: '…' }]
  * ```
  */

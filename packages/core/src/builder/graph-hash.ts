@@ -33,6 +33,9 @@ function canonical(v: unknown): string {
  *
  * @example
  * ```ts
+ * import { graphSignature, workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('w').addNode('a', () => 1).build();
  * graphSignature(wf).hash; // '3f1c…'
  * ```
  */

@@ -36,6 +36,8 @@ type Settled<R, E> = 'continue' extends E ? R | undefined : R;
  *
  * @example
  * ```ts
+ * import { WorkflowBuilder } from '@flowlane/core';
+ *
  * const wf = new WorkflowBuilder('deploy')
  *   .input<{ version: string }>()
  *   .addNode('build', (ctx) => `app:${ctx.input.version}`, { retry: { maxAttempts: 3 } })
@@ -61,6 +63,8 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
+   * import { workflow } from '@flowlane/core';
+   *
    * const wf = workflow('release').version('2').addNode('a', () => 1).build();
    * ```
    */
@@ -84,6 +88,9 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
+   * import { workflow } from '@flowlane/core';
+   * import { z } from 'zod';
+   *
    * workflow('etl').input<{ date: string }>();
    * workflow('etl').input(z.object({ date: z.string() }));
    * ```
@@ -102,7 +109,11 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.addNode('b', (ctx) => ctx.results.a * 2, { dependsOn: ['a'], timeout: 5_000 })
+   * import { workflow } from '@flowlane/core';
+   *
+   * workflow('w')
+   *   .addNode('a', () => 21)
+   *   .addNode('b', (ctx) => ctx.results.a * 2, { dependsOn: ['a'], timeout: 5_000 });
    * ```
    */
   addNode<const Id extends string, R, const D extends keyof TOut & string = never>(
@@ -129,7 +140,9 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * workflow('w').addNode('a', () => 1).chain('b', (ctx) => ctx.results.a + 1)
+   * import { workflow } from '@flowlane/core';
+   *
+   * workflow('w').addNode('a', () => 1).chain('b', (ctx) => ctx.results.a + 1);
    * ```
    */
   chain<const Id extends string, R, const E extends OnError | undefined = undefined>(
@@ -145,8 +158,13 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.parallel(['eu', 'us'], [deployEu, deployUs], { concurrency: 1, dependsOn: ['test'] })
-   * builder.parallel({ eu: deployEu, us: deployUs }, { concurrency: 1 })
+   * import { workflow } from '@flowlane/core';
+   *
+   * const deployEu = () => 'eu deployed';
+   * const deployUs = () => 'us deployed';
+   * const builder = workflow('release').addNode('test', () => true);
+   * builder.parallel(['eu', 'us'], [deployEu, deployUs], { concurrency: 1, dependsOn: ['test'] });
+   * builder.parallel({ eu: deployEu, us: deployUs }, { concurrency: 1 });
    * ```
    */
   parallel<
@@ -181,7 +199,12 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.forEach('resize', (ctx) => ctx.results.list, (file) => resize(file), { dependsOn: ['list'], concurrency: 4 })
+   * import { workflow } from '@flowlane/core';
+   *
+   * const resize = async (file: string) => `${file} (resized)`;
+   * workflow('images')
+   *   .addNode('list', () => ['a.png', 'b.png'])
+   *   .forEach('resize', (ctx) => ctx.results.list, (file) => resize(file), { dependsOn: ['list'], concurrency: 4 });
    * ```
    */
   forEach<
@@ -210,7 +233,13 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.branch('is-prod', (ctx) => ctx.input.env === 'prod', { then: ['approve'], else: ['auto-deploy'] })
+   * import { workflow } from '@flowlane/core';
+   *
+   * workflow('deploy')
+   *   .input<{ env: string }>()
+   *   .branch('is-prod', (ctx) => ctx.input.env === 'prod', { then: ['approve'], else: ['auto-deploy'] })
+   *   .addNode('approve', () => 'approved', { dependsOn: ['is-prod'] })
+   *   .addNode('auto-deploy', () => 'deployed', { dependsOn: ['is-prod'] });
    * ```
    */
   branch<const Id extends string, const D extends keyof TOut & string = never>(
@@ -227,7 +256,12 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.subworkflow('etl', etlWorkflow, (ctx) => ({ date: ctx.input.date }))
+   * import { workflow } from '@flowlane/core';
+   *
+   * const etlWorkflow = workflow('etl').input<{ date: string }>().addNode('load', (ctx) => ctx.input.date).build();
+   * workflow('nightly')
+   *   .input<{ date: string }>()
+   *   .subworkflow('etl', etlWorkflow, (ctx) => ({ date: ctx.input.date }));
    * ```
    */
   subworkflow<
@@ -251,7 +285,13 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.boundary('recover', (ctx, error) => ({ recovered: true }), { forNodes: ['risky'], errorTypes: [TypeError] })
+   * import { workflow } from '@flowlane/core';
+   *
+   * workflow('w')
+   *   .addNode('risky', (): string => {
+   *     throw new TypeError('bad input');
+   *   })
+   *   .boundary('recover', (ctx, error) => ({ recovered: true }), { forNodes: ['risky'], errorTypes: [TypeError] });
    * ```
    */
   boundary<const Id extends string, R, const D extends keyof TOut & string = never>(
@@ -268,7 +308,12 @@ export class WorkflowBuilder<TIn = unknown, TOut extends object = Record<never, 
    *
    * @example
    * ```ts
-   * builder.onEvent('node.failed', (e) => alert(e.nodeId)).onEvent('data-processed', (e) => console.log(e.payload))
+   * import { workflow } from '@flowlane/core';
+   *
+   * workflow('etl')
+   *   .addNode('load', () => 42)
+   *   .onEvent('node.failed', (e) => console.error(`node ${e.nodeId} failed`))
+   *   .onEvent('data-processed', (e) => console.log(e.payload));
    * ```
    */
   onEvent<T extends FlowEventType>(
@@ -298,6 +343,8 @@ type FnResult<F> = F extends (...args: never[]) => infer R ? (R extends NodeRetu
  *
  * @example
  * ```ts
+ * import { workflow } from '@flowlane/core';
+ *
  * const wf = workflow('hello').addNode('greet', () => 'hi').build();
  * ```
  */

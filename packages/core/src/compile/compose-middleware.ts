@@ -6,7 +6,19 @@ import type { Middleware, MiddlewareContext } from '../plugin/types.js';
  *
  * @example
  * ```ts
- * await composeMiddleware([timing, logging], ctx, () => runNode());
+ * import { composeMiddleware, type Middleware, type MiddlewareContext } from '@flowlane/core';
+ *
+ * declare const ctx: MiddlewareContext; // what the engine passes each middleware for one node attempt
+ * const timing: Middleware = async (ctx, next) => {
+ *   const started = performance.now();
+ *   try {
+ *     return await next();
+ *   } finally {
+ *     console.log(`${ctx.nodeId}: ${performance.now() - started} ms`);
+ *   }
+ * };
+ * const logging: Middleware = (ctx, next) => (console.log(`start ${ctx.nodeId}`), next());
+ * await composeMiddleware([timing, logging], ctx, async () => 'the node ran');
  * ```
  */
 export function composeMiddleware(

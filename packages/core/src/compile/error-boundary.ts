@@ -11,7 +11,7 @@ export interface Boundary<T> {
  * output replaces the source's; its own failure goes on); an error no boundary matches goes on unchanged.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * deploy$.pipe(errorBoundary([{ matches: (e) => e instanceof TypeError, handle: () => of('skipped') }]))
  * ```
  */

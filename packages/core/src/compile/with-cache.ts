@@ -51,7 +51,7 @@ export interface CacheFlight {
  * the key was registered): the first subscriber uses it instead of asking the store again.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * withCache(store, 'wf:node:key', 60_000, inflight, hooks)(compute$)
  * ```
  */

@@ -14,7 +14,7 @@ export interface FallbackHooks {
  * error goes on when no fallback is left or `cascades` refuses it.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * primary$.pipe(withFallback([() => mirror$, () => cache$], { cascades: () => true, fellBack: () => undefined }))
  * ```
  */

@@ -60,7 +60,11 @@ export interface RetryHooks {
  *
  * @example
  * ```ts
- * attempt$.pipe(withRetry({ maxAttempts: 3, initialInterval: 30_000 }, scheduler))
+ * import { withRetry } from '@flowlane/core';
+ * import { asyncScheduler, defer } from 'rxjs';
+ *
+ * const attempt$ = defer(() => fetch('https://example.com/health'));
+ * attempt$.pipe(withRetry({ maxAttempts: 3, initialInterval: 30_000 }, asyncScheduler));
  * ```
  */
 export function withRetry<T>(

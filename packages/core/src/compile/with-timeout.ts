@@ -6,7 +6,11 @@ import { type MonoTypeOperatorFunction, type SchedulerLike, throwError, timeout 
  *
  * @example
  * ```ts
- * source$.pipe(withTimeout(5_000, asyncScheduler, () => new Error('late')))
+ * import { withTimeout } from '@flowlane/core';
+ * import { asyncScheduler, timer } from 'rxjs';
+ *
+ * const source$ = timer(10_000);
+ * source$.pipe(withTimeout(5_000, asyncScheduler, () => new Error('late')));
  * ```
  */
 export function withTimeout<T>(

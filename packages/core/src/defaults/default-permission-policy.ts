@@ -7,7 +7,14 @@ import type { PermissionPolicy } from '../plugin/types.js';
  *
  * @example
  * ```ts
- * engine.run(wf, input, { actor: { id: 'alice', roles: ['admin'], mfa: true } });
+ * import { createEngine, workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('deploy')
+ *   .addNode('release', () => 'released', { permissions: { requiredRoles: ['admin'], requireMFA: true } })
+ *   .build();
+ * const engine = createEngine();
+ * await engine.run(wf, {}, { actor: { id: 'alice', roles: ['admin'], mfa: true } }).result;
+ * await engine.close();
  * ```
  */
 export function createDefaultPermissionPolicy(): PermissionPolicy {

@@ -13,8 +13,11 @@ export function secretEnvName(name: string, prefix = SECRET_ENV_PREFIX): string 
  *
  * @example
  * ```ts
+ * import { createEngine, createEnvSecretsProvider } from '@flowlane/core';
+ *
  * process.env.FLOWLANE_SECRET_API_KEY = 's3cr3t';
  * const engine = createEngine({ secrets: [createEnvSecretsProvider()] });
+ * await engine.close();
  * ```
  */
 export function createEnvSecretsProvider(options: { prefix?: string; env?: NodeJS.ProcessEnv } = {}): SecretsProvider {

@@ -17,7 +17,10 @@ interface Waiter {
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ *
  * const engine = createEngine({ concurrency: 4 }); // uses createFifoScheduler({ concurrency: 4 })
+ * await engine.close();
  * ```
  */
 export function createFifoScheduler(options: { concurrency: number }): Scheduler {

@@ -10,9 +10,12 @@ export interface MemoryAuditSink extends AuditSink {
  *
  * @example
  * ```ts
+ * import { createEngine, createMemoryAuditSink } from '@flowlane/core';
+ *
  * const audit = createMemoryAuditSink();
  * const engine = createEngine({ audit: [audit] });
  * // … later: audit.records
+ * await engine.close();
  * ```
  */
 export function createMemoryAuditSink(options: { max?: number } = {}): MemoryAuditSink {

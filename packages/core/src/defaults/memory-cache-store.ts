@@ -23,9 +23,12 @@ interface KeyLock {
  *
  * @example
  * ```ts
+ * import { createEngine, createMemoryCacheStore } from '@flowlane/core';
+ *
  * const cache = createMemoryCacheStore({ max: 1000 });
  * const a = createEngine({ cache });
  * const b = createEngine({ cache }); // a cached node computes once for both engines
+ * await Promise.all([a.close(), b.close()]);
  * ```
  */
 export function createMemoryCacheStore(options: MemoryCacheStoreOptions = {}): CacheStore {

@@ -5,7 +5,10 @@ import type { StateStore } from '../plugin/types.js';
  *
  * @example
  * ```ts
+ * import { createEngine, createMemoryStateStore } from '@flowlane/core';
+ *
  * const engine = createEngine({ state: createMemoryStateStore() });
+ * await engine.close();
  * ```
  */
 export function createMemoryStateStore(): StateStore {

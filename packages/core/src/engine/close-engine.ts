@@ -11,6 +11,8 @@ export interface ClosingEngine {
   readonly stopIntake: readonly { close(): void }[];
   readonly flow: FlowGate;
   readonly ready: Promise<void> | undefined;
+  /** Aborts plugin setup still running (`api.signal`); it settles `ready` within a grace period. */
+  readonly abortSetup: (() => void) | undefined;
   readonly durable: Durability;
   /** The active runs (read once plugin setup is over). */
   runs(): readonly Execution[];
@@ -21,7 +23,8 @@ export interface ClosingEngine {
 }
 
 /**
- * Closes an engine: no new work (triggers, schedules, flow control), plugin setup awaited, durable runs detached from
+ * Closes an engine: no new work (triggers, schedules, flow control), plugin setup still running aborted
+ * (`api.signal`) and awaited at most `SETUP_CLOSE_GRACE_MS`, durable runs detached from
  * their log (they stay resumable), every run cancelled and awaited with background work, plugins disposed in reverse
  * order, then executors, scheduler, stores, secrets providers and audit sinks; a failing dispose is logged.
  */
@@ -29,6 +32,7 @@ export async function closeEngine(c: ClosingEngine): Promise<void> {
   const rt = c.rt;
   for (const s of c.stopIntake) s.close();
   c.flow.close();
+  c.abortSetup?.();
   await c.ready?.catch(() => undefined);
   c.durable.close();
   const runs = c.runs();

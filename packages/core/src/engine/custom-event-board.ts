@@ -9,7 +9,7 @@ export const CUSTOM_EVENT_NAMES_KEPT = 1000;
  * {@link CUSTOM_EVENT_NAMES_KEPT} names are kept, and everything is dropped when no run is active.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * const board = new CustomEventBoard();
  * const mark = board.mark();
  * board.publish(event);

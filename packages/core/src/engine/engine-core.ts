@@ -43,6 +43,8 @@ export interface EngineCore {
   /** Plugin setup (undefined without plugins). */
   ready: Promise<void> | undefined;
   readyError: unknown;
+  /** Abort plugin setup still running (`api.signal`), giving it a grace period (set while setup runs). */
+  abortSetup: (() => void) | undefined;
   /** Plugins are set up: queued runs may start. */
   isReady: boolean;
   closed: boolean;
@@ -121,6 +123,7 @@ export function createEngineCore(engine: object, options: EngineOptions, submit:
     audit: memoryAudit,
     ready: undefined,
     readyError: undefined,
+    abortSetup: undefined,
     isReady: false,
     closed: false,
     closing: undefined,

@@ -1,3 +1,4 @@
+import { FlowlaneError } from '../errors.js';
 import { checkPlugins, setupPlugins } from '../plugin/plugin-host.js';
 import type { FlowlanePlugin } from '../plugin/types.js';
 import { closeEngine } from './close-engine.js';
@@ -5,6 +6,12 @@ import type { EngineCore, SubmitRun } from './engine-core.js';
 import { pluginHostTarget } from './engine-events.js';
 import { autoResume, type ResumeHost } from './resume-run.js';
 import { failBeforeStart } from './run-stop.js';
+
+/**
+ * How long `engine.close()` waits for a plugin's setup still running after aborting its `api.signal`; then it goes on
+ * without it (the plugin is torn down when its setup settles), so `close()` always settles.
+ */
+export const SETUP_CLOSE_GRACE_MS = 5000;
 
 /**
  * Sets up an engine's plugins: static checks throw here (shape, core range, dependencies); `setup` runs in the
@@ -20,12 +27,29 @@ export function setupEngine(core: EngineCore, plugins: readonly FlowlanePlugin[]
   // The engine as the plugin host sees it (registrations land in `core.rt`).
   const { rt, ownerOf, events, durable, flow, runs } = core;
   const host = pluginHostTarget({ rt, ownerOf, events, durable, flow, runs, run: submit });
-  core.ready = setupPlugins(plugins, host).then(
+  const abort = new AbortController();
+  let giveUp!: (e: unknown) => void;
+  const givenUp = new Promise<never>((_, reject) => (giveUp = reject));
+  givenUp.catch(() => undefined);
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  core.abortSetup = () => {
+    if (abort.signal.aborted) return;
+    const closed = new FlowlaneError('FL_ENGINE_CLOSED', {});
+    abort.abort(closed);
+    grace = setTimeout(() => giveUp(closed), SETUP_CLOSE_GRACE_MS);
+  };
+  const settled = () => {
+    clearTimeout(grace);
+    core.abortSetup = undefined;
+  };
+  core.ready = setupPlugins(plugins, host, { signal: abort.signal, givenUp }).then(
     (disposers) => {
+      settled();
       core.disposers.push(...disposers);
       becomeReady(core);
     },
     (e: unknown) => {
+      settled();
       core.readyError = e;
       for (const x of core.runs.queued.splice(0)) failBeforeStart(x, e);
       core.flow.failAll(e);
@@ -63,6 +87,7 @@ export function shutDownEngine(core: EngineCore): Promise<void> {
     stopIntake: [core.triggers, core.schedules],
     flow: core.flow,
     ready: core.ready,
+    abortSetup: core.abortSetup,
     durable: core.durable,
     runs: () => [...core.runs.active.values()],
     background: core.background,

@@ -28,6 +28,9 @@ const NO_OPTIONS: RunOptions = Object.freeze({});
  *
  * @example
  * ```ts
+ * import { createEngine, workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('double').input<{ n: number }>().addNode('double', (ctx) => ctx.input.n * 2).build();
  * const engine = createEngine();
  * const run = engine.run(wf, { n: 1 });
  * run.events$.subscribe((e) => console.log(e.type));
@@ -61,6 +64,9 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import type { Engine } from '@flowlane/core';
+   *
+   * declare const engine: Engine;
    * engine.systemEvents$.subscribe((e) => console.log(e.type, e.scheduler)); // worker.down round-robin
    * ```
    */
@@ -85,7 +91,13 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import { createEngine, workflow } from '@flowlane/core';
+   *
+   * const wf = workflow('release').input<{ version: string }>().addNode('tag', (ctx) => `v${ctx.input.version}`).build();
+   * const engine = createEngine();
    * const run = engine.run(wf, { version: '1.4.2' }, { actor: { id: 'alice', roles: ['deployer'] } });
+   * await run.result;
+   * await engine.close();
    * ```
    */
   run<TIn, TOut extends object>(wf: Workflow<TIn, TOut>, input: TIn, options: RunOptions = NO_OPTIONS): Run<TOut> {
@@ -104,6 +116,10 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import type { Engine, Workflow } from '@flowlane/core';
+   *
+   * declare const engine: Engine; // with an execution store and a queue that other processes drain
+   * declare const wf: Workflow<{ n: number }, { double: number }>;
    * const queued = await engine.enqueue(wf, { n: 1 });
    * const result = await queued.result(); // or, from any process: engine.waitForResult(queued.executionId)
    * ```
@@ -123,6 +139,10 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import type { Engine } from '@flowlane/core';
+   *
+   * declare const engine: Engine;
+   * declare const executionId: string; // from engine.enqueue(…) in this or another process
    * const { status, outputs } = await engine.waitForResult(executionId);
    * ```
    */
@@ -142,6 +162,10 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import { createEngine, workflow } from '@flowlane/core';
+   *
+   * const checks = workflow('checks').input<{ commit: string }>().addNode('lint', (ctx) => ctx.input.commit).build();
+   * const engine = createEngine();
    * const handle = engine.trigger({
    *   on: 'git.push',
    *   when: (e) => (e.payload as { branch: string }).branch === 'main',
@@ -150,6 +174,7 @@ export class Engine {
    * });
    * engine.emit('git.push', { branch: 'main', commit: 'abc123' });
    * handle.remove();
+   * await engine.close();
    * ```
    */
   trigger<TIn, P = unknown>(options: TriggerOptions<TIn, P>): TriggerHandle {
@@ -162,6 +187,9 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import type { Engine } from '@flowlane/core';
+   *
+   * declare const engine: Engine; // with a trigger on 'approval.granted'
    * const [run] = engine.emit('approval.granted', { environment: 'production' });
    * ```
    */
@@ -179,8 +207,13 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import { createEngine, workflow } from '@flowlane/core';
+   *
+   * const backup = workflow('backup').input<{ target: string }>().addNode('copy', (ctx) => ctx.input.target).build();
+   * const engine = createEngine();
    * const nightly = engine.schedule('0 3 * * *', backup, { target: 's3' }, { missed: 'catch-up' });
    * nightly.remove();
+   * await engine.close();
    * ```
    */
   schedule<TIn>(cron: string, wf: Workflow<TIn, object>, input: TIn, options?: ScheduleOptions): ScheduleHandle {
@@ -192,7 +225,12 @@ export class Engine {
    *
    * @example
    * ```ts
-   * const outputs = await engine.execute(wf, { n: 1 });
+   * import { createEngine, workflow } from '@flowlane/core';
+   *
+   * const wf = workflow('double').input<{ n: number }>().addNode('double', (ctx) => ctx.input.n * 2).build();
+   * const engine = createEngine();
+   * const outputs = await engine.execute(wf, { n: 1 }); // { double: 2 }
+   * await engine.close();
    * ```
    */
   async execute<TIn, TOut extends object>(
@@ -220,6 +258,9 @@ export class Engine {
    *
    * @example
    * ```ts
+   * import type { Engine } from '@flowlane/core';
+   *
+   * declare const engine: Engine;
    * const { runs } = await engine.runs.list({ status: 'running', workflow: 'deploy', limit: 20 });
    * ```
    */
@@ -242,7 +283,12 @@ export class Engine {
    *
    * @example
    * ```ts
-   * const engine = createEngine({ plugins: [redisStore({ url })], workflows: [deploy] });
+   * import { createEngine, type Workflow } from '@flowlane/core';
+   * import { redisStore } from '@flowlane/store-redis';
+   *
+   * declare const deploy: Workflow<{ version: string }, object>; // the workflow the crashed process was running
+   * declare const executionId: string; // the run it left unfinished
+   * const engine = createEngine({ plugins: [redisStore({ url: 'redis://127.0.0.1:6379' })], workflows: [deploy] });
    * const run = await engine.resume(executionId);
    * const result = await run.result;
    * ```
@@ -276,9 +322,9 @@ export class Engine {
 
   /**
    * Cancel every run, dispose plugins (reverse order), executors and stores. Idempotent. Plugin setup still running
-   * is awaited first (a plugin cannot be disposed halfway through its setup): a plugin whose `setup` never settles —
-   * e.g. one that waits without a timeout for a service that is down — keeps `close()` waiting too, so give setup
-   * work its own deadline (the Redis-based plugins of this repository bound their first connection by `connectTimeout`).
+   * is told to stop (`api.signal` is aborted) and awaited at most 5 s: a plugin cannot be disposed halfway through its
+   * setup. A setup that ignores the signal is left behind — `ready()` rejects with `FL_ENGINE_CLOSED`, runs waiting
+   * for it fail with that error, and the plugin is torn down whenever its setup settles — so `close()` always settles.
    */
   close(): Promise<void> {
     return shutDownEngine(this.#core);
@@ -291,6 +337,9 @@ export class Engine {
  *
  * @example
  * ```ts
+ * import { createEngine } from '@flowlane/core';
+ * import { prometheus } from '@flowlane/metrics-prometheus';
+ *
  * const engine = createEngine({ plugins: [prometheus()], maxConcurrentRuns: 10 });
  * await engine.ready();
  * ```

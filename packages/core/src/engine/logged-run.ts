@@ -9,7 +9,11 @@ import type { ExecutionRecord } from '../plugin/contracts/execution-store.js';
  *
  * @example
  * ```ts
- * const records = await engine.runs.records(executionId);
+ * import { recordToEvent, type Engine } from '@flowlane/core';
+ *
+ * declare const engine: Engine; // with an execution store
+ * declare const executionId: string;
+ * const records = (await engine.runs.records(executionId)) ?? [];
  * const run = { executionId, workflow: 'release', nodeCount: 3 };
  * const events = records.flatMap((r) => recordToEvent(r, run) ?? []);
  * ```
@@ -45,7 +49,11 @@ export function recordToEvent(
  *
  * @example
  * ```ts
- * const description = describeLoggedRun((await engine.runs.records(executionId))[0]);
+ * import { describeLoggedRun, type Engine } from '@flowlane/core';
+ *
+ * declare const engine: Engine; // with an execution store
+ * declare const executionId: string;
+ * const description = describeLoggedRun((await engine.runs.records(executionId))?.[0]);
  * ```
  */
 export function describeLoggedRun(first: ExecutionRecord | undefined): WorkflowDescription | undefined {

@@ -53,8 +53,15 @@ export type RemoteNodeOutcome =
  *
  * @example
  * ```ts
- * const out = await runNodeOnWorker(engine, wf, { executionId, nodeId: 'build', attempt: 1, input, results: {}, signal });
- * if (out.ok) console.log(out.value);
+ * import { createEngine, runNodeOnWorker, workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('ci').input<{ ref: string }>().addNode('build', (ctx) => `built ${ctx.input.ref}`).build();
+ * const engine = createEngine(); // the worker's engine
+ * const signal = new AbortController().signal;
+ * const input = { ref: 'main' };
+ * const out = await runNodeOnWorker(engine, wf, { executionId: 'run-1', nodeId: 'build', attempt: 1, input, results: {}, signal });
+ * if (out.ok) console.log(out.value); // built main
+ * await engine.close();
  * ```
  */
 export async function runNodeOnWorker(

@@ -99,6 +99,18 @@ describe('PluginApi.runGraph', () => {
       ['c', 'k8s'],
     ]);
     expect(graphs.get('w')!.executors()).toBe(graphs.get('w')!.executors());
+    // Shared by every run of the workflow: a plugin that casts it to Map cannot change it for the others.
+    const shared = graphs.get('w')!.executors() as Map<string, string>;
+    expect(() => shared.set('a', 'ssh')).toThrow(TypeError);
+    expect(() => shared.delete('b')).toThrow(TypeError);
+    expect(() => shared.clear()).toThrow(TypeError);
+    expect(Object.fromEntries(graphs.get('w')!.executors())).toEqual({ b: 'ssh', c: 'k8s' });
+    const seen: string[] = [];
+    graphs
+      .get('w')!
+      .executors()
+      .forEach((v, k, map) => void seen.push(`${k}=${v}:${map.size}`));
+    expect(seen).toEqual(['b=ssh:2', 'c=k8s:2']);
     expect(graphs.get('p')!.executors().size).toBe(0);
     expect(toJSON).not.toHaveBeenCalled();
     await engine.close();

@@ -32,9 +32,44 @@ class WorkflowGraph implements RunGraph {
         const name = sel === undefined ? 'local' : typeof sel === 'string' ? sel : sel.name;
         if (name !== 'local') m.set(def.id, name);
       }
-      this.#executors = m;
+      this.#executors = new ReadonlyMapView(m);
     }
     return this.#executors;
+  }
+}
+
+/**
+ * A map every run of a workflow shares, read-only at run time too: it has no `set`, `delete` or `clear`, so a plugin
+ * that casts it to `Map` cannot change what other plugins read.
+ */
+class ReadonlyMapView<K, V> implements ReadonlyMap<K, V> {
+  readonly #m: Map<K, V>;
+  constructor(m: Map<K, V>) {
+    this.#m = m;
+  }
+  get size(): number {
+    return this.#m.size;
+  }
+  get(key: K): V | undefined {
+    return this.#m.get(key);
+  }
+  has(key: K): boolean {
+    return this.#m.has(key);
+  }
+  forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+    for (const [k, v] of this.#m) fn.call(thisArg, v, k, this);
+  }
+  entries(): MapIterator<[K, V]> {
+    return this.#m.entries();
+  }
+  keys(): MapIterator<K> {
+    return this.#m.keys();
+  }
+  values(): MapIterator<V> {
+    return this.#m.values();
+  }
+  [Symbol.iterator](): MapIterator<[K, V]> {
+    return this.#m.entries();
   }
 }
 

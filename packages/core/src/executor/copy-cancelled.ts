@@ -7,8 +7,14 @@ import { FlowlaneError, isFlowlaneError } from '../errors.js';
  *
  * @example
  * ```ts
- * import { copyCancelled } from '@flowlane/core';
- * if (options.signal?.aborted) throw copyCancelled(options.signal, localPath);
+ * import { copyCancelled, type CopyOptions, type CopyResult } from '@flowlane/core';
+ *
+ * // In an executor's copyIn / copyOut:
+ * async function copyIn(localPath: string, remotePath: string, options: CopyOptions = {}): Promise<CopyResult> {
+ *   if (options.signal?.aborted) throw copyCancelled(options.signal, localPath);
+ *   // … copy localPath to remotePath
+ *   return { bytes: 0, files: 0 };
+ * }
  * ```
  */
 export function copyCancelled(signal: AbortSignal, path: string): Error {

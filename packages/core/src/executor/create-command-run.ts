@@ -34,12 +34,18 @@ export interface CommandRun {
  *
  * @example
  * ```ts
- * exec(command, opts = {}) {
+ * import { spawn } from 'node:child_process';
+ * import { commandLabel, createCommandRun, type ExecHandle, type ExecOptions } from '@flowlane/core';
+ *
+ * // An executor's exec(): start the command somewhere, feed the run its output and exit, return the handle.
+ * function exec(command: string, opts: ExecOptions = {}): ExecHandle {
  *   const run = createCommandRun(commandLabel(command, opts.args), opts);
- *   const child = startSomewhere(command, opts.args);
- *   child.on('stdout', (buf) => run.output('stdout', buf));
+ *   const child = spawn(command, opts.args ?? []);
+ *   child.stdout.on('data', (buf: Buffer) => run.output('stdout', buf));
+ *   child.stderr.on('data', (buf: Buffer) => run.output('stderr', buf));
  *   run.onStop(() => child.kill());
- *   child.on('exit', (exitCode) => run.finish({ exitCode }));
+ *   child.on('error', (err) => run.fail(err));
+ *   child.on('close', (exitCode, signal) => run.finish({ exitCode, signal }));
  *   return run.handle;
  * }
  * ```

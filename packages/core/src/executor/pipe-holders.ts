@@ -14,7 +14,7 @@ export interface PipeHolder {
  * command exited but something it started outside its process group keeps its stdout/stderr open.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * pipeHolders([fdOfChildStdout]); // [{ pid: 4242, name: 'sleep' }]
  * ```
  */

@@ -40,6 +40,8 @@ export interface SeriesIndex<W, N> {
  *
  * @example
  * ```ts
+ * import { createSeriesIndex } from '@flowlane/core';
+ *
  * const index = createSeriesIndex({ maxWorkflows: 50, maxNodeIds: 100 }, (wf) => ({ wf }), (w, node) => ({ ...w, node }));
  * const slot = index.node(index.workflow('etl'), 'extract'); // { wf: 'etl', node: 'extract' }
  * ```

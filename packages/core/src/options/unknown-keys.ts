@@ -15,6 +15,8 @@ export interface UnknownKey {
  *
  * @example
  * ```ts
+ * import { suggestKey } from '@flowlane/core';
+ *
  * suggestKey('timeOut', ['timeout', 'retry']); // 'timeout'
  * suggestKey('zzz', ['timeout', 'retry']); // undefined
  * ```
@@ -35,6 +37,8 @@ export function suggestKey(key: string, known: readonly string[]): string | unde
  *
  * @example
  * ```ts
+ * import { unknownKeys } from '@flowlane/core';
+ *
  * unknownKeys({ retires: 3, timeout: 10 }, ['retry', 'timeout']); // [{ key: 'retires', suggestion: 'retry' }]
  * ```
  */
@@ -55,6 +59,8 @@ export function unknownKeys(options: unknown, known: readonly string[]): Unknown
  *
  * @example
  * ```ts
+ * import { unknownKeyHint } from '@flowlane/core';
+ *
  * unknownKeyHint({ key: 'retires', suggestion: 'retry' }, ['retry', 'timeout']); // 'did you mean "retry"?'
  * ```
  */

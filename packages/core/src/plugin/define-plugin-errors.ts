@@ -29,10 +29,14 @@ export interface PluginErrorClass<T extends PluginErrorTable> {
  *
  * @example
  * ```ts
+ * import { definePluginErrors } from '@flowlane/core';
+ *
  * export const SshError = definePluginErrors('SshError', {
  *   FL_SSH_HOST_KEY_MISMATCH: (p: { host: string }) => `Host key of "${p.host}" does not match. Check known_hosts.`,
  * });
- * throw new SshError('FL_SSH_HOST_KEY_MISMATCH', { host: 'web1' });
+ * function checkHostKey(host: string, matches: boolean): void {
+ *   if (!matches) throw new SshError('FL_SSH_HOST_KEY_MISMATCH', { host });
+ * }
  * ```
  */
 export function definePluginErrors<const T extends PluginErrorTable>(name: string, table: T): PluginErrorClass<T> {

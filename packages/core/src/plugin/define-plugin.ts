@@ -8,6 +8,8 @@ import type { FlowlanePlugin } from './types.js';
  *
  * @example
  * ```ts
+ * import { definePlugin } from '@flowlane/core';
+ *
  * export const hello = (options: { greeting: string }) => definePlugin({
  *   name: 'flowlane-plugin-hello', version: '1.0.0', flowlane: '^0.1.0',
  *   setup(api) { api.middleware.use(async (ctx, next) => { ctx.log.info(options.greeting); return next(); }); },

@@ -6,7 +6,7 @@ import { Observable, type Observer, type OperatorFunction, type Subscription } f
  * `pipe()` keeps the guard, so `events$.pipe(filter(…)).subscribe(fn)` is contained too.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * const events$ = guardEvents(engineEvents$, (err) => logger.error('plugin subscriber failed', { err }));
  * ```
  */

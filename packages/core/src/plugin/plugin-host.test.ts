@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Observable, Subject } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { workflow } from '../builder/workflow-builder.js';
 import type { FlowEvent, SystemEvent } from '../contracts/events.js';
 import { createFifoScheduler } from '../defaults/fifo-scheduler.js';
@@ -222,6 +222,118 @@ describe('plugin lifecycle', () => {
     await e.close();
     expect((await run.result).status).toBe('cancelled');
     expect(log).toEqual(['plugin:dispose', 'executor:dispose']);
+  });
+});
+
+describe('engine.close() while plugin setup runs', () => {
+  afterEach(() => void vi.useRealTimers());
+  const errorsOf = () => {
+    const errors: { message: string; data: unknown }[] = [];
+    const logger: Logger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (message, data) => void errors.push({ message, data }),
+    };
+    return { errors, logger };
+  };
+  const oneNode = workflow('w')
+    .addNode('a', () => 1)
+    .build();
+
+  it('aborts api.signal with FL_ENGINE_CLOSED: a setup that honours it lets close() settle at once; ready() and queued runs fail with FL_ENGINE_CLOSED; later plugins never run setup, earlier ones are disposed', async () => {
+    const log: string[] = [];
+    let signal: AbortSignal | undefined;
+    const e = createEngine({
+      plugins: [
+        plugin('first', () => () => void log.push('first:dispose')),
+        plugin('connecting', (api) => {
+          signal = api.signal;
+          api.onClose(() => void log.push('connecting:onClose'));
+          // Stands for a connect() that waits for a server that never answers, and gives up on abort.
+          return new Promise((_, reject) => api.signal.addEventListener('abort', () => reject(api.signal.reason)));
+        }),
+        plugin('after', () => void log.push('after:setup')),
+      ],
+    });
+    const run = e.run(oneNode, {});
+    await tick(1);
+    expect(signal?.aborted).toBe(false);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // the grace timer never fires here
+    await e.close();
+    expect(signal?.aborted).toBe(true);
+    expect(isFlowlaneError(signal?.reason, 'FL_ENGINE_CLOSED')).toBe(true);
+    expect(isFlowlaneError(await rejectionOf(e.ready()), 'FL_ENGINE_CLOSED')).toBe(true);
+    const r = await run.result;
+    expect(r.status).toBe('failed');
+    expect(isFlowlaneError(r.error, 'FL_ENGINE_CLOSED')).toBe(true);
+    expect(log).toEqual(['connecting:onClose', 'first:dispose']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a setup that ignores api.signal holds close() for at most 5 s (virtual time); the plugin is torn down when its setup settles later, and registers nothing after', async () => {
+    const { errors, logger } = errorsOf();
+    const log: string[] = [];
+    let finish!: () => void;
+    let lateRegistration: unknown;
+    const e = createEngine({
+      logger,
+      plugins: [
+        plugin('first', () => () => void log.push('first:dispose')),
+        plugin('stubborn', async (api) => {
+          api.onClose(() => void log.push('stubborn:onClose'));
+          await new Promise<void>((resolve) => (finish = resolve)); // ignores api.signal
+          try {
+            api.executors.register('late', noopExecutor());
+          } catch (err) {
+            lateRegistration = err;
+          }
+          return () => void log.push('stubborn:dispose');
+        }),
+      ],
+    });
+    await tick(1);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let closed = false;
+    const closing = e.close().then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await closing;
+    expect(isFlowlaneError(await rejectionOf(e.ready()), 'FL_ENGINE_CLOSED')).toBe(true);
+    expect(log).toEqual(['first:dispose']);
+    expect(errors).toEqual([
+      {
+        message: 'plugin setup ignored engine.close(); it is torn down when its setup settles',
+        data: { plugin: 'stubborn' },
+      },
+    ]);
+    finish();
+    await vi.waitFor(() => expect(log).toEqual(['first:dispose', 'stubborn:dispose', 'stubborn:onClose']));
+    expect(isFlowlaneError(lateRegistration, 'FL_PLUGIN_INVALID')).toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a setup that finishes within the grace period after close() started is disposed with the others', async () => {
+    const log: string[] = [];
+    let finish!: () => void;
+    const e = createEngine({
+      plugins: [
+        plugin('slow', async () => {
+          await new Promise<void>((resolve) => (finish = resolve));
+          return () => void log.push('slow:dispose');
+        }),
+      ],
+    });
+    await tick(1);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const closing = e.close();
+    await vi.advanceTimersByTimeAsync(1000);
+    finish();
+    await closing;
+    await e.ready(); // its setup succeeded
+    expect(log).toEqual(['slow:dispose']);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });
 

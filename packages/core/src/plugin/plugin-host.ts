@@ -76,6 +76,15 @@ export interface PluginHostTarget {
   runEvents(executionId: string): RunEventsView | undefined;
 }
 
+/**
+ * How `engine.close()` reaches plugin setup still running: `signal` (`api.signal`) is aborted when close starts;
+ * `givenUp` rejects once close stops waiting for a setup that ignored it (see engine-lifecycle.ts).
+ */
+export interface SetupControl {
+  readonly signal: AbortSignal;
+  readonly givenUp: Promise<never>;
+}
+
 /** One plugin's teardown (its disposer, then its `onClose` callbacks), run by `engine.close()`. */
 export interface PluginTeardown {
   readonly owner: string;
@@ -128,6 +137,7 @@ export function exporterFailures(name: string, logger: Logger, what = 'metrics e
 export async function setupPlugins(
   plugins: readonly FlowlanePlugin[],
   host: PluginHostTarget,
+  control: SetupControl,
 ): Promise<PluginTeardown[]> {
   const rt = host.registry;
   const disposers: PluginTeardown[] = [];
@@ -148,10 +158,19 @@ export async function setupPlugins(
     owner: string;
     disposer?: (() => void | Promise<void>) | undefined;
     onClose: (() => void | Promise<void>)[];
+    /** Close stopped waiting for this setup: it is torn down when it settles, not with the others. */
+    late?: true;
   }[] = [];
+  // Settles (to GAVE_UP) only when close() stops waiting for a setup still running.
+  const gaveUp = control.givenUp.then(
+    () => GAVE_UP,
+    () => GAVE_UP,
+  );
   try {
     for (const plugin of plugins) {
       const owner = plugin.name;
+      // engine.close() started: the setups not begun yet never run.
+      if (control.signal.aborted) throw control.signal.reason;
       const entry: (typeof setups)[number] = { owner, onClose: [] };
       setups.push(entry);
       sealedOwner = owner;
@@ -309,24 +328,39 @@ export async function setupPlugins(
         },
         logger: rt.logger,
         onClose: (fn) => void entry.onClose.push(fn),
+        signal: control.signal,
       };
+      let setup: Promise<unknown>;
+      try {
+        setup = Promise.resolve(plugin.setup(api));
+      } catch (e) {
+        setup = Promise.reject(e);
+      }
       let disposer: unknown;
       try {
-        disposer = await plugin.setup(api);
+        disposer = await Promise.race([setup, gaveUp]);
       } catch (e) {
         if (isFlowlaneError(e, 'FL_PLUGIN_CONFLICT')) throw e;
+        // A setup that gave up because close() aborted its signal: the engine is closed, say so.
+        if (control.signal.aborted) throw new FlowlaneError('FL_ENGINE_CLOSED', {}, { cause: e });
         throw new FlowlaneError(
           'FL_PLUGIN_SETUP_FAILED',
           { plugin: owner, reason: serializeError(e).message },
           { cause: e },
         );
       }
+      if (disposer === GAVE_UP) {
+        lateTeardown(setup, entry, rt.logger);
+        throw control.signal.reason;
+      }
       if (typeof disposer === 'function') entry.disposer = disposer as () => void | Promise<void>;
       sealedOwner = undefined;
     }
   } catch (e) {
+    sealedOwner = undefined;
     // Dispose what was set up, newest first, then report the first failure.
     for (const s of setups.reverse()) {
+      if (s.late) continue;
       for (const fn of [s.disposer, ...s.onClose]) if (fn) await safe(fn, rt.logger);
     }
     // Not closed: later runs fail with this error (FL_PLUGIN_SETUP_FAILED), also when setup threw synchronously.
@@ -342,6 +376,27 @@ export async function setupPlugins(
     });
   }
   return disposers;
+}
+
+/** What a setup's race yields when `engine.close()` stopped waiting for it. */
+const GAVE_UP: unique symbol = Symbol('gave up');
+
+/**
+ * `engine.close()` stopped waiting for a setup that ignored `api.signal`: tear the plugin down whenever the setup
+ * settles (its disposer if it returned one, then its `onClose` callbacks), so what it acquired late is released.
+ */
+function lateTeardown(
+  setup: Promise<unknown>,
+  entry: { owner: string; onClose: (() => void | Promise<void>)[]; late?: true },
+  logger: Logger,
+): void {
+  entry.late = true;
+  logger.error('plugin setup ignored engine.close(); it is torn down when its setup settles', { plugin: entry.owner });
+  const teardown = async (disposer: unknown) => {
+    const fns = [typeof disposer === 'function' ? (disposer as () => unknown) : undefined, ...entry.onClose];
+    for (const fn of fns) if (fn) await safe(fn, logger);
+  };
+  setup.then(teardown, () => teardown(undefined));
 }
 
 export function checkPlugins(plugins: readonly FlowlanePlugin[]): void {

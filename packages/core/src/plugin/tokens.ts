@@ -10,7 +10,12 @@ import type { AuditSink, CacheStore, Executor, Logger, PermissionPolicy, Schedul
  *
  * @example
  * ```ts
- * const logger = ctx.resolve(Tokens.Logger);
+ * import { Tokens, workflow } from '@flowlane/core';
+ *
+ * workflow('w').addNode('greet', (ctx) => {
+ *   const logger = ctx.resolve(Tokens.Logger);
+ *   logger.info('hello');
+ * });
  * ```
  */
 export const Tokens = {

@@ -7,7 +7,7 @@ import { UNREADABLE_ERROR } from '../errors.js';
  * value can neither leave a run unsettled nor make `close()` reject.
  *
  * @example
- * ```ts
+ * ```ts fragment
  * const { proxy, revoke } = Proxy.revocable({}, {}); revoke();
  * readableThrown(proxy).message; // '[unreadable error]'
  * ```

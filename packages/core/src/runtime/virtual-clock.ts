@@ -20,10 +20,15 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
  *
  * @example
  * ```ts
+ * import { createEngine, createVirtualClock, workflow } from '@flowlane/core';
+ *
+ * const wf = workflow('w').addNode('slow', () => 'done', { retry: { maxAttempts: 2, initialInterval: 30_000 } }).build();
  * const clock = createVirtualClock();
  * const engine = createEngine({ clock });
- * const run = engine.run(wf, input);
+ * const run = engine.run(wf, {});
  * await clock.advanceBy(30_000);
+ * await run.result;
+ * await engine.close();
  * ```
  */
 export function createVirtualClock(): VirtualClock {

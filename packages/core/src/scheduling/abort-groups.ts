@@ -5,7 +5,15 @@
  *
  * @example
  * ```ts
+ * import { AbortGroups, FlowlaneError } from '@flowlane/core';
+ *
+ * interface Waiter {
+ *   readonly id: string;
+ *   reject(error: Error): void;
+ * }
  * const waiting = new AbortGroups<Waiter>((w) => w.reject(new FlowlaneError('FL_CANCELLED', { executionId: w.id, reason: 'aborted' })));
+ * const signal = new AbortController().signal; // the run's signal, from the admission request
+ * const waiter: Waiter = { id: 'run-1', reject: (e) => console.error(e.message) };
  * waiting.add(signal, waiter);     // when a request starts waiting
  * waiting.delete(signal, waiter);  // when it is granted
  * ```

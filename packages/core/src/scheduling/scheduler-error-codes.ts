@@ -13,7 +13,10 @@
  *   FL_SCHED_FAIR_UNKNOWN_TENANT: (p: { tenant: string }) => `No tenant "${p.tenant}". Add it to tenants.`,
  * } as const;
  * const FairError = definePluginErrors('FairError', FairErrorCodes);
- * throw new FairError('FL_SCHED_INVALID_OPTION', { scheduler: 'fair scheduler', option: 'tenants', reason: 'expected an array' });
+ * function checkTenants(tenants: unknown): void {
+ *   if (!Array.isArray(tenants))
+ *     throw new FairError('FL_SCHED_INVALID_OPTION', { scheduler: 'fair scheduler', option: 'tenants', reason: 'expected an array' });
+ * }
  * ```
  */
 export const SharedSchedulerErrorCodes = {

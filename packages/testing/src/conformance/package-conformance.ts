@@ -162,10 +162,14 @@ export function checkPackage(options: PackageConformanceOptions): string[] {
  *
  * @example
  * ```ts
+ * import type { FlowlanePlugin, PluginErrorTable } from '@flowlane/core';
  * import { packageConformance } from '@flowlane/testing';
- * import { DockerErrorCodes } from './errors.js';
- * import { dockerExecutor } from './docker-executor-plugin.js';
- * import { CORE_RANGE, PKG_VERSION } from './version.js';
+ *
+ * // What the plugin package's own modules export (src/errors.ts, src/docker-executor-plugin.ts, src/version.ts):
+ * declare const DockerErrorCodes: PluginErrorTable;
+ * declare function dockerExecutor(): FlowlanePlugin;
+ * declare const CORE_RANGE: string;
+ * declare const PKG_VERSION: string;
  *
  * packageConformance('@flowlane/executor-docker', {
  *   dir: new URL('..', import.meta.url),

@@ -15,6 +15,8 @@ const KEEP_KEYS = 4_096;
  *
  * @example
  * ```ts
+ * import { createMemoryFlowControlBackend } from '@flowlane/core';
+ *
  * const b = createMemoryFlowControlBackend();
  * b.acquire({ key: 'tenant-a', limit: 1, holder: 'run-1' }); // true
  * b.acquire({ key: 'tenant-a', limit: 1, holder: 'run-2' }); // false

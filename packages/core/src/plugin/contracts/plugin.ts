@@ -99,6 +99,34 @@ export interface PluginApi {
   readonly logger: Logger;
   /** Run `fn` when the engine closes (after the plugin's own disposer, in reverse setup order). */
   onClose(fn: () => void | Promise<void>): void;
+  /**
+   * Aborted when `engine.close()` starts (its `reason` is an `FL_ENGINE_CLOSED` error). Pass it to whatever `setup`
+   * waits for — a connection, a handshake, a first poll — so that closing the engine during setup does not wait for
+   * them. `close()` waits at most 5 s for a setup that ignores it, then goes on without it: `ready()` rejects with
+   * `FL_ENGINE_CLOSED`, and the plugin is torn down (its disposer, then its `onClose` callbacks) when its setup
+   * settles.
+   *
+   * @example
+   * ```ts
+   * import { createEngine, definePlugin } from '@flowlane/core';
+   *
+   * const plugin = definePlugin({
+   *   name: 'slow-connect',
+   *   version: '1.0.0',
+   *   flowlane: '*',
+   *   async setup(api) {
+   *     // Stands for a client's connect(): it gives up when the engine closes.
+   *     await new Promise<void>((resolve, reject) => {
+   *       const t = setTimeout(resolve, 100);
+   *       api.signal.addEventListener('abort', () => (clearTimeout(t), reject(api.signal.reason)), { once: true });
+   *     });
+   *   },
+   * });
+   * const engine = createEngine({ plugins: [plugin] });
+   * await engine.close(); // settles at once, without waiting for the 100 ms "connect"
+   * ```
+   */
+  readonly signal: AbortSignal;
 }
 
 /** The part of tsyringe's container plugins use. */

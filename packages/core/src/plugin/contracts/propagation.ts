@@ -74,11 +74,21 @@ export type PropagationCarrier = Readonly<Record<string, string>>;
  *
  * @example
  * ```ts
- * api.propagation.add({
- *   name: 'request-id',
- *   carrier: (s) => ({ 'x-request-id': `${s.executionId}/${s.nodeId}/${s.attempt}` }),
- *   env: (s) => ({ REQUEST_ID: `${s.executionId}/${s.nodeId}/${s.attempt}` }),
- * });
+ * import { definePlugin } from '@flowlane/core';
+ *
+ * export const requestIds = () =>
+ *   definePlugin({
+ *     name: 'flowlane-plugin-request-id',
+ *     version: '1.0.0',
+ *     flowlane: '^0.1.0',
+ *     setup(api) {
+ *       api.propagation.add({
+ *         name: 'request-id',
+ *         carrier: (s) => ({ 'x-request-id': `${s.executionId}/${s.nodeId}/${s.attempt}` }),
+ *         env: (s) => ({ REQUEST_ID: `${s.executionId}/${s.nodeId}/${s.attempt}` }),
+ *       });
+ *     },
+ *   });
  * ```
  */
 export interface ContextPropagator {
