@@ -111,6 +111,24 @@ describe('bad input to openAuditLog().append and verifyAuditLog', () => {
     expect((await lines(path)).map((r) => r.executionId)).toEqual(['e1']);
   });
 
+  it('a record that cannot be written as JSON is refused alone; the log keeps taking records (it stopped for good)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path });
+    const cyclic: Record<string, unknown> = {};
+    let deep = cyclic;
+    for (let n = 0; n < 40; n++) deep = (deep.next = {}) as Record<string, unknown>;
+    deep.next = cyclic;
+    for (const details of [{ n: 10n }, cyclic])
+      await expect(log.append(rec(0, details))).rejects.toMatchObject({
+        code: 'FL_AUDIT_INVALID_OPTION',
+        message: expect.stringContaining('cannot be written as JSON'),
+      });
+    await log.append(rec(1));
+    await log.close();
+    expect((await lines(path)).map((r) => [r.seq, r.executionId])).toEqual([[1, 'e1']]);
+    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, records: 1 });
+  });
+
   it('verifyAuditLog refuses unknown options (a misspelt key reported a sound HMAC log as broken)', async () => {
     const path = join(await tempDir(), 'audit.jsonl');
     const log = await openAuditLog({ path, hmacKey: KEY });
@@ -190,6 +208,54 @@ describe('openAuditLog', () => {
     expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({
       ok: false,
       reason: expect.stringContaining('head file is missing'),
+    });
+  });
+
+  it('refuses to continue a log cut short at the end, or whose head file is gone (reopening used to rewrite the head and hide it)', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'audit.jsonl');
+    const log = await openAuditLog({ path, hmacKey: KEY });
+    for (let n = 0; n < 5; n++) await log.append(rec(n));
+    await log.close();
+    const text = await readFile(path, 'utf8');
+    const head = await readFile(`${path}.head`, 'utf8');
+    await writeFile(path, `${text.split('\n').slice(0, 3).join('\n')}\n`);
+    const cut = await openAuditLog({ path, hmacKey: KEY }).catch((e: unknown) => e);
+    expect(AuditFileError.is(cut, 'FL_AUDIT_CORRUPT') && cut.details.reason).toContain('truncated');
+    // The evidence stays: the verifier still reports the truncation, and the failed open released the lock.
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: false, brokenAt: 4 });
+    expect(await readdir(dir)).not.toContain('audit.jsonl.lock');
+    // The whole log back, but its head deleted, or the head claiming a record the log lacks.
+    await writeFile(path, text);
+    const { unlink } = await import('node:fs/promises');
+    await unlink(`${path}.head`);
+    await expect(openAuditLog({ path, hmacKey: KEY })).rejects.toMatchObject({
+      code: 'FL_AUDIT_CORRUPT',
+      message: expect.stringContaining('head file is missing'),
+    });
+    await writeFile(`${path}.head`, head.replace(/"seq":5/, '"seq":6'));
+    await expect(openAuditLog({ path, hmacKey: KEY })).rejects.toMatchObject({ code: 'FL_AUDIT_CORRUPT' });
+    await writeFile(`${path}.head`, head);
+    const again = await openAuditLog({ path, hmacKey: KEY });
+    expect(again.seq).toBe(5);
+    await again.close();
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({ ok: true, records: 5 });
+  });
+
+  it('detects a U+FFFD whose three bytes were replaced by one invalid byte (a lenient decode read both as U+FFFD)', async () => {
+    const path = join(await tempDir(), 'audit.jsonl');
+    const log = await openAuditLog({ path, hmacKey: KEY });
+    await log.append(rec(1));
+    await log.append(rec(2, { note: 'amount \uFFFD 100' }));
+    await log.close();
+    const raw = await readFile(path);
+    const at = raw.indexOf(Buffer.from([0xef, 0xbf, 0xbd]));
+    await writeFile(path, Buffer.concat([raw.subarray(0, at), Buffer.from([0xff]), raw.subarray(at + 3)]));
+    expect(await verifyAuditLog(path, { key: KEY })).toMatchObject({
+      ok: false,
+      brokenAt: 2,
+      line: 2,
+      reason: expect.stringContaining('UTF-8'),
     });
   });
 

@@ -5,6 +5,7 @@ import { chainRecord, GENESIS_HASH, hashRecord, keyBytes } from './chain.js';
 import { AuditFileError } from './errors.js';
 import { headPath, lockPath, logFiles } from './log-files.js';
 import { type AuditFileOptions, checkAuditFileOptions, DEFAULT_REDACT_KEYS } from './options.js';
+import { readHead } from './verify-audit-log.js';
 
 /** An open audit log: appends are serialised and chained; `close()` makes everything durable and frees the lock. */
 export interface AuditLog {
@@ -41,6 +42,7 @@ export async function openAuditLog(options: AuditFileOptions): Promise<AuditLog>
     const key = keyBytes(options.hmacKey);
     const { rotated, current } = await logFiles(path);
     const last = await lastRecord([...rotated, current], path, key);
+    await checkHead(path, last, key);
     const fh = await open(current, 'a');
     const size = (await fh.stat()).size;
     const writer = new Writer(options, key, fh, size, last.seq, last.hash, rotated.length);
@@ -121,8 +123,20 @@ class Writer implements AuditLog {
 
   async #append(record: Record<string, unknown>): Promise<void> {
     if (this.#failed !== undefined) throw this.#failed;
+    let chained: { line: string; hash: string };
     try {
-      const { line, hash } = chainRecord(record, this.#seq + 1, this.#hash, this.#key);
+      chained = chainRecord(record, this.#seq + 1, this.#hash, this.#key);
+    } catch (e) {
+      // Nothing was written (a BigInt, a cycle): refuse this record only. Latching it as a write failure stopped the
+      // log for every later record, permission decisions included.
+      throw new AuditFileError(
+        'FL_AUDIT_INVALID_OPTION',
+        { option: 'record', reason: `it cannot be written as JSON (${e instanceof Error ? e.message : String(e)})` },
+        { cause: e },
+      );
+    }
+    try {
+      const { line, hash } = chained;
       const bytes = Buffer.from(line, 'utf8');
       if (this.#maxBytes !== undefined && this.#size > 0 && this.#size + bytes.length > this.#maxBytes)
         await this.#rotate();
@@ -276,4 +290,28 @@ async function lastRecord(
     return { seq: rec.seq, hash };
   }
   return { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * The log must reach the (seq, hash) in `<path>.head`: opening rewrites the head, so continuing a log whose last
+ * records were cut off (or whose head was deleted) would make the truncation undetectable by the verifier.
+ */
+async function checkHead(
+  path: string,
+  last: { seq: number; hash: string },
+  key: Uint8Array | undefined,
+): Promise<void> {
+  const head = await readHead(path, key);
+  const corrupt = (reason: string): never => {
+    throw new AuditFileError('FL_AUDIT_CORRUPT', { path, reason });
+  };
+  if (head === undefined) {
+    if (last.seq > 0) corrupt('the head file is missing (deleted?), so truncation cannot be ruled out');
+    return;
+  }
+  if ('error' in head) return corrupt(head.error);
+  if (head.seq > last.seq)
+    corrupt(`the log ends at seq ${last.seq} but its writer made seq ${head.seq} durable (truncated)`);
+  if (head.seq === last.seq && head.hash !== last.hash)
+    corrupt('the last record differs from the one the writer made durable (head file)');
 }

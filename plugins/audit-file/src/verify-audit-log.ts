@@ -78,15 +78,17 @@ export async function verifyAuditLog(
   });
   if (head !== undefined && 'error' in head) return broken(headPath(path), 1, head.error);
   for (const file of files) {
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = await readFile(file, 'utf8');
+      bytes = await readFile(file);
     } catch (e) {
       if (file === current && rotated.length === 0 && seq === 0 && head === undefined)
         return broken(file, 1, `the log file cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
       if (file === current) continue; // rotated just now and nothing written since
       return broken(file, 1, `the log file cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
+    const text = bytes.toString('utf8');
+    const badLine = invalidUtf8Line(bytes);
     if (text.length === 0) {
       if (file !== current) return broken(file, 1, 'a rotated file is empty (its records were deleted)');
       continue;
@@ -94,6 +96,7 @@ export async function verifyAuditLog(
     const lines = text.split('\n');
     const torn = lines.pop() !== '';
     for (let n = 0; n < lines.length; n++) {
+      if (n + 1 === badLine) return broken(file, n + 1, 'the line is not valid UTF-8 (edited)');
       const reason = checkLine(lines[n]!, seq + 1, prev, key);
       if (typeof reason === 'string') return broken(file, n + 1, reason);
       seq++;
@@ -112,6 +115,31 @@ export async function verifyAuditLog(
       `the log ends at seq ${seq} but its writer made seq ${head.seq} durable (truncated)`,
     );
   return { ok: true, records: seq, files, lastHash: prev };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The 1-based line holding the first invalid UTF-8 of the file, if any. The lenient decode turns any invalid byte into
+ * U+FFFD, so a record holding U+FFFD could have its three bytes replaced by one invalid byte and still verify.
+ */
+function invalidUtf8Line(bytes: Buffer): number | undefined {
+  try {
+    utf8.decode(bytes);
+    return undefined;
+  } catch {
+    let start = 0;
+    for (let line = 1; ; line++) {
+      const end = bytes.indexOf(0x0a, start);
+      try {
+        utf8.decode(bytes.subarray(start, end === -1 ? bytes.length : end));
+      } catch {
+        return line;
+      }
+      if (end === -1) return line;
+      start = end + 1;
+    }
+  }
 }
 
 function checkLine(line: string, seq: number, prev: string, key: Uint8Array | undefined): string | { hash: string } {
@@ -138,10 +166,11 @@ function checkLine(line: string, seq: number, prev: string, key: Uint8Array | un
   return { hash: hash as string };
 }
 
-type Head = { seq: number; hash: string } | { error: string };
+/** The head file's content: the last (seq, hash) its writer made durable, or why it cannot be trusted. */
+export type Head = { seq: number; hash: string } | { error: string };
 
 /** Read `<path>.head` (absent → undefined). */
-async function readHead(path: string, key: Uint8Array | undefined): Promise<Head | undefined> {
+export async function readHead(path: string, key: Uint8Array | undefined): Promise<Head | undefined> {
   let text: string;
   try {
     text = await readFile(headPath(path), 'utf8');

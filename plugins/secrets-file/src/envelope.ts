@@ -47,9 +47,14 @@ export function readHeader(text: string, path: string): { header: Header; envelo
 /** Decrypt; any authentication failure becomes `FL_SECRETS_DECRYPT_FAILED` without detail. */
 export function open(envelope: Envelope, header: Header, key: Buffer, path: string): Record<string, string> {
   try {
-    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(envelope.iv, 'base64'));
+    const iv = Buffer.from(envelope.iv, 'base64');
+    const tag = Buffer.from(envelope.tag, 'base64');
+    // Only what seal() writes: a 12-byte IV and the full 16-byte tag. A tag cut short would still authenticate the
+    // content, with a forgery chance of 2^-(8 × its length) instead of 2^-128.
+    if (iv.length !== 12 || tag.length !== 16) throw new Error('shape');
+    const d = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
     d.setAAD(aad(header));
-    d.setAuthTag(Buffer.from(envelope.tag, 'base64'));
+    d.setAuthTag(tag);
     const plain = Buffer.concat([d.update(Buffer.from(envelope.data, 'base64')), d.final()]);
     const parsed = JSON.parse(plain.toString('utf8')) as { secrets?: unknown };
     plain.fill(0);

@@ -30,6 +30,24 @@ describe('openSecretsFile', () => {
     expect((await stat(path)).mode & 0o777).toBe(0o600);
   });
 
+  it('stores a secret named "__proto__" like any other (it was dropped while set() resolved)', async () => {
+    const path = join(await tempDir(), 'secrets.enc');
+    const key = newKey();
+    const f = await openSecretsFile(path, { key, create: true });
+    await f.set('__proto__', 'proto-value');
+    await f.set('constructor', 'ctor-value');
+    expect(await f.list()).toEqual(['__proto__', 'constructor']);
+    expect(await f.get('__proto__')).toBe('proto-value');
+    const engine = createEngine({ plugins: [secretsFile({ path, key })] });
+    const wf = workflow('proto')
+      .addNode('read', async (ctx) => (await ctx.getSecret('__proto__')) === 'proto-value')
+      .build();
+    expect((await engine.run(wf, undefined).result).outputs.read).toBe(true);
+    await engine.close();
+    expect(await f.delete('__proto__')).toBe(true);
+    expect(await f.list()).toEqual(['constructor']);
+  });
+
   it('fails with FL_SECRETS_DECRYPT_FAILED for a wrong key, revealing nothing of the content', async () => {
     const path = join(await tempDir(), 'secrets.enc');
     const f = await openSecretsFile(path, { key: newKey(), create: true });
@@ -65,6 +83,29 @@ describe('openSecretsFile', () => {
       }),
       { numRuns: 150, seed: 7 },
     );
+  });
+
+  it('refuses an envelope whose tag was cut short or whose IV is not 12 bytes (FL_SECRETS_DECRYPT_FAILED)', async () => {
+    const path = join(await tempDir(), 'secrets.enc');
+    const key = newKey();
+    const f = await openSecretsFile(path, { key, create: true });
+    await f.set('deploy-key', 'b'.repeat(40));
+    const envelope = JSON.parse(await readFile(path, 'utf8')) as { tag: string; iv: string };
+    const cut = (b64: string, n: number) => Buffer.from(b64, 'base64').subarray(0, n).toString('base64');
+    for (const changed of [
+      { ...envelope, tag: cut(envelope.tag, 4) },
+      { ...envelope, tag: cut(envelope.tag, 12) },
+      { ...envelope, iv: Buffer.concat([Buffer.from(envelope.iv, 'base64'), Buffer.alloc(4)]).toString('base64') },
+    ]) {
+      await writeFile(path, JSON.stringify(changed));
+      const result = await openSecretsFile(path, { key }).then(
+        async (g) => g.get('deploy-key'),
+        (x: unknown) => x,
+      );
+      expect(SecretsFileError.is(result, 'FL_SECRETS_DECRYPT_FAILED'), JSON.stringify(changed).slice(0, 80)).toBe(true);
+    }
+    await writeFile(path, JSON.stringify(envelope));
+    expect(await (await openSecretsFile(path, { key })).get('deploy-key')).toBe('b'.repeat(40));
   });
 
   it('rotates from a passphrase to a key and back; the old key no longer opens it', async () => {

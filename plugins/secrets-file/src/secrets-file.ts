@@ -122,7 +122,8 @@ export async function openSecretsFile(path: string, options: OpenSecretsFileOpti
             reason: 'a secret value is a string',
           });
         const all = await load();
-        all[name] = value;
+        // Defined, not assigned: `all.__proto__ = value` would be ignored (a string is no prototype) and drop it.
+        Object.defineProperty(all, name, { value, enumerable: true, writable: true, configurable: true });
         await save(all);
       }),
     list: async () => Object.keys(await load()).sort(),

@@ -78,7 +78,7 @@ export function registerRunsCommands(program: Command, io: CliIo, exit: (code: n
         `
 The engine executing the run cancels it (its nodes' abort signals fire, commands are killed). When no engine answers
 within --wait (its process died), the run is finished as cancelled in the log and can no longer be resumed.
-Exit codes: 0 cancelled, 1 the run had already finished.`,
+Exit codes: 0 cancelled, 1 the run had already finished or no run has this id, 2 bad usage (e.g. --wait).`,
       ),
   ).action(async (id: string, opts) => {
     exit(await runsCancelCommand(id, opts, io));

@@ -13,8 +13,9 @@ import { SECRET_ENV_PREFIX } from './env-secrets-provider.js';
 /** Options of {@link createLocalExecutor}. */
 export interface LocalExecutorOptions {
   /**
-   * Base environment (default `process.env` without the `FLOWLANE_SECRET_*` variables: a command gets a secret only
-   * when a node passes it, `env: { TOKEN: await ctx.getSecret('TOKEN') }`, which also redacts it in that run).
+   * Base environment (default `process.env` without the `FLOWLANE_SECRET_*` variables and the `FLOWLANE_SECRETS_*`
+   * ones, such as `FLOWLANE_SECRETS_KEY`, the key of `@flowlane/secrets-file`: a command gets a secret only when a node
+   * passes it, `env: { TOKEN: await ctx.getSecret('TOKEN') }`, which also redacts it in that run).
    */
   readonly env?: NodeJS.ProcessEnv | undefined;
   /** Default working directory (default `process.cwd()`). */
@@ -197,10 +198,14 @@ function escapedMessage(holders: readonly PipeHolder[], drainMs: number): string
   return `the command exited but ${who} still held its output open ${drainMs} ms later; output after the exit was discarded. Redirect the background process's output (cmd >file 2>&1 &) or wait for it`;
 }
 
-/** `env` without the variables the default secrets provider reads (`FLOWLANE_SECRET_*`). */
+/** Variables that hold the key of an encrypted secrets file (`FLOWLANE_SECRETS_KEY` of `@flowlane/secrets-file`). */
+const SECRETS_KEY_ENV_PREFIX = 'FLOWLANE_SECRETS_';
+
+/** `env` without the variables the default secrets provider reads (`FLOWLANE_SECRET_*`) nor `FLOWLANE_SECRETS_*`. */
 function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const k of Object.keys(env)) if (!k.startsWith(SECRET_ENV_PREFIX)) out[k] = env[k];
+  for (const k of Object.keys(env))
+    if (!k.startsWith(SECRET_ENV_PREFIX) && !k.startsWith(SECRETS_KEY_ENV_PREFIX)) out[k] = env[k];
   return out;
 }
 

@@ -116,6 +116,34 @@ describe('exact matching and validated shapes', () => {
     expect((await e.run(wf, {}, { actor: { id: 'ok' } }).result).status).toBe('success');
   });
 
+  it('the actor checked is the actor kept: a getter cannot hand the run a shape it never validated', async () => {
+    let reads = 0;
+    // Valid for the reads of a check, then a string: the copy used to be made after the check, by reading again.
+    const actor = {
+      id: 'mallory',
+      get roles(): unknown {
+        reads++;
+        return reads <= 3 ? ['viewer'] : 'not-an-admin';
+      },
+    };
+    const wf = workflow('getter')
+      .addNode('who', (ctx) => ctx.actor?.roles)
+      .build();
+    const run = (() => {
+      try {
+        return engine().run(wf, {}, { actor: actor as unknown as Actor });
+      } catch (e) {
+        return e;
+      }
+    })();
+    // Either refused, or run with exactly the roles that were validated.
+    if (run instanceof Error) expect(run).toMatchObject({ code: 'FL_INVALID_ACTOR' });
+    else
+      expect((await (run as { result: Promise<{ outputs: { who: unknown } }> }).result).outputs.who).toEqual([
+        'viewer',
+      ]);
+  });
+
   it('roles and users match exactly (no substrings), and only a boolean true MFA passes', async () => {
     const e = engine();
     const wf = workflow('exact')

@@ -53,20 +53,8 @@ export function checkRedact(redact: unknown, option: string, where?: string): vo
 export function frozenActor(actor: unknown): Actor {
   if (typeof actor !== 'object' || actor === null || Array.isArray(actor))
     throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `expected an object, got ${describe(actor)}` });
-  const a = actor as { id?: unknown; roles?: unknown; mfa?: unknown };
-  if (typeof a.id !== 'string' || a.id === '')
-    throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `id must be a non-empty string, got ${describe(a.id)}` });
-  if (a.roles !== undefined && (!Array.isArray(a.roles) || a.roles.some((r) => typeof r !== 'string' || r === '')))
-    throw new FlowlaneError('FL_INVALID_ACTOR', {
-      reason: `roles must be an array of non-empty strings, got ${describe(a.roles)}`,
-    });
-  if (a.mfa !== undefined && typeof a.mfa !== 'boolean')
-    throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `mfa must be a boolean, got ${describe(a.mfa)}` });
-  const mfaAt = (actor as { mfaAt?: unknown }).mfaAt;
-  if (mfaAt !== undefined && (typeof mfaAt !== 'number' || !Number.isFinite(mfaAt)))
-    throw new FlowlaneError('FL_INVALID_ACTOR', {
-      reason: `mfaAt must be a time in ms since the epoch, got ${describe(mfaAt)}`,
-    });
+  // The copy is what gets checked and kept: a getter read once for the check and again for the copy could hand the
+  // run an actor that was never validated (roles a string, id an object).
   let copy: Actor;
   try {
     copy = structuredClone(actor) as Actor;
@@ -77,6 +65,20 @@ export function frozenActor(actor: unknown): Actor {
       { cause: e },
     );
   }
+  const a = copy as { id?: unknown; roles?: unknown; mfa?: unknown };
+  if (typeof a.id !== 'string' || a.id === '')
+    throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `id must be a non-empty string, got ${describe(a.id)}` });
+  if (a.roles !== undefined && (!Array.isArray(a.roles) || a.roles.some((r) => typeof r !== 'string' || r === '')))
+    throw new FlowlaneError('FL_INVALID_ACTOR', {
+      reason: `roles must be an array of non-empty strings, got ${describe(a.roles)}`,
+    });
+  if (a.mfa !== undefined && typeof a.mfa !== 'boolean')
+    throw new FlowlaneError('FL_INVALID_ACTOR', { reason: `mfa must be a boolean, got ${describe(a.mfa)}` });
+  const mfaAt = (copy as { mfaAt?: unknown }).mfaAt;
+  if (mfaAt !== undefined && (typeof mfaAt !== 'number' || !Number.isFinite(mfaAt)))
+    throw new FlowlaneError('FL_INVALID_ACTOR', {
+      reason: `mfaAt must be a time in ms since the epoch, got ${describe(mfaAt)}`,
+    });
   return deepFreeze(copy);
 }
 

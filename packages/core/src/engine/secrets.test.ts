@@ -226,6 +226,27 @@ describe('commands and FLOWLANE_SECRET_* variables', () => {
   });
 });
 
+describe('commands and FLOWLANE_SECRETS_* variables (the secrets-file key)', () => {
+  it('a command does not inherit FLOWLANE_SECRETS_KEY or another FLOWLANE_SECRETS_* variable', async () => {
+    const key = 'master-key-of-the-secrets-file-271';
+    process.env.FLOWLANE_SECRETS_KEY = key;
+    process.env.FLOWLANE_SECRETS_PASSPHRASE = `${key}-pass`;
+    try {
+      const wf = workflow('env-key')
+        .addNode('implicit', async (ctx) => (await ctx.exec('env')).stdout)
+        .build();
+      const r = await engine().run(wf, {}).result;
+      expect(r.status).toBe('success');
+      expect(String(r.outputs.implicit)).toContain('PATH=');
+      expect(String(r.outputs.implicit)).not.toContain(key);
+      expect(String(r.outputs.implicit)).not.toContain('FLOWLANE_SECRETS_');
+    } finally {
+      delete process.env.FLOWLANE_SECRETS_KEY;
+      delete process.env.FLOWLANE_SECRETS_PASSPHRASE;
+    }
+  });
+});
+
 describe('a run that joins another run’s cache computation', () => {
   it('redacts the leader’s secrets in the value and the error it receives', async () => {
     const secret = 'leader-s3cret-0042';
