@@ -91,6 +91,8 @@ export class MonitorHub {
   #listening = false;
   #closed = false;
   readonly #graceTimers = new Set<NodeJS.Timeout>();
+  /** Upgrade sockets still being authorised (a slow or hanging `authenticate` hook): destroyed by `close()`. */
+  readonly #pending = new Set<Duplex>();
 
   constructor(options: HubOptions) {
     this.#o = options;
@@ -113,7 +115,12 @@ export class MonitorHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (new URL(req.url ?? '/', 'http://x').pathname !== STREAM_PATH) return false;
     socket.on('error', () => undefined);
-    void this.#upgrade(req, socket, head);
+    if (this.#closed) {
+      socket.destroy();
+      return true;
+    }
+    this.#pending.add(socket);
+    void this.#upgrade(req, socket, head).finally(() => this.#pending.delete(socket));
     return true;
   }
 
@@ -365,6 +372,9 @@ export class MonitorHub {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     for (const t of this.#graceTimers) clearTimeout(t);
     this.#graceTimers.clear();
+    // An upgrade still waiting for the `authenticate` hook would keep the server open for as long as the hook takes.
+    for (const socket of this.#pending) socket.destroy();
+    this.#pending.clear();
     for (const c of this.#clients) c.ws.close(CloseCodes.GOING_AWAY, 'monitor closing');
     // Give clients a moment to answer the close frame, then cut whoever did not.
     // A `ws` server still loading makes no client: it is closed once made (nothing connects to it after `#closed`).

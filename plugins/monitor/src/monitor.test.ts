@@ -13,6 +13,7 @@ import {
 } from '@flowlane/core';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import WebSocket from 'ws';
 import { MonitorError } from './errors.js';
 import { monitor } from './monitor-plugin.js';
 import { CloseCodes, PROTOCOL_VERSION, type ServerMessage } from './protocol.js';
@@ -602,6 +603,33 @@ describe('monitor: servers', () => {
     await engine.close();
     expect((await c.closed).code).toBe(CloseCodes.GOING_AWAY);
     await expect(fetch(url)).rejects.toThrow();
+  });
+
+  it('settles close() while an upgrade still waits for an authenticate hook that never answers', async () => {
+    let asked!: () => void;
+    const hookCalled = new Promise<void>((r) => {
+      asked = r;
+    });
+    const { engine, wsUrl } = await started({
+      token: undefined,
+      authenticate: () => {
+        asked();
+        return new Promise<boolean>(() => undefined);
+      },
+    });
+    const ws = new WebSocket(wsUrl);
+    cleanup.push(() => ws.terminate());
+    const outcome = new Promise<string>((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('error', () => resolve('error'));
+    });
+    await hookCalled;
+    const closed = await Promise.race([
+      engine.close().then(() => 'closed'),
+      new Promise<string>((r) => setTimeout(() => r('still open after 5 s'), 5000).unref()),
+    ]);
+    expect(closed).toBe('closed');
+    expect(await outcome).toBe('error'); // the pending upgrade's socket was cut, never upgraded
   });
 });
 
