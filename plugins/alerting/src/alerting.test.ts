@@ -257,6 +257,52 @@ describe('rules on virtual time', () => {
       'error Alert channel "broken" (https://pager.example/…) failed: HTTP 503 (gave up after 4 attempts).',
     ]);
   });
+
+  it('times out a channel that ignores its abort signal, retries it, and still lets the engine close', async () => {
+    let calls = 0;
+    const deaf: AlertChannel = {
+      kind: 'deaf',
+      target: 'deaf',
+      send: () => {
+        calls++;
+        return new Promise<void>(() => undefined); // never settles, never looks at the signal
+      },
+    };
+    const plugin = alerting({
+      rules: [nodeFailed()],
+      channels: { deaf },
+      delivery: { maxAttempts: 2, initialDelay: 0, timeout: 20 },
+    });
+    const clock = setup(plugin);
+    await engine!.run(payments, { fail: true }).result;
+    await clock.advanceBy(0);
+    expect(calls).toBe(1);
+    await plugin.idle(); // the attempt's timeout is real time (20 ms)
+    await clock.advanceBy(0);
+    expect(calls).toBe(2);
+    await plugin.idle();
+    expect(plugin.stats()).toMatchObject({ retried: 1, failed: 1, pending: 0 });
+    expect(logs.filter((l) => l.startsWith('error'))).toEqual([
+      'error Alert channel "deaf" (deaf) failed: timed out after 20 ms (gave up after 2 attempts).',
+    ]);
+    // A third attempt left hanging at close: close() aborts it and settles.
+    await engine!.run(
+      workflow('other')
+        .addNode('x', () => {
+          throw new Error('no');
+        })
+        .build(),
+      undefined,
+    ).result;
+    await clock.advanceBy(0);
+    expect(calls).toBe(3);
+    const closed = await Promise.race([
+      engine!.close().then(() => 'closed'),
+      new Promise<string>((r) => setTimeout(() => r('close() still pending after 5 s'), 5000).unref()),
+    ]);
+    expect(closed).toBe('closed');
+    engine = undefined;
+  });
 });
 
 describe('options', () => {

@@ -77,7 +77,8 @@ export class Delivery {
 
   #attempt(name: string, channel: AlertChannel, n: AlertNotification, attempt: number): void {
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#timeout)]);
-    const work = (async () => channel.send(n, signal))().then(
+    // Raced with the signal: a channel that ignores it still times out (and is retried), and close() still settles.
+    const work = untilAborted((async () => channel.send(n, signal))(), signal, this.#timeout).then(
       () => {
         this.stats.delivered++;
         this.#pending--;
@@ -136,4 +137,22 @@ export class Delivery {
     this.#abort.abort(new Error('alerting closed'));
     await Promise.allSettled([...this.#inflight]);
   }
+}
+
+/** `p`, or a rejection as soon as `signal` aborts (timeout or close), whichever comes first. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal, timeoutMs: number): Promise<T> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(
+        signal.reason instanceof Error && signal.reason.name === 'TimeoutError'
+          ? new Error(`timed out after ${timeoutMs} ms`)
+          : signal.reason,
+      );
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+  });
 }
