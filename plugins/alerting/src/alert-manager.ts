@@ -97,20 +97,20 @@ export class AlertManager {
       st.signal = s;
       st.notified = new Set();
       this.stats.fired++;
-      const cooling = st.lastNotifiedAt !== undefined && now - st.lastNotifiedAt < this.#cooldown;
-      if (cooling) this.stats.suppressed++;
-      else {
-        const steps = rule.escalation ?? this.#defaultEscalation;
-        steps.forEach((step, i) => {
-          const fire = (): void => {
-            if (this.#states.get(id) !== state || !state.firing) return;
-            if (i > 0) this.stats.escalated++;
-            this.#notify(id, rule, state, 'firing', step.channels, i);
-          };
-          if (step.after === 0) fire();
-          else state.escalations.push(timer(step.after, this.#clock).subscribe(fire));
-        });
-      }
+      // Steps due within the cooldown of the previous firing's last notification are suppressed; later steps of an
+      // alert that keeps firing still go out (a flap must not swallow the escalation).
+      const coolUntil = st.lastNotifiedAt === undefined ? -Infinity : st.lastNotifiedAt + this.#cooldown;
+      if (now < coolUntil) this.stats.suppressed++;
+      const steps = rule.escalation ?? this.#defaultEscalation;
+      steps.forEach((step, i) => {
+        const fire = (): void => {
+          if (this.#states.get(id) !== state || !state.firing || this.#clock.now() < coolUntil) return;
+          if (i > 0) this.stats.escalated++;
+          this.#notify(id, rule, state, 'firing', step.channels, i);
+        };
+        if (step.after === 0) fire();
+        else state.escalations.push(timer(step.after, this.#clock).subscribe(fire));
+      });
       this.#publish();
       return;
     }

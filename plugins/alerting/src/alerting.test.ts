@@ -222,6 +222,35 @@ describe('rules on virtual time', () => {
     ]);
   });
 
+  it('cooldown does not swallow the escalation of an alert that flapped back and keeps firing', async () => {
+    const chat = inbox('chat');
+    const pager = inbox('pager');
+    const plugin = alerting({
+      rules: [nodeFailed()],
+      channels: { chat, pager },
+      escalation: [
+        { after: 0, channels: ['chat'] },
+        { after: 900_000, channels: ['pager'] },
+      ],
+      cooldown: 600_000,
+    });
+    const clock = setup(plugin);
+    await engine!.run(payments, { fail: true }).result;
+    await clock.advanceBy(1000);
+    await engine!.run(payments, { fail: false }).result;
+    await clock.advanceBy(1000);
+    await engine!.run(payments, { fail: true }).result; // flaps back within the cooldown, then keeps failing
+    await clock.advanceBy(0);
+    expect(chat.lines()).toEqual(['firing nodeFailed:pay:charge', 'resolved nodeFailed:pay:charge']);
+    expect(plugin.stats().suppressed).toBe(1);
+    await clock.advanceBy(900_000); // still firing 15 min later: the pager step is past the cooldown
+    expect(pager.lines()).toEqual(['firing nodeFailed:pay:charge step1']);
+    await engine!.run(payments, { fail: false }).result;
+    await clock.advanceBy(0);
+    expect(pager.lines()).toEqual(['firing nodeFailed:pay:charge step1', 'resolved nodeFailed:pay:charge']);
+    expect(chat.got).toHaveLength(2); // the suppressed step 0 is not told of the resolve either
+  });
+
   it('a channel that keeps failing is retried with backoff on the clock, then given up, and never blocks runs', async () => {
     const ops = inbox('ops');
     let calls = 0;
