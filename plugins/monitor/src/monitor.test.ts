@@ -497,6 +497,24 @@ describe('monitor: subscriptions and history', () => {
     c.send({ type: 'subscribe', all: true });
     await c.waitFor(isType('runs'));
   });
+
+  it('answers a binary frame with invalid-message and closes a client that sends a frame over 64 KiB with 1009', async () => {
+    const { engine, wsUrl } = await started();
+    const c = await client(wsUrl);
+    c.ws.send(Buffer.from('{"type":"subscribe","all":true}'), { binary: true });
+    const e = await c.waitFor(isType('error'));
+    expect(e).toMatchObject({ code: 'invalid-message', message: 'Send JSON text frames.' });
+    c.ws.send(JSON.stringify({ type: 'subscribe', executionId: 'x'.repeat(64 * 1024) }));
+    expect((await c.closed).code).toBe(1009);
+    // The monitor and the engine go on: another client is served.
+    const other = await client(wsUrl);
+    other.send({ type: 'subscribe', all: true });
+    await other.waitFor(isType('runs'));
+    const after = workflow('after')
+      .addNode('a', () => 1)
+      .build();
+    expect((await engine.run(after, undefined).result).status).toBe('success');
+  });
 });
 
 describe('monitor: slow clients and heartbeats', () => {
