@@ -287,6 +287,40 @@ describe('rules on virtual time', () => {
     ]);
   });
 
+  it('a failing channel that fills maxPending never makes a healthy channel drop later alerts', async () => {
+    const ops = inbox('ops');
+    const broken: AlertChannel = {
+      kind: 'broken',
+      target: 'broken',
+      send: async () => {
+        throw new Error('HTTP 500');
+      },
+    };
+    const plugin = alerting({
+      rules: [
+        rule({
+          name: 'flag',
+          when: (e) => e.type === 'custom' && e.name === 'flag' && 'flagged',
+          key: (e) => e.executionId,
+        }),
+      ],
+      channels: { broken, ops }, // the broken one first: its retries take the slots before ops asks
+      delivery: { maxAttempts: 5, initialDelay: 60_000, maxPending: 2 },
+    });
+    const clock = setup(plugin);
+    const flag = workflow('flag')
+      .addNode('f', (ctx) => void ctx.emitEvent('flag', {}))
+      .build();
+    for (let i = 0; i < 4; i++) {
+      await engine!.run(flag, undefined).result;
+      await clock.advanceBy(0);
+      await plugin.idle();
+    }
+    // Four distinct alerts: the broken channel's retries hold its 2 slots, ops gets every alert.
+    expect(ops.got).toHaveLength(4);
+    expect(plugin.stats()).toMatchObject({ delivered: 4, dropped: 2, pending: 2 });
+  });
+
   it('times out a channel that ignores its abort signal, retries it, and still lets the engine close', async () => {
     let calls = 0;
     const deaf: AlertChannel = {

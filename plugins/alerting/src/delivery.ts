@@ -14,7 +14,10 @@ export interface DeliveryOptions {
   readonly maxDelay?: number | undefined;
   /** Give up on one attempt after this many ms (real time). Default 10 000. */
   readonly timeout?: number | undefined;
-  /** Deliveries waiting or in flight at most; beyond, new ones are dropped (and logged). Default 1000. */
+  /**
+   * Deliveries waiting or in flight at most, per channel; beyond, new ones to that channel are dropped (and logged),
+   * so a channel that keeps failing never costs the others an alert. Default 1000.
+   */
   readonly maxPending?: number | undefined;
 }
 
@@ -28,7 +31,7 @@ export interface DeliveryStats {
   readonly retried: number;
   /** Notifications given up after `maxAttempts`. */
   readonly failed: number;
-  /** Notifications dropped because `maxPending` were waiting. */
+  /** Notifications dropped because `maxPending` were waiting for their channel. */
   readonly dropped: number;
 }
 
@@ -43,7 +46,9 @@ export class Delivery {
   readonly #timers = new Set<Subscription>();
   readonly #inflight = new Set<Promise<void>>();
   readonly #abort = new AbortController();
-  #pending = 0;
+  /** Deliveries waiting or in flight, by channel name. */
+  readonly #pending = new Map<string, number>();
+  #pendingTotal = 0;
   readonly stats = { sent: 0, delivered: 0, retried: 0, failed: 0, dropped: 0 };
 
   constructor(clock: SchedulerLike, logger: Logger, o: Required<{ [K in keyof DeliveryOptions]: number }>) {
@@ -59,10 +64,10 @@ export class Delivery {
   /** Queues `n` for `channel`; returns at once. */
   send(name: string, channel: AlertChannel, n: AlertNotification): void {
     if (this.#abort.signal.aborted) return;
-    if (this.#pending >= this.#maxPending) {
+    if ((this.#pending.get(name) ?? 0) >= this.#maxPending) {
       this.stats.dropped++;
       this.#logger.warn(
-        `alerting: dropped a notification for channel "${name}" (${this.#maxPending} already pending)`,
+        `alerting: dropped a notification for channel "${name}" (${this.#maxPending} already pending for it)`,
         {
           channel: name,
           alert: n.id,
@@ -70,7 +75,8 @@ export class Delivery {
       );
       return;
     }
-    this.#pending++;
+    this.#pending.set(name, (this.#pending.get(name) ?? 0) + 1);
+    this.#pendingTotal++;
     this.stats.sent++;
     this.#attempt(name, channel, n, 1);
   }
@@ -81,17 +87,17 @@ export class Delivery {
     const work = untilAborted((async () => channel.send(n, signal))(), signal, this.#timeout).then(
       () => {
         this.stats.delivered++;
-        this.#pending--;
+        this.#settled(name);
       },
       (e: unknown) => {
         if (this.#abort.signal.aborted) {
-          this.#pending--;
+          this.#settled(name);
           return;
         }
         const reason = e instanceof Error ? e.message : String(e);
         if (attempt >= this.#maxAttempts) {
           this.stats.failed++;
-          this.#pending--;
+          this.#settled(name);
           const err = new AlertingError('FL_ALERT_DELIVERY_FAILED', {
             channel: name,
             target: channel.target,
@@ -127,7 +133,14 @@ export class Delivery {
   }
 
   get pending(): number {
-    return this.#pending;
+    return this.#pendingTotal;
+  }
+
+  #settled(name: string): void {
+    const left = (this.#pending.get(name) ?? 1) - 1;
+    if (left === 0) this.#pending.delete(name);
+    else this.#pending.set(name, left);
+    this.#pendingTotal--;
   }
 
   /** Stops retries and aborts attempts in flight. */
