@@ -1,6 +1,15 @@
 /* Internal: turns rule signals into notifications — dedupe, cooldown, escalation, resolve. */
 import type { FlowEvent, Logger } from '@flowlane/core';
-import { BehaviorSubject, map, merge, type Observable, type SchedulerLike, type Subscription, timer } from 'rxjs';
+import {
+  BehaviorSubject,
+  map,
+  merge,
+  Observable,
+  type SchedulerLike,
+  type Subscription,
+  throwError,
+  timer,
+} from 'rxjs';
 import type { Delivery } from './delivery.js';
 import type { ActiveAlert, AlertChannel, AlertNotification, AlertRule, EscalationStep, RuleSignal } from './types.js';
 
@@ -61,14 +70,56 @@ export class AlertManager {
   }
 
   start(rules: readonly AlertRule[], events$: Observable<FlowEvent>): void {
-    const signals$ = merge(...rules.map((r) => r.evaluate(events$, this.#clock).pipe(map((s) => [r, s] as const))));
-    this.#sub = signals$.subscribe({
-      next: ([r, s]) => this.#on(r, s),
-      error: (e: unknown) =>
-        this.#logger.error('alerting: a rule failed and stopped evaluating', {
-          error: e instanceof Error ? e.message : String(e),
-        }),
+    const signals$ = merge(...rules.map((r) => this.#isolated(r, events$).pipe(map((s) => [r, s] as const))));
+    this.#sub = signals$.subscribe({ next: ([r, s]) => this.#on(r, s) });
+  }
+
+  /**
+   * `rule.evaluate`, kept alive: a rule that throws on an event (a custom predicate meeting a payload it did not
+   * expect) is subscribed again — the event is skipped, later ones are evaluated — instead of erroring the merged
+   * stream, which stopped every rule. One that throws while being subscribed is given up (logged).
+   */
+  #isolated(rule: AlertRule, events$: Observable<FlowEvent>): Observable<RuleSignal> {
+    let logged = false;
+    return new Observable<RuleSignal>((out) => {
+      let sub: Subscription | undefined;
+      const subscribe = (): void => {
+        let subscribing = true;
+        let failedAtOnce = false;
+        sub = this.#safeEvaluate(rule, events$).subscribe({
+          next: (s) => out.next(s),
+          error: (e: unknown) => {
+            const error = e instanceof Error ? e.message : String(e);
+            if (subscribing) {
+              failedAtOnce = true;
+              this.#logger.error(`alerting: rule "${rule.name}" failed and stopped evaluating`, { error });
+              return;
+            }
+            if (!logged) {
+              logged = true;
+              this.#logger.error(
+                `alerting: rule "${rule.name}" threw on an event (skipped; further errors of this rule are not logged)`,
+                { error },
+              );
+            }
+            subscribe();
+          },
+          complete: () => out.complete(),
+        });
+        subscribing = false;
+        if (failedAtOnce) sub = undefined;
+      };
+      subscribe();
+      return () => sub?.unsubscribe();
     });
+  }
+
+  #safeEvaluate(rule: AlertRule, events$: Observable<FlowEvent>): Observable<RuleSignal> {
+    try {
+      return rule.evaluate(events$, this.#clock);
+    } catch (e) {
+      return throwError(() => e);
+    }
   }
 
   #on(rule: AlertRule, s: RuleSignal): void {

@@ -287,6 +287,38 @@ describe('rules on virtual time', () => {
     ]);
   });
 
+  it('a rule whose predicate throws skips that event and keeps evaluating; the other rules are not affected', async () => {
+    const ops = inbox('ops');
+    const plugin = alerting({
+      rules: [
+        nodeFailed(),
+        rule({
+          name: 'lowStock',
+          // Throws on a payload it did not expect (null).
+          when: (e) => e.type === 'custom' && (e.payload as { level: number }).level < 10 && 'Stock is low',
+          key: () => 'stock',
+        }),
+      ],
+      channels: { ops },
+    });
+    const clock = setup(plugin);
+    const stock = workflow('stock')
+      .input<unknown>()
+      .addNode('s', (ctx) => void ctx.emitEvent('stock', ctx.input))
+      .build();
+    await engine!.run(stock, null).result;
+    await clock.advanceBy(0);
+    expect(logs).toEqual([
+      'error alerting: rule "lowStock" threw on an event (skipped; further errors of this rule are not logged)',
+    ]);
+    await engine!.run(stock, null).result;
+    await engine!.run(stock, { level: 3 }).result;
+    await engine!.run(payments, { fail: true }).result;
+    await clock.advanceBy(0);
+    expect(ops.lines()).toEqual(['firing lowStock:stock', 'firing nodeFailed:pay:charge']);
+    expect(logs).toHaveLength(1);
+  });
+
   it('a failing channel that fills maxPending never makes a healthy channel drop later alerts', async () => {
     const ops = inbox('ops');
     const broken: AlertChannel = {
