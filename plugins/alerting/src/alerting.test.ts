@@ -130,6 +130,37 @@ describe('rules on virtual time', () => {
     expect(ops.lines()).toEqual(['firing noProgress:etl-1', 'resolved noProgress:etl-1']);
   });
 
+  it('noProgress counts the events of a subworkflow as progress of its parent run', async () => {
+    const ops = inbox('ops');
+    const plugin = alerting({ rules: [noProgress({ for: 600_000 })], channels: { ops } });
+    const clock = setup(plugin);
+    const step = () => timer(300_000, clock).pipe(map(() => 1));
+    const child = workflow('child').addNode('a', step).chain('b', step).chain('c', step).chain('d', step).build();
+    const parent = workflow('parent')
+      .subworkflow('sub', child, () => undefined)
+      .build();
+    const run = engine!.run(parent, undefined, { executionId: 'p-1' });
+    await clock.advanceBy(1_200_000); // a child node settles every 5 min
+    expect((await run.result).status).toBe('success');
+    expect(ops.lines()).toEqual([]);
+    // A child that stalls does stall its parent.
+    const stalled = workflow('parent2')
+      .subworkflow(
+        'sub',
+        workflow('slow')
+          .addNode('x', () => timer(900_000, clock).pipe(map(() => 1)))
+          .build(),
+        () => undefined,
+      )
+      .build();
+    const run2 = engine!.run(stalled, undefined, { executionId: 'p-2' });
+    await clock.advanceBy(600_000);
+    expect(ops.lines()).toEqual(['firing noProgress:p-2']);
+    await clock.advanceBy(300_000);
+    expect((await run2.result).status).toBe('success');
+    expect(ops.lines()).toEqual(['firing noProgress:p-2', 'resolved noProgress:p-2']);
+  });
+
   it('nodeFailed dedupes repeated failures of a node and resolves when it completes again', async () => {
     const ops = inbox('ops');
     const plugin = alerting({ rules: [nodeFailed({ nodeId: 'charge' })], channels: { ops } });

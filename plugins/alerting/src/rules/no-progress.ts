@@ -21,8 +21,8 @@ export interface NoProgressOptions {
 const NO_PROGRESS_KEYS = allKeys<NoProgressOptions>()(['for', 'workflow', 'severity', 'escalation']);
 
 /**
- * Fires when a running run has emitted no event (no node started, finished, retried or logged) for `for` ms on the
- * engine's clock; resolves at its next event or when it settles.
+ * Fires when a running run has emitted no event (no node started, finished, retried or logged — its subworkflow
+ * runs' events count) for `for` ms on the engine's clock; resolves at its next event or when it settles.
  *
  * @example
  * ```ts
@@ -67,7 +67,7 @@ export function noProgress(options: NoProgressOptions): AlertRule {
                 message: `Run ${id} of "${workflow}" is moving again (${e.type})`,
               });
             }
-            if (!isRunEnd(e)) arm();
+            if (!(isRunEnd(e) && e.executionId === id)) arm();
           },
           complete: () => {
             quiet?.unsubscribe();
@@ -80,5 +80,6 @@ export function noProgress(options: NoProgressOptions): AlertRule {
         };
       });
     },
+    { children: true },
   );
 }

@@ -11,25 +11,41 @@ export interface RunStream {
 
 /**
  * Like `groupBy(executionId)` for runs (of `workflow`, when given): one subscription to `events$`, a map from
- * execution id to the run's subject, entries removed when the run settles (the end event is delivered first).
+ * execution id to the run's subject, entries removed when the run settles (the end event is delivered first). With
+ * `children`, the events of its subworkflow runs (any depth) go to the top-level run's stream as well.
  */
-export function perRun(events$: Observable<FlowEvent>, workflow: string | undefined): Observable<RunStream> {
+export function perRun(
+  events$: Observable<FlowEvent>,
+  workflow: string | undefined,
+  { children = false }: { readonly children?: boolean } = {},
+): Observable<RunStream> {
   return new Observable<RunStream>((out) => {
     const runs = new Map<string, Subject<FlowEvent>>();
+    /** With `children`: the top-level run of each subworkflow run in flight (their events go to its stream too). */
+    const tops = new Map<string, string>();
     const started = isRunStart(workflow);
     const sub = events$.subscribe({
       next: (e) => {
+        if (children && e.type === 'workflow.started' && e.parentExecutionId !== undefined) {
+          const top = runs.has(e.parentExecutionId) ? e.parentExecutionId : tops.get(e.parentExecutionId);
+          if (top !== undefined) tops.set(e.executionId, top);
+        }
         if (started(e)) {
           const s = new Subject<FlowEvent>();
           runs.set(e.executionId, s);
           out.next({ start: e, events$: s.asObservable() });
           return;
         }
-        const s = runs.get(e.executionId);
+        let id = e.executionId;
+        if (children) {
+          id = tops.get(id) ?? id;
+          if (id !== e.executionId && isRunEnd(e)) tops.delete(e.executionId);
+        }
+        const s = runs.get(id);
         if (s === undefined) return;
         s.next(e);
-        if (isRunEnd(e)) {
-          runs.delete(e.executionId);
+        if (isRunEnd(e) && e.executionId === id) {
+          runs.delete(id);
           s.complete();
         }
       },
@@ -40,6 +56,7 @@ export function perRun(events$: Observable<FlowEvent>, workflow: string | undefi
       sub.unsubscribe();
       for (const s of runs.values()) s.complete();
       runs.clear();
+      tops.clear();
     };
   });
 }

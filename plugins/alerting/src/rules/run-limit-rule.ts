@@ -23,7 +23,7 @@ export interface WatchedRun {
 /**
  * A rule named `name` (default severity `'warning'`) that checks `options` (keys `known`, a positive number of ms
  * under `limit`, `workflow`, `severity`, `escalation`) and runs `watch` once per run of `workflow` (every workflow
- * when absent) with that limit.
+ * when absent) with that limit; with `children`, the run's stream also carries its subworkflow runs' events.
  */
 export function runLimitRule<O extends RunLimitOptions>(
   name: string,
@@ -31,6 +31,7 @@ export function runLimitRule<O extends RunLimitOptions>(
   known: readonly string[],
   limit: keyof O & string,
   watch: (run: WatchedRun, limitMs: number) => Observable<RuleSignal>,
+  { children = false }: { readonly children?: boolean } = {},
 ): AlertRule {
   const where = `${name}()`;
   checkKeys(where, options, known);
@@ -41,7 +42,7 @@ export function runLimitRule<O extends RunLimitOptions>(
     severity: severity(where, options.severity, 'warning'),
     escalation: escalation(where, options.escalation),
     evaluate(events$: Observable<FlowEvent>, clock: SchedulerLike): Observable<RuleSignal> {
-      return perRun(events$, workflow).pipe(
+      return perRun(events$, workflow, { children }).pipe(
         mergeMap(({ start, events$: run$ }) => {
           const id = start.executionId;
           const base = { key: id, workflow: start.workflow, executionId: id };
