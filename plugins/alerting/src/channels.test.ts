@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { alerting } from './alerting-plugin.js';
 import { emailChannel } from './channels/email-channel.js';
 import { pagerDutyChannel } from './channels/pagerduty-channel.js';
-import { slackChannel } from './channels/slack-channel.js';
+import { slackChannel, slackMessage } from './channels/slack-channel.js';
 import { webhookChannel } from './channels/webhook-channel.js';
 import { nodeFailed } from './rules/node-failed.js';
 import type { AlertChannel, AlertNotification } from './types.js';
@@ -96,6 +96,26 @@ describe('channels against real receivers on 127.0.0.1', () => {
     expect(msg.blocks.map((b) => b.type)).toEqual(['section', 'section', 'context']);
     expect(msg.blocks[1]?.fields?.map((f) => f.text)).toContain('*Workflow*\nbilling');
     expect(JSON.parse(resolved!.text).text).toMatch(/^:white_check_mark: Resolved: /);
+  });
+
+  it("slackMessage escapes Slack's control characters in text from the run: no <!channel> mention, no hidden link", () => {
+    const n: AlertNotification = {
+      status: 'firing',
+      id: 'nodeFailed:w<1>:a',
+      rule: 'nodeFailed',
+      severity: 'error',
+      message: 'Node "a" failed: <!channel> see <https://evil.example|the fix> & retry',
+      since: 0,
+      at: 0,
+      escalationStep: 0,
+      workflow: 'w<1>',
+      nodeId: 'a',
+    };
+    const msg = slackMessage(n);
+    const all = JSON.stringify(msg);
+    expect(all).not.toMatch(/<!channel>|<https:/);
+    expect(msg.text).toContain('&lt;!channel&gt; see &lt;https://evil.example|the fix&gt; &amp; retry');
+    expect(all).toContain('*Workflow*\\nw&lt;1&gt;');
   });
 
   it('pagerDutyChannel sends Events API v2 trigger and resolve with one dedup_key', async () => {

@@ -20,19 +20,26 @@ const ICON: Record<AlertNotification['severity'], string> = {
   info: ':information_source:',
 };
 
+/**
+ * Slack's control characters escaped (its "Escaping text" rule: `&`, `<`, `>`), so text taken from a run — a node's
+ * error message, ids — shows as written and cannot mention `<!channel>` or hide a link `<https://…|text>`.
+ */
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 /** The Slack message (incoming-webhook payload: `text` fallback + Block Kit `blocks`) for a notification. */
 export function slackMessage(n: AlertNotification): { text: string; blocks: unknown[] } {
+  const message = esc(n.message);
   const head =
     n.status === 'resolved'
-      ? `:white_check_mark: Resolved: ${n.message}`
-      : `${ICON[n.severity]} [${n.severity}]${n.escalationStep > 0 ? ` (escalation ${n.escalationStep})` : ''} ${n.message}`;
+      ? `:white_check_mark: Resolved: ${message}`
+      : `${ICON[n.severity]} [${n.severity}]${n.escalationStep > 0 ? ` (escalation ${n.escalationStep})` : ''} ${message}`;
   const fields = [
     ['Rule', n.rule],
     ['Alert', n.id],
     ...(n.workflow === undefined ? [] : [['Workflow', n.workflow]]),
     ...(n.executionId === undefined ? [] : [['Run', n.executionId]]),
     ...(n.nodeId === undefined ? [] : [['Node', n.nodeId]]),
-  ].map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${v}` }));
+  ].map(([k, v]) => ({ type: 'mrkdwn', text: `*${k}*\n${esc(v!)}` }));
   return {
     text: head,
     blocks: [
