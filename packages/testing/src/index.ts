@@ -3,6 +3,9 @@
 /* Virtual time (the engine's injectable clock lives in core; re-exported here for test authors) */
 export type { VirtualClock } from '@flowlane/core';
 export { createVirtualClock } from '@flowlane/core';
+/* Test helpers */
+export type { CloseDuringSetup } from './close-during-setup.js';
+export { closeDuringSetup } from './close-during-setup.js';
 /* Conformance suites */
 export type {
   CacheStoreConformanceContext,
@@ -27,7 +30,6 @@ export type { SchedulerConformanceOptions } from './conformance/scheduler-confor
 export { admissionRequest, schedulerConformance } from './conformance/scheduler-conformance.js';
 export type { StateStoreConformanceOptions } from './conformance/state-store-conformance.js';
 export { STATE_VALUES, stateStoreConformance } from './conformance/state-store-conformance.js';
-/* Test helpers */
 export type { DocSnippetsOptions } from './doc-snippets.js';
 export { docSnippetsSuite } from './doc-snippets.js';
 export type { TestingErrorCode } from './errors.js';
