@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { createEngine, type Engine, type Logger, workflow } from '@flowlane/core';
 import { type HttpReceiver, type SmtpService, startHttpReceiver, startSmtpServer } from '@flowlane/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -181,6 +182,51 @@ describe('channels against real receivers on 127.0.0.1', () => {
     expect(hook.requests.map((r) => r.status).slice(0, 3)).toEqual([503, 503, 200]);
     await plugin.idle();
     expect(plugin.stats()).toMatchObject({ retried: 2, delivered: 2, failed: 0 });
+  });
+
+  it('emailChannel closes its connection when a send times out and when the engine closes (a server that never greets)', async () => {
+    // Accepts connections and never sends the SMTP greeting: nodemailer alone would hold each socket for its timeouts.
+    const sockets = new Set<Socket>();
+    const silent = createServer((s) => {
+      s.resume();
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanup.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    });
+    const { port } = silent.address() as { port: number };
+    const plugin = alerting({
+      rules: [nodeFailed({ severity: 'critical' })],
+      channels: {
+        mail: emailChannel({ smtp: { host: '127.0.0.1', port }, from: 'a@example.test', to: 'b@example.test' }),
+      },
+      delivery: { timeout: 300, initialDelay: 5, maxAttempts: 2 },
+    });
+    const engine = createEngine({ plugins: [plugin], logger });
+    cleanup.push(() => engine.close());
+    await engine.run(flaky, { fail: true }).result;
+    await expect.poll(() => plugin.stats().failed, { timeout: 5_000 }).toBe(1);
+    // Both attempts timed out: neither connection is left open.
+    await expect.poll(() => sockets.size).toBe(0);
+    expect(logs.join('\n')).toContain('timed out after 300 ms');
+    // A send in flight when the engine closes is cut too (no timeout would end this one for a minute).
+    const patient = alerting({
+      rules: [nodeFailed({ severity: 'critical' })],
+      channels: {
+        mail: emailChannel({ smtp: { host: '127.0.0.1', port }, from: 'a@example.test', to: 'b@example.test' }),
+      },
+      delivery: { timeout: 60_000 },
+    });
+    const second = createEngine({ plugins: [patient], logger });
+    cleanup.push(() => second.close());
+    await second.run(flaky, { fail: true }).result;
+    await expect.poll(() => sockets.size).toBe(1);
+    await second.close();
+    await expect.poll(() => sockets.size).toBe(0);
   });
 
   it('never puts secrets of a channel in logs or errors, and a dead channel does not hold up runs', async () => {

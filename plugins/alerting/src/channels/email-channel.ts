@@ -1,5 +1,6 @@
+import { connect, type Socket } from 'node:net';
 import { allKeys } from '@flowlane/core';
-import { createTransport, type Transporter } from 'nodemailer';
+import { createTransport } from 'nodemailer';
 import type { AlertChannel, AlertNotification } from '../types.js';
 import { checkKeys, fail, positive } from '../validate.js';
 
@@ -80,25 +81,54 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
   if (!Array.isArray(to) || to.length === 0 || to.some((a) => typeof a !== 'string' || !a.includes('@')))
     fail(where, 'to', 'expected an email address or a non-empty list of them');
   const prefix = options.subjectPrefix ?? '[flowlane]';
-  let transport: Transporter | undefined;
+  /** Every SMTP connection still open: an aborted send or the channel's close destroys its own / all of them. */
+  const sockets = new Set<Socket>();
   return {
     kind: 'email',
     target: `smtp://${smtp.host}:${port}`,
     async send(n, signal) {
-      transport ??= createTransport({
+      // One transport and one connection per send, made here so that a timeout or a close can cut it: nodemailer has
+      // no per-send abort, and a server that accepts and never greets would hold the socket for its own timeouts.
+      let socket: Socket | undefined;
+      const transport = createTransport({
         host: smtp.host,
         port,
         secure: smtp.secure ?? false,
         requireTLS: smtp.requireTLS ?? false,
         ...(smtp.auth === undefined ? {} : { auth: { user: smtp.auth.user, pass: smtp.auth.pass } }),
         connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
         socketTimeout: 10_000,
+        getSocket(_opts, callback) {
+          if (signal.aborted) return callback(new Error('timed out or aborted'), undefined as never);
+          const s = connect({ host: smtp.host, port });
+          socket = s;
+          sockets.add(s);
+          let answered = false;
+          const answer = (e: Error | null) => {
+            if (answered) return;
+            answered = true;
+            s.off('error', answer);
+            // Connected: nodemailer wraps it (TLS for `secure`) and listens for its errors from here on.
+            if (e === null) callback(null, { connection: s });
+            else callback(e, undefined as never);
+          };
+          s.once('error', answer);
+          s.once('connect', () => answer(null));
+          s.once('close', () => {
+            sockets.delete(s);
+            answer(new Error('connection closed'));
+          });
+        },
       });
       const { subject, text } = emailContent(n, prefix);
       const sending = transport.sendMail({ from: options.from, to: [...to], subject, text });
       let onAbort: (() => void) | undefined;
       const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(new Error('timed out or aborted'));
+        onAbort = () => {
+          socket?.destroy();
+          reject(new Error('timed out or aborted'));
+        };
         if (signal.aborted) onAbort();
         else signal.addEventListener('abort', onAbort, { once: true });
       });
@@ -112,11 +142,12 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
         );
       } finally {
         if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
+        transport.close();
       }
     },
     close() {
-      transport?.close();
-      transport = undefined;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
     },
   };
 }
