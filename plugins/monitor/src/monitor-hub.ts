@@ -6,8 +6,10 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Authorizer } from './authorize.js';
 import {
   CloseCodes,
+  MAX_SUBSCRIPTIONS,
   type MonitorAlert,
   PROTOCOL_VERSION,
+  type ProtocolErrorCode,
   parseClientMessage,
   type ServerMessage,
   type SubscriptionTarget,
@@ -290,6 +292,20 @@ export class MonitorHub {
       return;
     }
     const rec = this.#o.recorder;
+    const named =
+      'executionId' in target
+        ? c.runs.has(target.executionId)
+        : 'workflow' in target
+          ? c.workflows.has(target.workflow)
+          : true;
+    if (!named && c.runs.size + c.workflows.size >= MAX_SUBSCRIPTIONS)
+      return this.#send(
+        c,
+        errorText(
+          'too-many-subscriptions',
+          `This connection already has ${MAX_SUBSCRIPTIONS} subscriptions by run or workflow: unsubscribe from some, or subscribe to all.`,
+        ),
+      );
     if ('executionId' in target) {
       const id = target.executionId;
       // The history is the run's log as it is now, which already holds the queued events: send them to the other
@@ -401,6 +417,6 @@ export class MonitorHub {
   }
 }
 
-function errorText(code: 'invalid-json' | 'invalid-message' | 'history-unavailable', message: string): string {
+function errorText(code: ProtocolErrorCode, message: string): string {
   return JSON.stringify({ type: 'error', code, message } satisfies ServerMessage);
 }

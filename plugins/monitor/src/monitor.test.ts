@@ -476,6 +476,26 @@ describe('monitor: subscriptions and history', () => {
     expect(h.events).toEqual(archived);
   });
 
+  it('bounds the runs and workflows one connection subscribes to by name (too-many-subscriptions); unsubscribing frees a place', async () => {
+    const { wsUrl } = await started();
+    const c = await client(wsUrl);
+    for (let k = 0; k < 10_000; k++) c.send({ type: 'subscribe', workflow: `wf-${k}` });
+    let answered = 0;
+    await c.waitFor((m) => m.type === 'runs' && ++answered === 10_000, 30_000);
+    c.send({ type: 'subscribe', workflow: 'wf-0' }); // already counted: answered as before
+    c.send({ type: 'subscribe', executionId: 'one-more' });
+    const refused = await c.waitFor(
+      (m): m is Extract<typeof m, { type: 'error' }> => m.type === 'error' && m.code === 'too-many-subscriptions',
+    );
+    expect(refused.message).toContain('10000 subscriptions');
+    expect(c.messages.filter(isType('runs'))).toHaveLength(10_001);
+    c.send({ type: 'unsubscribe', workflow: 'wf-1' });
+    c.send({ type: 'subscribe', executionId: 'one-more' });
+    await c.waitFor((m) => m.type === 'history' && m.executionId === 'one-more');
+    c.send({ type: 'subscribe', all: true }); // not counted
+    await c.waitFor(isType('report'));
+  }, 60_000);
+
   it('answers malformed frames with an error message and keeps the connection', async () => {
     const { wsUrl } = await started();
     const c = await client(wsUrl);

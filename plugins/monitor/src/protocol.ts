@@ -138,7 +138,14 @@ export type ServerMessage =
   | { readonly type: 'error'; readonly code: ProtocolErrorCode; readonly message: string };
 
 /** Codes of `error` messages (the connection stays open). */
-export type ProtocolErrorCode = 'invalid-json' | 'invalid-message' | 'history-unavailable';
+export type ProtocolErrorCode = 'invalid-json' | 'invalid-message' | 'history-unavailable' | 'too-many-subscriptions';
+
+/**
+ * How many runs and workflows one connection may subscribe to by name at once (`subscribe` with `executionId` or
+ * `workflow`); one more is answered with a `too-many-subscriptions` error. Bounds what a client can make the server
+ * keep; `{ all: true }` covers everything without counting.
+ */
+export const MAX_SUBSCRIPTIONS = 10_000;
 
 /** WebSocket close codes the server uses. */
 export const CloseCodes = {
