@@ -87,8 +87,7 @@ export async function verifyAuditLog(
       if (file === current) continue; // rotated just now and nothing written since
       return broken(file, 1, `the log file cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
-    const text = bytes.toString('utf8');
-    const badLine = invalidUtf8Line(bytes);
+    const { text, badLine } = decodeLog(bytes);
     if (text.length === 0) {
       if (file !== current) return broken(file, 1, 'a rotated file is empty (its records were deleted)');
       continue;
@@ -117,16 +116,17 @@ export async function verifyAuditLog(
   return { ok: true, records: seq, files, lastHash: prev };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM in the text (as Buffer#toString does), so a BOM added to a log fails its first line.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
- * The 1-based line holding the first invalid UTF-8 of the file, if any. The lenient decode turns any invalid byte into
- * U+FFFD, so a record holding U+FFFD could have its three bytes replaced by one invalid byte and still verify.
+ * A log file's text, decoded once, and the 1-based line holding its first invalid UTF-8, if any. A lenient decode
+ * turns any invalid byte into U+FFFD, so a record holding U+FFFD could have its three bytes replaced by one invalid
+ * byte and still verify; only a file that fails the strict decode is searched line by line.
  */
-function invalidUtf8Line(bytes: Buffer): number | undefined {
+function decodeLog(bytes: Buffer): { text: string; badLine: number | undefined } {
   try {
-    utf8.decode(bytes);
-    return undefined;
+    return { text: utf8.decode(bytes), badLine: undefined };
   } catch {
     let start = 0;
     for (let line = 1; ; line++) {
@@ -134,9 +134,9 @@ function invalidUtf8Line(bytes: Buffer): number | undefined {
       try {
         utf8.decode(bytes.subarray(start, end === -1 ? bytes.length : end));
       } catch {
-        return line;
+        return { text: bytes.toString('utf8'), badLine: line };
       }
-      if (end === -1) return line;
+      if (end === -1) return { text: bytes.toString('utf8'), badLine: line };
       start = end + 1;
     }
   }
